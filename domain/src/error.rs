@@ -1,0 +1,114 @@
+//! Why the show aggregate rejected a command. Each variant has a stable `code` that the HTTP
+//! layer exposes to clients unchanged.
+
+use crate::{Money, OrderId, SeatId, Timestamp};
+use serde::Serialize;
+
+/// One invalid field of a command, named the way the client sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("the show does not exist")]
+    ShowNotFound,
+    #[error("the show is already scheduled")]
+    ShowAlreadyScheduled,
+    #[error("the command is invalid: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Validation(Vec<FieldError>),
+    #[error("some seats are not available: {}", join(.0))]
+    SeatsUnavailable(Vec<SeatId>),
+    #[error("the show has started")]
+    ShowStarted,
+    #[error("the hold does not exist")]
+    HoldNotFound,
+    #[error("the hold expired at {expires_at}")]
+    HoldExpired { expires_at: Timestamp },
+    #[error("the hold was released")]
+    HoldReleased,
+    #[error("the hold was already paid for by order {order_id}")]
+    HoldAlreadyConfirmed { order_id: OrderId },
+    #[error("the hold may be expired only after {expirable_at}")]
+    HoldNotExpirable { expirable_at: Timestamp },
+    #[error("the payment of {paid} does not match the hold's total of {expected}")]
+    AmountMismatch { expected: Money, paid: Money },
+    #[error("an identifier is already in use: {0}")]
+    DuplicateId(String),
+    #[error("the order does not exist")]
+    OrderNotFound,
+    #[error("these seats do not belong to the order (or were refunded): {}", join(.0))]
+    SeatsNotInOrder(Vec<SeatId>),
+    #[error("the order has been refunded in full")]
+    OrderFullyRefunded,
+}
+
+fn join(seats: &[SeatId]) -> String {
+    seats
+        .iter()
+        .map(SeatId::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl DomainError {
+    /// The stable, machine-readable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ShowNotFound => "show_not_found",
+            Self::ShowAlreadyScheduled => "show_already_scheduled",
+            Self::Validation(_) => "validation_failed",
+            Self::SeatsUnavailable(_) => "seats_unavailable",
+            Self::ShowStarted => "show_started",
+            Self::HoldNotFound => "hold_not_found",
+            Self::HoldExpired { .. } => "hold_expired",
+            Self::HoldReleased => "hold_released",
+            Self::HoldAlreadyConfirmed { .. } => "hold_already_confirmed",
+            Self::HoldNotExpirable { .. } => "hold_not_expirable",
+            Self::AmountMismatch { .. } => "amount_mismatch",
+            Self::DuplicateId(_) => "duplicate_id",
+            Self::OrderNotFound => "order_not_found",
+            Self::SeatsNotInOrder(_) => "seats_not_in_order",
+            Self::OrderFullyRefunded => "order_fully_refunded",
+        }
+    }
+
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, message)])
+    }
+}
+
+/// Collects field errors so a client learns about every bad field at once.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    pub fn check(&mut self, ok: bool, field: impl Into<String>, message: impl Into<String>) {
+        if !ok {
+            self.add(field, message);
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), DomainError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Validation(self.0))
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The pure cinema-ticketing model.
+//!
+//! Everything a show's seats can go through is decided here, by the show aggregate in the
+//! decider shape: `decide(&Show, &ShowCommand, now) -> Result<Vec<ShowEvent>, DomainError>` and
+//! `Show::evolve(event)`. This crate must never do IO, spawn tasks or read the clock: time is a
+//! parameter, so the same commands at the same instants always produce the same events, and
+//! replaying a stream always rebuilds the same state.
+
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod show;
+
+pub use error::{DomainError, FieldError};
+pub use ids::{CustomerId, HoldId, OrderId, RefundId, SeatId, ShowId};
+pub use money::{Currency, Money};
+pub use show::{
+    decide, Hold, HoldStatus, Order, Requester, SeatCounts, SeatSpec, SeatStatus, Show,
+    ShowCommand, ShowEvent, ShowInfo, UnknownEvent, MAX_SEATS_PER_HOLD,
+};
+
+/// Instants in the model: UTC, serialised as RFC 3339.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -1,0 +1,102 @@
+//! Money: integer minor units and an ISO 4217 currency code. Never a float.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An ISO 4217 alphabetic code such as `CNY`: exactly three ASCII capital letters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn parse(code: &str) -> Option<Self> {
+        (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
+            .then(|| Self(code.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = String;
+
+    fn try_from(code: String) -> Result<Self, Self::Error> {
+        Self::parse(&code)
+            .ok_or_else(|| format!("`{code}` is not an ISO 4217 code (three capital letters)"))
+    }
+}
+
+impl From<Currency> for String {
+    fn from(currency: Currency) -> Self {
+        currency.0
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An amount in the currency's minor unit (fen for CNY, cents for USD).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(amount_minor: i64, currency: Currency) -> Self {
+        Self {
+            amount_minor,
+            currency,
+        }
+    }
+
+    pub fn zero(currency: Currency) -> Self {
+        Self::new(0, currency)
+    }
+
+    /// The sum, or `None` on a currency mismatch or an overflow.
+    pub fn checked_add(&self, other: &Money) -> Option<Money> {
+        if self.currency != other.currency {
+            return None;
+        }
+        Some(Money::new(
+            self.amount_minor.checked_add(other.amount_minor)?,
+            self.currency.clone(),
+        ))
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_minor, self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn currency_codes_are_three_capital_letters() {
+        assert!(Currency::parse("CNY").is_some());
+        assert!(Currency::parse("cny").is_none());
+        assert!(Currency::parse("CN").is_none());
+        assert!(Currency::parse("人民币").is_none());
+        assert!(serde_json::from_str::<Currency>("\"usd\"").is_err());
+    }
+
+    #[test]
+    fn adding_money_checks_currency_and_overflow() {
+        let cny = Currency::parse("CNY").unwrap();
+        let usd = Currency::parse("USD").unwrap();
+        let a = Money::new(4500, cny.clone());
+        assert_eq!(a.checked_add(&a), Some(Money::new(9000, cny.clone())));
+        assert_eq!(a.checked_add(&Money::new(1, usd)), None);
+        assert_eq!(Money::new(i64::MAX, cny).checked_add(&a), None);
+    }
+}

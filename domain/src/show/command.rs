@@ -1,0 +1,81 @@
+//! Commands the show aggregate decides. Ids of things a command creates (holds, orders,
+//! refunds) are chosen by the caller, so a retried command can be recognised.
+
+use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use super::SeatSpec;
+
+/// Who asks: a customer may act only on their own holds and orders; staff and the system
+/// (expiry) act on anyone's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Requester {
+    Customer(CustomerId),
+    Staff,
+}
+
+impl Requester {
+    pub(crate) fn may_act_for(&self, owner: &CustomerId) -> bool {
+        match self {
+            Self::Customer(customer) => customer == owner,
+            Self::Staff => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShowCommand {
+    ScheduleShow {
+        show_id: Uuid,
+        movie_id: Uuid,
+        title: String,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+        seats: Vec<SeatSpec>,
+        prices: BTreeMap<String, Money>,
+        hold_ttl_seconds: u32,
+        expiry_grace_seconds: u32,
+    },
+    HoldSeats {
+        hold_id: HoldId,
+        customer_id: CustomerId,
+        seats: Vec<SeatId>,
+    },
+    ReleaseHold {
+        hold_id: HoldId,
+        requester: Requester,
+    },
+    ExpireHold {
+        hold_id: HoldId,
+    },
+    ConfirmPayment {
+        hold_id: HoldId,
+        order_id: OrderId,
+        requester: Requester,
+        payment_reference: String,
+        amount: Money,
+    },
+    RefundOrder {
+        order_id: OrderId,
+        refund_id: RefundId,
+        requester: Requester,
+        /// `None` refunds every seat the order still owns.
+        seats: Option<Vec<SeatId>>,
+    },
+}
+
+impl ShowCommand {
+    /// The command's name, as metrics and logs show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ScheduleShow { .. } => "ScheduleShow",
+            Self::HoldSeats { .. } => "HoldSeats",
+            Self::ReleaseHold { .. } => "ReleaseHold",
+            Self::ExpireHold { .. } => "ExpireHold",
+            Self::ConfirmPayment { .. } => "ConfirmPayment",
+            Self::RefundOrder { .. } => "RefundOrder",
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! The rules: given the show as it is, a command and the current instant, which facts follow.
+
+use super::command::{Requester, ShowCommand};
+use super::event::*;
+use super::{HoldStatus, SeatSpec, SeatStatus, Show};
+use crate::error::Problems;
+use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp};
+use chrono::Duration;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A hold takes at most this many seats (seed 003: "at most ten seats per booking").
+pub const MAX_SEATS_PER_HOLD: usize = 10;
+/// Upper bound on a hall, far above the largest auditorium we know of.
+const MAX_SEATS_PER_SHOW: usize = 10_000;
+const MAX_LABEL_CHARS: usize = 32;
+const MAX_TITLE_CHARS: usize = 300;
+const MAX_REFERENCE_CHARS: usize = 200;
+
+/// Decides which events a command produces against the current state, at instant `now`.
+pub fn decide(
+    show: &Show,
+    command: &ShowCommand,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    if let ShowCommand::ScheduleShow {
+        show_id,
+        movie_id,
+        title,
+        starts_at,
+        ends_at,
+        seats,
+        prices,
+        hold_ttl_seconds,
+        expiry_grace_seconds,
+    } = command
+    {
+        if show.is_scheduled() {
+            return Err(DomainError::ShowAlreadyScheduled);
+        }
+        validate_schedule(
+            title,
+            *starts_at,
+            *ends_at,
+            seats,
+            prices,
+            *hold_ttl_seconds,
+            now,
+        )?;
+        return Ok(vec![ShowEvent::ShowScheduled(ShowScheduled {
+            show_id: *show_id,
+            movie_id: *movie_id,
+            title: title.trim().to_owned(),
+            starts_at: *starts_at,
+            ends_at: *ends_at,
+            seats: seats.clone(),
+            prices: prices.clone(),
+            hold_ttl_seconds: *hold_ttl_seconds,
+            expiry_grace_seconds: *expiry_grace_seconds,
+        })]);
+    }
+    let Some(info) = show.info() else {
+        return Err(DomainError::ShowNotFound);
+    };
+    match command {
+        ShowCommand::ScheduleShow { .. } => unreachable!("handled above"),
+        ShowCommand::HoldSeats {
+            hold_id,
+            customer_id,
+            seats,
+        } => {
+            if now >= info.starts_at {
+                return Err(DomainError::ShowStarted);
+            }
+            if show.hold(hold_id).is_some() {
+                return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
+            }
+            validate_seat_selection(show, "seats", seats)?;
+            hold_seats(show, *hold_id, customer_id, seats, now)
+        }
+        ShowCommand::ReleaseHold { hold_id, requester } => {
+            let hold = active_hold(show, hold_id, requester, None)?;
+            Ok(vec![ShowEvent::HoldReleased(HoldReleased {
+                hold_id: *hold_id,
+                seats: hold.seats.clone(),
+                released_at: now,
+            })])
+        }
+        ShowCommand::ExpireHold { hold_id } => {
+            let hold = active_hold(show, hold_id, &Requester::Staff, None)?;
+            let expirable_at = hold.expires_at + grace(show);
+            if now < expirable_at {
+                return Err(DomainError::HoldNotExpirable { expirable_at });
+            }
+            Ok(vec![ShowEvent::HoldExpired(HoldExpired {
+                hold_id: *hold_id,
+                seats: hold.seats.clone(),
+                expired_at: now,
+            })])
+        }
+        ShowCommand::ConfirmPayment {
+            hold_id,
+            order_id,
+            requester,
+            payment_reference,
+            amount,
+        } => {
+            let hold = active_hold(show, hold_id, requester, Some(now))?;
+            let reference = payment_reference.trim();
+            if reference.is_empty() || reference.chars().count() > MAX_REFERENCE_CHARS {
+                return Err(DomainError::invalid(
+                    "payment_reference",
+                    format!("must be 1 to {MAX_REFERENCE_CHARS} characters"),
+                ));
+            }
+            if show.order(order_id).is_some() {
+                return Err(DomainError::DuplicateId(format!("order {order_id}")));
+            }
+            if *amount != hold.total {
+                return Err(DomainError::AmountMismatch {
+                    expected: hold.total.clone(),
+                    paid: amount.clone(),
+                });
+            }
+            Ok(vec![ShowEvent::HoldConfirmed(HoldConfirmed {
+                hold_id: *hold_id,
+                order_id: *order_id,
+                customer_id: hold.customer_id.clone(),
+                seats: hold.seats.clone(),
+                total: hold.total.clone(),
+                payment_reference: reference.to_owned(),
+                confirmed_at: now,
+            })])
+        }
+        ShowCommand::RefundOrder {
+            order_id,
+            refund_id,
+            requester,
+            seats,
+        } => {
+            let order = show
+                .order(order_id)
+                .filter(|order| requester.may_act_for(&order.customer_id))
+                .ok_or(DomainError::OrderNotFound)?;
+            if now >= info.starts_at {
+                return Err(DomainError::ShowStarted);
+            }
+            if order.seats.is_empty() {
+                return Err(DomainError::OrderFullyRefunded);
+            }
+            let refunded: Vec<SeatId> = match seats {
+                None => order.seats.iter().cloned().collect(),
+                Some(seats) => {
+                    validate_seat_list("seats", seats, usize::MAX)?;
+                    let foreign: Vec<SeatId> = seats
+                        .iter()
+                        .filter(|seat| !order.seats.contains(*seat))
+                        .cloned()
+                        .collect();
+                    if !foreign.is_empty() {
+                        return Err(DomainError::SeatsNotInOrder(foreign));
+                    }
+                    seats.clone()
+                }
+            };
+            let amount = total_price(show, &refunded, &order.total.currency)?;
+            Ok(vec![ShowEvent::OrderRefunded(OrderRefunded {
+                order_id: *order_id,
+                refund_id: *refund_id,
+                customer_id: order.customer_id.clone(),
+                fully_refunded: refunded.len() == order.seats.len(),
+                seats: refunded,
+                amount,
+                refunded_at: now,
+            })])
+        }
+    }
+}
+
+fn grace(show: &Show) -> Duration {
+    let seconds = show.info().map_or(0, |i| i.expiry_grace_seconds);
+    Duration::seconds(i64::from(seconds))
+}
+
+/// Finds a hold the requester may act on and that is still active. With `payable_at`, the
+/// hold must also still be payable then: until its expiry plus the grace, so a payment the
+/// client made before the expiry it was shown is never refused for network delay.
+fn active_hold<'a>(
+    show: &'a Show,
+    hold_id: &HoldId,
+    requester: &Requester,
+    payable_at: Option<Timestamp>,
+) -> Result<&'a super::Hold, DomainError> {
+    let hold = show
+        .hold(hold_id)
+        .filter(|hold| requester.may_act_for(&hold.customer_id))
+        .ok_or(DomainError::HoldNotFound)?;
+    match hold.status {
+        HoldStatus::Active => {}
+        HoldStatus::Released => return Err(DomainError::HoldReleased),
+        HoldStatus::Expired => {
+            return Err(DomainError::HoldExpired {
+                expires_at: hold.expires_at,
+            })
+        }
+        HoldStatus::Confirmed(order_id) => {
+            return Err(DomainError::HoldAlreadyConfirmed { order_id })
+        }
+    }
+    if let Some(now) = payable_at {
+        if now >= hold.expires_at + grace(show) {
+            return Err(DomainError::HoldExpired {
+                expires_at: hold.expires_at,
+            });
+        }
+    }
+    Ok(hold)
+}
+
+/// Holds every requested seat or none. A seat still held by a hold that is past its expiry
+/// plus grace counts as free: that hold is expired first, in the same decision, so a
+/// late expiry run never keeps a customer from seats nobody is paying for.
+fn hold_seats(
+    show: &Show,
+    hold_id: HoldId,
+    customer_id: &CustomerId,
+    seats: &[SeatId],
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let grace = grace(show);
+    let mut lapsed: BTreeSet<HoldId> = BTreeSet::new();
+    let mut unavailable = Vec::new();
+    for seat in seats {
+        match show.seat_status(seat) {
+            Some(SeatStatus::Available) => {}
+            Some(SeatStatus::Held(other)) => {
+                let expirable = show
+                    .hold(&other)
+                    .is_some_and(|hold| now >= hold.expires_at + grace);
+                if expirable {
+                    lapsed.insert(other);
+                } else {
+                    unavailable.push(seat.clone());
+                }
+            }
+            Some(SeatStatus::Sold(_)) | None => unavailable.push(seat.clone()),
+        }
+    }
+    if !unavailable.is_empty() {
+        return Err(DomainError::SeatsUnavailable(unavailable));
+    }
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let currency = &info
+        .prices
+        .values()
+        .next()
+        .ok_or(DomainError::ShowNotFound)?
+        .currency;
+    let total = total_price(show, seats, currency)?;
+    let ttl = Duration::seconds(i64::from(info.hold_ttl_seconds));
+    let mut events: Vec<ShowEvent> = lapsed
+        .iter()
+        .filter_map(|id| show.hold(id).map(|hold| (id, hold)))
+        .map(|(id, hold)| {
+            ShowEvent::HoldExpired(HoldExpired {
+                hold_id: *id,
+                seats: hold.seats.clone(),
+                expired_at: now,
+            })
+        })
+        .collect();
+    events.push(ShowEvent::SeatsHeld(SeatsHeld {
+        hold_id,
+        customer_id: customer_id.clone(),
+        seats: seats.to_vec(),
+        total,
+        held_at: now,
+        expires_at: now + ttl,
+    }));
+    Ok(events)
+}
+
+fn total_price(
+    show: &Show,
+    seats: &[SeatId],
+    currency: &crate::Currency,
+) -> Result<Money, DomainError> {
+    seats
+        .iter()
+        .try_fold(Money::zero(currency.clone()), |sum, seat| {
+            show.price_of(seat)
+                .and_then(|price| sum.checked_add(price))
+                .ok_or_else(|| DomainError::invalid("seats", "the total price cannot be computed"))
+        })
+}
+
+fn validate_seat_list(field: &str, seats: &[SeatId], max: usize) -> Result<(), DomainError> {
+    if seats.is_empty() {
+        return Err(DomainError::invalid(field, "at least one seat is required"));
+    }
+    if seats.len() > max {
+        return Err(DomainError::invalid(
+            field,
+            format!(
+                "at most {max} seats may be held at once, {} were requested",
+                seats.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let duplicates: Vec<&str> = seats
+        .iter()
+        .filter(|seat| !seen.insert(*seat))
+        .map(SeatId::as_str)
+        .collect();
+    if !duplicates.is_empty() {
+        return Err(DomainError::invalid(
+            field,
+            format!("seats are listed twice: {}", duplicates.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_seat_selection(show: &Show, field: &str, seats: &[SeatId]) -> Result<(), DomainError> {
+    validate_seat_list(field, seats, MAX_SEATS_PER_HOLD)?;
+    let unknown: Vec<&str> = seats
+        .iter()
+        .filter(|seat| show.seat_status(seat).is_none())
+        .map(SeatId::as_str)
+        .collect();
+    if !unknown.is_empty() {
+        return Err(DomainError::invalid(
+            field,
+            format!("no such seats in this show: {}", unknown.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+fn valid_label(label: &str) -> bool {
+    let chars = label.chars().count();
+    (1..=MAX_LABEL_CHARS).contains(&chars)
+        && label.trim() == label
+        && !label.chars().any(char::is_control)
+}
+
+fn validate_schedule(
+    title: &str,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    seats: &[SeatSpec],
+    prices: &BTreeMap<String, Money>,
+    hold_ttl_seconds: u32,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let mut problems = Problems::default();
+    let title_chars = title.trim().chars().count();
+    problems.check(
+        (1..=MAX_TITLE_CHARS).contains(&title_chars),
+        "title",
+        format!("must be 1 to {MAX_TITLE_CHARS} characters"),
+    );
+    problems.check(starts_at > now, "starts_at", "must be in the future");
+    problems.check(ends_at > starts_at, "ends_at", "must be after starts_at");
+    problems.check(
+        (1..=MAX_SEATS_PER_SHOW).contains(&seats.len()),
+        "seats",
+        format!("a show has 1 to {MAX_SEATS_PER_SHOW} seats"),
+    );
+    problems.check(hold_ttl_seconds > 0, "hold_ttl_seconds", "must be positive");
+    let mut seen = BTreeSet::new();
+    let mut positions = BTreeSet::new();
+    for (index, seat) in seats.iter().enumerate() {
+        let field = format!("seats[{index}]");
+        if !valid_label(seat.seat_id.as_str()) {
+            problems.add(
+                format!("{field}.seat_id"),
+                format!("must be 1 to {MAX_LABEL_CHARS} characters without surrounding spaces"),
+            );
+        } else if !seen.insert(&seat.seat_id) {
+            problems.add(
+                format!("{field}.seat_id"),
+                format!("seat {} is listed twice", seat.seat_id),
+            );
+        }
+        if !valid_label(&seat.row) {
+            problems.add(format!("{field}.row"), "must be a short label");
+        }
+        if seat.number == 0 {
+            problems.add(format!("{field}.number"), "must be at least 1");
+        } else if !positions.insert((&seat.row, seat.number)) {
+            problems.add(
+                format!("{field}.number"),
+                format!("row {} already has a seat number {}", seat.row, seat.number),
+            );
+        }
+        if !prices.contains_key(&seat.category) {
+            problems.add(
+                format!("{field}.category"),
+                format!("category `{}` has no price", seat.category),
+            );
+        }
+    }
+    if prices.is_empty() {
+        problems.add("prices", "at least one category needs a price");
+    }
+    let currencies: BTreeSet<_> = prices.values().map(|p| &p.currency).collect();
+    problems.check(
+        currencies.len() <= 1,
+        "prices",
+        "all prices of a show must be in one currency",
+    );
+    for (category, price) in prices {
+        if !valid_label(category) {
+            problems.add(
+                format!("prices.{category}"),
+                "category names are short labels",
+            );
+        }
+        if price.amount_minor < 0 {
+            problems.add(
+                format!("prices.{category}.amount_minor"),
+                "must not be negative",
+            );
+        }
+    }
+    problems.into_result()
+}

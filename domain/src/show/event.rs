@@ -1,0 +1,168 @@
+//! Events of the show stream: facts in the past tense.
+//!
+//! Each event is stored as its type name, a schema version and its JSON body. A stored event
+//! must stay readable for ever: when a body changes shape, bump its `schema_version`, keep
+//! reading the old version in [`ShowEvent::from_stored`] (upcasting), and never rename a type.
+
+use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+use super::SeatSpec;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowScheduled {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+    pub title: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    /// The hall's layout at scheduling time: later hall edits never change this show.
+    pub seats: Vec<SeatSpec>,
+    /// Price per seat category.
+    pub prices: BTreeMap<String, Money>,
+    /// How long a hold lasts, and the extra time the server waits before expiring it.
+    pub hold_ttl_seconds: u32,
+    pub expiry_grace_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatsHeld {
+    pub hold_id: HoldId,
+    pub customer_id: CustomerId,
+    pub seats: Vec<SeatId>,
+    pub total: Money,
+    pub held_at: Timestamp,
+    /// The expiry the client is told; the server expires the hold only after the grace.
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldReleased {
+    pub hold_id: HoldId,
+    pub seats: Vec<SeatId>,
+    pub released_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldExpired {
+    pub hold_id: HoldId,
+    pub seats: Vec<SeatId>,
+    pub expired_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldConfirmed {
+    pub hold_id: HoldId,
+    pub order_id: OrderId,
+    pub customer_id: CustomerId,
+    pub seats: Vec<SeatId>,
+    pub total: Money,
+    pub payment_reference: String,
+    pub confirmed_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRefunded {
+    pub order_id: OrderId,
+    pub refund_id: RefundId,
+    pub customer_id: CustomerId,
+    pub seats: Vec<SeatId>,
+    pub amount: Money,
+    /// True when no seat of the order is left after this refund.
+    pub fully_refunded: bool,
+    pub refunded_at: Timestamp,
+}
+
+/// Everything that can happen to a show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShowEvent {
+    ShowScheduled(ShowScheduled),
+    SeatsHeld(SeatsHeld),
+    HoldReleased(HoldReleased),
+    HoldExpired(HoldExpired),
+    HoldConfirmed(HoldConfirmed),
+    OrderRefunded(OrderRefunded),
+}
+
+/// A stored event this version of the code cannot read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read event {event_type} v{schema_version}: {reason}")]
+pub struct UnknownEvent {
+    pub event_type: String,
+    pub schema_version: i32,
+    pub reason: String,
+}
+
+impl ShowEvent {
+    /// Every schema version this code writes is 1; readers accept the versions listed in
+    /// [`ShowEvent::from_stored`].
+    pub const SCHEMA_VERSION: i32 = 1;
+
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::ShowScheduled(_) => "ShowScheduled",
+            Self::SeatsHeld(_) => "SeatsHeld",
+            Self::HoldReleased(_) => "HoldReleased",
+            Self::HoldExpired(_) => "HoldExpired",
+            Self::HoldConfirmed(_) => "HoldConfirmed",
+            Self::OrderRefunded(_) => "OrderRefunded",
+        }
+    }
+
+    pub fn schema_version(&self) -> i32 {
+        Self::SCHEMA_VERSION
+    }
+
+    /// The JSON body stored in the log.
+    pub fn to_json(&self) -> serde_json::Value {
+        let body = match self {
+            Self::ShowScheduled(e) => serde_json::to_value(e),
+            Self::SeatsHeld(e) => serde_json::to_value(e),
+            Self::HoldReleased(e) => serde_json::to_value(e),
+            Self::HoldExpired(e) => serde_json::to_value(e),
+            Self::HoldConfirmed(e) => serde_json::to_value(e),
+            Self::OrderRefunded(e) => serde_json::to_value(e),
+        };
+        // Serialising these plain structs (strings, numbers, maps with string keys) cannot fail.
+        body.expect("show events always serialise to JSON")
+    }
+
+    /// Reads a stored event, upcasting older schema versions.
+    pub fn from_stored(
+        event_type: &str,
+        schema_version: i32,
+        data: &serde_json::Value,
+    ) -> Result<Self, UnknownEvent> {
+        let unknown = |reason: String| UnknownEvent {
+            event_type: event_type.to_owned(),
+            schema_version,
+            reason,
+        };
+        if schema_version != 1 {
+            return Err(unknown("unsupported schema version".into()));
+        }
+        fn parse<T: serde::de::DeserializeOwned>(
+            data: &serde_json::Value,
+        ) -> Result<T, serde_json::Error> {
+            T::deserialize(data)
+        }
+        let event = match event_type {
+            "ShowScheduled" => parse(data).map(Self::ShowScheduled),
+            "SeatsHeld" => parse(data).map(Self::SeatsHeld),
+            "HoldReleased" => parse(data).map(Self::HoldReleased),
+            "HoldExpired" => parse(data).map(Self::HoldExpired),
+            "HoldConfirmed" => parse(data).map(Self::HoldConfirmed),
+            "OrderRefunded" => parse(data).map(Self::OrderRefunded),
+            _ => return Err(unknown("not a show event".into())),
+        };
+        event.map_err(|e| unknown(e.to_string()))
+    }
+}

@@ -1,0 +1,254 @@
+//! The show aggregate: every seat of one showing, its holds, orders and refunds.
+//!
+//! All seat invariants live here, so no command needs a lock beyond this one stream: a seat is
+//! free, held by exactly one hold, or sold to exactly one order; free + held + sold is always
+//! the capacity. The state is only ever changed by [`Show::evolve`], which applies a fact and
+//! never fails or checks rules (the rules were checked when the fact was decided).
+
+mod command;
+mod decide;
+mod event;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use command::{Requester, ShowCommand};
+pub use decide::{decide, MAX_SEATS_PER_HOLD};
+pub use event::{
+    HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, SeatsHeld, ShowEvent, ShowScheduled,
+    UnknownEvent,
+};
+
+use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
+
+/// One seat of the hall's layout as the show was scheduled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatSpec {
+    pub seat_id: SeatId,
+    pub row: String,
+    pub number: u32,
+    pub category: String,
+}
+
+/// What a show is, fixed when it was scheduled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowInfo {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+    pub title: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub layout: Vec<SeatSpec>,
+    pub prices: BTreeMap<String, Money>,
+    pub hold_ttl_seconds: u32,
+    pub expiry_grace_seconds: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeatStatus {
+    Available,
+    Held(HoldId),
+    Sold(OrderId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldStatus {
+    Active,
+    Released,
+    Expired,
+    Confirmed(OrderId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hold {
+    pub customer_id: CustomerId,
+    pub seats: Vec<SeatId>,
+    pub total: Money,
+    pub expires_at: Timestamp,
+    pub status: HoldStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub customer_id: CustomerId,
+    /// Seats the order still owns (refunded seats are removed).
+    pub seats: BTreeSet<SeatId>,
+    pub total: Money,
+    pub refunded: Money,
+}
+
+/// The state of one show, rebuilt by folding its events.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Show {
+    info: Option<ShowInfo>,
+    seats: BTreeMap<SeatId, (usize, SeatStatus)>,
+    holds: BTreeMap<HoldId, Hold>,
+    orders: BTreeMap<OrderId, Order>,
+}
+
+/// How many seats are in each state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SeatCounts {
+    pub available: usize,
+    pub held: usize,
+    pub sold: usize,
+}
+
+impl Show {
+    /// Folds a whole stream.
+    pub fn replay<'a>(events: impl IntoIterator<Item = &'a ShowEvent>) -> Self {
+        events.into_iter().fold(Self::default(), Self::evolve)
+    }
+
+    pub fn info(&self) -> Option<&ShowInfo> {
+        self.info.as_ref()
+    }
+
+    pub fn is_scheduled(&self) -> bool {
+        self.info.is_some()
+    }
+
+    /// The status of every seat, in layout order.
+    pub fn seat_statuses(&self) -> impl Iterator<Item = (&SeatSpec, SeatStatus)> {
+        let layout = self
+            .info
+            .as_ref()
+            .map(|i| i.layout.as_slice())
+            .unwrap_or(&[]);
+        layout.iter().map(|spec| {
+            let status = self
+                .seats
+                .get(&spec.seat_id)
+                .map(|(_, s)| *s)
+                .unwrap_or(SeatStatus::Available);
+            (spec, status)
+        })
+    }
+
+    pub fn seat_status(&self, seat: &SeatId) -> Option<SeatStatus> {
+        self.seats.get(seat).map(|(_, status)| *status)
+    }
+
+    pub fn counts(&self) -> SeatCounts {
+        let mut counts = SeatCounts::default();
+        for (_, status) in self.seats.values() {
+            match status {
+                SeatStatus::Available => counts.available += 1,
+                SeatStatus::Held(_) => counts.held += 1,
+                SeatStatus::Sold(_) => counts.sold += 1,
+            }
+        }
+        counts
+    }
+
+    pub fn hold(&self, hold_id: &HoldId) -> Option<&Hold> {
+        self.holds.get(hold_id)
+    }
+
+    pub fn holds(&self) -> impl Iterator<Item = (&HoldId, &Hold)> {
+        self.holds.iter()
+    }
+
+    pub fn order(&self, order_id: &OrderId) -> Option<&Order> {
+        self.orders.get(order_id)
+    }
+
+    pub fn orders(&self) -> impl Iterator<Item = (&OrderId, &Order)> {
+        self.orders.iter()
+    }
+
+    pub(crate) fn price_of(&self, seat: &SeatId) -> Option<&Money> {
+        let info = self.info.as_ref()?;
+        let (index, _) = self.seats.get(seat)?;
+        info.prices.get(&info.layout.get(*index)?.category)
+    }
+
+    fn set_seats(&mut self, seats: &[SeatId], status: SeatStatus) {
+        for seat in seats {
+            if let Some((_, current)) = self.seats.get_mut(seat) {
+                *current = status;
+            }
+        }
+    }
+
+    fn end_hold(&mut self, hold_id: &HoldId, status: HoldStatus) {
+        if let Some(hold) = self.holds.get_mut(hold_id) {
+            hold.status = status;
+        }
+    }
+
+    /// Applies one fact. Never fails: facts were checked when they were decided.
+    pub fn evolve(mut self, event: &ShowEvent) -> Self {
+        match event {
+            ShowEvent::ShowScheduled(e) => {
+                self.seats = e
+                    .seats
+                    .iter()
+                    .enumerate()
+                    .map(|(index, spec)| (spec.seat_id.clone(), (index, SeatStatus::Available)))
+                    .collect();
+                self.info = Some(ShowInfo {
+                    show_id: e.show_id,
+                    movie_id: e.movie_id,
+                    title: e.title.clone(),
+                    starts_at: e.starts_at,
+                    ends_at: e.ends_at,
+                    layout: e.seats.clone(),
+                    prices: e.prices.clone(),
+                    hold_ttl_seconds: e.hold_ttl_seconds,
+                    expiry_grace_seconds: e.expiry_grace_seconds,
+                });
+            }
+            ShowEvent::SeatsHeld(e) => {
+                self.set_seats(&e.seats, SeatStatus::Held(e.hold_id));
+                self.holds.insert(
+                    e.hold_id,
+                    Hold {
+                        customer_id: e.customer_id.clone(),
+                        seats: e.seats.clone(),
+                        total: e.total.clone(),
+                        expires_at: e.expires_at,
+                        status: HoldStatus::Active,
+                    },
+                );
+            }
+            ShowEvent::HoldReleased(e) => {
+                self.set_seats(&e.seats, SeatStatus::Available);
+                self.end_hold(&e.hold_id, HoldStatus::Released);
+            }
+            ShowEvent::HoldExpired(e) => {
+                self.set_seats(&e.seats, SeatStatus::Available);
+                self.end_hold(&e.hold_id, HoldStatus::Expired);
+            }
+            ShowEvent::HoldConfirmed(e) => {
+                self.set_seats(&e.seats, SeatStatus::Sold(e.order_id));
+                self.end_hold(&e.hold_id, HoldStatus::Confirmed(e.order_id));
+                self.orders.insert(
+                    e.order_id,
+                    Order {
+                        customer_id: e.customer_id.clone(),
+                        seats: e.seats.iter().cloned().collect(),
+                        total: e.total.clone(),
+                        refunded: Money::zero(e.total.currency.clone()),
+                    },
+                );
+            }
+            ShowEvent::OrderRefunded(e) => {
+                self.set_seats(&e.seats, SeatStatus::Available);
+                if let Some(order) = self.orders.get_mut(&e.order_id) {
+                    for seat in &e.seats {
+                        order.seats.remove(seat);
+                    }
+                    order.refunded.amount_minor += e.amount.amount_minor;
+                }
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,197 @@
+//! Properties that must hold after any sequence of commands from any number of customers, at
+//! any pace: no seat is ever held or sold twice, the seat counts always add up to capacity,
+//! and replaying the stored events rebuilds exactly the live state.
+
+use super::tests::{cny, customer, hold_id, order_id, scheduled, t0};
+use super::*;
+use crate::{RefundId, SeatId};
+use chrono::Duration;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Hold {
+        who: u8,
+        seats: Vec<usize>,
+    },
+    Release {
+        hold: usize,
+        who: u8,
+    },
+    Expire {
+        hold: usize,
+    },
+    Confirm {
+        hold: usize,
+        who: u8,
+        exact: bool,
+    },
+    Refund {
+        order: usize,
+        seats: Option<Vec<usize>>,
+    },
+    Wait {
+        seconds: u16,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u8..4, prop::collection::vec(0usize..9, 0..5))
+            .prop_map(|(who, seats)| Op::Hold { who, seats }),
+        1 => (0usize..64, 0u8..4).prop_map(|(hold, who)| Op::Release { hold, who }),
+        1 => (0usize..64).prop_map(|hold| Op::Expire { hold }),
+        3 => (0usize..64, 0u8..4, prop::bool::weighted(0.9))
+            .prop_map(|(hold, who, exact)| Op::Confirm { hold, who, exact }),
+        1 => (0usize..64, prop::option::of(prop::collection::vec(0usize..9, 1..3)))
+            .prop_map(|(order, seats)| Op::Refund { order, seats }),
+        2 => (0u16..400).prop_map(|seconds| Op::Wait { seconds }),
+    ]
+}
+
+/// Seat labels of the example hall, plus one label that is not in it.
+fn label(index: usize) -> SeatId {
+    const LABELS: [&str; 9] = [
+        "A1", "A2", "A3", "A4", "A5", "贵宾1", "贵宾2", "贵宾3", "Z9",
+    ];
+    SeatId::new(LABELS[index % LABELS.len()])
+}
+
+fn check_invariants(show: &Show) -> Result<(), TestCaseError> {
+    let capacity = show.info().map_or(0, |i| i.layout.len());
+    let counts = show.counts();
+    prop_assert_eq!(counts.available + counts.held + counts.sold, capacity);
+    for (spec, status) in show.seat_statuses() {
+        match status {
+            SeatStatus::Available => {}
+            SeatStatus::Held(hold_id) => {
+                let hold = show.hold(&hold_id).expect("a held seat's hold exists");
+                prop_assert_eq!(&hold.status, &HoldStatus::Active);
+                prop_assert!(hold.seats.contains(&spec.seat_id));
+            }
+            SeatStatus::Sold(order_id) => {
+                let order = show.order(&order_id).expect("a sold seat's order exists");
+                prop_assert!(order.seats.contains(&spec.seat_id));
+            }
+        }
+    }
+    // The converse: every active hold and every order owns its seats exclusively.
+    for (id, hold) in show.holds() {
+        if hold.status == HoldStatus::Active {
+            for seat in &hold.seats {
+                prop_assert_eq!(show.seat_status(seat), Some(SeatStatus::Held(*id)));
+            }
+        }
+    }
+    for (id, order) in show.orders() {
+        for seat in &order.seats {
+            prop_assert_eq!(show.seat_status(seat), Some(SeatStatus::Sold(*id)));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn seats_are_never_double_booked_and_replay_rebuilds_the_state(ops in prop::collection::vec(op(), 1..80)) {
+        let mut now = t0();
+        let mut log = vec![scheduled()];
+        let mut show = Show::replay(&log);
+        let mut holds = 0u128;
+        let mut refunds = 0u128;
+        let who = |n: u8| customer(&format!("customer-{n}"));
+        for op in ops {
+            let command = match op {
+                Op::Wait { seconds } => {
+                    now += Duration::seconds(i64::from(seconds));
+                    continue;
+                }
+                Op::Hold { who: w, seats } => {
+                    holds += 1;
+                    ShowCommand::HoldSeats {
+                        hold_id: hold_id(holds),
+                        customer_id: who(w),
+                        seats: seats.into_iter().map(label).collect(),
+                    }
+                }
+                Op::Release { hold, who: w } => ShowCommand::ReleaseHold {
+                    hold_id: hold_id(hold as u128 % (holds + 1)),
+                    requester: Requester::Customer(who(w)),
+                },
+                Op::Expire { hold } => ShowCommand::ExpireHold {
+                    hold_id: hold_id(hold as u128 % (holds + 1)),
+                },
+                Op::Confirm { hold, who: w, exact } => {
+                    let id = hold_id(hold as u128 % (holds + 1));
+                    let total = show.hold(&id).map_or(0, |h| h.total.amount_minor);
+                    ShowCommand::ConfirmPayment {
+                        hold_id: id,
+                        order_id: order_id(hold as u128 % (holds + 1)),
+                        requester: Requester::Customer(who(w)),
+                        payment_reference: "pay".into(),
+                        amount: cny(if exact { total } else { total + 1 }),
+                    }
+                }
+                Op::Refund { order, seats } => {
+                    refunds += 1;
+                    let id = order_id(order as u128 % (holds + 1));
+                    let owner = show.order(&id).map(|o| o.customer_id.clone());
+                    ShowCommand::RefundOrder {
+                        order_id: id,
+                        refund_id: RefundId(uuid::Uuid::from_u128(0x9000 + refunds)),
+                        requester: owner.map_or(Requester::Staff, Requester::Customer),
+                        seats: seats.map(|s| s.into_iter().map(label).collect()),
+                    }
+                }
+            };
+            let before = show.counts();
+            match decide(&show, &command, now) {
+                Ok(events) => {
+                    prop_assert!(!events.is_empty());
+                    for event in &events {
+                        show = show.evolve(event);
+                    }
+                    log.extend(events);
+                }
+                Err(_) => prop_assert_eq!(show.counts(), before),
+            }
+            check_invariants(&show)?;
+        }
+        // Rebuild from the stored form (type, version, JSON), as a restarted server would.
+        let stored: Vec<ShowEvent> = log
+            .iter()
+            .map(|e| ShowEvent::from_stored(e.event_type(), e.schema_version(), &e.to_json()).unwrap())
+            .collect();
+        prop_assert_eq!(Show::replay(&stored), show);
+    }
+
+    /// Two customers' commands decided in either order: whichever comes first wins the
+    /// contested seats, and the other is refused whole: never a split.
+    #[test]
+    fn contested_seats_go_wholly_to_one_hold(a in prop::collection::vec(0usize..8, 1..5), b in prop::collection::vec(0usize..8, 1..5)) {
+        let show = Show::replay(&[scheduled()]);
+        let command = |n: u128, seats: &[usize]| ShowCommand::HoldSeats {
+            hold_id: hold_id(n),
+            customer_id: customer(&n.to_string()),
+            seats: seats.iter().copied().map(label).collect(),
+        };
+        for (first, second) in [(command(1, &a), command(2, &b)), (command(2, &b), command(1, &a))] {
+            let mut state = show.clone();
+            let mut won = 0;
+            for c in [&first, &second] {
+                if let Ok(events) = decide(&state, c, t0()) {
+                    won += 1;
+                    for e in &events { state = state.evolve(e); }
+                }
+            }
+            let overlap = a.iter().any(|s| b.contains(s));
+            let valid = |s: &[usize]| { let mut v = s.to_vec(); v.sort(); v.dedup(); v.len() == s.len() };
+            if valid(&a) && valid(&b) {
+                prop_assert_eq!(won, if overlap { 1 } else { 2 });
+            }
+            check_invariants(&state)?;
+        }
+    }
+}

@@ -1,0 +1,425 @@
+//! Examples of the rules, written as given (past events) / when (a command at an instant) /
+//! then (the events or the error that must follow).
+
+use super::*;
+use crate::{Currency, DomainError, HoldId, Money, OrderId, RefundId, SeatId, ShowId};
+use chrono::{Duration, TimeZone, Utc};
+
+pub(crate) fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+pub(crate) fn cny(amount_minor: i64) -> Money {
+    Money::new(amount_minor, Currency::parse("CNY").unwrap())
+}
+
+pub(crate) fn seats(labels: &[&str]) -> Vec<SeatId> {
+    labels.iter().map(|s| SeatId::new(*s)).collect()
+}
+
+pub(crate) fn customer(name: &str) -> CustomerId {
+    CustomerId(name.to_owned())
+}
+
+pub(crate) fn hold_id(n: u128) -> HoldId {
+    HoldId(Uuid::from_u128(n))
+}
+
+pub(crate) fn order_id(n: u128) -> OrderId {
+    OrderId(Uuid::from_u128(0x1000 + n))
+}
+
+/// A hall of two rows: A1-A5 regular (45 CNY), 贵宾1-贵宾3 premium (80 CNY).
+pub(crate) fn scheduled() -> ShowEvent {
+    let mut layout: Vec<SeatSpec> = (1..=5)
+        .map(|n| SeatSpec {
+            seat_id: SeatId(format!("A{n}")),
+            row: "A".into(),
+            number: n,
+            category: "regular".into(),
+        })
+        .collect();
+    layout.extend((1..=3).map(|n| SeatSpec {
+        seat_id: SeatId(format!("贵宾{n}")),
+        row: "贵宾".into(),
+        number: n,
+        category: "premium".into(),
+    }));
+    ShowEvent::ShowScheduled(ShowScheduled {
+        show_id: ShowId(Uuid::from_u128(1)).0,
+        movie_id: Uuid::from_u128(2),
+        title: "流浪地球".into(),
+        starts_at: t0() + Duration::hours(3),
+        ends_at: t0() + Duration::hours(5),
+        seats: layout,
+        prices: [("regular".into(), cny(4500)), ("premium".into(), cny(8000))].into(),
+        hold_ttl_seconds: 300,
+        expiry_grace_seconds: 5,
+    })
+}
+
+pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
+    ShowEvent::SeatsHeld(SeatsHeld {
+        hold_id: hold_id(id),
+        customer_id: customer(who),
+        seats: seats(labels),
+        total: cny(total),
+        held_at: t0(),
+        expires_at: t0() + Duration::seconds(300),
+    })
+}
+
+fn confirmed(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
+    ShowEvent::HoldConfirmed(HoldConfirmed {
+        hold_id: hold_id(id),
+        order_id: order_id(id),
+        customer_id: customer(who),
+        seats: seats(labels),
+        total: cny(total),
+        payment_reference: "pay-1".into(),
+        confirmed_at: t0() + Duration::seconds(60),
+    })
+}
+
+struct When {
+    result: Result<Vec<ShowEvent>, DomainError>,
+}
+
+fn given(events: Vec<ShowEvent>) -> Show {
+    Show::replay(&events)
+}
+
+trait GivenShow {
+    fn when(&self, command: ShowCommand, at: Timestamp) -> When;
+}
+
+impl GivenShow for Show {
+    fn when(&self, command: ShowCommand, at: Timestamp) -> When {
+        When {
+            result: decide(self, &command, at),
+        }
+    }
+}
+
+impl When {
+    #[track_caller]
+    fn then_expect(self, expected: Vec<ShowEvent>) {
+        assert_eq!(self.result, Ok(expected));
+    }
+
+    #[track_caller]
+    fn then_error(self, expected: DomainError) {
+        assert_eq!(self.result, Err(expected));
+    }
+
+    #[track_caller]
+    fn then_code(self, code: &str) {
+        match self.result {
+            Err(e) => assert_eq!(e.code(), code, "{e}"),
+            Ok(events) => panic!("expected {code}, got events {events:?}"),
+        }
+    }
+}
+
+fn hold(id: u128, who: &str, labels: &[&str]) -> ShowCommand {
+    ShowCommand::HoldSeats {
+        hold_id: hold_id(id),
+        customer_id: customer(who),
+        seats: seats(labels),
+    }
+}
+
+fn confirm(id: u128, who: &str, amount: i64) -> ShowCommand {
+    ShowCommand::ConfirmPayment {
+        hold_id: hold_id(id),
+        order_id: order_id(id),
+        requester: Requester::Customer(customer(who)),
+        payment_reference: "pay-1".into(),
+        amount: cny(amount),
+    }
+}
+
+#[test]
+fn holding_free_seats_prices_them_and_sets_the_expiry() {
+    given(vec![scheduled()])
+        .when(hold(1, "alice", &["A1", "贵宾2"]), t0())
+        .then_expect(vec![held(1, "alice", &["A1", "贵宾2"], 12500)]);
+}
+
+#[test]
+fn a_hold_is_all_or_nothing() {
+    given(vec![scheduled(), held(1, "alice", &["A2"], 4500)])
+        .when(hold(2, "bob", &["A1", "A2", "A3"]), t0())
+        .then_error(DomainError::SeatsUnavailable(seats(&["A2"])));
+}
+
+#[test]
+fn a_hold_takes_one_to_ten_distinct_known_seats() {
+    let show = given(vec![scheduled()]);
+    show.when(hold(1, "alice", &[]), t0())
+        .then_code("validation_failed");
+    show.when(hold(1, "alice", &["A1", "A1"]), t0())
+        .then_code("validation_failed");
+    show.when(hold(1, "alice", &["Z9"]), t0())
+        .then_code("validation_failed");
+    let eleven = [
+        "A1", "A2", "A3", "A4", "A5", "贵宾1", "贵宾2", "贵宾3", "X", "Y", "Z",
+    ];
+    show.when(hold(1, "alice", &eleven), t0())
+        .then_code("validation_failed");
+}
+
+#[test]
+fn seats_cannot_be_held_for_an_unscheduled_or_started_show() {
+    given(vec![])
+        .when(hold(1, "alice", &["A1"]), t0())
+        .then_error(DomainError::ShowNotFound);
+    given(vec![scheduled()])
+        .when(hold(1, "alice", &["A1"]), t0() + Duration::hours(3))
+        .then_error(DomainError::ShowStarted);
+}
+
+#[test]
+fn a_hold_is_expired_only_after_its_expiry_plus_grace() {
+    let show = given(vec![scheduled(), held(1, "alice", &["A1"], 4500)]);
+    let expire = ShowCommand::ExpireHold {
+        hold_id: hold_id(1),
+    };
+    let expirable_at = t0() + Duration::seconds(305);
+    show.when(expire.clone(), expirable_at - Duration::milliseconds(1))
+        .then_error(DomainError::HoldNotExpirable { expirable_at });
+    show.when(expire, expirable_at)
+        .then_expect(vec![ShowEvent::HoldExpired(HoldExpired {
+            hold_id: hold_id(1),
+            seats: seats(&["A1"]),
+            expired_at: expirable_at,
+        })]);
+}
+
+#[test]
+fn seats_of_a_lapsed_hold_can_be_held_again() {
+    let later = t0() + Duration::seconds(306);
+    let mut second = held(2, "bob", &["A1"], 4500);
+    if let ShowEvent::SeatsHeld(e) = &mut second {
+        e.held_at = later;
+        e.expires_at = later + Duration::seconds(300);
+    }
+    given(vec![scheduled(), held(1, "alice", &["A1", "A2"], 9000)])
+        .when(hold(2, "bob", &["A1"]), later)
+        .then_expect(vec![
+            ShowEvent::HoldExpired(HoldExpired {
+                hold_id: hold_id(1),
+                seats: seats(&["A1", "A2"]),
+                expired_at: later,
+            }),
+            second,
+        ]);
+}
+
+#[test]
+fn paying_the_exact_total_of_an_active_hold_sells_its_seats() {
+    given(vec![scheduled(), held(1, "alice", &["A1", "A2"], 9000)])
+        .when(confirm(1, "alice", 9000), t0() + Duration::seconds(60))
+        .then_expect(vec![confirmed(1, "alice", &["A1", "A2"], 9000)]);
+}
+
+#[test]
+fn paying_the_wrong_amount_is_refused() {
+    given(vec![scheduled(), held(1, "alice", &["A1", "A2"], 9000)])
+        .when(confirm(1, "alice", 8999), t0())
+        .then_error(DomainError::AmountMismatch {
+            expected: cny(9000),
+            paid: cny(8999),
+        });
+}
+
+#[test]
+fn a_hold_can_be_paid_during_the_grace_but_not_after() {
+    let show = given(vec![scheduled(), held(1, "alice", &["A1"], 4500)]);
+    show.when(confirm(1, "alice", 4500), t0() + Duration::seconds(304))
+        .then_code_is_ok();
+    show.when(confirm(1, "alice", 4500), t0() + Duration::seconds(305))
+        .then_error(DomainError::HoldExpired {
+            expires_at: t0() + Duration::seconds(300),
+        });
+}
+
+impl When {
+    #[track_caller]
+    fn then_code_is_ok(self) {
+        assert!(self.result.is_ok(), "{:?}", self.result);
+    }
+}
+
+#[test]
+fn a_customer_cannot_touch_someone_elses_hold() {
+    let show = given(vec![scheduled(), held(1, "alice", &["A1"], 4500)]);
+    show.when(confirm(1, "mallory", 4500), t0())
+        .then_error(DomainError::HoldNotFound);
+    show.when(
+        ShowCommand::ReleaseHold {
+            hold_id: hold_id(1),
+            requester: Requester::Customer(customer("mallory")),
+        },
+        t0(),
+    )
+    .then_error(DomainError::HoldNotFound);
+}
+
+#[test]
+fn a_released_hold_frees_its_seats_and_cannot_be_paid() {
+    let show = given(vec![
+        scheduled(),
+        held(1, "alice", &["A1"], 4500),
+        ShowEvent::HoldReleased(HoldReleased {
+            hold_id: hold_id(1),
+            seats: seats(&["A1"]),
+            released_at: t0(),
+        }),
+    ]);
+    assert_eq!(
+        show.seat_status(&SeatId::new("A1")),
+        Some(SeatStatus::Available)
+    );
+    show.when(confirm(1, "alice", 4500), t0())
+        .then_error(DomainError::HoldReleased);
+}
+
+#[test]
+fn a_partial_refund_frees_only_those_seats_at_their_price() {
+    let show = given(vec![
+        scheduled(),
+        held(1, "alice", &["A1", "贵宾1"], 12500),
+        confirmed(1, "alice", &["A1", "贵宾1"], 12500),
+    ]);
+    let refund = |labels: Option<&[&str]>| ShowCommand::RefundOrder {
+        order_id: order_id(1),
+        refund_id: RefundId(Uuid::from_u128(9)),
+        requester: Requester::Customer(customer("alice")),
+        seats: labels.map(seats),
+    };
+    show.when(refund(Some(&["贵宾1"])), t0())
+        .then_expect(vec![ShowEvent::OrderRefunded(OrderRefunded {
+            order_id: order_id(1),
+            refund_id: RefundId(Uuid::from_u128(9)),
+            customer_id: customer("alice"),
+            seats: seats(&["贵宾1"]),
+            amount: cny(8000),
+            fully_refunded: false,
+            refunded_at: t0(),
+        })]);
+    show.when(refund(Some(&["A2"])), t0())
+        .then_error(DomainError::SeatsNotInOrder(seats(&["A2"])));
+    show.when(refund(None), t0() + Duration::hours(3))
+        .then_error(DomainError::ShowStarted);
+}
+
+#[test]
+fn a_fully_refunded_order_cannot_be_refunded_again() {
+    let show = given(vec![
+        scheduled(),
+        held(1, "alice", &["A1"], 4500),
+        confirmed(1, "alice", &["A1"], 4500),
+        ShowEvent::OrderRefunded(OrderRefunded {
+            order_id: order_id(1),
+            refund_id: RefundId(Uuid::from_u128(9)),
+            customer_id: customer("alice"),
+            seats: seats(&["A1"]),
+            amount: cny(4500),
+            fully_refunded: true,
+            refunded_at: t0(),
+        }),
+    ]);
+    assert_eq!(
+        show.seat_status(&SeatId::new("A1")),
+        Some(SeatStatus::Available)
+    );
+    show.when(
+        ShowCommand::RefundOrder {
+            order_id: order_id(1),
+            refund_id: RefundId(Uuid::from_u128(10)),
+            requester: Requester::Staff,
+            seats: None,
+        },
+        t0(),
+    )
+    .then_error(DomainError::OrderFullyRefunded);
+}
+
+#[test]
+fn scheduling_rejects_bad_layouts_naming_every_field() {
+    let ShowEvent::ShowScheduled(good) = scheduled() else {
+        unreachable!()
+    };
+    let mut layout = good.seats.clone();
+    layout.push(layout[0].clone());
+    layout.push(SeatSpec {
+        seat_id: SeatId::new("B1"),
+        row: "B".into(),
+        number: 1,
+        category: "vip".into(),
+    });
+    let command = ShowCommand::ScheduleShow {
+        show_id: good.show_id,
+        movie_id: good.movie_id,
+        title: " ".into(),
+        starts_at: good.starts_at,
+        ends_at: good.starts_at,
+        seats: layout,
+        prices: good.prices.clone(),
+        hold_ttl_seconds: 300,
+        expiry_grace_seconds: 5,
+    };
+    let Err(DomainError::Validation(problems)) = decide(&Show::default(), &command, t0()) else {
+        panic!("expected a validation error");
+    };
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "title",
+            "ends_at",
+            "seats[8].seat_id",
+            "seats[8].number",
+            "seats[9].category"
+        ]
+    );
+}
+
+#[test]
+fn a_show_is_scheduled_once() {
+    let ShowEvent::ShowScheduled(e) = scheduled() else {
+        unreachable!()
+    };
+    given(vec![scheduled()])
+        .when(
+            ShowCommand::ScheduleShow {
+                show_id: e.show_id,
+                movie_id: e.movie_id,
+                title: e.title,
+                starts_at: e.starts_at,
+                ends_at: e.ends_at,
+                seats: e.seats,
+                prices: e.prices,
+                hold_ttl_seconds: 300,
+                expiry_grace_seconds: 5,
+            },
+            t0(),
+        )
+        .then_error(DomainError::ShowAlreadyScheduled);
+}
+
+#[test]
+fn every_event_survives_the_trip_through_storage() {
+    for event in [
+        scheduled(),
+        held(1, "alice", &["A1"], 4500),
+        confirmed(1, "alice", &["A1"], 4500),
+    ] {
+        let stored = event.to_json();
+        let read = ShowEvent::from_stored(event.event_type(), event.schema_version(), &stored);
+        assert_eq!(read.unwrap(), event);
+    }
+    assert!(ShowEvent::from_stored("SeatsHeld", 2, &serde_json::json!({})).is_err());
+    assert!(ShowEvent::from_stored("Nonsense", 1, &serde_json::json!({})).is_err());
+}
