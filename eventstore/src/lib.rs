@@ -1,1 +1,66 @@
+//! The event log: the port every part of Boxoffice writes facts to and reads them from, and
+//! its PostgreSQL adapter (the embedded default).
+//!
+//! The port promises three things, checked by the [`contract`] suite for every adapter:
+//! appends are atomic and guarded by the stream's expected version; a stream reads back in
+//! version order; and a subscription delivers every event exactly once, in one total order
+//! that never changes once read, first catching up and then following live.
 
+pub mod contract;
+pub mod migrations;
+mod model;
+pub mod postgres;
+
+pub use model::*;
+
+use async_trait::async_trait;
+
+/// Where an event sits in the whole log. Ordered; totally ordered across streams.
+///
+/// Two numbers because that is what both backends have: on PostgreSQL, the appending
+/// transaction's id and the row's sequence number; on EventStoreDB, the commit and prepare
+/// positions. Clients see it as the string `"{commit}-{prepare}"`.
+pub use model::Position;
+
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// Appends `events` to `stream` atomically, if the stream is at `expected`.
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError>;
+
+    /// Up to `limit` events of one stream with version >= `from_version`, in version order.
+    /// A stream that does not exist reads as empty.
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError>;
+
+    /// Up to `limit` events of the whole log strictly after `after`, in log order. Only events
+    /// whose place in the order is final are returned: an event never appears later in front
+    /// of one already returned.
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError>;
+
+    /// Follows the log from `after`: catches up, then waits for new events.
+    async fn subscribe(&self, after: Position) -> Result<Box<dyn Subscription>, EventLogError>;
+
+    /// The position of the newest event whose place is final (`Position::START` when empty).
+    async fn head(&self) -> Result<Position, EventLogError>;
+}
+
+/// A live reader of the log.
+#[async_trait]
+pub trait Subscription: Send {
+    /// The next events after the last one returned, at most `max`; waits until at least one
+    /// exists. Never returns an event twice or skips one.
+    async fn next_batch(&mut self, max: usize) -> Result<Vec<RecordedEvent>, EventLogError>;
+}

@@ -1,0 +1,259 @@
+//! The event-log contract: what every adapter must do, written against the port only.
+//!
+//! Adapters run [`run_all`] from their integration tests (the PostgreSQL adapter always, the
+//! EventStoreDB adapter when a server is given). Every check uses fresh stream names, so the
+//! suite can run against a log that already holds other events. A failed check panics with
+//! what was expected.
+
+use crate::{EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position};
+use std::collections::HashSet;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// Runs every check in turn and returns their names.
+pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
+    appends_and_reads_back_in_order(log).await;
+    guards_the_expected_version(log).await;
+    concurrent_appends_with_one_expectation_let_exactly_one_win(log).await;
+    a_retried_batch_is_recognised_not_doubled(log).await;
+    reads_a_stream_from_a_version_and_a_missing_stream_as_empty(log).await;
+    rejects_an_empty_append(log).await;
+    subscription_catches_up_then_follows_live(log).await;
+    read_all_pages_without_gaps_or_repeats(log).await;
+    vec![
+        "appends_and_reads_back_in_order",
+        "guards_the_expected_version",
+        "concurrent_appends_with_one_expectation_let_exactly_one_win",
+        "a_retried_batch_is_recognised_not_doubled",
+        "reads_a_stream_from_a_version_and_a_missing_stream_as_empty",
+        "rejects_an_empty_append",
+        "subscription_catches_up_then_follows_live",
+        "read_all_pages_without_gaps_or_repeats",
+    ]
+}
+
+fn stream() -> String {
+    format!("contract-{}", Uuid::new_v4())
+}
+
+fn event(n: u64) -> NewEvent {
+    NewEvent {
+        event_id: Uuid::new_v4(),
+        event_type: "ContractTested".into(),
+        schema_version: 1,
+        data: serde_json::json!({ "n": n, "label": "贵宾席 F7" }),
+        metadata: Metadata {
+            correlation_id: Some(format!("req-{n}")),
+            causation_id: Some("cause".into()),
+            actor: Some("contract".into()),
+            idempotency_key: Some(format!("key-{n}")),
+            command_digest: None,
+        },
+    }
+}
+
+async fn appends_and_reads_back_in_order(log: &dyn EventLog) {
+    let s = stream();
+    let events: Vec<NewEvent> = (0..3).map(event).collect();
+    let result = log
+        .append(&s, ExpectedVersion::NoStream, events.clone())
+        .await
+        .expect("append to a new stream");
+    assert_eq!(result.last_version, 2);
+    let read = log.read_stream(&s, 0, 100).await.expect("read back");
+    assert_eq!(read.len(), 3);
+    for (i, (written, stored)) in events.iter().zip(&read).enumerate() {
+        assert_eq!(stored.stream, s);
+        assert_eq!(stored.version, i as u64);
+        assert_eq!(stored.event_id, written.event_id);
+        assert_eq!(stored.event_type, written.event_type);
+        assert_eq!(stored.schema_version, 1);
+        assert_eq!(stored.data, written.data);
+        assert_eq!(stored.metadata, written.metadata);
+    }
+    assert_eq!(read[2].position, result.position);
+    assert!(read[0].position < read[1].position && read[1].position < read[2].position);
+}
+
+async fn guards_the_expected_version(log: &dyn EventLog) {
+    let s = stream();
+    log.append(&s, ExpectedVersion::NoStream, vec![event(0)])
+        .await
+        .expect("first append");
+    for wrong in [
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Exact(1),
+        ExpectedVersion::Exact(7),
+    ] {
+        match log.append(&s, wrong, vec![event(1)]).await {
+            Err(EventLogError::WrongExpectedVersion { stream, actual, .. }) => {
+                assert_eq!(stream, s);
+                assert_eq!(actual, ExpectedVersion::Exact(0));
+            }
+            other => panic!("expecting {wrong} must conflict, got {other:?}"),
+        }
+    }
+    match log
+        .append(&stream(), ExpectedVersion::Exact(0), vec![event(1)])
+        .await
+    {
+        Err(EventLogError::WrongExpectedVersion { actual, .. }) => {
+            assert_eq!(actual, ExpectedVersion::NoStream)
+        }
+        other => panic!("a missing stream is not at version 0, got {other:?}"),
+    }
+    let appended = log
+        .append(&s, ExpectedVersion::Exact(0), vec![event(1), event(2)])
+        .await
+        .expect("append at the right version");
+    assert_eq!(appended.last_version, 2);
+    let any = log
+        .append(&s, ExpectedVersion::Any, vec![event(3)])
+        .await
+        .expect("append at any version");
+    assert_eq!(any.last_version, 3);
+    assert_eq!(log.read_stream(&s, 0, 100).await.unwrap().len(), 4);
+}
+
+async fn concurrent_appends_with_one_expectation_let_exactly_one_win(log: &dyn EventLog) {
+    let s = stream();
+    log.append(&s, ExpectedVersion::NoStream, vec![event(0)])
+        .await
+        .expect("first append");
+    let attempts = (0..8).map(|n| log.append(&s, ExpectedVersion::Exact(0), vec![event(n)]));
+    let results = futures_util::future::join_all(attempts).await;
+    let won = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results
+        .iter()
+        .filter(|r| matches!(r, Err(EventLogError::WrongExpectedVersion { .. })))
+        .count();
+    assert_eq!((won, conflicts), (1, 7), "{results:?}");
+    assert_eq!(log.read_stream(&s, 0, 100).await.unwrap().len(), 2);
+}
+
+async fn a_retried_batch_is_recognised_not_doubled(log: &dyn EventLog) {
+    let s = stream();
+    let batch = vec![event(0), event(1)];
+    log.append(&s, ExpectedVersion::NoStream, batch.clone())
+        .await
+        .expect("first append");
+    match log.append(&s, ExpectedVersion::Any, batch.clone()).await {
+        Err(EventLogError::DuplicateEvent(id)) => assert_eq!(id, batch[0].event_id),
+        other => panic!("the same event ids twice must be refused, got {other:?}"),
+    }
+    assert_eq!(log.read_stream(&s, 0, 100).await.unwrap().len(), 2);
+}
+
+async fn reads_a_stream_from_a_version_and_a_missing_stream_as_empty(log: &dyn EventLog) {
+    let s = stream();
+    log.append(&s, ExpectedVersion::NoStream, (0..5).map(event).collect())
+        .await
+        .expect("append");
+    let tail = log.read_stream(&s, 3, 100).await.unwrap();
+    assert_eq!(
+        tail.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    let page = log.read_stream(&s, 1, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(log.read_stream(&stream(), 0, 100).await.unwrap().is_empty());
+}
+
+async fn rejects_an_empty_append(log: &dyn EventLog) {
+    let s = stream();
+    assert!(matches!(
+        log.append(&s, ExpectedVersion::NoStream, vec![]).await,
+        Err(EventLogError::EmptyAppend)
+    ));
+    assert!(log.read_stream(&s, 0, 10).await.unwrap().is_empty());
+}
+
+async fn subscription_catches_up_then_follows_live(log: &dyn EventLog) {
+    let s = stream();
+    let start = log.head().await.expect("head");
+    log.append(&s, ExpectedVersion::NoStream, vec![event(0), event(1)])
+        .await
+        .expect("append before subscribing");
+    let mut subscription = log.subscribe(start).await.expect("subscribe");
+    let mut seen = Vec::new();
+    let mut ids = HashSet::new();
+    let mine = |seen: &Vec<crate::RecordedEvent>| seen.iter().filter(|e| e.stream == s).count();
+    while mine(&seen) < 2 {
+        let batch = tokio::time::timeout(Duration::from_secs(10), subscription.next_batch(100))
+            .await
+            .expect("catch-up within 10 s")
+            .expect("batch");
+        seen.extend(batch);
+    }
+    let live = {
+        let s = s.clone();
+        async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            log.append(&s, ExpectedVersion::Exact(1), vec![event(2)])
+                .await
+        }
+    };
+    let follow = async {
+        while mine(&seen) < 3 {
+            let batch = tokio::time::timeout(Duration::from_secs(10), subscription.next_batch(100))
+                .await
+                .expect("a live event within 10 s")
+                .expect("batch");
+            seen.extend(batch);
+        }
+    };
+    let (appended, ()) = tokio::join!(live, follow);
+    appended.expect("live append");
+    let positions: Vec<Position> = seen.iter().map(|e| e.position).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert!(
+        seen.iter().all(|e| ids.insert(e.event_id)),
+        "an event came twice"
+    );
+    let versions: Vec<u64> = seen
+        .iter()
+        .filter(|e| e.stream == s)
+        .map(|e| e.version)
+        .collect();
+    assert_eq!(versions, vec![0, 1, 2]);
+}
+
+async fn read_all_pages_without_gaps_or_repeats(log: &dyn EventLog) {
+    let start = log.head().await.expect("head");
+    let streams: Vec<String> = (0..3).map(|_| stream()).collect();
+    for round in 0..3 {
+        for s in &streams {
+            log.append(
+                s,
+                ExpectedVersion::Any,
+                vec![event(round), event(round + 10)],
+            )
+            .await
+            .expect("append");
+        }
+    }
+    let mut after = start;
+    let mut mine = Vec::new();
+    loop {
+        let page = log.read_all(after, 4).await.expect("read_all");
+        let Some(last) = page.last() else { break };
+        assert!(page.first().unwrap().position > after);
+        after = last.position;
+        mine.extend(page.into_iter().filter(|e| streams.contains(&e.stream)));
+    }
+    assert_eq!(mine.len(), 18);
+    let unique: HashSet<Uuid> = mine.iter().map(|e| e.event_id).collect();
+    assert_eq!(unique.len(), 18);
+    for s in &streams {
+        let versions: Vec<u64> = mine
+            .iter()
+            .filter(|e| &e.stream == s)
+            .map(|e| e.version)
+            .collect();
+        assert_eq!(versions, (0..6).collect::<Vec<_>>());
+    }
+    assert!(log.head().await.unwrap() >= after);
+}

@@ -1,0 +1,198 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Position {
+    pub commit: u64,
+    pub prepare: u64,
+}
+
+impl Position {
+    /// Before the first event.
+    pub const START: Position = Position {
+        commit: 0,
+        prepare: 0,
+    };
+
+    pub fn new(commit: u64, prepare: u64) -> Self {
+        Self { commit, prepare }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.commit, self.prepare)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a position is two numbers joined by a dash, such as `1042-17`")]
+pub struct BadPosition;
+
+impl FromStr for Position {
+    type Err = BadPosition;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (commit, prepare) = s.split_once('-').ok_or(BadPosition)?;
+        let number = |part: &str| {
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(BadPosition);
+            }
+            part.parse::<u64>().map_err(|_| BadPosition)
+        };
+        Ok(Self::new(number(commit)?, number(prepare)?))
+    }
+}
+
+impl Serialize for Position {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Position {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The state a stream must be in for an append to go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// Whatever the stream holds.
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream's last event must have this version (versions count from 0).
+    Exact(u64),
+}
+
+impl ExpectedVersion {
+    /// The expectation that matches a stream whose last version is `last` (`None`: empty).
+    pub fn after(last: Option<u64>) -> Self {
+        last.map_or(Self::NoStream, Self::Exact)
+    }
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("any"),
+            Self::NoStream => f.write_str("no stream"),
+            Self::Exact(v) => write!(f, "version {v}"),
+        }
+    }
+}
+
+/// Who and what caused an event; stored beside it, never inside the domain data.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Metadata {
+    /// The request that led to this event (the HTTP request id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// The command or event that directly caused it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<String>,
+    /// Who asked: a customer id, `staff:{sub}`, or `system:{component}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The client's idempotency key for the command that produced the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// A digest of the command, so a key reused for a different command is recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_digest: Option<String>,
+}
+
+/// An event about to be appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: serde_json::Value,
+    pub metadata: Metadata,
+}
+
+/// An event as the log holds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedEvent {
+    pub stream: String,
+    pub version: u64,
+    pub position: Position,
+    pub event_id: Uuid,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: serde_json::Value,
+    pub metadata: Metadata,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendResult {
+    /// Version of the last event appended: the next append expects this.
+    pub last_version: u64,
+    /// Position of the last event appended.
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EventLogError {
+    #[error("stream {stream} is at {actual}, the append expected {expected}")]
+    WrongExpectedVersion {
+        stream: String,
+        expected: ExpectedVersion,
+        actual: ExpectedVersion,
+    },
+    #[error("event {0} is already in the log")]
+    DuplicateEvent(Uuid),
+    #[error("an append needs at least one event")]
+    EmptyAppend,
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the event log failed: {0}")]
+    Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_round_trip_as_text_and_order_by_commit_then_prepare() {
+        let p: Position = "1042-17".parse().unwrap();
+        assert_eq!(p, Position::new(1042, 17));
+        assert_eq!(p.to_string(), "1042-17");
+        assert!(Position::new(1, 99) < Position::new(2, 0));
+        assert!(Position::new(2, 1) < Position::new(2, 3));
+        for bad in [
+            "",
+            "12",
+            "-1-2",
+            "1-",
+            "a-b",
+            "1-2-3",
+            "+1-2",
+            "99999999999999999999-1",
+        ] {
+            assert_eq!(bad.parse::<Position>(), Err(BadPosition), "{bad}");
+        }
+    }
+
+    #[test]
+    fn metadata_leaves_out_what_it_does_not_have() {
+        let m = Metadata {
+            actor: Some("alice".into()),
+            ..Metadata::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&m).unwrap(),
+            serde_json::json!({"actor": "alice"})
+        );
+    }
+}

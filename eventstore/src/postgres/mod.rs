@@ -1,0 +1,428 @@
+//! The PostgreSQL event log: the embedded default, in the same database as the read models.
+//!
+//! Appends are one statement: a CTE moves the stream's head row (`streams`) from the expected
+//! version to the new one, and one multi-row INSERT (over `unnest` arrays) writes the events.
+//! The head row is the only lock an append takes, and only on its own stream, so shows never
+//! wait for each other. A head that is not where the append expected means zero rows: a
+//! typed [`EventLogError::WrongExpectedVersion`], never a partial write.
+//!
+//! # Ordering guarantee
+//!
+//! Sequence numbers (`position`) are handed out at insert time, not commit time, so a
+//! transaction holding position 10 can commit after one holding 11. A reader that paged by
+//! position alone would read 11, remember it, and skip 10 for ever. Each row therefore also
+//! records its transaction id (`xid`); readers order by `(xid, position)` and only return
+//! events whose `xid` is below the current snapshot's `xmin`, the oldest transaction still
+//! running. Every transaction below `xmin` has ended, so no event can ever appear in front of
+//! one already returned. The price: an event becomes readable once every transaction that
+//! began before its own has ended (usually a millisecond or two). Commits send a NOTIFY; a
+//! listener task turns it into a wake-up for subscriptions, which also poll as a fallback.
+
+mod listener;
+
+use crate::{
+    AppendResult, EventLog, EventLogError, ExpectedVersion, NewEvent, Position, RecordedEvent,
+    Subscription,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+use uuid::Uuid;
+
+const NO_STREAM_SQL: &str = concat!(
+    include_str!("sql/head_no_stream.sql"),
+    include_str!("sql/append_events.sql")
+);
+const ANY_SQL: &str = concat!(
+    include_str!("sql/head_any.sql"),
+    include_str!("sql/append_events.sql")
+);
+const EXACT_SQL: &str = concat!(
+    include_str!("sql/head_exact.sql"),
+    include_str!("sql/append_events.sql")
+);
+const READ_STREAM_SQL: &str = include_str!("sql/read_stream.sql");
+const READ_ALL_SQL: &str = include_str!("sql/read_all.sql");
+const HEAD_SQL: &str = include_str!("sql/head.sql");
+
+/// The schema steps of the event log, applied by [`crate::migrations::apply`].
+pub const MIGRATIONS: &[&str] = &[include_str!("sql/001_events.sql")];
+
+/// How often an idle subscription looks for events even without a notification (the
+/// listener may be reconnecting).
+const IDLE_POLL: Duration = Duration::from_millis(1000);
+
+#[derive(Clone)]
+pub struct PgEventLog {
+    pool: Pool,
+    wake: watch::Receiver<u64>,
+    _listener: Arc<listener::Listener>,
+}
+
+/// Connection settings for the pool every part of the server shares.
+pub fn pool(config: &tokio_postgres::Config, size: usize) -> Pool {
+    let manager = Manager::from_config(
+        config.clone(),
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(3)))
+        .recycle_timeout(Some(Duration::from_secs(3)))
+        .build()
+        .expect("a pool with a runtime and timeouts always builds")
+}
+
+impl PgEventLog {
+    /// Uses `pool` for reads and appends and opens one more connection to LISTEN.
+    pub fn new(pool: Pool, config: &tokio_postgres::Config) -> Self {
+        let (listener, wake) = listener::Listener::spawn(config.clone());
+        Self {
+            pool,
+            wake,
+            _listener: Arc::new(listener),
+        }
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Appends inside a transaction the caller controls (to write other rows atomically with
+    /// the events, or, in tests, to commit appends in a chosen order).
+    pub async fn append_in(
+        tx: &tokio_postgres::Transaction<'_>,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError> {
+        let batch = Batch::new(stream, expected, events)?;
+        let rows = tx
+            .query(batch.sql(), &batch.params())
+            .await
+            .map_err(|e| batch.error(e))?;
+        match batch.result(&rows)? {
+            Some(result) => Ok(result),
+            None => {
+                let actual = current_version(tx, stream).await?;
+                Err(batch.conflict(actual))
+            }
+        }
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, EventLogError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl EventLog for PgEventLog {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError> {
+        let batch = Batch::new(stream, expected, events)?;
+        let client = self.client().await?;
+        let statement = client.prepare_cached(batch.sql()).await.map_err(db_error)?;
+        let rows = client
+            .query(&statement, &batch.params())
+            .await
+            .map_err(|e| batch.error(e))?;
+        match batch.result(&rows)? {
+            Some(result) => Ok(result),
+            None => {
+                let actual = current_version(&**client, stream).await?;
+                Err(batch.conflict(actual))
+            }
+        }
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(READ_STREAM_SQL)
+            .await
+            .map_err(db_error)?;
+        let rows = client
+            .query(
+                &statement,
+                &[&stream, &to_i64(from_version), &to_i64(limit as u64)],
+            )
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(recorded).collect()
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(READ_ALL_SQL)
+            .await
+            .map_err(db_error)?;
+        let rows = client
+            .query(
+                &statement,
+                &[
+                    &to_i64(after.commit),
+                    &to_i64(after.prepare),
+                    &to_i64(limit as u64),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        rows.iter().map(recorded).collect()
+    }
+
+    async fn subscribe(&self, after: Position) -> Result<Box<dyn Subscription>, EventLogError> {
+        Ok(Box::new(PgSubscription {
+            log: self.clone(),
+            after,
+            wake: self.wake.clone(),
+        }))
+    }
+
+    async fn head(&self) -> Result<Position, EventLogError> {
+        let client = self.client().await?;
+        let row = client.query_opt(HEAD_SQL, &[]).await.map_err(db_error)?;
+        Ok(row.map_or(Position::START, |row| {
+            Position::new(from_i64(row.get(0)), from_i64(row.get(1)))
+        }))
+    }
+}
+
+struct PgSubscription {
+    log: PgEventLog,
+    after: Position,
+    wake: watch::Receiver<u64>,
+}
+
+#[async_trait]
+impl Subscription for PgSubscription {
+    async fn next_batch(&mut self, max: usize) -> Result<Vec<RecordedEvent>, EventLogError> {
+        // After a wake-up that found nothing readable yet (an older transaction is still
+        // running), look again soon, backing off, instead of waiting for the idle poll.
+        let mut retry: Option<Duration> = None;
+        loop {
+            self.wake.borrow_and_update();
+            let events = self.log.read_all(self.after, max).await?;
+            if let Some(last) = events.last() {
+                self.after = last.position;
+                return Ok(events);
+            }
+            let timeout = retry.unwrap_or(IDLE_POLL);
+            tokio::select! {
+                changed = self.wake.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep(IDLE_POLL).await;
+                    }
+                    retry = Some(Duration::from_millis(1));
+                }
+                () = tokio::time::sleep(timeout) => {
+                    retry = retry
+                        .map(|d| (d * 2).min(Duration::from_millis(250)))
+                        .filter(|d| *d < Duration::from_millis(250));
+                }
+            }
+        }
+    }
+}
+
+/// One append's statement and parameters.
+struct Batch<'a> {
+    stream: &'a str,
+    expected: ExpectedVersion,
+    count: i64,
+    ids: Vec<Uuid>,
+    types: Vec<String>,
+    versions: Vec<i32>,
+    data: Vec<serde_json::Value>,
+    metadata: Vec<serde_json::Value>,
+    expected_version: i64,
+}
+
+impl<'a> Batch<'a> {
+    fn new(
+        stream: &'a str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Self, EventLogError> {
+        if events.is_empty() {
+            return Err(EventLogError::EmptyAppend);
+        }
+        let count = events.len() as i64;
+        let mut batch = Batch {
+            stream,
+            expected,
+            count,
+            ids: Vec::with_capacity(events.len()),
+            types: Vec::with_capacity(events.len()),
+            versions: Vec::with_capacity(events.len()),
+            data: Vec::with_capacity(events.len()),
+            metadata: Vec::with_capacity(events.len()),
+            expected_version: match expected {
+                ExpectedVersion::Exact(v) => to_i64(v),
+                _ => -1,
+            },
+        };
+        for event in events {
+            batch.ids.push(event.event_id);
+            batch.types.push(event.event_type);
+            batch.versions.push(event.schema_version);
+            batch.data.push(event.data);
+            batch.metadata.push(
+                serde_json::to_value(&event.metadata)
+                    .map_err(|e| EventLogError::Failed(e.to_string()))?,
+            );
+        }
+        Ok(batch)
+    }
+
+    fn sql(&self) -> &'static str {
+        match self.expected {
+            ExpectedVersion::Any => ANY_SQL,
+            ExpectedVersion::NoStream => NO_STREAM_SQL,
+            ExpectedVersion::Exact(_) => EXACT_SQL,
+        }
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+            &self.stream,
+            &self.count,
+            &self.ids,
+            &self.types,
+            &self.versions,
+            &self.data,
+            &self.metadata,
+        ];
+        if matches!(self.expected, ExpectedVersion::Exact(_)) {
+            params.push(&self.expected_version);
+        }
+        params
+    }
+
+    fn result(&self, rows: &[Row]) -> Result<Option<AppendResult>, EventLogError> {
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let version: Option<i64> = row.get(0);
+        let xid: Option<i64> = row.get(1);
+        let position: Option<i64> = row.get(2);
+        Ok(match (version, xid, position) {
+            (Some(version), Some(xid), Some(position)) => Some(AppendResult {
+                last_version: from_i64(version),
+                position: Position::new(from_i64(xid), from_i64(position)),
+            }),
+            _ => None,
+        })
+    }
+
+    fn conflict(&self, actual: Option<u64>) -> EventLogError {
+        EventLogError::WrongExpectedVersion {
+            stream: self.stream.to_owned(),
+            expected: self.expected,
+            actual: ExpectedVersion::after(actual),
+        }
+    }
+
+    /// A unique violation on the event id means this very batch (same deterministic ids) was
+    /// appended before: a retry. One on the version means a racing append won.
+    fn error(&self, error: tokio_postgres::Error) -> EventLogError {
+        if let Some(db) = error.as_db_error() {
+            if db.code() == &SqlState::UNIQUE_VIOLATION {
+                if db.constraint() == Some("events_event_id_key") {
+                    let id = self.ids.first().copied().unwrap_or_default();
+                    return EventLogError::DuplicateEvent(id);
+                }
+                if db.constraint() == Some("events_stream_version_key") {
+                    return self.conflict(None);
+                }
+            }
+        }
+        db_error(error)
+    }
+}
+
+async fn current_version<C: tokio_postgres::GenericClient>(
+    client: &C,
+    stream: &str,
+) -> Result<Option<u64>, EventLogError> {
+    let row = client
+        .query_opt("SELECT version FROM streams WHERE stream = $1", &[&stream])
+        .await
+        .map_err(db_error)?;
+    Ok(row.map(|row| from_i64(row.get(0))))
+}
+
+fn recorded(row: &Row) -> Result<RecordedEvent, EventLogError> {
+    let metadata: serde_json::Value = row.get(8);
+    Ok(RecordedEvent {
+        stream: row.get(0),
+        version: from_i64(row.get(1)),
+        position: Position::new(from_i64(row.get(2)), from_i64(row.get(3))),
+        event_id: row.get(4),
+        event_type: row.get(5),
+        schema_version: row.get(6),
+        data: row.get(7),
+        // Metadata ignores fields it does not know, so newer writers never make events
+        // unreadable; a body that is not even an object still leaves the event readable.
+        metadata: serde_json::from_value(metadata).unwrap_or_default(),
+        recorded_at: row.get(9),
+    })
+}
+
+/// Versions and positions are non-negative and far below `i64::MAX` in PostgreSQL.
+fn from_i64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn to_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Connection trouble and server shutdowns are "try again later"; anything else is a fault.
+pub fn db_error(error: tokio_postgres::Error) -> EventLogError {
+    let transient = error.is_closed()
+        || match error.code() {
+            None => true,
+            Some(code) => {
+                let class = &code.code()[..2];
+                matches!(class, "08" | "53" | "57" | "58")
+                    || code == &SqlState::T_R_SERIALIZATION_FAILURE
+                    || code == &SqlState::T_R_DEADLOCK_DETECTED
+            }
+        };
+    if transient {
+        EventLogError::Unavailable(error.to_string())
+    } else {
+        EventLogError::Failed(error.to_string())
+    }
+}
+
+pub fn pool_error(error: deadpool_postgres::PoolError) -> EventLogError {
+    match error {
+        deadpool_postgres::PoolError::Backend(e) => db_error(e),
+        other => EventLogError::Unavailable(other.to_string()),
+    }
+}
