@@ -1,1 +1,19 @@
+//! Command handling: the seed design's "active reservations service", event-sourced.
+//!
+//! Each active show has one writer task in this process that keeps the show aggregate in
+//! memory ([`writer`]). Commands queue up for it; it decides a whole batch in arrival order
+//! against the evolving state and appends the batch's events in one append, then answers
+//! every caller. Correctness never rests on there being only one writer: every append
+//! names the version it expects, and a writer that loses a race reloads and decides again.
+//!
+//! Nothing here knows about HTTP. Callers pass a [`CommandContext`] saying who asks, with which
+//! idempotency key, on behalf of which request.
 
+pub mod clock;
+mod context;
+mod idempotency;
+pub mod writer;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use context::CommandContext;
+pub use writer::{CommandError, Outcome, ShowWriters, WriterConfig, WriterStats};

@@ -1,0 +1,519 @@
+//! One writer task per active show.
+//!
+//! The writer owns the show's state in memory. It takes whatever commands have queued up (up
+//! to `max_batch`), decides them one after another against the evolving state, and appends
+//! all resulting events in one append: one commit for many commands, which is what keeps a
+//! hot on-sale fast. Callers are answered only after the append is durable; rejections too,
+//! since a rejection may rest on an earlier command of the same batch.
+//!
+//! If the append finds the stream moved (another process wrote, or an earlier append of ours
+//! committed although its answer was lost), the writer reloads the stream and decides the
+//! batch again; commands already in the log are then recognised by their idempotency key and
+//! answered with their original outcome. A writer idle for `idle_after` retires.
+
+use crate::idempotency::{digest, Ledger, Remembered};
+use crate::{Clock, CommandContext};
+use boxoffice_domain::{decide, DomainError, Show, ShowCommand, ShowEvent, ShowId};
+use boxoffice_eventstore::{
+    EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+#[derive(Debug, Clone)]
+pub struct WriterConfig {
+    /// Most commands decided together and appended in one append.
+    pub max_batch: usize,
+    /// A writer with nothing to do for this long retires, freeing its memory.
+    pub idle_after: Duration,
+    /// Commands that may wait for one show's writer before callers wait to enqueue.
+    pub queue: usize,
+    /// Tries at one batch when the stream keeps moving under it.
+    pub max_attempts: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 256,
+            idle_after: Duration::from_secs(60),
+            queue: 4096,
+            max_attempts: 5,
+        }
+    }
+}
+
+/// What a command did: its events, and where in the log they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub events: Vec<ShowEvent>,
+    /// The log position after the command's events; read models that reached it show them.
+    pub position: Position,
+    /// The stream version of the command's last event.
+    pub version: u64,
+    /// True when this is the remembered answer to an earlier try of the same command.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Rejected(#[from] DomainError),
+    #[error("this idempotency key was already used for a different command")]
+    KeyReused,
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the command could not be carried out: {0}")]
+    Failed(String),
+}
+
+impl From<EventLogError> for CommandError {
+    fn from(error: EventLogError) -> Self {
+        match error {
+            EventLogError::Unavailable(reason) => Self::Unavailable(reason),
+            other => Self::Failed(other.to_string()),
+        }
+    }
+}
+
+/// Counters for metrics.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub commands: AtomicU64,
+    pub append_micros: AtomicU64,
+    pub conflicts: AtomicU64,
+}
+
+struct Envelope {
+    command: ShowCommand,
+    context: CommandContext,
+    digest: String,
+    reply: oneshot::Sender<Result<Outcome, CommandError>>,
+}
+
+struct Registry {
+    log: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
+    config: WriterConfig,
+    writers: Mutex<HashMap<ShowId, (u64, mpsc::Sender<Envelope>)>>,
+    generation: AtomicU64,
+    active: AtomicUsize,
+    stopped: Notify,
+    closing: AtomicBool,
+    stats: WriterStats,
+}
+
+/// The writers of this process, spawned on demand per show.
+#[derive(Clone)]
+pub struct ShowWriters {
+    registry: Arc<Registry>,
+}
+
+impl ShowWriters {
+    pub fn new(log: Arc<dyn EventLog>, clock: Arc<dyn Clock>, config: WriterConfig) -> Self {
+        Self {
+            registry: Arc::new(Registry {
+                log,
+                clock,
+                config,
+                writers: Mutex::new(HashMap::new()),
+                generation: AtomicU64::new(0),
+                active: AtomicUsize::new(0),
+                stopped: Notify::new(),
+                closing: AtomicBool::new(false),
+                stats: WriterStats::default(),
+            }),
+        }
+    }
+
+    /// Decides `command` on `show` and appends its events; answers once they are durable.
+    pub async fn execute(
+        &self,
+        show: ShowId,
+        command: ShowCommand,
+        context: CommandContext,
+    ) -> Result<Outcome, CommandError> {
+        let (reply, answer) = oneshot::channel();
+        let mut envelope = Envelope {
+            digest: digest(&command),
+            command,
+            context,
+            reply,
+        };
+        loop {
+            if self.registry.closing.load(Ordering::Acquire) {
+                return Err(CommandError::Unavailable(
+                    "the server is shutting down".into(),
+                ));
+            }
+            let (generation, sender) = self.sender(show);
+            match sender.send(envelope).await {
+                Ok(()) => break,
+                // The writer retired between our lookup and the send: start a new one.
+                Err(mpsc::error::SendError(returned)) => {
+                    envelope = returned;
+                    self.forget(show, generation);
+                }
+            }
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(CommandError::Unavailable(
+                "the show's writer stopped before answering".into(),
+            ))
+        })
+    }
+
+    pub fn active_writers(&self) -> usize {
+        self.registry.active.load(Ordering::Relaxed)
+    }
+
+    pub fn stats(&self) -> &WriterStats {
+        &self.registry.stats
+    }
+
+    /// Refuses new commands, lets every writer finish what is queued, and waits up to
+    /// `timeout` for them. Returns whether all finished.
+    pub async fn shutdown(&self, timeout: Duration) -> bool {
+        self.registry.closing.store(true, Ordering::Release);
+        lock(&self.registry.writers).clear();
+        let all_stopped = async {
+            loop {
+                let stopped = self.registry.stopped.notified();
+                if self.registry.active.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                stopped.await;
+            }
+        };
+        tokio::time::timeout(timeout, all_stopped).await.is_ok()
+    }
+
+    fn sender(&self, show: ShowId) -> (u64, mpsc::Sender<Envelope>) {
+        let mut writers = lock(&self.registry.writers);
+        if let Some((generation, sender)) = writers.get(&show) {
+            return (*generation, sender.clone());
+        }
+        let generation = self.registry.generation.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::channel(self.registry.config.queue);
+        writers.insert(show, (generation, sender.clone()));
+        self.registry.active.fetch_add(1, Ordering::AcqRel);
+        let writer = Writer {
+            show,
+            stream: show.stream(),
+            generation,
+            log: self.registry.log.clone(),
+            clock: self.registry.clock.clone(),
+            config: self.registry.config.clone(),
+            registry: Arc::downgrade(&self.registry),
+            state: None,
+        };
+        tokio::spawn(writer.run(receiver));
+        (generation, sender)
+    }
+
+    fn forget(&self, show: ShowId, generation: u64) {
+        let mut writers = lock(&self.registry.writers);
+        if writers.get(&show).is_some_and(|(g, _)| *g == generation) {
+            writers.remove(&show);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The show as the writer holds it.
+struct Loaded {
+    show: Show,
+    version: Option<u64>,
+    ledger: Ledger,
+}
+
+struct Writer {
+    show: ShowId,
+    stream: String,
+    generation: u64,
+    log: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
+    config: WriterConfig,
+    registry: Weak<Registry>,
+    /// `None` until loaded, and again whenever the log may hold something we did not see.
+    state: Option<Loaded>,
+}
+
+/// What became of one command of a batch, before the append.
+enum Decision {
+    Replay(Outcome),
+    Rejected(CommandError),
+    /// New events: indexes into the batch's event list.
+    Appended {
+        from: usize,
+        to: usize,
+    },
+    /// The same command twice in one batch: answer like the earlier one.
+    SameAs(usize),
+}
+
+impl Writer {
+    async fn run(mut self, mut queue: mpsc::Receiver<Envelope>) {
+        tracing::debug!(show = %self.show, "show writer started");
+        loop {
+            let first = match tokio::time::timeout(self.config.idle_after, queue.recv()).await {
+                Ok(Some(envelope)) => envelope,
+                Ok(None) => break,
+                Err(_idle) => {
+                    if self.retire(&queue) {
+                        // No new sender can reach us now; finish what is already queued.
+                        queue.close();
+                        let mut rest = Vec::new();
+                        while let Ok(envelope) = queue.try_recv() {
+                            rest.push(envelope);
+                        }
+                        if !rest.is_empty() {
+                            self.process(rest).await;
+                        }
+                        break;
+                    }
+                    continue;
+                }
+            };
+            let mut batch = vec![first];
+            while batch.len() < self.config.max_batch {
+                match queue.try_recv() {
+                    Ok(envelope) => batch.push(envelope),
+                    Err(_) => break,
+                }
+            }
+            self.process(batch).await;
+        }
+        tracing::debug!(show = %self.show, "show writer stopped");
+        if let Some(registry) = self.registry.upgrade() {
+            registry.active.fetch_sub(1, Ordering::AcqRel);
+            registry.stopped.notify_waiters();
+        }
+    }
+
+    /// Leaves the registry if nothing is queued. Holding the registry lock while checking
+    /// means no caller can pick up our sender in between.
+    fn retire(&self, queue: &mpsc::Receiver<Envelope>) -> bool {
+        let Some(registry) = self.registry.upgrade() else {
+            return true;
+        };
+        let mut writers = lock(&registry.writers);
+        if !queue.is_empty() {
+            return false;
+        }
+        if writers
+            .get(&self.show)
+            .is_some_and(|(g, _)| *g == self.generation)
+        {
+            writers.remove(&self.show);
+        }
+        true
+    }
+
+    async fn process(&mut self, batch: Vec<Envelope>) {
+        let mut attempt = 0;
+        let answers = loop {
+            attempt += 1;
+            match self.try_batch(&batch).await {
+                Ok(answers) => break answers,
+                Err(error) => {
+                    // The log may hold what we did not see: reload before the next batch.
+                    self.state = None;
+                    let retry = matches!(
+                        error,
+                        EventLogError::WrongExpectedVersion { .. }
+                            | EventLogError::DuplicateEvent(_)
+                    );
+                    if retry && attempt < self.config.max_attempts {
+                        if let Some(registry) = self.registry.upgrade() {
+                            registry.stats.conflicts.fetch_add(1, Ordering::Relaxed);
+                        }
+                        tracing::debug!(show = %self.show, %error, "append conflict; reloading");
+                        continue;
+                    }
+                    tracing::warn!(show = %self.show, %error, "batch failed");
+                    let error = CommandError::from(error);
+                    break batch.iter().map(|_| Err(error.clone())).collect();
+                }
+            }
+        };
+        for (envelope, answer) in batch.into_iter().zip(answers) {
+            // A caller that gave up waiting is no reason to fail the others.
+            let _ = envelope.reply.send(answer);
+        }
+    }
+
+    /// Decides and appends one batch. An `Err` means nothing of it can be assumed written.
+    async fn try_batch(
+        &mut self,
+        batch: &[Envelope],
+    ) -> Result<Vec<Result<Outcome, CommandError>>, EventLogError> {
+        if self.state.is_none() {
+            self.state = Some(self.load().await?);
+        }
+        let state = self.state.as_mut().expect("loaded just above");
+        let now = self.clock.now();
+        let first_version = state.version.map_or(0, |v| v + 1);
+        let mut decisions = Vec::with_capacity(batch.len());
+        let mut events: Vec<ShowEvent> = Vec::new();
+        let mut new_events: Vec<NewEvent> = Vec::new();
+        let mut in_batch: HashMap<(&str, &str), usize> = HashMap::new();
+        for (index, envelope) in batch.iter().enumerate() {
+            let context = &envelope.context;
+            let key = (context.actor.as_str(), context.idempotency_key.as_str());
+            if let Some(remembered) = state.ledger.get(key.0, key.1) {
+                decisions.push(if remembered.digest == envelope.digest {
+                    Decision::Replay(remembered.outcome.clone())
+                } else {
+                    Decision::Rejected(CommandError::KeyReused)
+                });
+                continue;
+            }
+            if let Some(&earlier) = in_batch.get(&key) {
+                decisions.push(if batch[earlier].digest == envelope.digest {
+                    Decision::SameAs(earlier)
+                } else {
+                    Decision::Rejected(CommandError::KeyReused)
+                });
+                continue;
+            }
+            match decide(&state.show, &envelope.command, now) {
+                Ok(decided) => {
+                    in_batch.insert(key, index);
+                    let from = events.len();
+                    let command_id = context.derive_id("command").to_string();
+                    for (n, event) in decided.into_iter().enumerate() {
+                        state.show = std::mem::take(&mut state.show).evolve(&event);
+                        new_events.push(NewEvent {
+                            event_id: context.event_id(&self.stream, n),
+                            event_type: event.event_type().to_owned(),
+                            schema_version: event.schema_version(),
+                            data: event.to_json(),
+                            metadata: Metadata {
+                                correlation_id: context.correlation_id.clone(),
+                                causation_id: Some(command_id.clone()),
+                                actor: Some(context.actor.clone()),
+                                idempotency_key: Some(context.idempotency_key.clone()),
+                                command_digest: Some(envelope.digest.clone()),
+                            },
+                        });
+                        events.push(event);
+                    }
+                    decisions.push(Decision::Appended {
+                        from,
+                        to: events.len(),
+                    });
+                }
+                Err(rejection) => decisions.push(Decision::Rejected(rejection.into())),
+            }
+        }
+
+        let mut appended_at = None;
+        if !new_events.is_empty() {
+            let started = Instant::now();
+            let result = self
+                .log
+                .append(
+                    &self.stream,
+                    ExpectedVersion::after(state.version),
+                    new_events,
+                )
+                .await?;
+            if let Some(registry) = self.registry.upgrade() {
+                let stats = &registry.stats;
+                stats.batches.fetch_add(1, Ordering::Relaxed);
+                stats
+                    .commands
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                stats
+                    .append_micros
+                    .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            }
+            state.version = Some(result.last_version);
+            appended_at = Some(result.position);
+        }
+
+        let mut answers: Vec<Result<Outcome, CommandError>> = Vec::with_capacity(batch.len());
+        for (index, decision) in decisions.into_iter().enumerate() {
+            let answer = match decision {
+                Decision::Replay(outcome) => Ok(outcome),
+                Decision::Rejected(error) => Err(error),
+                Decision::SameAs(earlier) => answers[earlier].clone().map(|mut outcome| {
+                    outcome.replayed = true;
+                    outcome
+                }),
+                Decision::Appended { from, to } => {
+                    let outcome = Outcome {
+                        events: events[from..to].to_vec(),
+                        position: appended_at.unwrap_or_default(),
+                        version: first_version + to as u64 - 1,
+                        replayed: false,
+                    };
+                    let context = &batch[index].context;
+                    state.ledger.remember(
+                        context.actor.clone(),
+                        context.idempotency_key.clone(),
+                        Remembered {
+                            digest: batch[index].digest.clone(),
+                            outcome: Outcome {
+                                replayed: true,
+                                ..outcome.clone()
+                            },
+                        },
+                    );
+                    Ok(outcome)
+                }
+            };
+            answers.push(answer);
+        }
+        Ok(answers)
+    }
+
+    /// Reads the whole stream: the show's state, its version, and the commands it holds.
+    async fn load(&self) -> Result<Loaded, EventLogError> {
+        const PAGE: usize = 1000;
+        let mut loaded = Loaded {
+            show: Show::default(),
+            version: None,
+            ledger: Ledger::default(),
+        };
+        // Commands of the append being read, finished when the next append starts.
+        let mut append: (u64, Vec<(String, String)>, Position) = (0, Vec::new(), Position::START);
+        let mut from = 0;
+        loop {
+            let page = self.log.read_stream(&self.stream, from, PAGE).await?;
+            for stored in &page {
+                let event =
+                    ShowEvent::from_stored(&stored.event_type, stored.schema_version, &stored.data)
+                        .map_err(|e| EventLogError::Failed(format!("{}: {e}", self.stream)))?;
+                if stored.position.commit != append.0 {
+                    loaded.ledger.finish_append(&append.1, append.2);
+                    append = (stored.position.commit, Vec::new(), stored.position);
+                }
+                if let Some(command) = loaded.ledger.learn(stored, event.clone()) {
+                    if !append.1.contains(&command) {
+                        append.1.push(command);
+                    }
+                }
+                append.2 = stored.position;
+                loaded.show = std::mem::take(&mut loaded.show).evolve(&event);
+                loaded.version = Some(stored.version);
+                from = stored.version + 1;
+            }
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        loaded.ledger.finish_append(&append.1, append.2);
+        Ok(loaded)
+    }
+}
