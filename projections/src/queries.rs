@@ -1,0 +1,302 @@
+//! Reads of the read models, shaped the way the API returns them.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoneyView {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatCountsView {
+    pub available: i32,
+    pub held: i32,
+    pub sold: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatView {
+    pub seat_id: String,
+    pub row: String,
+    pub number: i32,
+    pub category: String,
+    pub status: String,
+    pub price: MoneyView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeatMapView {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub counts: SeatCountsView,
+    pub seats: Vec<SeatView>,
+}
+
+pub async fn seat_map(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<SeatMapView>, tokio_postgres::Error> {
+    let Some(show) = client
+        .query_opt(
+            "SELECT movie_id, title, starts_at, ends_at, capacity, available, held, sold
+             FROM seat_map_shows WHERE show_id = $1",
+            &[&show_id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let seats = client
+        .query(
+            "SELECT seat_id, row_label, number, category, status, price_minor, currency
+             FROM seat_map_seats WHERE show_id = $1 ORDER BY ordinal",
+            &[&show_id],
+        )
+        .await?
+        .iter()
+        .map(|row| SeatView {
+            seat_id: row.get(0),
+            row: row.get(1),
+            number: row.get(2),
+            category: row.get(3),
+            status: row.get(4),
+            price: MoneyView {
+                amount_minor: row.get(5),
+                currency: row.get(6),
+            },
+        })
+        .collect();
+    Ok(Some(SeatMapView {
+        show_id,
+        movie_id: show.get(0),
+        title: show.get(1),
+        starts_at: show.get(2),
+        ends_at: show.get(3),
+        capacity: show.get(4),
+        counts: SeatCountsView {
+            available: show.get(5),
+            held: show.get(6),
+            sold: show.get(7),
+        },
+        seats,
+    }))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderView {
+    pub order_id: Uuid,
+    pub show_id: Uuid,
+    pub show_title: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub seats: Vec<String>,
+    pub refunded_seats: Vec<String>,
+    pub status: String,
+    pub total: MoneyView,
+    pub refunded: MoneyView,
+    pub payment_reference: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where the next page of a customer's orders starts: after this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub created_at: DateTime<Utc>,
+    pub order_id: Uuid,
+}
+
+impl OrderCursor {
+    pub fn encode(&self) -> String {
+        format!(
+            "{}_{}",
+            self.created_at.timestamp_micros(),
+            self.order_id.simple()
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('_')?;
+        Some(Self {
+            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            order_id: Uuid::try_parse(id).ok()?,
+        })
+    }
+}
+
+/// A customer's orders, newest first; `limit` per page.
+pub async fn orders_of(
+    client: &impl GenericClient,
+    customer_id: &str,
+    after: Option<OrderCursor>,
+    limit: i64,
+) -> Result<(Vec<OrderView>, Option<OrderCursor>), tokio_postgres::Error> {
+    let (created_at, order_id) =
+        after.map_or((None, None), |c| (Some(c.created_at), Some(c.order_id)));
+    let rows = client
+        .query(
+            "SELECT o.order_id, o.show_id, s.title, s.starts_at, o.seats, o.refunded_seats,
+                o.status, o.total_minor, o.refunded_minor, o.currency, o.payment_reference,
+                o.created_at, o.updated_at
+             FROM order_history o
+             LEFT JOIN order_history_shows s ON s.show_id = o.show_id
+             WHERE o.customer_id = $1
+                AND ($2::timestamptz IS NULL OR (o.created_at, o.order_id) < ($2, $3::uuid))
+             ORDER BY o.created_at DESC, o.order_id DESC
+             LIMIT $4",
+            &[&customer_id, &created_at, &order_id, &(limit + 1)],
+        )
+        .await?;
+    let mut orders: Vec<OrderView> = rows
+        .iter()
+        .map(|row| {
+            let currency: String = row.get(9);
+            OrderView {
+                order_id: row.get(0),
+                show_id: row.get(1),
+                show_title: row.get(2),
+                starts_at: row.get(3),
+                seats: row.get(4),
+                refunded_seats: row.get(5),
+                status: row.get(6),
+                total: MoneyView {
+                    amount_minor: row.get(7),
+                    currency: currency.clone(),
+                },
+                refunded: MoneyView {
+                    amount_minor: row.get(8),
+                    currency,
+                },
+                payment_reference: row.get(10),
+                created_at: row.get(11),
+                updated_at: row.get(12),
+            }
+        })
+        .collect();
+    let next = if orders.len() as i64 > limit {
+        orders.truncate(limit.max(0) as usize);
+        orders.last().map(|o| OrderCursor {
+            created_at: o.created_at,
+            order_id: o.order_id,
+        })
+    } else {
+        None
+    };
+    Ok((orders, next))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SalesRow {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub orders: i32,
+    pub tickets_sold: i32,
+    pub tickets_refunded: i32,
+    pub gross: MoneyView,
+    pub refunds: MoneyView,
+    pub net: MoneyView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SalesTotal {
+    pub currency: String,
+    pub shows: i64,
+    pub orders: i64,
+    pub tickets_sold: i64,
+    pub tickets_refunded: i64,
+    pub gross_minor: i64,
+    pub refunds_minor: i64,
+    pub net_minor: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SalesFilter {
+    pub show_id: Option<Uuid>,
+    pub movie_id: Option<Uuid>,
+    pub starts_from: Option<DateTime<Utc>>,
+    pub starts_before: Option<DateTime<Utc>>,
+}
+
+/// Sales per show (by start time) and totals per currency.
+pub async fn sales(
+    client: &impl GenericClient,
+    filter: &SalesFilter,
+) -> Result<(Vec<SalesRow>, Vec<SalesTotal>), tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT show_id, movie_id, title, starts_at, currency, orders, tickets_sold,
+                tickets_refunded, gross_minor, refunds_minor
+             FROM sales_by_show
+             WHERE ($1::uuid IS NULL OR show_id = $1)
+                AND ($2::uuid IS NULL OR movie_id = $2)
+                AND ($3::timestamptz IS NULL OR starts_at >= $3)
+                AND ($4::timestamptz IS NULL OR starts_at < $4)
+             ORDER BY starts_at, show_id
+             LIMIT 10000",
+            &[
+                &filter.show_id,
+                &filter.movie_id,
+                &filter.starts_from,
+                &filter.starts_before,
+            ],
+        )
+        .await?;
+    let mut shows = Vec::with_capacity(rows.len());
+    let mut totals: Vec<SalesTotal> = Vec::new();
+    for row in rows {
+        let currency: String = row.get(4);
+        let gross: i64 = row.get(8);
+        let refunds: i64 = row.get(9);
+        let money = |amount_minor| MoneyView {
+            amount_minor,
+            currency: currency.clone(),
+        };
+        let show = SalesRow {
+            show_id: row.get(0),
+            movie_id: row.get(1),
+            title: row.get(2),
+            starts_at: row.get(3),
+            orders: row.get(5),
+            tickets_sold: row.get(6),
+            tickets_refunded: row.get(7),
+            gross: money(gross),
+            refunds: money(refunds),
+            net: money(gross - refunds),
+        };
+        let index = match totals.iter().position(|t| t.currency == currency) {
+            Some(index) => index,
+            None => {
+                totals.push(SalesTotal {
+                    currency: currency.clone(),
+                    shows: 0,
+                    orders: 0,
+                    tickets_sold: 0,
+                    tickets_refunded: 0,
+                    gross_minor: 0,
+                    refunds_minor: 0,
+                    net_minor: 0,
+                });
+                totals.len() - 1
+            }
+        };
+        let total = &mut totals[index];
+        total.shows += 1;
+        total.orders += i64::from(show.orders);
+        total.tickets_sold += i64::from(show.tickets_sold);
+        total.tickets_refunded += i64::from(show.tickets_refunded);
+        total.gross_minor += gross;
+        total.refunds_minor += refunds;
+        total.net_minor += gross - refunds;
+        shows.push(show);
+    }
+    Ok((shows, totals))
+}

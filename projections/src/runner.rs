@@ -1,0 +1,350 @@
+//! Runs projectors: follows the log from each projector's checkpoint and applies batches.
+//!
+//! A batch and the checkpoint move in one transaction that first locks the checkpoint row.
+//! If the row no longer says what this runner last wrote (another process applied the
+//! batch, or an operator rebuilt the read model), nothing is applied and the runner
+//! follows the log again from the stored checkpoint.
+
+use crate::projectors::Projector;
+use boxoffice_domain::ShowEvent;
+use boxoffice_eventstore::postgres::{db_error, pool_error};
+use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Pool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+const BATCH: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Log(#[from] EventLogError),
+    #[error("event {event_id} in {stream} cannot be read: {reason}")]
+    Unreadable {
+        stream: String,
+        event_id: Uuid,
+        reason: String,
+    },
+}
+
+impl From<tokio_postgres::Error> for ProjectionError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Self::Log(db_error(error))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ProjectionError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        Self::Log(pool_error(error))
+    }
+}
+
+/// The running projectors of this process and how far each has come.
+pub struct Projections {
+    positions: HashMap<&'static str, watch::Receiver<Position>>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Projections {
+    pub fn start(log: Arc<dyn EventLog>, pool: Pool, projectors: Vec<Arc<dyn Projector>>) -> Self {
+        let (stop, stopping) = watch::channel(false);
+        let mut positions = HashMap::new();
+        let mut tasks = Vec::new();
+        for projector in projectors {
+            let (position, receiver) = watch::channel(Position::START);
+            positions.insert(projector.name(), receiver);
+            tasks.push(tokio::spawn(run(
+                projector,
+                log.clone(),
+                pool.clone(),
+                position,
+                stopping.clone(),
+            )));
+        }
+        Self {
+            positions,
+            stop,
+            tasks,
+        }
+    }
+
+    /// How far the named projector has applied the log.
+    pub fn position(&self, name: &str) -> Option<Position> {
+        self.positions.get(name).map(|p| *p.borrow())
+    }
+
+    /// Waits until the named projector has applied everything up to `at_least`, or `timeout`
+    /// passes. Returns the projector's position either way.
+    pub async fn wait_for(&self, name: &str, at_least: Position, timeout: Duration) -> Position {
+        let Some(receiver) = self.positions.get(name) else {
+            return Position::START;
+        };
+        let mut receiver = receiver.clone();
+        let reached = tokio::time::timeout(timeout, receiver.wait_for(|p| *p >= at_least))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|position| *position);
+        reached.unwrap_or_else(|| *receiver.borrow())
+    }
+
+    /// Stops following the log; a batch being applied is finished first.
+    pub async fn shutdown(self, timeout: Duration) {
+        let _ = self.stop.send(true);
+        let all = futures_join(self.tasks);
+        let _ = tokio::time::timeout(timeout, all).await;
+    }
+}
+
+async fn futures_join(tasks: Vec<JoinHandle<()>>) {
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+async fn run(
+    projector: Arc<dyn Projector>,
+    log: Arc<dyn EventLog>,
+    pool: Pool,
+    position: watch::Sender<Position>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match follow(&*projector, &*log, &pool, &position, &mut stop).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(projector = projector.name(), %error, "projector stopped; retrying")
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn follow(
+    projector: &dyn Projector,
+    log: &dyn EventLog,
+    pool: &Pool,
+    position: &watch::Sender<Position>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), ProjectionError> {
+    let mut checkpoint = load_checkpoint(pool, projector.name()).await?;
+    position.send_replace(checkpoint);
+    let mut subscription = log.subscribe(checkpoint).await?;
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        let batch = tokio::select! {
+            batch = subscription.next_batch(BATCH) => batch?,
+            _ = stop.changed() => return Ok(()),
+        };
+        match apply_batch(pool, projector, &batch, checkpoint).await? {
+            Applied::Through(reached) => checkpoint = reached,
+            Applied::Moved(stored) => {
+                checkpoint = stored;
+                subscription = log.subscribe(stored).await?;
+            }
+        }
+        position.send_replace(checkpoint);
+    }
+}
+
+enum Applied {
+    Through(Position),
+    /// The stored checkpoint was not where this runner left it.
+    Moved(Position),
+}
+
+async fn load_checkpoint(pool: &Pool, name: &str) -> Result<Position, ProjectionError> {
+    let client = pool.get().await?;
+    client
+        .execute(
+            "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&name],
+        )
+        .await?;
+    let row = client
+        .query_one(
+            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = $1",
+            &[&name],
+        )
+        .await?;
+    Ok(position_of(row.get(0), row.get(1)))
+}
+
+fn position_of(commit: i64, prepare: i64) -> Position {
+    Position::new(commit.max(0) as u64, prepare.max(0) as u64)
+}
+
+async fn apply_batch(
+    pool: &Pool,
+    projector: &dyn Projector,
+    batch: &[RecordedEvent],
+    expected: Position,
+) -> Result<Applied, ProjectionError> {
+    let Some(last) = batch.last() else {
+        return Ok(Applied::Through(expected));
+    };
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_one(
+            "SELECT commit_position, prepare_position FROM projection_checkpoints
+             WHERE name = $1 FOR UPDATE",
+            &[&projector.name()],
+        )
+        .await?;
+    let stored = position_of(row.get(0), row.get(1));
+    if stored != expected {
+        return Ok(Applied::Moved(stored));
+    }
+    for recorded in batch {
+        let Some(show_id) = show_of(&recorded.stream) else {
+            continue;
+        };
+        let event = ShowEvent::from_stored(
+            &recorded.event_type,
+            recorded.schema_version,
+            &recorded.data,
+        )
+        .map_err(|e| ProjectionError::Unreadable {
+            stream: recorded.stream.clone(),
+            event_id: recorded.event_id,
+            reason: e.to_string(),
+        })?;
+        projector.apply(&tx, show_id, &event, recorded).await?;
+    }
+    tx.execute(
+        "UPDATE projection_checkpoints SET commit_position = $2, prepare_position = $3,
+            events_applied = events_applied + $4, updated_at = now()
+         WHERE name = $1",
+        &[
+            &projector.name(),
+            &(last.position.commit as i64),
+            &(last.position.prepare as i64),
+            &(batch.len() as i64),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Applied::Through(last.position))
+}
+
+fn show_of(stream: &str) -> Option<Uuid> {
+    stream.strip_prefix("show-")?.parse().ok()
+}
+
+/// Empties the read models of `projectors` and replays the whole log into them. Safe while
+/// servers run: their runners notice the reset checkpoint and follow from it.
+pub async fn rebuild(
+    log: &dyn EventLog,
+    pool: &Pool,
+    projectors: &[Arc<dyn Projector>],
+) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
+    let mut report = Vec::new();
+    for projector in projectors {
+        load_checkpoint(pool, projector.name()).await?;
+        {
+            let mut client = pool.get().await?;
+            let tx = client.transaction().await?;
+            tx.execute(
+                "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+                &[&projector.name()],
+            )
+            .await?;
+            // Table names come from the projector's own constant list, never from input.
+            let tables = projector.tables().join(", ");
+            tx.batch_execute(&format!("TRUNCATE {tables}")).await?;
+            tx.execute(
+                "UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0,
+                    events_applied = 0, updated_at = now()
+                 WHERE name = $1",
+                &[&projector.name()],
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        let mut checkpoint = Position::START;
+        let mut applied = 0u64;
+        loop {
+            let batch = log.read_all(checkpoint, BATCH).await?;
+            if batch.is_empty() {
+                break;
+            }
+            match apply_batch(pool, &**projector, &batch, checkpoint).await? {
+                Applied::Through(reached) => {
+                    applied += batch.len() as u64;
+                    checkpoint = reached;
+                }
+                // A running server applied this batch first; carry on from where it is.
+                Applied::Moved(stored) => checkpoint = stored,
+            }
+        }
+        report.push((projector.name(), applied));
+    }
+    Ok(report)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ProjectorStatus {
+    pub name: String,
+    pub position: Position,
+    pub events_applied: i64,
+    pub updated_at: DateTime<Utc>,
+    /// Events in the log after the checkpoint (counted up to 100,000).
+    pub lag_events: usize,
+    /// How long the oldest event not yet applied has waited.
+    pub lag_seconds: f64,
+}
+
+pub async fn status(
+    log: &dyn EventLog,
+    pool: &Pool,
+) -> Result<Vec<ProjectorStatus>, ProjectionError> {
+    const COUNT_LIMIT: usize = 100_000;
+    let client = pool.get().await?;
+    let rows = client
+        .query(
+            "SELECT name, commit_position, prepare_position, events_applied, updated_at
+             FROM projection_checkpoints ORDER BY name",
+            &[],
+        )
+        .await?;
+    let mut statuses = Vec::new();
+    for row in rows {
+        let position = position_of(row.get(1), row.get(2));
+        let mut lag_events = 0;
+        let mut oldest: Option<DateTime<Utc>> = None;
+        let mut after = position;
+        while lag_events < COUNT_LIMIT {
+            let page = log.read_all(after, 10_000).await?;
+            let Some(last) = page.last() else { break };
+            oldest = oldest.or(page.first().map(|e| e.recorded_at));
+            after = last.position;
+            lag_events += page.len();
+        }
+        let lag_seconds = oldest.map_or(0.0, |t| {
+            (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
+        });
+        statuses.push(ProjectorStatus {
+            name: row.get(0),
+            position,
+            events_applied: row.get(3),
+            updated_at: row.get(4),
+            lag_events,
+            lag_seconds,
+        });
+    }
+    Ok(statuses)
+}
