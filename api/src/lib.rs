@@ -1,1 +1,53 @@
+//! The HTTP API: axum handlers that turn requests into commands for the show writers and
+//! answer queries from the read models. Handlers stay short: parse, authorise, call, shape.
+//! They never write to the database themselves.
 
+pub mod auth;
+pub mod cli;
+mod command;
+pub mod error;
+mod extract;
+mod routes;
+pub mod server;
+
+use auth::JwtKeys;
+use boxoffice_commands::ShowWriters;
+use boxoffice_eventstore::EventLog;
+use boxoffice_projections::Projections;
+use deadpool_postgres::Pool;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use routes::router;
+
+/// Settings the handlers need.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// How long a hold lasts before the client must have paid.
+    pub hold_ttl_seconds: u32,
+    /// How much longer the server waits before expiring a hold.
+    pub expiry_grace_seconds: u32,
+    /// Longest a query waits for the read models to reach a client's `min_position`.
+    pub read_wait: Duration,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            hold_ttl_seconds: 300,
+            expiry_grace_seconds: 5,
+            read_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub writers: ShowWriters,
+    pub projections: Arc<Projections>,
+    pub pool: Pool,
+    pub log: Arc<dyn EventLog>,
+    pub jwt: JwtKeys,
+    pub settings: Arc<ApiSettings>,
+}

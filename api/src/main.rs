@@ -1,1 +1,13 @@
-fn main() {}
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let cli = boxoffice_api::cli::Cli::parse();
+    if !matches!(cli.command, boxoffice_api::cli::Command::Token { .. }) {
+        boxoffice_api::cli::init_tracing(cli.log_format);
+    }
+    if let Err(message) = boxoffice_api::cli::run(cli).await {
+        eprintln!("boxoffice: {message}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,213 @@
+//! The `boxoffice` command line: serve, migrate, token, projections.
+
+use crate::auth::{JwtKeys, Role};
+use crate::server::{self, ServeConfig};
+use crate::ApiSettings;
+use boxoffice_commands::WriterConfig;
+use boxoffice_eventstore::postgres::{self as pg, PgEventLog};
+use boxoffice_eventstore::EventLog;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The development secret `scripts/run` uses; never use it in production.
+pub const DEV_JWT_SECRET: &str = "boxoffice-development-secret-change-me";
+pub const DEV_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/boxoffice";
+
+#[derive(Parser)]
+#[command(name = "boxoffice", version, about = "Event-sourced cinema ticketing")]
+pub struct Cli {
+    /// PostgreSQL holding the event log and the read models (created if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = DEV_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Log format.
+    #[arg(
+        long,
+        env = "BOXOFFICE_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the HTTP API until SIGTERM or Ctrl-C.
+    Serve {
+        #[arg(long, env = "BOXOFFICE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Secret for HS256 bearer tokens.
+        #[arg(long, env = "BOXOFFICE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
+        jwt_secret: String,
+        /// How long a hold lasts before it must be paid.
+        #[arg(long, env = "BOXOFFICE_HOLD_TTL_SECONDS", default_value_t = 300)]
+        hold_ttl_seconds: u32,
+        /// How much longer the server waits before it expires a hold.
+        #[arg(long, env = "BOXOFFICE_EXPIRY_GRACE_SECONDS", default_value_t = 5)]
+        expiry_grace_seconds: u32,
+        /// Database connections.
+        #[arg(long, env = "BOXOFFICE_POOL_SIZE", default_value_t = 32)]
+        pool_size: usize,
+    },
+    /// Create the database if needed and apply every migration.
+    Migrate,
+    /// Print a bearer token (for development and tests) and nothing else.
+    Token {
+        #[arg(long)]
+        sub: String,
+        #[arg(long = "role", value_enum, required = true)]
+        roles: Vec<Role>,
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: i64,
+        #[arg(long, env = "BOXOFFICE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
+        jwt_secret: String,
+    },
+    /// Read models: rebuild them from the log, or show how far each has come.
+    Projections {
+        #[command(subcommand)]
+        action: ProjectionsAction,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ProjectionsAction {
+    /// Empty the read models and replay the whole log into them.
+    Rebuild {
+        /// Only these projectors (seat_map, order_history, sales).
+        #[arg(long = "only")]
+        only: Vec<String>,
+    },
+    /// Each projector's checkpoint and how far behind the log it is.
+    Status,
+}
+
+pub fn init_tracing(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,tower_http=warn,tokio_postgres=warn")
+    });
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Runs the command line; the error is what to print before exiting with status 1.
+pub async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Token {
+            sub,
+            roles,
+            ttl_hours,
+            jwt_secret,
+        } => {
+            if sub.trim().is_empty() {
+                return Err("--sub must not be empty".into());
+            }
+            let token =
+                JwtKeys::new(&jwt_secret).mint(&sub, &roles, chrono::Duration::hours(ttl_hours));
+            println!("{token}");
+            Ok(())
+        }
+        Command::Migrate => {
+            server::prepare_database(&cli.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            eprintln!("database migrated");
+            Ok(())
+        }
+        Command::Serve {
+            listen,
+            jwt_secret,
+            hold_ttl_seconds,
+            expiry_grace_seconds,
+            pool_size,
+        } => {
+            if jwt_secret == DEV_JWT_SECRET {
+                tracing::warn!(
+                    "using the development JWT secret; set BOXOFFICE_JWT_SECRET in production"
+                );
+            }
+            tracing::info!("event log: PostgreSQL (embedded default)");
+            let config = ServeConfig {
+                listen,
+                database_url: cli.database_url,
+                jwt_secret,
+                pool_size,
+                settings: ApiSettings {
+                    hold_ttl_seconds,
+                    expiry_grace_seconds,
+                    ..ApiSettings::default()
+                },
+                writer: WriterConfig::default(),
+            };
+            let running = server::start(config).await.map_err(|e| e.to_string())?;
+            running.until_signalled().await;
+            Ok(())
+        }
+        Command::Projections { action } => {
+            let config = server::prepare_database(&cli.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let pool = pg::pool(&config, 4);
+            let log = PgEventLog::new(pool.clone(), &config);
+            match action {
+                ProjectionsAction::Rebuild { only } => {
+                    let all = boxoffice_projections::projectors::all();
+                    let unknown: Vec<&String> = only
+                        .iter()
+                        .filter(|name| !all.iter().any(|p| p.name() == name.as_str()))
+                        .collect();
+                    if !unknown.is_empty() {
+                        return Err(format!("no such projector: {unknown:?}"));
+                    }
+                    let chosen: Vec<_> = all
+                        .into_iter()
+                        .filter(|p| only.is_empty() || only.iter().any(|n| n == p.name()))
+                        .collect();
+                    let report = boxoffice_projections::rebuild(&log, &pool, &chosen)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    for (name, events) in report {
+                        println!("{name}: rebuilt from {events} events");
+                    }
+                }
+                ProjectionsAction::Status => {
+                    let head = log.head().await.map_err(|e| e.to_string())?;
+                    println!("log head: {head}");
+                    println!(
+                        "{:<16} {:<24} {:>10} {:>12} {:>10}",
+                        "projector", "checkpoint", "applied", "lag_events", "lag_s"
+                    );
+                    for s in boxoffice_projections::status(&log, &pool)
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
+                        println!(
+                            "{:<16} {:<24} {:>10} {:>12} {:>10.3}",
+                            s.name,
+                            s.position.to_string(),
+                            s.events_applied,
+                            s.lag_events,
+                            s.lag_seconds
+                        );
+                    }
+                }
+            }
+            pool.close();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            Ok(())
+        }
+    }
+}

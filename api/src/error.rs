@@ -1,0 +1,222 @@
+//! Every failure the API reports, as an RFC 9457 problem: `application/problem+json` with a
+//! stable machine-readable `code` and the details a client needs to act on it.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use boxoffice_commands::CommandError;
+use boxoffice_domain::DomainError;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub extra: Map<String, Value>,
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: title.to_owned(),
+            extra: Map::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    pub fn with(mut self, key: &str, value: impl serde::Serialize) -> Self {
+        self.extra.insert(
+            key.to_owned(),
+            serde_json::to_value(value).unwrap_or(Value::Null),
+        );
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+            .detail(format!("{what} does not exist"))
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, "Bad request").detail(detail)
+    }
+
+    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "The request is invalid",
+        )
+        .detail(format!("{field}: {message}"))
+        .with("errors", [json!({ "field": field, "message": message })])
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+        )
+        .detail(detail)
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(detail)
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Temporarily unavailable",
+        )
+        .detail(detail)
+        .retry_after(1)
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error",
+        )
+        .detail("the server failed; the failure was logged")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            json!(format!("urn:boxoffice:problem:{}", self.code)),
+        );
+        body.insert("title".into(), json!(self.title));
+        body.insert("status".into(), json!(self.status.as_u16()));
+        body.insert("detail".into(), json!(self.detail));
+        body.insert("code".into(), json!(self.code));
+        body.extend(self.extra);
+        let mut response = (self.status, axum::Json(Value::Object(body))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        let detail = error.to_string();
+        let code = error.code();
+        let conflict = |title| ApiError::new(StatusCode::CONFLICT, code, title).detail(&detail);
+        match error {
+            DomainError::ShowNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Show not found").detail(detail)
+            }
+            DomainError::HoldNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Hold not found").detail(detail)
+            }
+            DomainError::OrderNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Order not found").detail(detail)
+            }
+            DomainError::Validation(errors) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "The request is invalid",
+            )
+            .detail(detail)
+            .with("errors", errors),
+            DomainError::SeatsUnavailable(seats) => {
+                conflict("Seats unavailable").with("unavailable_seats", seats)
+            }
+            DomainError::HoldExpired { expires_at } => {
+                ApiError::new(StatusCode::GONE, code, "Hold expired")
+                    .detail(detail)
+                    .with("expires_at", expires_at)
+            }
+            DomainError::HoldAlreadyConfirmed { order_id } => {
+                conflict("Hold already paid").with("order_id", order_id)
+            }
+            DomainError::HoldNotExpirable { expirable_at } => {
+                conflict("Hold not expired yet").with("expirable_at", expirable_at)
+            }
+            DomainError::AmountMismatch { expected, paid } => conflict("Amount mismatch")
+                .with("expected", expected)
+                .with("paid", paid),
+            DomainError::SeatsNotInOrder(seats) => {
+                conflict("Seats not in order").with("seats", seats)
+            }
+            DomainError::ShowAlreadyScheduled => conflict("Show already scheduled"),
+            DomainError::ShowStarted => conflict("Show has started"),
+            DomainError::HoldReleased => conflict("Hold released"),
+            DomainError::DuplicateId(_) => conflict("Identifier in use"),
+            DomainError::OrderFullyRefunded => conflict("Order already refunded"),
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::Rejected(domain) => domain.into(),
+            CommandError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused",
+            )
+            .detail("this Idempotency-Key was already used for a different request; use a new key"),
+            CommandError::Unavailable(reason) => ApiError::unavailable(reason),
+            CommandError::Failed(reason) => ApiError::internal(reason),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        match boxoffice_eventstore::postgres::db_error(error) {
+            boxoffice_eventstore::EventLogError::Unavailable(reason) => {
+                ApiError::unavailable(reason)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for ApiError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        ApiError::unavailable(format!("no database connection: {error}"))
+    }
+}
+
+impl From<boxoffice_eventstore::EventLogError> for ApiError {
+    fn from(error: boxoffice_eventstore::EventLogError) -> Self {
+        match error {
+            boxoffice_eventstore::EventLogError::Unavailable(reason) => {
+                ApiError::unavailable(reason)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}

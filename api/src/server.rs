@@ -1,0 +1,210 @@
+//! Starting and stopping the server: database, event log, writers, projectors, HTTP.
+//!
+//! Shutdown runs in order: stop accepting and finish in-flight requests (which wait for
+//! their appends), let the writers finish what is queued, then let the projectors finish
+//! the batch they are applying.
+
+use crate::auth::JwtKeys;
+use crate::{router, ApiSettings, AppState};
+use boxoffice_commands::{Clock, ShowWriters, SystemClock, WriterConfig};
+use boxoffice_eventstore::postgres::{self, PgEventLog};
+use boxoffice_eventstore::{migrations, EventLog};
+use boxoffice_projections::Projections;
+use deadpool_postgres::Pool;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub jwt_secret: String,
+    pub pool_size: usize,
+    pub settings: ApiSettings,
+    pub writer: WriterConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("DATABASE_URL is not a valid PostgreSQL URL: {0}")]
+    BadUrl(tokio_postgres::Error),
+    #[error("cannot reach PostgreSQL: {0}")]
+    Database(tokio_postgres::Error),
+    #[error(transparent)]
+    Migration(#[from] migrations::MigrationError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(SocketAddr, std::io::Error),
+}
+
+/// Connects, creating the database if it does not exist yet, and applies every migration.
+pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Config, StartError> {
+    let config = tokio_postgres::Config::from_str(database_url).map_err(StartError::BadUrl)?;
+    let mut client = match connect(&config).await {
+        Ok(client) => client,
+        Err(error)
+            if error.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) =>
+        {
+            create_database(&config).await?;
+            connect(&config).await.map_err(StartError::Database)?
+        }
+        Err(error) => return Err(StartError::Database(error)),
+    };
+    migrations::apply(&mut client, "eventstore", postgres::MIGRATIONS).await?;
+    migrations::apply(
+        &mut client,
+        "projections",
+        boxoffice_projections::MIGRATIONS,
+    )
+    .await?;
+    Ok(config)
+}
+
+async fn connect(
+    config: &tokio_postgres::Config,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+async fn create_database(config: &tokio_postgres::Config) -> Result<(), StartError> {
+    let name = config.get_dbname().unwrap_or("boxoffice").to_owned();
+    let mut admin = config.clone();
+    admin.dbname("postgres");
+    let client = connect(&admin).await.map_err(StartError::Database)?;
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    tracing::info!(database = %name, "creating the database");
+    match client
+        .batch_execute(&format!("CREATE DATABASE {quoted}"))
+        .await
+    {
+        Ok(()) => Ok(()),
+        // Another process created it meanwhile.
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_DATABASE) => Ok(()),
+        Err(e) => Err(StartError::Database(e)),
+    }
+}
+
+/// The parts of a server that run beside the HTTP listener.
+pub struct Backend {
+    pub pool: Pool,
+    pub log: Arc<dyn EventLog>,
+    pub writers: ShowWriters,
+    pub projections: Arc<Projections>,
+}
+
+impl Backend {
+    pub async fn start(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let pg = prepare_database(&config.database_url).await?;
+        let pool = postgres::pool(&pg, config.pool_size);
+        let log: Arc<dyn EventLog> = Arc::new(PgEventLog::new(pool.clone(), &pg));
+        let writers = ShowWriters::new(log.clone(), clock, config.writer.clone());
+        let projections = Arc::new(Projections::start(
+            log.clone(),
+            pool.clone(),
+            boxoffice_projections::projectors::all(),
+        ));
+        Ok(Self {
+            pool,
+            log,
+            writers,
+            projections,
+        })
+    }
+}
+
+/// A server that is serving.
+pub struct Running {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Shuts down gracefully and waits for it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+
+    /// Serves until the process is told to stop (SIGTERM or Ctrl-C), then shuts down.
+    pub async fn until_signalled(self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await;
+    }
+}
+
+pub async fn start(config: ServeConfig) -> Result<Running, StartError> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(
+    config: ServeConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Running, StartError> {
+    let backend = Backend::start(&config, clock).await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Listen(config.listen, e))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| StartError::Listen(config.listen, e))?;
+    let state = AppState {
+        writers: backend.writers.clone(),
+        projections: backend.projections.clone(),
+        pool: backend.pool.clone(),
+        log: backend.log.clone(),
+        jwt: JwtKeys::new(&config.jwt_secret),
+        settings: Arc::new(config.settings.clone()),
+    };
+    let app = router(state);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the HTTP server failed");
+        }
+        if !backend.writers.shutdown(Duration::from_secs(10)).await {
+            tracing::warn!("some show writers did not finish within 10 s");
+        }
+        match Arc::try_unwrap(backend.projections) {
+            Ok(projections) => projections.shutdown(Duration::from_secs(10)).await,
+            Err(_) => tracing::warn!("projections still in use at shutdown"),
+        }
+        backend.pool.close();
+        tracing::info!("stopped");
+    });
+    tracing::info!(%addr, "serving");
+    Ok(Running { addr, stop, task })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
