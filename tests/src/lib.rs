@@ -110,3 +110,48 @@ mod tests {
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }
+
+/// Request bodies the tests share.
+pub mod fixtures {
+    use serde_json::{json, Value};
+
+    /// A show starting in two hours: `rows` rows (A, B, ...) of `per_row` seats; row A is
+    /// premium (80.00 CNY), the rest regular (45.00 CNY).
+    pub fn show(rows: usize, per_row: u32) -> Value {
+        show_starting(
+            rows,
+            per_row,
+            chrono::Utc::now() + chrono::Duration::hours(2),
+        )
+    }
+
+    pub fn show_starting(
+        rows: usize,
+        per_row: u32,
+        starts_at: chrono::DateTime<chrono::Utc>,
+    ) -> Value {
+        let mut seats = Vec::new();
+        for r in 0..rows {
+            let row = char::from(b'A' + r as u8).to_string();
+            for n in 1..=per_row {
+                seats.push(json!({
+                    "seat_id": format!("{row}{n}"),
+                    "row": row,
+                    "number": n,
+                    "category": if r == 0 { "premium" } else { "regular" },
+                }));
+            }
+        }
+        json!({
+            "movie_id": uuid::Uuid::new_v4(),
+            "title": "流浪地球 2 (The Wandering Earth II)",
+            "starts_at": starts_at.to_rfc3339(),
+            "ends_at": (starts_at + chrono::Duration::minutes(173)).to_rfc3339(),
+            "seats": seats,
+            "prices": {
+                "premium": { "amount_minor": 8000, "currency": "CNY" },
+                "regular": { "amount_minor": 4500, "currency": "CNY" },
+            },
+        })
+    }
+}

@@ -1,1 +1,243 @@
+//! Servers for tests: the real router in this process ([`TestServer`]), or the real binary
+//! in a child process ([`BinaryServer`]), each on its own database.
 
+use crate::TestDatabase;
+use boxoffice_api::auth::{JwtKeys, Role};
+use boxoffice_api::server::{self, Running, ServeConfig};
+use boxoffice_api::ApiSettings;
+use boxoffice_commands::{Clock, SystemClock, WriterConfig};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const JWT_SECRET: &str = "test-secret";
+
+/// An HTTP client bound to one server.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    http: reqwest::Client,
+    jwt: JwtKeys,
+}
+
+/// A response: status, headers and JSON body (or `Value::Null`).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem `code` of an error response.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("an HTTP client"),
+            jwt: JwtKeys::new(JWT_SECRET),
+        }
+    }
+
+    pub fn token(&self, sub: &str, roles: &[Role]) -> String {
+        self.jwt.mint(sub, roles, chrono::Duration::hours(1))
+    }
+
+    /// Sends a request; `token` and `body` are optional; `headers` are extra headers.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("the server answers");
+        Self::reply(response).await
+    }
+
+    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
+        Self::reply(request.send().await.expect("the server answers")).await
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Method::GET, path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
+        self.send(Method::POST, path, Some(token), Some(body), &[])
+            .await
+    }
+}
+
+pub fn test_config(db: &TestDatabase, listen: std::net::SocketAddr) -> ServeConfig {
+    ServeConfig {
+        listen,
+        database_url: db.url.clone(),
+        jwt_secret: JWT_SECRET.into(),
+        pool_size: 16,
+        settings: ApiSettings::default(),
+        writer: WriterConfig::default(),
+    }
+}
+
+/// The real router and backend, in this process, on a database of its own.
+pub struct TestServer {
+    pub api: Api,
+    pub db: TestDatabase,
+    running: Option<Running>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with_clock(Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Self {
+        let db = TestDatabase::create().await;
+        let config = test_config(&db, "127.0.0.1:0".parse().expect("an address"));
+        let running = server::start_with_clock(config, clock)
+            .await
+            .expect("the server starts");
+        let api = Api::new(format!("http://{}", running.addr));
+        Self {
+            api,
+            db,
+            running: Some(running),
+        }
+    }
+
+    /// Shuts the server down gracefully (the database stays until `self` drops).
+    pub async fn stop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+}
+
+/// The `boxoffice` binary, run as a child process.
+pub struct BinaryServer {
+    pub api: Api,
+    child: Child,
+}
+
+impl BinaryServer {
+    /// The binary built beside the test executables.
+    pub fn binary() -> PathBuf {
+        let exe = std::env::current_exe().expect("the test's own path");
+        let dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target/<profile>/deps");
+        let binary = dir.join("boxoffice");
+        assert!(
+            binary.exists(),
+            "{} is missing: build it first (`cargo build --bins`; scripts/test does)",
+            binary.display()
+        );
+        binary
+    }
+
+    pub async fn start(db: &TestDatabase, port: u16) -> Self {
+        let child = Command::new(Self::binary())
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &db.url)
+            .env("BOXOFFICE_JWT_SECRET", JWT_SECRET)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the boxoffice binary");
+        let api = Api::new(format!("http://127.0.0.1:{port}"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ready = api
+                .http()
+                .get(format!("{}/readyz", api.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the binary did not become ready in 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { api, child }
+    }
+
+    /// SIGKILL: no graceful anything.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("the binary exits")
+    }
+}
+
+impl Drop for BinaryServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
