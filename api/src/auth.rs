@@ -76,7 +76,7 @@ impl JwtKeys {
             .expect("HS256 signing with a secret cannot fail")
     }
 
-    fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
         validation.leeway = 5;
