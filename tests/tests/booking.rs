@@ -211,7 +211,10 @@ async fn bad_input_gets_a_clear_problem_and_writes_nothing() {
     let api = &server.api;
     let staff = api.token("box-office-1", &[Role::Staff]);
     let alice = api.token("alice", &[Role::Customer]);
-    let show = schedule(api, &staff, &fixtures::show(2, 12)).await;
+    let scheduled = api.post("/v1/shows", &staff, &fixtures::show(2, 12)).await;
+    assert_eq!(scheduled.status, StatusCode::CREATED, "{scheduled:?}");
+    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
+    let at = scheduled.body["position"].as_str().unwrap().to_owned();
     let before = audit_count(api).await;
     let holds = format!("/v1/shows/{show}/holds");
 
@@ -330,8 +333,10 @@ async fn bad_input_gets_a_clear_problem_and_writes_nothing() {
         before,
         "a rejected request wrote to the log"
     );
-    let seats = api.get(&format!("/v1/shows/{show}/seats"), None).await;
-    assert_eq!(seats.body["counts"]["available"], 24);
+    let seats = api
+        .get(&format!("/v1/shows/{show}/seats?min_position={at}"), None)
+        .await;
+    assert_eq!(seats.body["counts"]["available"], 24, "{seats:?}");
 }
 
 #[tokio::test]
