@@ -2,7 +2,7 @@
 
 use crate::auth::{JwtKeys, Role};
 use crate::server::{self, ServeConfig};
-use crate::ApiSettings;
+use crate::{ApiSettings, Limits};
 use boxoffice_commands::WriterConfig;
 use boxoffice_eventstore::postgres::{self as pg, PgEventLog};
 use boxoffice_eventstore::EventLog;
@@ -57,9 +57,23 @@ pub enum Command {
         /// Database connections.
         #[arg(long, env = "BOXOFFICE_POOL_SIZE", default_value_t = 32)]
         pool_size: usize,
+        /// Longest a request may take before it is answered 503 `request_timeout`.
+        #[arg(long, env = "BOXOFFICE_REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
+        request_timeout_seconds: u64,
+        /// Requests in flight per command route before 503 `overloaded`.
+        #[arg(long, env = "BOXOFFICE_COMMANDS_IN_FLIGHT", default_value_t = 2048)]
+        commands_in_flight: usize,
+        /// Requests in flight per query route before 503 `overloaded`.
+        #[arg(long, env = "BOXOFFICE_QUERIES_IN_FLIGHT", default_value_t = 1024)]
+        queries_in_flight: usize,
+        /// Requests in flight per audit route before 503 `overloaded`.
+        #[arg(long, env = "BOXOFFICE_AUDIT_IN_FLIGHT", default_value_t = 16)]
+        audit_in_flight: usize,
     },
     /// Create the database if needed and apply every migration.
     Migrate,
+    /// Print the OpenAPI document (the one served at /openapi.json).
+    Openapi,
     /// Print a bearer token (for development and tests) and nothing else.
     Token {
         #[arg(long)]
@@ -91,11 +105,11 @@ pub enum ProjectionsAction {
 }
 
 pub fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,tower_http=warn,tokio_postgres=warn")
-    });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tokio_postgres=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -120,6 +134,13 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             println!("{token}");
             Ok(())
         }
+        Command::Openapi => {
+            let document = crate::openapi()
+                .to_pretty_json()
+                .map_err(|e| e.to_string())?;
+            println!("{document}");
+            Ok(())
+        }
         Command::Migrate => {
             server::prepare_database(&cli.database_url)
                 .await
@@ -133,7 +154,19 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             hold_ttl_seconds,
             expiry_grace_seconds,
             pool_size,
+            request_timeout_seconds,
+            commands_in_flight,
+            queries_in_flight,
+            audit_in_flight,
         } => {
+            if request_timeout_seconds == 0
+                || pool_size == 0
+                || commands_in_flight == 0
+                || queries_in_flight == 0
+                || audit_in_flight == 0
+            {
+                return Err("the pool size, the request timeout and the in-flight limits must be at least 1".into());
+            }
             if jwt_secret == DEV_JWT_SECRET {
                 tracing::warn!(
                     "using the development JWT secret; set BOXOFFICE_JWT_SECRET in production"
@@ -148,6 +181,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 settings: ApiSettings {
                     hold_ttl_seconds,
                     expiry_grace_seconds,
+                    limits: Limits {
+                        request_timeout: Duration::from_secs(request_timeout_seconds),
+                        commands_in_flight,
+                        queries_in_flight,
+                        audit_in_flight,
+                    },
                     ..ApiSettings::default()
                 },
                 writer: WriterConfig::default(),

@@ -7,6 +7,48 @@ use boxoffice_commands::CommandError;
 use boxoffice_domain::DomainError;
 use serde_json::{json, Map, Value};
 
+/// Every `code` a problem response can carry; the OpenAPI document lists them, and
+/// [`ApiError::new`] refuses (in debug builds, so in every test) a code missing here.
+pub const PROBLEM_CODES: &[&str] = &[
+    // The request cannot be read.
+    "malformed_json",
+    "unreadable_body",
+    "invalid_path",
+    "invalid_query",
+    "invalid_idempotency_key",
+    "payload_too_large",
+    "unsupported_media_type",
+    "method_not_allowed",
+    "not_found",
+    // Who is asking.
+    "unauthorized",
+    "forbidden",
+    // The request is readable but not valid.
+    "validation_failed",
+    "idempotency_key_reused",
+    // Decided by the show aggregate (`DomainError::code`).
+    "show_not_found",
+    "show_already_scheduled",
+    "seats_unavailable",
+    "show_started",
+    "hold_not_found",
+    "hold_expired",
+    "hold_released",
+    "hold_already_confirmed",
+    "hold_not_expirable",
+    "amount_mismatch",
+    "duplicate_id",
+    "order_not_found",
+    "seats_not_in_order",
+    "order_fully_refunded",
+    // The server cannot answer now.
+    "service_unavailable",
+    "overloaded",
+    "request_timeout",
+    "projection_lagging",
+    "internal_error",
+];
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -19,6 +61,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+        debug_assert!(
+            PROBLEM_CODES.contains(&code),
+            "problem code `{code}` is missing from PROBLEM_CODES"
+        );
         Self {
             status,
             code,

@@ -7,6 +7,8 @@ pub mod cli;
 mod command;
 pub mod error;
 mod extract;
+pub mod metrics;
+pub mod openapi;
 mod routes;
 pub mod server;
 
@@ -18,7 +20,7 @@ use deadpool_postgres::Pool;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use routes::router;
+pub use routes::{openapi, router};
 
 /// Settings the handlers need.
 #[derive(Debug, Clone)]
@@ -29,6 +31,31 @@ pub struct ApiSettings {
     pub expiry_grace_seconds: u32,
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
+    pub limits: Limits,
+}
+
+/// Per-route bounds; past them a request gets a 503 problem with `Retry-After`.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest a request may take.
+    pub request_timeout: Duration,
+    /// Requests in flight per command route (holds, confirms, refunds, ...).
+    pub commands_in_flight: usize,
+    /// Requests in flight per query route (seat maps, orders, reports).
+    pub queries_in_flight: usize,
+    /// Requests in flight per audit route (they read pages of the log).
+    pub audit_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            commands_in_flight: 2048,
+            queries_in_flight: 1024,
+            audit_in_flight: 16,
+        }
+    }
 }
 
 impl Default for ApiSettings {
@@ -37,6 +64,7 @@ impl Default for ApiSettings {
             hold_ttl_seconds: 300,
             expiry_grace_seconds: 5,
             read_wait: Duration::from_secs(5),
+            limits: Limits::default(),
         }
     }
 }

@@ -148,6 +148,7 @@ pub async fn start_with_clock(
     config: ServeConfig,
     clock: Arc<dyn Clock>,
 ) -> Result<Running, StartError> {
+    crate::metrics::handle();
     let backend = Backend::start(&config, clock).await?;
     let listener = TcpListener::bind(config.listen)
         .await

@@ -16,4 +16,4 @@ pub mod writer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::CommandContext;
-pub use writer::{CommandError, Outcome, ShowWriters, WriterConfig, WriterStats};
+pub use writer::{CommandError, Outcome, ShowWriters, WriterConfig};

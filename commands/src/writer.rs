@@ -79,15 +79,6 @@ impl From<EventLogError> for CommandError {
     }
 }
 
-/// Counters for metrics.
-#[derive(Debug, Default)]
-pub struct WriterStats {
-    pub batches: AtomicU64,
-    pub commands: AtomicU64,
-    pub append_micros: AtomicU64,
-    pub conflicts: AtomicU64,
-}
-
 struct Envelope {
     command: ShowCommand,
     context: CommandContext,
@@ -104,7 +95,6 @@ struct Registry {
     active: AtomicUsize,
     stopped: Notify,
     closing: AtomicBool,
-    stats: WriterStats,
 }
 
 /// The writers of this process, spawned on demand per show.
@@ -125,7 +115,6 @@ impl ShowWriters {
                 active: AtomicUsize::new(0),
                 stopped: Notify::new(),
                 closing: AtomicBool::new(false),
-                stats: WriterStats::default(),
             }),
         }
     }
@@ -169,10 +158,6 @@ impl ShowWriters {
 
     pub fn active_writers(&self) -> usize {
         self.registry.active.load(Ordering::Relaxed)
-    }
-
-    pub fn stats(&self) -> &WriterStats {
-        &self.registry.stats
     }
 
     /// Refuses new commands, lets every writer finish what is queued, and waits up to
@@ -334,19 +319,25 @@ impl Writer {
                             | EventLogError::DuplicateEvent(_)
                     );
                     if retry && attempt < self.config.max_attempts {
-                        if let Some(registry) = self.registry.upgrade() {
-                            registry.stats.conflicts.fetch_add(1, Ordering::Relaxed);
-                        }
+                        metrics::counter!("boxoffice_append_conflicts_total").increment(1);
                         tracing::debug!(show = %self.show, %error, "append conflict; reloading");
                         continue;
                     }
                     tracing::warn!(show = %self.show, %error, "batch failed");
-                    let error = CommandError::from(error);
+                    let error = if retry {
+                        // Other processes keep winning this show: a moment later may do.
+                        CommandError::Unavailable(format!(
+                            "the show changed under us {attempt} times; retry"
+                        ))
+                    } else {
+                        CommandError::from(error)
+                    };
                     break batch.iter().map(|_| Err(error.clone())).collect();
                 }
             }
         };
         for (envelope, answer) in batch.into_iter().zip(answers) {
+            count_command(&envelope.command, &answer);
             // A caller that gave up waiting is no reason to fail the others.
             let _ = envelope.reply.send(answer);
         }
@@ -357,9 +348,16 @@ impl Writer {
         &mut self,
         batch: &[Envelope],
     ) -> Result<Vec<Result<Outcome, CommandError>>, EventLogError> {
-        if self.state.is_none() {
-            self.state = Some(self.load().await?);
-        }
+        // Another process may have written this show since our last batch: every decision,
+        // including a refusal or a replay, is made against the stream as it is now.
+        let loaded = match self.state.take() {
+            None => self.load().await?,
+            Some(mut loaded) => {
+                self.catch_up(&mut loaded).await?;
+                loaded
+            }
+        };
+        self.state = Some(loaded);
         let state = self.state.as_mut().expect("loaded just above");
         let now = self.clock.now();
         let first_version = state.version.map_or(0, |v| v + 1);
@@ -428,16 +426,9 @@ impl Writer {
                     new_events,
                 )
                 .await?;
-            if let Some(registry) = self.registry.upgrade() {
-                let stats = &registry.stats;
-                stats.batches.fetch_add(1, Ordering::Relaxed);
-                stats
-                    .commands
-                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
-                stats
-                    .append_micros
-                    .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-            }
+            metrics::histogram!("boxoffice_append_duration_seconds")
+                .record(started.elapsed().as_secs_f64());
+            metrics::histogram!("boxoffice_writer_batch_size").record(batch.len() as f64);
             state.version = Some(result.last_version);
             appended_at = Some(result.position);
         }
@@ -480,15 +471,22 @@ impl Writer {
 
     /// Reads the whole stream: the show's state, its version, and the commands it holds.
     async fn load(&self) -> Result<Loaded, EventLogError> {
-        const PAGE: usize = 1000;
         let mut loaded = Loaded {
             show: Show::default(),
             version: None,
             ledger: Ledger::default(),
         };
+        self.catch_up(&mut loaded).await?;
+        Ok(loaded)
+    }
+
+    /// Applies whatever the stream holds after `loaded.version`: events another process
+    /// appended. Appends are atomic, so this always starts at the boundary of one.
+    async fn catch_up(&self, loaded: &mut Loaded) -> Result<(), EventLogError> {
+        const PAGE: usize = 1000;
         // Commands of the append being read, finished when the next append starts.
         let mut append: (u64, Vec<(String, String)>, Position) = (0, Vec::new(), Position::START);
-        let mut from = 0;
+        let mut from = loaded.version.map_or(0, |v| v + 1);
         loop {
             let page = self.log.read_stream(&self.stream, from, PAGE).await?;
             for stored in &page {
@@ -514,6 +512,25 @@ impl Writer {
             }
         }
         loaded.ledger.finish_append(&append.1, append.2);
-        Ok(loaded)
+        Ok(())
     }
+}
+
+/// `boxoffice_commands_total{command, outcome, code}`: every answered command.
+fn count_command(command: &ShowCommand, answer: &Result<Outcome, CommandError>) {
+    let (outcome, code) = match answer {
+        Ok(outcome) if outcome.replayed => ("replayed", ""),
+        Ok(_) => ("accepted", ""),
+        Err(CommandError::Rejected(error)) => ("rejected", error.code()),
+        Err(CommandError::KeyReused) => ("rejected", "idempotency_key_reused"),
+        Err(CommandError::Unavailable(_)) => ("unavailable", ""),
+        Err(CommandError::Failed(_)) => ("failed", ""),
+    };
+    metrics::counter!(
+        "boxoffice_commands_total",
+        "command" => command.name(),
+        "outcome" => outcome,
+        "code" => code,
+    )
+    .increment(1);
 }

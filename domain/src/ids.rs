@@ -8,6 +8,7 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -52,6 +53,7 @@ impl ShowId {
 /// The customer a hold or order belongs to: the `sub` of their token. Events carry only this
 /// id, never personal data.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct CustomerId(pub String);
 
@@ -63,6 +65,8 @@ impl fmt::Display for CustomerId {
 
 /// A seat's label within its hall, such as `F7` (or `贵宾3`): unique within a show.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = "F7"))]
 #[serde(transparent)]
 pub struct SeatId(pub String);
 

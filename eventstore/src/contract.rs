@@ -20,6 +20,7 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
     rejects_an_empty_append(log).await;
     subscription_catches_up_then_follows_live(log).await;
     read_all_pages_without_gaps_or_repeats(log).await;
+    knows_which_positions_it_handed_out(log).await;
     vec![
         "appends_and_reads_back_in_order",
         "guards_the_expected_version",
@@ -29,6 +30,7 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
         "rejects_an_empty_append",
         "subscription_catches_up_then_follows_live",
         "read_all_pages_without_gaps_or_repeats",
+        "knows_which_positions_it_handed_out",
     ]
 }
 
@@ -73,6 +75,26 @@ async fn appends_and_reads_back_in_order(log: &dyn EventLog) {
     }
     assert_eq!(read[2].position, result.position);
     assert!(read[0].position < read[1].position && read[1].position < read[2].position);
+}
+
+async fn knows_which_positions_it_handed_out(log: &dyn EventLog) {
+    let s = stream();
+    let result = log
+        .append(&s, ExpectedVersion::NoStream, vec![event(0), event(1)])
+        .await
+        .expect("append");
+    assert!(log.is_recorded(result.position).await.expect("is_recorded"));
+    let read = log.read_stream(&s, 0, 10).await.expect("read back");
+    assert!(log
+        .is_recorded(read[0].position)
+        .await
+        .expect("is_recorded"));
+    let beyond = Position::new(result.position.commit + 1_000_000, result.position.prepare);
+    assert!(!log.is_recorded(beyond).await.expect("is_recorded"));
+    assert!(!log
+        .is_recorded(Position::new(u64::MAX, u64::MAX))
+        .await
+        .expect("is_recorded"));
 }
 
 async fn guards_the_expected_version(log: &dyn EventLog) {

@@ -55,6 +55,10 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// The position of the newest event whose place is final (`Position::START` when empty).
     async fn head(&self) -> Result<Position, EventLogError>;
+
+    /// Whether an event is recorded at exactly this position, readable yet or not. Every
+    /// position an append returned is; a position never handed out is not.
+    async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError>;
 }
 
 /// A live reader of the log.

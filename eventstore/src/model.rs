@@ -47,6 +47,23 @@ impl FromStr for Position {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Position {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^[0-9]+-[0-9]+$"))
+            .description(Some(
+                "A place in the event log: `commit-prepare`. Positions compare in log order.",
+            ))
+            .examples(["1042-17"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Position {}
+
 impl Serialize for Position {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
@@ -90,6 +107,7 @@ impl fmt::Display for ExpectedVersion {
 
 /// Who and what caused an event; stored beside it, never inside the domain data.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metadata {
     /// The request that led to this event (the HTTP request id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +138,7 @@ pub struct NewEvent {
 
 /// An event as the log holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordedEvent {
     pub stream: String,
     pub version: u64,

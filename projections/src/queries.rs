@@ -6,12 +6,14 @@ use serde::Serialize;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MoneyView {
     pub amount_minor: i64,
     pub currency: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatCountsView {
     pub available: i32,
     pub held: i32,
@@ -19,16 +21,19 @@ pub struct SeatCountsView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatView {
     pub seat_id: String,
     pub row: String,
     pub number: i32,
     pub category: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(available|held|sold)$"))]
     pub status: String,
     pub price: MoneyView,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatMapView {
     pub show_id: Uuid,
     pub movie_id: Uuid,
@@ -91,6 +96,7 @@ pub async fn seat_map(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderView {
     pub order_id: Uuid,
     pub show_id: Uuid,
@@ -98,6 +104,10 @@ pub struct OrderView {
     pub starts_at: Option<DateTime<Utc>>,
     pub seats: Vec<String>,
     pub refunded_seats: Vec<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(paid|partially_refunded|refunded)$")
+    )]
     pub status: String,
     pub total: MoneyView,
     pub refunded: MoneyView,
@@ -193,6 +203,7 @@ pub async fn orders_of(
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SalesRow {
     pub show_id: Uuid,
     pub movie_id: Uuid,
@@ -207,6 +218,7 @@ pub struct SalesRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SalesTotal {
     pub currency: String,
     pub shows: i64,

@@ -115,19 +115,26 @@ async fn run(
     position: watch::Sender<Position>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let mut backoff = Duration::from_millis(100);
+    const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+    const MAX_BACKOFF: Duration = Duration::from_secs(1);
+    let mut backoff = FIRST_BACKOFF;
     loop {
+        let before = *position.borrow();
         match follow(&*projector, &*log, &pool, &position, &mut stop).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(projector = projector.name(), %error, "projector stopped; retrying")
             }
         }
+        // A run that got somewhere before failing starts the backoff afresh.
+        if *position.borrow() > before {
+            backoff = FIRST_BACKOFF;
+        }
         tokio::select! {
             () = tokio::time::sleep(backoff) => {}
             _ = stop.changed() => return,
         }
-        backoff = (backoff * 2).min(Duration::from_secs(5));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
     }
 }
 

@@ -4,6 +4,7 @@
 //! Tests find PostgreSQL through `DATABASE_URL` (any database on the cluster; `scripts/test`
 //! sets it), falling back to `postgres://postgres@127.0.0.1:5432/postgres`.
 
+pub mod load;
 pub mod server;
 
 use std::str::FromStr;
@@ -42,6 +43,12 @@ impl TestDatabase {
 
     pub async fn client(&self) -> tokio_postgres::Client {
         connect(&self.url).await
+    }
+
+    /// A connection to the cluster's administrative database (not this one), for doing
+    /// things to this database from outside: cutting its connections, closing it.
+    pub async fn admin(&self) -> tokio_postgres::Client {
+        connect(&self.admin_url).await
     }
 }
 

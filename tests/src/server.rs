@@ -137,8 +137,17 @@ impl TestServer {
     }
 
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self::start_configured(clock, |_| {}).await
+    }
+
+    /// Starts with the test configuration as `configure` changes it.
+    pub async fn start_configured(
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Self {
         let db = TestDatabase::create().await;
-        let config = test_config(&db, "127.0.0.1:0".parse().expect("an address"));
+        let mut config = test_config(&db, "127.0.0.1:0".parse().expect("an address"));
+        configure(&mut config);
         let running = server::start_with_clock(config, clock)
             .await
             .expect("the server starts");

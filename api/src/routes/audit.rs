@@ -7,24 +7,39 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use boxoffice_eventstore::{Position, RecordedEvent};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 const MAX_STREAM_CHARS: usize = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamParams {
-    from_version: Option<u64>,
+    /// The first version to return (default 0).
+    #[param(minimum = 0)]
+    from_version: Option<i64>,
+    /// Page size, 1 to 1000 (default 100).
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct StreamPage {
+#[derive(Serialize, ToSchema)]
+pub struct StreamPage {
     events: Vec<RecordedEvent>,
     /// The `from_version` of the next page, or null at the end.
     next: Option<u64>,
 }
 
-/// `GET /v1/audit/streams/{stream}` (auditor): one stream's events in version order.
+/// One stream's events in version order (auditor). A stream never written is empty.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/streams/{stream}",
+    tag = "audit",
+    security(("bearer" = [])),
+    params(("stream" = String, Path, description = "A stream name such as `show-{uuid}`."), StreamParams),
+    responses(
+        (status = 200, description = "A page of events.", body = StreamPage)
+    )
+)]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Identity,
@@ -39,7 +54,8 @@ pub async fn stream(
         ));
     }
     let limit = page_limit(params.limit, 100, 1000)? as usize;
-    let from = params.from_version.unwrap_or(0);
+    let from = u64::try_from(params.from_version.unwrap_or(0))
+        .map_err(|_| ApiError::bad_request("invalid_query", "from_version must be 0 or more"))?;
     let mut events = state.log.read_stream(&stream, from, limit + 1).await?;
     let next = (events.len() > limit).then(|| {
         events.truncate(limit);
@@ -48,21 +64,34 @@ pub async fn stream(
     Ok(axum::Json(StreamPage { events, next }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsParams {
+    /// Return events after this position (default: from the start).
     after: Option<Position>,
+    /// Page size, 1 to 1000 (default 100).
     limit: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct EventsPage {
+#[derive(Serialize, ToSchema)]
+pub struct EventsPage {
     events: Vec<RecordedEvent>,
     /// The `after` of the next page, or null at the end of the log as it is now.
     next: Option<Position>,
 }
 
-/// `GET /v1/audit/events` (auditor): the whole log in its total order.
+/// The whole log in its total order (auditor).
+#[utoipa::path(
+    get,
+    path = "/v1/audit/events",
+    tag = "audit",
+    security(("bearer" = [])),
+    params(EventsParams),
+    responses(
+        (status = 200, description = "A page of events.", body = EventsPage)
+    )
+)]
 pub async fn events(
     State(state): State<AppState>,
     caller: Identity,

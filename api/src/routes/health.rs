@@ -2,23 +2,42 @@ use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::time::Duration;
+use utoipa::ToSchema;
 
-/// The process is up.
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` (process up) or `ready` (database answers).
+    status: &'static str,
 }
 
-/// The process can serve: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Up.", body = Health))
+)]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The process can serve: the database answers within 2 s.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses((status = 200, description = "Ready.", body = Health))
+)]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let check = async {
         let client = state.pool.get().await?;
         client.query_one("SELECT 1", &[]).await?;
         Ok::<_, ApiError>(())
     };
     match tokio::time::timeout(Duration::from_secs(2), check).await {
-        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
         Ok(Err(error)) => Err(ApiError::unavailable(format!(
             "not ready: {}",
             error.detail

@@ -2,6 +2,7 @@ use crate::auth::{Identity, Role};
 use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path};
+use crate::openapi::Problem;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,10 +10,12 @@ use axum::response::IntoResponse;
 use boxoffice_commands::Outcome;
 use boxoffice_domain::show::Requester;
 use boxoffice_domain::{
-    CustomerId, HoldId, Money, OrderId, SeatId, ShowCommand, ShowEvent, ShowId, Timestamp,
+    CustomerId, HoldId, Money, OrderId, SeatId, ShowCommand, ShowEvent, ShowId,
 };
 use boxoffice_eventstore::Position;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Customers act for themselves; staff act for anyone.
@@ -25,25 +28,49 @@ pub(super) fn requester(caller: &Identity) -> Result<Requester, ApiError> {
     })
 }
 
-#[derive(Deserialize)]
+/// The seats to hold: all of them or none.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"seats": ["A1", "A2"]}))]
 pub struct HoldSeats {
+    /// 1 to 10 distinct seat ids of the show's layout.
     seats: Vec<SeatId>,
 }
 
-#[derive(Serialize)]
-struct Held {
+#[derive(Serialize, ToSchema)]
+pub struct Held {
     hold_id: HoldId,
     show_id: Uuid,
     customer_id: CustomerId,
     seats: Vec<SeatId>,
-    held_at: Timestamp,
-    expires_at: Timestamp,
+    held_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
     total: Money,
     position: Position,
 }
 
-/// `POST /v1/shows/{show_id}/holds`: holds all the seats or none.
+/// Hold seats until payment (all or none).
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/holds",
+    tag = "holds",
+    security(("bearer" = [])),
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer (1-200 visible ASCII characters); generated when absent."),
+        ("X-Request-Id" = Option<String>, Header, description = "Correlates logs and the events' metadata; generated when absent, echoed back.")
+    ),
+    request_body = HoldSeats,
+    responses(
+        (status = 201, description = "Held until `expires_at`.", body = Held,
+            links(
+                ("Confirm" = (operation_id = "confirm", parameters(("show_id" = "$response.body#/show_id"), ("hold_id" = "$response.body#/hold_id")))),
+                ("Release" = (operation_id = "release", parameters(("show_id" = "$response.body#/show_id"), ("hold_id" = "$response.body#/hold_id"))))
+            )),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn hold(
     State(state): State<AppState>,
     caller: Identity,
@@ -86,16 +113,35 @@ pub async fn hold(
     ))
 }
 
-#[derive(Serialize)]
-struct Released {
+#[derive(Serialize, ToSchema)]
+pub struct Released {
     hold_id: HoldId,
     show_id: Uuid,
     seats: Vec<SeatId>,
+    /// Always `released`.
     status: &'static str,
     position: Position,
 }
 
-/// `DELETE /v1/shows/{show_id}/holds/{hold_id}`: gives the seats back.
+/// Release a hold: its seats become available again.
+#[utoipa::path(
+    delete,
+    path = "/v1/shows/{show_id}/holds/{hold_id}",
+    tag = "holds",
+    security(("bearer" = [])),
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("hold_id" = Uuid, Path, description = "The hold."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer (1-200 visible ASCII characters); generated when absent."),
+        ("X-Request-Id" = Option<String>, Header, description = "Correlates logs and the events' metadata; generated when absent, echoed back.")
+    ),
+    responses(
+        (status = 200, description = "Released.", body = Released),
+        (status = 404, description = "Unknown show or hold, or someone else's hold (`show_not_found`, `hold_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The hold was already paid, released or expired (`hold_already_confirmed`, `hold_released`).", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The hold expired (`hold_expired`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn release(
     State(state): State<AppState>,
     caller: Identity,
@@ -137,15 +183,19 @@ fn seats_of(outcome: &Outcome, pick: impl Fn(&ShowEvent) -> Option<&Vec<SeatId>>
         .unwrap_or_default()
 }
 
-#[derive(Deserialize)]
+/// A payment for a hold.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"payment_reference": "pay-0001", "amount": {"amount_minor": 9000, "currency": "CNY"}}))]
 pub struct ConfirmPayment {
+    /// The payment provider's reference (1-200 characters).
     payment_reference: String,
+    /// Exactly the hold's total.
     amount: Money,
 }
 
-#[derive(Serialize)]
-struct Confirmed {
+#[derive(Serialize, ToSchema)]
+pub struct Confirmed {
     order_id: OrderId,
     hold_id: HoldId,
     show_id: Uuid,
@@ -153,11 +203,33 @@ struct Confirmed {
     seats: Vec<SeatId>,
     total: Money,
     payment_reference: String,
-    confirmed_at: Timestamp,
+    confirmed_at: DateTime<Utc>,
     position: Position,
 }
 
-/// `POST /v1/shows/{show_id}/holds/{hold_id}/confirm`: pays for a hold, making it an order.
+/// Pay for a hold, making it an order.
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/holds/{hold_id}/confirm",
+    tag = "holds",
+    security(("bearer" = [])),
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("hold_id" = Uuid, Path, description = "The hold."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer (1-200 visible ASCII characters); generated when absent."),
+        ("X-Request-Id" = Option<String>, Header, description = "Correlates logs and the events' metadata; generated when absent, echoed back.")
+    ),
+    request_body = ConfirmPayment,
+    responses(
+        (status = 201, description = "Paid: the order.", body = Confirmed,
+            links(
+                ("Refund" = (operation_id = "refund", parameters(("show_id" = "$response.body#/show_id"), ("order_id" = "$response.body#/order_id"))))
+            )),
+        (status = 404, description = "Unknown show or hold, or someone else's hold.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Wrong amount (`amount_mismatch`), already paid (`hold_already_confirmed`), released (`hold_released`), or the show has started.", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The hold expired (`hold_expired`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn confirm(
     State(state): State<AppState>,
     caller: Identity,

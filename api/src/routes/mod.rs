@@ -1,59 +1,144 @@
-//! The routes, split by resource.
+//! The routes, split by resource. Every route is registered through `routes!` from a handler
+//! carrying `#[utoipa::path]`, so the OpenAPI document is built from the same list as the
+//! router and cannot lack a route.
 
 mod audit;
 mod health;
 mod holds;
+mod meta;
 mod orders;
 mod reports;
 mod shows;
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::{AppState, Limits};
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::Router;
+use axum::routing::MethodRouter;
+use axum::{Extension, Router};
 use boxoffice_eventstore::Position;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::{BoxError, ServiceBuilder};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 /// Bodies of ordinary commands are small; a show's layout may list thousands of seats.
 const BODY_LIMIT: usize = 64 * 1024;
 const LAYOUT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Scrapes read the projection checkpoints and the log; a few at once is plenty.
+const METRICS_IN_FLIGHT: usize = 4;
+
+/// Every route with its description, before state and the outer layers are added.
+pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
+    let command = |r| limited(r, limits.commands_in_flight, limits.request_timeout);
+    let query = |r| limited(r, limits.queries_in_flight, limits.request_timeout);
+    let audit = |r| limited(r, limits.audit_in_flight, limits.request_timeout);
+    let (schemas, paths, schedule) = routes!(shows::schedule);
+    let schedule = (
+        schemas,
+        paths,
+        schedule.layer(DefaultBodyLimit::max(LAYOUT_BODY_LIMIT)),
+    );
+    OpenApiRouter::new()
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(meta::openapi_json))
+        .routes(routes!(meta::docs))
+        .routes(limited(
+            routes!(meta::metrics),
+            METRICS_IN_FLIGHT,
+            limits.request_timeout,
+        ))
+        .routes(command(schedule))
+        .routes(query(routes!(shows::seat_map)))
+        .routes(command(routes!(holds::hold)))
+        .routes(command(routes!(holds::release)))
+        .routes(command(routes!(holds::confirm)))
+        .routes(command(routes!(orders::refund)))
+        .routes(query(routes!(orders::mine)))
+        .routes(query(routes!(reports::sales)))
+        .routes(audit(routes!(audit::stream)))
+        .routes(audit(routes!(audit::events)))
+}
+
+/// The OpenAPI document of this server.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    crate::openapi::complete(described(&Limits::default()).into_openapi())
+}
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route(
-            "/v1/shows",
-            post(shows::schedule).layer(DefaultBodyLimit::max(LAYOUT_BODY_LIMIT)),
-        )
-        .route("/v1/shows/{show_id}/seats", get(shows::seat_map))
-        .route("/v1/shows/{show_id}/holds", post(holds::hold))
-        .route(
-            "/v1/shows/{show_id}/holds/{hold_id}",
-            delete(holds::release),
-        )
-        .route(
-            "/v1/shows/{show_id}/holds/{hold_id}/confirm",
-            post(holds::confirm),
-        )
-        .route(
-            "/v1/shows/{show_id}/orders/{order_id}/refunds",
-            post(orders::refund),
-        )
-        .route("/v1/me/orders", get(orders::mine))
-        .route("/v1/reports/sales", get(reports::sales))
-        .route("/v1/audit/streams/{stream}", get(audit::stream))
-        .route("/v1/audit/events", get(audit::events))
+    let (router, api) = described(&state.settings.limits).split_for_parts();
+    let api = Arc::new(crate::openapi::complete(api));
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(Extension(api))
+        .layer(axum::middleware::from_fn(crate::metrics::track_requests))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Every request's log lines carry its id (the `X-Request-Id` it sent, or the one generated).
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        uri = %request.uri(),
+        request_id,
+    )
+}
+
+/// At most `in_flight` requests of this route at once, each answered within `timeout`; over
+/// either, a 503 problem with `Retry-After`. A command cut off by the timeout still completes
+/// in its writer, and a retry with the same `Idempotency-Key` returns its outcome.
+fn limited(
+    (schemas, paths, router): UtoipaMethodRouter<AppState>,
+    in_flight: usize,
+    timeout: Duration,
+) -> UtoipaMethodRouter<AppState> {
+    let router: MethodRouter<AppState> = router.layer(
+        ServiceBuilder::new()
+            .layer(HandleErrorLayer::new(limit_problem))
+            .load_shed()
+            .concurrency_limit(in_flight)
+            .timeout(timeout),
+    );
+    (schemas, paths, router)
+}
+
+async fn limit_problem(error: BoxError) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            "Request timed out",
+        )
+        .detail("the server did not finish in time; retry with the same Idempotency-Key")
+        .retry_after(1)
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "Too busy")
+            .detail("too many requests of this kind are in flight; retry shortly")
+            .retry_after(1)
+    } else {
+        ApiError::internal(error)
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -70,15 +155,26 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Read-your-writes: waits until `projector` has applied the log up to `min_position`.
-/// Returns the position the read model has reached.
+/// Returns the position the read model has reached. A position that no command handed out
+/// is refused (400) rather than waited for.
 async fn read_position(
     state: &AppState,
     projector: &str,
     min_position: Option<Position>,
 ) -> Result<Position, ApiError> {
+    let reached = state.projections.position(projector).unwrap_or_default();
     let Some(wanted) = min_position else {
-        return Ok(state.projections.position(projector).unwrap_or_default());
+        return Ok(reached);
     };
+    if reached >= wanted {
+        return Ok(reached);
+    }
+    if !state.log.is_recorded(wanted).await? {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("min_position {wanted} is not a position of this log"),
+        ));
+    }
     let reached = state
         .projections
         .wait_for(projector, wanted, state.settings.read_wait)

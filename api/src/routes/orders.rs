@@ -3,6 +3,7 @@ use crate::auth::{Identity, Role};
 use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{OptionalJson, Path, Query};
+use crate::openapi::Problem;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,16 +12,19 @@ use boxoffice_domain::{Money, OrderId, RefundId, SeatId, ShowCommand, ShowEvent,
 use boxoffice_eventstore::Position;
 use boxoffice_projections::queries::{orders_of, OrderCursor, OrderView};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+/// Which seats to refund.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Refund {
+    /// Some seats of the order; absent or null for every seat it still has.
     seats: Option<Vec<SeatId>>,
 }
 
-#[derive(Serialize)]
-struct Refunded {
+#[derive(Serialize, ToSchema)]
+pub struct Refunded {
     refund_id: RefundId,
     order_id: OrderId,
     show_id: Uuid,
@@ -30,8 +34,25 @@ struct Refunded {
     position: Position,
 }
 
-/// `POST /v1/shows/{show_id}/orders/{order_id}/refunds`: refunds some seats, or (with no
-/// body or no `seats`) every seat the order still has.
+/// Refund some seats of an order, or (with no body or no `seats`) every seat it still has.
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/orders/{order_id}/refunds",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("order_id" = Uuid, Path, description = "The order."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer (1-200 visible ASCII characters); generated when absent."),
+        ("X-Request-Id" = Option<String>, Header, description = "Correlates logs and the events' metadata; generated when absent, echoed back.")
+    ),
+    request_body(content = Option<Refund>, description = "Optional: without a body the whole order is refunded."),
+    responses(
+        (status = 201, description = "Refunded.", body = Refunded),
+        (status = 404, description = "Unknown show or order, or someone else's order.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Seats not in the order (`seats_not_in_order`), already refunded (`order_fully_refunded`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn refund(
     State(state): State<AppState>,
     caller: Identity,
@@ -74,22 +95,36 @@ pub async fn refund(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct MyOrdersParams {
+    /// `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
     limit: Option<i64>,
+    /// Wait (up to 5 s) until the read model has reached this position.
     min_position: Option<Position>,
 }
 
-#[derive(Serialize)]
-struct MyOrders {
+#[derive(Serialize, ToSchema)]
+pub struct MyOrders {
     orders: Vec<OrderView>,
     next_cursor: Option<String>,
     position: Position,
 }
 
-/// `GET /v1/me/orders`: the caller's orders, newest first.
+/// The caller's orders, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/me/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(MyOrdersParams),
+    responses(
+        (status = 200, description = "A page of orders.", body = MyOrders)
+    )
+)]
 pub async fn mine(
     State(state): State<AppState>,
     caller: Identity,

@@ -9,29 +9,43 @@ use boxoffice_eventstore::Position;
 use boxoffice_projections::queries::{sales as sales_by_show, SalesFilter, SalesRow, SalesTotal};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SalesParams {
+    /// Only this show.
     show_id: Option<Uuid>,
+    /// Only shows of this movie.
     movie_id: Option<Uuid>,
     /// Shows starting at or after this instant.
     from: Option<DateTime<FixedOffset>>,
     /// Shows starting before this instant.
     to: Option<DateTime<FixedOffset>>,
+    /// Wait (up to 5 s) until the read model has reached this position.
     min_position: Option<Position>,
 }
 
-#[derive(Serialize)]
-struct SalesReport {
+#[derive(Serialize, ToSchema)]
+pub struct SalesReport {
     shows: Vec<SalesRow>,
     totals: Vec<SalesTotal>,
     position: Position,
 }
 
-/// `GET /v1/reports/sales` (analyst or staff): tickets, gross, refunds and net per show,
-/// and totals per currency.
+/// Tickets, gross, refunds and net per show, and totals per currency (analyst or staff).
+#[utoipa::path(
+    get,
+    path = "/v1/reports/sales",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(SalesParams),
+    responses(
+        (status = 200, description = "The report.", body = SalesReport)
+    )
+)]
 pub async fn sales(
     State(state): State<AppState>,
     caller: Identity,

@@ -3,6 +3,7 @@ use crate::auth::{Identity, Role};
 use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
+use crate::openapi::Problem;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -12,27 +13,69 @@ use boxoffice_eventstore::Position;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+/// A show with a snapshot of its hall's layout and its prices.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "movie_id": "5eed0000-0000-4000-8000-0000000000aa",
+    "title": "流浪地球3 The Wandering Earth III",
+    "starts_at": "2030-01-01T19:30:00+08:00",
+    "ends_at": "2030-01-01T21:45:00+08:00",
+    "seats": [
+        {"seat_id": "A1", "row": "A", "number": 1, "category": "regular"},
+        {"seat_id": "A2", "row": "A", "number": 2, "category": "regular"},
+        {"seat_id": "B1", "row": "B", "number": 1, "category": "premium"}
+    ],
+    "prices": {
+        "regular": {"amount_minor": 4500, "currency": "CNY"},
+        "premium": {"amount_minor": 6800, "currency": "CNY"}
+    }
+}))]
 pub struct ScheduleShow {
+    /// Chosen by the client, or derived from the idempotency key.
     show_id: Option<Uuid>,
     movie_id: Uuid,
+    /// 1 to 200 characters.
     title: String,
     starts_at: DateTime<FixedOffset>,
+    /// After `starts_at`.
     ends_at: DateTime<FixedOffset>,
+    /// 1 to 5,000 seats with distinct ids.
     seats: Vec<SeatSpec>,
+    /// A price for every category the seats use.
     prices: BTreeMap<String, Money>,
 }
 
-#[derive(Serialize)]
-struct Scheduled {
+#[derive(Serialize, ToSchema)]
+pub struct Scheduled {
     show_id: Uuid,
     position: Position,
 }
 
-/// `POST /v1/shows` (staff): schedules a show with a snapshot of its hall's layout.
+/// Schedule a show (staff).
+#[utoipa::path(
+    post,
+    path = "/v1/shows",
+    tag = "shows",
+    security(("bearer" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer (1-200 visible ASCII characters); generated when absent."),
+        ("X-Request-Id" = Option<String>, Header, description = "Correlates logs and the events' metadata; generated when absent, echoed back.")
+    ),
+    request_body = ScheduleShow,
+    responses(
+        (status = 201, description = "Scheduled.", body = Scheduled,
+            headers(("Location" = String, description = "The show's seat map.")),
+            links(
+                ("SeatMap" = (operation_id = "seat_map", parameters(("show_id" = "$response.body#/show_id")))),
+                ("HoldSeats" = (operation_id = "hold", parameters(("show_id" = "$response.body#/show_id"))))
+            )),
+        (status = 409, description = "A show with this id exists (`show_already_scheduled`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn schedule(
     State(state): State<AppState>,
     caller: Identity,
@@ -68,20 +111,32 @@ pub async fn schedule(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReadParams {
+    /// Wait (up to 5 s) until the read model has reached this position.
     min_position: Option<Position>,
 }
 
-#[derive(Serialize)]
-struct SeatMap {
+#[derive(Serialize, ToSchema)]
+pub struct SeatMap {
     position: Position,
     #[serde(flatten)]
     view: boxoffice_projections::queries::SeatMapView,
 }
 
-/// `GET /v1/shows/{show_id}/seats`: every seat with its status. Open to anyone.
+/// Every seat of a show with its status (anyone).
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/seats",
+    tag = "shows",
+    params(("show_id" = Uuid, Path, description = "The show."), ReadParams),
+    responses(
+        (status = 200, description = "The seat map.", body = SeatMap),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
 pub async fn seat_map(
     State(state): State<AppState>,
     Path(show_id): Path<Uuid>,

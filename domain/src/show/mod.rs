@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 /// One seat of the hall's layout as the show was scheduled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeatSpec {
     pub seat_id: SeatId,

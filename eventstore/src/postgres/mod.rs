@@ -209,6 +209,24 @@ impl EventLog for PgEventLog {
             Position::new(from_i64(row.get(0)), from_i64(row.get(1)))
         }))
     }
+
+    async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError> {
+        let (Ok(xid), Ok(sequence)) = (
+            i64::try_from(position.commit),
+            i64::try_from(position.prepare),
+        ) else {
+            return Ok(false);
+        };
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE position = $2 AND xid = $1)",
+                &[&xid, &sequence],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.get(0))
+    }
 }
 
 struct PgSubscription {
@@ -420,9 +438,8 @@ pub fn db_error(error: tokio_postgres::Error) -> EventLogError {
     }
 }
 
+/// Not getting a connection is always a reason to retry later: the server may be down,
+/// restarting, refusing connections to this database, or out of slots.
 pub fn pool_error(error: deadpool_postgres::PoolError) -> EventLogError {
-    match error {
-        deadpool_postgres::PoolError::Backend(e) => db_error(e),
-        other => EventLogError::Unavailable(other.to_string()),
-    }
+    EventLogError::Unavailable(format!("no database connection: {error}"))
 }

@@ -1,0 +1,233 @@
+//! The server describing and measuring itself, and its limits: the OpenAPI document covers
+//! every route, /docs and /metrics are served, slow and excess requests get 503 problems.
+
+use boxoffice_api::auth::Role;
+use boxoffice_commands::SystemClock;
+use boxoffice_tests::fixtures;
+use boxoffice_tests::server::TestServer;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Handler functions in api/src/routes, by name, with whether `#[utoipa::path]` precedes them.
+fn handlers_in_source() -> Vec<(String, bool)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/routes");
+    let mut handlers = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("api/src/routes") {
+        let path = entry.expect("a directory entry").path();
+        let source = std::fs::read_to_string(&path).expect("a source file");
+        let lines: Vec<&str> = source.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            let Some(rest) = line.strip_prefix("pub async fn ") else {
+                continue;
+            };
+            let name = rest.split('(').next().unwrap_or_default().to_owned();
+            // Walk up over the attribute block and doc comments to the `#[utoipa::path(`.
+            let described = lines[..index]
+                .iter()
+                .rev()
+                .take_while(|l| !l.trim().is_empty() && !l.starts_with('}'))
+                .any(|l| l.starts_with("#[utoipa::path("));
+            handlers.push((name, described));
+        }
+    }
+    handlers
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let document = api.get("/openapi.json", None).await;
+    assert_eq!(document.status, StatusCode::OK);
+    let document = document.body;
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+
+    // Every handler in the source is described, and routed only through `routes!`.
+    let operation_ids: BTreeSet<String> = document["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str().map(str::to_owned))
+        .collect();
+    let handlers = handlers_in_source();
+    assert!(handlers.len() >= 14, "found only {handlers:?}");
+    for (name, described) in &handlers {
+        assert!(described, "handler {name} has no #[utoipa::path]");
+        assert!(
+            operation_ids.contains(name),
+            "handler {name} is not in the document"
+        );
+    }
+    let router_source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/routes/mod.rs"),
+    )
+    .unwrap();
+    assert!(
+        !router_source.contains(".route("),
+        "a route registered with .route() would be missing from the document"
+    );
+
+    // Every documented operation is served (not the router's 404 or 405).
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{stream}", "show-00000000-0000-0000-0000-000000000000")
+                .replace("{show_id}", "00000000-0000-0000-0000-000000000001")
+                .replace("{hold_id}", "00000000-0000-0000-0000-000000000002")
+                .replace("{order_id}", "00000000-0000-0000-0000-000000000003");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let reply = api.send(method.clone(), &concrete, None, None, &[]).await;
+            assert_ne!(
+                reply.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            assert_ne!(reply.code(), "not_found", "{method} {path}: {reply:?}");
+        }
+    }
+
+    // Every problem code the API can answer with is listed.
+    let codes = &document["components"]["schemas"]["Problem"]["properties"]["code"]["enum"];
+    for code in [
+        "seats_unavailable",
+        "hold_expired",
+        "validation_failed",
+        "overloaded",
+    ] {
+        assert!(
+            codes.as_array().unwrap().contains(&json!(code)),
+            "{code} missing"
+        );
+    }
+
+    let docs = api.get("/docs", None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(docs
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+}
+
+#[tokio::test]
+async fn metrics_cover_requests_commands_writers_projections_and_the_pool() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let alice = api.token("alice", &[Role::Customer]);
+    let show = api.post("/v1/shows", &staff, &fixtures::show(2, 5)).await;
+    let show = show.body["show_id"].as_str().unwrap().to_owned();
+    let held = api
+        .post(
+            &format!("/v1/shows/{show}/holds"),
+            &alice,
+            &json!({ "seats": ["B1"] }),
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::CREATED);
+    let refused = api
+        .post(
+            &format!("/v1/shows/{show}/holds"),
+            &alice,
+            &json!({ "seats": ["B1"] }),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+
+    let reply = api
+        .http()
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert!(reply.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = reply.text().await.unwrap();
+    for expected in [
+        r#"boxoffice_http_requests_total{method="POST",route="/v1/shows/{show_id}/holds",status="201"}"#,
+        r#"boxoffice_http_request_duration_seconds_bucket{method="POST",route="/v1/shows/{show_id}/holds",status="409","#,
+        r#"boxoffice_commands_total{command="HoldSeats",outcome="accepted",code=""}"#,
+        r#"boxoffice_commands_total{command="HoldSeats",outcome="rejected",code="seats_unavailable"}"#,
+        "boxoffice_writer_batch_size_bucket",
+        "boxoffice_append_duration_seconds_bucket",
+        r#"boxoffice_projection_lag_events{projector="seat_map"}"#,
+        r#"boxoffice_projection_lag_seconds{projector="sales"}"#,
+        "boxoffice_active_holds",
+        "boxoffice_active_writers",
+        r#"boxoffice_db_pool_connections{state="max"}"#,
+        "boxoffice_database_up 1",
+    ] {
+        assert!(
+            text.contains(expected),
+            "/metrics lacks {expected}:\n{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn slow_and_excess_requests_get_503_problems_with_retry_after() {
+    let server = TestServer::start_configured(Arc::new(SystemClock), |config| {
+        config.settings.limits.request_timeout = Duration::from_millis(500);
+        config.settings.limits.queries_in_flight = 1;
+    })
+    .await;
+    let api = &server.api;
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let scheduled = api.post("/v1/shows", &staff, &fixtures::show(1, 4)).await;
+    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
+    let at = scheduled.body["position"].as_str().unwrap().to_owned();
+    let path = format!("/v1/shows/{show}/seats?min_position={at}");
+    assert_eq!(api.get(&path, None).await.status, StatusCode::OK);
+
+    // Someone holds a lock the seat-map query needs: it cannot finish in time.
+    let mut blocker = server.db.client().await;
+    let lock = blocker.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE seat_map_seats IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let slow = {
+        let api = api.clone();
+        let path = path.clone();
+        tokio::spawn(async move { api.get(&path, None).await })
+    };
+    // While that one is in flight, a second seat-map request is over the limit of one.
+    let admin = server.db.admin().await;
+    for _ in 0..100 {
+        let waiting: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+                &[&server.db.name],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let excess = api.get(&path, None).await;
+    assert_eq!(excess.status, StatusCode::SERVICE_UNAVAILABLE, "{excess:?}");
+    assert_eq!(excess.code(), "overloaded");
+    assert_eq!(excess.header("retry-after"), Some("1"));
+
+    let slow = slow.await.unwrap();
+    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{slow:?}");
+    assert_eq!(slow.code(), "request_timeout");
+    assert_eq!(slow.header("retry-after"), Some("1"));
+    assert_eq!(
+        slow.header("content-type"),
+        Some("application/problem+json")
+    );
+    lock.rollback().await.unwrap();
+
+    // Other routes have limits of their own, and the route recovers.
+    assert_eq!(api.get("/healthz", None).await.status, StatusCode::OK);
+    assert_eq!(api.get(&path, None).await.status, StatusCode::OK);
+}
