@@ -67,6 +67,36 @@ async fn killing_the_server_under_load_loses_and_doubles_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_under_load_finishes_what_is_in_flight_and_exits_zero() {
+    let db = TestDatabase::create().await;
+    let port = free_port();
+    let server = BinaryServer::start(&db, port).await;
+    let base = server.api.base.clone();
+    let show = schedule(&server.api).await;
+    let load = Load::start(&base, customers(&server.api), &show, ROWS, PER_ROW);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(15), "shutdown took {took:?}");
+    let mut attempts = load.stop().await;
+    let unanswered = attempts.iter().filter(|a| !a.settled()).count();
+    let server = BinaryServer::start(&db, port).await;
+    retry_unsettled(&base, &mut attempts).await;
+    let (successes, _) = check_log(&db, &attempts).await;
+    wait_for_projections(&db).await;
+    server.terminate();
+    assert_read_models_equal_a_rebuild(&db).await;
+    println!(
+        "SIGTERM under load: exit 0 after {took:?}; {} commands, {successes} succeeded, {unanswered} unanswered and retried",
+        attempts.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn losing_the_database_under_load_loses_and_doubles_nothing() {
     let mut server = TestServer::start().await;
     let base = server.api.base.clone();
