@@ -54,6 +54,10 @@ pub enum Command {
         /// How much longer the server waits before it expires a hold.
         #[arg(long, env = "BOXOFFICE_EXPIRY_GRACE_SECONDS", default_value_t = 5)]
         expiry_grace_seconds: u32,
+        /// Active holds one customer may have on one show (1 to 10; fixed per show when it
+        /// is scheduled).
+        #[arg(long, env = "BOXOFFICE_MAX_HOLDS_PER_CUSTOMER", default_value_t = 1)]
+        max_holds_per_customer: u32,
         /// Database connections.
         #[arg(long, env = "BOXOFFICE_POOL_SIZE", default_value_t = 32)]
         pool_size: usize,
@@ -153,6 +157,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             jwt_secret,
             hold_ttl_seconds,
             expiry_grace_seconds,
+            max_holds_per_customer,
             pool_size,
             request_timeout_seconds,
             commands_in_flight,
@@ -166,6 +171,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 || audit_in_flight == 0
             {
                 return Err("the pool size, the request timeout and the in-flight limits must be at least 1".into());
+            }
+            if !(1..=10).contains(&max_holds_per_customer) {
+                return Err("--max-holds-per-customer must be 1 to 10".into());
             }
             if jwt_secret == DEV_JWT_SECRET {
                 tracing::warn!(
@@ -181,6 +189,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 settings: ApiSettings {
                     hold_ttl_seconds,
                     expiry_grace_seconds,
+                    max_holds_per_customer,
                     limits: Limits {
                         request_timeout: Duration::from_secs(request_timeout_seconds),
                         commands_in_flight,

@@ -41,6 +41,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "order_not_found",
     "seats_not_in_order",
     "order_fully_refunded",
+    "hold_exists",
     // The server cannot answer now.
     "service_unavailable",
     "overloaded",
@@ -219,6 +220,9 @@ impl From<DomainError> for ApiError {
             DomainError::HoldReleased => conflict("Hold released"),
             DomainError::DuplicateId(_) => conflict("Identifier in use"),
             DomainError::OrderFullyRefunded => conflict("Order already refunded"),
+            DomainError::HoldExists { hold_id } => {
+                conflict("Customer already holds seats").with("hold_id", hold_id)
+            }
         }
     }
 }

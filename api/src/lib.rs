@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 mod command;
 pub mod error;
+pub mod expiry;
 mod extract;
 pub mod metrics;
 pub mod openapi;
@@ -29,6 +30,8 @@ pub struct ApiSettings {
     pub hold_ttl_seconds: u32,
     /// How much longer the server waits before expiring a hold.
     pub expiry_grace_seconds: u32,
+    /// Active holds one customer may have on one show (fixed per show when scheduled).
+    pub max_holds_per_customer: u32,
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
     pub limits: Limits,
@@ -63,6 +66,7 @@ impl Default for ApiSettings {
         Self {
             hold_ttl_seconds: 300,
             expiry_grace_seconds: 5,
+            max_holds_per_customer: 1,
             read_wait: Duration::from_secs(5),
             limits: Limits::default(),
         }

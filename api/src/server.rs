@@ -1,10 +1,11 @@
 //! Starting and stopping the server: database, event log, writers, projectors, HTTP.
 //!
 //! Shutdown runs in order: stop accepting and finish in-flight requests (which wait for
-//! their appends), let the writers finish what is queued, then let the projectors finish
-//! the batch they are applying.
+//! their appends), stop the expiry scheduler, let the writers finish what is queued, then
+//! let the projectors finish the batch they are applying.
 
 use crate::auth::JwtKeys;
+use crate::expiry::ExpiryScheduler;
 use crate::{router, ApiSettings, AppState};
 use boxoffice_commands::{Clock, ShowWriters, SystemClock, WriterConfig};
 use boxoffice_eventstore::postgres::{self, PgEventLog};
@@ -96,6 +97,7 @@ pub struct Backend {
     pub log: Arc<dyn EventLog>,
     pub writers: ShowWriters,
     pub projections: Arc<Projections>,
+    pub expiry: ExpiryScheduler,
 }
 
 impl Backend {
@@ -103,7 +105,8 @@ impl Backend {
         let pg = prepare_database(&config.database_url).await?;
         let pool = postgres::pool(&pg, config.pool_size);
         let log: Arc<dyn EventLog> = Arc::new(PgEventLog::new(pool.clone(), &pg));
-        let writers = ShowWriters::new(log.clone(), clock, config.writer.clone());
+        let writers = ShowWriters::new(log.clone(), clock.clone(), config.writer.clone());
+        let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock);
         let projections = Arc::new(Projections::start(
             log.clone(),
             pool.clone(),
@@ -114,6 +117,7 @@ impl Backend {
             log,
             writers,
             projections,
+            expiry,
         })
     }
 }
@@ -175,6 +179,7 @@ pub async fn start_with_clock(
         if let Err(error) = served {
             tracing::error!(%error, "the HTTP server failed");
         }
+        backend.expiry.shutdown().await;
         if !backend.writers.shutdown(Duration::from_secs(10)).await {
             tracing::warn!("some show writers did not finish within 10 s");
         }

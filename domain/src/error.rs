@@ -1,7 +1,7 @@
 //! Why the show aggregate rejected a command. Each variant has a stable `code` that the HTTP
 //! layer exposes to clients unchanged.
 
-use crate::{Money, OrderId, SeatId, Timestamp};
+use crate::{HoldId, Money, OrderId, SeatId, Timestamp};
 use serde::Serialize;
 
 /// One invalid field of a command, named the way the client sent it.
@@ -53,6 +53,8 @@ pub enum DomainError {
     SeatsNotInOrder(Vec<SeatId>),
     #[error("the order has been refunded in full")]
     OrderFullyRefunded,
+    #[error("the customer already holds seats on this show (hold {hold_id}); pay for or release it first")]
+    HoldExists { hold_id: HoldId },
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -82,6 +84,7 @@ impl DomainError {
             Self::OrderNotFound => "order_not_found",
             Self::SeatsNotInOrder(_) => "seats_not_in_order",
             Self::OrderFullyRefunded => "order_fully_refunded",
+            Self::HoldExists { .. } => "hold_exists",
         }
     }
 

@@ -14,4 +14,7 @@ mod runner;
 pub use runner::{rebuild, status, ProjectionError, Projections, ProjectorStatus};
 
 /// The schema steps of the read models, applied by `boxoffice_eventstore::migrations`.
-pub const MIGRATIONS: &[&str] = &[include_str!("sql/001_read_models.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("sql/001_read_models.sql"),
+    include_str!("sql/002_hold_expiry.sql"),
+];

@@ -332,27 +332,42 @@ pub async fn read_models(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
     tables
 }
 
-/// Waits (up to 30 s) until every projector's checkpoint has reached the end of the log.
+/// Waits (up to 30 s) until every projector's checkpoint has reached the newest event the
+/// log holds (committed, whether or not its place is final yet: the test decides when the
+/// writing has stopped).
 pub async fn wait_for_projections(db: &TestDatabase) {
-    use boxoffice_eventstore::postgres::{pool, PgEventLog};
-    let config = db.config();
-    let pool = pool(&config, 2);
-    let log = PgEventLog::new(pool.clone(), &config);
+    let client = db.client().await;
+    let newest = client
+        .query_opt(
+            "SELECT xid, position FROM events ORDER BY xid DESC, position DESC LIMIT 1",
+            &[],
+        )
+        .await
+        .expect("read the log")
+        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)));
+    let Some(newest) = newest else { return };
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let statuses = boxoffice_projections::status(&log, &pool)
+        let behind: Vec<(String, i64, i64)> = client
+            .query(
+                "SELECT name, commit_position, prepare_position FROM projection_checkpoints
+                 WHERE (commit_position, prepare_position) < ($1, $2)",
+                &[&newest.0, &newest.1],
+            )
             .await
-            .expect("projection status");
-        if statuses.iter().all(|s| s.lag_events == 0) {
+            .expect("read the checkpoints")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        if behind.is_empty() {
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "projections did not catch up in 30 s: {statuses:?}"
+            "projections did not reach {newest:?} in 30 s: {behind:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    pool.close();
 }
 
 /// Asserts that the read models as the live projectors left them equal a fresh rebuild from

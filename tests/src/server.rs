@@ -191,8 +191,15 @@ impl BinaryServer {
     }
 
     pub async fn start(db: &TestDatabase, port: u16) -> Self {
+        Self::start_with_env(db, port, &[]).await
+    }
+
+    /// Starts with extra environment variables (configuration such as
+    /// `BOXOFFICE_HOLD_TTL_SECONDS`).
+    pub async fn start_with_env(db: &TestDatabase, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(Self::binary())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .envs(env.iter().copied())
             .env("DATABASE_URL", &db.url)
             .env("BOXOFFICE_JWT_SECRET", JWT_SECRET)
             .env("RUST_LOG", "warn")

@@ -86,6 +86,15 @@ async fn two_hundred_clients_racing_for_seats_never_double_book() {
                         }
                         outcomes.push(Ok(success));
                     }
+                    StatusCode::CONFLICT if held.body["code"] == "hold_exists" => {
+                        // One active hold per customer: only when this client's earlier hold
+                        // is still unpaid, and the answer names it.
+                        let unpaid = outcomes.iter().any(|o| {
+                            matches!(o, Ok(Success { hold_id, paid: false, .. }) if held.body["hold_id"] == hold_id.as_str())
+                        });
+                        assert!(unpaid, "hold_exists without an unpaid hold: {held:?}");
+                        outcomes.push(Err(()));
+                    }
                     StatusCode::CONFLICT => {
                         assert_eq!(held.body["code"], "seats_unavailable", "{held:?}");
                         outcomes.push(Err(()));

@@ -28,13 +28,19 @@ pub(super) fn requester(caller: &Identity) -> Result<Requester, ApiError> {
     })
 }
 
-/// The seats to hold: all of them or none.
+/// What to hold: either `seats` (chosen seats, all of them or none) or `count` (the server
+/// picks the best adjacent block in one row, optionally of one `category`).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"seats": ["A1", "A2"]}))]
 pub struct HoldSeats {
     /// 1 to 10 distinct seat ids of the show's layout.
-    seats: Vec<SeatId>,
+    seats: Option<Vec<SeatId>>,
+    /// 1 to 10: how many adjacent seats the server should pick.
+    #[schema(minimum = 1, maximum = 10)]
+    count: Option<u32>,
+    /// With `count`: only seats of this category (such as `premium`).
+    category: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -49,7 +55,7 @@ pub struct Held {
     position: Position,
 }
 
-/// Hold seats until payment (all or none).
+/// Hold seats until payment: chosen seats (all or none), or the best available block.
 #[utoipa::path(
     post,
     path = "/v1/shows/{show_id}/holds",
@@ -68,7 +74,7 @@ pub struct Held {
                 ("Release" = (operation_id = "release", parameters(("show_id" = "$response.body#/show_id"), ("hold_id" = "$response.body#/hold_id"))))
             )),
         (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`; empty when no block of `count` exists), the customer already has an active hold on this show (`hold_exists`, with `hold_id`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn hold(
@@ -80,10 +86,32 @@ pub async fn hold(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Customer, Role::Staff])?;
     let context = headers.context(&caller);
-    let command = ShowCommand::HoldSeats {
-        hold_id: HoldId(context.derive_id("hold")),
-        customer_id: CustomerId(caller.sub.clone()),
-        seats: body.seats,
+    let hold_id = HoldId(context.derive_id("hold"));
+    let customer_id = CustomerId(caller.sub.clone());
+    let command = match (body.seats, body.count, body.category) {
+        (Some(seats), None, None) => ShowCommand::HoldSeats {
+            hold_id,
+            customer_id,
+            seats,
+        },
+        (None, Some(count), category) => ShowCommand::HoldBestAvailable {
+            hold_id,
+            customer_id,
+            count,
+            category,
+        },
+        (Some(_), _, _) => {
+            return Err(ApiError::validation(
+                "seats",
+                "give either `seats` or `count` (with an optional `category`), not both",
+            ))
+        }
+        (None, None, _) => {
+            return Err(ApiError::validation(
+                "seats",
+                "give `seats` to hold, or `count` for the best available",
+            ))
+        }
     };
     let outcome = state
         .writers

@@ -95,6 +95,7 @@ pub async fn schedule(
         prices: body.prices,
         hold_ttl_seconds: state.settings.hold_ttl_seconds,
         expiry_grace_seconds: state.settings.expiry_grace_seconds,
+        max_holds_per_customer: state.settings.max_holds_per_customer,
     };
     let outcome = state
         .writers

@@ -37,11 +37,20 @@ pub enum ShowCommand {
         prices: BTreeMap<String, Money>,
         hold_ttl_seconds: u32,
         expiry_grace_seconds: u32,
+        /// Active holds one customer may have on this show at once.
+        max_holds_per_customer: u32,
     },
     HoldSeats {
         hold_id: HoldId,
         customer_id: CustomerId,
         seats: Vec<SeatId>,
+    },
+    /// Holds the best `count` adjacent seats in one row (of `category`, if given).
+    HoldBestAvailable {
+        hold_id: HoldId,
+        customer_id: CustomerId,
+        count: u32,
+        category: Option<String>,
     },
     ReleaseHold {
         hold_id: HoldId,
@@ -72,6 +81,7 @@ impl ShowCommand {
         match self {
             Self::ScheduleShow { .. } => "ScheduleShow",
             Self::HoldSeats { .. } => "HoldSeats",
+            Self::HoldBestAvailable { .. } => "HoldBestAvailable",
             Self::ReleaseHold { .. } => "ReleaseHold",
             Self::ExpireHold { .. } => "ExpireHold",
             Self::ConfirmPayment { .. } => "ConfirmPayment",

@@ -1,5 +1,6 @@
 //! The rules: given the show as it is, a command and the current instant, which facts follow.
 
+use super::best::best_available;
 use super::command::{Requester, ShowCommand};
 use super::event::*;
 use super::{HoldStatus, SeatSpec, SeatStatus, Show};
@@ -32,6 +33,7 @@ pub fn decide(
         prices,
         hold_ttl_seconds,
         expiry_grace_seconds,
+        max_holds_per_customer,
     } = command
     {
         if show.is_scheduled() {
@@ -46,6 +48,12 @@ pub fn decide(
             *hold_ttl_seconds,
             now,
         )?;
+        if !(1..=MAX_SEATS_PER_HOLD as u32).contains(max_holds_per_customer) {
+            return Err(DomainError::invalid(
+                "max_holds_per_customer",
+                format!("must be 1 to {MAX_SEATS_PER_HOLD}"),
+            ));
+        }
         return Ok(vec![ShowEvent::ShowScheduled(ShowScheduled {
             show_id: *show_id,
             movie_id: *movie_id,
@@ -56,6 +64,7 @@ pub fn decide(
             prices: prices.clone(),
             hold_ttl_seconds: *hold_ttl_seconds,
             expiry_grace_seconds: *expiry_grace_seconds,
+            max_holds_per_customer: *max_holds_per_customer,
         })]);
     }
     let Some(info) = show.info() else {
@@ -75,7 +84,40 @@ pub fn decide(
                 return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
             }
             validate_seat_selection(show, "seats", seats)?;
+            within_hold_limit(show, customer_id, now)?;
             hold_seats(show, *hold_id, customer_id, seats, now)
+        }
+        ShowCommand::HoldBestAvailable {
+            hold_id,
+            customer_id,
+            count,
+            category,
+        } => {
+            if now >= info.starts_at {
+                return Err(DomainError::ShowStarted);
+            }
+            if show.hold(hold_id).is_some() {
+                return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
+            }
+            let count = *count as usize;
+            if !(1..=MAX_SEATS_PER_HOLD).contains(&count) {
+                return Err(DomainError::invalid(
+                    "count",
+                    format!("must be 1 to {MAX_SEATS_PER_HOLD}"),
+                ));
+            }
+            if let Some(category) = category {
+                if !info.prices.contains_key(category) {
+                    return Err(DomainError::invalid(
+                        "category",
+                        format!("this show has no seats of category `{category}`"),
+                    ));
+                }
+            }
+            within_hold_limit(show, customer_id, now)?;
+            let seats = best_available(show, count, category.as_deref(), now)
+                .ok_or(DomainError::SeatsUnavailable(Vec::new()))?;
+            hold_seats(show, *hold_id, customer_id, &seats, now)
         }
         ShowCommand::ReleaseHold { hold_id, requester } => {
             let hold = active_hold(show, hold_id, requester, None)?;
@@ -177,8 +219,21 @@ pub fn decide(
 }
 
 fn grace(show: &Show) -> Duration {
-    let seconds = show.info().map_or(0, |i| i.expiry_grace_seconds);
-    Duration::seconds(i64::from(seconds))
+    show.grace()
+}
+
+/// A customer may have only so many active holds on a show at once.
+fn within_hold_limit(
+    show: &Show,
+    customer: &CustomerId,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    let limit = show.info().map_or(1, |i| i.max_holds_per_customer) as usize;
+    let mut active = show.active_holds_of(customer, now);
+    match active.nth(limit.saturating_sub(1)) {
+        Some((hold_id, _)) => Err(DomainError::HoldExists { hold_id: *hold_id }),
+        None => Ok(()),
+    }
 }
 
 /// Finds a hold the requester may act on and that is still active. With `payable_at`, the

@@ -26,6 +26,13 @@ pub struct ShowScheduled {
     /// How long a hold lasts, and the extra time the server waits before expiring it.
     pub hold_ttl_seconds: u32,
     pub expiry_grace_seconds: u32,
+    /// Active holds one customer may have at once (absent in the earliest events: 1).
+    #[serde(default = "one")]
+    pub max_holds_per_customer: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,10 +5,13 @@
 //! the capacity. The state is only ever changed by [`Show::evolve`], which applies a fact and
 //! never fails or checks rules (the rules were checked when the fact was decided).
 
+pub mod best;
 mod command;
 mod decide;
 mod event;
 
+#[cfg(test)]
+mod best_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
@@ -49,6 +52,7 @@ pub struct ShowInfo {
     pub prices: BTreeMap<String, Money>,
     pub hold_ttl_seconds: u32,
     pub expiry_grace_seconds: u32,
+    pub max_holds_per_customer: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +168,26 @@ impl Show {
         self.orders.iter()
     }
 
+    /// How long after a hold's expiry the server waits before it may expire it.
+    pub fn grace(&self) -> chrono::Duration {
+        let seconds = self.info.as_ref().map_or(0, |i| i.expiry_grace_seconds);
+        chrono::Duration::seconds(i64::from(seconds))
+    }
+
+    /// The customer's holds that still count: active and not past expiry plus grace.
+    pub fn active_holds_of<'a>(
+        &'a self,
+        customer: &'a CustomerId,
+        now: Timestamp,
+    ) -> impl Iterator<Item = (&'a HoldId, &'a Hold)> + 'a {
+        let grace = self.grace();
+        self.holds.iter().filter(move |(_, hold)| {
+            hold.status == HoldStatus::Active
+                && &hold.customer_id == customer
+                && now < hold.expires_at + grace
+        })
+    }
+
     pub(crate) fn price_of(&self, seat: &SeatId) -> Option<&Money> {
         let info = self.info.as_ref()?;
         let (index, _) = self.seats.get(seat)?;
@@ -204,6 +228,7 @@ impl Show {
                     prices: e.prices.clone(),
                     hold_ttl_seconds: e.hold_ttl_seconds,
                     expiry_grace_seconds: e.expiry_grace_seconds,
+                    max_holds_per_customer: e.max_holds_per_customer,
                 });
             }
             ShowEvent::SeatsHeld(e) => {

@@ -55,6 +55,7 @@ pub(crate) fn scheduled() -> ShowEvent {
         prices: [("regular".into(), cny(4500)), ("premium".into(), cny(8000))].into(),
         hold_ttl_seconds: 300,
         expiry_grace_seconds: 5,
+        max_holds_per_customer: 1,
     })
 }
 
@@ -369,6 +370,7 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         prices: good.prices.clone(),
         hold_ttl_seconds: 300,
         expiry_grace_seconds: 5,
+        max_holds_per_customer: 1,
     };
     let Err(DomainError::Validation(problems)) = decide(&Show::default(), &command, t0()) else {
         panic!("expected a validation error");
@@ -403,6 +405,7 @@ fn a_show_is_scheduled_once() {
                 prices: e.prices,
                 hold_ttl_seconds: 300,
                 expiry_grace_seconds: 5,
+                max_holds_per_customer: 1,
             },
             t0(),
         )

@@ -33,8 +33,8 @@ impl Projector for SeatMap {
                 let capacity = e.seats.len() as i32;
                 tx.execute(
                     "INSERT INTO seat_map_shows (show_id, movie_id, title, starts_at, ends_at,
-                        capacity, available, held, sold, version)
-                     VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 0, $7)",
+                        capacity, available, held, sold, version, expiry_grace_seconds)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 0, $7, $8)",
                     &[
                         &show_id,
                         &e.movie_id,
@@ -43,6 +43,7 @@ impl Projector for SeatMap {
                         &e.ends_at,
                         &capacity,
                         &version,
+                        &i32::try_from(e.expiry_grace_seconds).unwrap_or(i32::MAX),
                     ],
                 )
                 .await?;
