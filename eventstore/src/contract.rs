@@ -246,16 +246,29 @@ async fn subscription_catches_up_then_follows_live(log: &dyn EventLog) {
 async fn read_all_pages_without_gaps_or_repeats(log: &dyn EventLog) {
     let start = log.head().await.expect("head");
     let streams: Vec<String> = (0..3).map(|_| stream()).collect();
+    let mut newest = start;
     for round in 0..3 {
         for s in &streams {
-            log.append(
-                s,
-                ExpectedVersion::Any,
-                vec![event(round), event(round + 10)],
-            )
-            .await
-            .expect("append");
+            newest = log
+                .append(
+                    s,
+                    ExpectedVersion::Any,
+                    vec![event(round), event(round + 10)],
+                )
+                .await
+                .expect("append")
+                .position;
         }
+    }
+    // An event is handed out once its place is final, which may take a moment after its
+    // append returns (PostgreSQL: until older transactions anywhere on the server end).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while log.head().await.expect("head") < newest {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the appends never became final"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let mut after = start;
     let mut mine = Vec::new();

@@ -128,10 +128,11 @@ async fn metrics_cover_requests_commands_writers_projections_and_the_pool() {
         )
         .await;
     assert_eq!(held.status, StatusCode::CREATED);
+    let bob = api.token("bob", &[Role::Customer]);
     let refused = api
         .post(
             &format!("/v1/shows/{show}/holds"),
-            &alice,
+            &bob,
             &json!({ "seats": ["B1"] }),
         )
         .await;
