@@ -58,6 +58,13 @@ pub enum Command {
         /// is scheduled).
         #[arg(long, env = "BOXOFFICE_MAX_HOLDS_PER_CUSTOMER", default_value_t = 1)]
         max_holds_per_customer: u32,
+        /// How long a waiting-list entry may wait for an offer before it is closed.
+        #[arg(
+            long,
+            env = "BOXOFFICE_WAITLIST_MAX_WAIT_SECONDS",
+            default_value_t = 3600
+        )]
+        waitlist_max_wait_seconds: u32,
         /// Database connections.
         #[arg(long, env = "BOXOFFICE_POOL_SIZE", default_value_t = 32)]
         pool_size: usize,
@@ -158,6 +165,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             hold_ttl_seconds,
             expiry_grace_seconds,
             max_holds_per_customer,
+            waitlist_max_wait_seconds,
             pool_size,
             request_timeout_seconds,
             commands_in_flight,
@@ -190,6 +198,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     hold_ttl_seconds,
                     expiry_grace_seconds,
                     max_holds_per_customer,
+                    waitlist_max_wait_seconds,
                     limits: Limits {
                         request_timeout: Duration::from_secs(request_timeout_seconds),
                         commands_in_flight,

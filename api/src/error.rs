@@ -42,6 +42,11 @@ pub const PROBLEM_CODES: &[&str] = &[
     "seats_not_in_order",
     "order_fully_refunded",
     "hold_exists",
+    "waitlist_entry_exists",
+    "waitlist_entry_not_found",
+    "waitlist_entry_ended",
+    "waitlist_cannot_be_met",
+    "waitlist_entry_not_expirable",
     // The server cannot answer now.
     "service_unavailable",
     "overloaded",
@@ -220,6 +225,18 @@ impl From<DomainError> for ApiError {
             DomainError::HoldReleased => conflict("Hold released"),
             DomainError::DuplicateId(_) => conflict("Identifier in use"),
             DomainError::OrderFullyRefunded => conflict("Order already refunded"),
+            DomainError::WaitlistEntryExists { entry_id } => {
+                conflict("Already on the waiting list").with("entry_id", entry_id)
+            }
+            DomainError::WaitlistEntryNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Waiting-list entry not found")
+                    .detail(detail)
+            }
+            DomainError::WaitlistEntryEnded => conflict("Waiting-list entry ended"),
+            DomainError::WaitlistCannotBeMet => conflict("Waiting cannot help"),
+            DomainError::WaitlistEntryNotExpirable { expirable_at } => {
+                conflict("Waiting-list entry not expired yet").with("expirable_at", expirable_at)
+            }
             DomainError::HoldExists { hold_id } => {
                 conflict("Customer already holds seats").with("hold_id", hold_id)
             }

@@ -32,6 +32,8 @@ pub struct ApiSettings {
     pub expiry_grace_seconds: u32,
     /// Active holds one customer may have on one show (fixed per show when scheduled).
     pub max_holds_per_customer: u32,
+    /// How long a waiting-list entry may wait for an offer (fixed per show when scheduled).
+    pub waitlist_max_wait_seconds: u32,
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
     pub limits: Limits,
@@ -67,6 +69,7 @@ impl Default for ApiSettings {
             hold_ttl_seconds: 300,
             expiry_grace_seconds: 5,
             max_holds_per_customer: 1,
+            waitlist_max_wait_seconds: 3600,
             read_wait: Duration::from_secs(5),
             limits: Limits::default(),
         }

@@ -1,7 +1,7 @@
 //! Why the show aggregate rejected a command. Each variant has a stable `code` that the HTTP
 //! layer exposes to clients unchanged.
 
-use crate::{HoldId, Money, OrderId, SeatId, Timestamp};
+use crate::{HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
 use serde::Serialize;
 
 /// One invalid field of a command, named the way the client sent it.
@@ -55,6 +55,16 @@ pub enum DomainError {
     OrderFullyRefunded,
     #[error("the customer already holds seats on this show (hold {hold_id}); pay for or release it first")]
     HoldExists { hold_id: HoldId },
+    #[error("the customer is already on this show's waiting list (entry {entry_id})")]
+    WaitlistEntryExists { entry_id: WaitlistEntryId },
+    #[error("the waiting-list entry does not exist")]
+    WaitlistEntryNotFound,
+    #[error("the waiting-list entry has ended")]
+    WaitlistEntryEnded,
+    #[error("the show has fewer unsold seats than requested: waiting cannot help")]
+    WaitlistCannotBeMet,
+    #[error("the waiting-list entry may be ended only after {expirable_at}")]
+    WaitlistEntryNotExpirable { expirable_at: Timestamp },
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -85,6 +95,11 @@ impl DomainError {
             Self::SeatsNotInOrder(_) => "seats_not_in_order",
             Self::OrderFullyRefunded => "order_fully_refunded",
             Self::HoldExists { .. } => "hold_exists",
+            Self::WaitlistEntryExists { .. } => "waitlist_entry_exists",
+            Self::WaitlistEntryNotFound => "waitlist_entry_not_found",
+            Self::WaitlistEntryEnded => "waitlist_entry_ended",
+            Self::WaitlistCannotBeMet => "waitlist_cannot_be_met",
+            Self::WaitlistEntryNotExpirable { .. } => "waitlist_entry_not_expirable",
         }
     }
 

@@ -42,6 +42,10 @@ uuid_id!(
     /// One refund of some or all seats of an order.
     RefundId
 );
+uuid_id!(
+    /// A customer's place on a show's waiting list.
+    WaitlistEntryId
+);
 
 impl ShowId {
     /// The event stream that holds everything that happened to this show.

@@ -12,11 +12,12 @@ pub mod money;
 pub mod show;
 
 pub use error::{DomainError, FieldError};
-pub use ids::{CustomerId, HoldId, OrderId, RefundId, SeatId, ShowId};
+pub use ids::{CustomerId, HoldId, OrderId, RefundId, SeatId, ShowId, WaitlistEntryId};
 pub use money::{Currency, Money};
 pub use show::{
     decide, Hold, HoldStatus, Order, Requester, SeatCounts, SeatSpec, SeatStatus, Show,
-    ShowCommand, ShowEvent, ShowInfo, UnknownEvent, MAX_SEATS_PER_HOLD,
+    ShowCommand, ShowEvent, ShowInfo, UnknownEvent, WaitlistCloseReason, WaitlistEntry,
+    WaitlistStatus, MAX_SEATS_PER_HOLD,
 };
 
 /// Instants in the model: UTC, serialised as RFC 3339.

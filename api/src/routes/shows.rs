@@ -96,6 +96,7 @@ pub async fn schedule(
         hold_ttl_seconds: state.settings.hold_ttl_seconds,
         expiry_grace_seconds: state.settings.expiry_grace_seconds,
         max_holds_per_customer: state.settings.max_holds_per_customer,
+        waitlist_max_wait_seconds: state.settings.waitlist_max_wait_seconds,
     };
     let outcome = state
         .writers

@@ -1,7 +1,7 @@
 //! Commands the show aggregate decides. Ids of things a command creates (holds, orders,
 //! refunds) are chosen by the caller, so a retried command can be recognised.
 
-use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
+use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp, WaitlistEntryId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -39,6 +39,8 @@ pub enum ShowCommand {
         expiry_grace_seconds: u32,
         /// Active holds one customer may have on this show at once.
         max_holds_per_customer: u32,
+        /// How long a waiting-list entry may wait for an offer.
+        waitlist_max_wait_seconds: u32,
     },
     HoldSeats {
         hold_id: HoldId,
@@ -51,6 +53,22 @@ pub enum ShowCommand {
         customer_id: CustomerId,
         count: u32,
         category: Option<String>,
+    },
+    /// Queues for `count` seats (of `category`): offered first-come-first-served as seats
+    /// come free.
+    JoinWaitlist {
+        entry_id: WaitlistEntryId,
+        customer_id: CustomerId,
+        count: u32,
+        category: Option<String>,
+    },
+    LeaveWaitlist {
+        entry_id: WaitlistEntryId,
+        requester: Requester,
+    },
+    /// Ends an entry that has waited longer than the show allows (the system sends it).
+    ExpireWaitlistEntry {
+        entry_id: WaitlistEntryId,
     },
     ReleaseHold {
         hold_id: HoldId,
@@ -82,6 +100,9 @@ impl ShowCommand {
             Self::ScheduleShow { .. } => "ScheduleShow",
             Self::HoldSeats { .. } => "HoldSeats",
             Self::HoldBestAvailable { .. } => "HoldBestAvailable",
+            Self::JoinWaitlist { .. } => "JoinWaitlist",
+            Self::LeaveWaitlist { .. } => "LeaveWaitlist",
+            Self::ExpireWaitlistEntry { .. } => "ExpireWaitlistEntry",
             Self::ReleaseHold { .. } => "ReleaseHold",
             Self::ExpireHold { .. } => "ExpireHold",
             Self::ConfirmPayment { .. } => "ConfirmPayment",

@@ -3,6 +3,7 @@
 use super::best::best_available;
 use super::command::{Requester, ShowCommand};
 use super::event::*;
+use super::waitlist;
 use super::{HoldStatus, SeatSpec, SeatStatus, Show};
 use crate::error::Problems;
 use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp};
@@ -34,6 +35,7 @@ pub fn decide(
         hold_ttl_seconds,
         expiry_grace_seconds,
         max_holds_per_customer,
+        waitlist_max_wait_seconds,
     } = command
     {
         if show.is_scheduled() {
@@ -48,6 +50,12 @@ pub fn decide(
             *hold_ttl_seconds,
             now,
         )?;
+        if !(60..=7 * 24 * 3600).contains(waitlist_max_wait_seconds) {
+            return Err(DomainError::invalid(
+                "waitlist_max_wait_seconds",
+                "must be 60 seconds to 7 days",
+            ));
+        }
         if !(1..=MAX_SEATS_PER_HOLD as u32).contains(max_holds_per_customer) {
             return Err(DomainError::invalid(
                 "max_holds_per_customer",
@@ -65,8 +73,19 @@ pub fn decide(
             hold_ttl_seconds: *hold_ttl_seconds,
             expiry_grace_seconds: *expiry_grace_seconds,
             max_holds_per_customer: *max_holds_per_customer,
+            waitlist_max_wait_seconds: *waitlist_max_wait_seconds,
         })]);
     }
+    let events = decide_on_scheduled(show, command, now)?;
+    Ok(waitlist::follow_up(show, events, now))
+}
+
+/// Every command but scheduling, before the waiting list's consequences.
+fn decide_on_scheduled(
+    show: &Show,
+    command: &ShowCommand,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
     let Some(info) = show.info() else {
         return Err(DomainError::ShowNotFound);
     };
@@ -118,6 +137,26 @@ pub fn decide(
             let seats = best_available(show, count, category.as_deref(), now)
                 .ok_or(DomainError::SeatsUnavailable(Vec::new()))?;
             hold_seats(show, *hold_id, customer_id, &seats, now)
+        }
+        ShowCommand::JoinWaitlist {
+            entry_id,
+            customer_id,
+            count,
+            category,
+        } => waitlist::join(
+            show,
+            *entry_id,
+            customer_id,
+            *count,
+            category.as_deref(),
+            now,
+        ),
+        ShowCommand::LeaveWaitlist {
+            entry_id,
+            requester,
+        } => waitlist::leave(show, entry_id, requester, now),
+        ShowCommand::ExpireWaitlistEntry { entry_id } => {
+            waitlist::expire_entry(show, entry_id, now)
         }
         ShowCommand::ReleaseHold { hold_id, requester } => {
             let hold = active_hold(show, hold_id, requester, None)?;

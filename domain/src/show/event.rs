@@ -4,7 +4,7 @@
 //! must stay readable for ever: when a body changes shape, bump its `schema_version`, keep
 //! reading the old version in [`ShowEvent::from_stored`] (upcasting), and never rename a type.
 
-use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
+use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp, WaitlistEntryId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -29,10 +29,17 @@ pub struct ShowScheduled {
     /// Active holds one customer may have at once (absent in the earliest events: 1).
     #[serde(default = "one")]
     pub max_holds_per_customer: u32,
+    /// How long a waiting-list entry may wait for an offer (absent in the earliest: 1 h).
+    #[serde(default = "an_hour")]
+    pub waitlist_max_wait_seconds: u32,
 }
 
 fn one() -> u32 {
     1
+}
+
+fn an_hour() -> u32 {
+    3600
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,6 +95,73 @@ pub struct OrderRefunded {
     pub refunded_at: Timestamp,
 }
 
+/// A customer joined the waiting list for `count` seats (of `category`, if given).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistJoined {
+    pub entry_id: WaitlistEntryId,
+    pub customer_id: CustomerId,
+    pub count: u32,
+    pub category: Option<String>,
+    pub joined_at: Timestamp,
+}
+
+/// Seats came free and went to this entry: the hold (created by the `SeatsHeld` just before
+/// this event, in the same decision) is the customer's to pay for until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistOffered {
+    pub entry_id: WaitlistEntryId,
+    pub hold_id: HoldId,
+    pub seats: Vec<SeatId>,
+    pub expires_at: Timestamp,
+    pub offered_at: Timestamp,
+}
+
+/// The customer left the waiting list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistLeft {
+    pub entry_id: WaitlistEntryId,
+    pub left_at: Timestamp,
+}
+
+/// Why a waiting-list entry ended without the customer leaving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistCloseReason {
+    /// The offer was paid for.
+    Fulfilled,
+    /// The offer's hold expired unpaid; its seats went on to the next entry.
+    OfferExpired,
+    /// The customer released the offered hold.
+    OfferDeclined,
+    /// It waited longer than the show allows without an offer.
+    TimedOut,
+    /// The show can no longer meet it: fewer unsold seats (of the category) than requested.
+    CannotBeMet,
+}
+
+impl WaitlistCloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fulfilled => "fulfilled",
+            Self::OfferExpired => "offer_expired",
+            Self::OfferDeclined => "offer_declined",
+            Self::TimedOut => "timed_out",
+            Self::CannotBeMet => "cannot_be_met",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitlistClosed {
+    pub entry_id: WaitlistEntryId,
+    pub reason: WaitlistCloseReason,
+    pub closed_at: Timestamp,
+}
+
 /// Everything that can happen to a show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShowEvent {
@@ -97,6 +171,10 @@ pub enum ShowEvent {
     HoldExpired(HoldExpired),
     HoldConfirmed(HoldConfirmed),
     OrderRefunded(OrderRefunded),
+    WaitlistJoined(WaitlistJoined),
+    WaitlistOffered(WaitlistOffered),
+    WaitlistLeft(WaitlistLeft),
+    WaitlistClosed(WaitlistClosed),
 }
 
 /// A stored event this version of the code cannot read.
@@ -121,6 +199,10 @@ impl ShowEvent {
             Self::HoldExpired(_) => "HoldExpired",
             Self::HoldConfirmed(_) => "HoldConfirmed",
             Self::OrderRefunded(_) => "OrderRefunded",
+            Self::WaitlistJoined(_) => "WaitlistJoined",
+            Self::WaitlistOffered(_) => "WaitlistOffered",
+            Self::WaitlistLeft(_) => "WaitlistLeft",
+            Self::WaitlistClosed(_) => "WaitlistClosed",
         }
     }
 
@@ -137,6 +219,10 @@ impl ShowEvent {
             Self::HoldExpired(e) => serde_json::to_value(e),
             Self::HoldConfirmed(e) => serde_json::to_value(e),
             Self::OrderRefunded(e) => serde_json::to_value(e),
+            Self::WaitlistJoined(e) => serde_json::to_value(e),
+            Self::WaitlistOffered(e) => serde_json::to_value(e),
+            Self::WaitlistLeft(e) => serde_json::to_value(e),
+            Self::WaitlistClosed(e) => serde_json::to_value(e),
         };
         // Serialising these plain structs (strings, numbers, maps with string keys) cannot fail.
         body.expect("show events always serialise to JSON")
@@ -168,6 +254,10 @@ impl ShowEvent {
             "HoldExpired" => parse(data).map(Self::HoldExpired),
             "HoldConfirmed" => parse(data).map(Self::HoldConfirmed),
             "OrderRefunded" => parse(data).map(Self::OrderRefunded),
+            "WaitlistJoined" => parse(data).map(Self::WaitlistJoined),
+            "WaitlistOffered" => parse(data).map(Self::WaitlistOffered),
+            "WaitlistLeft" => parse(data).map(Self::WaitlistLeft),
+            "WaitlistClosed" => parse(data).map(Self::WaitlistClosed),
             _ => return Err(unknown("not a show event".into())),
         };
         event.map_err(|e| unknown(e.to_string()))

@@ -9,6 +9,7 @@ pub mod best;
 mod command;
 mod decide;
 mod event;
+mod waitlist;
 
 #[cfg(test)]
 mod best_tests;
@@ -16,15 +17,18 @@ mod best_tests;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod waitlist_tests;
 
 pub use command::{Requester, ShowCommand};
 pub use decide::{decide, MAX_SEATS_PER_HOLD};
 pub use event::{
     HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, SeatsHeld, ShowEvent, ShowScheduled,
-    UnknownEvent,
+    UnknownEvent, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
+    WaitlistOffered,
 };
 
-use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp};
+use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -53,6 +57,7 @@ pub struct ShowInfo {
     pub hold_ttl_seconds: u32,
     pub expiry_grace_seconds: u32,
     pub max_holds_per_customer: u32,
+    pub waitlist_max_wait_seconds: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +93,23 @@ pub struct Order {
     pub refunded: Money,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitlistStatus {
+    Waiting,
+    Offered(HoldId),
+    Ended,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistEntry {
+    pub entry_id: WaitlistEntryId,
+    pub customer_id: CustomerId,
+    pub count: u32,
+    pub category: Option<String>,
+    pub joined_at: Timestamp,
+    pub status: WaitlistStatus,
+}
+
 /// The state of one show, rebuilt by folding its events.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Show {
@@ -95,6 +117,10 @@ pub struct Show {
     seats: BTreeMap<SeatId, (usize, SeatStatus)>,
     holds: BTreeMap<HoldId, Hold>,
     orders: BTreeMap<OrderId, Order>,
+    /// Every entry in the order it joined (ended ones stay, for lookups).
+    waitlist: Vec<WaitlistEntry>,
+    /// The entry each offered hold was made for.
+    offers: BTreeMap<HoldId, WaitlistEntryId>,
 }
 
 /// How many seats are in each state.
@@ -188,6 +214,26 @@ impl Show {
         })
     }
 
+    /// The waiting list in joining order, ended entries included.
+    pub fn waitlist(&self) -> &[WaitlistEntry] {
+        &self.waitlist
+    }
+
+    pub fn waitlist_entry(&self, entry_id: &WaitlistEntryId) -> Option<&WaitlistEntry> {
+        self.waitlist.iter().find(|e| &e.entry_id == entry_id)
+    }
+
+    /// The entry a hold was offered to, if it was an offer.
+    pub fn offer_of(&self, hold_id: &HoldId) -> Option<&WaitlistEntryId> {
+        self.offers.get(hold_id)
+    }
+
+    fn end_entry(&mut self, entry_id: &WaitlistEntryId) {
+        if let Some(entry) = self.waitlist.iter_mut().find(|e| &e.entry_id == entry_id) {
+            entry.status = WaitlistStatus::Ended;
+        }
+    }
+
     pub(crate) fn price_of(&self, seat: &SeatId) -> Option<&Money> {
         let info = self.info.as_ref()?;
         let (index, _) = self.seats.get(seat)?;
@@ -229,6 +275,7 @@ impl Show {
                     hold_ttl_seconds: e.hold_ttl_seconds,
                     expiry_grace_seconds: e.expiry_grace_seconds,
                     max_holds_per_customer: e.max_holds_per_customer,
+                    waitlist_max_wait_seconds: e.waitlist_max_wait_seconds,
                 });
             }
             ShowEvent::SeatsHeld(e) => {
@@ -274,6 +321,22 @@ impl Show {
                     order.refunded.amount_minor += e.amount.amount_minor;
                 }
             }
+            ShowEvent::WaitlistJoined(e) => self.waitlist.push(WaitlistEntry {
+                entry_id: e.entry_id,
+                customer_id: e.customer_id.clone(),
+                count: e.count,
+                category: e.category.clone(),
+                joined_at: e.joined_at,
+                status: WaitlistStatus::Waiting,
+            }),
+            ShowEvent::WaitlistOffered(e) => {
+                self.offers.insert(e.hold_id, e.entry_id);
+                if let Some(entry) = self.waitlist.iter_mut().find(|x| x.entry_id == e.entry_id) {
+                    entry.status = WaitlistStatus::Offered(e.hold_id);
+                }
+            }
+            ShowEvent::WaitlistLeft(e) => self.end_entry(&e.entry_id),
+            ShowEvent::WaitlistClosed(e) => self.end_entry(&e.entry_id),
         }
         self
     }

@@ -33,6 +33,21 @@ enum Op {
     Wait {
         seconds: u16,
     },
+    HoldBest {
+        who: u8,
+        count: u32,
+    },
+    Join {
+        who: u8,
+        count: u32,
+    },
+    Leave {
+        entry: usize,
+        who: u8,
+    },
+    ExpireEntry {
+        entry: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -46,6 +61,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..64, prop::option::of(prop::collection::vec(0usize..9, 1..3)))
             .prop_map(|(order, seats)| Op::Refund { order, seats }),
         2 => (0u16..400).prop_map(|seconds| Op::Wait { seconds }),
+        1 => (0u8..4, 0u32..5).prop_map(|(who, count)| Op::HoldBest { who, count }),
+        2 => (0u8..6, 0u32..4).prop_map(|(who, count)| Op::Join { who, count }),
+        1 => (0usize..16, 0u8..6).prop_map(|(entry, who)| Op::Leave { entry, who }),
+        1 => (0usize..16).prop_map(|entry| Op::ExpireEntry { entry }),
     ]
 }
 
@@ -61,6 +80,17 @@ fn check_invariants(show: &Show) -> Result<(), TestCaseError> {
     let capacity = show.info().map_or(0, |i| i.layout.len());
     let counts = show.counts();
     prop_assert_eq!(counts.available + counts.held + counts.sold, capacity);
+    // Every open offer is an active hold of the entry's customer; one open entry per customer.
+    let mut open = std::collections::BTreeSet::new();
+    for entry in show.waitlist() {
+        if entry.status != WaitlistStatus::Ended {
+            prop_assert!(open.insert(entry.customer_id.clone()), "two open entries");
+        }
+        if let WaitlistStatus::Offered(hold_id) = entry.status {
+            let hold = show.hold(&hold_id).expect("an offered hold exists");
+            prop_assert_eq!(&hold.customer_id, &entry.customer_id);
+        }
+    }
     for (spec, status) in show.seat_statuses() {
         match status {
             SeatStatus::Available => {}
@@ -101,6 +131,8 @@ proptest! {
         let mut show = Show::replay(&log);
         let mut holds = 0u128;
         let mut refunds = 0u128;
+        let mut entries = 0u128;
+        let entry = |n: u128| crate::WaitlistEntryId(uuid::Uuid::from_u128(0x5000 + n));
         let who = |n: u8| customer(&format!("customer-{n}"));
         for op in ops {
             let command = match op {
@@ -116,6 +148,31 @@ proptest! {
                         seats: seats.into_iter().map(label).collect(),
                     }
                 }
+                Op::HoldBest { who: w, count } => {
+                    holds += 1;
+                    ShowCommand::HoldBestAvailable {
+                        hold_id: hold_id(holds),
+                        customer_id: who(w),
+                        count,
+                        category: None,
+                    }
+                }
+                Op::Join { who: w, count } => {
+                    entries += 1;
+                    ShowCommand::JoinWaitlist {
+                        entry_id: entry(entries),
+                        customer_id: who(w),
+                        count,
+                        category: None,
+                    }
+                }
+                Op::Leave { entry: n, who: w } => ShowCommand::LeaveWaitlist {
+                    entry_id: entry(n as u128 % (entries + 1)),
+                    requester: Requester::Customer(who(w)),
+                },
+                Op::ExpireEntry { entry: n } => ShowCommand::ExpireWaitlistEntry {
+                    entry_id: entry(n as u128 % (entries + 1)),
+                },
                 Op::Release { hold, who: w } => ShowCommand::ReleaseHold {
                     hold_id: hold_id(hold as u128 % (holds + 1)),
                     requester: Requester::Customer(who(w)),

@@ -56,6 +56,7 @@ pub(crate) fn scheduled() -> ShowEvent {
         hold_ttl_seconds: 300,
         expiry_grace_seconds: 5,
         max_holds_per_customer: 1,
+        waitlist_max_wait_seconds: 3600,
     })
 }
 
@@ -371,6 +372,7 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         hold_ttl_seconds: 300,
         expiry_grace_seconds: 5,
         max_holds_per_customer: 1,
+        waitlist_max_wait_seconds: 3600,
     };
     let Err(DomainError::Validation(problems)) = decide(&Show::default(), &command, t0()) else {
         panic!("expected a validation error");
@@ -406,6 +408,7 @@ fn a_show_is_scheduled_once() {
                 hold_ttl_seconds: 300,
                 expiry_grace_seconds: 5,
                 max_holds_per_customer: 1,
+                waitlist_max_wait_seconds: 3600,
             },
             t0(),
         )

@@ -75,7 +75,13 @@ impl Projector for OrderHistory {
                 )
                 .await?;
             }
-            ShowEvent::SeatsHeld(_) | ShowEvent::HoldReleased(_) | ShowEvent::HoldExpired(_) => {}
+            ShowEvent::SeatsHeld(_)
+            | ShowEvent::HoldReleased(_)
+            | ShowEvent::HoldExpired(_)
+            | ShowEvent::WaitlistJoined(_)
+            | ShowEvent::WaitlistOffered(_)
+            | ShowEvent::WaitlistLeft(_)
+            | ShowEvent::WaitlistClosed(_) => {}
         }
         Ok(())
     }

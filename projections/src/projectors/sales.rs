@@ -59,7 +59,13 @@ impl Projector for Sales {
                 )
                 .await?;
             }
-            ShowEvent::SeatsHeld(_) | ShowEvent::HoldReleased(_) | ShowEvent::HoldExpired(_) => {}
+            ShowEvent::SeatsHeld(_)
+            | ShowEvent::HoldReleased(_)
+            | ShowEvent::HoldExpired(_)
+            | ShowEvent::WaitlistJoined(_)
+            | ShowEvent::WaitlistOffered(_)
+            | ShowEvent::WaitlistLeft(_)
+            | ShowEvent::WaitlistClosed(_) => {}
         }
         Ok(())
     }

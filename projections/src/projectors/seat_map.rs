@@ -162,6 +162,11 @@ impl Projector for SeatMap {
                 )
                 .await?;
             }
+            // The waiting list has its own read model; its holds arrive as SeatsHeld.
+            ShowEvent::WaitlistJoined(_)
+            | ShowEvent::WaitlistOffered(_)
+            | ShowEvent::WaitlistLeft(_)
+            | ShowEvent::WaitlistClosed(_) => {}
         }
         Ok(())
     }

@@ -1,0 +1,258 @@
+//! Examples for the waiting list, as given / when / then.
+
+use super::tests::{customer, t0};
+use super::*;
+use crate::{DomainError, HoldId, WaitlistEntryId};
+use chrono::Duration;
+
+/// One row A of `seats` regular seats, 45.00 CNY each.
+fn row_of(seats: u32) -> Show {
+    let ShowEvent::ShowScheduled(mut e) = super::tests::scheduled() else {
+        unreachable!()
+    };
+    e.seats = (1..=seats)
+        .map(|n| SeatSpec {
+            seat_id: SeatId(format!("A{n}")),
+            row: "A".into(),
+            number: n,
+            category: "regular".into(),
+        })
+        .collect();
+    Show::replay(&[ShowEvent::ShowScheduled(e)])
+}
+
+fn entry(n: u128) -> WaitlistEntryId {
+    WaitlistEntryId(Uuid::from_u128(0x7000 + n))
+}
+
+/// Runs a command against the show, applying its events; panics on a refusal.
+fn run(show: Show, command: ShowCommand, at: Timestamp) -> (Show, Vec<ShowEvent>) {
+    let events = decide(&show, &command, at).unwrap_or_else(|e| panic!("{command:?}: {e}"));
+    let show = events.iter().fold(show, |s, e| s.evolve(e));
+    (show, events)
+}
+
+fn hold(n: u128, who: &str, seats: &[&str]) -> ShowCommand {
+    ShowCommand::HoldSeats {
+        hold_id: HoldId(Uuid::from_u128(n)),
+        customer_id: customer(who),
+        seats: seats.iter().map(|s| SeatId::new(*s)).collect(),
+    }
+}
+
+fn join(n: u128, who: &str, count: u32) -> ShowCommand {
+    ShowCommand::JoinWaitlist {
+        entry_id: entry(n),
+        customer_id: customer(who),
+        count,
+        category: None,
+    }
+}
+
+fn offers(events: &[ShowEvent]) -> Vec<(WaitlistEntryId, Vec<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ShowEvent::WaitlistOffered(o) => {
+                Some((o.entry_id, o.seats.iter().map(|s| s.0.clone()).collect()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn closed(events: &[ShowEvent]) -> Vec<(WaitlistEntryId, WaitlistCloseReason)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ShowEvent::WaitlistClosed(c) => Some((c.entry_id, c.reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn release(n: u128, who: &str) -> ShowCommand {
+    ShowCommand::ReleaseHold {
+        hold_id: HoldId(Uuid::from_u128(n)),
+        requester: Requester::Customer(customer(who)),
+    }
+}
+
+#[test]
+fn freed_seats_go_to_the_longest_waiting_entry_that_fits_and_bigger_ones_keep_their_place() {
+    // Given a row of 6 seats held by three customers, and a queue of ann (4 seats) then
+    // bob (2 seats),
+    let (show, _) = run(row_of(6), hold(1, "x", &["A1", "A2"]), t0());
+    let (show, _) = run(show, hold(2, "y", &["A3", "A4"]), t0());
+    let (show, _) = run(show, hold(3, "z", &["A5", "A6"]), t0());
+    let (show, _) = run(show, join(1, "ann", 4), t0());
+    let (show, _) = run(show, join(2, "bob", 2), t0());
+    // when two seats come free, then bob gets them (ann's four do not fit) in the same decision,
+    let (show, events) = run(show, release(3, "z"), t0());
+    assert_eq!(
+        offers(&events),
+        [(entry(2), vec!["A5".into(), "A6".into()])]
+    );
+    assert!(matches!(events[1], ShowEvent::SeatsHeld(ref h) if h.customer_id == customer("bob")));
+    // and when four more come free, ann gets them.
+    let (show, _) = run(show, release(1, "x"), t0());
+    let (_, events) = run(show, release(2, "y"), t0());
+    assert_eq!(
+        offers(&events),
+        [(
+            entry(1),
+            vec!["A1".into(), "A2".into(), "A3".into(), "A4".into()]
+        )]
+    );
+}
+
+#[test]
+fn an_expired_offer_passes_to_the_next_entry() {
+    let (show, _) = run(row_of(2), hold(1, "x", &["A1", "A2"]), t0());
+    let (show, _) = run(show, join(1, "ann", 2), t0());
+    let (show, _) = run(show, join(2, "bob", 2), t0());
+    let (show, events) = run(show, release(1, "x"), t0());
+    assert_eq!(offers(&events)[0].0, entry(1));
+    let offered = super::waitlist::offer_hold_id(&entry(1));
+    // Ann does not pay: once her offer lapses it is expired and bob is offered the seats.
+    let later = t0() + Duration::seconds(305);
+    let (show, events) = run(show, ShowCommand::ExpireHold { hold_id: offered }, later);
+    assert_eq!(
+        closed(&events),
+        [(entry(1), WaitlistCloseReason::OfferExpired)]
+    );
+    assert_eq!(offers(&events)[0].0, entry(2));
+    // Bob pays: his entry is fulfilled.
+    let bob_hold = super::waitlist::offer_hold_id(&entry(2));
+    let (_, events) = run(
+        show,
+        ShowCommand::ConfirmPayment {
+            hold_id: bob_hold,
+            order_id: crate::OrderId(Uuid::from_u128(99)),
+            requester: Requester::Customer(customer("bob")),
+            payment_reference: "p".into(),
+            amount: super::tests::cny(9000),
+        },
+        later,
+    );
+    assert_eq!(
+        closed(&events),
+        [(entry(2), WaitlistCloseReason::Fulfilled)]
+    );
+}
+
+#[test]
+fn an_entry_the_show_can_never_meet_closes_with_its_reason() {
+    // Given 3 seats, one sold and two held, and carol waiting for two,
+    let (show, _) = run(row_of(3), hold(1, "x", &["A1"]), t0());
+    let (show, _) = run(
+        show,
+        ShowCommand::ConfirmPayment {
+            hold_id: HoldId(Uuid::from_u128(1)),
+            order_id: crate::OrderId(Uuid::from_u128(50)),
+            requester: Requester::Customer(customer("x")),
+            payment_reference: "p".into(),
+            amount: super::tests::cny(4500),
+        },
+        t0(),
+    );
+    let (show, _) = run(show, hold(2, "y", &["A2", "A3"]), t0());
+    let (show, _) = run(show, join(1, "carol", 2), t0());
+    // waiting for three can never be met, so joining is refused;
+    assert_eq!(
+        decide(&show, &join(2, "dan", 3), t0()),
+        Err(DomainError::WaitlistCannotBeMet)
+    );
+    // when y pays for A2 and A3, carol's two can never be had: her entry closes.
+    let (_, events) = run(
+        show,
+        ShowCommand::ConfirmPayment {
+            hold_id: HoldId(Uuid::from_u128(2)),
+            order_id: crate::OrderId(Uuid::from_u128(51)),
+            requester: Requester::Customer(customer("y")),
+            payment_reference: "p".into(),
+            amount: super::tests::cny(9000),
+        },
+        t0(),
+    );
+    assert_eq!(
+        closed(&events),
+        [(entry(1), WaitlistCloseReason::CannotBeMet)]
+    );
+}
+
+#[test]
+fn one_entry_per_customer_leaving_and_waiting_too_long() {
+    let (show, _) = run(row_of(2), hold(1, "x", &["A1", "A2"]), t0());
+    let (show, _) = run(show, join(1, "ann", 1), t0());
+    assert_eq!(
+        decide(&show, &join(2, "ann", 1), t0()),
+        Err(DomainError::WaitlistEntryExists { entry_id: entry(1) })
+    );
+    let expire = ShowCommand::ExpireWaitlistEntry { entry_id: entry(1) };
+    assert_eq!(
+        decide(&show, &expire, t0() + Duration::seconds(3599))
+            .unwrap_err()
+            .code(),
+        "waitlist_entry_not_expirable"
+    );
+    let (show, events) = run(show.clone(), expire, t0() + Duration::seconds(3600));
+    assert_eq!(closed(&events), [(entry(1), WaitlistCloseReason::TimedOut)]);
+    // Rejoining an hour later, when x's hold has long lapsed, ann is offered a seat at once.
+    let later = t0() + Duration::seconds(3600);
+    let (show, events) = run(show, join(3, "ann", 1), later);
+    assert_eq!(offers(&events).len(), 1, "{events:?}");
+    // Someone else cannot make ann leave; ann can, and the offered seat goes back.
+    let leave = |who: &str| ShowCommand::LeaveWaitlist {
+        entry_id: entry(3),
+        requester: Requester::Customer(customer(who)),
+    };
+    assert_eq!(
+        decide(&show, &leave("bob"), later),
+        Err(DomainError::WaitlistEntryNotFound)
+    );
+    let (show, events) = run(show, leave("ann"), later);
+    let offered = super::waitlist::offer_hold_id(&entry(3));
+    assert!(
+        matches!(events.as_slice(), [ShowEvent::HoldReleased(r), ShowEvent::WaitlistLeft(_)] if r.hold_id == offered),
+        "{events:?}"
+    );
+    assert_eq!(
+        decide(&show, &leave("ann"), later),
+        Err(DomainError::WaitlistEntryEnded)
+    );
+}
+
+#[test]
+fn fifty_customers_are_served_in_exactly_the_order_they_joined() {
+    // Given a sold-out row of 100 seats (50 holders of two seats each) and 50 customers
+    // waiting for two seats each, joined in a known order,
+    let mut show = row_of(100);
+    for n in 0..50u32 {
+        let seats = [format!("A{}", 2 * n + 1), format!("A{}", 2 * n + 2)];
+        let labels: Vec<&str> = seats.iter().map(String::as_str).collect();
+        show = run(
+            show,
+            hold(u128::from(n) + 1, &format!("holder-{n}"), &labels),
+            t0(),
+        )
+        .0;
+    }
+    for n in 0..50u128 {
+        show = run(show, join(n, &format!("waiter-{n}"), 2), t0()).0;
+    }
+    // when the holds are released one at a time, in an unrelated order,
+    let mut served = Vec::new();
+    for k in 0..50u32 {
+        let n = (k * 17) % 50;
+        let (next, events) = run(
+            show,
+            release(u128::from(n) + 1, &format!("holder-{n}")),
+            t0(),
+        );
+        show = next;
+        served.extend(offers(&events).into_iter().map(|(id, _)| id));
+    }
+    // then the waiters are offered seats in exactly the order they joined.
+    assert_eq!(served, (0..50u128).map(entry).collect::<Vec<_>>());
+}
