@@ -1,4 +1,6 @@
-//! The expiry scheduler: sends `ExpireHold` for every hold whose expiry plus grace has passed.
+//! The expiry scheduler: sends `ExpireHold` for every hold whose expiry plus grace has passed,
+//! and `ExpireWaitlistEntry` for every waiting-list entry that has waited as long as its show
+//! allows.
 //!
 //! Its timetable is the seat-map read model (active holds with their expiry, and each show's
 //! grace), read every [`POLL`]: it survives restarts by construction, and a hold that ran out
@@ -8,7 +10,7 @@
 //! replays, and a hold paid or released meanwhile into a logged refusal.
 
 use boxoffice_commands::{Clock, CommandContext, CommandError, ShowWriters};
-use boxoffice_domain::{HoldId, ShowCommand, ShowId};
+use boxoffice_domain::{HoldId, ShowCommand, ShowId, WaitlistEntryId};
 use deadpool_postgres::Pool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +34,12 @@ const DUE_SQL: &str = "
       AND h.expires_at <= $1
       AND h.expires_at + make_interval(secs => s.expiry_grace_seconds) <= $1
     ORDER BY h.expires_at
+    LIMIT $2";
+
+const WAITED_SQL: &str = "
+    SELECT show_id, entry_id FROM waitlist_entries
+    WHERE status = 'waiting' AND waits_until <= $1
+    ORDER BY waits_until
     LIMIT $2";
 
 pub struct ExpiryScheduler {
@@ -60,18 +68,21 @@ async fn run(
 ) {
     let mut sent: HashMap<Uuid, Instant> = HashMap::new();
     loop {
-        match due(&pool, clock.now()).await {
-            Ok(holds) => {
-                sent.retain(|_, at| at.elapsed() < RESEND_AFTER);
-                for (show, hold) in holds {
-                    if sent.contains_key(&hold) {
-                        continue;
+        sent.retain(|_, at| at.elapsed() < RESEND_AFTER);
+        let now = clock.now();
+        for (sql, kind) in [(DUE_SQL, Kind::Hold), (WAITED_SQL, Kind::WaitlistEntry)] {
+            match due(&pool, sql, now).await {
+                Ok(due) => {
+                    for (show, id) in due {
+                        if sent.contains_key(&id) {
+                            continue;
+                        }
+                        sent.insert(id, Instant::now());
+                        expire(&writers, kind, show, id).await;
                     }
-                    sent.insert(hold, Instant::now());
-                    expire(&writers, show, hold).await;
                 }
+                Err(error) => tracing::warn!(%error, "expiry: cannot read the timetable"),
             }
-            Err(error) => tracing::warn!(%error, "expiry: cannot read the timetable"),
         }
         tokio::select! {
             () = tokio::time::sleep(POLL) => {}
@@ -80,33 +91,54 @@ async fn run(
     }
 }
 
-async fn due(pool: &Pool, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<(Uuid, Uuid)>, String> {
+#[derive(Clone, Copy)]
+enum Kind {
+    Hold,
+    WaitlistEntry,
+}
+
+async fn due(
+    pool: &Pool,
+    sql: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<(Uuid, Uuid)>, String> {
     let client = pool.get().await.map_err(|e| e.to_string())?;
     let rows = client
-        .query(DUE_SQL, &[&now, &PAGE])
+        .query(sql, &[&now, &PAGE])
         .await
         .map_err(|e| e.to_string())?;
     Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
-async fn expire(writers: &ShowWriters, show: Uuid, hold: Uuid) {
+async fn expire(writers: &ShowWriters, kind: Kind, show: Uuid, id: Uuid) {
+    let (key, command) = match kind {
+        Kind::Hold => (
+            format!("expire-{id}"),
+            ShowCommand::ExpireHold {
+                hold_id: HoldId(id),
+            },
+        ),
+        Kind::WaitlistEntry => (
+            format!("expire-waitlist-{id}"),
+            ShowCommand::ExpireWaitlistEntry {
+                entry_id: WaitlistEntryId(id),
+            },
+        ),
+    };
     let context = CommandContext {
         actor: "system:expiry".into(),
-        idempotency_key: format!("expire-{hold}"),
-        correlation_id: Some(format!("expiry-{hold}")),
-    };
-    let command = ShowCommand::ExpireHold {
-        hold_id: HoldId(hold),
+        correlation_id: Some(key.clone()),
+        idempotency_key: key,
     };
     match writers.execute(ShowId(show), command, context).await {
         Ok(outcome) if outcome.replayed => {
-            tracing::debug!(%show, %hold, "expiry: already expired by this scheduler")
+            tracing::debug!(%show, %id, "expiry: already done by this scheduler")
         }
-        Ok(_) => tracing::debug!(%show, %hold, "expiry: hold expired"),
+        Ok(_) => tracing::debug!(%show, %id, "expiry: done"),
         Err(CommandError::Rejected(reason)) => {
-            // Paid, released or expired by someone else since the timetable was read.
-            tracing::info!(%show, %hold, %reason, "expiry: refused by the show")
+            // Paid, released, left or expired by someone else since the timetable was read.
+            tracing::info!(%show, %id, %reason, "expiry: refused by the show")
         }
-        Err(error) => tracing::warn!(%show, %hold, %error, "expiry: failed; will retry"),
+        Err(error) => tracing::warn!(%show, %id, %error, "expiry: failed; will retry"),
     }
 }

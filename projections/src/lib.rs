@@ -17,4 +17,5 @@ pub use runner::{rebuild, status, ProjectionError, Projections, ProjectorStatus}
 pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/001_read_models.sql"),
     include_str!("sql/002_hold_expiry.sql"),
+    include_str!("sql/003_waitlist.sql"),
 ];

@@ -215,7 +215,16 @@ async fn bad_input_gets_a_clear_problem_and_writes_nothing() {
     assert_eq!(scheduled.status, StatusCode::CREATED, "{scheduled:?}");
     let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
     let at = scheduled.body["position"].as_str().unwrap().to_owned();
-    let before = audit_count(api).await;
+    // The log hands out an event once its place is final: wait for the show's to count it.
+    let mut before = audit_count(api).await;
+    for _ in 0..100 {
+        if before > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        before = audit_count(api).await;
+    }
+    assert_eq!(before, 1, "the scheduled show is not in the log");
     let holds = format!("/v1/shows/{show}/holds");
 
     let cases: Vec<(Reply, StatusCode, &str)> = vec![

@@ -9,6 +9,7 @@ mod meta;
 mod orders;
 mod reports;
 mod shows;
+mod waitlist;
 
 use crate::error::ApiError;
 use crate::{AppState, Limits};
@@ -62,6 +63,13 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(orders::refund)))
         .routes(query(routes!(orders::mine)))
         .routes(query(routes!(reports::sales)))
+        .routes(command(routes!(waitlist::join)))
+        .routes(limited(
+            routes!(waitlist::follow),
+            limits.queries_in_flight,
+            limits.request_timeout + Duration::from_secs(waitlist::MAX_WAIT_SECONDS),
+        ))
+        .routes(command(routes!(waitlist::leave)))
         .routes(audit(routes!(audit::stream)))
         .routes(audit(routes!(audit::events)))
 }

@@ -104,6 +104,10 @@ pub struct WaitlistJoined {
     pub count: u32,
     pub category: Option<String>,
     pub joined_at: Timestamp,
+    /// Its place among the entries waiting when it joined (1 = next in line).
+    pub place: u32,
+    /// When it is closed if no offer has come by then.
+    pub waits_until: Timestamp,
 }
 
 /// Seats came free and went to this entry: the hold (created by the `SeatsHeld` just before
@@ -114,6 +118,8 @@ pub struct WaitlistOffered {
     pub entry_id: WaitlistEntryId,
     pub hold_id: HoldId,
     pub seats: Vec<SeatId>,
+    /// The hold's total, to pay before `expires_at`.
+    pub total: Money,
     pub expires_at: Timestamp,
     pub offered_at: Timestamp,
 }

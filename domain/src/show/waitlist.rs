@@ -60,12 +60,19 @@ pub(crate) fn join(
     if unsold(show, category) < count as usize {
         return Err(DomainError::WaitlistCannotBeMet);
     }
+    let waiting = show
+        .waitlist()
+        .iter()
+        .filter(|e| e.status == WaitlistStatus::Waiting)
+        .count();
     Ok(vec![ShowEvent::WaitlistJoined(WaitlistJoined {
         entry_id,
         customer_id: customer_id.clone(),
         count,
         category: category.map(str::to_owned),
         joined_at: now,
+        place: u32::try_from(waiting + 1).unwrap_or(u32::MAX),
+        waits_until: now + Duration::seconds(i64::from(info.waitlist_max_wait_seconds)),
     })])
 }
 
@@ -230,7 +237,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                 hold_id,
                 customer_id: entry.customer_id.clone(),
                 seats: seats.clone(),
-                total,
+                total: total.clone(),
                 held_at: now,
                 expires_at: now + ttl,
             }),
@@ -242,6 +249,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                 entry_id: entry.entry_id,
                 hold_id,
                 seats,
+                total,
                 expires_at: now + ttl,
                 offered_at: now,
             }),

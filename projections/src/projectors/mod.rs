@@ -3,10 +3,12 @@
 mod order_history;
 mod sales;
 mod seat_map;
+mod waitlist;
 
 pub use order_history::OrderHistory;
 pub use sales::Sales;
 pub use seat_map::SeatMap;
+pub use waitlist::Waitlist;
 
 use async_trait::async_trait;
 use boxoffice_domain::ShowEvent;
@@ -36,6 +38,7 @@ pub fn all() -> Vec<std::sync::Arc<dyn Projector>> {
         std::sync::Arc::new(SeatMap),
         std::sync::Arc::new(OrderHistory),
         std::sync::Arc::new(Sales),
+        std::sync::Arc::new(Waitlist),
     ]
 }
 
