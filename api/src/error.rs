@@ -16,6 +16,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "invalid_path",
     "invalid_query",
     "invalid_idempotency_key",
+    "invalid_header",
     "payload_too_large",
     "unsupported_media_type",
     "method_not_allowed",

@@ -42,6 +42,8 @@ pub struct SeatMapView {
     pub ends_at: DateTime<Utc>,
     pub capacity: i32,
     pub counts: SeatCountsView,
+    /// The version of the show's stream this map reflects.
+    pub version: i64,
     pub seats: Vec<SeatView>,
 }
 
@@ -49,33 +51,35 @@ pub async fn seat_map(
     client: &impl GenericClient,
     show_id: Uuid,
 ) -> Result<Option<SeatMapView>, tokio_postgres::Error> {
-    let Some(show) = client
-        .query_opt(
-            "SELECT movie_id, title, starts_at, ends_at, capacity, available, held, sold
-             FROM seat_map_shows WHERE show_id = $1",
+    // One statement, so the counts, the seats and the version are of one moment.
+    let rows = client
+        .query(
+            "SELECT s.movie_id, s.title, s.starts_at, s.ends_at, s.capacity, s.available,
+                s.held, s.sold, s.version,
+                seat.seat_id, seat.row_label, seat.number, seat.category, seat.status,
+                seat.price_minor, seat.currency
+             FROM seat_map_shows s
+             LEFT JOIN seat_map_seats seat ON seat.show_id = s.show_id
+             WHERE s.show_id = $1
+             ORDER BY seat.ordinal",
             &[&show_id],
         )
-        .await?
-    else {
+        .await?;
+    let Some(show) = rows.first() else {
         return Ok(None);
     };
-    let seats = client
-        .query(
-            "SELECT seat_id, row_label, number, category, status, price_minor, currency
-             FROM seat_map_seats WHERE show_id = $1 ORDER BY ordinal",
-            &[&show_id],
-        )
-        .await?
+    let seats = rows
         .iter()
+        .filter(|row| row.get::<_, Option<String>>(9).is_some())
         .map(|row| SeatView {
-            seat_id: row.get(0),
-            row: row.get(1),
-            number: row.get(2),
-            category: row.get(3),
-            status: row.get(4),
+            seat_id: row.get(9),
+            row: row.get(10),
+            number: row.get(11),
+            category: row.get(12),
+            status: row.get(13),
             price: MoneyView {
-                amount_minor: row.get(5),
-                currency: row.get(6),
+                amount_minor: row.get(14),
+                currency: row.get(15),
             },
         })
         .collect();
@@ -91,6 +95,7 @@ pub async fn seat_map(
             held: show.get(6),
             sold: show.get(7),
         },
+        version: show.get(8),
         seats,
     }))
 }

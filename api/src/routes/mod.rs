@@ -5,6 +5,7 @@
 mod audit;
 mod health;
 mod holds;
+mod live;
 mod meta;
 mod orders;
 mod reports;
@@ -57,6 +58,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(command(schedule))
         .routes(query(routes!(shows::seat_map)))
+        .routes(query(routes!(live::live)))
         .routes(command(routes!(holds::hold)))
         .routes(command(routes!(holds::release)))
         .routes(command(routes!(holds::confirm)))

@@ -1,0 +1,195 @@
+//! The live seat map: Server-Sent Events with a snapshot, then every change to the show's
+//! seats in stream order. Each message's id is the stream version it brings the client to; a
+//! client that reconnects with `Last-Event-ID` gets every change after it, read from the log
+//! itself, so nothing is skipped or repeated.
+
+use crate::error::ApiError;
+use crate::extract::Path;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use boxoffice_domain::{SeatId, ShowEvent};
+use boxoffice_eventstore::{EventLog, Position};
+use futures_util::stream::{self, Stream};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The most events read from the log per wake-up.
+const PAGE: usize = 500;
+/// How long the stream sleeps without news before looking at the log anyway.
+const IDLE: Duration = Duration::from_secs(5);
+
+/// One message of the live seat map after the snapshot: seats whose status changed.
+#[derive(Serialize, ToSchema)]
+pub struct SeatChanges {
+    /// The stream version this change brings the client to (also the message id).
+    version: u64,
+    /// The event that changed them (`SeatsHeld`, `HoldReleased`, ...).
+    cause: String,
+    changes: Vec<SeatChange>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SeatChange {
+    seat_id: SeatId,
+    /// `available`, `held` or `sold`.
+    status: &'static str,
+}
+
+/// Seat-map changes as Server-Sent Events (anyone). Without `Last-Event-ID` the first message
+/// (`event: snapshot`) is the seat map as `GET .../seats` returns it; then `event: seats`
+/// messages list the seats each change touched. Reconnect with `Last-Event-ID` set to the last
+/// id seen to resume without gaps.
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/seats/live",
+    tag = "shows",
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this stream version.")
+    ),
+    responses(
+        (status = 200, description = "An event stream: `snapshot` (a seat map), then `seats` messages (SeatChanges).", content_type = "text/event-stream"),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = crate::openapi::Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn live(
+    State(state): State<AppState>,
+    Path(show_id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let resume = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_header",
+                        "Last-Event-ID must be a stream version (a whole number)",
+                    )
+                })?,
+        ),
+    };
+    let client = state.pool.get().await?;
+    let view = boxoffice_projections::queries::seat_map(&client, show_id)
+        .await?
+        .ok_or_else(|| ApiError::from(boxoffice_domain::DomainError::ShowNotFound))?;
+    drop(client);
+    let mut first = VecDeque::new();
+    let next_version = match resume {
+        Some(seen) => seen + 1,
+        None => {
+            let version = u64::try_from(view.version).unwrap_or_default();
+            let data = serde_json::to_string(&view).map_err(ApiError::internal)?;
+            first.push_back(
+                Event::default()
+                    .event("snapshot")
+                    .id(version.to_string())
+                    .data(data),
+            );
+            version + 1
+        }
+    };
+    let follower = Follower {
+        state,
+        stream: format!("show-{show_id}"),
+        next_version,
+        pending: first,
+    };
+    let events = stream::unfold(follower, |mut follower| async move {
+        let event = follower.next().await;
+        Some((Ok(event), follower))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+struct Follower {
+    state: AppState,
+    stream: String,
+    next_version: u64,
+    pending: VecDeque<Event>,
+}
+
+impl Follower {
+    /// The next message: pending ones first, else whatever the log gains next.
+    async fn next(&mut self) -> Event {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return event;
+            }
+            let seen = self
+                .state
+                .projections
+                .position("seat_map")
+                .unwrap_or_default();
+            match read(self.state.log.clone(), &self.stream, self.next_version).await {
+                Ok(changes) if !changes.is_empty() => {
+                    for change in changes {
+                        self.next_version = change.version + 1;
+                        if change.changes.is_empty() {
+                            continue;
+                        }
+                        let data = serde_json::to_string(&change).unwrap_or_default();
+                        self.pending.push_back(
+                            Event::default()
+                                .event("seats")
+                                .id(change.version.to_string())
+                                .data(data),
+                        );
+                    }
+                    continue;
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(stream = %self.stream, %error, "live seat map"),
+            }
+            // Sleep until the seat map projector moves on (something was appended), or a while.
+            let next = Position::new(seen.commit, seen.prepare.saturating_add(1));
+            self.state
+                .projections
+                .wait_for("seat_map", next, IDLE)
+                .await;
+        }
+    }
+}
+
+async fn read(log: Arc<dyn EventLog>, stream: &str, from: u64) -> Result<Vec<SeatChanges>, String> {
+    let stored = log
+        .read_stream(stream, from, PAGE)
+        .await
+        .map_err(|e| e.to_string())?;
+    stored
+        .iter()
+        .map(|e| {
+            let event = ShowEvent::from_stored(&e.event_type, e.schema_version, &e.data)
+                .map_err(|e| e.to_string())?;
+            let (seats, status): (&[SeatId], &'static str) = match &event {
+                ShowEvent::SeatsHeld(x) => (&x.seats, "held"),
+                ShowEvent::HoldReleased(x) => (&x.seats, "available"),
+                ShowEvent::HoldExpired(x) => (&x.seats, "available"),
+                ShowEvent::HoldConfirmed(x) => (&x.seats, "sold"),
+                ShowEvent::OrderRefunded(x) => (&x.seats, "available"),
+                _ => (&[], ""),
+            };
+            Ok(SeatChanges {
+                version: e.version,
+                cause: e.event_type.clone(),
+                changes: seats
+                    .iter()
+                    .map(|seat_id| SeatChange {
+                        seat_id: seat_id.clone(),
+                        status,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}

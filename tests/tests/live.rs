@@ -1,0 +1,188 @@
+//! The live seat map over Server-Sent Events: every change, in order, across a reconnect.
+
+use boxoffice_api::auth::Role;
+use boxoffice_tests::fixtures;
+use boxoffice_tests::server::{Api, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// One parsed Server-Sent Event.
+#[derive(Debug)]
+struct Message {
+    event: String,
+    id: u64,
+    data: Value,
+}
+
+/// Reads messages from an open event stream.
+struct Reader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Reader {
+    async fn open(api: &Api, show: &str, last_event_id: Option<u64>) -> Self {
+        let mut request = api
+            .http()
+            .get(format!("{}/v1/shows/{show}/seats/live", api.base));
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next message (comments and keep-alives skipped), within 10 s.
+    async fn next(&mut self) -> Message {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut event, mut id, mut data) = (String::new(), None, String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if let Some(id) = id {
+                    return Message {
+                        event,
+                        id,
+                        data: serde_json::from_str(&data).unwrap(),
+                    };
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+                .await
+                .expect("a message within 10 s")
+                .unwrap()
+                .expect("the stream stays open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+fn changes(message: &Message) -> Vec<(String, String)> {
+    message.data["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["seat_id"].as_str().unwrap().to_owned(),
+                c["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pair(seat: &str, status: &str) -> (String, String) {
+    (seat.to_owned(), status.to_owned())
+}
+
+#[tokio::test]
+async fn a_client_sees_every_seat_change_in_order_across_a_reconnect() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let alice = api.token("alice", &[Role::Customer]);
+    let bob = api.token("bob", &[Role::Customer]);
+    let scheduled = api.post("/v1/shows", &staff, &fixtures::show(2, 5)).await;
+    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
+    let at = scheduled.body["position"].as_str().unwrap();
+    let _ = api
+        .get(&format!("/v1/shows/{show}/seats?min_position={at}"), None)
+        .await;
+
+    let mut live = Reader::open(api, &show, None).await;
+    let snapshot = live.next().await;
+    assert_eq!(snapshot.event, "snapshot");
+    assert_eq!(snapshot.id, 0);
+    assert_eq!(snapshot.data["counts"]["available"], 10);
+
+    let held = api
+        .post(
+            &format!("/v1/shows/{show}/holds"),
+            &alice,
+            &json!({ "seats": ["B1", "B2"] }),
+        )
+        .await;
+    let first = live.next().await;
+    assert_eq!((first.event.as_str(), first.id), ("seats", 1));
+    assert_eq!(changes(&first), [pair("B1", "held"), pair("B2", "held")]);
+    drop(live);
+
+    // While the client is away: alice pays, bob holds and releases.
+    let hold_id = held.body["hold_id"].as_str().unwrap();
+    api.post(
+        &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
+        &alice,
+        &json!({ "payment_reference": "p", "amount": held.body["total"] }),
+    )
+    .await;
+    let bobs = api
+        .post(
+            &format!("/v1/shows/{show}/holds"),
+            &bob,
+            &json!({ "seats": ["B5"] }),
+        )
+        .await;
+    let bobs_id = bobs.body["hold_id"].as_str().unwrap();
+    let released = api
+        .send(
+            Method::DELETE,
+            &format!("/v1/shows/{show}/holds/{bobs_id}"),
+            Some(&bob),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(released.status, StatusCode::OK);
+
+    // Reconnecting after the last id seen brings exactly what was missed, in order, then
+    // follows live.
+    let mut live = Reader::open(api, &show, Some(first.id)).await;
+    let missed = [live.next().await, live.next().await, live.next().await];
+    let ids: Vec<u64> = missed.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [2, 3, 4]);
+    assert_eq!(
+        changes(&missed[0]),
+        [pair("B1", "sold"), pair("B2", "sold")]
+    );
+    assert_eq!(changes(&missed[1]), [pair("B5", "held")]);
+    assert_eq!(changes(&missed[2]), [pair("B5", "available")]);
+    assert_eq!(missed[2].data["cause"], "HoldReleased");
+
+    let carol = api.token("carol", &[Role::Customer]);
+    api.post(
+        &format!("/v1/shows/{show}/holds"),
+        &carol,
+        &json!({ "seats": ["A3"] }),
+    )
+    .await;
+    let next = live.next().await;
+    assert_eq!(next.id, 5);
+    assert_eq!(changes(&next), [pair("A3", "held")]);
+
+    let bad = api
+        .raw(
+            api.http()
+                .get(format!("{}/v1/shows/{show}/seats/live", api.base))
+                .header("last-event-id", "yesterday"),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
