@@ -107,7 +107,7 @@ pub enum Command {
 pub enum ProjectionsAction {
     /// Empty the read models and replay the whole log into them.
     Rebuild {
-        /// Only these projectors (seat_map, order_history, sales).
+        /// Only these projectors (seat_map, order_history, sales, waitlist).
         #[arg(long = "only")]
         only: Vec<String>,
     },
