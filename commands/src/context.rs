@@ -26,6 +26,12 @@ impl CommandContext {
         Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
     }
 
+    /// An id for something this command creates inside `stream`: as [`Self::derive_id`], and
+    /// different per stream, so a client reusing a key on two shows never makes one id twice.
+    pub fn derive_id_in(&self, stream: &str, purpose: &str) -> Uuid {
+        self.derive_id(&format!("{purpose}\u{1f}{stream}"))
+    }
+
     /// The id of the `index`th event this command appends to `stream`: deterministic, so an
     /// append retried after a crash collides with itself instead of doubling.
     pub(crate) fn event_id(&self, stream: &str, index: usize) -> Uuid {

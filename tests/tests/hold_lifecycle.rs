@@ -224,3 +224,33 @@ async fn best_available_and_one_active_hold_per_customer_over_http() {
     .await;
     assert_eq!(too_many.code(), "seats_unavailable", "{too_many:?}");
 }
+
+#[tokio::test]
+async fn one_idempotency_key_on_two_shows_makes_two_holds() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let alice = api.token("alice", &[Role::Customer]);
+    let (first, _) = schedule(api, &fixtures::show(1, 4)).await;
+    let (second, _) = schedule(api, &fixtures::show(1, 4)).await;
+    let key = [("idempotency-key", "alice-key-1")];
+    let mut held = Vec::new();
+    for show in [&first, &second] {
+        let reply = api
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/shows/{show}/holds"),
+                Some(&alice),
+                Some(&json!({ "seats": ["A1"] })),
+                &key,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
+        held.push(reply);
+    }
+    assert_ne!(held[0].body["hold_id"], held[1].body["hold_id"]);
+    // Both read models took both holds (a clash would stop the seat-map projector).
+    for (show, reply) in [(&first, &held[0]), (&second, &held[1])] {
+        let at = reply.body["position"].as_str().unwrap();
+        assert_eq!(seat_status(api, show, at, "A1").await, "held");
+    }
+}

@@ -86,7 +86,7 @@ pub async fn hold(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Customer, Role::Staff])?;
     let context = headers.context(&caller);
-    let hold_id = HoldId(context.derive_id("hold"));
+    let hold_id = HoldId(context.derive_id_in(&ShowId(show_id).stream(), "hold"));
     let customer_id = CustomerId(caller.sub.clone());
     let command = match (body.seats, body.count, body.category) {
         (Some(seats), None, None) => ShowCommand::HoldSeats {
@@ -269,7 +269,7 @@ pub async fn confirm(
     let context = headers.context(&caller);
     let command = ShowCommand::ConfirmPayment {
         hold_id: HoldId(hold_id),
-        order_id: OrderId(context.derive_id("order")),
+        order_id: OrderId(context.derive_id_in(&ShowId(show_id).stream(), "order")),
         requester,
         payment_reference: body.payment_reference,
         amount: body.amount,

@@ -71,6 +71,7 @@ pub async fn live(
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|v| *v < i64::MAX as u64)
                 .ok_or_else(|| {
                     ApiError::bad_request(
                         "invalid_header",

@@ -64,7 +64,7 @@ pub async fn refund(
     let context = headers.context(&caller);
     let command = ShowCommand::RefundOrder {
         order_id: OrderId(order_id),
-        refund_id: RefundId(context.derive_id("refund")),
+        refund_id: RefundId(context.derive_id_in(&ShowId(show_id).stream(), "refund")),
         requester,
         seats: body.and_then(|b| b.seats),
     };

@@ -83,7 +83,7 @@ pub async fn join(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Customer])?;
     let context = headers.context(&caller);
-    let entry_id = WaitlistEntryId(context.derive_id("waitlist"));
+    let entry_id = WaitlistEntryId(context.derive_id_in(&ShowId(show_id).stream(), "waitlist"));
     let command = ShowCommand::JoinWaitlist {
         entry_id,
         customer_id: CustomerId(caller.sub.clone()),

@@ -89,6 +89,11 @@ fn check_invariants(show: &Show) -> Result<(), TestCaseError> {
         if let WaitlistStatus::Offered(hold_id) = entry.status {
             let hold = show.hold(&hold_id).expect("an offered hold exists");
             prop_assert_eq!(&hold.customer_id, &entry.customer_id);
+            prop_assert_eq!(
+                &hold.status,
+                &HoldStatus::Active,
+                "an open offer's hold ended"
+            );
         }
     }
     for (spec, status) in show.seat_statuses() {

@@ -168,13 +168,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
             ShowEvent::HoldReleased(e) => (e.hold_id, WaitlistCloseReason::OfferDeclined),
             _ => continue,
         };
-        let Some(entry_id) = state.offer_of(&hold_id).copied() else {
-            continue;
-        };
-        let still_open = state
-            .waitlist_entry(&entry_id)
-            .is_some_and(|e| e.status == WaitlistStatus::Offered(hold_id));
-        if still_open {
+        if let Some(entry_id) = open_offer(&state, &hold_id) {
             push(
                 &mut state,
                 &mut consequences,
@@ -187,11 +181,12 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
         }
     }
 
-    // 2. Free seats to waiting entries, first come first served.
+    // 2. Free seats to waiting entries, first come first served (until the show starts).
+    let started = now >= info.starts_at;
     let waiting: Vec<_> = state
         .waitlist()
         .iter()
-        .filter(|e| e.status == WaitlistStatus::Waiting)
+        .filter(|e| e.status == WaitlistStatus::Waiting && !started)
         .cloned()
         .collect();
     for entry in waiting {
@@ -214,7 +209,8 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
         if state.hold(&hold_id).is_some() {
             continue;
         }
-        // Seats of lapsed holds among them are expired first, as a hold would.
+        // Seats of lapsed holds among them are expired first, as a hold would; a lapsed
+        // hold that was itself an offer ends its entry.
         for lapsed in lapsed_holds(&state, &seats, now) {
             let seats = state
                 .hold(&lapsed)
@@ -229,6 +225,17 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                     expired_at: now,
                 }),
             );
+            if let Some(offered_to) = open_offer(&state, &lapsed) {
+                push(
+                    &mut state,
+                    &mut consequences,
+                    ShowEvent::WaitlistClosed(WaitlistClosed {
+                        entry_id: offered_to,
+                        reason: WaitlistCloseReason::OfferExpired,
+                        closed_at: now,
+                    }),
+                );
+            }
         }
         push(
             &mut state,
@@ -256,12 +263,12 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
         );
     }
 
-    // 3. Entries the show can no longer meet.
+    // 3. Entries the show can no longer meet: too few unsold seats, or it has started.
     let hopeless: Vec<WaitlistEntryId> = state
         .waitlist()
         .iter()
         .filter(|e| e.status == WaitlistStatus::Waiting)
-        .filter(|e| unsold(&state, e.category.as_deref()) < e.count as usize)
+        .filter(|e| started || unsold(&state, e.category.as_deref()) < e.count as usize)
         .map(|e| e.entry_id)
         .collect();
     for entry_id in hopeless {
@@ -277,6 +284,15 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
     }
     events.extend(consequences);
     events
+}
+
+/// The entry `hold_id` was offered to, if that offer is still open.
+fn open_offer(state: &Show, hold_id: &HoldId) -> Option<WaitlistEntryId> {
+    let entry_id = *state.offer_of(hold_id)?;
+    state
+        .waitlist_entry(&entry_id)
+        .is_some_and(|e| e.status == WaitlistStatus::Offered(*hold_id))
+        .then_some(entry_id)
 }
 
 fn push(state: &mut Show, events: &mut Vec<ShowEvent>, event: ShowEvent) {

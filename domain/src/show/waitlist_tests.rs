@@ -256,3 +256,47 @@ fn fifty_customers_are_served_in_exactly_the_order_they_joined() {
     // then the waiters are offered seats in exactly the order they joined.
     assert_eq!(served, (0..50u128).map(entry).collect::<Vec<_>>());
 }
+
+#[test]
+fn a_lapsed_offer_whose_seats_go_to_the_next_entry_ends_its_own_entry() {
+    // Given ann's offer on the only two seats, and bob waiting behind her,
+    let (show, _) = run(row_of(2), hold(1, "x", &["A1", "A2"]), t0());
+    let (show, _) = run(show, join(1, "ann", 2), t0());
+    let (show, _) = run(show, join(2, "bob", 2), t0());
+    let (show, _) = run(show, release(1, "x"), t0());
+    // when ann's offer lapses and, before the scheduler expires it, someone else's command
+    // makes the show look at its waiting list,
+    let later = t0() + Duration::seconds(306);
+    let (show, events) = run(show, join(3, "carol", 1), later);
+    // then ann's offer is expired and her entry closed, and bob is offered the seats.
+    assert_eq!(
+        closed(&events),
+        [(entry(1), WaitlistCloseReason::OfferExpired)]
+    );
+    assert_eq!(offers(&events)[0].0, entry(2));
+    let ann = show.waitlist_entry(&entry(1)).unwrap();
+    assert_eq!(ann.status, WaitlistStatus::Ended);
+}
+
+#[test]
+fn once_the_show_starts_nothing_is_offered_and_waiting_entries_close() {
+    let ShowEvent::ShowScheduled(e) = super::tests::scheduled() else {
+        unreachable!()
+    };
+    let (show, _) = run(row_of(2), hold(1, "x", &["A1", "A2"]), t0());
+    let (show, _) = run(show, join(1, "ann", 2), t0());
+    // x's hold lapses only after the start; expiring it then offers nothing.
+    let after_start = e.starts_at + Duration::seconds(1);
+    let (_, events) = run(
+        show,
+        ShowCommand::ExpireHold {
+            hold_id: HoldId(Uuid::from_u128(1)),
+        },
+        after_start,
+    );
+    assert!(offers(&events).is_empty(), "{events:?}");
+    assert_eq!(
+        closed(&events),
+        [(entry(1), WaitlistCloseReason::CannotBeMet)]
+    );
+}
