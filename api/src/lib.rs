@@ -11,6 +11,7 @@ mod extract;
 pub mod metrics;
 pub mod openapi;
 mod routes;
+pub mod seat_maps;
 pub mod server;
 
 use auth::JwtKeys;
@@ -85,4 +86,5 @@ pub struct AppState {
     pub log: Arc<dyn EventLog>,
     pub jwt: JwtKeys,
     pub settings: Arc<ApiSettings>,
+    pub seat_maps: Arc<seat_maps::SeatMapCache>,
 }

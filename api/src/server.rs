@@ -167,6 +167,7 @@ pub async fn start_with_clock(
         log: backend.log.clone(),
         jwt: JwtKeys::new(&config.jwt_secret),
         settings: Arc::new(config.settings.clone()),
+        seat_maps: Arc::default(),
     };
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();

@@ -41,7 +41,7 @@ impl Default for WriterConfig {
             max_batch: 256,
             idle_after: Duration::from_secs(60),
             queue: 4096,
-            max_attempts: 5,
+            max_attempts: 10,
         }
     }
 }
@@ -321,6 +321,11 @@ impl Writer {
                     if retry && attempt < self.config.max_attempts {
                         metrics::counter!("boxoffice_append_conflicts_total").increment(1);
                         tracing::debug!(show = %self.show, %error, "append conflict; reloading");
+                        // Another process is writing this show: step aside for a random
+                        // moment, growing with each try, so the two stop colliding.
+                        let jitter = uuid::Uuid::new_v4().as_u128() % 1000;
+                        let pause = Duration::from_micros((jitter as u64 + 500) * attempt as u64);
+                        tokio::time::sleep(pause).await;
                         continue;
                     }
                     tracing::warn!(show = %self.show, %error, "batch failed");

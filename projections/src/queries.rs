@@ -47,6 +47,20 @@ pub struct SeatMapView {
     pub seats: Vec<SeatView>,
 }
 
+/// The version of the show's stream its seat map reflects; None for an unknown show.
+pub async fn seat_map_version(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT version FROM seat_map_shows WHERE show_id = $1",
+            &[&show_id],
+        )
+        .await?;
+    Ok(row.map(|row| row.get(0)))
+}
+
 pub async fn seat_map(
     client: &impl GenericClient,
     show_id: Uuid,

@@ -5,7 +5,7 @@
 //! batch, or an operator rebuilt the read model), nothing is applied and the runner
 //! follows the log again from the stored checkpoint.
 
-use crate::projectors::Projector;
+use crate::projectors::{Applying, Projector};
 use boxoffice_domain::ShowEvent;
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
@@ -18,7 +18,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+/// Most events a running projector applies in one transaction.
 const BATCH: usize = 500;
+/// Most events a rebuild reads and applies at once.
+const REBUILD_BATCH: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -156,7 +159,8 @@ async fn follow(
             batch = subscription.next_batch(BATCH) => batch?,
             _ = stop.changed() => return Ok(()),
         };
-        match apply_batch(pool, projector, &batch, checkpoint).await? {
+        let events = parse(&batch)?;
+        match apply_batch(pool, projector, &batch, &events, checkpoint).await? {
             Applied::Through(reached) => checkpoint = reached,
             Applied::Moved(stored) => {
                 checkpoint = stored;
@@ -194,10 +198,36 @@ fn position_of(commit: i64, prepare: i64) -> Position {
     Position::new(commit.max(0) as u64, prepare.max(0) as u64)
 }
 
+/// The show events of a batch, read into domain events (other streams are skipped).
+fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> {
+    batch
+        .iter()
+        .filter_map(|recorded| Some((show_of(&recorded.stream)?, recorded)))
+        .map(|(show_id, recorded)| {
+            let event = ShowEvent::from_stored(
+                &recorded.event_type,
+                recorded.schema_version,
+                &recorded.data,
+            )
+            .map_err(|e| ProjectionError::Unreadable {
+                stream: recorded.stream.clone(),
+                event_id: recorded.event_id,
+                reason: e.to_string(),
+            })?;
+            Ok(Applying {
+                show_id,
+                event,
+                recorded,
+            })
+        })
+        .collect()
+}
+
 async fn apply_batch(
     pool: &Pool,
     projector: &dyn Projector,
     batch: &[RecordedEvent],
+    events: &[Applying<'_>],
     expected: Position,
 ) -> Result<Applied, ProjectionError> {
     let Some(last) = batch.last() else {
@@ -216,22 +246,7 @@ async fn apply_batch(
     if stored != expected {
         return Ok(Applied::Moved(stored));
     }
-    for recorded in batch {
-        let Some(show_id) = show_of(&recorded.stream) else {
-            continue;
-        };
-        let event = ShowEvent::from_stored(
-            &recorded.event_type,
-            recorded.schema_version,
-            &recorded.data,
-        )
-        .map_err(|e| ProjectionError::Unreadable {
-            stream: recorded.stream.clone(),
-            event_id: recorded.event_id,
-            reason: e.to_string(),
-        })?;
-        projector.apply(&tx, show_id, &event, recorded).await?;
-    }
+    projector.apply(&tx, events).await?;
     tx.execute(
         "UPDATE projection_checkpoints SET commit_position = $2, prepare_position = $3,
             events_applied = events_applied + $4, updated_at = now()
@@ -259,48 +274,57 @@ pub async fn rebuild(
     pool: &Pool,
     projectors: &[Arc<dyn Projector>],
 ) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
-    let mut report = Vec::new();
     for projector in projectors {
         load_checkpoint(pool, projector.name()).await?;
-        {
-            let mut client = pool.get().await?;
-            let tx = client.transaction().await?;
-            tx.execute(
-                "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-                &[&projector.name()],
-            )
-            .await?;
-            // Table names come from the projector's own constant list, never from input.
-            let tables = projector.tables().join(", ");
-            tx.batch_execute(&format!("TRUNCATE {tables}")).await?;
-            tx.execute(
-                "UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0,
-                    events_applied = 0, updated_at = now()
-                 WHERE name = $1",
-                &[&projector.name()],
-            )
-            .await?;
-            tx.commit().await?;
-        }
-        let mut checkpoint = Position::START;
-        let mut applied = 0u64;
-        loop {
-            let batch = log.read_all(checkpoint, BATCH).await?;
-            if batch.is_empty() {
-                break;
-            }
-            match apply_batch(pool, &**projector, &batch, checkpoint).await? {
-                Applied::Through(reached) => {
-                    applied += batch.len() as u64;
-                    checkpoint = reached;
-                }
-                // A running server applied this batch first; carry on from where it is.
-                Applied::Moved(stored) => checkpoint = stored,
-            }
-        }
-        report.push((projector.name(), applied));
+        let mut client = pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
+            &[&projector.name()],
+        )
+        .await?;
+        // Table names come from the projector's own constant list, never from input.
+        let tables = projector.tables().join(", ");
+        tx.batch_execute(&format!("TRUNCATE {tables}")).await?;
+        tx.execute(
+            "UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0,
+                events_applied = 0, updated_at = now()
+             WHERE name = $1",
+            &[&projector.name()],
+        )
+        .await?;
+        tx.commit().await?;
     }
-    Ok(report)
+    // The log is read and decoded once; each batch goes to every projector at once, each in
+    // a transaction of its own (their tables are disjoint).
+    let mut checkpoints = vec![Position::START; projectors.len()];
+    let mut applied = vec![0u64; projectors.len()];
+    let mut batch = log.read_all(Position::START, REBUILD_BATCH).await?;
+    while let Some(last) = batch.last().map(|e| e.position) {
+        let events = parse(&batch)?;
+        // The next batch is read while this one is applied.
+        let applying = futures_util::future::join_all(projectors.iter().zip(&checkpoints).map(
+            |(projector, checkpoint)| apply_batch(pool, &**projector, &batch, &events, *checkpoint),
+        ));
+        let (results, following) = tokio::join!(applying, log.read_all(last, REBUILD_BATCH));
+        for (n, result) in results.into_iter().enumerate() {
+            match result? {
+                Applied::Through(reached) => {
+                    applied[n] += batch.len() as u64;
+                    checkpoints[n] = reached;
+                }
+                // A running server applied this batch first; it carries on from there.
+                Applied::Moved(stored) => checkpoints[n] = stored,
+            }
+        }
+        drop(events);
+        batch = following?;
+    }
+    Ok(projectors
+        .iter()
+        .zip(applied)
+        .map(|(projector, applied)| (projector.name(), applied))
+        .collect())
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

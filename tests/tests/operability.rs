@@ -189,7 +189,7 @@ async fn slow_and_excess_requests_get_503_problems_with_retry_after() {
     // Someone holds a lock the seat-map query needs: it cannot finish in time.
     let mut blocker = server.db.client().await;
     let lock = blocker.transaction().await.unwrap();
-    lock.batch_execute("LOCK TABLE seat_map_seats IN ACCESS EXCLUSIVE MODE")
+    lock.batch_execute("LOCK TABLE seat_map_shows IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
     let slow = {

@@ -13,6 +13,7 @@ use boxoffice_eventstore::Position;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -122,10 +123,10 @@ pub struct ReadParams {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SeatMap {
+pub struct SeatMap<'a> {
     position: Position,
     #[serde(flatten)]
-    view: boxoffice_projections::queries::SeatMapView,
+    view: &'a boxoffice_projections::queries::SeatMapView,
 }
 
 /// Every seat of a show with its status (anyone).
@@ -144,10 +145,28 @@ pub async fn seat_map(
     Path(show_id): Path<Uuid>,
     Query(params): Query<ReadParams>,
 ) -> Result<impl IntoResponse, ApiError> {
+    use boxoffice_projections::queries;
     let position = read_position(&state, "seat_map", params.min_position).await?;
+    let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
     let client = state.pool.get().await?;
-    let view = boxoffice_projections::queries::seat_map(&client, show_id)
+    let version = queries::seat_map_version(&client, show_id)
         .await?
-        .ok_or_else(|| ApiError::from(boxoffice_domain::DomainError::ShowNotFound))?;
-    Ok(axum::Json(SeatMap { position, view }))
+        .ok_or_else(not_found)?;
+    let view = match state.seat_maps.get(show_id, version) {
+        Some(view) => view,
+        None => {
+            let view = Arc::new(
+                queries::seat_map(&client, show_id)
+                    .await?
+                    .ok_or_else(not_found)?,
+            );
+            state.seat_maps.put(view.clone());
+            view
+        }
+    };
+    Ok(axum::Json(SeatMap {
+        position,
+        view: &view,
+    })
+    .into_response())
 }

@@ -1,4 +1,6 @@
-//! The projectors. Each owns its tables and knows how to fold one event into them.
+//! The projectors. Each owns its tables and knows how to fold a batch of events into them:
+//! in memory first (the last status of each seat, the sum of each show's changes), then a
+//! few set-based statements per batch, however many events it holds.
 
 mod order_history;
 mod sales;
@@ -22,14 +24,19 @@ pub trait Projector: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Its tables, emptied by a rebuild.
     fn tables(&self) -> &'static [&'static str];
-    /// Folds one show event into the read model.
+    /// Folds show events, in log order, into the read model.
     async fn apply(
         &self,
         tx: &Transaction<'_>,
-        show_id: Uuid,
-        event: &ShowEvent,
-        recorded: &RecordedEvent,
+        events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error>;
+}
+
+/// One event of a show's stream, read and ready to fold.
+pub struct Applying<'a> {
+    pub show_id: Uuid,
+    pub event: ShowEvent,
+    pub recorded: &'a RecordedEvent,
 }
 
 /// Every projector of the server, in a fixed order.
@@ -44,4 +51,11 @@ pub fn all() -> Vec<std::sync::Arc<dyn Projector>> {
 
 fn seat_labels(seats: &[boxoffice_domain::SeatId]) -> Vec<&str> {
     seats.iter().map(|s| s.as_str()).collect()
+}
+
+/// Seat labels as one JSON array, so that many rows' lists travel in one `jsonb[]`
+/// parameter (SQL arrays cannot nest lists of different lengths); SQL unpacks each with
+/// `ARRAY(SELECT jsonb_array_elements_text(..))`.
+fn seat_list(seats: &[boxoffice_domain::SeatId]) -> serde_json::Value {
+    serde_json::Value::from(seat_labels(seats))
 }

@@ -1,10 +1,11 @@
 //! Sales facts per show for box-office reports: tickets sold and refunded, gross, refunds.
 //! Net is gross minus refunds, computed when queried.
 
-use super::Projector;
+use super::{Applying, Projector};
 use async_trait::async_trait;
-use boxoffice_domain::ShowEvent;
-use boxoffice_eventstore::RecordedEvent;
+use boxoffice_domain::show::ShowScheduled;
+use boxoffice_domain::{ShowEvent, Timestamp};
+use std::collections::HashMap;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -23,50 +24,97 @@ impl Projector for Sales {
     async fn apply(
         &self,
         tx: &Transaction<'_>,
-        show_id: Uuid,
-        event: &ShowEvent,
-        _recorded: &RecordedEvent,
+        events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
-        match event {
-            ShowEvent::ShowScheduled(e) => {
-                let currency = e
-                    .prices
-                    .values()
-                    .next()
-                    .map_or(String::new(), |p| p.currency.to_string());
-                tx.execute(
-                    "INSERT INTO sales_by_show (show_id, movie_id, title, starts_at, currency)
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[&show_id, &e.movie_id, &e.title, &e.starts_at, &currency],
-                )
-                .await?;
+        let mut scheduled: Vec<(Uuid, &ShowScheduled)> = Vec::new();
+        let mut changes: HashMap<Uuid, Change> = HashMap::new();
+        for applying in events {
+            match &applying.event {
+                ShowEvent::ShowScheduled(e) => scheduled.push((applying.show_id, e)),
+                ShowEvent::HoldConfirmed(e) => {
+                    let change = changes.entry(applying.show_id).or_default();
+                    change.orders += 1;
+                    change.tickets_sold += e.seats.len() as i32;
+                    change.gross_minor += e.total.amount_minor;
+                }
+                ShowEvent::OrderRefunded(e) => {
+                    let change = changes.entry(applying.show_id).or_default();
+                    change.tickets_refunded += e.seats.len() as i32;
+                    change.refunds_minor += e.amount.amount_minor;
+                }
+                ShowEvent::SeatsHeld(_)
+                | ShowEvent::HoldReleased(_)
+                | ShowEvent::HoldExpired(_)
+                | ShowEvent::WaitlistJoined(_)
+                | ShowEvent::WaitlistOffered(_)
+                | ShowEvent::WaitlistLeft(_)
+                | ShowEvent::WaitlistClosed(_) => {}
             }
-            ShowEvent::HoldConfirmed(e) => {
-                tx.execute(
-                    "UPDATE sales_by_show SET orders = orders + 1,
-                        tickets_sold = tickets_sold + $2, gross_minor = gross_minor + $3
-                     WHERE show_id = $1",
-                    &[&show_id, &(e.seats.len() as i32), &e.total.amount_minor],
-                )
-                .await?;
+        }
+        if !scheduled.is_empty() {
+            let ids: Vec<Uuid> = scheduled.iter().map(|(id, _)| *id).collect();
+            let movies: Vec<Uuid> = scheduled.iter().map(|(_, e)| e.movie_id).collect();
+            let titles: Vec<&str> = scheduled.iter().map(|(_, e)| e.title.as_str()).collect();
+            let starts: Vec<Timestamp> = scheduled.iter().map(|(_, e)| e.starts_at).collect();
+            let currencies: Vec<String> = scheduled
+                .iter()
+                .map(|(_, e)| {
+                    e.prices
+                        .values()
+                        .next()
+                        .map_or(String::new(), |p| p.currency.to_string())
+                })
+                .collect();
+            tx.execute(
+                "INSERT INTO sales_by_show (show_id, movie_id, title, starts_at, currency)
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[],
+                    $5::text[])",
+                &[&ids, &movies, &titles, &starts, &currencies],
+            )
+            .await?;
+        }
+        if !changes.is_empty() {
+            let mut c = (
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
+            for (show, change) in &changes {
+                c.0.push(*show);
+                c.1.push(change.orders);
+                c.2.push(change.tickets_sold);
+                c.3.push(change.gross_minor);
+                c.4.push(change.tickets_refunded);
+                c.5.push(change.refunds_minor);
             }
-            ShowEvent::OrderRefunded(e) => {
-                tx.execute(
-                    "UPDATE sales_by_show SET tickets_refunded = tickets_refunded + $2,
-                        refunds_minor = refunds_minor + $3
-                     WHERE show_id = $1",
-                    &[&show_id, &(e.seats.len() as i32), &e.amount.amount_minor],
-                )
-                .await?;
-            }
-            ShowEvent::SeatsHeld(_)
-            | ShowEvent::HoldReleased(_)
-            | ShowEvent::HoldExpired(_)
-            | ShowEvent::WaitlistJoined(_)
-            | ShowEvent::WaitlistOffered(_)
-            | ShowEvent::WaitlistLeft(_)
-            | ShowEvent::WaitlistClosed(_) => {}
+            tx.execute(
+                "UPDATE sales_by_show s SET orders = s.orders + d.orders,
+                    tickets_sold = s.tickets_sold + d.tickets_sold,
+                    gross_minor = s.gross_minor + d.gross_minor,
+                    tickets_refunded = s.tickets_refunded + d.tickets_refunded,
+                    refunds_minor = s.refunds_minor + d.refunds_minor
+                 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bigint[], $5::int[],
+                    $6::bigint[])
+                    AS d(show_id, orders, tickets_sold, gross_minor, tickets_refunded,
+                        refunds_minor)
+                 WHERE s.show_id = d.show_id",
+                &[&c.0, &c.1, &c.2, &c.3, &c.4, &c.5],
+            )
+            .await?;
         }
         Ok(())
     }
+}
+
+/// One show's sales changes within a batch.
+#[derive(Default)]
+struct Change {
+    orders: i32,
+    tickets_sold: i32,
+    gross_minor: i64,
+    tickets_refunded: i32,
+    refunds_minor: i64,
 }

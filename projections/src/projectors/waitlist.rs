@@ -1,10 +1,9 @@
 //! Waiting lists: each entry with its status, place and offer, for customers polling them and
 //! for the scheduler that closes entries that waited too long.
 
-use super::{seat_labels, Projector};
+use super::{seat_labels, Applying, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::ShowEvent;
-use boxoffice_eventstore::RecordedEvent;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -23,62 +22,72 @@ impl Projector for Waitlist {
     async fn apply(
         &self,
         tx: &Transaction<'_>,
-        show_id: Uuid,
-        event: &ShowEvent,
-        recorded: &RecordedEvent,
+        events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
-        match event {
-            ShowEvent::WaitlistJoined(e) => {
-                tx.execute(
-                    "INSERT INTO waitlist_entries (entry_id, show_id, customer_id, count, category,
-                        status, joined_version, joined_at, waits_until, updated_at, version)
-                     VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $7, 1)",
-                    &[
-                        &e.entry_id.0,
-                        &show_id,
-                        &e.customer_id.0,
-                        &i32::try_from(e.count).unwrap_or(i32::MAX),
-                        &e.category,
-                        &i64::try_from(recorded.version).unwrap_or(i64::MAX),
-                        &e.joined_at,
-                        &e.waits_until,
-                    ],
-                )
-                .await?;
-            }
-            ShowEvent::WaitlistOffered(e) => {
-                tx.execute(
-                    "UPDATE waitlist_entries SET status = 'offered', hold_id = $2, seats = $3,
-                        total_minor = $4, currency = $5, offer_expires_at = $6, updated_at = $7,
-                        version = version + 1
-                     WHERE entry_id = $1",
-                    &[
-                        &e.entry_id.0,
-                        &e.hold_id.0,
-                        &seat_labels(&e.seats),
-                        &e.total.amount_minor,
-                        &e.total.currency.as_str(),
-                        &e.expires_at,
-                        &e.offered_at,
-                    ],
-                )
-                .await?;
-            }
-            ShowEvent::WaitlistLeft(e) => {
-                end(tx, e.entry_id.0, "left", e.left_at).await?;
-            }
-            ShowEvent::WaitlistClosed(e) => {
-                end(tx, e.entry_id.0, e.reason.as_str(), e.closed_at).await?;
-            }
-            ShowEvent::ShowScheduled(_)
-            | ShowEvent::SeatsHeld(_)
-            | ShowEvent::HoldReleased(_)
-            | ShowEvent::HoldExpired(_)
-            | ShowEvent::HoldConfirmed(_)
-            | ShowEvent::OrderRefunded(_) => {}
+        // Waiting-list events are few: one statement each.
+        for applying in events {
+            apply_one(tx, applying).await?;
         }
         Ok(())
     }
+}
+
+async fn apply_one(
+    tx: &Transaction<'_>,
+    applying: &Applying<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let (show_id, recorded) = (applying.show_id, applying.recorded);
+    match &applying.event {
+        ShowEvent::WaitlistJoined(e) => {
+            tx.execute(
+                "INSERT INTO waitlist_entries (entry_id, show_id, customer_id, count, category,
+                        status, joined_version, joined_at, waits_until, updated_at, version)
+                     VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $7, 1)",
+                &[
+                    &e.entry_id.0,
+                    &show_id,
+                    &e.customer_id.0,
+                    &i32::try_from(e.count).unwrap_or(i32::MAX),
+                    &e.category,
+                    &i64::try_from(recorded.version).unwrap_or(i64::MAX),
+                    &e.joined_at,
+                    &e.waits_until,
+                ],
+            )
+            .await?;
+        }
+        ShowEvent::WaitlistOffered(e) => {
+            tx.execute(
+                "UPDATE waitlist_entries SET status = 'offered', hold_id = $2, seats = $3,
+                        total_minor = $4, currency = $5, offer_expires_at = $6, updated_at = $7,
+                        version = version + 1
+                     WHERE entry_id = $1",
+                &[
+                    &e.entry_id.0,
+                    &e.hold_id.0,
+                    &seat_labels(&e.seats),
+                    &e.total.amount_minor,
+                    &e.total.currency.as_str(),
+                    &e.expires_at,
+                    &e.offered_at,
+                ],
+            )
+            .await?;
+        }
+        ShowEvent::WaitlistLeft(e) => {
+            end(tx, e.entry_id.0, "left", e.left_at).await?;
+        }
+        ShowEvent::WaitlistClosed(e) => {
+            end(tx, e.entry_id.0, e.reason.as_str(), e.closed_at).await?;
+        }
+        ShowEvent::ShowScheduled(_)
+        | ShowEvent::SeatsHeld(_)
+        | ShowEvent::HoldReleased(_)
+        | ShowEvent::HoldExpired(_)
+        | ShowEvent::HoldConfirmed(_)
+        | ShowEvent::OrderRefunded(_) => {}
+    }
+    Ok(())
 }
 
 async fn end(

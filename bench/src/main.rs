@@ -1,0 +1,326 @@
+//! `boxoffice-bench`: the hot on-sale benchmark (scripts/bench runs it).
+//!
+//! Phases, each on a fresh database of the same PostgreSQL:
+//! - hot: one 2,000-seat show on sale plus quiet shows, C virtual customers for T seconds
+//!   against the release binary, then the invariant check; then `/healthz` from the same
+//!   clients on the same server (the HTTP stack's ceiling);
+//! - baseline: the row-locking booking transaction under pgbench, same client count;
+//! - spread: the same customers over many shows of Zipf-distributed popularity;
+//! - two-process: two servers on one database, both selling the same hot show;
+//! - memory: resident memory with many shows active in the writers;
+//! - rebuild: a log of a million events, then `boxoffice projections rebuild` timed.
+
+mod baseline;
+mod check;
+mod client;
+mod generate;
+mod report;
+mod server;
+mod stats;
+mod workload;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use report::{Booking, Report};
+use server::{BenchDatabase, Server};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use workload::{Board, BookingResult, Popularity, Run};
+
+#[derive(Parser)]
+#[command(
+    name = "boxoffice-bench",
+    about = "The hot on-sale benchmark and its baselines"
+)]
+struct Cli {
+    /// A database of the PostgreSQL to use; the benchmark creates and drops its own beside it.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    database_url: String,
+    /// The `boxoffice` binary to benchmark.
+    #[arg(long, default_value = "target/release/boxoffice")]
+    server: PathBuf,
+    /// Concurrent virtual customers (and pgbench clients).
+    #[arg(long, default_value_t = 256)]
+    clients: usize,
+    /// Seconds each timed phase runs.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Shows in the spread workload; the hot workload has one hot and this many minus one
+    /// quiet shows.
+    #[arg(long, default_value_t = 1000)]
+    shows: usize,
+    /// Shows active at once in the memory measurement.
+    #[arg(long, default_value_t = 10_000)]
+    memory_shows: usize,
+    /// Events in the log the rebuild measurement replays.
+    #[arg(long, default_value_t = 1_000_000)]
+    rebuild_events: usize,
+    /// Only these phases (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Phase>,
+    /// A few seconds of everything at small sizes; exits non-zero on any error or broken
+    /// invariant (scripts/test runs this).
+    #[arg(long)]
+    smoke: bool,
+    /// Where the JSON result goes.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+    #[arg(long, default_value_t = 20_261_123)]
+    seed: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Phase {
+    Hot,
+    Baseline,
+    Spread,
+    TwoProcess,
+    Memory,
+    Rebuild,
+}
+
+/// The hot show's hall: 40 rows of 50 seats.
+const HOT_ROWS: usize = 40;
+const HOT_PER_ROW: u32 = 50;
+/// Abandoned holds expire during the run: 10 s to pay, then the 5 s grace.
+const SERVER_ENV: [(&str, &str); 1] = [("BOXOFFICE_HOLD_TTL_SECONDS", "10")];
+
+#[tokio::main]
+async fn main() {
+    let mut cli = Cli::parse();
+    if cli.smoke {
+        cli.clients = cli.clients.min(16);
+        cli.seconds = cli.seconds.min(3);
+        cli.shows = cli.shows.min(20);
+        cli.memory_shows = cli.memory_shows.min(50);
+        cli.rebuild_events = cli.rebuild_events.min(5_000);
+    }
+    match run(&cli).await {
+        Ok(report) => {
+            let failures = report.failures(cli.smoke);
+            if !failures.is_empty() {
+                for failure in failures {
+                    eprintln!("boxoffice-bench: {failure}");
+                }
+                std::process::exit(1);
+            }
+        }
+        Err(error) => {
+            eprintln!("boxoffice-bench: {error:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn wanted(cli: &Cli, phase: Phase) -> bool {
+    cli.only.is_empty() || cli.only.contains(&phase)
+}
+
+async fn run(cli: &Cli) -> anyhow::Result<Report> {
+    std::fs::create_dir_all(&cli.out)?;
+    let duration = Duration::from_secs(cli.seconds);
+    let mut report = Report::new(cli.clients, cli.seconds, cli.smoke, &cli.database_url).await?;
+    if wanted(cli, Phase::Hot) {
+        eprintln!("== hot show: {} customers, {} s", cli.clients, cli.seconds);
+        let (booking, ceiling) = hot(cli, duration).await?;
+        report.hot = Some(booking);
+        report.healthz = Some(ceiling);
+    }
+    if wanted(cli, Phase::Baseline) {
+        eprintln!(
+            "== baseline: row-locking transactions under pgbench, {} clients",
+            cli.clients
+        );
+        report.baseline =
+            Some(baseline::run(&cli.database_url, cli.clients, duration, &cli.out).await?);
+    }
+    if wanted(cli, Phase::Spread) {
+        eprintln!("== spread: {} shows, Zipf popularity", cli.shows);
+        report.spread = Some(spread(cli, duration).await?);
+    }
+    if wanted(cli, Phase::TwoProcess) {
+        eprintln!("== two processes on one database, one hot show");
+        report.two_process = Some(two_process(cli, duration).await?);
+    }
+    if wanted(cli, Phase::Memory) {
+        eprintln!("== memory: {} shows active", cli.memory_shows);
+        report.memory = Some(memory(cli).await?);
+    }
+    if wanted(cli, Phase::Rebuild) {
+        eprintln!("== rebuild: a log of {} events", cli.rebuild_events);
+        report.rebuild = Some(rebuild(cli).await?);
+    }
+    report.print();
+    let path = report.save(&cli.out)?;
+    eprintln!("result: {}", path.display());
+    Ok(report)
+}
+
+/// Waits until every projector has caught up with the log (the seat maps are current).
+async fn settle(http: &client::Http) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let reply = http
+            .send(reqwest::Method::GET, "/metrics", None, None)
+            .await?;
+        let behind: f64 = String::from_utf8_lossy(&reply.body)
+            .lines()
+            .filter(|line| line.starts_with("boxoffice_projection_lag_events{"))
+            .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
+            .sum();
+        if behind == 0.0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "projections did not catch up in 10 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn booking_phase(
+    cli: &Cli,
+    servers: &[&Server],
+    board: Board,
+    popularity: Popularity,
+    duration: Duration,
+    database: &tokio_postgres::Config,
+) -> anyhow::Result<Booking> {
+    settle(&servers[0].http).await?;
+    let run = Run {
+        servers: servers.iter().map(|s| s.http.clone()).collect(),
+        board: Arc::new(board),
+        popularity,
+        clients: cli.clients,
+        duration,
+        seed: cli.seed,
+    };
+    let (tally, wall) = run.drive().await;
+    let result = BookingResult::of(&tally, cli.clients, servers.len(), wall);
+    let peak_rss_mib = servers
+        .iter()
+        .filter_map(|s| s.memory_mib().map(|(_, peak)| peak))
+        .fold(0.0, f64::max);
+    eprintln!("   checking invariants");
+    let shows = run.board.all.lock().expect("board lock").clone();
+    let invariants = check::check(&servers[0].http, database, &shows, &tally.sold).await?;
+    Ok(Booking {
+        result,
+        peak_rss_mib,
+        shows_on_sale: shows.len(),
+        invariants,
+    })
+}
+
+async fn hot(cli: &Cli, duration: Duration) -> anyhow::Result<(Booking, workload::CeilingResult)> {
+    let db = BenchDatabase::create(&cli.database_url, "hot").await?;
+    let server = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
+    let board = Board::schedule(&server.http, 1, HOT_ROWS, HOT_PER_ROW).await?;
+    generate::many_shows(&server.http, cli.shows.saturating_sub(1)).await?;
+    let booking = booking_phase(
+        cli,
+        &[&server],
+        board,
+        Popularity::Hot,
+        duration,
+        &db.config(),
+    )
+    .await?;
+    eprintln!("== /healthz ceiling: {} clients", cli.clients);
+    let ceiling = workload::healthz_ceiling(&server.http, cli.clients, duration).await;
+    server.stop();
+    db.drop_now().await?;
+    Ok((booking, ceiling))
+}
+
+async fn spread(cli: &Cli, duration: Duration) -> anyhow::Result<Booking> {
+    let db = BenchDatabase::create(&cli.database_url, "spread").await?;
+    let server = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
+    let board = Board::schedule(&server.http, cli.shows, HOT_ROWS, HOT_PER_ROW).await?;
+    let booking = booking_phase(
+        cli,
+        &[&server],
+        board,
+        Popularity::Zipf,
+        duration,
+        &db.config(),
+    )
+    .await?;
+    server.stop();
+    db.drop_now().await?;
+    Ok(booking)
+}
+
+async fn two_process(cli: &Cli, duration: Duration) -> anyhow::Result<Booking> {
+    let db = BenchDatabase::create(&cli.database_url, "two").await?;
+    let first = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
+    let second = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
+    let board = Board::schedule(&first.http, 1, HOT_ROWS, HOT_PER_ROW).await?;
+    let booking = booking_phase(
+        cli,
+        &[&first, &second],
+        board,
+        Popularity::Hot,
+        duration,
+        &db.config(),
+    )
+    .await?;
+    first.stop();
+    second.stop();
+    db.drop_now().await?;
+    Ok(booking)
+}
+
+async fn memory(cli: &Cli) -> anyhow::Result<generate::MemoryResult> {
+    let db = BenchDatabase::create(&cli.database_url, "memory").await?;
+    let server = Server::start(&cli.server, &db.url, 16, &SERVER_ENV).await?;
+    let (rss_before_mib, _) = server.memory_mib().context("reading /proc")?;
+    let started = Instant::now();
+    let seats = generate::many_shows(&server.http, cli.memory_shows).await?;
+    let active_writers = generate::gauge(&server.http, "boxoffice_active_writers").await;
+    let (rss_mib, peak_rss_mib) = server.memory_mib().context("reading /proc")?;
+    eprintln!(
+        "   {} shows ({seats} seats) scheduled and held in {:.1} s",
+        cli.memory_shows,
+        started.elapsed().as_secs_f64()
+    );
+    server.stop();
+    db.drop_now().await?;
+    Ok(generate::MemoryResult {
+        shows: cli.memory_shows,
+        seats,
+        active_writers,
+        rss_before_mib,
+        rss_mib,
+        peak_rss_mib,
+        kib_per_show: (rss_mib - rss_before_mib) * 1024.0 / cli.memory_shows.max(1) as f64,
+    })
+}
+
+async fn rebuild(cli: &Cli) -> anyhow::Result<generate::RebuildResult> {
+    let db = BenchDatabase::create(&cli.database_url, "rebuild").await?;
+    let migrated = std::process::Command::new(&cli.server)
+        .arg("migrate")
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .status()?;
+    anyhow::ensure!(migrated.success(), "boxoffice migrate failed");
+    let started = Instant::now();
+    let events = generate::log_of(&db.config(), cli.rebuild_events).await?;
+    let generate_seconds = started.elapsed().as_secs_f64();
+    eprintln!("   {events} events written in {generate_seconds:.1} s; rebuilding");
+    let rebuild_seconds = generate::time_rebuild(&cli.server, &db.url)?;
+    db.drop_now().await?;
+    Ok(generate::RebuildResult {
+        events,
+        generate_seconds,
+        rebuild_seconds,
+        events_per_s: events as f64 / rebuild_seconds,
+    })
+}

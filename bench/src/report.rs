@@ -1,0 +1,326 @@
+//! The result: a table on stdout, a JSON file, and the targets with whether each was met.
+
+use crate::baseline::BaselineResult;
+use crate::check::Invariants;
+use crate::generate::{MemoryResult, RebuildResult};
+use crate::workload::{BookingResult, CeilingResult};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Booking {
+    #[serde(flatten)]
+    pub result: BookingResult,
+    pub peak_rss_mib: f64,
+    pub shows_on_sale: usize,
+    pub invariants: Invariants,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: &'static str,
+    pub wanted: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub postgres: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub machine: Machine,
+    pub clients: usize,
+    pub seconds: u64,
+    pub smoke: bool,
+    pub hot: Option<Booking>,
+    pub healthz: Option<CeilingResult>,
+    pub baseline: Option<BaselineResult>,
+    pub spread: Option<Booking>,
+    pub two_process: Option<Booking>,
+    pub memory: Option<MemoryResult>,
+    pub rebuild: Option<RebuildResult>,
+    pub targets: Vec<Target>,
+}
+
+impl Report {
+    pub async fn new(
+        clients: usize,
+        seconds: u64,
+        smoke: bool,
+        database_url: &str,
+    ) -> anyhow::Result<Self> {
+        let client = crate::server::connect(database_url).await?;
+        let postgres: String = client.query_one("SHOW server_version", &[]).await?.get(0);
+        Ok(Self {
+            at: chrono::Utc::now(),
+            machine: Machine {
+                cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+                postgres,
+            },
+            clients,
+            seconds,
+            smoke,
+            hot: None,
+            healthz: None,
+            baseline: None,
+            spread: None,
+            two_process: None,
+            memory: None,
+            rebuild: None,
+            targets: Vec::new(),
+        })
+    }
+
+    fn evaluate(&mut self) {
+        let mut targets = Vec::new();
+        let mut target = |name, wanted: String, measured: String, met| {
+            targets.push(Target {
+                name,
+                wanted,
+                measured,
+                met,
+            })
+        };
+        if let (Some(hot), Some(base)) = (&self.hot, &self.baseline) {
+            let answered = hot.result.holds_answered_per_s / base.attempts_per_s;
+            target(
+                "hot: holds answered/s vs baseline transactions/s",
+                ">= 3.0x".into(),
+                format!("{answered:.2}x"),
+                answered >= 3.0,
+            );
+            let succeeded = hot.result.holds_succeeded_per_s / base.bookings_per_s;
+            target(
+                "hot: holds succeeded/s vs baseline bookings/s",
+                ">= 2.0x".into(),
+                format!("{succeeded:.2}x"),
+                succeeded >= 2.0,
+            );
+        }
+        for (name, run) in [
+            ("hot: oversold seats", &self.hot),
+            ("spread: oversold seats", &self.spread),
+            ("two processes: oversold seats", &self.two_process),
+        ] {
+            if let Some(run) = run {
+                let bad = run.invariants.oversold_seats + run.invariants.seats_confirmed_twice;
+                target(name, "0".into(), bad.to_string(), run.invariants.hold());
+            }
+        }
+        if let Some(hot) = &self.hot {
+            let r = &hot.result;
+            target(
+                "hot: hold p99",
+                "<= 25 ms".into(),
+                format!("{:.1} ms", r.hold.p99_ms),
+                r.hold.p99_ms <= 25.0,
+            );
+            target(
+                "hot: projection lag p99",
+                "<= 100 ms".into(),
+                format!("{:.1} ms", r.projection_lag.p99_ms),
+                r.projection_lag.p99_ms <= 100.0,
+            );
+            target(
+                "hot: seat-map query p99",
+                "<= 5 ms".into(),
+                format!("{:.1} ms", r.seat_map.p99_ms),
+                r.seat_map.p99_ms <= 5.0,
+            );
+        }
+        if let (Some(hot), Some(spread)) = (&self.hot, &self.spread) {
+            let ratio = spread.result.holds_answered_per_s / hot.result.holds_answered_per_s;
+            target(
+                "spread vs hot: holds answered/s",
+                ">= 1.0x".into(),
+                format!("{ratio:.2}x"),
+                ratio >= 1.0,
+            );
+        }
+        if let Some(memory) = &self.memory {
+            target(
+                "memory: RSS with shows active",
+                format!("<= 300 MiB at {} shows", memory.shows),
+                format!("{:.0} MiB", memory.rss_mib),
+                memory.rss_mib <= 300.0,
+            );
+        }
+        if let Some(rebuild) = &self.rebuild {
+            target(
+                "rebuild: events replayed/s",
+                format!(">= 200000/s over {} events", rebuild.events),
+                format!("{:.0}/s", rebuild.events_per_s),
+                rebuild.events_per_s >= 200_000.0,
+            );
+        }
+        self.targets = targets;
+    }
+
+    /// What makes the run fail: broken invariants and errors always; in a smoke run also a
+    /// workload that sold nothing. Missed speed targets are reported, not failures.
+    pub fn failures(&self, smoke: bool) -> Vec<String> {
+        let mut failures = Vec::new();
+        for (name, run) in [
+            ("hot", &self.hot),
+            ("spread", &self.spread),
+            ("two-process", &self.two_process),
+        ] {
+            let Some(run) = run else { continue };
+            if !run.invariants.hold() {
+                failures.push(format!("{name}: invariants broken: {:?}", run.invariants));
+            }
+            if run.result.errors > 0 {
+                failures.push(format!(
+                    "{name}: {} unexpected answers, e.g. {:?}",
+                    run.result.errors, run.result.error_samples
+                ));
+            }
+            if smoke && (run.result.confirms_per_s == 0.0 || run.invariants.seats_sold == 0) {
+                failures.push(format!("{name}: nothing was sold"));
+            }
+        }
+        if let Some(base) = &self.baseline {
+            if base.oversold_seats > 0 {
+                failures.push(format!(
+                    "baseline: {} seats sold twice",
+                    base.oversold_seats
+                ));
+            }
+        }
+        if let Some(healthz) = &self.healthz {
+            if healthz.errors > 0 {
+                failures.push(format!("/healthz: {} errors", healthz.errors));
+            }
+        }
+        failures
+    }
+
+    pub fn print(&mut self) {
+        self.evaluate();
+        println!(
+            "\nBoxoffice bench: {} clients, {} s per phase, {} cores, PostgreSQL {}{}",
+            self.clients,
+            self.seconds,
+            self.machine.cores,
+            self.machine.postgres,
+            if self.smoke { " (smoke)" } else { "" }
+        );
+        println!(
+            "\n{:<22} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
+            "workload",
+            "holds/s",
+            "held/s",
+            "paid/s",
+            "hold p50",
+            "hold p99",
+            "map p99",
+            "lag p99",
+            "peak MiB",
+            "oversold"
+        );
+        for (name, run) in [
+            ("hot show", &self.hot),
+            ("spread (Zipf)", &self.spread),
+            ("hot, two processes", &self.two_process),
+        ] {
+            if let Some(run) = run {
+                let r = &run.result;
+                println!(
+                    "{:<22} {:>10.0} {:>10.0} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.0} {:>8}",
+                    name,
+                    r.holds_answered_per_s,
+                    r.holds_succeeded_per_s,
+                    r.confirms_per_s,
+                    r.hold.p50_ms,
+                    r.hold.p99_ms,
+                    r.seat_map.p99_ms,
+                    r.projection_lag.p99_ms,
+                    run.peak_rss_mib,
+                    run.invariants.oversold_seats + run.invariants.seats_confirmed_twice
+                );
+            }
+        }
+        if let Some(base) = &self.baseline {
+            println!(
+                "{:<22} {:>10.0} {:>10.0} {:>10.0} {:>9.2} {:>9.2} {:>9} {:>9} {:>9} {:>8}",
+                "row-locking (pgbench)",
+                base.attempts_per_s,
+                base.bookings_per_s,
+                base.paid_per_s,
+                base.latency.p50_ms,
+                base.latency.p99_ms,
+                "-",
+                "-",
+                "-",
+                base.oversold_seats
+            );
+        }
+        if let Some(healthz) = &self.healthz {
+            println!(
+                "{:<22} {:>10.0} {:>10} {:>10} {:>9.2} {:>9.2}",
+                "GET /healthz ceiling",
+                healthz.requests_per_s,
+                "-",
+                "-",
+                healthz.latency.p50_ms,
+                healthz.latency.p99_ms
+            );
+        }
+        if let (Some(hot), Some(healthz)) = (&self.hot, &self.healthz) {
+            println!(
+                "\nhot holds answered/s are {:.1}% of the /healthz ceiling",
+                100.0 * hot.result.holds_answered_per_s / healthz.requests_per_s
+            );
+        }
+        if let Some(memory) = &self.memory {
+            println!(
+                "memory: {} shows ({} seats) active in {:?} writers: RSS {:.0} MiB (idle {:.0} MiB, peak {:.0} MiB), {:.1} KiB per show",
+                memory.shows,
+                memory.seats,
+                memory.active_writers.unwrap_or(f64::NAN),
+                memory.rss_mib,
+                memory.rss_before_mib,
+                memory.peak_rss_mib,
+                memory.kib_per_show
+            );
+        }
+        if let Some(rebuild) = &self.rebuild {
+            println!(
+                "rebuild: {} events replayed in {:.1} s = {:.0} events/s (the log was written in {:.1} s)",
+                rebuild.events, rebuild.rebuild_seconds, rebuild.events_per_s, rebuild.generate_seconds
+            );
+        }
+        if !self.targets.is_empty() {
+            println!("\n{:<52} {:>22} {:>14}  ", "target", "wanted", "measured");
+            for t in &self.targets {
+                println!(
+                    "{:<52} {:>22} {:>14}  {}",
+                    t.name,
+                    t.wanted,
+                    t.measured,
+                    if t.met { "met" } else { "MISSED" }
+                );
+            }
+        }
+    }
+
+    pub fn save(&self, dir: &Path) -> anyhow::Result<PathBuf> {
+        let name = if self.smoke {
+            "smoke.json"
+        } else {
+            "result.json"
+        };
+        let path = dir.join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(self)?)?;
+        let stamped = dir.join(format!("result-{}.json", self.at.format("%Y%m%dT%H%M%SZ")));
+        if !self.smoke {
+            std::fs::copy(&path, stamped)?;
+        }
+        Ok(path)
+    }
+}

@@ -1,0 +1,608 @@
+//! Virtual customers: each loops read seat map -> pick adjacent free-looking seats -> hold ->
+//! confirm (70%), release (20%) or abandon (10%, left to expire, and continue as a new
+//! customer). A show that sells out is replaced by a newly scheduled one.
+
+use crate::client::{show_body, Http, SeatMapDoc};
+use crate::stats::{Latency, Summary};
+use boxoffice_api::auth::Role;
+use futures_util::StreamExt;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::{Distribution, Zipf};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Which shows the customers go for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Popularity {
+    /// Everyone on one show.
+    Hot,
+    /// Each hold goes to a show drawn from a Zipf distribution over the board.
+    Zipf,
+}
+
+/// The shows on sale: one slot per show, replaced by a new show when it sells out.
+pub struct Board {
+    slots: Vec<Slot>,
+    rows: usize,
+    per_row: u32,
+    staff: String,
+    /// Every show the run scheduled (the invariant check reads them all).
+    pub all: Mutex<Vec<Uuid>>,
+}
+
+struct Slot {
+    current: RwLock<Uuid>,
+    replacing: tokio::sync::Mutex<()>,
+}
+
+impl Board {
+    /// Schedules `count` shows of `rows` x `per_row` seats, 16 at a time.
+    pub async fn schedule(
+        http: &Http,
+        count: usize,
+        rows: usize,
+        per_row: u32,
+    ) -> anyhow::Result<Board> {
+        let staff = http.token("bench-staff", Role::Staff);
+        let mut ids = Vec::with_capacity(count);
+        let mut pending = futures_util::stream::iter((0..count).map(|n| {
+            let (http, staff) = (http.clone(), staff.clone());
+            async move {
+                let title = format!("热映 {n} (Bench Feature {n})");
+                http.schedule(&staff, &show_body(&title, rows, per_row))
+                    .await
+            }
+        }))
+        .buffered(16);
+        while let Some(id) = pending.next().await {
+            ids.push(id?);
+        }
+        drop(pending);
+        Ok(Board {
+            slots: ids
+                .iter()
+                .map(|id| Slot {
+                    current: RwLock::new(*id),
+                    replacing: tokio::sync::Mutex::new(()),
+                })
+                .collect(),
+            rows,
+            per_row,
+            staff,
+            all: Mutex::new(ids),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn current(&self, slot: usize) -> Uuid {
+        *self.slots[slot].current.read().expect("board lock")
+    }
+
+    /// `seen` sold out: the first customer to notice schedules its successor.
+    async fn sold_out(&self, http: &Http, slot: usize, seen: Uuid) -> anyhow::Result<()> {
+        let _one_at_a_time = self.slots[slot].replacing.lock().await;
+        if self.current(slot) != seen {
+            return Ok(());
+        }
+        let title = format!("热映 {slot} (Bench Feature {slot}), again");
+        let next = http
+            .schedule(&self.staff, &show_body(&title, self.rows, self.per_row))
+            .await?;
+        *self.slots[slot].current.write().expect("board lock") = next;
+        self.all.lock().expect("board lock").push(next);
+        Ok(())
+    }
+}
+
+/// What all customers of one run did.
+#[derive(Default)]
+pub struct Tally {
+    pub holds_attempted: u64,
+    pub holds_succeeded: u64,
+    pub holds_refused: u64,
+    pub confirms: u64,
+    pub releases: u64,
+    pub abandons: u64,
+    pub seat_map_reads: u64,
+    pub shows_sold_out: u64,
+    /// Answers other than the expected ones (5xx, unexpected 4xx, transport errors).
+    pub errors: u64,
+    pub error_samples: Vec<String>,
+    pub hold: Latency,
+    pub confirm: Latency,
+    pub release: Latency,
+    pub seat_map: Latency,
+    pub lag: Latency,
+    /// (show, seat) of every confirmed seat as the clients saw it.
+    pub sold: Vec<(Uuid, String)>,
+}
+
+impl Tally {
+    fn merge(&mut self, other: Tally) {
+        self.holds_attempted += other.holds_attempted;
+        self.holds_succeeded += other.holds_succeeded;
+        self.holds_refused += other.holds_refused;
+        self.confirms += other.confirms;
+        self.releases += other.releases;
+        self.abandons += other.abandons;
+        self.seat_map_reads += other.seat_map_reads;
+        self.shows_sold_out += other.shows_sold_out;
+        self.errors += other.errors;
+        for sample in other.error_samples {
+            if self.error_samples.len() < 5 {
+                self.error_samples.push(sample);
+            }
+        }
+        self.hold.merge(&other.hold);
+        self.confirm.merge(&other.confirm);
+        self.release.merge(&other.release);
+        self.seat_map.merge(&other.seat_map);
+        self.lag.merge(&other.lag);
+        self.sold.extend(other.sold);
+    }
+
+    fn error(&mut self, what: String) {
+        self.errors += 1;
+        if self.error_samples.len() < 5 {
+            self.error_samples.push(what);
+        }
+    }
+}
+
+/// Rates and percentiles of a booking run, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct BookingResult {
+    pub clients: usize,
+    pub servers: usize,
+    pub seconds: f64,
+    pub holds_attempted: u64,
+    pub holds_answered_per_s: f64,
+    pub holds_succeeded_per_s: f64,
+    pub confirms_per_s: f64,
+    pub holds_refused: u64,
+    pub releases: u64,
+    pub abandons: u64,
+    pub shows_sold_out: u64,
+    pub errors: u64,
+    pub error_samples: Vec<String>,
+    pub hold: Summary,
+    pub confirm: Summary,
+    pub release: Summary,
+    pub seat_map: Summary,
+    pub projection_lag: Summary,
+}
+
+pub struct Run {
+    pub servers: Vec<Http>,
+    pub board: Arc<Board>,
+    pub popularity: Popularity,
+    pub clients: usize,
+    pub duration: Duration,
+    pub seed: u64,
+}
+
+impl Run {
+    /// Drives the customers for the run's duration; returns the tally and the wall time.
+    pub async fn drive(&self) -> (Tally, Duration) {
+        let started = Instant::now();
+        let deadline = started + self.duration;
+        let probe = Arc::new(Mutex::new(None));
+        let mut customers = Vec::new();
+        for n in 0..self.clients {
+            let customer = Customer {
+                http: self.servers[n % self.servers.len()].clone(),
+                board: self.board.clone(),
+                popularity: self.popularity,
+                rng: SmallRng::seed_from_u64(self.seed.wrapping_mul(1_000_003) + n as u64),
+                number: n,
+                identity: 0,
+                probe: probe.clone(),
+                maps: HashMap::new(),
+                tally: Tally::default(),
+            };
+            customers.push(tokio::spawn(customer.run(deadline)));
+        }
+        let prober = tokio::spawn(probe_lag(self.servers[0].clone(), probe, deadline));
+        let mut tally = Tally::default();
+        for customer in customers {
+            tally.merge(customer.await.expect("a customer task"));
+        }
+        let lag = prober.await.expect("the lag probe");
+        tally.lag.merge(&lag);
+        (tally, started.elapsed())
+    }
+}
+
+impl BookingResult {
+    pub fn of(tally: &Tally, clients: usize, servers: usize, wall: Duration) -> Self {
+        let seconds = wall.as_secs_f64();
+        let answered = tally.holds_succeeded + tally.holds_refused;
+        Self {
+            clients,
+            servers,
+            seconds,
+            holds_attempted: tally.holds_attempted,
+            holds_answered_per_s: answered as f64 / seconds,
+            holds_succeeded_per_s: tally.holds_succeeded as f64 / seconds,
+            confirms_per_s: tally.confirms as f64 / seconds,
+            holds_refused: tally.holds_refused,
+            releases: tally.releases,
+            abandons: tally.abandons,
+            shows_sold_out: tally.shows_sold_out,
+            errors: tally.errors,
+            error_samples: tally.error_samples.clone(),
+            hold: tally.hold.summary(),
+            confirm: tally.confirm.summary(),
+            release: tally.release.summary(),
+            seat_map: tally.seat_map.summary(),
+            projection_lag: tally.lag.summary(),
+        }
+    }
+}
+
+/// A hold's 201 waiting to be seen in the seat map: (show, position, answered at).
+type Pending = Arc<Mutex<Option<(Uuid, String, Instant)>>>;
+
+/// Measures projection lag: takes the latest successful hold and asks for the seat map at
+/// its position (the server answers once the seat map has applied it). One probe at a time,
+/// so the probe adds at most one seat-map reader to the load.
+async fn probe_lag(http: Http, pending: Pending, deadline: Instant) -> Latency {
+    let mut lag = Latency::default();
+    while Instant::now() < deadline {
+        let next = pending.lock().expect("probe lock").take();
+        let Some((show, position, answered_at)) = next else {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            continue;
+        };
+        let path = format!("/v1/shows/{show}/seats?min_position={position}");
+        if let Ok(reply) = http.send(Method::GET, &path, None, None).await {
+            if reply.status == StatusCode::OK {
+                lag.record(answered_at.elapsed());
+            }
+        }
+    }
+    lag
+}
+
+/// A seat as a customer last saw it: (number, seat id, free).
+type SeatSeen = (i32, String, bool);
+
+/// A customer's view of one show's seats: rows of seats, by number.
+struct LocalMap {
+    rows: Vec<Vec<SeatSeen>>,
+}
+
+impl LocalMap {
+    fn from(doc: SeatMapDoc) -> Self {
+        let mut by_row: Vec<Vec<SeatSeen>> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for seat in doc.seats {
+            let row = *index.entry(seat.row).or_insert_with(|| {
+                by_row.push(Vec::new());
+                by_row.len() - 1
+            });
+            by_row[row].push((seat.number, seat.seat_id, seat.status == "available"));
+        }
+        let mut rows = by_row;
+        for row in &mut rows {
+            row.sort_by_key(|seat| seat.0);
+        }
+        Self { rows }
+    }
+
+    /// 1 to 4 adjacent free-looking seats around a random free one; None when none is free.
+    fn pick(&mut self, rng: &mut SmallRng) -> Option<Vec<String>> {
+        let free: Vec<(usize, usize)> = self
+            .rows
+            .iter()
+            .enumerate()
+            .flat_map(|(r, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, seat)| seat.2)
+                    .map(move |(i, _)| (r, i))
+            })
+            .collect();
+        if free.is_empty() {
+            return None;
+        }
+        let (r, i) = free[rng.random_range(0..free.len())];
+        let want = rng.random_range(1..=4usize);
+        let row = &self.rows[r];
+        let adjacent = |a: usize, b: usize| row[b].2 && row[b].0 == row[a].0 + 1;
+        let (mut from, mut to) = (i, i);
+        while to - from + 1 < want && to + 1 < row.len() && adjacent(to, to + 1) {
+            to += 1;
+        }
+        while to - from + 1 < want
+            && from > 0
+            && row[from - 1].2
+            && row[from].0 == row[from - 1].0 + 1
+        {
+            from -= 1;
+        }
+        let row = &mut self.rows[r];
+        Some(
+            row[from..=to]
+                .iter_mut()
+                .map(|seat| {
+                    seat.2 = false;
+                    seat.1.clone()
+                })
+                .collect(),
+        )
+    }
+}
+
+struct Customer {
+    http: Http,
+    board: Arc<Board>,
+    popularity: Popularity,
+    rng: SmallRng,
+    number: usize,
+    identity: u64,
+    probe: Pending,
+    /// The last seat map read of each show.
+    maps: HashMap<Uuid, LocalMap>,
+    tally: Tally,
+}
+
+impl Customer {
+    fn sub(&self) -> String {
+        format!("bench-{}-{}", self.number, self.identity)
+    }
+
+    async fn run(mut self, deadline: Instant) -> Tally {
+        let zipf = Zipf::new(self.board.len() as f64, 1.0).expect("a Zipf distribution");
+        let mut token = self.http.token(&self.sub(), Role::Customer);
+        let mut slot = 0;
+        while Instant::now() < deadline {
+            if self.popularity == Popularity::Zipf {
+                slot = zipf.sample(&mut self.rng) as usize - 1;
+            }
+            let show = self.board.current(slot);
+            if !self.maps.contains_key(&show) && !self.read_map(show).await {
+                continue;
+            }
+            let Some(seats) = self
+                .maps
+                .get_mut(&show)
+                .and_then(|map| map.pick(&mut self.rng))
+            else {
+                // Nothing free in what we last saw: look again; if still nothing, replace.
+                self.maps.remove(&show);
+                if self.read_map(show).await {
+                    let map = self.maps.get_mut(&show).expect("just read");
+                    if map.pick(&mut self.rng).is_none() {
+                        self.tally.shows_sold_out += 1;
+                        if let Err(error) = self.board.sold_out(&self.http, slot, show).await {
+                            self.tally
+                                .error(format!("replacing a sold-out show: {error}"));
+                        }
+                    }
+                    self.maps.remove(&show);
+                }
+                continue;
+            };
+            match self.hold(show, &seats, &token).await {
+                HoldAnswer::Held { hold_id, total } => {
+                    let roll = self.rng.random_range(0..100);
+                    if roll < 70 {
+                        self.confirm(show, &hold_id, total, &seats, &token).await;
+                    } else if roll < 90 {
+                        self.release(show, &hold_id, &token).await;
+                    } else {
+                        self.tally.abandons += 1;
+                        self.identity += 1;
+                        token = self.http.token(&self.sub(), Role::Customer);
+                    }
+                }
+                HoldAnswer::Refused => {
+                    self.maps.remove(&show);
+                    self.read_map(show).await;
+                }
+                HoldAnswer::Failed => {
+                    self.maps.remove(&show);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            if self.maps.len() > 8 {
+                self.maps.clear();
+            }
+        }
+        self.tally
+    }
+
+    async fn read_map(&mut self, show: Uuid) -> bool {
+        let reply = self
+            .http
+            .send(Method::GET, &format!("/v1/shows/{show}/seats"), None, None)
+            .await;
+        match reply {
+            Ok(reply) if reply.status == StatusCode::OK => {
+                self.tally.seat_map_reads += 1;
+                self.tally.seat_map.record(reply.elapsed);
+                match serde_json::from_slice::<SeatMapDoc>(&reply.body) {
+                    Ok(doc) => {
+                        self.maps.insert(show, LocalMap::from(doc));
+                        true
+                    }
+                    Err(error) => {
+                        self.tally.error(format!("an unreadable seat map: {error}"));
+                        false
+                    }
+                }
+            }
+            Ok(reply) => {
+                self.tally.error(format!(
+                    "seat map answered {}: {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                ));
+                false
+            }
+            Err(error) => {
+                self.tally.error(format!("seat map: {error}"));
+                false
+            }
+        }
+    }
+
+    async fn hold(&mut self, show: Uuid, seats: &[String], token: &str) -> HoldAnswer {
+        self.tally.holds_attempted += 1;
+        let body = json!({ "seats": seats });
+        let path = format!("/v1/shows/{show}/holds");
+        let reply = self
+            .http
+            .send(Method::POST, &path, Some(token), Some(&body))
+            .await;
+        match reply {
+            Ok(reply) if reply.status == StatusCode::CREATED => {
+                self.tally.hold.record(reply.elapsed);
+                self.tally.holds_succeeded += 1;
+                let held = reply.json();
+                let position = held["position"].as_str().unwrap_or_default().to_owned();
+                *self.probe.lock().expect("probe lock") = Some((show, position, Instant::now()));
+                HoldAnswer::Held {
+                    hold_id: held["hold_id"].as_str().unwrap_or_default().to_owned(),
+                    total: held["total"].clone(),
+                }
+            }
+            Ok(reply) if reply.status == StatusCode::CONFLICT => {
+                self.tally.hold.record(reply.elapsed);
+                self.tally.holds_refused += 1;
+                if reply.json()["code"] != "seats_unavailable" {
+                    self.tally.error(format!(
+                        "hold refused unexpectedly: {}",
+                        String::from_utf8_lossy(&reply.body)
+                    ));
+                }
+                HoldAnswer::Refused
+            }
+            Ok(reply) => {
+                self.tally.error(format!(
+                    "hold answered {}: {}",
+                    reply.status,
+                    String::from_utf8_lossy(&reply.body)
+                ));
+                HoldAnswer::Failed
+            }
+            Err(error) => {
+                self.tally.error(format!("hold: {error}"));
+                HoldAnswer::Failed
+            }
+        }
+    }
+
+    async fn confirm(
+        &mut self,
+        show: Uuid,
+        hold_id: &str,
+        total: Value,
+        seats: &[String],
+        token: &str,
+    ) {
+        let body = json!({"payment_reference": format!("bench-{hold_id}"), "amount": total});
+        let path = format!("/v1/shows/{show}/holds/{hold_id}/confirm");
+        match self
+            .http
+            .send(Method::POST, &path, Some(token), Some(&body))
+            .await
+        {
+            Ok(reply) if reply.status == StatusCode::CREATED => {
+                self.tally.confirm.record(reply.elapsed);
+                self.tally.confirms += 1;
+                self.tally
+                    .sold
+                    .extend(seats.iter().map(|seat| (show, seat.clone())));
+            }
+            Ok(reply) => self.tally.error(format!(
+                "confirm answered {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            )),
+            Err(error) => self.tally.error(format!("confirm: {error}")),
+        }
+    }
+
+    async fn release(&mut self, show: Uuid, hold_id: &str, token: &str) {
+        let path = format!("/v1/shows/{show}/holds/{hold_id}");
+        match self
+            .http
+            .send(Method::DELETE, &path, Some(token), None)
+            .await
+        {
+            Ok(reply) if reply.status == StatusCode::OK => {
+                self.tally.release.record(reply.elapsed);
+                self.tally.releases += 1;
+            }
+            Ok(reply) => self.tally.error(format!(
+                "release answered {}: {}",
+                reply.status,
+                String::from_utf8_lossy(&reply.body)
+            )),
+            Err(error) => self.tally.error(format!("release: {error}")),
+        }
+    }
+}
+
+enum HoldAnswer {
+    Held { hold_id: String, total: Value },
+    Refused,
+    Failed,
+}
+
+/// The ceiling of the HTTP stack: the same clients on `GET /healthz`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CeilingResult {
+    pub clients: usize,
+    pub seconds: f64,
+    pub requests_per_s: f64,
+    pub errors: u64,
+    pub latency: Summary,
+}
+
+pub async fn healthz_ceiling(http: &Http, clients: usize, duration: Duration) -> CeilingResult {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let http = http.clone();
+            tokio::spawn(async move {
+                let (mut latency, mut errors) = (Latency::default(), 0u64);
+                while Instant::now() < deadline {
+                    match http.send(Method::GET, "/healthz", None, None).await {
+                        Ok(reply) if reply.status == StatusCode::OK => {
+                            latency.record(reply.elapsed)
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latency, errors)
+            })
+        })
+        .collect();
+    let (mut latency, mut errors) = (Latency::default(), 0);
+    for task in tasks {
+        let (l, e) = task.await.expect("a healthz client");
+        latency.merge(&l);
+        errors += e;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    CeilingResult {
+        clients,
+        seconds,
+        requests_per_s: latency.count() as f64 / seconds,
+        errors,
+        latency: latency.summary(),
+    }
+}
