@@ -1,91 +1,136 @@
 //! Seat maps kept in memory by show and version.
 //!
-//! When a popular show is on sale, customers re-read its seat map after every refused hold:
-//! many reads of the same few versions. A read asks the database only for the show's current
+//! When a popular show is on sale, customers re-read its seats after every refused hold: many
+//! reads of the same few versions. A read asks the database only for the show's current
 //! version (one indexed row) and answers from memory when that version is here; otherwise it
-//! reads the map and keeps it. The version is the read model's own, so a cached map is never
+//! reads the map and keeps it. The version is the read model's own, so a kept map is never
 //! newer or older than what the database would have answered at that moment.
 
-use boxoffice_projections::queries::SeatMapView;
+use boxoffice_projections::queries::{SeatMapView, SeatStatusesView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
-pub struct SeatMapCache {
-    inner: Mutex<Inner>,
-    /// Most seats kept in all cached maps together.
-    max_seats: usize,
+/// What the cache keeps: one value per show, at one version.
+pub trait Versioned {
+    fn show_id(&self) -> Uuid;
+    fn version(&self) -> i64;
+    /// Its share of the cache's budget (seats it describes).
+    fn weight(&self) -> usize;
 }
 
-#[derive(Default)]
-struct Inner {
-    maps: HashMap<Uuid, Arc<SeatMapView>>,
-    seats: usize,
+impl Versioned for SeatMapView {
+    fn show_id(&self) -> Uuid {
+        self.show_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn weight(&self) -> usize {
+        self.seats.len()
+    }
 }
 
-impl SeatMapCache {
-    pub fn new(max_seats: usize) -> Self {
+impl Versioned for SeatStatusesView {
+    fn show_id(&self) -> Uuid {
+        self.show_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    /// A status is one byte where a full seat is a dozen small strings.
+    fn weight(&self) -> usize {
+        self.statuses.len() / 32 + 1
+    }
+}
+
+pub struct VersionCache<T> {
+    inner: Mutex<Inner<T>>,
+    /// Most weight kept in all values together.
+    budget: usize,
+}
+
+struct Inner<T> {
+    values: HashMap<Uuid, Arc<T>>,
+    weight: usize,
+}
+
+impl<T: Versioned> VersionCache<T> {
+    pub fn new(budget: usize) -> Self {
         Self {
-            inner: Mutex::default(),
-            max_seats,
+            inner: Mutex::new(Inner {
+                values: HashMap::new(),
+                weight: 0,
+            }),
+            budget,
         }
     }
 
-    /// The map of `show` at exactly `version`, if it is kept.
-    pub fn get(&self, show: Uuid, version: i64) -> Option<Arc<SeatMapView>> {
+    /// The value of `show` at exactly `version`, if it is kept.
+    pub fn get(&self, show: Uuid, version: i64) -> Option<Arc<T>> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner
-            .maps
+            .values
             .get(&show)
-            .filter(|map| map.version == version)
+            .filter(|value| value.version() == version)
             .cloned()
     }
 
-    /// Keeps `map` unless a newer version of its show is already kept. When the budget is
-    /// exceeded, other shows' maps are dropped (any of them: the hot ones return at once).
-    pub fn put(&self, map: Arc<SeatMapView>) {
+    /// Keeps `value` unless a newer version of its show is already kept. Over the budget,
+    /// other shows' values are dropped (any of them: the hot ones return at once).
+    pub fn put(&self, value: Arc<T>) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(kept) = inner.maps.get(&map.show_id) {
-            if kept.version >= map.version {
+        let show = value.show_id();
+        if let Some(kept) = inner.values.get(&show) {
+            if kept.version() >= value.version() {
                 return;
             }
         }
-        let show = map.show_id;
-        inner.seats += map.seats.len();
-        if let Some(old) = inner.maps.insert(show, map) {
-            inner.seats -= old.seats.len();
+        inner.weight += value.weight();
+        if let Some(old) = inner.values.insert(show, value) {
+            inner.weight -= old.weight();
         }
-        while inner.seats > self.max_seats {
-            let Some(victim) = inner.maps.keys().find(|id| **id != show).copied() else {
+        while inner.weight > self.budget {
+            let Some(victim) = inner.values.keys().find(|id| **id != show).copied() else {
                 break;
             };
-            if let Some(old) = inner.maps.remove(&victim) {
-                inner.seats -= old.seats.len();
+            if let Some(old) = inner.values.remove(&victim) {
+                inner.weight -= old.weight();
             }
         }
     }
 }
 
+/// The server's caches: full seat maps, and the compact statuses.
+pub struct SeatMapCache {
+    pub maps: VersionCache<SeatMapView>,
+    pub statuses: VersionCache<SeatStatusesView>,
+}
+
 impl Default for SeatMapCache {
-    /// Room for about 25 maps of a 2,000-seat hall (some 12 MB).
+    /// Room for about 25 full maps of a 2,000-seat hall (some 12 MB), and the statuses of
+    /// some 800 such shows (under 2 MB).
     fn default() -> Self {
-        Self::new(50_000)
+        Self {
+            maps: VersionCache::new(50_000),
+            statuses: VersionCache::new(50_000),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use boxoffice_projections::queries::SeatCountsView;
+    use boxoffice_projections::queries::{MoneyView, SeatCountsView, SeatView};
 
     fn map(show: Uuid, version: i64, seats: usize) -> Arc<SeatMapView> {
-        let seat = boxoffice_projections::queries::SeatView {
+        let seat = SeatView {
             seat_id: "A1".into(),
             row: "A".into(),
             number: 1,
             category: "regular".into(),
             status: "available".into(),
-            price: boxoffice_projections::queries::MoneyView {
+            price: MoneyView {
                 amount_minor: 4500,
                 currency: "CNY".into(),
             },
@@ -109,7 +154,7 @@ mod tests {
 
     #[test]
     fn answers_only_the_exact_version_and_never_goes_back() {
-        let cache = SeatMapCache::new(100);
+        let cache = VersionCache::new(100);
         let show = Uuid::new_v4();
         cache.put(map(show, 3, 10));
         assert!(cache.get(show, 3).is_some());
@@ -124,17 +169,14 @@ mod tests {
     }
 
     #[test]
-    fn stays_within_its_seat_budget() {
-        let cache = SeatMapCache::new(100);
+    fn stays_within_its_budget() {
+        let cache = VersionCache::new(100);
         let shows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
         for show in &shows {
             cache.put(map(*show, 1, 40));
         }
         let kept = shows.iter().filter(|s| cache.get(**s, 1).is_some()).count();
         assert_eq!(kept, 2, "40-seat maps within a 100-seat budget");
-        assert!(
-            cache.get(shows[4], 1).is_some(),
-            "the map just read is kept"
-        );
+        assert!(cache.get(shows[4], 1).is_some(), "the map just read is kept");
     }
 }

@@ -77,19 +77,21 @@ impl Http {
         })
     }
 
-    /// Schedules a show as staff; returns its id.
-    pub async fn schedule(&self, staff: &str, show: &Value) -> anyhow::Result<Uuid> {
+    /// Schedules a show as staff; returns its id and the position of its first event.
+    pub async fn schedule(&self, staff: &str, show: &Value) -> anyhow::Result<(Uuid, String)> {
         for attempt in 0.. {
             let reply = self
                 .send(Method::POST, "/v1/shows", Some(staff), Some(show))
                 .await;
             match reply {
                 Ok(reply) if reply.status == StatusCode::CREATED => {
-                    let id = reply.json()["show_id"]
+                    let body = reply.json();
+                    let id = body["show_id"]
                         .as_str()
                         .and_then(|s| s.parse().ok())
                         .context("a show id in the answer")?;
-                    return Ok(id);
+                    let position = body["position"].as_str().unwrap_or_default().to_owned();
+                    return Ok((id, position));
                 }
                 // Overload answers are retried, like a client would.
                 Ok(reply) if reply.status.is_server_error() && attempt < 20 => {}
@@ -155,7 +157,7 @@ pub fn show_body(title: &str, rows: usize, per_row: u32) -> Value {
     })
 }
 
-fn row_label(mut index: usize) -> String {
+pub fn row_label(mut index: usize) -> String {
     let mut label = Vec::new();
     loop {
         label.push(b'A' + (index % 26) as u8);
@@ -178,8 +180,6 @@ pub struct SeatMapDoc {
 #[derive(Deserialize)]
 pub struct SeatDoc {
     pub seat_id: String,
-    pub row: String,
-    pub number: i32,
     pub status: String,
 }
 

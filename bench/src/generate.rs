@@ -204,7 +204,7 @@ pub async fn many_shows(http: &Http, shows: usize) -> anyhow::Result<usize> {
             async move {
                 let (rows, per_row) = HALLS[n % HALLS.len()];
                 let title = format!("常驻 {n} (Resident {n})");
-                let show = http
+                let (show, _) = http
                     .schedule(&staff, &show_body(&title, rows, per_row))
                     .await?;
                 let customer = http.token(&format!("resident-{n}"), Role::Customer);

@@ -271,9 +271,23 @@ impl Report {
                 healthz.latency.p99_ms
             );
         }
+        println!();
+        for (name, run) in [
+            ("hot show", &self.hot),
+            ("spread (Zipf)", &self.spread),
+            ("hot, two processes", &self.two_process),
+        ] {
+            if let Some(run) = run {
+                let full = &run.result.full_seat_map;
+                println!(
+                    "{name}: full seat map (sampled) p50 {:.2} ms, p99 {:.2} ms; status read p50 {:.2} ms",
+                    full.p50_ms, full.p99_ms, run.result.seat_map.p50_ms
+                );
+            }
+        }
         if let (Some(hot), Some(healthz)) = (&self.hot, &self.healthz) {
             println!(
-                "\nhot holds answered/s are {:.1}% of the /healthz ceiling",
+                "hot holds answered/s are {:.1}% of the /healthz ceiling",
                 100.0 * hot.result.holds_answered_per_s / healthz.requests_per_s
             );
         }

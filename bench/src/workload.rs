@@ -2,7 +2,7 @@
 //! confirm (70%), release (20%) or abandon (10%, left to expire, and continue as a new
 //! customer). A show that sells out is replaced by a newly scheduled one.
 
-use crate::client::{show_body, Http, SeatMapDoc};
+use crate::client::{row_label, show_body, Http};
 use crate::stats::{Latency, Summary};
 use boxoffice_api::auth::Role;
 use futures_util::StreamExt;
@@ -31,13 +31,15 @@ pub struct Board {
     slots: Vec<Slot>,
     rows: usize,
     per_row: u32,
+    layout: Layout,
     staff: String,
     /// Every show the run scheduled (the invariant check reads them all).
     pub all: Mutex<Vec<Uuid>>,
 }
 
 struct Slot {
-    current: RwLock<Uuid>,
+    /// The show on sale and the position its read models must reach to show it.
+    current: RwLock<(Uuid, String)>,
     replacing: tokio::sync::Mutex<()>,
 }
 
@@ -68,14 +70,15 @@ impl Board {
             slots: ids
                 .iter()
                 .map(|id| Slot {
-                    current: RwLock::new(*id),
+                    current: RwLock::new(id.clone()),
                     replacing: tokio::sync::Mutex::new(()),
                 })
                 .collect(),
             rows,
             per_row,
+            layout: Layout::new(rows, per_row),
             staff,
-            all: Mutex::new(ids),
+            all: Mutex::new(ids.into_iter().map(|(id, _)| id).collect()),
         })
     }
 
@@ -84,7 +87,13 @@ impl Board {
     }
 
     pub fn current(&self, slot: usize) -> Uuid {
-        *self.slots[slot].current.read().expect("board lock")
+        self.slots[slot].current.read().expect("board lock").0
+    }
+
+    /// The position at which `show` was scheduled, if it is on the board.
+    fn scheduled_at(&self, slot: usize, show: Uuid) -> Option<String> {
+        let current = self.slots[slot].current.read().expect("board lock");
+        (current.0 == show).then(|| current.1.clone())
     }
 
     /// `seen` sold out: the first customer to notice schedules its successor.
@@ -97,8 +106,9 @@ impl Board {
         let next = http
             .schedule(&self.staff, &show_body(&title, self.rows, self.per_row))
             .await?;
+        let id = next.0;
         *self.slots[slot].current.write().expect("board lock") = next;
-        self.all.lock().expect("board lock").push(next);
+        self.all.lock().expect("board lock").push(id);
         Ok(())
     }
 }
@@ -122,6 +132,7 @@ pub struct Tally {
     pub release: Latency,
     pub seat_map: Latency,
     pub lag: Latency,
+    pub full_map: Latency,
     /// (show, seat) of every confirmed seat as the clients saw it.
     pub sold: Vec<(Uuid, String)>,
 }
@@ -147,6 +158,7 @@ impl Tally {
         self.release.merge(&other.release);
         self.seat_map.merge(&other.seat_map);
         self.lag.merge(&other.lag);
+        self.full_map.merge(&other.full_map);
         self.sold.extend(other.sold);
     }
 
@@ -177,7 +189,10 @@ pub struct BookingResult {
     pub hold: Summary,
     pub confirm: Summary,
     pub release: Summary,
+    /// The compact status read customers use in their loop.
     pub seat_map: Summary,
+    /// The full seat map (layout, prices and statuses), sampled ten times a second.
+    pub full_seat_map: Summary,
     pub projection_lag: Summary,
 }
 
@@ -212,12 +227,19 @@ impl Run {
             customers.push(tokio::spawn(customer.run(deadline)));
         }
         let prober = tokio::spawn(probe_lag(self.servers[0].clone(), probe, deadline));
+        let sampler = tokio::spawn(sample_full_maps(
+            self.servers[0].clone(),
+            self.board.clone(),
+            deadline,
+        ));
         let mut tally = Tally::default();
         for customer in customers {
             tally.merge(customer.await.expect("a customer task"));
         }
         let lag = prober.await.expect("the lag probe");
         tally.lag.merge(&lag);
+        let full = sampler.await.expect("the full seat map sampler");
+        tally.full_map.merge(&full);
         (tally, started.elapsed())
     }
 }
@@ -244,6 +266,7 @@ impl BookingResult {
             confirm: tally.confirm.summary(),
             release: tally.release.summary(),
             seat_map: tally.seat_map.summary(),
+            full_seat_map: tally.full_map.summary(),
             projection_lag: tally.lag.summary(),
         }
     }
@@ -263,7 +286,7 @@ async fn probe_lag(http: Http, pending: Pending, deadline: Instant) -> Latency {
             tokio::time::sleep(Duration::from_millis(1)).await;
             continue;
         };
-        let path = format!("/v1/shows/{show}/seats?min_position={position}");
+        let path = format!("/v1/shows/{show}/seats/status?min_position={position}");
         if let Ok(reply) = http.send(Method::GET, &path, None, None).await {
             if reply.status == StatusCode::OK {
                 lag.record(answered_at.elapsed());
@@ -273,73 +296,77 @@ async fn probe_lag(http: Http, pending: Pending, deadline: Instant) -> Latency {
     lag
 }
 
-/// A seat as a customer last saw it: (number, seat id, free).
-type SeatSeen = (i32, String, bool);
+/// The hall every benchmark show is in: seat ids by row, numbered 1, 2, ... without gaps,
+/// in the seat map's (layout) order. Clients keep a hall's layout; it never changes.
+pub struct Layout {
+    rows: Vec<Vec<String>>,
+    per_row: usize,
+}
 
-/// A customer's view of one show's seats: rows of seats, by number.
+impl Layout {
+    pub fn new(rows: usize, per_row: u32) -> Self {
+        Self {
+            rows: (0..rows)
+                .map(|r| {
+                    (1..=per_row)
+                        .map(|n| format!("{}{n}", row_label(r)))
+                        .collect()
+                })
+                .collect(),
+            per_row: per_row as usize,
+        }
+    }
+}
+
+/// Reads the full seat map of the first show on the board ten times a second (what a client
+/// shows when a customer opens the show), beside the load.
+async fn sample_full_maps(http: Http, board: Arc<Board>, deadline: Instant) -> Latency {
+    let mut latency = Latency::default();
+    while Instant::now() < deadline {
+        let path = format!("/v1/shows/{}/seats", board.current(0));
+        if let Ok(reply) = http.send(Method::GET, &path, None, None).await {
+            if reply.status == StatusCode::OK {
+                latency.record(reply.elapsed);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    latency
+}
+
+/// A customer's view of one show: which seats looked free, by layout position.
 struct LocalMap {
-    rows: Vec<Vec<SeatSeen>>,
+    free: Vec<bool>,
 }
 
 impl LocalMap {
-    fn from(doc: SeatMapDoc) -> Self {
-        let mut by_row: Vec<Vec<SeatSeen>> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for seat in doc.seats {
-            let row = *index.entry(seat.row).or_insert_with(|| {
-                by_row.push(Vec::new());
-                by_row.len() - 1
-            });
-            by_row[row].push((seat.number, seat.seat_id, seat.status == "available"));
+    fn from(statuses: &str) -> Self {
+        Self {
+            free: statuses.bytes().map(|status| status == b'a').collect(),
         }
-        let mut rows = by_row;
-        for row in &mut rows {
-            row.sort_by_key(|seat| seat.0);
-        }
-        Self { rows }
     }
 
     /// 1 to 4 adjacent free-looking seats around a random free one; None when none is free.
-    fn pick(&mut self, rng: &mut SmallRng) -> Option<Vec<String>> {
-        let free: Vec<(usize, usize)> = self
-            .rows
-            .iter()
-            .enumerate()
-            .flat_map(|(r, row)| {
-                row.iter()
-                    .enumerate()
-                    .filter(|(_, seat)| seat.2)
-                    .map(move |(i, _)| (r, i))
-            })
-            .collect();
+    fn pick(&mut self, layout: &Layout, rng: &mut SmallRng) -> Option<Vec<String>> {
+        let free: Vec<usize> = (0..self.free.len()).filter(|&o| self.free[o]).collect();
         if free.is_empty() {
             return None;
         }
-        let (r, i) = free[rng.random_range(0..free.len())];
+        let seat = free[rng.random_range(0..free.len())];
         let want = rng.random_range(1..=4usize);
-        let row = &self.rows[r];
-        let adjacent = |a: usize, b: usize| row[b].2 && row[b].0 == row[a].0 + 1;
-        let (mut from, mut to) = (i, i);
-        while to - from + 1 < want && to + 1 < row.len() && adjacent(to, to + 1) {
+        let (row, at) = (seat / layout.per_row, seat % layout.per_row);
+        let start = row * layout.per_row;
+        let (mut from, mut to) = (at, at);
+        while to - from + 1 < want && to + 1 < layout.per_row && self.free[start + to + 1] {
             to += 1;
         }
-        while to - from + 1 < want
-            && from > 0
-            && row[from - 1].2
-            && row[from].0 == row[from - 1].0 + 1
-        {
+        while to - from + 1 < want && from > 0 && self.free[start + from - 1] {
             from -= 1;
         }
-        let row = &mut self.rows[r];
-        Some(
-            row[from..=to]
-                .iter_mut()
-                .map(|seat| {
-                    seat.2 = false;
-                    seat.1.clone()
-                })
-                .collect(),
-        )
+        for taken in &mut self.free[start + from..=start + to] {
+            *taken = false;
+        }
+        Some(layout.rows[row][from..=to].to_vec())
     }
 }
 
@@ -370,19 +397,20 @@ impl Customer {
                 slot = zipf.sample(&mut self.rng) as usize - 1;
             }
             let show = self.board.current(slot);
-            if !self.maps.contains_key(&show) && !self.read_map(show).await {
+            if !self.maps.contains_key(&show) && !self.read_map(slot, show).await {
                 continue;
             }
+            let layout = &self.board.layout;
             let Some(seats) = self
                 .maps
                 .get_mut(&show)
-                .and_then(|map| map.pick(&mut self.rng))
+                .and_then(|map| map.pick(layout, &mut self.rng))
             else {
                 // Nothing free in what we last saw: look again; if still nothing, replace.
                 self.maps.remove(&show);
-                if self.read_map(show).await {
+                if self.read_map(slot, show).await {
                     let map = self.maps.get_mut(&show).expect("just read");
-                    if map.pick(&mut self.rng).is_none() {
+                    if map.pick(&self.board.layout, &mut self.rng).is_none() {
                         self.tally.shows_sold_out += 1;
                         if let Err(error) = self.board.sold_out(&self.http, slot, show).await {
                             self.tally
@@ -408,7 +436,7 @@ impl Customer {
                 }
                 HoldAnswer::Refused => {
                     self.maps.remove(&show);
-                    self.read_map(show).await;
+                    self.read_map(slot, show).await;
                 }
                 HoldAnswer::Failed => {
                     self.maps.remove(&show);
@@ -422,19 +450,25 @@ impl Customer {
         self.tally
     }
 
-    async fn read_map(&mut self, show: Uuid) -> bool {
-        let reply = self
-            .http
-            .send(Method::GET, &format!("/v1/shows/{show}/seats"), None, None)
-            .await;
+    async fn read_map(&mut self, slot: usize, show: Uuid) -> bool {
+        // A show just put on sale may not be in the read model yet: read at its position.
+        let path = match self.board.scheduled_at(slot, show) {
+            Some(at) => format!("/v1/shows/{show}/seats/status?min_position={at}"),
+            None => format!("/v1/shows/{show}/seats/status"),
+        };
+        let reply = self.http.send(Method::GET, &path, None, None).await;
         match reply {
             Ok(reply) if reply.status == StatusCode::OK => {
                 self.tally.seat_map_reads += 1;
                 self.tally.seat_map.record(reply.elapsed);
-                match serde_json::from_slice::<SeatMapDoc>(&reply.body) {
-                    Ok(doc) => {
-                        self.maps.insert(show, LocalMap::from(doc));
+                match serde_json::from_slice::<StatusDoc>(&reply.body) {
+                    Ok(doc) if doc.statuses.len() == self.board.layout.rows.len() * self.board.layout.per_row => {
+                        self.maps.insert(show, LocalMap::from(&doc.statuses));
                         true
+                    }
+                    Ok(_) => {
+                        self.tally.error("seat statuses do not match the layout".into());
+                        false
                     }
                     Err(error) => {
                         self.tally.error(format!("an unreadable seat map: {error}"));
@@ -553,6 +587,11 @@ impl Customer {
             Err(error) => self.tally.error(format!("release: {error}")),
         }
     }
+}
+
+#[derive(serde::Deserialize)]
+struct StatusDoc {
+    statuses: String,
 }
 
 enum HoldAnswer {

@@ -61,6 +61,44 @@ pub async fn seat_map_version(
     Ok(row.map(|row| row.get(0)))
 }
 
+/// Every seat's status as one character, in layout order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatStatusesView {
+    pub show_id: Uuid,
+    pub version: i64,
+    pub counts: SeatCountsView,
+    /// `a` available, `h` held, `s` sold, one per seat by ordinal.
+    pub statuses: String,
+}
+
+pub async fn seat_statuses(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<SeatStatusesView>, tokio_postgres::Error> {
+    // One statement: one row, the statuses folded into a string by the database.
+    let row = client
+        .query_opt(
+            "SELECT s.version, s.available, s.held, s.sold,
+                (SELECT coalesce(string_agg(CASE seat.status WHEN 'held' THEN 'h'
+                        WHEN 'sold' THEN 's' ELSE 'a' END, '' ORDER BY seat.ordinal), '')
+                 FROM seat_map_seats seat WHERE seat.show_id = s.show_id)
+             FROM seat_map_shows s
+             WHERE s.show_id = $1",
+            &[&show_id],
+        )
+        .await?;
+    Ok(row.map(|row| SeatStatusesView {
+        show_id,
+        version: row.get(0),
+        counts: SeatCountsView {
+            available: row.get(1),
+            held: row.get(2),
+            sold: row.get(3),
+        },
+        statuses: row.get(4),
+    }))
+}
+
 pub async fn seat_map(
     client: &impl GenericClient,
     show_id: Uuid,

@@ -642,3 +642,74 @@ async fn rebuilt_read_models_equal_the_live_ones() {
         assert_eq!(read(path.clone(), token).await, before, "{path}");
     }
 }
+
+#[tokio::test]
+async fn seat_statuses_follow_the_seat_map_in_layout_order() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let show = schedule(api, &staff, &fixtures::show(2, 3)).await;
+    let alice = api.token("alice", &[Role::Customer]);
+    let bob = api.token("bob", &[Role::Customer]);
+    let held = hold(api, &alice, &show, &["A2", "A3"]).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{held:?}");
+    let sold = hold(api, &bob, &show, &["B1"]).await;
+    let hold_id = sold.body["hold_id"].as_str().unwrap();
+    let paid = api
+        .post(
+            &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
+            &bob,
+            &json!({"payment_reference": "pay-1", "amount": sold.body["total"]}),
+        )
+        .await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+    let at = paid.body["position"].as_str().unwrap();
+
+    let statuses = api
+        .get(&format!("/v1/shows/{show}/seats/status?min_position={at}"), None)
+        .await;
+    assert_eq!(statuses.status, StatusCode::OK, "{statuses:?}");
+    // Layout order: A1 A2 A3 B1 B2 B3.
+    assert_eq!(statuses.body["statuses"], "ahhsaa");
+    assert_eq!(statuses.body["counts"], json!({"available": 3, "held": 2, "sold": 1}));
+    let map = api
+        .get(&format!("/v1/shows/{show}/seats?min_position={at}"), None)
+        .await;
+    assert_eq!(map.body["version"], statuses.body["version"]);
+    let from_map: String = map.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| match seat["status"].as_str().unwrap() {
+            "available" => 'a',
+            "held" => 'h',
+            _ => 's',
+        })
+        .collect();
+    assert_eq!(from_map, "ahhsaa");
+
+    // Releasing moves both reads on, together.
+    let released = api
+        .send(
+            Method::DELETE,
+            &format!(
+                "/v1/shows/{show}/holds/{}",
+                held.body["hold_id"].as_str().unwrap()
+            ),
+            Some(&alice),
+            None,
+            &[],
+        )
+        .await;
+    let at = released.body["position"].as_str().unwrap();
+    let statuses = api
+        .get(&format!("/v1/shows/{show}/seats/status?min_position={at}"), None)
+        .await;
+    assert_eq!(statuses.body["statuses"], "aaasaa");
+
+    let unknown = api
+        .get(&format!("/v1/shows/{}/seats/status", uuid::Uuid::new_v4()), None)
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.code(), "show_not_found");
+}

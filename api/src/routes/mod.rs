@@ -58,6 +58,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(command(schedule))
         .routes(query(routes!(shows::seat_map)))
+        .routes(query(routes!(shows::seat_statuses)))
         .routes(query(routes!(live::live)))
         .routes(command(routes!(holds::hold)))
         .routes(command(routes!(holds::release)))

@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use boxoffice_domain::{Money, SeatSpec, ShowCommand, ShowId};
 use boxoffice_eventstore::Position;
+use boxoffice_projections::queries::{self, SeatMapView};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -126,7 +127,7 @@ pub struct ReadParams {
 pub struct SeatMap<'a> {
     position: Position,
     #[serde(flatten)]
-    view: &'a boxoffice_projections::queries::SeatMapView,
+    view: &'a SeatMapView,
 }
 
 /// Every seat of a show with its status (anyone).
@@ -145,28 +146,93 @@ pub async fn seat_map(
     Path(show_id): Path<Uuid>,
     Query(params): Query<ReadParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    use boxoffice_projections::queries;
+    let position = read_position(&state, "seat_map", params.min_position).await?;
+    let view = current_seat_map(&state, show_id).await?;
+    Ok(axum::Json(SeatMap {
+        position,
+        view: &view,
+    })
+    .into_response())
+}
+
+/// The show's seat map as the read model has it now: from memory when this version was
+/// read before, else from the database.
+async fn current_seat_map(
+    state: &AppState,
+    show_id: Uuid,
+) -> Result<Arc<SeatMapView>, ApiError> {
+    let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
+    let client = state.pool.get().await?;
+    let version = queries::seat_map_version(&client, show_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if let Some(view) = state.seat_maps.maps.get(show_id, version) {
+        return Ok(view);
+    }
+    let view = Arc::new(
+        queries::seat_map(&client, show_id)
+            .await?
+            .ok_or_else(not_found)?,
+    );
+    state.seat_maps.maps.put(view.clone());
+    Ok(view)
+}
+
+/// Every seat's status, compactly: for clients that already have the layout (it never
+/// changes once a show is scheduled) and only need to know what is free.
+#[derive(Serialize, ToSchema)]
+pub struct SeatStatuses<'a> {
+    show_id: Uuid,
+    position: Position,
+    /// The version of the show's stream this reflects.
+    version: i64,
+    counts: queries::SeatCountsView,
+    /// One character per seat, in the order of the seat map's `seats` (the layout's
+    /// order): `a` available, `h` held, `s` sold.
+    #[schema(pattern = "^[ahs]*$", example = "aahhsa")]
+    statuses: &'a str,
+}
+
+/// Every seat's status as one character, in layout order (anyone).
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/seats/status",
+    tag = "shows",
+    params(("show_id" = Uuid, Path, description = "The show."), ReadParams),
+    responses(
+        (status = 200, description = "The statuses.", body = SeatStatuses),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn seat_statuses(
+    State(state): State<AppState>,
+    Path(show_id): Path<Uuid>,
+    Query(params): Query<ReadParams>,
+) -> Result<impl IntoResponse, ApiError> {
     let position = read_position(&state, "seat_map", params.min_position).await?;
     let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
     let client = state.pool.get().await?;
     let version = queries::seat_map_version(&client, show_id)
         .await?
         .ok_or_else(not_found)?;
-    let view = match state.seat_maps.get(show_id, version) {
+    let view = match state.seat_maps.statuses.get(show_id, version) {
         Some(view) => view,
         None => {
             let view = Arc::new(
-                queries::seat_map(&client, show_id)
+                queries::seat_statuses(&client, show_id)
                     .await?
                     .ok_or_else(not_found)?,
             );
-            state.seat_maps.put(view.clone());
+            state.seat_maps.statuses.put(view.clone());
             view
         }
     };
-    Ok(axum::Json(SeatMap {
+    Ok(axum::Json(SeatStatuses {
+        show_id,
         position,
-        view: &view,
+        version: view.version,
+        counts: view.counts.clone(),
+        statuses: &view.statuses,
     })
     .into_response())
 }
