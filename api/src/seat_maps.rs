@@ -1,11 +1,14 @@
 //! Seat maps kept in memory by show and version.
 //!
 //! When a popular show is on sale, customers re-read its seats after every refused hold: many
-//! reads of the same few versions. A read asks the database only for the show's current
-//! version (one indexed row) and answers from memory when that version is here; otherwise it
-//! reads the map and keeps it. The version is the read model's own, so a kept map is never
-//! newer or older than what the database would have answered at that moment.
+//! reads of the same few versions. Each kept map remembers the seat-map projector's position
+//! when it was last known current. While the projector has not moved since, nothing can have
+//! changed and the read is answered from memory without the database. Once it has moved, a
+//! read asks the database only for the show's version (one indexed row) and answers from
+//! memory if that is still the kept version; otherwise it reads the map and keeps it. So a
+//! kept map is never older than the position the answer reports.
 
+use boxoffice_eventstore::Position;
 use boxoffice_projections::queries::{SeatMapView, SeatStatusesView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -51,7 +54,8 @@ pub struct VersionCache<T> {
 }
 
 struct Inner<T> {
-    values: HashMap<Uuid, Arc<T>>,
+    /// Each show's value, and the projector position at which it was last known current.
+    values: HashMap<Uuid, (Arc<T>, Position)>,
     weight: usize,
 }
 
@@ -66,35 +70,47 @@ impl<T: Versioned> VersionCache<T> {
         }
     }
 
-    /// The value of `show` at exactly `version`, if it is kept.
-    pub fn get(&self, show: Uuid, version: i64) -> Option<Arc<T>> {
+    /// The value of `show` if it was known current at projector position `at`.
+    pub fn fresh(&self, show: Uuid, at: Position) -> Option<Arc<T>> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner
             .values
             .get(&show)
-            .filter(|value| value.version() == version)
-            .cloned()
+            .filter(|(_, checked)| *checked == at)
+            .map(|(value, _)| value.clone())
     }
 
-    /// Keeps `value` unless a newer version of its show is already kept. Over the budget,
-    /// other shows' values are dropped (any of them: the hot ones return at once).
-    pub fn put(&self, value: Arc<T>) {
+    /// The value of `show` if it is at exactly `version`, now known current at `at`.
+    pub fn confirm(&self, show: Uuid, version: i64, at: Position) -> Option<Arc<T>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (value, checked) = inner.values.get_mut(&show)?;
+        if value.version() != version {
+            return None;
+        }
+        *checked = (*checked).max(at);
+        Some(value.clone())
+    }
+
+    /// Keeps `value`, read when the projector was at `at`, unless a newer version of its
+    /// show is already kept. Over the budget, other shows' values are dropped (any of them:
+    /// the hot ones return at once).
+    pub fn put(&self, value: Arc<T>, at: Position) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let show = value.show_id();
-        if let Some(kept) = inner.values.get(&show) {
+        if let Some((kept, _)) = inner.values.get(&show) {
             if kept.version() >= value.version() {
                 return;
             }
         }
         inner.weight += value.weight();
-        if let Some(old) = inner.values.insert(show, value) {
+        if let Some((old, _)) = inner.values.insert(show, (value, at)) {
             inner.weight -= old.weight();
         }
         while inner.weight > self.budget {
             let Some(victim) = inner.values.keys().find(|id| **id != show).copied() else {
                 break;
             };
-            if let Some(old) = inner.values.remove(&victim) {
+            if let Some((old, _)) = inner.values.remove(&victim) {
                 inner.weight -= old.weight();
             }
         }
@@ -152,20 +168,36 @@ mod tests {
         })
     }
 
+    fn at(n: u64) -> Position {
+        Position::new(n, n)
+    }
+
     #[test]
     fn answers_only_the_exact_version_and_never_goes_back() {
         let cache = VersionCache::new(100);
         let show = Uuid::new_v4();
-        cache.put(map(show, 3, 10));
-        assert!(cache.get(show, 3).is_some());
-        assert!(cache.get(show, 4).is_none(), "a newer version must be read");
-        cache.put(map(show, 5, 10));
-        cache.put(map(show, 4, 10));
-        assert!(cache.get(show, 5).is_some());
+        cache.put(map(show, 3, 10), at(1));
+        assert!(cache.confirm(show, 3, at(1)).is_some());
+        assert!(cache.confirm(show, 4, at(2)).is_none(), "a newer version must be read");
+        cache.put(map(show, 5, 10), at(3));
+        cache.put(map(show, 4, 10), at(2));
+        assert!(cache.confirm(show, 5, at(3)).is_some());
         assert!(
-            cache.get(show, 4).is_none(),
+            cache.confirm(show, 4, at(3)).is_none(),
             "an older map never replaces a newer one"
         );
+    }
+
+    #[test]
+    fn is_fresh_only_while_the_projector_has_not_moved() {
+        let cache = VersionCache::new(100);
+        let show = Uuid::new_v4();
+        cache.put(map(show, 3, 10), at(7));
+        assert!(cache.fresh(show, at(7)).is_some());
+        assert!(cache.fresh(show, at(8)).is_none(), "the projector moved: ask again");
+        assert!(cache.confirm(show, 3, at(8)).is_some(), "still version 3");
+        assert!(cache.fresh(show, at(8)).is_some());
+        assert!(cache.fresh(Uuid::new_v4(), at(8)).is_none());
     }
 
     #[test]
@@ -173,10 +205,10 @@ mod tests {
         let cache = VersionCache::new(100);
         let shows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
         for show in &shows {
-            cache.put(map(*show, 1, 40));
+            cache.put(map(*show, 1, 40), at(1));
         }
-        let kept = shows.iter().filter(|s| cache.get(**s, 1).is_some()).count();
+        let kept = shows.iter().filter(|s| cache.fresh(**s, at(1)).is_some()).count();
         assert_eq!(kept, 2, "40-seat maps within a 100-seat budget");
-        assert!(cache.get(shows[4], 1).is_some(), "the map just read is kept");
+        assert!(cache.fresh(shows[4], at(1)).is_some(), "the map just read is kept");
     }
 }

@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use boxoffice_domain::{Money, SeatSpec, ShowCommand, ShowId};
 use boxoffice_eventstore::Position;
+use crate::seat_maps::{VersionCache, Versioned};
 use boxoffice_projections::queries::{self, SeatMapView};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -147,35 +148,12 @@ pub async fn seat_map(
     Query(params): Query<ReadParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let position = read_position(&state, "seat_map", params.min_position).await?;
-    let view = current_seat_map(&state, show_id).await?;
+    let view = current(&state, &state.seat_maps.maps, show_id, position).await?;
     Ok(axum::Json(SeatMap {
         position,
         view: &view,
     })
     .into_response())
-}
-
-/// The show's seat map as the read model has it now: from memory when this version was
-/// read before, else from the database.
-async fn current_seat_map(
-    state: &AppState,
-    show_id: Uuid,
-) -> Result<Arc<SeatMapView>, ApiError> {
-    let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
-    let client = state.pool.get().await?;
-    let version = queries::seat_map_version(&client, show_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if let Some(view) = state.seat_maps.maps.get(show_id, version) {
-        return Ok(view);
-    }
-    let view = Arc::new(
-        queries::seat_map(&client, show_id)
-            .await?
-            .ok_or_else(not_found)?,
-    );
-    state.seat_maps.maps.put(view.clone());
-    Ok(view)
 }
 
 /// Every seat's status, compactly: for clients that already have the layout (it never
@@ -210,23 +188,7 @@ pub async fn seat_statuses(
     Query(params): Query<ReadParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let position = read_position(&state, "seat_map", params.min_position).await?;
-    let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
-    let client = state.pool.get().await?;
-    let version = queries::seat_map_version(&client, show_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let view = match state.seat_maps.statuses.get(show_id, version) {
-        Some(view) => view,
-        None => {
-            let view = Arc::new(
-                queries::seat_statuses(&client, show_id)
-                    .await?
-                    .ok_or_else(not_found)?,
-            );
-            state.seat_maps.statuses.put(view.clone());
-            view
-        }
-    };
+    let view = current(&state, &state.seat_maps.statuses, show_id, position).await?;
     Ok(axum::Json(SeatStatuses {
         show_id,
         position,
@@ -235,4 +197,54 @@ pub async fn seat_statuses(
         statuses: &view.statuses,
     })
     .into_response())
+}
+
+/// A seat map or the statuses as the read model has them at projector position `at` (or
+/// later): from memory when known current (see `seat_maps`), else from the database.
+async fn current<T: Versioned + Readable>(
+    state: &AppState,
+    cache: &VersionCache<T>,
+    show_id: Uuid,
+    at: Position,
+) -> Result<Arc<T>, ApiError> {
+    if let Some(value) = cache.fresh(show_id, at) {
+        return Ok(value);
+    }
+    let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
+    let client = state.pool.get().await?;
+    let version = queries::seat_map_version(&client, show_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if let Some(value) = cache.confirm(show_id, version, at) {
+        return Ok(value);
+    }
+    let value = Arc::new(T::read(&client, show_id).await?.ok_or_else(not_found)?);
+    cache.put(value.clone(), at);
+    Ok(value)
+}
+
+/// How a kept value is read from the database.
+trait Readable: Sized {
+    async fn read(
+        client: &deadpool_postgres::Client,
+        show_id: Uuid,
+    ) -> Result<Option<Self>, tokio_postgres::Error>;
+}
+
+impl Readable for SeatMapView {
+    async fn read(
+        client: &deadpool_postgres::Client,
+        show_id: Uuid,
+    ) -> Result<Option<Self>, tokio_postgres::Error> {
+        queries::seat_map(client, show_id).await
+    }
+}
+
+impl Readable for queries::SeatStatusesView {
+    async fn read(
+        client: &deadpool_postgres::Client,
+        show_id: Uuid,
+    ) -> Result<Option<Self>, tokio_postgres::Error> {
+        queries::seat_statuses(client, show_id).await
+    }
 }
