@@ -178,7 +178,10 @@ mod tests {
         let show = Uuid::new_v4();
         cache.put(map(show, 3, 10), at(1));
         assert!(cache.confirm(show, 3, at(1)).is_some());
-        assert!(cache.confirm(show, 4, at(2)).is_none(), "a newer version must be read");
+        assert!(
+            cache.confirm(show, 4, at(2)).is_none(),
+            "a newer version must be read"
+        );
         cache.put(map(show, 5, 10), at(3));
         cache.put(map(show, 4, 10), at(2));
         assert!(cache.confirm(show, 5, at(3)).is_some());
@@ -194,7 +197,10 @@ mod tests {
         let show = Uuid::new_v4();
         cache.put(map(show, 3, 10), at(7));
         assert!(cache.fresh(show, at(7)).is_some());
-        assert!(cache.fresh(show, at(8)).is_none(), "the projector moved: ask again");
+        assert!(
+            cache.fresh(show, at(8)).is_none(),
+            "the projector moved: ask again"
+        );
         assert!(cache.confirm(show, 3, at(8)).is_some(), "still version 3");
         assert!(cache.fresh(show, at(8)).is_some());
         assert!(cache.fresh(Uuid::new_v4(), at(8)).is_none());
@@ -207,8 +213,14 @@ mod tests {
         for show in &shows {
             cache.put(map(*show, 1, 40), at(1));
         }
-        let kept = shows.iter().filter(|s| cache.fresh(**s, at(1)).is_some()).count();
+        let kept = shows
+            .iter()
+            .filter(|s| cache.fresh(**s, at(1)).is_some())
+            .count();
         assert_eq!(kept, 2, "40-seat maps within a 100-seat budget");
-        assert!(cache.fresh(shows[4], at(1)).is_some(), "the map just read is kept");
+        assert!(
+            cache.fresh(shows[4], at(1)).is_some(),
+            "the map just read is kept"
+        );
     }
 }

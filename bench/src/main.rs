@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use workload::{Board, BookingResult, Popularity, Run};
 
-#[derive(Parser)]
+#[derive(Parser, Clone)]
 #[command(
     name = "boxoffice-bench",
     about = "The hot on-sale benchmark and its baselines"
@@ -77,6 +77,8 @@ struct Cli {
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Phase {
     Hot,
+    /// The hot show with 16 customers: service times without queueing.
+    Light,
     Baseline,
     Spread,
     TwoProcess,
@@ -87,6 +89,8 @@ enum Phase {
 /// The hot show's hall: 40 rows of 50 seats.
 const HOT_ROWS: usize = 40;
 const HOT_PER_ROW: u32 = 50;
+/// Customers in the light-load run.
+const LIGHT_CLIENTS: usize = 16;
 /// Abandoned holds expire during the run: 10 s to pay, then the 5 s grace.
 const SERVER_ENV: [(&str, &str); 1] = [("BOXOFFICE_HOLD_TTL_SECONDS", "10")];
 
@@ -130,6 +134,14 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
         let (booking, ceiling) = hot(cli, duration).await?;
         report.hot = Some(booking);
         report.healthz = Some(ceiling);
+    }
+    if wanted(cli, Phase::Light) {
+        let clients = LIGHT_CLIENTS.min(cli.clients);
+        eprintln!(
+            "== hot show, light load: {clients} customers, {} s",
+            cli.seconds
+        );
+        report.light = Some(light(cli, clients, duration).await?);
     }
     if wanted(cli, Phase::Baseline) {
         eprintln!(
@@ -237,6 +249,28 @@ async fn hot(cli: &Cli, duration: Duration) -> anyhow::Result<(Booking, workload
     server.stop();
     db.drop_now().await?;
     Ok((booking, ceiling))
+}
+
+async fn light(cli: &Cli, clients: usize, duration: Duration) -> anyhow::Result<Booking> {
+    let db = BenchDatabase::create(&cli.database_url, "light").await?;
+    let server = Server::start(&cli.server, &db.url, clients, &SERVER_ENV).await?;
+    let board = Board::schedule(&server.http, 1, HOT_ROWS, HOT_PER_ROW).await?;
+    let light = Cli {
+        clients,
+        ..cli.clone()
+    };
+    let booking = booking_phase(
+        &light,
+        &[&server],
+        board,
+        Popularity::Hot,
+        duration,
+        &db.config(),
+    )
+    .await?;
+    server.stop();
+    db.drop_now().await?;
+    Ok(booking)
 }
 
 async fn spread(cli: &Cli, duration: Duration) -> anyhow::Result<Booking> {

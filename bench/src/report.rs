@@ -38,6 +38,7 @@ pub struct Report {
     pub seconds: u64,
     pub smoke: bool,
     pub hot: Option<Booking>,
+    pub light: Option<Booking>,
     pub healthz: Option<CeilingResult>,
     pub baseline: Option<BaselineResult>,
     pub spread: Option<Booking>,
@@ -66,6 +67,7 @@ impl Report {
             seconds,
             smoke,
             hot: None,
+            light: None,
             healthz: None,
             baseline: None,
             spread: None,
@@ -167,6 +169,7 @@ impl Report {
         let mut failures = Vec::new();
         for (name, run) in [
             ("hot", &self.hot),
+            ("light", &self.light),
             ("spread", &self.spread),
             ("two-process", &self.two_process),
         ] {
@@ -225,6 +228,7 @@ impl Report {
         );
         for (name, run) in [
             ("hot show", &self.hot),
+            ("hot, 16 clients", &self.light),
             ("spread (Zipf)", &self.spread),
             ("hot, two processes", &self.two_process),
         ] {
@@ -274,6 +278,7 @@ impl Report {
         println!();
         for (name, run) in [
             ("hot show", &self.hot),
+            ("hot, 16 clients", &self.light),
             ("spread (Zipf)", &self.spread),
             ("hot, two processes", &self.two_process),
         ] {

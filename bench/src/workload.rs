@@ -462,12 +462,16 @@ impl Customer {
                 self.tally.seat_map_reads += 1;
                 self.tally.seat_map.record(reply.elapsed);
                 match serde_json::from_slice::<StatusDoc>(&reply.body) {
-                    Ok(doc) if doc.statuses.len() == self.board.layout.rows.len() * self.board.layout.per_row => {
+                    Ok(doc)
+                        if doc.statuses.len()
+                            == self.board.layout.rows.len() * self.board.layout.per_row =>
+                    {
                         self.maps.insert(show, LocalMap::from(&doc.statuses));
                         true
                     }
                     Ok(_) => {
-                        self.tally.error("seat statuses do not match the layout".into());
+                        self.tally
+                            .error("seat statuses do not match the layout".into());
                         false
                     }
                     Err(error) => {

@@ -41,7 +41,7 @@ impl Default for WriterConfig {
             max_batch: 256,
             idle_after: Duration::from_secs(60),
             queue: 4096,
-            max_attempts: 10,
+            max_attempts: 16,
         }
     }
 }
@@ -195,6 +195,7 @@ impl ShowWriters {
             config: self.registry.config.clone(),
             registry: Arc::downgrade(&self.registry),
             state: None,
+            contended_until: None,
         };
         tokio::spawn(writer.run(receiver));
         (generation, sender)
@@ -231,6 +232,8 @@ struct Writer {
     registry: Weak<Registry>,
     /// `None` until loaded, and again whenever the log may hold something we did not see.
     state: Option<Loaded>,
+    /// Until when another process is taken to be writing this show too (set by a conflict).
+    contended_until: Option<Instant>,
 }
 
 /// What became of one command of a batch, before the append.
@@ -308,24 +311,48 @@ impl Writer {
         let mut attempt = 0;
         let answers = loop {
             attempt += 1;
+            // While another process writes this show too, keep what we knew before deciding,
+            // so that losing a race costs a read of the stream's tail, not of all of it.
+            let contended = self
+                .contended_until
+                .is_some_and(|until| Instant::now() < until);
+            let before = match (&self.state, contended) {
+                (Some(state), true) => Some((state.show.clone(), state.version)),
+                _ => None,
+            };
             match self.try_batch(&batch).await {
                 Ok(answers) => break answers,
                 Err(error) => {
-                    // The log may hold what we did not see: reload before the next batch.
-                    self.state = None;
                     let retry = matches!(
                         error,
                         EventLogError::WrongExpectedVersion { .. }
                             | EventLogError::DuplicateEvent(_)
                     );
+                    match (&error, before, self.state.as_mut()) {
+                        // Nothing of ours was written: what we knew before still holds.
+                        (
+                            EventLogError::WrongExpectedVersion { .. },
+                            Some((show, version)),
+                            Some(state),
+                        ) => {
+                            state.show = show;
+                            state.version = version;
+                        }
+                        // The log may hold what we did not see: reload before the next try.
+                        _ => self.state = None,
+                    }
+                    if retry {
+                        self.contended_until = Some(Instant::now() + Duration::from_secs(10));
+                    }
                     if retry && attempt < self.config.max_attempts {
                         metrics::counter!("boxoffice_append_conflicts_total").increment(1);
                         tracing::debug!(show = %self.show, %error, "append conflict; reloading");
                         // Another process is writing this show: step aside for a random
-                        // moment, growing with each try, so the two stop colliding.
-                        let jitter = uuid::Uuid::new_v4().as_u128() % 1000;
-                        let pause = Duration::from_micros((jitter as u64 + 500) * attempt as u64);
-                        tokio::time::sleep(pause).await;
+                        // moment that doubles with each try (up to 64 ms), so that one of
+                        // the two gets through and they stop colliding.
+                        let base = 1000u64 << attempt.min(6);
+                        let jitter = (uuid::Uuid::new_v4().as_u128() % u128::from(base)) as u64;
+                        tokio::time::sleep(Duration::from_micros(base / 2 + jitter)).await;
                         continue;
                     }
                     tracing::warn!(show = %self.show, %error, "batch failed");

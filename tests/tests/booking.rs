@@ -666,12 +666,18 @@ async fn seat_statuses_follow_the_seat_map_in_layout_order() {
     let at = paid.body["position"].as_str().unwrap();
 
     let statuses = api
-        .get(&format!("/v1/shows/{show}/seats/status?min_position={at}"), None)
+        .get(
+            &format!("/v1/shows/{show}/seats/status?min_position={at}"),
+            None,
+        )
         .await;
     assert_eq!(statuses.status, StatusCode::OK, "{statuses:?}");
     // Layout order: A1 A2 A3 B1 B2 B3.
     assert_eq!(statuses.body["statuses"], "ahhsaa");
-    assert_eq!(statuses.body["counts"], json!({"available": 3, "held": 2, "sold": 1}));
+    assert_eq!(
+        statuses.body["counts"],
+        json!({"available": 3, "held": 2, "sold": 1})
+    );
     let map = api
         .get(&format!("/v1/shows/{show}/seats?min_position={at}"), None)
         .await;
@@ -703,12 +709,18 @@ async fn seat_statuses_follow_the_seat_map_in_layout_order() {
         .await;
     let at = released.body["position"].as_str().unwrap();
     let statuses = api
-        .get(&format!("/v1/shows/{show}/seats/status?min_position={at}"), None)
+        .get(
+            &format!("/v1/shows/{show}/seats/status?min_position={at}"),
+            None,
+        )
         .await;
     assert_eq!(statuses.body["statuses"], "aaasaa");
 
     let unknown = api
-        .get(&format!("/v1/shows/{}/seats/status", uuid::Uuid::new_v4()), None)
+        .get(
+            &format!("/v1/shows/{}/seats/status", uuid::Uuid::new_v4()),
+            None,
+        )
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.code(), "show_not_found");
