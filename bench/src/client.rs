@@ -59,10 +59,25 @@ impl Http {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> anyhow::Result<Reply> {
+        self.send_keyed(method, path, token, body, None).await
+    }
+
+    /// A command with an `Idempotency-Key`, so that a retry is recognised as the same one.
+    pub async fn send_keyed(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> anyhow::Result<Reply> {
         let started = Instant::now();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
         }
         if let Some(body) = body {
             request = request.json(body);

@@ -127,6 +127,8 @@ pub struct Tally {
     /// Answers other than the expected ones (5xx, unexpected 4xx, transport errors).
     pub errors: u64,
     pub error_samples: Vec<String>,
+    /// 503 answers to commands, each followed by a retry with the same key.
+    pub unavailable: u64,
     pub hold: Latency,
     pub confirm: Latency,
     pub release: Latency,
@@ -148,6 +150,7 @@ impl Tally {
         self.seat_map_reads += other.seat_map_reads;
         self.shows_sold_out += other.shows_sold_out;
         self.errors += other.errors;
+        self.unavailable += other.unavailable;
         for sample in other.error_samples {
             if self.error_samples.len() < 5 {
                 self.error_samples.push(sample);
@@ -186,6 +189,8 @@ pub struct BookingResult {
     pub shows_sold_out: u64,
     pub errors: u64,
     pub error_samples: Vec<String>,
+    /// Commands answered 503 and retried with the same idempotency key.
+    pub retried_after_503: u64,
     pub hold: Summary,
     pub confirm: Summary,
     pub release: Summary,
@@ -262,6 +267,7 @@ impl BookingResult {
             shows_sold_out: tally.shows_sold_out,
             errors: tally.errors,
             error_samples: tally.error_samples.clone(),
+            retried_after_503: tally.unavailable,
             hold: tally.hold.summary(),
             confirm: tally.confirm.summary(),
             release: tally.release.summary(),
@@ -495,14 +501,39 @@ impl Customer {
         }
     }
 
+    /// Sends a command as a client should: with an idempotency key, and again with the same
+    /// key after a 503 (the server asks for a retry when the show is contended), up to five
+    /// times. Each 503 is counted; the latency is that of the whole exchange.
+    async fn command(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<crate::client::Reply> {
+        let key = Uuid::new_v4().to_string();
+        let started = Instant::now();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let mut reply = self
+                .http
+                .send_keyed(method.clone(), path, Some(token), body, Some(&key))
+                .await?;
+            if reply.status != StatusCode::SERVICE_UNAVAILABLE || tries == 5 {
+                reply.elapsed = started.elapsed();
+                return Ok(reply);
+            }
+            self.tally.unavailable += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     async fn hold(&mut self, show: Uuid, seats: &[String], token: &str) -> HoldAnswer {
         self.tally.holds_attempted += 1;
         let body = json!({ "seats": seats });
         let path = format!("/v1/shows/{show}/holds");
-        let reply = self
-            .http
-            .send(Method::POST, &path, Some(token), Some(&body))
-            .await;
+        let reply = self.command(Method::POST, &path, token, Some(&body)).await;
         match reply {
             Ok(reply) if reply.status == StatusCode::CREATED => {
                 self.tally.hold.record(reply.elapsed);
@@ -551,11 +582,7 @@ impl Customer {
     ) {
         let body = json!({"payment_reference": format!("bench-{hold_id}"), "amount": total});
         let path = format!("/v1/shows/{show}/holds/{hold_id}/confirm");
-        match self
-            .http
-            .send(Method::POST, &path, Some(token), Some(&body))
-            .await
-        {
+        match self.command(Method::POST, &path, token, Some(&body)).await {
             Ok(reply) if reply.status == StatusCode::CREATED => {
                 self.tally.confirm.record(reply.elapsed);
                 self.tally.confirms += 1;
@@ -574,11 +601,7 @@ impl Customer {
 
     async fn release(&mut self, show: Uuid, hold_id: &str, token: &str) {
         let path = format!("/v1/shows/{show}/holds/{hold_id}");
-        match self
-            .http
-            .send(Method::DELETE, &path, Some(token), None)
-            .await
-        {
+        match self.command(Method::DELETE, &path, token, None).await {
             Ok(reply) if reply.status == StatusCode::OK => {
                 self.tally.release.record(reply.elapsed);
                 self.tally.releases += 1;

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// Most events a running projector applies in one transaction.
-const BATCH: usize = 500;
+const BATCH: usize = 200;
 /// Most events a rebuild reads and applies at once.
 const REBUILD_BATCH: usize = 10_000;
 
