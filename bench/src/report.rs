@@ -285,8 +285,12 @@ impl Report {
             if let Some(run) = run {
                 let full = &run.result.full_seat_map;
                 println!(
-                    "{name}: full seat map (sampled) p50 {:.2} ms, p99 {:.2} ms; status read p50 {:.2} ms; {} commands retried after 503",
-                    full.p50_ms, full.p99_ms, run.result.seat_map.p50_ms, run.result.retried_after_503
+                    "{name}: full seat map (sampled) p50 {:.2} ms, p99 {:.2} ms; status read p50 {:.2} ms; {} commands retried after 503; {} reads 503 (read model behind)",
+                    full.p50_ms,
+                    full.p99_ms,
+                    run.result.seat_map.p50_ms,
+                    run.result.retried_after_503,
+                    run.result.reads_lagging_503
                 );
             }
         }

@@ -129,6 +129,8 @@ pub struct Tally {
     pub error_samples: Vec<String>,
     /// 503 answers to commands, each followed by a retry with the same key.
     pub unavailable: u64,
+    /// 503 answers to seat reads (the read model was behind), each read again later.
+    pub reads_unavailable: u64,
     pub hold: Latency,
     pub confirm: Latency,
     pub release: Latency,
@@ -151,6 +153,7 @@ impl Tally {
         self.shows_sold_out += other.shows_sold_out;
         self.errors += other.errors;
         self.unavailable += other.unavailable;
+        self.reads_unavailable += other.reads_unavailable;
         for sample in other.error_samples {
             if self.error_samples.len() < 5 {
                 self.error_samples.push(sample);
@@ -191,6 +194,8 @@ pub struct BookingResult {
     pub error_samples: Vec<String>,
     /// Commands answered 503 and retried with the same idempotency key.
     pub retried_after_503: u64,
+    /// Seat reads answered 503 `projection_lagging` and read again.
+    pub reads_lagging_503: u64,
     pub hold: Summary,
     pub confirm: Summary,
     pub release: Summary,
@@ -268,6 +273,7 @@ impl BookingResult {
             errors: tally.errors,
             error_samples: tally.error_samples.clone(),
             retried_after_503: tally.unavailable,
+            reads_lagging_503: tally.reads_unavailable,
             hold: tally.hold.summary(),
             confirm: tally.confirm.summary(),
             release: tally.release.summary(),
@@ -294,7 +300,9 @@ async fn probe_lag(http: Http, pending: Pending, deadline: Instant) -> Latency {
         };
         let path = format!("/v1/shows/{show}/seats/status?min_position={position}");
         if let Ok(reply) = http.send(Method::GET, &path, None, None).await {
-            if reply.status == StatusCode::OK {
+            // 503 `projection_lagging`: not there after the server's 5 s wait; the lag is
+            // at least as long as we waited.
+            if reply.status == StatusCode::OK || reply.status == StatusCode::SERVICE_UNAVAILABLE {
                 lag.record(answered_at.elapsed());
             }
         }
@@ -485,6 +493,12 @@ impl Customer {
                         false
                     }
                 }
+            }
+            // The read model is behind the show's scheduling: a client waits and reads again.
+            Ok(reply) if reply.status == StatusCode::SERVICE_UNAVAILABLE => {
+                self.tally.reads_unavailable += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                false
             }
             Ok(reply) => {
                 self.tally.error(format!(
