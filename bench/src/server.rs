@@ -42,7 +42,12 @@ impl BenchDatabase {
         tokio_postgres::Config::from_str(&self.url).expect("a valid database URL")
     }
 
+    /// Drops the database, unless BOXOFFICE_BENCH_KEEP is set (to look at it afterwards).
     pub async fn drop_now(self) -> anyhow::Result<()> {
+        if std::env::var_os("BOXOFFICE_BENCH_KEEP").is_some() {
+            eprintln!("   kept database {}", self.name);
+            return Ok(());
+        }
         let admin = connect(&self.admin_url).await?;
         admin
             .batch_execute(&format!(
