@@ -234,6 +234,31 @@ async fn apply_batch(
         return Ok(Applied::Through(expected));
     };
     let mut client = pool.get().await?;
+    if !events.iter().any(|e| projector.cares_about(&e.event)) {
+        // Nothing for this read model: move the checkpoint if it is still where we left it.
+        let moved = client
+            .execute(
+                "UPDATE projection_checkpoints SET commit_position = $2, prepare_position = $3,
+                    events_applied = events_applied + $4, updated_at = now()
+                 WHERE name = $1 AND commit_position = $5 AND prepare_position = $6",
+                &[
+                    &projector.name(),
+                    &(last.position.commit as i64),
+                    &(last.position.prepare as i64),
+                    &(batch.len() as i64),
+                    &(expected.commit as i64),
+                    &(expected.prepare as i64),
+                ],
+            )
+            .await?;
+        drop(client);
+        if moved == 1 {
+            return Ok(Applied::Through(last.position));
+        }
+        return Ok(Applied::Moved(
+            load_checkpoint(pool, projector.name()).await?,
+        ));
+    }
     let tx = client.transaction().await?;
     // Read models are derived from the log and move with their checkpoint in this one
     // transaction: a crash that loses the commit loses both, and the batch is applied again.

@@ -24,6 +24,9 @@ pub trait Projector: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// Its tables, emptied by a rebuild.
     fn tables(&self) -> &'static [&'static str];
+    /// Whether `event` changes its read model; a batch with none of these only moves the
+    /// checkpoint (one statement instead of a transaction).
+    fn cares_about(&self, event: &ShowEvent) -> bool;
     /// Folds show events, in log order, into the read model.
     async fn apply(
         &self,

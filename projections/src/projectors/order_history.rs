@@ -20,6 +20,13 @@ impl Projector for OrderHistory {
         &["order_history_shows", "order_history"]
     }
 
+    fn cares_about(&self, event: &ShowEvent) -> bool {
+        matches!(
+            event,
+            ShowEvent::ShowScheduled(_) | ShowEvent::HoldConfirmed(_) | ShowEvent::OrderRefunded(_)
+        )
+    }
+
     async fn apply(
         &self,
         tx: &Transaction<'_>,

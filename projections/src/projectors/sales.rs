@@ -21,6 +21,13 @@ impl Projector for Sales {
         &["sales_by_show"]
     }
 
+    fn cares_about(&self, event: &ShowEvent) -> bool {
+        matches!(
+            event,
+            ShowEvent::ShowScheduled(_) | ShowEvent::HoldConfirmed(_) | ShowEvent::OrderRefunded(_)
+        )
+    }
+
     async fn apply(
         &self,
         tx: &Transaction<'_>,

@@ -21,6 +21,11 @@ impl Projector for SeatMap {
         &["seat_map_shows", "seat_map_seats", "seat_map_holds"]
     }
 
+    /// Every event moves the show's version, which the seat map reports.
+    fn cares_about(&self, _event: &ShowEvent) -> bool {
+        true
+    }
+
     async fn apply(
         &self,
         tx: &Transaction<'_>,

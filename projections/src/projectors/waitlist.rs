@@ -19,6 +19,16 @@ impl Projector for Waitlist {
         &["waitlist_entries"]
     }
 
+    fn cares_about(&self, event: &ShowEvent) -> bool {
+        matches!(
+            event,
+            ShowEvent::WaitlistJoined(_)
+                | ShowEvent::WaitlistOffered(_)
+                | ShowEvent::WaitlistLeft(_)
+                | ShowEvent::WaitlistClosed(_)
+        )
+    }
+
     async fn apply(
         &self,
         tx: &Transaction<'_>,
