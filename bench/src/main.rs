@@ -141,7 +141,8 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
             "== hot show, light load: {clients} customers, {} s",
             cli.seconds
         );
-        report.light = Some(light(cli, clients, duration).await?);
+        let light = booking_run(cli, "light", clients, 1, 1, Popularity::Hot, duration);
+        report.light = Some(light.await?);
     }
     if wanted(cli, Phase::Baseline) {
         eprintln!(
@@ -153,11 +154,21 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
     }
     if wanted(cli, Phase::Spread) {
         eprintln!("== spread: {} shows, Zipf popularity", cli.shows);
-        report.spread = Some(spread(cli, duration).await?);
+        let spread = booking_run(
+            cli,
+            "spread",
+            cli.clients,
+            1,
+            cli.shows,
+            Popularity::Zipf,
+            duration,
+        );
+        report.spread = Some(spread.await?);
     }
     if wanted(cli, Phase::TwoProcess) {
         eprintln!("== two processes on one database, one hot show");
-        report.two_process = Some(two_process(cli, duration).await?);
+        let two = booking_run(cli, "two", cli.clients, 2, 1, Popularity::Hot, duration);
+        report.two_process = Some(two.await?);
     }
     if wanted(cli, Phase::Memory) {
         eprintln!("== memory: {} shows active", cli.memory_shows);
@@ -251,62 +262,32 @@ async fn hot(cli: &Cli, duration: Duration) -> anyhow::Result<(Booking, workload
     Ok((booking, ceiling))
 }
 
-async fn light(cli: &Cli, clients: usize, duration: Duration) -> anyhow::Result<Booking> {
-    let db = BenchDatabase::create(&cli.database_url, "light").await?;
-    let server = Server::start(&cli.server, &db.url, clients, &SERVER_ENV).await?;
-    let board = Board::schedule(&server.http, 1, HOT_ROWS, HOT_PER_ROW).await?;
-    let light = Cli {
+/// A booking workload on a fresh database: `servers` processes sharing it, `shows` shows on
+/// the board.
+async fn booking_run(
+    cli: &Cli,
+    phase: &str,
+    clients: usize,
+    servers: usize,
+    shows: usize,
+    popularity: Popularity,
+    duration: Duration,
+) -> anyhow::Result<Booking> {
+    let db = BenchDatabase::create(&cli.database_url, phase).await?;
+    let mut running = Vec::new();
+    for _ in 0..servers {
+        running.push(Server::start(&cli.server, &db.url, clients, &SERVER_ENV).await?);
+    }
+    let board = Board::schedule(&running[0].http, shows, HOT_ROWS, HOT_PER_ROW).await?;
+    let run = Cli {
         clients,
         ..cli.clone()
     };
-    let booking = booking_phase(
-        &light,
-        &[&server],
-        board,
-        Popularity::Hot,
-        duration,
-        &db.config(),
-    )
-    .await?;
-    server.stop();
-    db.drop_now().await?;
-    Ok(booking)
-}
-
-async fn spread(cli: &Cli, duration: Duration) -> anyhow::Result<Booking> {
-    let db = BenchDatabase::create(&cli.database_url, "spread").await?;
-    let server = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
-    let board = Board::schedule(&server.http, cli.shows, HOT_ROWS, HOT_PER_ROW).await?;
-    let booking = booking_phase(
-        cli,
-        &[&server],
-        board,
-        Popularity::Zipf,
-        duration,
-        &db.config(),
-    )
-    .await?;
-    server.stop();
-    db.drop_now().await?;
-    Ok(booking)
-}
-
-async fn two_process(cli: &Cli, duration: Duration) -> anyhow::Result<Booking> {
-    let db = BenchDatabase::create(&cli.database_url, "two").await?;
-    let first = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
-    let second = Server::start(&cli.server, &db.url, cli.clients, &SERVER_ENV).await?;
-    let board = Board::schedule(&first.http, 1, HOT_ROWS, HOT_PER_ROW).await?;
-    let booking = booking_phase(
-        cli,
-        &[&first, &second],
-        board,
-        Popularity::Hot,
-        duration,
-        &db.config(),
-    )
-    .await?;
-    first.stop();
-    second.stop();
+    let servers: Vec<&Server> = running.iter().collect();
+    let booking = booking_phase(&run, &servers, board, popularity, duration, &db.config()).await?;
+    for server in running {
+        server.stop();
+    }
     db.drop_now().await?;
     Ok(booking)
 }

@@ -203,6 +203,16 @@ impl Report {
         failures
     }
 
+    /// The booking workloads by the name the table gives them.
+    fn bookings(&self) -> [(&'static str, &Option<Booking>); 4] {
+        [
+            ("hot show", &self.hot),
+            ("hot, 16 clients", &self.light),
+            ("spread (Zipf)", &self.spread),
+            ("hot, two processes", &self.two_process),
+        ]
+    }
+
     pub fn print(&mut self) {
         self.evaluate();
         println!(
@@ -226,12 +236,7 @@ impl Report {
             "peak MiB",
             "oversold"
         );
-        for (name, run) in [
-            ("hot show", &self.hot),
-            ("hot, 16 clients", &self.light),
-            ("spread (Zipf)", &self.spread),
-            ("hot, two processes", &self.two_process),
-        ] {
+        for (name, run) in self.bookings() {
             if let Some(run) = run {
                 let r = &run.result;
                 println!(
@@ -276,12 +281,7 @@ impl Report {
             );
         }
         println!();
-        for (name, run) in [
-            ("hot show", &self.hot),
-            ("hot, 16 clients", &self.light),
-            ("spread (Zipf)", &self.spread),
-            ("hot, two processes", &self.two_process),
-        ] {
+        for (name, run) in self.bookings() {
             if let Some(run) = run {
                 let full = &run.result.full_seat_map;
                 println!(

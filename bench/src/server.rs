@@ -2,6 +2,7 @@
 
 use crate::client::{Http, JWT_SECRET};
 use anyhow::Context;
+use boxoffice_eventstore::postgres::with_database;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
@@ -65,23 +66,6 @@ pub async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
         .with_context(|| format!("connecting to {url}"))?;
     tokio::spawn(connection);
     Ok(client)
-}
-
-/// `url` with its database name replaced by `database`.
-pub fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{database}?{query}"),
-        None => format!("{host_part}/{database}"),
-    }
 }
 
 /// The `boxoffice` binary serving on a loopback port.
@@ -178,21 +162,4 @@ pub fn pg_program(name: &str) -> Option<PathBuf> {
         found.sort();
         found.pop()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn swaps_the_database_name() {
-        use super::with_database;
-        assert_eq!(
-            with_database("postgres://u@h:5432/postgres", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/db?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-    }
 }

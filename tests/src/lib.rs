@@ -7,6 +7,7 @@
 pub mod load;
 pub mod server;
 
+use boxoffice_eventstore::postgres::with_database;
 use std::str::FromStr;
 use uuid::Uuid;
 
@@ -82,40 +83,6 @@ async fn connect(url: &str) -> tokio_postgres::Client {
         .unwrap_or_else(|e| panic!("connect to PostgreSQL at {url}: {e}"));
     tokio::spawn(connection);
     client
-}
-
-/// The same URL with another database name.
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_part = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{host_part}/{database}?{query}"),
-        None => format!("{host_part}/{database}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn swaps_the_database_name() {
-        use super::with_database;
-        assert_eq!(
-            with_database("postgres://u@h:5432/postgres", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_database("postgres://u@h/db?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
-    }
 }
 
 /// Request bodies the tests share.

@@ -64,6 +64,23 @@ pub struct PgEventLog {
     _listener: Arc<listener::Listener>,
 }
 
+/// `url` (a `postgres://` URL) with its database name replaced by `database`.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{host_part}/{database}?{query}"),
+        None => format!("{host_part}/{database}"),
+    }
+}
+
 /// Connection settings for the pool every part of the server shares.
 pub fn pool(config: &tokio_postgres::Config, size: usize) -> Pool {
     let manager = Manager::from_config(
@@ -442,4 +459,21 @@ pub fn db_error(error: tokio_postgres::Error) -> EventLogError {
 /// restarting, refusing connections to this database, or out of slots.
 pub fn pool_error(error: deadpool_postgres::PoolError) -> EventLogError {
     EventLogError::Unavailable(format!("no database connection: {error}"))
+}
+
+#[cfg(test)]
+mod url_tests {
+    #[test]
+    fn swaps_the_database_name() {
+        use super::with_database;
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/db?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
 }

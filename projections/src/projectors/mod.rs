@@ -52,6 +52,14 @@ pub fn all() -> Vec<std::sync::Arc<dyn Projector>> {
     ]
 }
 
+/// The events that make or change sales: a show, a payment, a refund.
+fn is_sale(event: &ShowEvent) -> bool {
+    matches!(
+        event,
+        ShowEvent::ShowScheduled(_) | ShowEvent::HoldConfirmed(_) | ShowEvent::OrderRefunded(_)
+    )
+}
+
 fn seat_labels(seats: &[boxoffice_domain::SeatId]) -> Vec<&str> {
     seats.iter().map(|s| s.as_str()).collect()
 }

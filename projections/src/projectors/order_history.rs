@@ -21,10 +21,7 @@ impl Projector for OrderHistory {
     }
 
     fn cares_about(&self, event: &ShowEvent) -> bool {
-        matches!(
-            event,
-            ShowEvent::ShowScheduled(_) | ShowEvent::HoldConfirmed(_) | ShowEvent::OrderRefunded(_)
-        )
+        super::is_sale(event)
     }
 
     async fn apply(

@@ -22,10 +22,7 @@ impl Projector for Sales {
     }
 
     fn cares_about(&self, event: &ShowEvent) -> bool {
-        matches!(
-            event,
-            ShowEvent::ShowScheduled(_) | ShowEvent::HoldConfirmed(_) | ShowEvent::OrderRefunded(_)
-        )
+        super::is_sale(event)
     }
 
     async fn apply(
