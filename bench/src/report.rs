@@ -301,11 +301,13 @@ impl Report {
             );
         }
         if let Some(memory) = &self.memory {
+            let writers = memory
+                .active_writers
+                .map_or("? (no answer from /metrics)".to_owned(), |n| n.to_string());
             println!(
-                "memory: {} shows ({} seats) active in {:?} writers: RSS {:.0} MiB (idle {:.0} MiB, peak {:.0} MiB), {:.1} KiB per show",
+                "memory: {} shows ({} seats) active in {writers} writers: RSS {:.0} MiB (idle {:.0} MiB, peak {:.0} MiB), {:.1} KiB per show",
                 memory.shows,
                 memory.seats,
-                memory.active_writers.unwrap_or(f64::NAN),
                 memory.rss_mib,
                 memory.rss_before_mib,
                 memory.peak_rss_mib,
