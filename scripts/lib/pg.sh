@@ -5,7 +5,8 @@
 # under target/pg (initdb + pg_ctl, port $BOXOFFICE_PG_PORT or 55432), installing
 # PostgreSQL with apt first when no initdb exists and we are root.
 #
-# BOXOFFICE_PG_PRIVATE=1 skips 127.0.0.1:5432 and always uses the private cluster.
+# BOXOFFICE_PG_PRIVATE=1 skips 127.0.0.1:5432 and always uses the private cluster. When a
+# server already answers on the private port (another checkout's cluster), it is used.
 
 pg_log() { printf '[pg] %s\n' "$*" >&2; }
 
@@ -62,6 +63,12 @@ pg_private_cluster() { # prints the port
             mkdir -p "$dir" && chown postgres: "$dir"
             pg_log "target/ is not reachable by the postgres user; the cluster lives in $dir"
         fi
+    fi
+    if ! pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1 && pg_ready 127.0.0.1 "$port"; then
+        # Another checkout's private cluster (or any server) already answers on the port.
+        pg_log "a PostgreSQL server already listens on 127.0.0.1:$port; using it"
+        echo "$port"
+        return 0
     fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         pg_log "creating a private cluster in $dir/data"
