@@ -43,7 +43,7 @@ pub fn best_available(
     // Rows in layout order, each with its seats sorted by number.
     let mut row_order: Vec<&str> = Vec::new();
     let mut rows: BTreeMap<&str, Vec<Place>> = BTreeMap::new();
-    for spec in &info.layout {
+    for spec in info.layout.iter() {
         if !rows.contains_key(spec.row.as_str()) {
             row_order.push(&spec.row);
         }

@@ -68,7 +68,7 @@ pub fn decide(
             title: title.trim().to_owned(),
             starts_at: *starts_at,
             ends_at: *ends_at,
-            seats: seats.clone(),
+            seats: seats.as_slice().into(),
             prices: prices.clone(),
             hold_ttl_seconds: *hold_ttl_seconds,
             expiry_grace_seconds: *expiry_grace_seconds,

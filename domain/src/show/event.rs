@@ -20,7 +20,8 @@ pub struct ShowScheduled {
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     /// The hall's layout at scheduling time: later hall edits never change this show.
-    pub seats: Vec<SeatSpec>,
+    /// Shared with the aggregate built from it (a layout never changes once scheduled).
+    pub seats: std::sync::Arc<[SeatSpec]>,
     /// Price per seat category.
     pub prices: BTreeMap<String, Money>,
     /// How long a hold lasts, and the extra time the server waits before expiring it.

@@ -52,7 +52,8 @@ pub struct ShowInfo {
     pub title: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
-    pub layout: Vec<SeatSpec>,
+    /// The layout as scheduled, shared with the `ShowScheduled` event it came from.
+    pub layout: std::sync::Arc<[SeatSpec]>,
     pub prices: BTreeMap<String, Money>,
     pub hold_ttl_seconds: u32,
     pub expiry_grace_seconds: u32,
@@ -147,11 +148,7 @@ impl Show {
 
     /// The status of every seat, in layout order.
     pub fn seat_statuses(&self) -> impl Iterator<Item = (&SeatSpec, SeatStatus)> {
-        let layout = self
-            .info
-            .as_ref()
-            .map(|i| i.layout.as_slice())
-            .unwrap_or(&[]);
+        let layout = self.info.as_ref().map(|i| &i.layout[..]).unwrap_or(&[]);
         layout.iter().map(|spec| {
             let status = self
                 .seats

@@ -51,7 +51,7 @@ pub(crate) fn scheduled() -> ShowEvent {
         title: "流浪地球".into(),
         starts_at: t0() + Duration::hours(3),
         ends_at: t0() + Duration::hours(5),
-        seats: layout,
+        seats: layout.into(),
         prices: [("regular".into(), cny(4500)), ("premium".into(), cny(8000))].into(),
         hold_ttl_seconds: 300,
         expiry_grace_seconds: 5,
@@ -353,7 +353,7 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
     let ShowEvent::ShowScheduled(good) = scheduled() else {
         unreachable!()
     };
-    let mut layout = good.seats.clone();
+    let mut layout = good.seats.to_vec();
     layout.push(layout[0].clone());
     layout.push(SeatSpec {
         seat_id: SeatId::new("B1"),
@@ -403,7 +403,7 @@ fn a_show_is_scheduled_once() {
                 title: e.title,
                 starts_at: e.starts_at,
                 ends_at: e.ends_at,
-                seats: e.seats,
+                seats: e.seats.to_vec(),
                 prices: e.prices,
                 hold_ttl_seconds: 300,
                 expiry_grace_seconds: 5,
