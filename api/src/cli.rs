@@ -65,6 +65,10 @@ pub enum Command {
             default_value_t = 3600
         )]
         waitlist_max_wait_seconds: u32,
+        /// Minutes a hall needs between two shows; a show is refused if it would start
+        /// sooner after another ends (at most 240).
+        #[arg(long, env = "BOXOFFICE_CLEANING_MINUTES", default_value_t = 15)]
+        cleaning_minutes: u32,
         /// Database connections.
         #[arg(long, env = "BOXOFFICE_POOL_SIZE", default_value_t = 32)]
         pool_size: usize,
@@ -166,6 +170,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             expiry_grace_seconds,
             max_holds_per_customer,
             waitlist_max_wait_seconds,
+            cleaning_minutes,
             pool_size,
             request_timeout_seconds,
             commands_in_flight,
@@ -179,6 +184,9 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 || audit_in_flight == 0
             {
                 return Err("the pool size, the request timeout and the in-flight limits must be at least 1".into());
+            }
+            if cleaning_minutes > 240 {
+                return Err("--cleaning-minutes must be at most 240".into());
             }
             if !(1..=10).contains(&max_holds_per_customer) {
                 return Err("--max-holds-per-customer must be 1 to 10".into());
@@ -199,6 +207,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     expiry_grace_seconds,
                     max_holds_per_customer,
                     waitlist_max_wait_seconds,
+                    cleaning_minutes,
                     limits: Limits {
                         request_timeout: Duration::from_secs(request_timeout_seconds),
                         commands_in_flight,

@@ -48,6 +48,14 @@ pub const PROBLEM_CODES: &[&str] = &[
     "waitlist_entry_ended",
     "waitlist_cannot_be_met",
     "waitlist_entry_not_expirable",
+    "show_cancelled",
+    "city_not_found",
+    "cinema_not_found",
+    "hall_not_found",
+    "movie_not_found",
+    "retired",
+    "show_overlaps",
+    "invalid_cursor",
     // The server cannot answer now.
     "service_unavailable",
     "overloaded",
@@ -241,6 +249,37 @@ impl From<DomainError> for ApiError {
             DomainError::HoldExists { hold_id } => {
                 conflict("Customer already holds seats").with("hold_id", hold_id)
             }
+            DomainError::ShowCancelled => conflict("Show cancelled"),
+            DomainError::CityNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "City not found").detail(detail)
+            }
+            DomainError::CinemaNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Cinema not found").detail(detail)
+            }
+            DomainError::HallNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Hall not found").detail(detail)
+            }
+            DomainError::MovieNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Movie not found").detail(detail)
+            }
+            DomainError::Retired(_) => conflict("Retired"),
+            DomainError::ShowOverlaps {
+                show_id,
+                starts_at,
+                free_at,
+            } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "The hall is busy then",
+            )
+            .detail(&detail)
+            .with(
+                "errors",
+                [json!({ "field": "starts_at", "message": detail })],
+            )
+            .with("conflicting_show_id", show_id)
+            .with("busy_from", starts_at)
+            .with("busy_until", free_at),
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod seat_maps;
 pub mod server;
 
 use auth::JwtKeys;
-use boxoffice_commands::ShowWriters;
+use boxoffice_commands::{Catalogue, ShowSettings, ShowWriters};
 use boxoffice_eventstore::EventLog;
 use boxoffice_projections::Projections;
 use deadpool_postgres::Pool;
@@ -35,6 +35,8 @@ pub struct ApiSettings {
     pub max_holds_per_customer: u32,
     /// How long a waiting-list entry may wait for an offer (fixed per show when scheduled).
     pub waitlist_max_wait_seconds: u32,
+    /// Minutes a hall needs between two shows (cleaning, letting people out and in).
+    pub cleaning_minutes: u32,
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
     pub limits: Limits,
@@ -64,6 +66,19 @@ impl Default for Limits {
     }
 }
 
+impl ApiSettings {
+    /// What a show scheduled now is given.
+    pub fn show_settings(&self) -> ShowSettings {
+        ShowSettings {
+            hold_ttl_seconds: self.hold_ttl_seconds,
+            expiry_grace_seconds: self.expiry_grace_seconds,
+            max_holds_per_customer: self.max_holds_per_customer,
+            waitlist_max_wait_seconds: self.waitlist_max_wait_seconds,
+            cleaning_minutes: self.cleaning_minutes,
+        }
+    }
+}
+
 impl Default for ApiSettings {
     fn default() -> Self {
         Self {
@@ -71,6 +86,7 @@ impl Default for ApiSettings {
             expiry_grace_seconds: 5,
             max_holds_per_customer: 1,
             waitlist_max_wait_seconds: 3600,
+            cleaning_minutes: 15,
             read_wait: Duration::from_secs(5),
             limits: Limits::default(),
         }
@@ -81,6 +97,7 @@ impl Default for ApiSettings {
 #[derive(Clone)]
 pub struct AppState {
     pub writers: ShowWriters,
+    pub catalogue: Catalogue,
     pub projections: Arc<Projections>,
     pub pool: Pool,
     pub log: Arc<dyn EventLog>,

@@ -150,6 +150,8 @@ mod tests {
                 amount_minor: 4500,
                 currency: "CNY".into(),
             },
+            column: None,
+            kind: None,
         };
         Arc::new(SeatMapView {
             show_id: show,
@@ -164,6 +166,7 @@ mod tests {
                 sold: 0,
             },
             version,
+            cancelled: false,
             seats: vec![seat; seats],
         })
     }

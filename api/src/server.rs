@@ -7,7 +7,7 @@
 use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
 use crate::{router, ApiSettings, AppState};
-use boxoffice_commands::{Clock, ShowWriters, SystemClock, WriterConfig};
+use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
 use boxoffice_projections::Projections;
@@ -96,6 +96,7 @@ pub struct Backend {
     pub pool: Pool,
     pub log: Arc<dyn EventLog>,
     pub writers: ShowWriters,
+    pub catalogue: Catalogue,
     pub projections: Arc<Projections>,
     pub expiry: ExpiryScheduler,
 }
@@ -106,6 +107,7 @@ impl Backend {
         let pool = postgres::pool(&pg, config.pool_size);
         let log: Arc<dyn EventLog> = Arc::new(PgEventLog::new(pool.clone(), &pg));
         let writers = ShowWriters::new(log.clone(), clock.clone(), config.writer.clone());
+        let catalogue = Catalogue::new(log.clone(), clock.clone());
         let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock);
         let projections = Arc::new(Projections::start(
             log.clone(),
@@ -116,6 +118,7 @@ impl Backend {
             pool,
             log,
             writers,
+            catalogue,
             projections,
             expiry,
         })
@@ -162,6 +165,7 @@ pub async fn start_with_clock(
         .map_err(|e| StartError::Listen(config.listen, e))?;
     let state = AppState {
         writers: backend.writers.clone(),
+        catalogue: backend.catalogue.clone(),
         projections: backend.projections.clone(),
         pool: backend.pool.clone(),
         log: backend.log.clone(),

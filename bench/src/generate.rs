@@ -60,6 +60,8 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
                 row: row.clone(),
                 number,
                 category: if r < 2 { "premium" } else { "regular" }.to_owned(),
+                column: None,
+                kind: None,
             })
         })
         .collect();
@@ -79,6 +81,7 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
         expiry_grace_seconds: 5,
         max_holds_per_customer: 1,
         waitlist_max_wait_seconds: 3600,
+        venue: None,
     };
     let staff = || context("staff:bench".into(), Uuid::new_v4().to_string());
     let mut written = writers.execute(show, schedule, staff()).await?.events.len();

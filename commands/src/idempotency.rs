@@ -2,7 +2,6 @@
 //! events' metadata whenever the stream is loaded, so it survives restarts without a table.
 
 use crate::writer::Outcome;
-use boxoffice_domain::ShowCommand;
 use boxoffice_eventstore::{Position, RecordedEvent};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -10,7 +9,7 @@ use uuid::Uuid;
 const DIGEST_NAMESPACE: Uuid = Uuid::from_u128(0x8f2e_0b6c_93a1_4d55_b0c7_1e9a_24f3_58d1);
 
 /// A digest of a command, to tell a retry from a different command under the same key.
-pub(crate) fn digest(command: &ShowCommand) -> String {
+pub(crate) fn digest<C: serde::Serialize>(command: &C) -> String {
     let body = serde_json::to_vec(command).unwrap_or_default();
     Uuid::new_v5(&DIGEST_NAMESPACE, &body).simple().to_string()
 }

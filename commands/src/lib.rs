@@ -9,11 +9,13 @@
 //! Nothing here knows about HTTP. Callers pass a [`CommandContext`] saying who asks, with which
 //! idempotency key, on behalf of which request.
 
+pub mod catalogue;
 pub mod clock;
 mod context;
 mod idempotency;
 pub mod writer;
 
+pub use catalogue::{Catalogue, CatalogueOutcome, CatalogueShow, ShowSettings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::CommandContext;
 pub use writer::{CommandError, Outcome, ShowWriters, WriterConfig};

@@ -33,6 +33,8 @@ pub enum DomainError {
     SeatsUnavailable(Vec<SeatId>),
     #[error("the show has started")]
     ShowStarted,
+    #[error("the show was cancelled")]
+    ShowCancelled,
     #[error("the hold does not exist")]
     HoldNotFound,
     #[error("the hold expired at {expires_at}")]
@@ -65,6 +67,24 @@ pub enum DomainError {
     WaitlistCannotBeMet,
     #[error("the waiting-list entry may be ended only after {expirable_at}")]
     WaitlistEntryNotExpirable { expirable_at: Timestamp },
+    #[error("the city does not exist")]
+    CityNotFound,
+    #[error("the cinema does not exist")]
+    CinemaNotFound,
+    #[error("the hall does not exist")]
+    HallNotFound,
+    #[error("the movie does not exist")]
+    MovieNotFound,
+    #[error("the {0} is retired")]
+    Retired(&'static str),
+    #[error(
+        "the hall is busy from {starts_at} until {free_at} (show {show_id}, cleaning included)"
+    )]
+    ShowOverlaps {
+        show_id: uuid::Uuid,
+        starts_at: Timestamp,
+        free_at: Timestamp,
+    },
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -84,6 +104,7 @@ impl DomainError {
             Self::Validation(_) => "validation_failed",
             Self::SeatsUnavailable(_) => "seats_unavailable",
             Self::ShowStarted => "show_started",
+            Self::ShowCancelled => "show_cancelled",
             Self::HoldNotFound => "hold_not_found",
             Self::HoldExpired { .. } => "hold_expired",
             Self::HoldReleased => "hold_released",
@@ -100,6 +121,12 @@ impl DomainError {
             Self::WaitlistEntryEnded => "waitlist_entry_ended",
             Self::WaitlistCannotBeMet => "waitlist_cannot_be_met",
             Self::WaitlistEntryNotExpirable { .. } => "waitlist_entry_not_expirable",
+            Self::CityNotFound => "city_not_found",
+            Self::CinemaNotFound => "cinema_not_found",
+            Self::HallNotFound => "hall_not_found",
+            Self::MovieNotFound => "movie_not_found",
+            Self::Retired(_) => "retired",
+            Self::ShowOverlaps { .. } => "show_overlaps",
         }
     }
 

@@ -47,6 +47,35 @@ uuid_id!(
     WaitlistEntryId
 );
 
+uuid_id!(
+    /// A city cinemas are in; every city is in the `cities` stream.
+    CityId
+);
+uuid_id!(
+    /// A cinema with its halls; its stream is `cinema-{id}`.
+    CinemaId
+);
+uuid_id!(
+    /// A hall of a cinema (its seat layout lives in the cinema's stream).
+    HallId
+);
+uuid_id!(
+    /// A movie; its stream is `movie-{id}`.
+    MovieId
+);
+
+impl CinemaId {
+    pub fn stream(&self) -> String {
+        format!("cinema-{}", self.0)
+    }
+}
+
+impl MovieId {
+    pub fn stream(&self) -> String {
+        format!("movie-{}", self.0)
+    }
+}
+
 impl ShowId {
     /// The event stream that holds everything that happened to this show.
     pub fn stream(&self) -> String {

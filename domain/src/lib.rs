@@ -6,17 +6,21 @@
 //! parameter, so the same commands at the same instants always produce the same events, and
 //! replaying a stream always rebuilds the same state.
 
+pub mod catalogue;
 pub mod error;
 pub mod ids;
 pub mod money;
 pub mod show;
 
 pub use error::{DomainError, FieldError};
-pub use ids::{CustomerId, HoldId, OrderId, RefundId, SeatId, ShowId, WaitlistEntryId};
+pub use ids::{
+    CinemaId, CityId, CustomerId, HallId, HoldId, MovieId, OrderId, RefundId, SeatId, ShowId,
+    WaitlistEntryId,
+};
 pub use money::{Currency, Money};
 pub use show::{
-    decide, Hold, HoldStatus, Order, Requester, SeatCounts, SeatSpec, SeatStatus, Show,
-    ShowCommand, ShowEvent, ShowInfo, UnknownEvent, WaitlistCloseReason, WaitlistEntry,
+    decide, Hold, HoldStatus, Order, Requester, SeatCounts, SeatKind, SeatSpec, SeatStatus, Show,
+    ShowCommand, ShowEvent, ShowInfo, UnknownEvent, Venue, WaitlistCloseReason, WaitlistEntry,
     WaitlistStatus, MAX_SEATS_PER_HOLD,
 };
 

@@ -7,6 +7,7 @@
 //! batch is applied by exactly one. Read models are never written by anything else and can
 //! always be dropped and rebuilt from the log.
 
+pub mod discovery;
 pub mod projectors;
 pub mod queries;
 mod runner;
@@ -18,4 +19,5 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/001_read_models.sql"),
     include_str!("sql/002_hold_expiry.sql"),
     include_str!("sql/003_waitlist.sql"),
+    include_str!("sql/004_catalogue.sql"),
 ];

@@ -30,6 +30,15 @@ pub struct SeatView {
     #[cfg_attr(feature = "openapi", schema(pattern = "^(available|held|sold)$"))]
     pub status: String,
     pub price: MoneyView,
+    /// Where to draw the seat in its row (1-based, gaps and aisles counted); absent when
+    /// the show's layout was given seat by seat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<i32>,
+    /// `wheelchair` (a wheelchair space) or `companion` (the seat beside one); absent for
+    /// ordinary seats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(wheelchair|companion)$"))]
+    pub kind: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +53,8 @@ pub struct SeatMapView {
     pub counts: SeatCountsView,
     /// The version of the show's stream this map reflects.
     pub version: i64,
+    /// Staff cancelled the show: nothing can be held or paid.
+    pub cancelled: bool,
     pub seats: Vec<SeatView>,
 }
 
@@ -109,7 +120,7 @@ pub async fn seat_map(
             "SELECT s.movie_id, s.title, s.starts_at, s.ends_at, s.capacity, s.available,
                 s.held, s.sold, s.version,
                 seat.seat_id, seat.row_label, seat.number, seat.category, seat.status,
-                seat.price_minor, seat.currency
+                seat.price_minor, seat.currency, seat.grid_column, seat.kind, s.cancelled
              FROM seat_map_shows s
              LEFT JOIN seat_map_seats seat ON seat.show_id = s.show_id
              WHERE s.show_id = $1
@@ -133,6 +144,8 @@ pub async fn seat_map(
                 amount_minor: row.get(14),
                 currency: row.get(15),
             },
+            column: row.get(16),
+            kind: row.get(17),
         })
         .collect();
     Ok(Some(SeatMapView {
@@ -148,6 +161,7 @@ pub async fn seat_map(
             sold: show.get(7),
         },
         version: show.get(8),
+        cancelled: show.get(18),
         seats,
     }))
 }

@@ -5,7 +5,11 @@
 //! batch, or an operator rebuilt the read model), nothing is applied and the runner
 //! follows the log again from the stored checkpoint.
 
+use crate::projectors::Event;
 use crate::projectors::{Applying, Projector};
+use boxoffice_domain::catalogue::{
+    CinemaEvent, CitiesEvent, MovieEvent, StoredEvent, CITIES_STREAM,
+};
 use boxoffice_domain::ShowEvent;
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
@@ -198,29 +202,59 @@ fn position_of(commit: i64, prepare: i64) -> Position {
     Position::new(commit.max(0) as u64, prepare.max(0) as u64)
 }
 
-/// The show events of a batch, read into domain events (other streams are skipped).
+/// The events of a batch, read into domain events (streams of no projector are skipped).
 fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> {
     batch
         .iter()
-        .filter_map(|recorded| Some((show_of(&recorded.stream)?, recorded)))
-        .map(|(show_id, recorded)| {
-            let event = ShowEvent::from_stored(
-                &recorded.event_type,
+        .filter_map(|recorded| {
+            let (kind, id) = stream_kind(&recorded.stream)?;
+            Some((kind, id, recorded))
+        })
+        .map(|(kind, stream_id, recorded)| {
+            let (t, v, data) = (
+                recorded.event_type.as_str(),
                 recorded.schema_version,
                 &recorded.data,
-            )
+            );
+            let event = match kind {
+                StreamKind::Show => ShowEvent::from_stored(t, v, data).map(Event::Show),
+                StreamKind::Cities => CitiesEvent::from_stored(t, v, data).map(Event::Cities),
+                StreamKind::Cinema => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
+                StreamKind::Movie => MovieEvent::from_stored(t, v, data).map(Event::Movie),
+            }
             .map_err(|e| ProjectionError::Unreadable {
                 stream: recorded.stream.clone(),
                 event_id: recorded.event_id,
                 reason: e.to_string(),
             })?;
             Ok(Applying {
-                show_id,
+                stream_id,
                 event,
                 recorded,
             })
         })
         .collect()
+}
+
+enum StreamKind {
+    Show,
+    Cities,
+    Cinema,
+    Movie,
+}
+
+fn stream_kind(stream: &str) -> Option<(StreamKind, Uuid)> {
+    if stream == CITIES_STREAM {
+        return Some((StreamKind::Cities, Uuid::nil()));
+    }
+    let (prefix, id) = stream.split_once('-')?;
+    let kind = match prefix {
+        "show" => StreamKind::Show,
+        "cinema" => StreamKind::Cinema,
+        "movie" => StreamKind::Movie,
+        _ => return None,
+    };
+    Some((kind, id.parse().ok()?))
 }
 
 async fn apply_batch(
@@ -291,10 +325,6 @@ async fn apply_batch(
     .await?;
     tx.commit().await?;
     Ok(Applied::Through(last.position))
-}
-
-fn show_of(stream: &str) -> Option<Uuid> {
-    stream.strip_prefix("show-")?.parse().ok()
 }
 
 /// Empties the read models of `projectors` and replays the whole log into them. Safe while

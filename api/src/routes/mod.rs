@@ -3,6 +3,8 @@
 //! router and cannot lack a route.
 
 mod audit;
+mod catalogue;
+mod discovery;
 mod health;
 mod holds;
 mod live;
@@ -57,6 +59,34 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
             limits.request_timeout,
         ))
         .routes(command(schedule))
+        .routes(command(routes!(shows::cancel)))
+        .routes(command(routes!(catalogue::add_city)))
+        .routes(command(routes!(
+            catalogue::update_city,
+            catalogue::retire_city
+        )))
+        .routes(command(routes!(catalogue::open_cinema)))
+        .routes(query(routes!(catalogue::cinemas)))
+        .routes(command(routes!(
+            catalogue::update_cinema,
+            catalogue::retire_cinema
+        )))
+        .routes(query(routes!(catalogue::cinema)))
+        .routes(command(routes!(catalogue::add_hall)))
+        .routes(command(routes!(
+            catalogue::update_hall,
+            catalogue::retire_hall
+        )))
+        .routes(command(routes!(catalogue::add_movie)))
+        .routes(command(routes!(
+            catalogue::update_movie,
+            catalogue::retire_movie
+        )))
+        .routes(query(routes!(discovery::cities)))
+        .routes(query(routes!(discovery::city_movies)))
+        .routes(query(routes!(discovery::search)))
+        .routes(query(routes!(discovery::movie)))
+        .routes(query(routes!(discovery::movie_shows)))
         .routes(query(routes!(shows::seat_map)))
         .routes(query(routes!(shows::seat_statuses)))
         .routes(query(routes!(live::live)))

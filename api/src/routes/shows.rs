@@ -9,8 +9,12 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use boxoffice_domain::{Money, SeatSpec, ShowCommand, ShowId};
+use boxoffice_commands::CatalogueShow;
+use boxoffice_domain::{
+    CinemaId, DomainError, FieldError, HallId, Money, MovieId, SeatSpec, ShowCommand, ShowId,
+};
 use boxoffice_eventstore::Position;
+use boxoffice_projections::discovery;
 use boxoffice_projections::queries::{self, SeatMapView};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,37 +23,33 @@ use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// A show with a snapshot of its hall's layout and its prices.
+/// A show of a movie, in one of two forms. From the catalogue: `movie_id`, `hall_id` and
+/// `starts_at` (the title and end come from the movie, the layout and prices from the
+/// hall, unless `prices` is given). Inline, for box-office tools: `movie_id`, `title`,
+/// `starts_at`, `ends_at`, `seats` and `prices`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "movie_id": "5eed0000-0000-4000-8000-0000000000aa",
-    "title": "流浪地球3 The Wandering Earth III",
-    "starts_at": "2030-01-01T19:30:00+08:00",
-    "ends_at": "2030-01-01T21:45:00+08:00",
-    "seats": [
-        {"seat_id": "A1", "row": "A", "number": 1, "category": "regular"},
-        {"seat_id": "A2", "row": "A", "number": 2, "category": "regular"},
-        {"seat_id": "B1", "row": "B", "number": 1, "category": "premium"}
-    ],
-    "prices": {
-        "regular": {"amount_minor": 4500, "currency": "CNY"},
-        "premium": {"amount_minor": 6800, "currency": "CNY"}
-    }
+    "hall_id": "5eed0000-0000-4000-8000-0000000000bb",
+    "starts_at": "2030-01-01T19:30:00+08:00"
 }))]
 pub struct ScheduleShow {
     /// Chosen by the client, or derived from the idempotency key.
     show_id: Option<Uuid>,
     movie_id: Uuid,
-    /// 1 to 200 characters.
-    title: String,
+    /// Catalogue form: the hall it plays in. Refused if it would overlap another show of
+    /// the hall (the cleaning gap included).
+    hall_id: Option<Uuid>,
+    /// Inline form: 1 to 300 characters.
+    title: Option<String>,
     starts_at: DateTime<FixedOffset>,
-    /// After `starts_at`.
-    ends_at: DateTime<FixedOffset>,
-    /// 1 to 5,000 seats with distinct ids.
-    seats: Vec<SeatSpec>,
-    /// A price for every category the seats use.
-    prices: BTreeMap<String, Money>,
+    /// Inline form: after `starts_at`.
+    ends_at: Option<DateTime<FixedOffset>>,
+    /// Inline form: 1 to 10,000 seats with distinct ids.
+    seats: Option<Vec<SeatSpec>>,
+    /// A price for every seat category (catalogue form: the hall's when absent).
+    prices: Option<BTreeMap<String, Money>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,7 +76,8 @@ pub struct Scheduled {
                 ("SeatMap" = (operation_id = "seat_map", parameters(("show_id" = "$response.body#/show_id")))),
                 ("HoldSeats" = (operation_id = "hold", parameters(("show_id" = "$response.body#/show_id"))))
             )),
-        (status = 409, description = "A show with this id exists (`show_already_scheduled`).", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "A show with this id exists (`show_already_scheduled`).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is invalid, the movie or hall unknown or retired (`validation_failed`), or the hall is busy then (`show_overlaps`).", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn schedule(
@@ -88,26 +89,145 @@ pub async fn schedule(
     caller.require(&[Role::Staff])?;
     let context = headers.context(&caller);
     let show_id = body.show_id.unwrap_or_else(|| context.derive_id("show"));
-    let command = ShowCommand::ScheduleShow {
-        show_id,
-        movie_id: body.movie_id,
-        title: body.title,
-        starts_at: body.starts_at.with_timezone(&Utc),
-        ends_at: body.ends_at.with_timezone(&Utc),
-        seats: body.seats,
-        prices: body.prices,
-        hold_ttl_seconds: state.settings.hold_ttl_seconds,
-        expiry_grace_seconds: state.settings.expiry_grace_seconds,
-        max_holds_per_customer: state.settings.max_holds_per_customer,
-        waitlist_max_wait_seconds: state.settings.waitlist_max_wait_seconds,
+    let outcome = match body.hall_id {
+        Some(hall_id) => {
+            let inline: Vec<FieldError> = [
+                ("title", body.title.is_some()),
+                ("ends_at", body.ends_at.is_some()),
+                ("seats", body.seats.is_some()),
+            ]
+            .into_iter()
+            .filter(|(_, given)| *given)
+            .map(|(field, _)| {
+                FieldError::new(field, "comes from the catalogue when hall_id is given")
+            })
+            .collect();
+            if !inline.is_empty() {
+                return Err(DomainError::Validation(inline).into());
+            }
+            let cinema_id = cinema_of_hall(&state, hall_id).await?;
+            let show = CatalogueShow {
+                show_id: ShowId(show_id),
+                movie_id: MovieId(body.movie_id),
+                cinema_id: CinemaId(cinema_id),
+                hall_id: HallId(hall_id),
+                starts_at: body.starts_at.with_timezone(&Utc),
+                prices: body.prices,
+            };
+            state
+                .catalogue
+                .schedule_show(
+                    &state.writers,
+                    show,
+                    &state.settings.show_settings(),
+                    &context,
+                )
+                .await?
+        }
+        None => {
+            let missing: Vec<FieldError> = [
+                ("title", body.title.is_none()),
+                ("ends_at", body.ends_at.is_none()),
+                ("seats", body.seats.is_none()),
+                ("prices", body.prices.is_none()),
+            ]
+            .into_iter()
+            .filter(|(_, absent)| *absent)
+            .map(|(field, _)| FieldError::new(field, "required unless hall_id is given"))
+            .collect();
+            let (Some(title), Some(ends_at), Some(seats), Some(prices)) =
+                (body.title, body.ends_at, body.seats, body.prices)
+            else {
+                return Err(DomainError::Validation(missing).into());
+            };
+            let command = ShowCommand::ScheduleShow {
+                show_id,
+                movie_id: body.movie_id,
+                title,
+                starts_at: body.starts_at.with_timezone(&Utc),
+                ends_at: ends_at.with_timezone(&Utc),
+                seats,
+                prices,
+                hold_ttl_seconds: state.settings.hold_ttl_seconds,
+                expiry_grace_seconds: state.settings.expiry_grace_seconds,
+                max_holds_per_customer: state.settings.max_holds_per_customer,
+                waitlist_max_wait_seconds: state.settings.waitlist_max_wait_seconds,
+                venue: None,
+            };
+            state
+                .writers
+                .execute(ShowId(show_id), command, context)
+                .await?
+        }
     };
-    let outcome = state
-        .writers
-        .execute(ShowId(show_id), command, context)
-        .await?;
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, format!("/v1/shows/{show_id}/seats"))],
+        super::replayed_header(outcome.replayed),
+        axum::Json(Scheduled {
+            show_id,
+            position: outcome.position,
+        }),
+    ))
+}
+
+/// The cinema of a hall. A hall added moments ago may not be in the catalogue's read model
+/// yet: then this waits (up to the read wait) for the read model to move on and looks again.
+async fn cinema_of_hall(state: &AppState, hall_id: Uuid) -> Result<Uuid, ApiError> {
+    let client = state.pool.get().await?;
+    let deadline = tokio::time::Instant::now() + state.settings.read_wait;
+    loop {
+        let seen = state.projections.position("catalogue").unwrap_or_default();
+        if let Some(cinema) = discovery::cinema_of_hall(&client, hall_id).await? {
+            return Ok(cinema);
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let next = Position::new(seen.commit, seen.prepare + 1);
+        if left.is_zero() || state.projections.wait_for("catalogue", next, left).await < next {
+            return Err(
+                DomainError::Validation(vec![FieldError::new("hall_id", "no such hall")]).into(),
+            );
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelShow {
+    /// Why, as customers will be told: 1 to 200 characters.
+    reason: String,
+}
+
+/// Cancel a show: active holds are released, the waiting list closed, its hall time freed;
+/// nothing more can be held or paid. Paid orders stay until refunded (staff).
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/cancel",
+    tag = "shows",
+    security(("bearer" = [])),
+    params(("show_id" = Uuid, Path, description = "The show."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer.")),
+    request_body = CancelShow,
+    responses(
+        (status = 200, description = "Cancelled.", body = Scheduled),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already cancelled (`show_cancelled`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    caller: Identity,
+    headers: CommandHeaders,
+    Path(show_id): Path<Uuid>,
+    Json(body): Json<CancelShow>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Staff])?;
+    let context = headers.context(&caller);
+    let outcome = state
+        .catalogue
+        .cancel_show(&state.writers, ShowId(show_id), body.reason, &context)
+        .await?;
+    Ok((
         super::replayed_header(outcome.replayed),
         axum::Json(Scheduled {
             show_id,

@@ -24,6 +24,8 @@ fn hall(rows: u8, per_row: u32, premium_row: Option<u8>) -> ShowEvent {
                     "regular"
                 }
                 .into(),
+                column: None,
+                kind: None,
             })
         })
         .collect();

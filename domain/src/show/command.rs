@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::SeatSpec;
+use super::{SeatSpec, Venue};
 
 /// Who asks: a customer may act only on their own holds and orders; staff and the system
 /// (expiry) act on anyone's.
@@ -41,6 +41,13 @@ pub enum ShowCommand {
         max_holds_per_customer: u32,
         /// How long a waiting-list entry may wait for an offer.
         waitlist_max_wait_seconds: u32,
+        /// The hall it plays in, when scheduled from the catalogue.
+        venue: Option<Venue>,
+    },
+    /// Staff call the show off: active holds are released, the waiting list closed, and
+    /// nothing more can be held or paid.
+    CancelShow {
+        reason: String,
     },
     HoldSeats {
         hold_id: HoldId,
@@ -107,6 +114,7 @@ impl ShowCommand {
             Self::ExpireHold { .. } => "ExpireHold",
             Self::ConfirmPayment { .. } => "ConfirmPayment",
             Self::RefundOrder { .. } => "RefundOrder",
+            Self::CancelShow { .. } => "CancelShow",
         }
     }
 }

@@ -4,7 +4,7 @@ use super::best::best_available;
 use super::command::{Requester, ShowCommand};
 use super::event::*;
 use super::waitlist;
-use super::{HoldStatus, SeatSpec, SeatStatus, Show};
+use super::{HoldStatus, SeatSpec, SeatStatus, Show, WaitlistStatus};
 use crate::error::Problems;
 use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp};
 use chrono::Duration;
@@ -36,6 +36,7 @@ pub fn decide(
         expiry_grace_seconds,
         max_holds_per_customer,
         waitlist_max_wait_seconds,
+        venue,
     } = command
     {
         if show.is_scheduled() {
@@ -74,7 +75,14 @@ pub fn decide(
             expiry_grace_seconds: *expiry_grace_seconds,
             max_holds_per_customer: *max_holds_per_customer,
             waitlist_max_wait_seconds: *waitlist_max_wait_seconds,
+            venue: venue.clone(),
         })]);
+    }
+    if let ShowCommand::CancelShow { reason } = command {
+        return cancel(show, reason, now);
+    }
+    if show.is_cancelled() && !matches!(command, ShowCommand::RefundOrder { .. }) {
+        return Err(DomainError::ShowCancelled);
     }
     let events = decide_on_scheduled(show, command, now)?;
     Ok(waitlist::follow_up(show, events, now))
@@ -90,7 +98,9 @@ fn decide_on_scheduled(
         return Err(DomainError::ShowNotFound);
     };
     match command {
-        ShowCommand::ScheduleShow { .. } => unreachable!("handled above"),
+        ShowCommand::ScheduleShow { .. } | ShowCommand::CancelShow { .. } => {
+            unreachable!("handled above")
+        }
         ShowCommand::HoldSeats {
             hold_id,
             customer_id,
@@ -436,6 +446,49 @@ fn valid_label(label: &str) -> bool {
     (1..=MAX_LABEL_CHARS).contains(&chars)
         && label.trim() == label
         && !label.chars().any(char::is_control)
+}
+
+/// Ends every active hold and open waiting-list entry, then records the cancellation. The
+/// waiting list's usual consequences (offering freed seats) are not drawn: the show is off.
+fn cancel(show: &Show, reason: &str, now: Timestamp) -> Result<Vec<ShowEvent>, DomainError> {
+    if !show.is_scheduled() {
+        return Err(DomainError::ShowNotFound);
+    }
+    if show.is_cancelled() {
+        return Err(DomainError::ShowCancelled);
+    }
+    let reason_chars = reason.trim().chars().count();
+    if !(1..=MAX_REFERENCE_CHARS).contains(&reason_chars) {
+        return Err(DomainError::invalid(
+            "reason",
+            format!("must be 1 to {MAX_REFERENCE_CHARS} characters"),
+        ));
+    }
+    let mut events = Vec::new();
+    for entry in show.waitlist() {
+        if entry.status != WaitlistStatus::Ended {
+            events.push(ShowEvent::WaitlistClosed(WaitlistClosed {
+                entry_id: entry.entry_id,
+                reason: WaitlistCloseReason::CannotBeMet,
+                closed_at: now,
+            }));
+        }
+    }
+    for (hold_id, hold) in show.holds() {
+        if hold.status == HoldStatus::Active {
+            events.push(ShowEvent::HoldReleased(HoldReleased {
+                hold_id: *hold_id,
+                seats: hold.seats.clone(),
+                released_at: now,
+            }));
+        }
+    }
+    events.push(ShowEvent::ShowCancelled(ShowCancelled {
+        show_id: show.info().map(|i| i.show_id).unwrap_or_default(),
+        reason: reason.trim().to_owned(),
+        cancelled_at: now,
+    }));
+    Ok(events)
 }
 
 fn validate_schedule(

@@ -4,7 +4,10 @@
 //! must stay readable for ever: when a body changes shape, bump its `schema_version`, keep
 //! reading the old version in [`ShowEvent::from_stored`] (upcasting), and never rename a type.
 
-use crate::{CustomerId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp, WaitlistEntryId};
+use crate::{
+    CinemaId, CustomerId, HallId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp,
+    WaitlistEntryId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
@@ -33,6 +36,29 @@ pub struct ShowScheduled {
     /// How long a waiting-list entry may wait for an offer (absent in the earliest: 1 h).
     #[serde(default = "an_hour")]
     pub waitlist_max_wait_seconds: u32,
+    /// The cinema hall it plays in, when scheduled from the catalogue (absent for shows
+    /// scheduled with an inline layout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<Venue>,
+}
+
+/// Where a show scheduled from the catalogue plays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Venue {
+    pub cinema_id: CinemaId,
+    pub hall_id: HallId,
+}
+
+/// Staff cancelled the show: its active holds were released and its waiting list closed
+/// (by the events just before this one); nothing more can be held or paid. Paid orders
+/// stay until refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowCancelled {
+    pub show_id: Uuid,
+    pub reason: String,
+    pub cancelled_at: Timestamp,
 }
 
 fn one() -> u32 {
@@ -182,6 +208,7 @@ pub enum ShowEvent {
     WaitlistOffered(WaitlistOffered),
     WaitlistLeft(WaitlistLeft),
     WaitlistClosed(WaitlistClosed),
+    ShowCancelled(ShowCancelled),
 }
 
 /// A stored event this version of the code cannot read.
@@ -210,6 +237,7 @@ impl ShowEvent {
             Self::WaitlistOffered(_) => "WaitlistOffered",
             Self::WaitlistLeft(_) => "WaitlistLeft",
             Self::WaitlistClosed(_) => "WaitlistClosed",
+            Self::ShowCancelled(_) => "ShowCancelled",
         }
     }
 
@@ -230,6 +258,7 @@ impl ShowEvent {
             Self::WaitlistOffered(e) => serde_json::to_value(e),
             Self::WaitlistLeft(e) => serde_json::to_value(e),
             Self::WaitlistClosed(e) => serde_json::to_value(e),
+            Self::ShowCancelled(e) => serde_json::to_value(e),
         };
         // Serialising these plain structs (strings, numbers, maps with string keys) cannot fail.
         body.expect("show events always serialise to JSON")
@@ -265,6 +294,7 @@ impl ShowEvent {
             "WaitlistOffered" => parse(data).map(Self::WaitlistOffered),
             "WaitlistLeft" => parse(data).map(Self::WaitlistLeft),
             "WaitlistClosed" => parse(data).map(Self::WaitlistClosed),
+            "ShowCancelled" => parse(data).map(Self::ShowCancelled),
             _ => return Err(unknown("not a show event".into())),
         };
         event.map_err(|e| unknown(e.to_string()))

@@ -23,9 +23,9 @@ mod waitlist_tests;
 pub use command::{Requester, ShowCommand};
 pub use decide::{decide, MAX_SEATS_PER_HOLD};
 pub use event::{
-    HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, SeatsHeld, ShowEvent, ShowScheduled,
-    UnknownEvent, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
-    WaitlistOffered,
+    HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, SeatsHeld, ShowCancelled, ShowEvent,
+    ShowScheduled, UnknownEvent, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined,
+    WaitlistLeft, WaitlistOffered,
 };
 
 use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
@@ -42,6 +42,33 @@ pub struct SeatSpec {
     pub row: String,
     pub number: u32,
     pub category: String,
+    /// Where the seat is drawn in its row (1-based, counting gaps and aisles); absent for
+    /// layouts given seat by seat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// A wheelchair space or a companion seat beside one; absent for ordinary seats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<SeatKind>,
+}
+
+/// Seats that are more than a place to sit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SeatKind {
+    /// A space for a wheelchair user.
+    Wheelchair,
+    /// A seat for the companion of the wheelchair user beside it.
+    Companion,
+}
+
+impl SeatKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wheelchair => "wheelchair",
+            Self::Companion => "companion",
+        }
+    }
 }
 
 /// What a show is, fixed when it was scheduled.
@@ -122,6 +149,7 @@ pub struct Show {
     waitlist: Vec<WaitlistEntry>,
     /// The entry each offered hold was made for.
     offers: BTreeMap<HoldId, WaitlistEntryId>,
+    cancelled: bool,
 }
 
 /// How many seats are in each state.
@@ -144,6 +172,10 @@ impl Show {
 
     pub fn is_scheduled(&self) -> bool {
         self.info.is_some()
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
     }
 
     /// The status of every seat, in layout order.
@@ -334,6 +366,7 @@ impl Show {
             }
             ShowEvent::WaitlistLeft(e) => self.end_entry(&e.entry_id),
             ShowEvent::WaitlistClosed(e) => self.end_entry(&e.entry_id),
+            ShowEvent::ShowCancelled(_) => self.cancelled = true,
         }
         self
     }

@@ -37,6 +37,8 @@ pub(crate) fn scheduled() -> ShowEvent {
             row: "A".into(),
             number: n,
             category: "regular".into(),
+            column: None,
+            kind: None,
         })
         .collect();
     layout.extend((1..=3).map(|n| SeatSpec {
@@ -44,6 +46,8 @@ pub(crate) fn scheduled() -> ShowEvent {
         row: "贵宾".into(),
         number: n,
         category: "premium".into(),
+        column: None,
+        kind: None,
     }));
     ShowEvent::ShowScheduled(ShowScheduled {
         show_id: ShowId(Uuid::from_u128(1)).0,
@@ -57,6 +61,7 @@ pub(crate) fn scheduled() -> ShowEvent {
         expiry_grace_seconds: 5,
         max_holds_per_customer: 1,
         waitlist_max_wait_seconds: 3600,
+        venue: None,
     })
 }
 
@@ -360,6 +365,8 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         row: "B".into(),
         number: 1,
         category: "vip".into(),
+        column: None,
+        kind: None,
     });
     let command = ShowCommand::ScheduleShow {
         show_id: good.show_id,
@@ -373,6 +380,7 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         expiry_grace_seconds: 5,
         max_holds_per_customer: 1,
         waitlist_max_wait_seconds: 3600,
+        venue: None,
     };
     let Err(DomainError::Validation(problems)) = decide(&Show::default(), &command, t0()) else {
         panic!("expected a validation error");
@@ -409,6 +417,7 @@ fn a_show_is_scheduled_once() {
                 expiry_grace_seconds: 5,
                 max_holds_per_customer: 1,
                 waitlist_max_wait_seconds: 3600,
+                venue: None,
             },
             t0(),
         )
@@ -428,4 +437,41 @@ fn every_event_survives_the_trip_through_storage() {
     }
     assert!(ShowEvent::from_stored("SeatsHeld", 2, &serde_json::json!({})).is_err());
     assert!(ShowEvent::from_stored("Nonsense", 1, &serde_json::json!({})).is_err());
+}
+
+#[test]
+fn cancelling_a_show_releases_holds_closes_the_waiting_list_and_stops_sales() {
+    let show = Show::replay(&[scheduled(), held(1, "alice", &["A1", "A2"], 9000)]);
+    let events = decide(
+        &show,
+        &ShowCommand::CancelShow {
+            reason: "projector failure".into(),
+        },
+        t0(),
+    )
+    .unwrap();
+    assert!(matches!(&events[0], ShowEvent::HoldReleased(e) if e.hold_id == hold_id(1)));
+    assert!(
+        matches!(events.last(), Some(ShowEvent::ShowCancelled(e)) if e.reason == "projector failure")
+    );
+    let show = events.iter().fold(show, Show::evolve);
+    assert_eq!(show.counts().held, 0);
+    let again = decide(
+        &show,
+        &ShowCommand::HoldSeats {
+            hold_id: hold_id(2),
+            customer_id: customer("bob"),
+            seats: vec![SeatId::new("A1")],
+        },
+        t0(),
+    );
+    assert_eq!(again, Err(DomainError::ShowCancelled));
+    let twice = decide(
+        &show,
+        &ShowCommand::CancelShow {
+            reason: "again".into(),
+        },
+        t0(),
+    );
+    assert_eq!(twice, Err(DomainError::ShowCancelled));
 }

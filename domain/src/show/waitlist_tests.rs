@@ -16,6 +16,8 @@ fn row_of(seats: u32) -> Show {
             row: "A".into(),
             number: n,
             category: "regular".into(),
+            column: None,
+            kind: None,
         })
         .collect();
     Show::replay(&[ShowEvent::ShowScheduled(e)])

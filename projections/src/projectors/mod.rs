@@ -2,19 +2,22 @@
 //! in memory first (the last status of each seat, the sum of each show's changes), then a
 //! few set-based statements per batch, however many events it holds.
 
+mod catalogue;
 mod order_history;
 mod sales;
 mod seat_map;
 mod waitlist;
 
+pub use catalogue::Catalogue;
 pub use order_history::OrderHistory;
 pub use sales::Sales;
 pub use seat_map::SeatMap;
 pub use waitlist::Waitlist;
 
 use async_trait::async_trait;
+use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::ShowEvent;
-use boxoffice_eventstore::RecordedEvent;
+use boxoffice_eventstore::{Position, RecordedEvent};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -26,8 +29,8 @@ pub trait Projector: Send + Sync + 'static {
     fn tables(&self) -> &'static [&'static str];
     /// Whether `event` changes its read model; a batch with none of these only moves the
     /// checkpoint (one statement instead of a transaction).
-    fn cares_about(&self, event: &ShowEvent) -> bool;
-    /// Folds show events, in log order, into the read model.
+    fn cares_about(&self, event: &Event) -> bool;
+    /// Folds events, in log order, into the read model.
     async fn apply(
         &self,
         tx: &Transaction<'_>,
@@ -35,11 +38,37 @@ pub trait Projector: Send + Sync + 'static {
     ) -> Result<(), tokio_postgres::Error>;
 }
 
-/// One event of a show's stream, read and ready to fold.
+/// An event of any of this project's streams, read into its domain type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Show(ShowEvent),
+    Cities(CitiesEvent),
+    Cinema(CinemaEvent),
+    Movie(MovieEvent),
+}
+
+/// One event, read and ready to fold.
 pub struct Applying<'a> {
-    pub show_id: Uuid,
-    pub event: ShowEvent,
+    /// The id in the stream's name (`show-{id}`, `cinema-{id}`, `movie-{id}`; nil for
+    /// `cities`).
+    pub stream_id: Uuid,
+    pub event: Event,
     pub recorded: &'a RecordedEvent,
+}
+
+/// Records that the batch ending at `at` changed what ETag-bearing queries of `projector`'s
+/// read model answer.
+async fn etag_moved(
+    tx: &Transaction<'_>,
+    projector: &str,
+    at: Position,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "UPDATE projection_checkpoints SET etag_commit = $2, etag_prepare = $3 WHERE name = $1",
+        &[&projector, &(at.commit as i64), &(at.prepare as i64)],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Every projector of the server, in a fixed order.
@@ -49,6 +78,7 @@ pub fn all() -> Vec<std::sync::Arc<dyn Projector>> {
         std::sync::Arc::new(OrderHistory),
         std::sync::Arc::new(Sales),
         std::sync::Arc::new(Waitlist),
+        std::sync::Arc::new(Catalogue),
     ]
 }
 

@@ -1,6 +1,6 @@
 //! Each customer's orders, newest first, with what was refunded.
 
-use super::{seat_list, Applying, Projector};
+use super::{seat_list, Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{HoldConfirmed, ShowScheduled};
 use boxoffice_domain::{ShowEvent, Timestamp};
@@ -20,8 +20,8 @@ impl Projector for OrderHistory {
         &["order_history_shows", "order_history"]
     }
 
-    fn cares_about(&self, event: &ShowEvent) -> bool {
-        super::is_sale(event)
+    fn cares_about(&self, event: &Event) -> bool {
+        matches!(event, Event::Show(e) if super::is_sale(e))
     }
 
     async fn apply(
@@ -35,9 +35,12 @@ impl Projector for OrderHistory {
         // of the last one.
         let mut refunds: HashMap<Uuid, (Vec<&str>, i64, &'static str, Timestamp)> = HashMap::new();
         for applying in events {
-            match &applying.event {
-                ShowEvent::ShowScheduled(e) => shows.push((applying.show_id, e)),
-                ShowEvent::HoldConfirmed(e) => orders.push((applying.show_id, e)),
+            let Event::Show(event) = &applying.event else {
+                continue;
+            };
+            match event {
+                ShowEvent::ShowScheduled(e) => shows.push((applying.stream_id, e)),
+                ShowEvent::HoldConfirmed(e) => orders.push((applying.stream_id, e)),
                 ShowEvent::OrderRefunded(e) => {
                     let status = if e.fully_refunded {
                         "refunded"
@@ -58,7 +61,8 @@ impl Projector for OrderHistory {
                 | ShowEvent::WaitlistJoined(_)
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_) => {}
+                | ShowEvent::WaitlistClosed(_)
+                | ShowEvent::ShowCancelled(_) => {}
             }
         }
         if !shows.is_empty() {

@@ -1,7 +1,7 @@
 //! Sales facts per show for box-office reports: tickets sold and refunded, gross, refunds.
 //! Net is gross minus refunds, computed when queried.
 
-use super::{Applying, Projector};
+use super::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::ShowScheduled;
 use boxoffice_domain::{ShowEvent, Timestamp};
@@ -21,8 +21,8 @@ impl Projector for Sales {
         &["sales_by_show"]
     }
 
-    fn cares_about(&self, event: &ShowEvent) -> bool {
-        super::is_sale(event)
+    fn cares_about(&self, event: &Event) -> bool {
+        matches!(event, Event::Show(e) if super::is_sale(e))
     }
 
     async fn apply(
@@ -33,16 +33,19 @@ impl Projector for Sales {
         let mut scheduled: Vec<(Uuid, &ShowScheduled)> = Vec::new();
         let mut changes: HashMap<Uuid, Change> = HashMap::new();
         for applying in events {
-            match &applying.event {
-                ShowEvent::ShowScheduled(e) => scheduled.push((applying.show_id, e)),
+            let Event::Show(event) = &applying.event else {
+                continue;
+            };
+            match event {
+                ShowEvent::ShowScheduled(e) => scheduled.push((applying.stream_id, e)),
                 ShowEvent::HoldConfirmed(e) => {
-                    let change = changes.entry(applying.show_id).or_default();
+                    let change = changes.entry(applying.stream_id).or_default();
                     change.orders += 1;
                     change.tickets_sold += e.seats.len() as i32;
                     change.gross_minor += e.total.amount_minor;
                 }
                 ShowEvent::OrderRefunded(e) => {
-                    let change = changes.entry(applying.show_id).or_default();
+                    let change = changes.entry(applying.stream_id).or_default();
                     change.tickets_refunded += e.seats.len() as i32;
                     change.refunds_minor += e.amount.amount_minor;
                 }
@@ -52,7 +55,8 @@ impl Projector for Sales {
                 | ShowEvent::WaitlistJoined(_)
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_) => {}
+                | ShowEvent::WaitlistClosed(_)
+                | ShowEvent::ShowCancelled(_) => {}
             }
         }
         if !scheduled.is_empty() {

@@ -1,7 +1,7 @@
 //! The seat map of each show: every seat with its status, plus counts and the holds (the
 //! expiry scheduler reads active holds from here).
 
-use super::{seat_list, Applying, Projector};
+use super::{etag_moved, seat_list, Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{SeatsHeld, ShowScheduled};
 use boxoffice_domain::{SeatId, ShowEvent, Timestamp};
@@ -18,12 +18,17 @@ impl Projector for SeatMap {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["seat_map_shows", "seat_map_seats", "seat_map_holds"]
+        &[
+            "seat_map_shows",
+            "seat_map_seats",
+            "seat_map_holds",
+            "seat_map_categories",
+        ]
     }
 
-    /// Every event moves the show's version, which the seat map reports.
-    fn cares_about(&self, _event: &ShowEvent) -> bool {
-        true
+    /// Every show event moves the show's version, which the seat map reports.
+    fn cares_about(&self, event: &Event) -> bool {
+        matches!(event, Event::Show(_))
     }
 
     async fn apply(
@@ -32,12 +37,17 @@ impl Projector for SeatMap {
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
         let mut fold = Fold::default();
+        let mut scheduled = false;
         for applying in events {
-            let show_id = applying.show_id;
+            let Event::Show(event) = &applying.event else {
+                continue;
+            };
+            let show_id = applying.stream_id;
             let version = applying.recorded.version as i64;
-            match &applying.event {
+            match event {
                 ShowEvent::ShowScheduled(e) => {
                     schedule(tx, show_id, e, version).await?;
+                    scheduled = true;
                     continue;
                 }
                 ShowEvent::SeatsHeld(e) => {
@@ -70,10 +80,19 @@ impl Projector for SeatMap {
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
                 | ShowEvent::WaitlistClosed(_) => {}
+                ShowEvent::ShowCancelled(_) => {
+                    fold.shows.entry(show_id).or_default().cancelled = true
+                }
             }
             fold.shows.entry(show_id).or_default().version = version;
         }
-        fold.write(tx).await
+        let availability_moved = fold.write(tx).await?;
+        if scheduled || availability_moved {
+            if let Some(last) = events.last() {
+                etag_moved(tx, self.name(), last.recorded.position).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -97,6 +116,7 @@ struct ShowChange {
     held: i32,
     sold: i32,
     version: i64,
+    cancelled: bool,
 }
 
 impl<'a> Fold<'a> {
@@ -127,7 +147,10 @@ impl<'a> Fold<'a> {
         self.ended_holds.insert(hold_id, (status, at));
     }
 
-    async fn write(self, tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+    /// Writes the batch; returns whether any category's availability band changed (see
+    /// `queries::availability_band`), or a show was cancelled.
+    async fn write(self, tx: &Transaction<'_>) -> Result<bool, tokio_postgres::Error> {
+        let mut moved = false;
         if !self.new_holds.is_empty() {
             let holds = &self.new_holds;
             let ids: Vec<Uuid> = holds.iter().map(|h| h.hold_id.0).collect();
@@ -185,37 +208,68 @@ impl<'a> Fold<'a> {
                 columns.3.push(*hold);
                 columns.4.push(*order);
             }
-            tx.execute(
-                "UPDATE seat_map_seats s SET status = d.status, hold_id = d.hold_id,
-                    order_id = d.order_id
-                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[])
-                    AS d(show_id, seat_id, status, hold_id, order_id)
-                 WHERE s.show_id = d.show_id AND s.seat_id = d.seat_id",
-                &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
-            )
-            .await?;
+            // The seats, and each category's count of available seats by the difference
+            // between the seats' statuses before (read in the same snapshot) and after.
+            let row = tx
+                .query_one(
+                    "WITH d AS (
+                        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[],
+                            $5::uuid[]) AS d(show_id, seat_id, status, hold_id, order_id)
+                     ), before AS (
+                        SELECT s.show_id, s.seat_id, s.category, s.status
+                        FROM seat_map_seats s JOIN d USING (show_id, seat_id)
+                     ), changed AS (
+                        UPDATE seat_map_seats s SET status = d.status, hold_id = d.hold_id,
+                            order_id = d.order_id
+                        FROM d WHERE s.show_id = d.show_id AND s.seat_id = d.seat_id
+                        RETURNING s.show_id, s.seat_id, s.status
+                     ), delta AS (
+                        SELECT b.show_id, b.category,
+                            sum((c.status = 'available')::int - (b.status = 'available')::int)
+                                AS available
+                        FROM before b JOIN changed c USING (show_id, seat_id)
+                        GROUP BY b.show_id, b.category
+                     ), counted AS (
+                        UPDATE seat_map_categories k SET available = k.available + delta.available
+                        FROM delta
+                        WHERE k.show_id = delta.show_id AND k.category = delta.category
+                            AND delta.available <> 0
+                        RETURNING availability_band((k.available - delta.available)::int, k.capacity)
+                            <> availability_band(k.available, k.capacity) AS band_moved
+                     )
+                     SELECT coalesce(bool_or(band_moved), false) FROM counted",
+                    &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
+                )
+                .await?;
+            moved |= row.get::<_, bool>(0);
         }
         if !self.shows.is_empty() {
             let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let mut cancelled = Vec::new();
             for (show, change) in &self.shows {
                 columns.0.push(*show);
                 columns.1.push(change.available);
                 columns.2.push(change.held);
                 columns.3.push(change.sold);
                 columns.4.push(change.version);
+                cancelled.push(change.cancelled);
             }
             tx.execute(
                 "UPDATE seat_map_shows s SET available = s.available + d.available,
                     held = s.held + d.held, sold = s.sold + d.sold,
-                    version = GREATEST(s.version, d.version)
-                 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::bigint[])
-                    AS d(show_id, available, held, sold, version)
+                    version = GREATEST(s.version, d.version),
+                    cancelled = s.cancelled OR d.cancelled
+                 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::bigint[],
+                    $6::bool[]) AS d(show_id, available, held, sold, version, cancelled)
                  WHERE s.show_id = d.show_id",
-                &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
+                &[
+                    &columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &cancelled,
+                ],
             )
             .await?;
+            moved |= cancelled.contains(&true);
         }
-        Ok(())
+        Ok(moved)
     }
 }
 
@@ -250,7 +304,13 @@ async fn schedule(
     let mut categories = Vec::with_capacity(e.seats.len());
     let mut prices = Vec::with_capacity(e.seats.len());
     let mut currencies = Vec::with_capacity(e.seats.len());
+    let mut grid_columns = Vec::with_capacity(e.seats.len());
+    let mut kinds = Vec::with_capacity(e.seats.len());
+    let mut by_category: std::collections::BTreeMap<&str, i32> = Default::default();
     for (ordinal, seat) in e.seats.iter().enumerate() {
+        grid_columns.push(seat.column.map(|c| i32::try_from(c).unwrap_or(i32::MAX)));
+        kinds.push(seat.kind.map(|k| k.as_str()));
+        *by_category.entry(seat.category.as_str()).or_default() += 1;
         let price = e.prices.get(&seat.category);
         ids.push(seat.seat_id.as_str());
         ordinals.push(ordinal as i32);
@@ -262,10 +322,10 @@ async fn schedule(
     }
     tx.execute(
         "INSERT INTO seat_map_seats (show_id, seat_id, ordinal, row_label, number,
-            category, price_minor, currency, status)
+            category, price_minor, currency, grid_column, kind, status)
          SELECT $1, s.*, 'available'
          FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::text[],
-            $7::bigint[], $8::text[]) AS s",
+            $7::bigint[], $8::text[], $9::int[], $10::text[]) AS s",
         &[
             &show_id,
             &ids,
@@ -275,7 +335,27 @@ async fn schedule(
             &categories,
             &prices,
             &currencies,
+            &grid_columns,
+            &kinds,
         ],
+    )
+    .await?;
+    let (mut categories, mut capacities, mut amounts, mut units) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (category, seats) in by_category {
+        let price = e.prices.get(category);
+        categories.push(category);
+        capacities.push(seats);
+        amounts.push(price.map_or(0, |p| p.amount_minor));
+        units.push(price.map_or("", |p| p.currency.as_str()));
+    }
+    tx.execute(
+        "INSERT INTO seat_map_categories (show_id, category, capacity, available, price_minor,
+            currency)
+         SELECT $1, c.category, c.capacity, c.capacity, c.price_minor, c.currency
+         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[])
+            AS c(category, capacity, price_minor, currency)",
+        &[&show_id, &categories, &capacities, &amounts, &units],
     )
     .await?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Waiting lists: each entry with its status, place and offer, for customers polling them and
 //! for the scheduler that closes entries that waited too long.
 
-use super::{seat_labels, Applying, Projector};
+use super::{seat_labels, Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::ShowEvent;
 use tokio_postgres::Transaction;
@@ -19,13 +19,15 @@ impl Projector for Waitlist {
         &["waitlist_entries"]
     }
 
-    fn cares_about(&self, event: &ShowEvent) -> bool {
+    fn cares_about(&self, event: &Event) -> bool {
         matches!(
             event,
-            ShowEvent::WaitlistJoined(_)
-                | ShowEvent::WaitlistOffered(_)
-                | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_)
+            Event::Show(
+                ShowEvent::WaitlistJoined(_)
+                    | ShowEvent::WaitlistOffered(_)
+                    | ShowEvent::WaitlistLeft(_)
+                    | ShowEvent::WaitlistClosed(_)
+            )
         )
     }
 
@@ -46,8 +48,11 @@ async fn apply_one(
     tx: &Transaction<'_>,
     applying: &Applying<'_>,
 ) -> Result<(), tokio_postgres::Error> {
-    let (show_id, recorded) = (applying.show_id, applying.recorded);
-    match &applying.event {
+    let (show_id, recorded) = (applying.stream_id, applying.recorded);
+    let Event::Show(event) = &applying.event else {
+        return Ok(());
+    };
+    match event {
         ShowEvent::WaitlistJoined(e) => {
             tx.execute(
                 "INSERT INTO waitlist_entries (entry_id, show_id, customer_id, count, category,
@@ -95,7 +100,8 @@ async fn apply_one(
         | ShowEvent::HoldReleased(_)
         | ShowEvent::HoldExpired(_)
         | ShowEvent::HoldConfirmed(_)
-        | ShowEvent::OrderRefunded(_) => {}
+        | ShowEvent::OrderRefunded(_)
+        | ShowEvent::ShowCancelled(_) => {}
     }
     Ok(())
 }
