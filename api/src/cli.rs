@@ -1,4 +1,4 @@
-//! The `boxoffice` command line: serve, migrate, token, projections.
+//! The `boxoffice` command line: serve, migrate, seed, token, projections.
 
 use crate::auth::{JwtKeys, Role};
 use crate::server::{self, ServeConfig};
@@ -99,6 +99,33 @@ pub enum Command {
         ttl_hours: i64,
         #[arg(long, env = "BOXOFFICE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
         jwt_secret: String,
+    },
+    /// Add a made-up but realistic catalogue: cities, cinemas, halls (100 to 2,000 seats),
+    /// movies and shows, through the same commands the API carries out. Running the same
+    /// seed again adds nothing twice.
+    Seed {
+        #[arg(long, default_value_t = 3)]
+        cities: usize,
+        #[arg(long, default_value_t = 2)]
+        cinemas_per_city: usize,
+        #[arg(long, default_value_t = 2)]
+        halls_per_cinema: usize,
+        /// Days of shows, from --first-day on.
+        #[arg(long, default_value_t = 2)]
+        days: usize,
+        #[arg(long, default_value_t = 2)]
+        shows_per_hall_day: usize,
+        #[arg(long, default_value_t = 12)]
+        movies: usize,
+        /// The first day of shows (YYYY-MM-DD, Asia/Shanghai); default: tomorrow.
+        #[arg(long)]
+        first_day: Option<chrono::NaiveDate>,
+        /// Different seeds make different catalogues.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Minutes a hall needs between two shows.
+        #[arg(long, env = "BOXOFFICE_CLEANING_MINUTES", default_value_t = 15)]
+        cleaning_minutes: u32,
     },
     /// Read models: rebuild them from the log, or show how far each has come.
     Projections {
@@ -220,6 +247,75 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             };
             let running = server::start(config).await.map_err(|e| e.to_string())?;
             running.until_signalled().await;
+            Ok(())
+        }
+        Command::Seed {
+            cities,
+            cinemas_per_city,
+            halls_per_cinema,
+            days,
+            shows_per_hall_day,
+            movies,
+            first_day,
+            seed,
+            cleaning_minutes,
+        } => {
+            let config = server::prepare_database(&cli.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let pool = pg::pool(&config, 24);
+            let log: std::sync::Arc<dyn EventLog> =
+                std::sync::Arc::new(PgEventLog::new(pool.clone(), &config));
+            let clock: std::sync::Arc<dyn boxoffice_commands::Clock> =
+                std::sync::Arc::new(boxoffice_commands::SystemClock);
+            let catalogue = boxoffice_commands::Catalogue::new(log.clone(), clock.clone());
+            // A show's writer is needed once, to schedule it: let it go soon after.
+            let writers = boxoffice_commands::ShowWriters::new(
+                log,
+                clock,
+                WriterConfig {
+                    idle_after: Duration::from_secs(1),
+                    ..WriterConfig::default()
+                },
+            );
+            let defaults = ApiSettings::default();
+            let settings = ApiSettings {
+                cleaning_minutes,
+                ..defaults
+            }
+            .show_settings();
+            let first_day = first_day.unwrap_or_else(|| {
+                chrono::Utc::now()
+                    .with_timezone(&chrono_tz::Asia::Shanghai)
+                    .date_naive()
+                    + chrono::Duration::days(1)
+            });
+            let plan = crate::seed::SeedPlan {
+                seed,
+                cities,
+                cinemas_per_city,
+                halls_per_cinema,
+                days,
+                shows_per_hall_day,
+                movies,
+                first_day,
+            };
+            let started = std::time::Instant::now();
+            let report = crate::seed::seed(&catalogue, &writers, &settings, &plan)
+                .await
+                .map_err(|e| format!("seeding failed: {e}"))?;
+            writers.shutdown(Duration::from_secs(10)).await;
+            pool.close();
+            println!(
+                "seeded {} cities, {} cinemas, {} halls, {} movies, {} shows ({} seats) from {first_day} in {:.1} s",
+                report.cities,
+                report.cinemas,
+                report.halls,
+                report.movies,
+                report.shows,
+                report.seats,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Projections { action } => {

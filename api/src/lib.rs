@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod openapi;
 mod routes;
 pub mod seat_maps;
+pub mod seed;
 pub mod server;
 
 use auth::JwtKeys;

@@ -8,13 +8,16 @@
 //! - spread: the same customers over many shows of Zipf-distributed popularity;
 //! - two-process: two servers on one database, both selling the same hot show;
 //! - memory: resident memory with many shows active in the writers;
-//! - rebuild: a log of a million events, then `boxoffice projections rebuild` timed.
+//! - rebuild: a log of a million events, then `boxoffice projections rebuild` timed;
+//! - search: a catalogue of 20,000 shows seeded by `boxoffice seed`, then searches by city
+//!   and date, by keyword, and near a point.
 
 mod baseline;
 mod check;
 mod client;
 mod generate;
 mod report;
+mod search;
 mod server;
 mod stats;
 mod workload;
@@ -60,6 +63,9 @@ struct Cli {
     /// Events in the log the rebuild measurement replays.
     #[arg(long, default_value_t = 1_000_000)]
     rebuild_events: usize,
+    /// Cities in the search phase's catalogue (10 cinemas x 2 halls x 2 shows each).
+    #[arg(long, default_value_t = search::FULL_CITIES)]
+    search_cities: usize,
     /// Only these phases (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Phase>,
@@ -84,6 +90,7 @@ enum Phase {
     TwoProcess,
     Memory,
     Rebuild,
+    Search,
 }
 
 /// The hot show's hall: 40 rows of 50 seats.
@@ -103,6 +110,7 @@ async fn main() {
         cli.shows = cli.shows.min(20);
         cli.memory_shows = cli.memory_shows.min(50);
         cli.rebuild_events = cli.rebuild_events.min(5_000);
+        cli.search_cities = cli.search_cities.min(search::SMOKE_CITIES);
     }
     match run(&cli).await {
         Ok(report) => {
@@ -177,6 +185,24 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
     if wanted(cli, Phase::Rebuild) {
         eprintln!("== rebuild: a log of {} events", cli.rebuild_events);
         report.rebuild = Some(rebuild(cli).await?);
+    }
+    if wanted(cli, Phase::Search) {
+        let clients = LIGHT_CLIENTS.min(cli.clients);
+        eprintln!(
+            "== search: {} cities x 10 cinemas x 2 halls x 2 shows, {clients} clients",
+            cli.search_cities
+        );
+        report.search = Some(
+            search::run(
+                &cli.server,
+                &cli.database_url,
+                cli.search_cities,
+                clients,
+                duration,
+                cli.seed,
+            )
+            .await?,
+        );
     }
     report.print();
     let path = report.save(&cli.out)?;

@@ -45,6 +45,7 @@ pub struct Report {
     pub two_process: Option<Booking>,
     pub memory: Option<MemoryResult>,
     pub rebuild: Option<RebuildResult>,
+    pub search: Option<crate::search::SearchResult>,
     pub targets: Vec<Target>,
 }
 
@@ -74,6 +75,7 @@ impl Report {
             two_process: None,
             memory: None,
             rebuild: None,
+            search: None,
             targets: Vec::new(),
         })
     }
@@ -160,6 +162,14 @@ impl Report {
                 rebuild.events_per_s >= 200_000.0,
             );
         }
+        if let Some(search) = &self.search {
+            target(
+                "search: city + date p99",
+                format!("<= 50 ms at {} shows", search.shows),
+                format!("{:.1} ms", search.city_date.latency.p99_ms),
+                search.city_date.latency.p99_ms <= 50.0,
+            );
+        }
         self.targets = targets;
     }
 
@@ -193,6 +203,19 @@ impl Report {
                     "baseline: {} seats sold twice",
                     base.oversold_seats
                 ));
+            }
+        }
+        if let Some(search) = &self.search {
+            for kind in [&search.city_date, &search.keyword, &search.nearby] {
+                if kind.errors > 0 {
+                    failures.push(format!("search ({}): {} errors", kind.query, kind.errors));
+                }
+                if smoke && kind.latency.count == 0 {
+                    failures.push(format!("search ({}): no answers", kind.query));
+                }
+            }
+            if search.city_date.hits == 0.0 {
+                failures.push("search: a city's search found nothing".into());
             }
         }
         if let Some(healthz) = &self.healthz {
@@ -319,6 +342,26 @@ impl Report {
                 "rebuild: {} events replayed in {:.1} s = {:.0} events/s (the log was written in {:.1} s)",
                 rebuild.events, rebuild.rebuild_seconds, rebuild.events_per_s, rebuild.generate_seconds
             );
+        }
+        if let Some(search) = &self.search {
+            println!(
+                "search: {} shows in {} cities seeded in {:.1} s, projected in {:.1} s; {} clients:",
+                search.shows, search.cities, search.seed_seconds, search.settle_seconds, search.clients
+            );
+            for kind in [&search.city_date, &search.keyword, &search.nearby] {
+                println!(
+                    "  {:<40} {:>8.0} req/s  p50 {:>6.1} ms  p95 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms  {:.1} hits, {:.1} shows per answer, {} errors",
+                    kind.query,
+                    kind.requests_per_s,
+                    kind.latency.p50_ms,
+                    kind.latency.p95_ms,
+                    kind.latency.p99_ms,
+                    kind.latency.max_ms,
+                    kind.hits,
+                    kind.shows,
+                    kind.errors
+                );
+            }
         }
         if !self.targets.is_empty() {
             println!("\n{:<52} {:>22} {:>14}  ", "target", "wanted", "measured");

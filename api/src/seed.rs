@@ -1,0 +1,714 @@
+//! `boxoffice seed`: a realistic catalogue (cities, cinemas, halls with layouts of 100 to
+//! 2,000 seats, movies with Chinese and English titles, shows across the day), made through
+//! the same commands the API carries out.
+//!
+//! Everything is derived from `--seed` and the names of things, not from the order of
+//! work: ids and idempotency keys are deterministic, so running the same seed again adds
+//! nothing that is already there (and on a later day adds only the new days' shows).
+
+use boxoffice_commands::{
+    Catalogue, CatalogueShow, CommandContext, CommandError, ShowSettings, ShowWriters,
+};
+use boxoffice_domain::catalogue::{
+    CinemaCommand, CinemaDetails, CitiesCommand, CityDetails, HallDetails, HallLayout, LayoutRow,
+    MovieCommand, MovieDetails,
+};
+use boxoffice_domain::{CinemaId, CityId, Currency, HallId, Money, MovieId, ShowId};
+use chrono::{Duration, NaiveDate, TimeZone};
+use futures_util::{stream, StreamExt};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+const SEED_NAMESPACE: Uuid = Uuid::from_u128(0x7a51_c0de_5eed_4b1a_9f3e_2c8d_61b0_a4e7);
+/// Cinemas seeded at once (each cinema's shows one after another: one stream).
+const CONCURRENCY: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct SeedPlan {
+    pub seed: u64,
+    pub cities: usize,
+    pub cinemas_per_city: usize,
+    pub halls_per_cinema: usize,
+    pub days: usize,
+    pub shows_per_hall_day: usize,
+    pub movies: usize,
+    /// The first day's date (in Asia/Shanghai, every seeded city's time zone).
+    pub first_day: NaiveDate,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SeedReport {
+    pub cities: usize,
+    pub cinemas: usize,
+    pub halls: usize,
+    pub movies: usize,
+    pub shows: usize,
+    pub seats: usize,
+}
+
+/// SplitMix64: a small, good-enough generator for made-up data, seeded per thing.
+struct Rng(u64);
+
+impl Rng {
+    fn for_thing(seed: u64, thing: &str) -> Self {
+        let id = Uuid::new_v5(&SEED_NAMESPACE, format!("{seed}/{thing}").as_bytes());
+        Self(id.as_u64_pair().0)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..=high`.
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next() % (high - low + 1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.next() as usize % items.len()]
+    }
+
+    /// A fraction in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Real cities first (with their coordinates), then made-up ones.
+const CITIES: &[(&str, f64, f64)] = &[
+    ("北京", 39.904, 116.407),
+    ("上海", 31.230, 121.474),
+    ("广州", 23.129, 113.264),
+    ("深圳", 22.543, 114.058),
+    ("成都", 30.573, 104.066),
+    ("杭州", 30.274, 120.155),
+    ("重庆", 29.563, 106.551),
+    ("武汉", 30.593, 114.305),
+    ("西安", 34.342, 108.940),
+    ("苏州", 31.299, 120.585),
+    ("南京", 32.060, 118.797),
+    ("天津", 39.343, 117.362),
+    ("长沙", 28.228, 112.939),
+    ("郑州", 34.747, 113.625),
+    ("东莞", 23.021, 113.752),
+    ("青岛", 36.067, 120.383),
+    ("沈阳", 41.806, 123.432),
+    ("宁波", 29.868, 121.544),
+    ("昆明", 25.038, 102.718),
+    ("合肥", 31.821, 117.227),
+    ("佛山", 23.022, 113.122),
+    ("福州", 26.075, 119.306),
+    ("厦门", 24.480, 118.089),
+    ("哈尔滨", 45.803, 126.535),
+    ("济南", 36.651, 117.120),
+    ("大连", 38.914, 121.615),
+    ("长春", 43.817, 125.324),
+    ("南宁", 22.817, 108.366),
+    ("石家庄", 38.042, 114.515),
+    ("贵阳", 26.647, 106.630),
+    ("南昌", 28.682, 115.858),
+    ("太原", 37.870, 112.549),
+    ("无锡", 31.491, 120.312),
+    ("温州", 27.994, 120.699),
+    ("乌鲁木齐", 43.825, 87.617),
+    ("兰州", 36.061, 103.834),
+    ("海口", 20.044, 110.199),
+    ("呼和浩特", 40.842, 111.749),
+    ("银川", 38.487, 106.231),
+    ("西宁", 36.617, 101.778),
+    ("拉萨", 29.652, 91.172),
+];
+const CITY_FIRST: &[&str] = &[
+    "安", "宝", "昌", "德", "东", "丰", "福", "广", "海", "河", "华", "怀", "建", "江", "金", "晋",
+    "静", "开", "兰", "乐", "临", "龙", "隆", "明", "南", "宁", "平", "青", "庆", "瑞", "山", "韶",
+    "绍", "寿", "顺", "泰", "通", "万", "威", "文", "武", "仙", "新", "兴", "阳",
+];
+const CITY_SECOND: &[&str] = &[
+    "安", "城", "川", "德", "丰", "州", "阳", "江", "宁", "平", "山", "水", "台", "源", "海",
+];
+const BRANDS: &[&str] = &[
+    "万达影城",
+    "CGV影城",
+    "博纳国际影城",
+    "UME影城",
+    "金逸影城",
+    "横店电影城",
+    "大地影院",
+    "星美国际影城",
+    "耀莱成龙影城",
+    "百老汇影城",
+    "中影国际影城",
+    "SFC上影影城",
+];
+const DISTRICTS: &[&str] = &[
+    "万象城",
+    "来福士",
+    "大悦城",
+    "银泰城",
+    "吾悦广场",
+    "龙湖天街",
+    "太古里",
+    "恒隆广场",
+    "世纪城",
+    "新天地",
+    "中心广场",
+    "火车站",
+    "高新区",
+    "开发区",
+    "滨江",
+    "老城区",
+];
+const ROADS: &[&str] = &[
+    "人民路",
+    "解放路",
+    "中山路",
+    "建设路",
+    "长江路",
+    "和平路",
+    "新华路",
+];
+const HALL_NAMES: &[&str] = &["IMAX厅", "杜比影院", "VIP厅", "4DX厅", "巨幕厅"];
+
+/// Title, original title, minutes, genres, language, country, rating, description.
+type MovieSeed = (
+    &'static str,
+    &'static str,
+    u32,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+const MOVIES: &[MovieSeed] = &[
+    (
+        "流浪地球3",
+        "The Wandering Earth III",
+        173,
+        &["sci-fi", "adventure"],
+        "zh",
+        "CN",
+        "PG-13",
+        "太阳即将毁灭，人类带着地球踏上流浪之旅的第三章。",
+    ),
+    (
+        "哪吒之魔童闹海",
+        "Ne Zha 2",
+        144,
+        &["animation", "fantasy"],
+        "zh",
+        "CN",
+        "PG",
+        "哪吒与敖丙的灵魂需要重塑肉身，新的冒险由此开始。",
+    ),
+    (
+        "唐探1900",
+        "Detective Chinatown 1900",
+        136,
+        &["comedy", "mystery"],
+        "zh",
+        "CN",
+        "PG-13",
+        "1900年的旧金山唐人街，一桩命案牵出一段往事。",
+    ),
+    (
+        "封神第二部",
+        "Creation of the Gods II",
+        144,
+        &["fantasy", "action"],
+        "zh",
+        "CN",
+        "PG-13",
+        "西岐城下，姬发与殷郊的宿命对决。",
+    ),
+    (
+        "热辣滚烫",
+        "YOLO",
+        129,
+        &["comedy", "drama", "sport"],
+        "zh",
+        "CN",
+        "PG",
+        "一个宅家多年的女孩决定改变自己，走上拳台。",
+    ),
+    (
+        "第二十条",
+        "Article 20",
+        141,
+        &["drama", "comedy"],
+        "zh",
+        "CN",
+        "PG-13",
+        "检察官韩明在几起案件中追问正当防卫的边界。",
+    ),
+    (
+        "长津湖",
+        "The Battle at Lake Changjin",
+        176,
+        &["war", "history"],
+        "zh",
+        "CN",
+        "PG-13",
+        "严寒中的长津湖战役。",
+    ),
+    (
+        "你好，李焕英",
+        "Hi, Mom",
+        128,
+        &["comedy", "drama"],
+        "zh",
+        "CN",
+        "PG",
+        "女儿意外穿越回1981年，与年轻的母亲成为朋友。",
+    ),
+    (
+        "满江红",
+        "Full River Red",
+        159,
+        &["mystery", "comedy"],
+        "zh",
+        "CN",
+        "PG-13",
+        "南宋绍兴年间，一个时辰内要查清一桩命案。",
+    ),
+    (
+        "孤注一掷",
+        "No More Bets",
+        130,
+        &["crime", "thriller"],
+        "zh",
+        "CN",
+        "PG-13",
+        "被骗至海外诈骗集团的程序员想方设法逃离。",
+    ),
+    (
+        "熊出没·重启未来",
+        "Boonie Bears: Back to Earth",
+        105,
+        &["animation", "family"],
+        "zh",
+        "CN",
+        "G",
+        "熊大熊二和光头强的新冒险。",
+    ),
+    (
+        "白蛇：浮生",
+        "White Snake: Afloat",
+        112,
+        &["animation", "romance"],
+        "zh",
+        "CN",
+        "PG",
+        "白素贞与许仙的前世今生。",
+    ),
+    (
+        "Avatar: Fire and Ash",
+        "Avatar: Fire and Ash",
+        197,
+        &["sci-fi", "adventure"],
+        "en",
+        "US",
+        "PG-13",
+        "Jake Sully and Neytiri's family meet the Ash People of Pandora.",
+    ),
+    (
+        "Dune: Part Two",
+        "Dune: Part Two",
+        166,
+        &["sci-fi", "drama"],
+        "en",
+        "US",
+        "PG-13",
+        "Paul Atreides unites with the Fremen on a path of revenge.",
+    ),
+    (
+        "Oppenheimer",
+        "Oppenheimer",
+        180,
+        &["drama", "history"],
+        "en",
+        "US",
+        "R",
+        "The story of J. Robert Oppenheimer and the atomic bomb.",
+    ),
+    (
+        "Inside Out 2",
+        "Inside Out 2",
+        96,
+        &["animation", "family"],
+        "en",
+        "US",
+        "PG",
+        "Riley's mind gets new emotions as she becomes a teenager.",
+    ),
+    (
+        "Zootopia 2",
+        "Zootopia 2",
+        108,
+        &["animation", "comedy"],
+        "en",
+        "US",
+        "PG",
+        "Judy Hopps and Nick Wilde take on a new case.",
+    ),
+    (
+        "Mission: Impossible – The Final Reckoning",
+        "Mission: Impossible – The Final Reckoning",
+        169,
+        &["action", "thriller"],
+        "en",
+        "US",
+        "PG-13",
+        "Ethan Hunt's last mission.",
+    ),
+    (
+        "Spirited Away",
+        "千と千尋の神隠し",
+        125,
+        &["animation", "fantasy"],
+        "ja",
+        "JP",
+        "PG",
+        "A girl wanders into a world of spirits.",
+    ),
+    (
+        "Your Name.",
+        "君の名は。",
+        106,
+        &["animation", "romance"],
+        "ja",
+        "JP",
+        "PG",
+        "Two teenagers discover they are swapping bodies.",
+    ),
+    (
+        "Parasite",
+        "기생충",
+        132,
+        &["thriller", "drama"],
+        "ko",
+        "KR",
+        "R",
+        "A poor family schemes its way into a rich household.",
+    ),
+    (
+        "Amélie",
+        "Le Fabuleux Destin d'Amélie Poulain",
+        122,
+        &["romance", "comedy"],
+        "fr",
+        "FR",
+        "R",
+        "A shy waitress decides to change the lives of those around her.",
+    ),
+];
+
+fn uuid_of(seed: u64, thing: &str) -> Uuid {
+    Uuid::new_v5(&SEED_NAMESPACE, format!("{seed}/{thing}").as_bytes())
+}
+
+fn context(seed: u64, thing: &str) -> CommandContext {
+    CommandContext {
+        actor: "system:seed".into(),
+        idempotency_key: format!("seed-{seed}-{thing}"),
+        correlation_id: None,
+    }
+}
+
+fn city_name(index: usize) -> String {
+    if let Some((name, _, _)) = CITIES.get(index) {
+        return (*name).to_owned();
+    }
+    let n = index - CITIES.len();
+    let combos = CITY_FIRST.len() * CITY_SECOND.len();
+    let base = format!(
+        "{}{}",
+        CITY_FIRST[n % CITY_FIRST.len()],
+        CITY_SECOND[(n / CITY_FIRST.len()) % CITY_SECOND.len()]
+    );
+    match n / combos {
+        0 => format!("{base}市"),
+        round => format!("{base}{}号市", round + 1),
+    }
+}
+
+fn movie_details(index: usize) -> MovieDetails {
+    let (title, original, minutes, genres, language, country, rating, description) =
+        MOVIES[index % MOVIES.len()];
+    let round = index / MOVIES.len();
+    let (title, original) = if round == 0 {
+        (title.to_owned(), original.to_owned())
+    } else {
+        (
+            format!("{title} {}", round + 1),
+            format!("{original} {}", round + 1),
+        )
+    };
+    MovieDetails {
+        original_title: (original != title).then_some(original),
+        title,
+        description: description.to_owned(),
+        duration_minutes: minutes,
+        genres: genres.iter().map(|g| (*g).to_owned()).collect(),
+        language: language.to_owned(),
+        country: country.to_owned(),
+        release_date: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap()
+            + Duration::days((index as i64 * 37) % 700),
+        rating: Some(rating.to_owned()),
+    }
+}
+
+/// Row labels A..Z, then AA, AB, ...: letters only, so no two seats share an id.
+fn row_label(index: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    if index < 26 {
+        (letters[index] as char).to_string()
+    } else {
+        format!(
+            "{}{}",
+            letters[index / 26 - 1] as char,
+            letters[index % 26] as char
+        )
+    }
+}
+
+/// A hall of about `seats` seats: three blocks split by two aisles, premium rows in the
+/// middle, wheelchair spaces with companion seats at both ends of the back row.
+fn layout(seats: usize) -> HallLayout {
+    let per_row = ((seats as f64 * 1.6).sqrt().round() as usize).clamp(10, 60);
+    let rows = seats.div_ceil(per_row).max(3);
+    let side = per_row / 4;
+    let middle = per_row - 2 * side;
+    let premium = (rows * 2 / 5)..(rows * 2 / 5 + rows.div_ceil(5));
+    let rows = (0..rows)
+        .map(|r| {
+            let seat = if premium.contains(&r) { "P" } else { "R" };
+            let cells = if r + 1 == (seats.div_ceil(per_row).max(3)) {
+                format!(
+                    "WC{}_{}_{}CW",
+                    seat.repeat(side.saturating_sub(2)),
+                    seat.repeat(middle),
+                    seat.repeat(side.saturating_sub(2))
+                )
+            } else {
+                format!(
+                    "{}_{}_{}",
+                    seat.repeat(side),
+                    seat.repeat(middle),
+                    seat.repeat(side)
+                )
+            };
+            LayoutRow {
+                label: row_label(r),
+                cells,
+            }
+        })
+        .collect();
+    HallLayout { rows }
+}
+
+fn cny(yuan: u64) -> Money {
+    Money::new(
+        yuan as i64 * 100,
+        Currency::parse("CNY").expect("CNY is a currency"),
+    )
+}
+
+/// Seeds the catalogue and its shows; prints progress to stderr.
+pub async fn seed(
+    catalogue: &Catalogue,
+    writers: &ShowWriters,
+    settings: &ShowSettings,
+    plan: &SeedPlan,
+) -> Result<SeedReport, CommandError> {
+    let seed = plan.seed;
+    let mut report = SeedReport::default();
+    let shanghai: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+    let mut movies = Vec::new();
+    for m in 0..plan.movies.max(1) {
+        let movie_id = MovieId(uuid_of(seed, &format!("movie/{m}")));
+        let command = MovieCommand::AddMovie {
+            movie_id,
+            movie: movie_details(m),
+        };
+        catalogue
+            .movie(movie_id, command, &context(seed, &format!("movie/{m}")))
+            .await?;
+        movies.push((movie_id, movie_details(m).duration_minutes));
+        report.movies += 1;
+    }
+
+    let mut cinemas = Vec::new();
+    for c in 0..plan.cities {
+        let city_id = CityId(uuid_of(seed, &format!("city/{c}")));
+        let mut rng = Rng::for_thing(seed, &format!("city/{c}"));
+        let (latitude, longitude) = CITIES.get(c).map_or_else(
+            || (22.0 + rng.unit() * 20.0, 102.0 + rng.unit() * 20.0),
+            |(_, lat, lon)| (*lat, *lon),
+        );
+        let city = CityDetails {
+            name: city_name(c),
+            time_zone: "Asia/Shanghai".into(),
+        };
+        catalogue
+            .cities(
+                CitiesCommand::AddCity { city_id, city },
+                &context(seed, &format!("city/{c}")),
+            )
+            .await?;
+        report.cities += 1;
+        for k in 0..plan.cinemas_per_city {
+            cinemas.push((c, k, city_id, latitude, longitude));
+        }
+    }
+
+    let results: Vec<Result<SeedReport, CommandError>> = stream::iter(cinemas)
+        .map(|(c, k, city_id, latitude, longitude)| {
+            let movies = &movies;
+            async move {
+                let mut report = SeedReport::default();
+                let thing = format!("cinema/{c}/{k}");
+                let mut rng = Rng::for_thing(seed, &thing);
+                let cinema_id = CinemaId(uuid_of(seed, &thing));
+                let district = rng.pick(DISTRICTS);
+                let city = city_name(c);
+                let cinema = CinemaDetails {
+                    name: format!("{}({district}店)", rng.pick(BRANDS)),
+                    address: format!(
+                        "{city}{district}{}{}号",
+                        rng.pick(ROADS),
+                        rng.between(1, 999)
+                    ),
+                    latitude: latitude + (rng.unit() - 0.5) * 0.15,
+                    longitude: longitude + (rng.unit() - 0.5) * 0.15,
+                    postal_code: format!("{:03}{:03}", 100 + c % 900, rng.between(0, 999)),
+                };
+                let command = CinemaCommand::OpenCinema {
+                    cinema_id,
+                    city_id,
+                    cinema,
+                };
+                catalogue
+                    .cinema(cinema_id, command, &context(seed, &thing))
+                    .await?;
+                report.cinemas += 1;
+                for h in 0..plan.halls_per_cinema {
+                    let thing = format!("hall/{c}/{k}/{h}");
+                    let mut rng = Rng::for_thing(seed, &thing);
+                    let hall_id = HallId(uuid_of(seed, &thing));
+                    // Most halls are small; one in ten is a big screen.
+                    let seats = if rng.between(0, 9) == 0 {
+                        rng.between(600, 2000)
+                    } else {
+                        rng.between(100, 300)
+                    } as usize;
+                    let layout = layout(seats);
+                    let regular = rng.between(35, 60);
+                    let name = if h == 0 && seats > 600 {
+                        (*rng.pick(HALL_NAMES)).to_owned()
+                    } else {
+                        format!("{}号厅", h + 1)
+                    };
+                    let hall = HallDetails {
+                        name,
+                        prices: BTreeMap::from([
+                            ("regular".to_owned(), cny(regular)),
+                            ("premium".to_owned(), cny(regular + 20)),
+                            ("accessible".to_owned(), cny(regular / 2)),
+                        ]),
+                        layout,
+                    };
+                    report.seats += hall.layout.seats("layout").map_or(0, |s| s.len())
+                        * plan.days
+                        * plan.shows_per_hall_day;
+                    catalogue
+                        .cinema(
+                            cinema_id,
+                            CinemaCommand::AddHall { hall_id, hall },
+                            &context(seed, &thing),
+                        )
+                        .await?;
+                    report.halls += 1;
+                    for day in 0..plan.days {
+                        let date = plan.first_day + Duration::days(day as i64);
+                        let mut rng = Rng::for_thing(seed, &format!("{thing}/{date}"));
+                        // The first show between 10:00 and 12:00, the next after the
+                        // cleaning gap and up to an hour more, on five-minute marks.
+                        let mut minute = 600 + rng.between(0, 24) * 5;
+                        for n in 0..plan.shows_per_hall_day {
+                            let (movie_id, duration) = *rng.pick(movies);
+                            let local = date.and_hms_opt(0, 0, 0).expect("midnight exists")
+                                + Duration::minutes(minute as i64);
+                            let Some(starts_at) = shanghai.from_local_datetime(&local).single()
+                            else {
+                                continue;
+                            };
+                            let key = format!("show/{c}/{k}/{h}/{date}/{n}");
+                            let show = CatalogueShow {
+                                show_id: ShowId(uuid_of(seed, &key)),
+                                movie_id,
+                                cinema_id,
+                                hall_id,
+                                starts_at: starts_at.with_timezone(&chrono::Utc),
+                                prices: None,
+                            };
+                            catalogue
+                                .schedule_show(writers, show, settings, &context(seed, &key))
+                                .await?;
+                            report.shows += 1;
+                            minute += u64::from(duration)
+                                + u64::from(settings.cleaning_minutes)
+                                + rng.between(0, 12) * 5;
+                            minute = minute.div_ceil(5) * 5;
+                        }
+                    }
+                }
+                Ok(report)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    for result in results {
+        let part = result?;
+        report.cinemas += part.cinemas;
+        report.halls += part.halls;
+        report.shows += part.shows;
+        report.seats += part.seats;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layouts_have_about_the_seats_asked_for_with_premium_rows_and_wheelchair_spaces() {
+        for wanted in [100, 150, 300, 800, 2000] {
+            let seats = layout(wanted).seats("layout").expect("a valid layout");
+            let count = seats.len();
+            assert!(
+                count as f64 >= wanted as f64 * 0.8 && count as f64 <= wanted as f64 * 1.25,
+                "{wanted} -> {count}"
+            );
+            let wheelchair = seats
+                .iter()
+                .filter(|s| s.kind == Some(boxoffice_domain::SeatKind::Wheelchair))
+                .count();
+            assert_eq!(wheelchair, 2, "{wanted}");
+            assert!(seats.iter().any(|s| s.category == "premium"), "{wanted}");
+        }
+    }
+
+    #[test]
+    fn made_up_city_names_do_not_repeat() {
+        let names: std::collections::BTreeSet<String> = (0..2000).map(city_name).collect();
+        assert_eq!(names.len(), 2000);
+    }
+}

@@ -1,0 +1,237 @@
+//! The discovery benchmark: a catalogue seeded at the product's scale for one day (seed
+//! 003: 500 cities x 10 cinemas x 2 halls x 2 shows = 20,000 shows) through
+//! `boxoffice seed`, then searches from concurrent clients against the release server:
+//! by city and date (the target), by keyword, and near a point sorted by distance.
+
+use crate::client::Http;
+use crate::server::{BenchDatabase, Server};
+use crate::stats::{Latency, Summary};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEYWORDS: &[&str] = &[
+    "地球",
+    "哪吒",
+    "avatar",
+    "dune",
+    "mission",
+    "李焕英",
+    "侦探",
+    "the",
+    "封神",
+    "mom",
+];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    pub cities: usize,
+    pub shows: u64,
+    pub seed_seconds: f64,
+    pub settle_seconds: f64,
+    pub clients: usize,
+    pub city_date: Kind,
+    pub keyword: Kind,
+    pub nearby: Kind,
+}
+
+/// One kind of search under load.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kind {
+    pub query: String,
+    pub requests_per_s: f64,
+    pub latency: Summary,
+    pub errors: u64,
+    /// Average hits and shows per answer.
+    pub hits: f64,
+    pub shows: f64,
+}
+
+pub async fn run(
+    binary: &Path,
+    admin_url: &str,
+    cities: usize,
+    clients: usize,
+    duration: Duration,
+    seed: u64,
+) -> anyhow::Result<SearchResult> {
+    let db = BenchDatabase::create(admin_url, "search").await?;
+    let day =
+        (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(1);
+    let started = Instant::now();
+    let seeded = std::process::Command::new(binary)
+        .args([
+            "seed",
+            "--cinemas-per-city",
+            "10",
+            "--halls-per-cinema",
+            "2",
+        ])
+        .args(["--days", "1", "--shows-per-hall-day", "2", "--movies", "40"])
+        .args([
+            "--cities",
+            &cities.to_string(),
+            "--first-day",
+            &day.to_string(),
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        seeded.status.success(),
+        "boxoffice seed failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    let seed_seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "   {} in {seed_seconds:.1} s",
+        String::from_utf8_lossy(&seeded.stdout).trim()
+    );
+    let server = Server::start(binary, &db.url, clients, &[]).await?;
+    let started = Instant::now();
+    crate::settle(&server.http).await?;
+    let settle_seconds = started.elapsed().as_secs_f64();
+    let client = db.client().await?;
+    let shows: i64 = client
+        .query_one("SELECT count(*) FROM catalogue_shows", &[])
+        .await?
+        .get(0);
+    let places: Vec<(String, f64, f64)> = client
+        .query(
+            "SELECT city_id::text, avg(latitude), avg(longitude) FROM catalogue_cinemas
+             GROUP BY city_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    anyhow::ensure!(!places.is_empty(), "the seed made no cinemas");
+    eprintln!("   {shows} shows projected in {settle_seconds:.1} s; searching");
+    let places = Arc::new(places);
+
+    let city_date = {
+        let places = places.clone();
+        load(&server.http, clients, duration, seed, move |rng| {
+            let (city, _, _) = &places[rng.random_range(0..places.len())];
+            format!("/v1/movies/search?city={city}&date={day}&page_size=30")
+        })
+        .await
+    };
+    let keyword = load(&server.http, clients, duration / 2, seed + 1, move |rng| {
+        let word = KEYWORDS[rng.random_range(0..KEYWORDS.len())];
+        format!(
+            "/v1/movies/search?keyword={}&date={day}&page_size=10",
+            urlencode(word)
+        )
+    })
+    .await;
+    let nearby = {
+        let places = places.clone();
+        load(&server.http, clients, duration / 2, seed + 2, move |rng| {
+            let (_, lat, lon) = &places[rng.random_range(0..places.len())];
+            format!(
+                "/v1/movies/search?latitude={lat:.4}&longitude={lon:.4}&radius_km=15&date={day}&sort=distance,date&page_size=10"
+            )
+        })
+        .await
+    };
+    server.stop();
+    db.drop_now().await?;
+    Ok(SearchResult {
+        cities,
+        shows: shows as u64,
+        seed_seconds,
+        settle_seconds,
+        clients,
+        city_date: city_date.with_query("city + date, 30 per page"),
+        keyword: keyword.with_query("keyword + date, 10 per page"),
+        nearby: nearby.with_query("15 km of a point + date, by distance"),
+    })
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+impl Kind {
+    fn with_query(mut self, query: &str) -> Self {
+        self.query = query.to_owned();
+        self
+    }
+}
+
+/// `clients` closed-loop clients sending the paths `path` makes, for `duration`.
+async fn load(
+    http: &Http,
+    clients: usize,
+    duration: Duration,
+    seed: u64,
+    path: impl Fn(&mut SmallRng) -> String + Send + Sync + Clone + 'static,
+) -> Kind {
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let (http, path) = (http.clone(), path.clone());
+            tokio::spawn(async move {
+                let mut rng = SmallRng::seed_from_u64(seed * 1000 + c as u64);
+                let mut latency = Latency::default();
+                let (mut errors, mut hits, mut shows) = (0u64, 0u64, 0u64);
+                while Instant::now() < deadline {
+                    match http.send(Method::GET, &path(&mut rng), None, None).await {
+                        Ok(reply) if reply.status == StatusCode::OK => {
+                            latency.record(reply.elapsed);
+                            let body = reply.json();
+                            let list = body["hits"].as_array().cloned().unwrap_or_default();
+                            hits += list.len() as u64;
+                            shows += list
+                                .iter()
+                                .map(|h| h["shows"].as_array().map_or(0, Vec::len) as u64)
+                                .sum::<u64>();
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latency, errors, hits, shows)
+            })
+        })
+        .collect();
+    let mut latency = Latency::default();
+    let (mut errors, mut hits, mut shows) = (0, 0, 0);
+    for task in tasks {
+        if let Ok((l, e, h, s)) = task.await {
+            latency.merge(&l);
+            errors += e;
+            hits += h;
+            shows += s;
+        }
+    }
+    let answered = latency.count().max(1) as f64;
+    Kind {
+        query: String::new(),
+        requests_per_s: latency.count() as f64 / started.elapsed().as_secs_f64(),
+        latency: latency.summary(),
+        errors,
+        hits: hits as f64 / answered,
+        shows: shows as f64 / answered,
+    }
+}
+
+/// The number of cities the full run seeds: the product's scale.
+pub const FULL_CITIES: usize = 500;
+
+/// What the smoke run seeds.
+pub const SMOKE_CITIES: usize = 3;
