@@ -138,7 +138,7 @@ pub enum Command {
 pub enum ProjectionsAction {
     /// Empty the read models and replay the whole log into them.
     Rebuild {
-        /// Only these projectors (seat_map, order_history, sales, waitlist).
+        /// Only these projectors (seat_map, order_history, sales, waitlist, catalogue).
         #[arg(long = "only")]
         only: Vec<String>,
     },

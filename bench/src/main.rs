@@ -217,11 +217,16 @@ async fn settle(http: &client::Http) -> anyhow::Result<()> {
         let reply = http
             .send(reqwest::Method::GET, "/metrics", None, None)
             .await?;
-        let behind: f64 = String::from_utf8_lossy(&reply.body)
+        // A scrape that timed out says nothing about the lag.
+        let behind: f64 = if reply.status != reqwest::StatusCode::OK {
+            f64::INFINITY
+        } else {
+            String::from_utf8_lossy(&reply.body)
             .lines()
             .filter(|line| line.starts_with("boxoffice_projection_lag_events{"))
-            .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
-            .sum();
+                .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
+                .sum()
+        };
         if behind == 0.0 {
             return Ok(());
         }

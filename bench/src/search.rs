@@ -46,7 +46,7 @@ pub struct Kind {
     pub requests_per_s: f64,
     pub latency: Summary,
     pub errors: u64,
-    /// Average hits and shows per answer.
+    /// Average hits and shows per answer (of one answer in eight).
     pub hits: f64,
     pub shows: f64,
 }
@@ -93,9 +93,9 @@ pub async fn run(
     );
     let server = Server::start(binary, &db.url, clients, &[]).await?;
     let started = Instant::now();
-    crate::settle(&server.http).await?;
-    let settle_seconds = started.elapsed().as_secs_f64();
     let client = db.client().await?;
+    caught_up(&client).await?;
+    let settle_seconds = started.elapsed().as_secs_f64();
     let shows: i64 = client
         .query_one("SELECT count(*) FROM catalogue_shows", &[])
         .await?
@@ -154,6 +154,41 @@ pub async fn run(
     })
 }
 
+/// Waits until the catalogue and seat-map projectors have applied the whole log (read from
+/// the database: `/metrics` counts the lag by reading the log, slow while it is large).
+async fn caught_up(client: &tokio_postgres::Client) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    loop {
+        let behind: i64 = client
+            .query_one(
+                "SELECT count(*) FROM projection_checkpoints c
+                 WHERE c.name IN ('catalogue', 'seat_map')
+                    AND (c.commit_position, c.prepare_position) < (
+                        SELECT xid, position FROM events ORDER BY xid DESC, position DESC
+                        LIMIT 1)",
+                &[],
+            )
+            .await?
+            .get(0);
+        let known: i64 = client
+            .query_one(
+                "SELECT count(*) FROM projection_checkpoints
+                 WHERE name IN ('catalogue', 'seat_map')",
+                &[],
+            )
+            .await?
+            .get(0);
+        if behind == 0 && known == 2 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the projections did not catch up in 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| {
@@ -189,11 +224,17 @@ async fn load(
             tokio::spawn(async move {
                 let mut rng = SmallRng::seed_from_u64(seed * 1000 + c as u64);
                 let mut latency = Latency::default();
-                let (mut errors, mut hits, mut shows) = (0u64, 0u64, 0u64);
+                let (mut errors, mut hits, mut shows, mut parsed) = (0u64, 0u64, 0u64, 0u64);
                 while Instant::now() < deadline {
                     match http.send(Method::GET, &path(&mut rng), None, None).await {
                         Ok(reply) if reply.status == StatusCode::OK => {
                             latency.record(reply.elapsed);
+                            // Reading every answer would take the cores the server needs:
+                            // one in eight is counted.
+                            if latency.count() % 8 != 1 {
+                                continue;
+                            }
+                            parsed += 1;
                             let body = reply.json();
                             let list = body["hits"].as_array().cloned().unwrap_or_default();
                             hits += list.len() as u64;
@@ -205,21 +246,22 @@ async fn load(
                         _ => errors += 1,
                     }
                 }
-                (latency, errors, hits, shows)
+                (latency, errors, hits, shows, parsed)
             })
         })
         .collect();
     let mut latency = Latency::default();
-    let (mut errors, mut hits, mut shows) = (0, 0, 0);
+    let (mut errors, mut hits, mut shows, mut parsed) = (0, 0, 0, 0);
     for task in tasks {
-        if let Ok((l, e, h, s)) = task.await {
+        if let Ok((l, e, h, s, p)) = task.await {
             latency.merge(&l);
             errors += e;
             hits += h;
             shows += s;
+            parsed += p;
         }
     }
-    let answered = latency.count().max(1) as f64;
+    let answered = parsed.max(1) as f64;
     Kind {
         query: String::new(),
         requests_per_s: latency.count() as f64 / started.elapsed().as_secs_f64(),

@@ -269,13 +269,13 @@ pub async fn cinema_of_hall(
 pub async fn etag_positions(
     client: &impl GenericClient,
 ) -> Result<Vec<(String, i64, i64)>, tokio_postgres::Error> {
-    let rows = client
-        .query(
+    let statement = client
+        .prepare_cached(
             "SELECT name, etag_commit, etag_prepare FROM projection_checkpoints
              WHERE name IN ('catalogue', 'seat_map') ORDER BY name",
-            &[],
         )
         .await?;
+    let rows = client.query(&statement, &[]).await?;
     Ok(rows
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
@@ -405,7 +405,25 @@ fn show_filters(sql: &mut Sql, search: &Search, distance: Option<&str>) -> Strin
     if let Some(language) = &search.language {
         conditions.push(format!("m.language = {}", sql.bind(language.clone())));
     }
-    if let (Some(radius), Some(distance)) = (search.radius_km, distance) {
+    if let (Some(radius), Some(distance), Some((lat, lon))) =
+        (search.radius_km, distance, search.origin)
+    {
+        // A box around the circle first (the latitude index finds the cinemas in it),
+        // then the exact distance. Degrees of latitude are about 111.2 km apart.
+        let dlat = radius / 111.0;
+        conditions.push(format!(
+            "c.latitude BETWEEN {} AND {}",
+            sql.bind(lat - dlat),
+            sql.bind(lat + dlat)
+        ));
+        let dlon = radius / (111.0 * lat.to_radians().cos().max(0.01));
+        if lon - dlon > -180.0 && lon + dlon < 180.0 {
+            conditions.push(format!(
+                "c.longitude BETWEEN {} AND {}",
+                sql.bind(lon - dlon),
+                sql.bind(lon + dlon)
+            ));
+        }
         conditions.push(format!("{distance} <= {}", sql.bind(radius)));
     }
     conditions.join(" AND ")
@@ -453,19 +471,17 @@ pub async fn search(
     let nearest = distance
         .as_deref()
         .map_or("NULL::float8".to_owned(), |d| format!("min({d})"));
-    let rows = client
-        .query(
-            &format!(
-                "SELECT s.movie_id, m.title, min(s.starts_at), {nearest}, count(*)
-                 FROM catalogue_shows s
-                 JOIN catalogue_movies m ON m.movie_id = s.movie_id
-                 JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
-                 WHERE {filters}
-                 GROUP BY s.movie_id, m.title"
-            ),
-            &sql.refs(),
-        )
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT s.movie_id, m.title, min(s.starts_at), {nearest}, count(*)
+             FROM catalogue_shows s
+             JOIN catalogue_movies m ON m.movie_id = s.movie_id
+             JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
+             WHERE {filters}
+             GROUP BY s.movie_id, m.title"
+        ))
         .await?;
+    let rows = client.query(&statement, &sql.refs()).await?;
     let mut keys: Vec<(After, i64)> = rows
         .iter()
         .map(|row| {
@@ -502,48 +518,40 @@ pub async fn search(
         .first()
         .is_some_and(|(k, _)| *k == SortKey::Distance);
     let mut shows = shows_of(client, search, &ids, by_distance).await?;
-    let movies = movies_by_id(client, &ids).await?;
     let hits = keys
         .into_iter()
         .filter_map(|(key, total)| {
+            let (movie, shows) = shows.remove(&key.movie_id)?;
             Some(SearchHit {
-                movie: movies.get(&key.movie_id)?.clone(),
+                movie,
                 first_show_at: key.first_show,
                 distance_km: key.distance_km,
                 shows_total: total,
-                shows: shows.remove(&key.movie_id).unwrap_or_default(),
+                shows,
             })
         })
         .collect();
     Ok(SearchPage { hits, next })
 }
 
-async fn movies_by_id(
-    client: &impl GenericClient,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, MovieView>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            &format!("SELECT {MOVIE_COLUMNS} FROM catalogue_movies m WHERE m.movie_id = ANY($1)"),
-            &[&ids],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let movie = movie_of(row, 0);
-            (movie.movie_id, movie)
-        })
-        .collect())
-}
+/// Each show's categories, by name: price and availability band, as four arrays (joined
+/// to a show row as `k`).
+const CATEGORIES_LATERAL: &str = "LEFT JOIN LATERAL (
+        SELECT array_agg(category ORDER BY category) AS categories,
+            array_agg(price_minor ORDER BY category) AS prices,
+            array_agg(currency ORDER BY category) AS currencies,
+            array_agg(availability_band(available, capacity) ORDER BY category) AS statuses
+        FROM seat_map_categories WHERE show_id = x.show_id
+    ) k ON true";
 
-/// The first `SHOWS_PER_HIT` matching shows of each movie, with their categories.
+/// The first `SHOWS_PER_HIT` matching shows of each movie, with the movie and each show's
+/// categories: one statement.
 async fn shows_of(
     client: &impl GenericClient,
     search: &Search,
     movie_ids: &[Uuid],
     by_distance: bool,
-) -> Result<HashMap<Uuid, Vec<ShowView>>, tokio_postgres::Error> {
+) -> Result<HashMap<Uuid, (MovieView, Vec<ShowView>)>, tokio_postgres::Error> {
     let mut sql = Sql::default();
     let distance = search.origin.map(|origin| distance_sql(&mut sql, origin));
     let filters = show_filters(&mut sql, search, distance.as_deref());
@@ -555,43 +563,40 @@ async fn shows_of(
     } else {
         format!("s.starts_at, {distance}, s.show_id")
     };
-    let rows = client
-        .query(
-            &format!(
-                "SELECT * FROM (
-                    SELECT s.movie_id, s.show_id, s.starts_at, s.ends_at, {CINEMA_COLUMNS},
-                        s.hall_id, h.name, {distance} AS distance,
-                        row_number() OVER (PARTITION BY s.movie_id ORDER BY {order}) AS n
-                    FROM catalogue_shows s
-                    JOIN catalogue_movies m ON m.movie_id = s.movie_id
-                    JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
-                    JOIN catalogue_halls h ON h.hall_id = s.hall_id
-                    WHERE s.movie_id = ANY({ids}) AND {filters}
-                 ) x WHERE n <= {per_hit} ORDER BY movie_id, n"
-            ),
-            &sql.refs(),
-        )
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT x.*, k.categories, k.prices, k.currencies, k.statuses FROM (
+                SELECT s.movie_id AS hit, s.show_id, s.starts_at, s.ends_at, {CINEMA_COLUMNS},
+                    s.hall_id, h.name, {distance} AS distance, {MOVIE_COLUMNS},
+                    row_number() OVER (PARTITION BY s.movie_id ORDER BY {order}) AS n
+                FROM catalogue_shows s
+                JOIN catalogue_movies m ON m.movie_id = s.movie_id
+                JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
+                JOIN catalogue_halls h ON h.hall_id = s.hall_id
+                WHERE s.movie_id = ANY({ids}) AND {filters}
+             ) x {CATEGORIES_LATERAL}
+             WHERE x.n <= {per_hit}
+             ORDER BY x.hit, x.n"
+        ))
         .await?;
-    let show_ids: Vec<Uuid> = rows.iter().map(|r| r.get(1)).collect();
-    let mut categories = categories_of(client, &show_ids).await?;
-    let mut shows: HashMap<Uuid, Vec<ShowView>> = HashMap::new();
+    let rows = client.query(&statement, &sql.refs()).await?;
+    let mut shows: HashMap<Uuid, (MovieView, Vec<ShowView>)> = HashMap::new();
     for row in &rows {
-        let show = show_of(row, 1, &mut categories);
-        shows.entry(row.get(0)).or_default().push(show);
+        let show = show_of(row, 1, 26);
+        shows
+            .entry(row.get(0))
+            .or_insert_with(|| (movie_of(row, 14), Vec::new()))
+            .1
+            .push(show);
     }
     Ok(shows)
 }
 
 /// A show from a row holding show_id, starts_at, ends_at, the cinema columns, hall_id,
-/// hall name and distance, from column `at`.
-fn show_of(
-    row: &tokio_postgres::Row,
-    at: usize,
-    categories: &mut HashMap<Uuid, Vec<CategoryView>>,
-) -> ShowView {
-    let show_id: Uuid = row.get(at);
+/// hall name and distance from column `at`, and the four category arrays from `categories`.
+fn show_of(row: &tokio_postgres::Row, at: usize, categories: usize) -> ShowView {
     ShowView {
-        show_id,
+        show_id: row.get(at),
         starts_at: row.get(at + 1),
         ends_at: row.get(at + 2),
         cinema: cinema_of(row, at + 3, row.get(at + 12)),
@@ -599,39 +604,30 @@ fn show_of(
             hall_id: row.get(at + 10),
             name: row.get(at + 11),
         },
-        categories: categories.remove(&show_id).unwrap_or_default(),
+        categories: categories_of(row, categories),
     }
 }
 
-/// Each show's categories with price and availability band, by category name.
-async fn categories_of(
-    client: &impl GenericClient,
-    show_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Vec<CategoryView>>, tokio_postgres::Error> {
-    let rows = client
-        .query(
-            "SELECT show_id, category, price_minor, currency,
-                availability_band(available, capacity)
-             FROM seat_map_categories WHERE show_id = ANY($1)
-             ORDER BY show_id, category",
-            &[&show_ids],
-        )
-        .await?;
-    let mut categories: HashMap<Uuid, Vec<CategoryView>> = HashMap::new();
-    for row in &rows {
-        categories
-            .entry(row.get(0))
-            .or_default()
-            .push(CategoryView {
-                category: row.get(1),
-                price: MoneyView {
-                    amount_minor: row.get(2),
-                    currency: row.get(3),
-                },
-                status: row.get(4),
-            });
-    }
-    Ok(categories)
+fn categories_of(row: &tokio_postgres::Row, at: usize) -> Vec<CategoryView> {
+    let names: Option<Vec<String>> = row.get(at);
+    let prices: Option<Vec<i64>> = row.get(at + 1);
+    let currencies: Option<Vec<String>> = row.get(at + 2);
+    let statuses: Option<Vec<String>> = row.get(at + 3);
+    names
+        .unwrap_or_default()
+        .into_iter()
+        .zip(prices.unwrap_or_default())
+        .zip(currencies.unwrap_or_default())
+        .zip(statuses.unwrap_or_default())
+        .map(|(((category, amount_minor), currency), status)| CategoryView {
+            category,
+            price: MoneyView {
+                amount_minor,
+                currency,
+            },
+            status,
+        })
+        .collect()
 }
 
 /// A movie's shows matching `search`, grouped by cinema (cinemas by their first show).
@@ -666,27 +662,26 @@ pub async fn movie_shows(
     let movie = sql.bind(movie_id);
     let limit = sql.bind(limit);
     let distance = distance.unwrap_or_else(|| "NULL::float8".to_owned());
-    let rows = client
-        .query(
-            &format!(
-                "SELECT s.show_id, s.starts_at, s.ends_at, {CINEMA_COLUMNS}, s.hall_id, h.name,
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT x.*, k.categories, k.prices, k.currencies, k.statuses FROM (
+                SELECT s.show_id, s.starts_at, s.ends_at, {CINEMA_COLUMNS}, s.hall_id, h.name,
                     {distance}
-                 FROM catalogue_shows s
-                 JOIN catalogue_movies m ON m.movie_id = s.movie_id
-                 JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
-                 JOIN catalogue_halls h ON h.hall_id = s.hall_id
-                 WHERE s.movie_id = {movie} AND {filters}
-                 ORDER BY s.starts_at, s.show_id
-                 LIMIT {limit}"
-            ),
-            &sql.refs(),
-        )
+                FROM catalogue_shows s
+                JOIN catalogue_movies m ON m.movie_id = s.movie_id
+                JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
+                JOIN catalogue_halls h ON h.hall_id = s.hall_id
+                WHERE s.movie_id = {movie} AND {filters}
+                ORDER BY s.starts_at, s.show_id
+                LIMIT {limit}
+             ) x {CATEGORIES_LATERAL}
+             ORDER BY x.starts_at, x.show_id"
+        ))
         .await?;
-    let show_ids: Vec<Uuid> = rows.iter().map(|r| r.get(0)).collect();
-    let mut categories = categories_of(client, &show_ids).await?;
+    let rows = client.query(&statement, &sql.refs()).await?;
     let mut groups: Vec<CinemaShows> = Vec::new();
     for row in &rows {
-        let show = show_of(row, 0, &mut categories);
+        let show = show_of(row, 0, 13);
         let entry = CinemaShow {
             show_id: show.show_id,
             starts_at: show.starts_at,

@@ -20,4 +20,5 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/002_hold_expiry.sql"),
     include_str!("sql/003_waitlist.sql"),
     include_str!("sql/004_catalogue.sql"),
+    include_str!("sql/005_cinema_latitude.sql"),
 ];

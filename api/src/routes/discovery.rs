@@ -31,12 +31,11 @@ const MOVIE_SHOWS_LIMIT: i64 = 500;
 
 /// The ETag of `uri`'s answer now, or a 304 if the client has it.
 async fn etag(
-    state: &AppState,
+    client: &deadpool_postgres::Client,
     uri: &str,
     headers: &HeaderMap,
 ) -> Result<(String, bool), ApiError> {
-    let client = state.pool.get().await?;
-    let positions = discovery::etag_positions(&client).await?;
+    let positions = discovery::etag_positions(client).await?;
     let minute = Utc::now().timestamp() / 60;
     let name = format!("{uri}\u{1f}{positions:?}\u{1f}{minute}");
     let tag = format!(
@@ -83,11 +82,11 @@ pub async fn cities(
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (tag, unchanged) = etag(&state, &uri.to_string(), &headers).await?;
+    let client = state.pool.get().await?;
+    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let client = state.pool.get().await?;
     Ok(tagged(tag, discovery::cities(&client).await?))
 }
 
@@ -105,11 +104,11 @@ pub async fn city_movies(
     headers: HeaderMap,
     Path(city_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let (tag, unchanged) = etag(&state, &uri.to_string(), &headers).await?;
+    let client = state.pool.get().await?;
+    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let client = state.pool.get().await?;
     discovery::city(&client, city_id)
         .await?
         .ok_or(DomainError::CityNotFound)?;
@@ -131,11 +130,11 @@ pub async fn movie(
     headers: HeaderMap,
     Path(movie_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let (tag, unchanged) = etag(&state, &uri.to_string(), &headers).await?;
+    let client = state.pool.get().await?;
+    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let client = state.pool.get().await?;
     let movie = discovery::movie(&client, movie_id)
         .await?
         .ok_or(DomainError::MovieNotFound)?;
@@ -166,6 +165,12 @@ pub struct ShowFilters {
     date: Option<NaiveDate>,
     /// Wait (up to 5 s) until the catalogue and seat maps have reached this position.
     min_position: Option<Position>,
+}
+
+/// 1 to `max` characters, none of them control characters.
+fn text_ok(text: &str, max: usize) -> bool {
+    let chars = text.chars().count();
+    (1..=max).contains(&chars) && !text.chars().any(char::is_control)
 }
 
 fn invalid(detail: impl Into<String>) -> ApiError {
@@ -202,7 +207,7 @@ impl ShowFilters {
             }
         }
         if let Some(code) = &self.postal_code {
-            if code.is_empty() || code.chars().count() > 16 {
+            if !text_ok(code, 16) {
                 return Err(invalid("postal_code must be 1 to 16 characters"));
             }
         }
@@ -244,11 +249,11 @@ pub async fn movie_shows(
 ) -> Result<Response, ApiError> {
     caught_up(&state, filters.min_position).await?;
     let search = filters.into_search()?;
-    let (tag, unchanged) = etag(&state, &uri.to_string(), &headers).await?;
+    let client = state.pool.get().await?;
+    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let client = state.pool.get().await?;
     discovery::movie(&client, movie_id)
         .await?
         .ok_or(DomainError::MovieNotFound)?;
@@ -386,7 +391,7 @@ pub async fn search(
     .into_search()?;
     if let Some(keyword) = &params.keyword {
         let keyword = keyword.trim();
-        if keyword.is_empty() || keyword.chars().count() > MAX_KEYWORD_CHARS {
+        if !text_ok(keyword, MAX_KEYWORD_CHARS) {
             return Err(invalid(format!(
                 "keyword must be 1 to {MAX_KEYWORD_CHARS} characters"
             )));
@@ -442,11 +447,11 @@ pub async fn search(
             }
         }
     };
-    let (tag, unchanged) = etag(&state, &uri.to_string(), &headers).await?;
+    let client = state.pool.get().await?;
+    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let client = state.pool.get().await?;
     let page = discovery::search(&client, &search, after.as_ref()).await?;
     let next_cursor = page.next.map(|after| {
         let cursor = Cursor {

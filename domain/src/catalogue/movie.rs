@@ -101,6 +101,11 @@ impl MovieDetails {
             "country",
             "must be an ISO 3166-1 alpha-2 code: two capital letters such as CN",
         );
+        problems.check(
+            (1870..=2200).contains(&chrono::Datelike::year(&self.release_date)),
+            "release_date",
+            "must be a date from 1870 to 2200",
+        );
         if let Some(rating) = &self.rating {
             problems.check(
                 text_ok(rating, 1, 16),
