@@ -222,8 +222,8 @@ async fn settle(http: &client::Http) -> anyhow::Result<()> {
             f64::INFINITY
         } else {
             String::from_utf8_lossy(&reply.body)
-            .lines()
-            .filter(|line| line.starts_with("boxoffice_projection_lag_events{"))
+                .lines()
+                .filter(|line| line.starts_with("boxoffice_projection_lag_events{"))
                 .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
                 .sum()
         };

@@ -619,14 +619,16 @@ fn categories_of(row: &tokio_postgres::Row, at: usize) -> Vec<CategoryView> {
         .zip(prices.unwrap_or_default())
         .zip(currencies.unwrap_or_default())
         .zip(statuses.unwrap_or_default())
-        .map(|(((category, amount_minor), currency), status)| CategoryView {
-            category,
-            price: MoneyView {
-                amount_minor,
-                currency,
+        .map(
+            |(((category, amount_minor), currency), status)| CategoryView {
+                category,
+                price: MoneyView {
+                    amount_minor,
+                    currency,
+                },
+                status,
             },
-            status,
-        })
+        )
         .collect()
 }
 

@@ -458,11 +458,12 @@ fn cancel(show: &Show, reason: &str, now: Timestamp) -> Result<Vec<ShowEvent>, D
         return Err(DomainError::ShowCancelled);
     }
     let reason_chars = reason.trim().chars().count();
-    if !(1..=MAX_REFERENCE_CHARS).contains(&reason_chars) || reason.chars().any(char::is_control)
-    {
+    if !(1..=MAX_REFERENCE_CHARS).contains(&reason_chars) || reason.chars().any(char::is_control) {
         return Err(DomainError::invalid(
             "reason",
-            format!("must be 1 to {MAX_REFERENCE_CHARS} characters, none of them control characters"),
+            format!(
+                "must be 1 to {MAX_REFERENCE_CHARS} characters, none of them control characters"
+            ),
         ));
     }
     let mut events = Vec::new();
