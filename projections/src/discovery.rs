@@ -471,12 +471,18 @@ pub async fn search(
     let nearest = distance
         .as_deref()
         .map_or("NULL::float8".to_owned(), |d| format!("min({d})"));
+    // The cinemas only when a filter or the distance needs them.
+    let cinemas = if search.origin.is_some() || search.postal_code.is_some() {
+        "JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id"
+    } else {
+        ""
+    };
     let statement = client
         .prepare_cached(&format!(
             "SELECT s.movie_id, m.title, min(s.starts_at), {nearest}, count(*)
              FROM catalogue_shows s
              JOIN catalogue_movies m ON m.movie_id = s.movie_id
-             JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
+             {cinemas}
              WHERE {filters}
              GROUP BY s.movie_id, m.title"
         ))

@@ -1051,3 +1051,77 @@ async fn catalogue_commands_need_staff_and_retries_return_the_first_answer() {
     let cities = api.get("/v1/cities", None).await;
     assert_eq!(cities.body, json!([]), "a retired city is not listed");
 }
+
+#[tokio::test]
+async fn rebuilt_catalogue_read_models_answer_as_the_live_ones() {
+    let server = TestServer::start().await;
+    let f = Fixture::build(&server).await;
+    let d = day();
+    // Some sales (a category goes almost full), a cancellation and a hall edit.
+    let bob = f.api.token("bob", &[Role::Customer]);
+    let hold = f
+        .api
+        .post(
+            &format!("/v1/shows/{}/holds", f.shows[4]),
+            &bob,
+            &json!({"seats": ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]}),
+        )
+        .await;
+    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
+    let cancelled = f
+        .api
+        .post(
+            &format!("/v1/shows/{}/cancel", f.shows[5]),
+            &f.staff,
+            &json!({"reason": "停电"}),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{cancelled:?}");
+    let mut renamed = hall("2号厅");
+    renamed["layout"] = json!({"rows": [{"label": "A", "cells": "RRRR"}]});
+    renamed["prices"] = json!({"regular": {"amount_minor": 5000, "currency": "CNY"}});
+    let edited = f
+        .api
+        .send(
+            Method::PUT,
+            &format!("/v1/cinemas/{}/halls/{}", f.cinemas[1], f.halls[1]),
+            Some(&f.staff),
+            Some(&renamed),
+            &[],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{edited:?}");
+    let at = edited.body["position"].as_str().unwrap().to_owned();
+    let paths = [
+        format!("/v1/movies/search?min_position={at}&sort=name"),
+        format!(
+            "/v1/movies/search?min_position={at}&city={}&date={d}&sort=date",
+            f.shanghai
+        ),
+        format!("/v1/movies/{}/shows?min_position={at}", f.avatar),
+        "/v1/cities".to_owned(),
+        format!("/v1/cities/{}/movies", f.beijing),
+        format!("/v1/cinemas/{}", f.cinemas[1]),
+        format!("/v1/movies/{}", f.mom),
+    ];
+    let mut live = Vec::new();
+    for path in &paths {
+        let reply = f.api.get(path, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}: {reply:?}");
+        live.push(reply.body);
+    }
+    let pool = boxoffice_eventstore::postgres::pool(&server.db.config(), 4);
+    let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &server.db.config());
+    let report =
+        boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::projectors::all())
+            .await
+            .expect("rebuild");
+    assert!(
+        report.iter().any(|(name, _)| *name == "catalogue"),
+        "{report:?}"
+    );
+    for (path, body) in paths.iter().zip(live) {
+        let reply = f.api.get(path, None).await;
+        assert_eq!(reply.body, body, "{path}");
+    }
+}
