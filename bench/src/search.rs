@@ -87,10 +87,7 @@ pub async fn run(
         String::from_utf8_lossy(&seeded.stderr)
     );
     let seed_seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "   {} in {seed_seconds:.1} s",
-        String::from_utf8_lossy(&seeded.stdout).trim()
-    );
+    eprintln!("   {}", String::from_utf8_lossy(&seeded.stdout).trim());
     let server = Server::start(binary, &db.url, clients, &[]).await?;
     let started = Instant::now();
     let client = db.client().await?;

@@ -379,8 +379,9 @@ fn distance_sql(sql: &mut Sql, (latitude, longitude): (f64, f64)) -> String {
     )
 }
 
-/// The conditions a show must meet (on `s` shows, `c` cinemas, `m` movies).
-fn show_filters(sql: &mut Sql, search: &Search, distance: Option<&str>) -> String {
+/// The conditions a show must meet (on `s` shows, `c` cinemas, and `m` movies unless
+/// `movies` is false: the movies are already known to match).
+fn show_filters(sql: &mut Sql, search: &Search, distance: Option<&str>, movies: bool) -> String {
     let mut conditions = vec!["NOT s.cancelled".to_owned()];
     conditions.push(format!("s.starts_at >= {}", sql.bind(search.start)));
     if let Some(end) = search.end {
@@ -395,15 +396,17 @@ fn show_filters(sql: &mut Sql, search: &Search, distance: Option<&str>) -> Strin
     if let Some(postal_code) = &search.postal_code {
         conditions.push(format!("c.postal_code = {}", sql.bind(postal_code.clone())));
     }
-    for word in &search.words {
-        let pattern = format!("%{}%", escape_like(word));
-        conditions.push(format!("m.search_text LIKE {}", sql.bind(pattern)));
-    }
-    if let Some(genre) = &search.genre {
-        conditions.push(format!("{} = ANY(m.genres)", sql.bind(genre.clone())));
-    }
-    if let Some(language) = &search.language {
-        conditions.push(format!("m.language = {}", sql.bind(language.clone())));
+    if movies {
+        for word in &search.words {
+            let pattern = format!("%{}%", escape_like(word));
+            conditions.push(format!("m.search_text LIKE {}", sql.bind(pattern)));
+        }
+        if let Some(genre) = &search.genre {
+            conditions.push(format!("{} = ANY(m.genres)", sql.bind(genre.clone())));
+        }
+        if let Some(language) = &search.language {
+            conditions.push(format!("m.language = {}", sql.bind(language.clone())));
+        }
     }
     if let (Some(radius), Some(distance), Some((lat, lon))) =
         (search.radius_km, distance, search.origin)
@@ -467,7 +470,7 @@ pub async fn search(
 ) -> Result<SearchPage, tokio_postgres::Error> {
     let mut sql = Sql::default();
     let distance = search.origin.map(|origin| distance_sql(&mut sql, origin));
-    let filters = show_filters(&mut sql, search, distance.as_deref());
+    let filters = show_filters(&mut sql, search, distance.as_deref(), true);
     let nearest = distance
         .as_deref()
         .map_or("NULL::float8".to_owned(), |d| format!("min({d})"));
@@ -560,27 +563,39 @@ async fn shows_of(
 ) -> Result<HashMap<Uuid, (MovieView, Vec<ShowView>)>, tokio_postgres::Error> {
     let mut sql = Sql::default();
     let distance = search.origin.map(|origin| distance_sql(&mut sql, origin));
-    let filters = show_filters(&mut sql, search, distance.as_deref());
+    // The hits' movies matched the movie filters: only the shows' filters are left.
+    let filters = show_filters(&mut sql, search, distance.as_deref(), false);
     let ids = sql.bind(movie_ids.to_vec());
     let per_hit = sql.bind(SHOWS_PER_HIT);
+    let cinemas = if search.origin.is_some() || search.postal_code.is_some() {
+        "JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id"
+    } else {
+        ""
+    };
     let distance = distance.unwrap_or_else(|| "NULL::float8".to_owned());
     let order = if by_distance {
         format!("{distance}, s.starts_at, s.show_id")
     } else {
         format!("s.starts_at, {distance}, s.show_id")
     };
+    // Number the shows first, then look up cinemas, halls and categories of the first
+    // few per movie only.
     let statement = client
         .prepare_cached(&format!(
-            "SELECT x.*, k.categories, k.prices, k.currencies, k.statuses FROM (
-                SELECT s.movie_id AS hit, s.show_id, s.starts_at, s.ends_at, {CINEMA_COLUMNS},
-                    s.hall_id, h.name, {distance} AS distance, {MOVIE_COLUMNS},
+            "SELECT x.hit, x.show_id, x.starts_at, x.ends_at, {CINEMA_COLUMNS}, x.hall_id,
+                h.name, x.distance, {MOVIE_COLUMNS}, x.n,
+                k.categories, k.prices, k.currencies, k.statuses
+             FROM (
+                SELECT s.movie_id AS hit, s.show_id, s.starts_at, s.ends_at, s.cinema_id,
+                    s.hall_id, {distance} AS distance,
                     row_number() OVER (PARTITION BY s.movie_id ORDER BY {order}) AS n
-                FROM catalogue_shows s
-                JOIN catalogue_movies m ON m.movie_id = s.movie_id
-                JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
-                JOIN catalogue_halls h ON h.hall_id = s.hall_id
+                FROM catalogue_shows s {cinemas}
                 WHERE s.movie_id = ANY({ids}) AND {filters}
-             ) x {CATEGORIES_LATERAL}
+             ) x
+             JOIN catalogue_cinemas c ON c.cinema_id = x.cinema_id
+             JOIN catalogue_halls h ON h.hall_id = x.hall_id
+             JOIN catalogue_movies m ON m.movie_id = x.hit
+             {CATEGORIES_LATERAL}
              WHERE x.n <= {per_hit}
              ORDER BY x.hit, x.n"
         ))
@@ -656,7 +671,8 @@ pub struct CinemaShow {
     pub categories: Vec<CategoryView>,
 }
 
-/// Up to `limit` shows of one movie matching `search` (its sort and words are not used),
+/// Up to `limit` shows of one movie matching `search`'s show filters (its movie filters and
+/// sort are not used),
 /// grouped by cinema.
 pub async fn movie_shows(
     client: &impl GenericClient,
@@ -666,7 +682,7 @@ pub async fn movie_shows(
 ) -> Result<Vec<CinemaShows>, tokio_postgres::Error> {
     let mut sql = Sql::default();
     let distance = search.origin.map(|origin| distance_sql(&mut sql, origin));
-    let filters = show_filters(&mut sql, search, distance.as_deref());
+    let filters = show_filters(&mut sql, search, distance.as_deref(), false);
     let movie = sql.bind(movie_id);
     let limit = sql.bind(limit);
     let distance = distance.unwrap_or_else(|| "NULL::float8".to_owned());
@@ -676,7 +692,6 @@ pub async fn movie_shows(
                 SELECT s.show_id, s.starts_at, s.ends_at, {CINEMA_COLUMNS}, s.hall_id, h.name,
                     {distance}
                 FROM catalogue_shows s
-                JOIN catalogue_movies m ON m.movie_id = s.movie_id
                 JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
                 JOIN catalogue_halls h ON h.hall_id = s.hall_id
                 WHERE s.movie_id = {movie} AND {filters}
