@@ -13,13 +13,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use boxoffice_commands::CatalogueOutcome;
 use boxoffice_domain::catalogue::{
-    CinemaCommand, CinemaDetails, CitiesCommand, CityDetails, HallDetails, MovieCommand,
-    MovieDetails,
+    CinemaCommand, CinemaDetails, CitiesCommand, CityDetails, HallDetails, HallLayout,
+    MovieCommand, MovieDetails,
 };
-use boxoffice_domain::{CinemaId, CityId, HallId, MovieId};
+use boxoffice_domain::{CinemaId, CityId, HallId, Money, MovieId};
 use boxoffice_eventstore::Position;
 use boxoffice_projections::discovery::{self, CinemaDetailView, CinemaView};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -51,13 +52,15 @@ fn answer<E>(outcome: CatalogueOutcome<E>, id: Uuid, created_at: Option<String>)
     }
 }
 
-/// Unknown fields are refused by the flattened details.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCity {
     /// Chosen by the client, or derived from the idempotency key.
     city_id: Option<Uuid>,
-    #[serde(flatten)]
-    city: CityDetails,
+    /// 1 to 100 characters, unique among cities that are not retired, such as `上海`.
+    name: String,
+    /// The IANA time zone its cinemas' show times are local to, such as `Asia/Shanghai`.
+    time_zone: String,
 }
 
 /// Add a city (staff).
@@ -79,7 +82,10 @@ pub async fn add_city(
     let city_id = CityId(body.city_id.unwrap_or_else(|| context.derive_id("city")));
     let command = CitiesCommand::AddCity {
         city_id,
-        city: body.city,
+        city: CityDetails {
+            name: body.name,
+            time_zone: body.time_zone,
+        },
     };
     let outcome = state.catalogue.cities(command, &context).await?;
     Ok(answer(
@@ -137,15 +143,23 @@ pub async fn retire_city(
     Ok(answer(outcome, city_id, None))
 }
 
-/// Unknown fields are refused by the flattened details.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewCinema {
     /// Chosen by the client, or derived from the idempotency key.
     cinema_id: Option<Uuid>,
     /// The city it is in (for good: to move, retire it and open another).
     city_id: Uuid,
-    #[serde(flatten)]
-    cinema: CinemaDetails,
+    /// 1 to 100 characters.
+    name: String,
+    /// 1 to 300 characters.
+    address: String,
+    /// Degrees north, -90 to 90 (WGS 84).
+    latitude: f64,
+    /// Degrees east, -180 to 180 (WGS 84).
+    longitude: f64,
+    /// 1 to 16 letters, digits, spaces or dashes.
+    postal_code: String,
 }
 
 /// Open a cinema in a city (staff).
@@ -172,7 +186,13 @@ pub async fn open_cinema(
     let command = CinemaCommand::OpenCinema {
         cinema_id,
         city_id: CityId(body.city_id),
-        cinema: body.cinema,
+        cinema: CinemaDetails {
+            name: body.name,
+            address: body.address,
+            latitude: body.latitude,
+            longitude: body.longitude,
+            postal_code: body.postal_code,
+        },
     };
     let outcome = state.catalogue.cinema(cinema_id, command, &context).await?;
     Ok(answer(
@@ -230,13 +250,16 @@ pub async fn retire_cinema(
     Ok(answer(outcome, cinema_id, None))
 }
 
-/// Unknown fields are refused by the flattened details.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewHall {
     /// Chosen by the client, or derived from the idempotency key.
     hall_id: Option<Uuid>,
-    #[serde(flatten)]
-    hall: HallDetails,
+    /// 1 to 100 characters, unique in the cinema, such as `1号厅 IMAX`.
+    name: String,
+    layout: HallLayout,
+    /// The price of each seat category the layout uses, in one currency.
+    prices: BTreeMap<String, Money>,
 }
 
 /// Add a hall with its seat layout and prices to a cinema (staff).
@@ -261,7 +284,11 @@ pub async fn add_hall(
     let hall_id = HallId(body.hall_id.unwrap_or_else(|| context.derive_id("hall")));
     let command = CinemaCommand::AddHall {
         hall_id,
-        hall: body.hall,
+        hall: HallDetails {
+            name: body.name,
+            layout: body.layout,
+            prices: body.prices,
+        },
     };
     let outcome = state
         .catalogue
@@ -328,13 +355,31 @@ pub async fn retire_hall(
     Ok(answer(outcome, hall_id, None))
 }
 
-/// Unknown fields are refused by the flattened details.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewMovie {
     /// Chosen by the client, or derived from the idempotency key.
     movie_id: Option<Uuid>,
-    #[serde(flatten)]
-    movie: MovieDetails,
+    /// The title shown to customers: 1 to 200 characters.
+    title: String,
+    /// The title in the original language, when it differs.
+    #[serde(default)]
+    original_title: Option<String>,
+    /// Up to 5,000 characters.
+    #[serde(default)]
+    description: String,
+    /// Running time, 1 to 600 minutes; a show's end is its start plus this.
+    duration_minutes: u32,
+    /// 1 to 10 lower-case genre names such as `sci-fi`.
+    genres: Vec<String>,
+    /// The spoken language as an ISO 639-1 code, such as `zh` or `en`.
+    language: String,
+    /// The country of origin as an ISO 3166-1 alpha-2 code, such as `CN`.
+    country: String,
+    release_date: chrono::NaiveDate,
+    /// The age rating, such as `PG-13`, when it has one.
+    #[serde(default)]
+    rating: Option<String>,
 }
 
 /// Add a movie (staff).
@@ -357,7 +402,17 @@ pub async fn add_movie(
     let movie_id = MovieId(body.movie_id.unwrap_or_else(|| context.derive_id("movie")));
     let command = MovieCommand::AddMovie {
         movie_id,
-        movie: body.movie,
+        movie: MovieDetails {
+            title: body.title,
+            original_title: body.original_title,
+            description: body.description,
+            duration_minutes: body.duration_minutes,
+            genres: body.genres,
+            language: body.language,
+            country: body.country,
+            release_date: body.release_date,
+            rating: body.rating,
+        },
     };
     let outcome = state.catalogue.movie(movie_id, command, &context).await?;
     Ok(answer(
