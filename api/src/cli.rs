@@ -1,4 +1,4 @@
-//! The `boxoffice` command line: serve, migrate, seed, token, projections.
+//! The `boxoffice` command line: serve, migrate, seed, token, events, projections.
 
 use crate::auth::{JwtKeys, Role};
 use crate::server::{self, ServeConfig};
@@ -8,6 +8,7 @@ use boxoffice_eventstore::postgres::{self as pg, PgEventLog};
 use boxoffice_eventstore::EventLog;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The development secret `scripts/run` uses; never use it in production.
@@ -20,6 +21,11 @@ pub struct Cli {
     /// PostgreSQL holding the event log and the read models (created if missing).
     #[arg(long, env = "DATABASE_URL", default_value = DEV_DATABASE_URL, global = true)]
     pub database_url: String,
+    /// Keep the event log in EventStoreDB/KurrentDB at this connection string
+    /// (`esdb://host:2113?tls=false`); without it the log is in PostgreSQL. The read models
+    /// stay in PostgreSQL either way.
+    #[arg(long, env = "EVENTSTORE_URL", global = true)]
+    pub event_store: Option<String>,
     /// Log format.
     #[arg(
         long,
@@ -127,11 +133,54 @@ pub enum Command {
         #[arg(long, env = "BOXOFFICE_CLEANING_MINUTES", default_value_t = 15)]
         cleaning_minutes: u32,
     },
+    /// The event log itself.
+    Events {
+        #[command(subcommand)]
+        action: EventsAction,
+    },
     /// Read models: rebuild them from the log, or show how far each has come.
     Projections {
         #[command(subcommand)]
         action: ProjectionsAction,
     },
+}
+
+#[derive(Subcommand)]
+pub enum EventsAction {
+    /// Copy a whole log to another backend, keeping event ids, order and stream versions.
+    /// Run it again after an interruption: it goes on where the target ends.
+    Copy {
+        /// The source log: `postgres://...` or `esdb://...` (also `kurrentdb://`).
+        #[arg(long)]
+        from: String,
+        /// The target log, empty or an earlier (interrupted) copy of the source.
+        #[arg(long)]
+        to: String,
+        /// Copy at most this many events this run.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+}
+
+/// A log named by its URL: PostgreSQL (created and migrated if need be) or EventStoreDB.
+async fn log_at(url: &str) -> Result<Arc<dyn EventLog>, String> {
+    let scheme = url.split("://").next().unwrap_or_default();
+    match scheme {
+        "postgres" | "postgresql" => {
+            let config = server::prepare_database(url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let pool = pg::pool(&config, 4);
+            Ok(Arc::new(PgEventLog::new(pool, &config)))
+        }
+        "esdb" | "esdb+discover" | "kurrentdb" | "kurrentdb+discover" => Ok(Arc::new(
+            boxoffice_eventstore::esdb::EsdbEventLog::connect(url).map_err(|e| e.to_string())?,
+        )),
+        _ => Err(format!(
+            "{} is neither a PostgreSQL (postgres://) nor an EventStoreDB (esdb://) URL",
+            boxoffice_eventstore::esdb::mapping::redacted(url)
+        )),
+    }
 }
 
 #[derive(Subcommand)]
@@ -223,10 +272,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     "using the development JWT secret; set BOXOFFICE_JWT_SECRET in production"
                 );
             }
-            tracing::info!("event log: PostgreSQL (embedded default)");
             let config = ServeConfig {
                 listen,
                 database_url: cli.database_url,
+                event_store: cli.event_store,
                 jwt_secret,
                 pool_size,
                 settings: ApiSettings {
@@ -264,8 +313,8 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             let pool = pg::pool(&config, 24);
-            let log: std::sync::Arc<dyn EventLog> =
-                std::sync::Arc::new(PgEventLog::new(pool.clone(), &config));
+            let log = server::open_log(&pool, &config, cli.event_store.as_deref())
+                .map_err(|e| e.to_string())?;
             let clock: std::sync::Arc<dyn boxoffice_commands::Clock> =
                 std::sync::Arc::new(boxoffice_commands::SystemClock);
             let catalogue = boxoffice_commands::Catalogue::new(log.clone(), clock.clone());
@@ -318,12 +367,44 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Events {
+            action: EventsAction::Copy { from, to, limit },
+        } => {
+            if from == to {
+                return Err("--from and --to name the same log".into());
+            }
+            let (source, target) = (log_at(&from).await?, log_at(&to).await?);
+            let started = std::time::Instant::now();
+            let report = boxoffice_eventstore::copy::copy_log(
+                source.as_ref(),
+                target.as_ref(),
+                limit,
+                |so_far| {
+                    eprintln!(
+                        "copied {} events ({:.0}/s)",
+                        so_far.copied,
+                        so_far.copied as f64 / started.elapsed().as_secs_f64().max(0.001)
+                    )
+                },
+            )
+            .await
+            .map_err(|e| format!("copy failed: {e}"))?;
+            println!(
+                "{} events copied, {} were there already, in {:.1} s",
+                report.copied,
+                report.already_there,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Projections { action } => {
             let config = server::prepare_database(&cli.database_url)
                 .await
                 .map_err(|e| e.to_string())?;
             let pool = pg::pool(&config, 4);
-            let log = PgEventLog::new(pool.clone(), &config);
+            let log = server::open_log(&pool, &config, cli.event_store.as_deref())
+                .map_err(|e| e.to_string())?;
+            let log = log.as_ref();
             match action {
                 ProjectionsAction::Rebuild { only } => {
                     let all = boxoffice_projections::projectors::all();
@@ -338,7 +419,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                         .into_iter()
                         .filter(|p| only.is_empty() || only.iter().any(|n| n == p.name()))
                         .collect();
-                    let report = boxoffice_projections::rebuild(&log, &pool, &chosen)
+                    let report = boxoffice_projections::rebuild(log, &pool, &chosen)
                         .await
                         .map_err(|e| e.to_string())?;
                     for (name, events) in report {
@@ -352,7 +433,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                         "{:<16} {:<24} {:>10} {:>12} {:>10}",
                         "projector", "checkpoint", "applied", "lag_events", "lag_s"
                     );
-                    for s in boxoffice_projections::status(&log, &pool)
+                    for s in boxoffice_projections::status(log, &pool)
                         .await
                         .map_err(|e| e.to_string())?
                     {

@@ -8,6 +8,7 @@ use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
 use crate::{router, ApiSettings, AppState};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
+use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
 use boxoffice_projections::Projections;
@@ -26,6 +27,8 @@ pub struct ServeConfig {
     pub database_url: String,
     pub jwt_secret: String,
     pub pool_size: usize,
+    /// The EventStoreDB/KurrentDB connection string; `None`: the log is in PostgreSQL.
+    pub event_store: Option<String>,
     pub settings: ApiSettings,
     pub writer: WriterConfig,
 }
@@ -40,6 +43,31 @@ pub enum StartError {
     Migration(#[from] migrations::MigrationError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
+    #[error("EVENTSTORE_URL: {0}")]
+    EventStore(boxoffice_eventstore::EventLogError),
+}
+
+/// The event log: EventStoreDB when a connection string is given, else the PostgreSQL log in
+/// the database of `pool`. Says at `info` which it is.
+pub fn open_log(
+    pool: &Pool,
+    pg: &tokio_postgres::Config,
+    event_store: Option<&str>,
+) -> Result<Arc<dyn EventLog>, StartError> {
+    match event_store {
+        Some(url) => {
+            let log = EsdbEventLog::connect(url).map_err(StartError::EventStore)?;
+            tracing::info!(
+                url = %boxoffice_eventstore::esdb::mapping::redacted(url),
+                "event log: EventStoreDB (read models stay in PostgreSQL)"
+            );
+            Ok(Arc::new(log))
+        }
+        None => {
+            tracing::info!("event log: PostgreSQL (embedded default)");
+            Ok(Arc::new(PgEventLog::new(pool.clone(), pg)))
+        }
+    }
 }
 
 /// Connects, creating the database if it does not exist yet, and applies every migration.
@@ -105,7 +133,7 @@ impl Backend {
     pub async fn start(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
         let pg = prepare_database(&config.database_url).await?;
         let pool = postgres::pool(&pg, config.pool_size);
-        let log: Arc<dyn EventLog> = Arc::new(PgEventLog::new(pool.clone(), &pg));
+        let log = open_log(&pool, &pg, config.event_store.as_deref())?;
         let writers = ShowWriters::new(log.clone(), clock.clone(), config.writer.clone());
         let catalogue = Catalogue::new(log.clone(), clock.clone());
         let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock);

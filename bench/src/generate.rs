@@ -173,6 +173,7 @@ pub fn time_rebuild(binary: &std::path::Path, database_url: &str) -> anyhow::Res
     let output = std::process::Command::new(binary)
         .args(["projections", "rebuild"])
         .env("DATABASE_URL", database_url)
+        .env_remove("EVENTSTORE_URL")
         .env("RUST_LOG", "warn")
         .output()?;
     anyhow::ensure!(

@@ -354,6 +354,7 @@ async fn rebuild(cli: &Cli) -> anyhow::Result<generate::RebuildResult> {
     let migrated = std::process::Command::new(&cli.server)
         .arg("migrate")
         .env("DATABASE_URL", &db.url)
+        .env_remove("EVENTSTORE_URL")
         .env("RUST_LOG", "warn")
         .status()?;
     anyhow::ensure!(migrated.success(), "boxoffice migrate failed");

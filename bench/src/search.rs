@@ -79,6 +79,7 @@ pub async fn run(
             &day.to_string(),
         ])
         .env("DATABASE_URL", &db.url)
+        .env_remove("EVENTSTORE_URL")
         .env("RUST_LOG", "warn")
         .output()?;
     anyhow::ensure!(

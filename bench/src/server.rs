@@ -85,6 +85,7 @@ impl Server {
         let child = Command::new(binary)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
+            .env_remove("EVENTSTORE_URL")
             .env("BOXOFFICE_JWT_SECRET", JWT_SECRET)
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())

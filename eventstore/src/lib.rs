@@ -1,5 +1,6 @@
-//! The event log: the port every part of Boxoffice writes facts to and reads them from, and
-//! its PostgreSQL adapter (the embedded default).
+//! The event log: the port every part of Boxoffice writes facts to and reads them from, its
+//! PostgreSQL adapter (the embedded default) and its EventStoreDB adapter ([`esdb`]), and
+//! copying a whole log from one to the other ([`copy`]).
 //!
 //! The port promises three things, checked by the [`contract`] suite for every adapter:
 //! appends are atomic and guarded by the stream's expected version; a stream reads back in
@@ -7,6 +8,8 @@
 //! that never changes once read, first catching up and then following live.
 
 pub mod contract;
+pub mod copy;
+pub mod esdb;
 pub mod migrations;
 mod model;
 pub mod postgres;

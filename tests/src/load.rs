@@ -378,6 +378,7 @@ pub async fn assert_read_models_equal_a_rebuild(db: &TestDatabase) {
     let status = std::process::Command::new(crate::server::BinaryServer::binary())
         .args(["projections", "rebuild"])
         .env("DATABASE_URL", &db.url)
+        .env_remove("EVENTSTORE_URL")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .status()

@@ -119,6 +119,7 @@ pub fn test_config(db: &TestDatabase, listen: std::net::SocketAddr) -> ServeConf
         database_url: db.url.clone(),
         jwt_secret: JWT_SECRET.into(),
         pool_size: 16,
+        event_store: None,
         settings: ApiSettings::default(),
         writer: WriterConfig::default(),
     }
@@ -200,6 +201,8 @@ impl BinaryServer {
         let child = Command::new(Self::binary())
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .envs(env.iter().copied())
+            // The log is in the test's database (EventStoreDB has tests of its own).
+            .env_remove("EVENTSTORE_URL")
             .env("DATABASE_URL", &db.url)
             .env("BOXOFFICE_JWT_SECRET", JWT_SECRET)
             .env("RUST_LOG", "warn")

@@ -1,0 +1,324 @@
+//! The EventStoreDB / KurrentDB adapter, through the official `eventstore` client.
+//!
+//! Chosen with `EVENTSTORE_URL=esdb://host:2113?tls=false` (or `--event-store`). The
+//! PostgreSQL database still holds the read models and their checkpoints; the checkpoints
+//! store EventStoreDB's `$all` positions (commit, prepare) unchanged.
+//!
+//! How the port's promises are kept:
+//! - append: the expected version becomes the expected revision, a wrong one the port's
+//!   typed conflict; event ids are the writers' deterministic ones, so a retried append is
+//!   recognised by the server's idempotency check rather than doubled;
+//! - read_stream: forwards from a revision; a stream that does not exist reads as empty;
+//! - read_all and subscribe: `$all` in commit order, only this project's streams
+//!   ([`mapping::STREAM_PREFIXES`]; the subscription filters on the server, and everything
+//!   else in the database, system events included, is skipped). A subscription
+//!   starts strictly after the stored position and remembers the last position it handed
+//!   out, so a reconnect (with backoff) neither repeats nor skips an event.
+
+pub mod mapping;
+
+use crate::{
+    AppendResult, EventLog, EventLogError, ExpectedVersion, NewEvent, Position, RecordedEvent,
+    Subscription,
+};
+use async_trait::async_trait;
+use eventstore::{
+    AppendToStreamOptions, Client, ClientSettings, ReadAllOptions, ReadStreamOptions,
+    StreamPosition, SubscribeToAllOptions, SubscriptionFilter,
+};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Events a live subscription may hold before its reader takes them.
+const SUBSCRIPTION_BUFFER: usize = 4096;
+/// Events read per request when paging through `$all`.
+const PAGE: usize = 1000;
+
+pub struct EsdbEventLog {
+    client: Client,
+    /// The streams this log is made of, by prefix.
+    prefixes: Vec<String>,
+}
+
+impl EsdbEventLog {
+    /// A client for `url` (`esdb://`, `esdb+discover://`, `kurrentdb://`); connects lazily.
+    pub fn connect(url: &str) -> Result<Self, EventLogError> {
+        let settings: ClientSettings = url.parse().map_err(|e| {
+            EventLogError::Failed(format!(
+                "{} is not an EventStoreDB connection string: {e}",
+                mapping::redacted(url)
+            ))
+        })?;
+        let client = Client::new(settings)
+            .map_err(|e| EventLogError::Failed(format!("EventStoreDB client: {e}")))?;
+        Ok(Self {
+            client,
+            prefixes: mapping::STREAM_PREFIXES
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
+        })
+    }
+
+    /// The same log made of the streams with these prefixes instead (the contract suite
+    /// writes `contract-...` streams).
+    pub fn with_stream_prefixes(mut self, prefixes: &[&str]) -> Self {
+        self.prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
+        self
+    }
+
+    /// Up to `limit` of this project's events of `$all` strictly after `after`.
+    async fn page_after(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let mut out = Vec::new();
+        let mut from = after;
+        loop {
+            let start = if from == Position::START {
+                StreamPosition::Start
+            } else {
+                StreamPosition::Position(mapping::esdb_position(from))
+            };
+            let options = ReadAllOptions::default()
+                .forwards()
+                .position(start)
+                .max_count(PAGE);
+            let mut stream = self
+                .client
+                .read_all(&options)
+                .await
+                .map_err(|e| mapping::error("$all", e))?;
+            let mut read = 0;
+            while let Some(event) = stream.next().await.map_err(|e| mapping::error("$all", e))? {
+                read += 1;
+                let original = event.get_original_event();
+                let position = mapping::position(original.position);
+                if position <= from {
+                    continue;
+                }
+                from = position;
+                if mapping::is_ours(&self.prefixes, &original.stream_id) {
+                    out.push(mapping::recorded(original)?);
+                    if out.len() == limit {
+                        return Ok(out);
+                    }
+                }
+            }
+            if read < PAGE {
+                return Ok(out);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for EsdbEventLog {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError> {
+        if events.is_empty() {
+            return Err(EventLogError::EmptyAppend);
+        }
+        let data = events
+            .iter()
+            .map(mapping::event_data)
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = AppendToStreamOptions::default()
+            .expected_revision(mapping::expected_revision(expected));
+        let written = self
+            .client
+            .append_to_stream(stream.to_owned(), &options, data)
+            .await
+            .map_err(|e| mapping::error(stream, e))?;
+        Ok(AppendResult {
+            last_version: written.next_expected_version,
+            position: mapping::position(written.position),
+        })
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let options = ReadStreamOptions::default()
+            .forwards()
+            .position(StreamPosition::Position(from_version))
+            .max_count(limit);
+        let mut read = match self.client.read_stream(stream.to_owned(), &options).await {
+            Ok(read) => read,
+            Err(eventstore::Error::ResourceNotFound) => return Ok(Vec::new()),
+            Err(e) => return Err(mapping::error(stream, e)),
+        };
+        let mut events = Vec::new();
+        loop {
+            match read.next().await {
+                Ok(Some(event)) => events.push(mapping::recorded(event.get_original_event())?),
+                Ok(None) => return Ok(events),
+                Err(eventstore::Error::ResourceNotFound) => return Ok(Vec::new()),
+                Err(e) => return Err(mapping::error(stream, e)),
+            }
+        }
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.page_after(after, limit).await
+    }
+
+    async fn subscribe(&self, after: Position) -> Result<Box<dyn Subscription>, EventLogError> {
+        let (sender, receiver) = mpsc::channel(SUBSCRIPTION_BUFFER);
+        tokio::spawn(pump(
+            self.client.clone(),
+            self.prefixes.clone(),
+            after,
+            sender,
+        ));
+        Ok(Box::new(EsdbSubscription { receiver }))
+    }
+
+    async fn head(&self) -> Result<Position, EventLogError> {
+        let mut before: Option<eventstore::Position> = None;
+        loop {
+            let start = before.map_or(StreamPosition::End, StreamPosition::Position);
+            let options = ReadAllOptions::default()
+                .backwards()
+                .position(start)
+                .max_count(PAGE);
+            let mut stream = self
+                .client
+                .read_all(&options)
+                .await
+                .map_err(|e| mapping::error("$all", e))?;
+            let mut read = 0;
+            while let Some(event) = stream.next().await.map_err(|e| mapping::error("$all", e))? {
+                read += 1;
+                let original = event.get_original_event();
+                if before
+                    .is_some_and(|b| mapping::position(original.position) >= mapping::position(b))
+                {
+                    continue;
+                }
+                if mapping::is_ours(&self.prefixes, &original.stream_id) {
+                    return Ok(mapping::position(original.position));
+                }
+                before = Some(original.position);
+            }
+            if read < PAGE {
+                return Ok(Position::START);
+            }
+        }
+    }
+
+    async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError> {
+        if position == Position::START {
+            return Ok(false);
+        }
+        let options = ReadAllOptions::default()
+            .forwards()
+            .position(StreamPosition::Position(mapping::esdb_position(position)))
+            .max_count(1);
+        let mut stream = match self.client.read_all(&options).await {
+            Ok(stream) => stream,
+            // A position that is not an event's is refused by the server.
+            Err(eventstore::Error::Grpc { .. }) => return Ok(false),
+            Err(e) => return Err(mapping::error("$all", e)),
+        };
+        match stream.next().await {
+            Ok(Some(event)) => {
+                let original = event.get_original_event();
+                Ok(mapping::position(original.position) == position
+                    && mapping::is_ours(&self.prefixes, &original.stream_id))
+            }
+            Ok(None) | Err(eventstore::Error::Grpc { .. }) => Ok(false),
+            Err(e) => Err(mapping::error("$all", e)),
+        }
+    }
+}
+
+struct EsdbSubscription {
+    receiver: mpsc::Receiver<Result<RecordedEvent, EventLogError>>,
+}
+
+#[async_trait]
+impl Subscription for EsdbSubscription {
+    async fn next_batch(&mut self, max: usize) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let first = self.receiver.recv().await.ok_or_else(|| {
+            EventLogError::Unavailable("the EventStoreDB subscription stopped".into())
+        })??;
+        let mut batch = vec![first];
+        while batch.len() < max {
+            match self.receiver.try_recv() {
+                Ok(event) => batch.push(event?),
+                Err(_) => break,
+            }
+        }
+        Ok(batch)
+    }
+}
+
+/// Follows `$all` after `after` into `sender`, reconnecting with backoff (0.1 s doubling to
+/// 10 s) from the last position handed out; stops when the reader is gone.
+async fn pump(
+    client: Client,
+    prefixes: Vec<String>,
+    mut after: Position,
+    sender: mpsc::Sender<Result<RecordedEvent, EventLogError>>,
+) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let filter = prefixes
+            .iter()
+            .fold(SubscriptionFilter::on_stream_name(), |f, p| f.add_prefix(p));
+        let start = if after == Position::START {
+            StreamPosition::Start
+        } else {
+            StreamPosition::Position(mapping::esdb_position(after))
+        };
+        let options = SubscribeToAllOptions::default()
+            .position(start)
+            .filter(filter);
+        let mut subscription = client.subscribe_to_all(&options).await;
+        loop {
+            match subscription.next().await {
+                Ok(event) => {
+                    backoff = Duration::from_millis(100);
+                    let original = event.get_original_event();
+                    let position = mapping::position(original.position);
+                    // The start is exclusive, and a resubscription may repeat: skip what
+                    // was handed out already.
+                    if position <= after || !mapping::is_ours(&prefixes, &original.stream_id) {
+                        continue;
+                    }
+                    let recorded = mapping::recorded(original);
+                    let failed = recorded.is_err();
+                    if sender.send(recorded).await.is_err() || failed {
+                        return;
+                    }
+                    after = position;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "EventStoreDB subscription dropped; resubscribing");
+                    break;
+                }
+            }
+        }
+        if sender.is_closed() {
+            return;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
