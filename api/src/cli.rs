@@ -173,7 +173,8 @@ async fn log_at(url: &str) -> Result<Arc<dyn EventLog>, String> {
             let pool = pg::pool(&config, 4);
             Ok(Arc::new(PgEventLog::new(pool, &config)))
         }
-        "esdb" | "esdb+discover" | "kurrentdb" | "kurrentdb+discover" => Ok(Arc::new(
+        "esdb" | "esdb+discover" | "kurrentdb" | "kurrentdb+discover" | "kurrent"
+        | "kurrent+discover" => Ok(Arc::new(
             boxoffice_eventstore::esdb::EsdbEventLog::connect(url).map_err(|e| e.to_string())?,
         )),
         _ => Err(format!(

@@ -20,6 +20,22 @@ impl Position {
     pub fn new(commit: u64, prepare: u64) -> Self {
         Self { commit, prepare }
     }
+
+    /// As projectors store it in `projection_checkpoints` (two `bigint`s); `None` for a
+    /// position above 2^63, which no backend hands out (EventStoreDB positions are byte
+    /// offsets in its transaction log) and which is refused rather than stored wrong.
+    pub fn to_checkpoint(self) -> Option<(i64, i64)> {
+        Some((
+            i64::try_from(self.commit).ok()?,
+            i64::try_from(self.prepare).ok()?,
+        ))
+    }
+
+    /// A stored checkpoint back as a position (a negative value, which is never written,
+    /// reads as the start).
+    pub fn from_checkpoint(commit: i64, prepare: i64) -> Self {
+        Self::new(commit.max(0) as u64, prepare.max(0) as u64)
+    }
 }
 
 impl fmt::Display for Position {

@@ -199,7 +199,16 @@ async fn load_checkpoint(pool: &Pool, name: &str) -> Result<Position, Projection
 }
 
 fn position_of(commit: i64, prepare: i64) -> Position {
-    Position::new(commit.max(0) as u64, prepare.max(0) as u64)
+    Position::from_checkpoint(commit, prepare)
+}
+
+/// A position as the checkpoint table stores it.
+fn stored(position: Position) -> Result<(i64, i64), ProjectionError> {
+    position.to_checkpoint().ok_or_else(|| {
+        ProjectionError::Log(EventLogError::Failed(format!(
+            "position {position} does not fit a checkpoint"
+        )))
+    })
 }
 
 /// The events of a batch, read into domain events (streams of no projector are skipped).
@@ -267,6 +276,7 @@ async fn apply_batch(
     let Some(last) = batch.last() else {
         return Ok(Applied::Through(expected));
     };
+    let (last_stored, expected_stored) = (stored(last.position)?, stored(expected)?);
     let mut client = pool.get().await?;
     if !events.iter().any(|e| projector.cares_about(&e.event)) {
         // Nothing for this read model: move the checkpoint if it is still where we left it.
@@ -277,11 +287,11 @@ async fn apply_batch(
                  WHERE name = $1 AND commit_position = $5 AND prepare_position = $6",
                 &[
                     &projector.name(),
-                    &(last.position.commit as i64),
-                    &(last.position.prepare as i64),
+                    &last_stored.0,
+                    &last_stored.1,
                     &(batch.len() as i64),
-                    &(expected.commit as i64),
-                    &(expected.prepare as i64),
+                    &expected_stored.0,
+                    &expected_stored.1,
                 ],
             )
             .await?;
@@ -317,8 +327,8 @@ async fn apply_batch(
          WHERE name = $1",
         &[
             &projector.name(),
-            &(last.position.commit as i64),
-            &(last.position.prepare as i64),
+            &last_stored.0,
+            &last_stored.1,
             &(batch.len() as i64),
         ],
     )

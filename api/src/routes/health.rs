@@ -23,7 +23,8 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The process can serve: the database answers within 2 s.
+/// The process can serve: the database and the event log (the same database by default,
+/// or EventStoreDB) answer within 2 s.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -34,6 +35,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     let check = async {
         let client = state.pool.get().await?;
         client.query_one("SELECT 1", &[]).await?;
+        state.log.head().await?;
         Ok::<_, ApiError>(())
     };
     match tokio::time::timeout(Duration::from_secs(2), check).await {
@@ -43,7 +45,7 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
             error.detail
         ))),
         Err(_) => Err(ApiError::unavailable(
-            "not ready: the database did not answer in 2 s",
+            "not ready: the database or the event log did not answer in 2 s",
         )),
     }
 }

@@ -182,7 +182,7 @@ async fn cinema_of_hall(state: &AppState, hall_id: Uuid) -> Result<Uuid, ApiErro
             return Ok(cinema);
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let next = Position::new(seen.commit, seen.prepare + 1);
+        let next = Position::new(seen.commit, seen.prepare.saturating_add(1));
         if left.is_zero() || state.projections.wait_for("catalogue", next, left).await < next {
             return Err(
                 DomainError::Validation(vec![FieldError::new("hall_id", "no such hall")]).into(),

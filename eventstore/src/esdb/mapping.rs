@@ -58,22 +58,6 @@ pub fn position(position: eventstore::Position) -> Position {
     Position::new(position.commit, position.prepare)
 }
 
-/// A position as the projectors store it in `projection_checkpoints` (two `bigint`s).
-/// EventStoreDB positions are byte offsets in its transaction log and stay far below
-/// 2^63; a larger one is refused rather than stored wrongly.
-pub fn checkpoint(position: Position) -> Option<(i64, i64)> {
-    Some((
-        i64::try_from(position.commit).ok()?,
-        i64::try_from(position.prepare).ok()?,
-    ))
-}
-
-/// A stored checkpoint back as a position (a negative value, which no adapter writes,
-/// reads as the start).
-pub fn from_checkpoint(commit: i64, prepare: i64) -> Position {
-    Position::new(commit.max(0) as u64, prepare.max(0) as u64)
-}
-
 /// What rides in EventStoreDB's custom metadata: the port's metadata and the event's schema
 /// version (EventStoreDB has no field for it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +139,22 @@ pub fn error(stream: &str, error: eventstore::Error) -> EventLogError {
     }
 }
 
+/// The connection string the client understands. KurrentDB (EventStoreDB renamed) speaks
+/// the same protocol; its `kurrentdb://` and `kurrent://` schemes become `esdb://`.
+pub fn client_url(url: &str) -> String {
+    for (scheme, esdb) in [
+        ("kurrentdb+discover://", "esdb+discover://"),
+        ("kurrent+discover://", "esdb+discover://"),
+        ("kurrentdb://", "esdb://"),
+        ("kurrent://", "esdb://"),
+    ] {
+        if let Some(rest) = url.strip_prefix(scheme) {
+            return format!("{esdb}{rest}");
+        }
+    }
+    url.to_owned()
+}
+
 /// The URL with any password hidden, for logs.
 pub fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
@@ -212,11 +212,11 @@ mod tests {
             Position::new(i64::MAX as u64, i64::MAX as u64),
         ] {
             assert_eq!(position(esdb_position(p)), p);
-            let (commit, prepare) = checkpoint(p).unwrap();
-            assert_eq!(from_checkpoint(commit, prepare), p);
+            let (commit, prepare) = p.to_checkpoint().unwrap();
+            assert_eq!(Position::from_checkpoint(commit, prepare), p);
         }
-        assert_eq!(checkpoint(Position::new(u64::MAX, 0)), None);
-        assert_eq!(from_checkpoint(-1, -5), Position::START);
+        assert_eq!(Position::new(u64::MAX, 0).to_checkpoint(), None);
+        assert_eq!(Position::from_checkpoint(-1, -5), Position::START);
         // Order is kept: commit first, then prepare.
         assert!(position(esdb_position(Position::new(5, 9))) < Position::new(6, 0));
     }
@@ -351,6 +351,15 @@ mod tests {
             redacted("esdb://admin:changeit@db1:2113,db2:2113?tls=true"),
             "esdb://admin:***@db1:2113,db2:2113?tls=true"
         );
+        assert_eq!(
+            client_url("kurrentdb://admin:changeit@db:2113?tls=true"),
+            "esdb://admin:changeit@db:2113?tls=true"
+        );
+        assert_eq!(
+            client_url("kurrent+discover://db:2113"),
+            "esdb+discover://db:2113"
+        );
+        assert_eq!(client_url("esdb://db:2113"), "esdb://db:2113");
         assert_eq!(
             redacted("esdb://localhost:2113?tls=false"),
             "esdb://localhost:2113?tls=false"

@@ -41,9 +41,10 @@ pub struct EsdbEventLog {
 }
 
 impl EsdbEventLog {
-    /// A client for `url` (`esdb://`, `esdb+discover://`, `kurrentdb://`); connects lazily.
+    /// A client for `url` (`esdb://`, `esdb+discover://`, `kurrentdb://`, `kurrent://`);
+    /// connects lazily.
     pub fn connect(url: &str) -> Result<Self, EventLogError> {
-        let settings: ClientSettings = url.parse().map_err(|e| {
+        let settings: ClientSettings = mapping::client_url(url).parse().map_err(|e| {
             EventLogError::Failed(format!(
                 "{} is not an EventStoreDB connection string: {e}",
                 mapping::redacted(url)

@@ -63,9 +63,10 @@ async fn etag_moved(
     projector: &str,
     at: Position,
 ) -> Result<(), tokio_postgres::Error> {
+    let (commit, prepare) = at.to_checkpoint().unwrap_or((i64::MAX, i64::MAX));
     tx.execute(
         "UPDATE projection_checkpoints SET etag_commit = $2, etag_prepare = $3 WHERE name = $1",
-        &[&projector, &(at.commit as i64), &(at.prepare as i64)],
+        &[&projector, &commit, &prepare],
     )
     .await?;
     Ok(())
