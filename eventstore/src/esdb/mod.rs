@@ -7,7 +7,9 @@
 //! How the port's promises are kept:
 //! - append: the expected version becomes the expected revision, a wrong one the port's
 //!   typed conflict; event ids are the writers' deterministic ones, so a retried append is
-//!   recognised by the server's idempotency check rather than doubled;
+//!   recognised by the server's idempotency check rather than doubled (and answered as
+//!   written, where PostgreSQL answers `DuplicateEvent`: either way the events are in the
+//!   log once; an append expecting `Any` is checked for known ids first);
 //! - read_stream: forwards from a revision; a stream that does not exist reads as empty;
 //! - read_all and subscribe: `$all` in commit order, only this project's streams
 //!   ([`mapping::STREAM_PREFIXES`]; the subscription filters on the server, and everything
@@ -124,6 +126,26 @@ impl EventLog for EsdbEventLog {
     ) -> Result<AppendResult, EventLogError> {
         if events.is_empty() {
             return Err(EventLogError::EmptyAppend);
+        }
+        // With an exact expectation a retried append (same ids) is recognised by the
+        // server, which answers it as written: the events are in the log either way. Without
+        // one the server may not recognise it, so the port's rule (the same ids twice are
+        // refused) is checked here; only tools append with `Any`.
+        if expected == ExpectedVersion::Any {
+            let mut from = 0;
+            loop {
+                let page = self.read_stream(stream, from, PAGE).await?;
+                if let Some(seen) = page
+                    .iter()
+                    .find(|e| events.iter().any(|n| n.event_id == e.event_id))
+                {
+                    return Err(EventLogError::DuplicateEvent(seen.event_id));
+                }
+                if page.len() < PAGE {
+                    break;
+                }
+                from += PAGE as u64;
+            }
         }
         let data = events
             .iter()
