@@ -79,7 +79,10 @@ async fn append_run(to: &dyn EventLog, run: &[RecordedEvent]) -> Result<u64, Cop
     let events = run.iter().map(new_event).collect();
     match to.append(&first.stream, expected, events).await {
         Ok(_) => Ok(0),
-        Err(EventLogError::WrongExpectedVersion { .. } | EventLogError::DuplicateEvent(_)) => {
+        Err(
+            refused @ (EventLogError::WrongExpectedVersion { .. }
+            | EventLogError::DuplicateEvent(_)),
+        ) => {
             let there = to
                 .read_stream(&first.stream, first.version, run.len())
                 .await?;
@@ -92,9 +95,14 @@ async fn append_run(to: &dyn EventLog, run: &[RecordedEvent]) -> Result<u64, Cop
                 }
             }
             let skipped = there.len();
+            if skipped == 0 {
+                // Nothing of the run is there: something else is in the way (the stream
+                // moved, or an event id is used in another stream).
+                return Err(refused.into());
+            }
             if skipped < run.len() {
                 let rest = &run[skipped..];
-                let expected = ExpectedVersion::Exact(rest[0].version - 1);
+                let expected = ExpectedVersion::after(rest[0].version.checked_sub(1));
                 to.append(
                     &first.stream,
                     expected,

@@ -100,6 +100,12 @@ pub fn recorded(event: &eventstore::RecordedEvent) -> Result<RecordedEvent, Even
     } else {
         serde_json::from_slice(&event.custom_metadata).map_err(|e| unreadable("metadata", e))?
     };
+    if event.position == eventstore::Position::end() {
+        return Err(EventLogError::Failed(format!(
+            "event {} in {} came without a log position: EventStoreDB 22.6 or later is needed",
+            event.id, event.stream_id
+        )));
+    }
     Ok(RecordedEvent {
         stream: event.stream_id.clone(),
         version: event.revision,
@@ -109,8 +115,45 @@ pub fn recorded(event: &eventstore::RecordedEvent) -> Result<RecordedEvent, Even
         schema_version: stored.schema_version,
         data,
         metadata: stored.metadata,
-        recorded_at: event.created,
+        recorded_at: created(event),
     })
+}
+
+/// When the event was written, to the microsecond: the client's `created` is cut to whole
+/// seconds, the server's `created` metadata counts 100 ns ticks since the Unix epoch.
+pub fn created(event: &eventstore::RecordedEvent) -> chrono::DateTime<chrono::Utc> {
+    event
+        .metadata
+        .get("created")
+        .and_then(|ticks| ticks.parse::<i64>().ok())
+        .and_then(|ticks| chrono::DateTime::from_timestamp_micros(ticks / 10))
+        .unwrap_or(event.created)
+}
+
+/// Whether errors like this one pass (retry later) rather than stay.
+pub fn is_transient(error: &eventstore::Error) -> bool {
+    matches!(
+        error,
+        eventstore::Error::ConnectionClosed
+            | eventstore::Error::GrpcConnectionError(_)
+            | eventstore::Error::DeadlineExceeded
+            | eventstore::Error::NotLeaderException(_)
+            | eventstore::Error::ServerError(_)
+            | eventstore::Error::Grpc {
+                code: tonic::Code::Unavailable
+                    | tonic::Code::DeadlineExceeded
+                    | tonic::Code::Aborted
+                    | tonic::Code::ResourceExhausted,
+                ..
+            }
+    )
+}
+
+/// Whether the server could take this as a `$all` position at all: prepare never exceeds
+/// commit, and both fit in an i64 (it refuses anything else, and the client then drops its
+/// connection).
+pub fn is_valid_position(position: Position) -> bool {
+    position.prepare <= position.commit && position.commit <= i64::MAX as u64
 }
 
 /// The client's error as the port's: a wrong expected version is the typed conflict the
@@ -125,16 +168,9 @@ pub fn error(stream: &str, error: eventstore::Error) -> EventLogError {
                 actual: actual_version(&current),
             }
         }
-        eventstore::Error::ConnectionClosed
-        | eventstore::Error::GrpcConnectionError(_)
-        | eventstore::Error::DeadlineExceeded
-        | eventstore::Error::NotLeaderException(_) => {
+        error if is_transient(&error) => {
             EventLogError::Unavailable(format!("EventStoreDB: {error}"))
         }
-        eventstore::Error::Grpc {
-            code: tonic::Code::Unavailable | tonic::Code::DeadlineExceeded | tonic::Code::Aborted,
-            ..
-        } => EventLogError::Unavailable(format!("EventStoreDB: {error}")),
         other => EventLogError::Failed(format!("EventStoreDB: {other}")),
     }
 }
@@ -279,6 +315,20 @@ mod tests {
         );
         // Data that is not JSON is refused, not guessed at.
         assert!(recorded(&esdb_event(b"\x00binary", &bytes)).is_err());
+        // So is an event without a position (servers before 22.6 on stream reads).
+        let mut old = esdb_event(&data, &bytes);
+        old.position = eventstore::Position::end();
+        assert!(recorded(&old).is_err());
+        // The write time to the microsecond, from the server's ticks when present.
+        let mut timed = esdb_event(&data, &bytes);
+        timed
+            .metadata
+            .insert("created".into(), "18000000001234567".into());
+        assert_eq!(
+            recorded(&timed).unwrap().recorded_at.timestamp_micros(),
+            1_800_000_000_123_456
+        );
+        assert_eq!(back.recorded_at.timestamp(), 1_800_000_000);
     }
 
     #[test]
@@ -316,6 +366,8 @@ mod tests {
         for unavailable in [
             eventstore::Error::ConnectionClosed,
             eventstore::Error::DeadlineExceeded,
+            // What the client makes of gRPC Unavailable, Internal and Unknown.
+            eventstore::Error::ServerError("Server Is Not Ready".into()),
             eventstore::Error::Grpc {
                 code: tonic::Code::Unavailable,
                 message: "down".into(),
@@ -336,6 +388,17 @@ mod tests {
         ] {
             assert!(matches!(error("s", failed), EventLogError::Failed(_)));
         }
+    }
+
+    #[test]
+    fn positions_the_server_would_refuse_are_known_before_asking() {
+        assert!(is_valid_position(Position::new(900, 880)));
+        assert!(is_valid_position(Position::new(0, 0)));
+        assert!(
+            !is_valid_position(Position::new(880, 900)),
+            "prepare after commit"
+        );
+        assert!(!is_valid_position(Position::new(u64::MAX, 0)));
     }
 
     #[test]

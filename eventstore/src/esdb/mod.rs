@@ -158,9 +158,18 @@ impl EventLog for EsdbEventLog {
             .append_to_stream(stream.to_owned(), &options, data)
             .await
             .map_err(|e| mapping::error(stream, e))?;
+        let mut position = mapping::position(written.position);
+        if position == Position::START {
+            // A retried append the server recognised may come back without a position:
+            // read it off the event.
+            let last = self
+                .read_stream(stream, written.next_expected_version, 1)
+                .await?;
+            position = last.first().map_or(Position::START, |e| e.position);
+        }
         Ok(AppendResult {
             last_version: written.next_expected_version,
-            position: mapping::position(written.position),
+            position,
         })
     }
 
@@ -209,7 +218,10 @@ impl EventLog for EsdbEventLog {
             after,
             sender,
         ));
-        Ok(Box::new(EsdbSubscription { receiver }))
+        Ok(Box::new(EsdbSubscription {
+            receiver,
+            pending: None,
+        }))
     }
 
     async fn head(&self) -> Result<Position, EventLogError> {
@@ -246,17 +258,26 @@ impl EventLog for EsdbEventLog {
     }
 
     async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError> {
-        if position == Position::START {
+        if position == Position::START || !mapping::is_valid_position(position) {
             return Ok(false);
         }
         let options = ReadAllOptions::default()
             .forwards()
             .position(StreamPosition::Position(mapping::esdb_position(position)))
             .max_count(1);
+        // A position that is not an event's is refused by the server as an invalid argument.
+        let not_an_event = |e: &eventstore::Error| {
+            matches!(
+                e,
+                eventstore::Error::Grpc {
+                    code: tonic::Code::InvalidArgument,
+                    ..
+                }
+            )
+        };
         let mut stream = match self.client.read_all(&options).await {
             Ok(stream) => stream,
-            // A position that is not an event's is refused by the server.
-            Err(eventstore::Error::Grpc { .. }) => return Ok(false),
+            Err(e) if not_an_event(&e) => return Ok(false),
             Err(e) => return Err(mapping::error("$all", e)),
         };
         match stream.next().await {
@@ -265,7 +286,8 @@ impl EventLog for EsdbEventLog {
                 Ok(mapping::position(original.position) == position
                     && mapping::is_ours(&self.prefixes, &original.stream_id))
             }
-            Ok(None) | Err(eventstore::Error::Grpc { .. }) => Ok(false),
+            Ok(None) => Ok(false),
+            Err(e) if not_an_event(&e) => Ok(false),
             Err(e) => Err(mapping::error("$all", e)),
         }
     }
@@ -273,18 +295,27 @@ impl EventLog for EsdbEventLog {
 
 struct EsdbSubscription {
     receiver: mpsc::Receiver<Result<RecordedEvent, EventLogError>>,
+    /// An error that came after events already taken: reported on the next call.
+    pending: Option<EventLogError>,
 }
 
 #[async_trait]
 impl Subscription for EsdbSubscription {
     async fn next_batch(&mut self, max: usize) -> Result<Vec<RecordedEvent>, EventLogError> {
+        if let Some(error) = self.pending.take() {
+            return Err(error);
+        }
         let first = self.receiver.recv().await.ok_or_else(|| {
             EventLogError::Unavailable("the EventStoreDB subscription stopped".into())
         })??;
         let mut batch = vec![first];
         while batch.len() < max {
             match self.receiver.try_recv() {
-                Ok(event) => batch.push(event?),
+                Ok(Ok(event)) => batch.push(event),
+                Ok(Err(error)) => {
+                    self.pending = Some(error);
+                    break;
+                }
                 Err(_) => break,
             }
         }
@@ -293,7 +324,9 @@ impl Subscription for EsdbSubscription {
 }
 
 /// Follows `$all` after `after` into `sender`, reconnecting with backoff (0.1 s doubling to
-/// 10 s) from the last position handed out; stops when the reader is gone.
+/// 10 s) from the last position handed out while errors are transient; an error that will
+/// not pass (access denied, say) is handed to the reader and ends it. Stops as soon as the
+/// reader is gone.
 async fn pump(
     client: Client,
     prefixes: Vec<String>,
@@ -315,7 +348,11 @@ async fn pump(
             .filter(filter);
         let mut subscription = client.subscribe_to_all(&options).await;
         loop {
-            match subscription.next().await {
+            let next = tokio::select! {
+                next = subscription.next() => next,
+                () = sender.closed() => return,
+            };
+            match next {
                 Ok(event) => {
                     backoff = Duration::from_millis(100);
                     let original = event.get_original_event();
@@ -332,16 +369,20 @@ async fn pump(
                     }
                     after = position;
                 }
-                Err(error) => {
+                Err(error) if mapping::is_transient(&error) => {
                     tracing::warn!(%error, "EventStoreDB subscription dropped; resubscribing");
                     break;
                 }
+                Err(error) => {
+                    let _ = sender.send(Err(mapping::error("$all", error))).await;
+                    return;
+                }
             }
         }
-        if sender.is_closed() {
-            return;
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            () = sender.closed() => return,
         }
-        tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
