@@ -16,25 +16,29 @@ pub enum Role {
     Staff,
     Analyst,
     Auditor,
+    /// Grants roles to accounts.
+    Admin,
 }
 
 impl Role {
-    fn parse(name: &str) -> Option<Self> {
+    pub fn parse(name: &str) -> Option<Self> {
         match name {
             "customer" => Some(Self::Customer),
             "staff" => Some(Self::Staff),
             "analyst" => Some(Self::Analyst),
             "auditor" => Some(Self::Auditor),
+            "admin" => Some(Self::Admin),
             _ => None,
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
             Self::Staff => "staff",
             Self::Analyst => "analyst",
             Self::Auditor => "auditor",
+            Self::Admin => "admin",
         }
     }
 }

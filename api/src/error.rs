@@ -56,6 +56,11 @@ pub const PROBLEM_CODES: &[&str] = &[
     "retired",
     "show_overlaps",
     "invalid_cursor",
+    "email_taken",
+    "invalid_credentials",
+    "too_many_attempts",
+    "invalid_refresh_token",
+    "account_not_found",
     // The server cannot answer now.
     "service_unavailable",
     "overloaded",

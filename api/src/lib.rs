@@ -2,6 +2,7 @@
 //! answer queries from the read models. Handlers stay short: parse, authorise, call, shape.
 //! They never write to the database themselves.
 
+pub mod accounts;
 pub mod auth;
 pub mod cli;
 mod command;
@@ -38,6 +39,8 @@ pub struct ApiSettings {
     pub waitlist_max_wait_seconds: u32,
     /// Minutes a hall needs between two shows (cleaning, letting people out and in).
     pub cleaning_minutes: u32,
+    /// How long an access token from login or refresh is valid.
+    pub access_token_ttl: chrono::Duration,
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
     pub limits: Limits,
@@ -88,6 +91,7 @@ impl Default for ApiSettings {
             max_holds_per_customer: 1,
             waitlist_max_wait_seconds: 3600,
             cleaning_minutes: 15,
+            access_token_ttl: chrono::Duration::minutes(15),
             read_wait: Duration::from_secs(5),
             limits: Limits::default(),
         }
@@ -105,4 +109,5 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub settings: Arc<ApiSettings>,
     pub seat_maps: Arc<seat_maps::SeatMapCache>,
+    pub login_limiter: Arc<accounts::LoginLimiter>,
 }

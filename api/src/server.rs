@@ -90,6 +90,7 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
         boxoffice_projections::MIGRATIONS,
     )
     .await?;
+    migrations::apply(&mut client, "accounts", crate::accounts::MIGRATIONS).await?;
     Ok(config)
 }
 
@@ -200,10 +201,12 @@ pub async fn start_with_clock(
         jwt: JwtKeys::new(&config.jwt_secret),
         settings: Arc::new(config.settings.clone()),
         seat_maps: Arc::default(),
+        login_limiter: Arc::default(),
     };
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;

@@ -2,6 +2,7 @@
 //! carrying `#[utoipa::path]`, so the OpenAPI document is built from the same list as the
 //! router and cannot lack a route.
 
+mod accounts;
 mod audit;
 mod catalogue;
 mod discovery;
@@ -82,6 +83,16 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
             catalogue::update_movie,
             catalogue::retire_movie
         )))
+        .routes(command(routes!(accounts::register)))
+        .routes(command(routes!(accounts::login)))
+        .routes(command(routes!(accounts::refresh)))
+        .routes(query(routes!(accounts::me, accounts::update_me)))
+        .routes(query(routes!(accounts::favorites)))
+        .routes(command(routes!(
+            accounts::add_favorite,
+            accounts::remove_favorite
+        )))
+        .routes(command(routes!(accounts::set_roles)))
         .routes(query(routes!(discovery::cities)))
         .routes(query(routes!(discovery::city_movies)))
         .routes(query(routes!(discovery::search)))
