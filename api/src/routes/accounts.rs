@@ -285,6 +285,7 @@ pub struct Profile {
 #[utoipa::path(put, path = "/v1/me", tag = "accounts", security(("bearer" = [])), request_body = Profile,
     responses(
         (status = 200, description = "The account as changed.", body = AccountView),
+        (status = 404, description = "The token is not an account's (`account_not_found`).", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is invalid (`validation_failed`).", body = Problem, content_type = "application/problem+json")
     ))]
 pub async fn update_me(
@@ -340,7 +341,10 @@ pub async fn add_favorite(
 /// Remove a movie from the caller's favourites (any signed-in account).
 #[utoipa::path(delete, path = "/v1/me/favorites/{movie_id}", tag = "accounts", security(("bearer" = [])),
     params(("movie_id" = Uuid, Path, description = "The movie.")),
-    responses((status = 204, description = "Not a favourite (any more).")))]
+    responses(
+        (status = 204, description = "Not a favourite (any more)."),
+        (status = 404, description = "The token is not an account's (`account_not_found`).", body = Problem, content_type = "application/problem+json")
+    ))]
 pub async fn remove_favorite(
     State(state): State<AppState>,
     caller: Identity,
@@ -354,7 +358,10 @@ pub async fn remove_favorite(
 
 /// The caller's favourite movies, newest first (any signed-in account).
 #[utoipa::path(get, path = "/v1/me/favorites", tag = "accounts", security(("bearer" = [])),
-    responses((status = 200, description = "The favourites.", body = [FavoriteView])))]
+    responses(
+        (status = 200, description = "The favourites.", body = [FavoriteView]),
+        (status = 404, description = "The token is not an account's (`account_not_found`).", body = Problem, content_type = "application/problem+json")
+    ))]
 pub async fn favorites(
     State(state): State<AppState>,
     caller: Identity,
