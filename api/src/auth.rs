@@ -134,6 +134,10 @@ impl FromRequestParts<AppState> for Identity {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // A partner's `X-Api-Key`, checked by `api_keys::enforce`.
+        if let Some(crate::api_keys::KeyIdentity(identity)) = parts.extensions.get() {
+            return Ok(identity.clone());
+        }
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

@@ -61,6 +61,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "too_many_attempts",
     "invalid_refresh_token",
     "account_not_found",
+    "quota_exceeded",
     // The server cannot answer now.
     "service_unavailable",
     "overloaded",

@@ -3,6 +3,7 @@
 //! They never write to the database themselves.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod auth;
 pub mod cli;
 mod command;
@@ -110,4 +111,5 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     pub seat_maps: Arc<seat_maps::SeatMapCache>,
     pub login_limiter: Arc<accounts::LoginLimiter>,
+    pub api_keys: Arc<api_keys::ApiKeys>,
 }

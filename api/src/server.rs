@@ -202,6 +202,7 @@ pub async fn start_with_clock(
         settings: Arc::new(config.settings.clone()),
         seat_maps: Arc::default(),
         login_limiter: Arc::default(),
+        api_keys: Arc::default(),
     };
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();

@@ -326,3 +326,100 @@ async fn an_admin_grants_roles_which_count_from_the_next_session() {
         StatusCode::CREATED
     );
 }
+
+#[tokio::test]
+async fn partner_api_keys_act_as_their_own_identity_within_a_quota_per_minute() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let admin = api.token("admin-1", &[Role::Admin]);
+    let customer = api.token("someone", &[Role::Customer]);
+    let body = json!({"name": "猫眼 partner", "quota_per_minute": 5});
+    assert_eq!(
+        api.post("/v1/api-keys", &customer, &body).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let created = api.post("/v1/api-keys", &admin, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let key = field(&created, "api_key");
+    let key_id = field(&created, "key_id");
+    assert!(key.starts_with("bo_"), "{key}");
+    assert_eq!(created.body["roles"], json!(["customer"]));
+    let listed = api.get("/v1/api-keys", Some(&admin)).await;
+    assert_eq!(listed.body[0]["key_id"], key_id.as_str());
+    assert!(
+        !listed.body.to_string().contains(&key),
+        "the key is shown only once"
+    );
+
+    // The key is an identity: its holds are the partner's.
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let show = field(
+        &api.post("/v1/shows", &staff, &fixtures::show(2, 4)).await,
+        "show_id",
+    );
+    let with_key = |method: Method, path: String, body: Option<Value>| {
+        let key = key.clone();
+        async move {
+            api.send(
+                method,
+                &path,
+                None,
+                body.as_ref(),
+                &[("x-api-key", key.as_str())],
+            )
+            .await
+        }
+    };
+    let hold = with_key(
+        Method::POST,
+        format!("/v1/shows/{show}/holds"),
+        Some(json!({"seats": ["A1"]})),
+    )
+    .await;
+    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
+    assert_eq!(hold.body["customer_id"], format!("partner:{key_id}"));
+
+    // Five requests a minute, whatever they are: the sixth in a minute is refused.
+    let mut answered = 1; // the hold
+    let refused = loop {
+        let reply = with_key(Method::GET, "/v1/cities".into(), None).await;
+        if reply.status == StatusCode::TOO_MANY_REQUESTS {
+            break reply;
+        }
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        answered += 1;
+        assert!(
+            answered <= 10,
+            "no 429 after {answered} requests with a quota of 5"
+        );
+    };
+    assert!(answered >= 5, "{answered} answered before the first 429");
+    assert_eq!(refused.code(), "quota_exceeded");
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+
+    // A wrong key, and a revoked one, are 401.
+    let wrong = api
+        .send(
+            Method::GET,
+            "/v1/cities",
+            None,
+            None,
+            &[("x-api-key", "bo_not-a-key")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let revoked = api
+        .send(
+            Method::DELETE,
+            &format!("/v1/api-keys/{key_id}"),
+            Some(&admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{revoked:?}");
+    assert!(revoked.body["revoked_at"].is_string());
+    let after = with_key(Method::GET, "/v1/cities".into(), None).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}

@@ -19,7 +19,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The schema steps of the account tables.
-pub const MIGRATIONS: &[&str] = &[include_str!("sql/001_accounts.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("sql/001_accounts.sql"),
+    include_str!("sql/002_api_keys.sql"),
+];
 
 /// How long a refresh token may wait to be used.
 pub const REFRESH_TTL: chrono::Duration = chrono::Duration::days(30);

@@ -394,24 +394,108 @@ pub async fn set_roles(
     Json(body): Json<Roles>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut roles: Vec<String> = Vec::new();
-    for (index, role) in body.roles.iter().enumerate() {
+    let roles = parse_roles(&body.roles)?;
+    let client = state.pool.get().await?;
+    let account = accounts::set_roles(&client, account_id, &roles)
+        .await?
+        .ok_or_else(no_account)?;
+    Ok(axum::Json(account))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// Whose key it is, such as the partner's name: 1 to 100 characters.
+    name: String,
+    /// Requests a minute, 1 to 100,000; over it, 429 `quota_exceeded` with `Retry-After`.
+    quota_per_minute: i32,
+    /// What the key may do (default `customer`): as for accounts.
+    #[serde(default)]
+    roles: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// Send it as `X-Api-Key`. Shown only now: it is stored as a hash.
+    api_key: String,
+    #[serde(flatten)]
+    key: crate::api_keys::ApiKeyView,
+}
+
+fn parse_roles(roles: &[String]) -> Result<Vec<String>, ApiError> {
+    let mut parsed: Vec<String> = Vec::new();
+    for (index, role) in roles.iter().enumerate() {
         let Some(role) = Role::parse(role) else {
             return Err(invalid(
                 &format!("roles[{index}]"),
                 "must be customer, staff, analyst, auditor or admin",
             ));
         };
-        if !roles.iter().any(|r| r == role.as_str()) {
-            roles.push(role.as_str().to_owned());
+        if !parsed.iter().any(|r| r == role.as_str()) {
+            parsed.push(role.as_str().to_owned());
         }
     }
-    if roles.is_empty() {
-        return Err(invalid("roles", "an account has at least one role"));
+    if parsed.is_empty() {
+        return Err(invalid("roles", "at least one role"));
     }
+    Ok(parsed)
+}
+
+/// Make an API key for a partner ticket client (admin).
+#[utoipa::path(post, path = "/v1/api-keys", tag = "accounts", security(("bearer" = [])), request_body = NewApiKey,
+    responses(
+        (status = 201, description = "The key, shown once.", body = CreatedApiKey),
+        (status = 422, description = "A field is invalid (`validation_failed`).", body = Problem, content_type = "application/problem+json")
+    ))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    caller: Identity,
+    Json(body): Json<NewApiKey>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    check_name("name", &body.name)?;
+    if !(1..=100_000).contains(&body.quota_per_minute) {
+        return Err(invalid("quota_per_minute", "must be 1 to 100000"));
+    }
+    let roles = parse_roles(body.roles.as_deref().unwrap_or(&["customer".to_owned()]))?;
     let client = state.pool.get().await?;
-    let account = accounts::set_roles(&client, account_id, &roles)
+    let (api_key, key) =
+        crate::api_keys::create(&client, body.name.trim(), body.quota_per_minute, &roles).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedApiKey { api_key, key }),
+    ))
+}
+
+/// Every API key, without the keys themselves (admin).
+#[utoipa::path(get, path = "/v1/api-keys", tag = "accounts", security(("bearer" = [])),
+    responses((status = 200, description = "The keys.", body = [crate::api_keys::ApiKeyView])))]
+pub async fn api_keys(
+    State(state): State<AppState>,
+    caller: Identity,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let client = state.pool.get().await?;
+    Ok(axum::Json(crate::api_keys::list(&client).await?))
+}
+
+/// Revoke an API key: it stops working within 10 s (admin).
+#[utoipa::path(delete, path = "/v1/api-keys/{key_id}", tag = "accounts", security(("bearer" = [])),
+    params(("key_id" = Uuid, Path, description = "The key.")),
+    responses(
+        (status = 200, description = "Revoked (or already).", body = crate::api_keys::ApiKeyView),
+        (status = 404, description = "No such key (`not_found`).", body = Problem, content_type = "application/problem+json")
+    ))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    caller: Identity,
+    Path(key_id): Path<Uuid>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let client = state.pool.get().await?;
+    let key = crate::api_keys::revoke(&client, key_id)
         .await?
-        .ok_or_else(no_account)?;
-    Ok(axum::Json(account))
+        .ok_or_else(|| ApiError::not_found("this API key"))?;
+    state.api_keys.forget(key_id);
+    Ok(axum::Json(key))
 }

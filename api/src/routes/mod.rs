@@ -93,6 +93,11 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
             accounts::remove_favorite
         )))
         .routes(command(routes!(accounts::set_roles)))
+        .routes(command(routes!(
+            accounts::create_api_key,
+            accounts::api_keys
+        )))
+        .routes(command(routes!(accounts::revoke_api_key)))
         .routes(query(routes!(discovery::cities)))
         .routes(query(routes!(discovery::city_movies)))
         .routes(query(routes!(discovery::search)))
@@ -126,8 +131,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn router(state: AppState) -> Router {
     let (router, api) = described(&state.settings.limits).split_for_parts();
     let api = Arc::new(crate::openapi::complete(api));
+    let keys = axum::middleware::from_fn_with_state(state.clone(), crate::api_keys::enforce);
     router
         .fallback(not_found)
+        .layer(keys)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(Extension(api))
