@@ -261,7 +261,9 @@ pub async fn movie_shows(
     Ok(tagged(tag, shows))
 }
 
-/// Search for movies by what they are and where and when they show.
+/// Search for movies by what they are and where and when they show. The show filters are
+/// spelled out again rather than flattened from [`ShowFilters`]: serde's `flatten` reads a
+/// query string's values as strings and then refuses them as numbers.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
