@@ -99,7 +99,8 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
                 };
                 let mut map = lock(&state.api_keys.known);
                 if map.len() > 10_000 {
-                    map.clear();
+                    // Bounded: forget unknown keys and stale lookups, keep good keys.
+                    map.retain(|_, k| k.key.is_some() && k.looked_up.elapsed() < LOOKUP_TTL);
                 }
                 map.insert(hash, known.clone());
                 known

@@ -140,7 +140,10 @@ impl Catalogue {
         if movie.is_retired() {
             return Err(field("movie_id", "the movie is retired"));
         }
-        let ends_at = show.starts_at + Duration::minutes(i64::from(details.duration_minutes));
+        let ends_at = show
+            .starts_at
+            .checked_add_signed(Duration::minutes(i64::from(details.duration_minutes)))
+            .ok_or_else(|| field("starts_at", "is too far in the future"))?;
         let (cinema, _) = self.load::<Cinema>(&show.cinema_id.stream()).await?;
         let hall = cinema
             .hall(&show.hall_id)
@@ -191,7 +194,11 @@ impl Catalogue {
             .execute(show.show_id, command, context.clone())
             .await
         {
-            Err(CommandError::Rejected(rejection)) => {
+            // Free the hall only if this command booked it: a booking that was already
+            // there (the same show scheduled by another request) belongs to a live show.
+            Err(CommandError::Rejected(rejection))
+                if !booked.events.is_empty() || booked.replayed =>
+            {
                 self.release(show.cinema_id, show.show_id, context).await?;
                 Err(CommandError::Rejected(rejection))
             }

@@ -828,6 +828,36 @@ async fn overlapping_shows_and_bad_layouts_are_refused_with_422_and_write_nothin
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{reply:?}");
     assert_eq!(events_in_log(&server).await, before, "nothing was written");
 
+    // The same show scheduled again (another request, another key) is refused, and its hall
+    // time stays booked: an overlapping show is still refused.
+    let again = f
+        .api
+        .post(
+            "/v1/shows",
+            &f.staff,
+            &json!({"show_id": f.shows[0], "movie_id": f.earth, "hall_id": f.halls[0], "starts_at": at(d, 10).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
+    let overlapping = f
+        .api
+        .post(
+            "/v1/shows",
+            &f.staff,
+            &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": at(d, 11).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(overlapping.code(), "show_overlaps", "{overlapping:?}");
+    let far = f
+        .api
+        .post(
+            "/v1/shows",
+            &f.staff,
+            &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": "9999-12-31T23:00:00Z"}),
+        )
+        .await;
+    assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{far:?}");
+
     // Right after the cleaning gap is fine.
     let reply = f
         .api

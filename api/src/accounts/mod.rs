@@ -227,10 +227,13 @@ pub enum Refreshed {
     Replayed,
 }
 
-/// Uses a refresh token up, atomically (two racing refreshes: one wins, one is a replay).
+/// Uses a refresh token up and stores its successor (`next`) in the same transaction, so a
+/// racing replay, which waits for this one and then revokes every token of the account,
+/// revokes the successor too.
 pub async fn use_refresh_token(
     client: &mut deadpool_postgres::Client,
     hash: &[u8],
+    next: &[u8],
 ) -> Result<Refreshed, tokio_postgres::Error> {
     let tx = client.transaction().await?;
     let row = tx
@@ -258,6 +261,12 @@ pub async fn use_refresh_token(
         tx.execute(
             "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1",
             &[&hash],
+        )
+        .await?;
+        tx.execute(
+            "INSERT INTO refresh_tokens (token_hash, account_id, expires_at)
+             VALUES ($1, $2, now() + $3 * interval '1 second')",
+            &[&next, &account_id, &(REFRESH_TTL.num_seconds() as f64)],
         )
         .await?;
         Refreshed::Account(account_id)

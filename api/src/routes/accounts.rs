@@ -51,7 +51,13 @@ pub struct Session {
     refresh_token: String,
 }
 
-async fn session(state: &AppState, account: AccountView) -> Result<Session, ApiError> {
+/// A session for `account`: a new access token, and `refresh` (already stored) or a new
+/// refresh token.
+async fn session(
+    state: &AppState,
+    account: AccountView,
+    refresh: Option<String>,
+) -> Result<Session, ApiError> {
     let roles: Vec<Role> = account
         .roles
         .iter()
@@ -59,15 +65,21 @@ async fn session(state: &AppState, account: AccountView) -> Result<Session, ApiE
         .collect();
     let ttl = state.settings.access_token_ttl;
     let access_token = state.jwt.mint(&account.account_id.to_string(), &roles, ttl);
-    let (refresh_token, hash) = accounts::new_refresh_token();
-    let client = state.pool.get().await?;
-    accounts::store_refresh_token(
-        &client,
-        &hash,
-        account.account_id,
-        chrono::Utc::now() + accounts::REFRESH_TTL,
-    )
-    .await?;
+    let refresh_token = match refresh {
+        Some(token) => token,
+        None => {
+            let (token, hash) = accounts::new_refresh_token();
+            let client = state.pool.get().await?;
+            accounts::store_refresh_token(
+                &client,
+                &hash,
+                account.account_id,
+                chrono::Utc::now() + accounts::REFRESH_TTL,
+            )
+            .await?;
+            token
+        }
+    };
     Ok(Session {
         account,
         access_token,
@@ -139,7 +151,7 @@ pub async fn register(
     drop(client);
     Ok((
         StatusCode::CREATED,
-        axum::Json(session(&state, account).await?),
+        axum::Json(session(&state, account, None).await?),
     ))
 }
 
@@ -198,7 +210,7 @@ pub async fn login(
         .detail("the email or the password is wrong"));
     };
     state.login_limiter.succeeded(&account_key);
-    Ok(axum::Json(session(&state, account).await?))
+    Ok(axum::Json(session(&state, account, None).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -228,7 +240,8 @@ pub async fn refresh(
     };
     let mut client = state.pool.get().await?;
     let hash = accounts::token_hash(&body.refresh_token);
-    let account_id = match accounts::use_refresh_token(&mut client, &hash).await? {
+    let (next, next_hash) = accounts::new_refresh_token();
+    let account_id = match accounts::use_refresh_token(&mut client, &hash, &next_hash).await? {
         Refreshed::Account(id) => id,
         Refreshed::Invalid => return Err(refused("the refresh token is unknown, expired or revoked; log in again")),
         Refreshed::Replayed => {
@@ -241,7 +254,7 @@ pub async fn refresh(
         .await?
         .ok_or_else(|| refused("the account no longer exists"))?;
     drop(client);
-    Ok(axum::Json(session(&state, account).await?))
+    Ok(axum::Json(session(&state, account, Some(next)).await?))
 }
 
 fn account_id(caller: &Identity) -> Result<Uuid, ApiError> {

@@ -16,7 +16,7 @@ use boxoffice_eventstore::Position;
 use boxoffice_projections::discovery::{
     self, After, CinemaShows, CityView, MovieView, NowShowing, Search, SearchHit, SortKey,
 };
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -48,7 +48,7 @@ async fn etag(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|v| v.trim().trim_start_matches("W/"))
-        .any(|v| v == tag || v == "*");
+        .any(|v| v == tag);
     Ok((tag, matches))
 }
 
@@ -211,6 +211,15 @@ impl ShowFilters {
                 return Err(invalid("postal_code must be 1 to 16 characters"));
             }
         }
+        let plausible = |year: i32| (1900..=9999).contains(&year);
+        if self.start.is_some_and(|s| !plausible(s.year()))
+            || self.end.is_some_and(|e| !plausible(e.year()))
+            || self.date.is_some_and(|d| !plausible(d.year()))
+        {
+            return Err(invalid(
+                "start, end and date must be in the years 1900 to 9999",
+            ));
+        }
         let start = self.start.map_or_else(Utc::now, |s| s.with_timezone(&Utc));
         let end = self.end.map(|e| e.with_timezone(&Utc));
         if end.is_some_and(|end| end <= start) {
@@ -312,10 +321,17 @@ pub struct SearchResults {
     next_cursor: Option<String>,
 }
 
-/// What a cursor carries: where the page ends and what it was a page of.
+/// What a cursor carries: where the page ends, what it was a page of, and the start the
+/// first page used ("now" must not move between pages, or a show starting meanwhile
+/// would move its movie behind the cursor and show it twice).
 #[derive(Serialize, Deserialize)]
 struct Cursor {
-    after: After,
+    title: String,
+    first_show: DateTime<Utc>,
+    /// The distance's bits: a float in JSON may not read back to the same value.
+    distance_bits: Option<u64>,
+    movie_id: Uuid,
+    start: DateTime<Utc>,
     /// A digest of the filters and sort the cursor belongs to.
     query: String,
 }
@@ -433,7 +449,17 @@ pub async fn search(
                 .ok()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok());
             match cursor {
-                Some(cursor) if cursor.query == query_digest => Some(cursor.after),
+                Some(cursor) if cursor.query == query_digest => {
+                    if params.start.is_none() {
+                        search.start = cursor.start;
+                    }
+                    Some(After {
+                        title: cursor.title,
+                        first_show: cursor.first_show,
+                        distance_km: cursor.distance_bits.map(f64::from_bits),
+                        movie_id: cursor.movie_id,
+                    })
+                }
                 Some(_) => {
                     return Err(ApiError::bad_request(
                         "invalid_cursor",
@@ -457,7 +483,11 @@ pub async fn search(
     let page = discovery::search(&client, &search, after.as_ref()).await?;
     let next_cursor = page.next.map(|after| {
         let cursor = Cursor {
-            after,
+            title: after.title,
+            first_show: after.first_show,
+            distance_bits: after.distance_km.map(f64::to_bits),
+            movie_id: after.movie_id,
+            start: search.start,
             query: query_digest,
         };
         base64::engine::general_purpose::URL_SAFE_NO_PAD

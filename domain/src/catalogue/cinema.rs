@@ -14,6 +14,8 @@ use std::sync::Arc;
 const MAX_NAME_CHARS: usize = 100;
 const MAX_ADDRESS_CHARS: usize = 300;
 const MAX_POSTAL_CODE_CHARS: usize = 16;
+/// How far ahead a show may be scheduled in a hall.
+pub const MAX_DAYS_AHEAD: i64 = 730;
 /// Longest cleaning gap a booking may ask for between two shows of a hall.
 pub const MAX_CLEANING_MINUTES: u32 = 240;
 
@@ -571,7 +573,9 @@ impl Cinema {
                 format!("must be at most {MAX_CLEANING_MINUTES}"),
             ));
         }
-        let free_at = ends_at + Duration::minutes(i64::from(cleaning_minutes));
+        let free_at = ends_at
+            .checked_add_signed(Duration::minutes(i64::from(cleaning_minutes)))
+            .ok_or_else(|| DomainError::invalid("starts_at", "is too far in the future"))?;
         if let Some(booking) = self.bookings.get(&show_id) {
             let same = booking.hall_id == hall_id
                 && booking.movie_id == movie_id
@@ -586,6 +590,11 @@ impl Cinema {
         }
         let mut problems = Problems::default();
         problems.check(starts_at > now, "starts_at", "must be in the future");
+        problems.check(
+            starts_at <= now + Duration::days(MAX_DAYS_AHEAD),
+            "starts_at",
+            format!("must be within {MAX_DAYS_AHEAD} days"),
+        );
         problems.check(ends_at > starts_at, "ends_at", "must be after starts_at");
         problems.into_result()?;
         let clash = self
