@@ -368,11 +368,14 @@ impl Sql {
     }
 }
 
+/// The mean Earth radius the distances use, in km.
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+
 /// Great-circle distance in km from the bound point to cinema `c` (haversine).
 fn distance_sql(sql: &mut Sql, (latitude, longitude): (f64, f64)) -> String {
     let (lat, lon) = (sql.bind(latitude), sql.bind(longitude));
     format!(
-        "(6371.0088 * 2 * asin(least(1.0, sqrt(
+        "({EARTH_RADIUS_KM} * 2 * asin(least(1.0, sqrt(
             power(sin(radians(c.latitude - {lat}::float8) / 2), 2)
             + cos(radians({lat}::float8)) * cos(radians(c.latitude))
               * power(sin(radians(c.longitude - {lon}::float8) / 2), 2)))))"
@@ -419,8 +422,11 @@ fn show_filters(sql: &mut Sql, search: &Search, distance: Option<&str>, movies: 
             sql.bind(lat - dlat),
             sql.bind(lat + dlat)
         ));
-        let dlon = radius / (111.0 * lat.to_radians().cos().max(0.01));
-        if lon - dlon > -180.0 && lon + dlon < 180.0 {
+        // The widest the circle is in longitude: asin(sin(r/R) / cos(lat)), with a margin;
+        // a circle around a pole spans every longitude.
+        let spread = (radius / EARTH_RADIUS_KM).sin() / lat.to_radians().cos();
+        let dlon = (spread < 1.0).then(|| spread.asin().to_degrees() * 1.01 + 0.01);
+        if let Some(dlon) = dlon.filter(|d| lon - d > -180.0 && lon + d < 180.0) {
             conditions.push(format!(
                 "c.longitude BETWEEN {} AND {}",
                 sql.bind(lon - dlon),

@@ -1155,3 +1155,72 @@ async fn rebuilt_catalogue_read_models_answer_as_the_live_ones() {
         assert_eq!(reply.body, body, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_radius_search_far_north_finds_cinemas_at_the_circles_widest_longitude() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let staff = api.token("staff-1", &[Role::Staff]);
+    let city = id(&api
+        .post(
+            "/v1/cities",
+            &staff,
+            &json!({"name": "北方", "time_zone": "Asia/Shanghai"}),
+        )
+        .await);
+    // 996 km from (60 N, 30 E), 18.15 degrees of longitude east: inside a 1,000 km circle,
+    // where a box of radius / (111 km x cos 60) would have stopped at 18.02 degrees.
+    let cinema = id(&api
+        .post(
+            "/v1/cinemas",
+            &staff,
+            &json!({"city_id": city, "name": "极北影城", "address": "北 1号", "latitude": 61.25,
+                    "longitude": 48.15, "postal_code": "999001"}),
+        )
+        .await);
+    let hall_id = id(&api
+        .post(
+            &format!("/v1/cinemas/{cinema}/halls"),
+            &staff,
+            &hall("1号厅"),
+        )
+        .await);
+    let movie_id = id(&api
+        .post(
+            "/v1/movies",
+            &staff,
+            &movie("极光", None, "", &["drama"], "zh"),
+        )
+        .await);
+    let show = api
+        .post(
+            "/v1/shows",
+            &staff,
+            &json!({"movie_id": movie_id, "hall_id": hall_id, "starts_at": at(day(), 12).to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(show.status, StatusCode::CREATED, "{show:?}");
+    let position = show.body["position"].as_str().unwrap();
+    let found = api
+        .get(
+            &format!(
+                "/v1/movies/search?latitude=60&longitude=30&radius_km=1000&min_position={position}"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK, "{found:?}");
+    let distance = found.body["hits"][0]["distance_km"]
+        .as_f64()
+        .expect("a hit");
+    assert!((995.0..1000.0).contains(&distance), "{distance}");
+    let outside = api
+        .get(
+            &format!(
+                "/v1/movies/search?latitude=60&longitude=30&radius_km=990&min_position={position}"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(outside.body["hits"], json!([]));
+}
