@@ -88,11 +88,7 @@ async fn apply_one(
             .await?;
         }
         Event::Cities(CitiesEvent::CityRetired(e)) => {
-            tx.execute(
-                "UPDATE catalogue_cities SET retired = true WHERE city_id = $1",
-                &[&e.city_id.0],
-            )
-            .await?;
+            retire(tx, "catalogue_cities", "city_id", e.city_id.0).await?;
         }
         Event::Cinema(CinemaEvent::CinemaOpened(e)) => {
             upsert_cinema(tx, e.cinema_id.0, Some(e.city_id.0), &e.cinema).await?;
@@ -101,11 +97,7 @@ async fn apply_one(
             upsert_cinema(tx, e.cinema_id.0, None, &e.cinema).await?;
         }
         Event::Cinema(CinemaEvent::CinemaRetired(e)) => {
-            tx.execute(
-                "UPDATE catalogue_cinemas SET retired = true WHERE cinema_id = $1",
-                &[&e.cinema_id.0],
-            )
-            .await?;
+            retire(tx, "catalogue_cinemas", "cinema_id", e.cinema_id.0).await?;
         }
         Event::Cinema(CinemaEvent::HallAdded(e)) => {
             upsert_hall(tx, e.hall_id.0, e.cinema_id.0, &e.hall).await?;
@@ -114,11 +106,7 @@ async fn apply_one(
             upsert_hall(tx, e.hall_id.0, e.cinema_id.0, &e.hall).await?;
         }
         Event::Cinema(CinemaEvent::HallRetired(e)) => {
-            tx.execute(
-                "UPDATE catalogue_halls SET retired = true WHERE hall_id = $1",
-                &[&e.hall_id.0],
-            )
-            .await?;
+            retire(tx, "catalogue_halls", "hall_id", e.hall_id.0).await?;
         }
         Event::Movie(MovieEvent::MovieAdded(e)) => {
             upsert_movie(tx, e.movie_id.0, &e.movie).await?;
@@ -127,11 +115,7 @@ async fn apply_one(
             upsert_movie(tx, e.movie_id.0, &e.movie).await?;
         }
         Event::Movie(MovieEvent::MovieRetired(e)) => {
-            tx.execute(
-                "UPDATE catalogue_movies SET retired = true WHERE movie_id = $1",
-                &[&e.movie_id.0],
-            )
-            .await?;
+            retire(tx, "catalogue_movies", "movie_id", e.movie_id.0).await?;
         }
         Event::Show(ShowEvent::ShowScheduled(e)) => {
             let Some(venue) = &e.venue else {
@@ -166,6 +150,21 @@ async fn apply_one(
         Event::Show(_)
         | Event::Cinema(CinemaEvent::ShowBooked(_) | CinemaEvent::ShowReleased(_)) => {}
     }
+    Ok(())
+}
+
+/// Marks a catalogue row retired (`table` and `column` are this module's own names).
+async fn retire(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    id: Uuid,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        &format!("UPDATE {table} SET retired = true WHERE {column} = $1"),
+        &[&id],
+    )
+    .await?;
     Ok(())
 }
 
