@@ -90,6 +90,21 @@ pub enum Command {
         /// Requests in flight per audit route before 503 `overloaded`.
         #[arg(long, env = "BOXOFFICE_AUDIT_IN_FLIGHT", default_value_t = 16)]
         audit_in_flight: usize,
+        /// Secret the sandbox payment provider signs its notifications with.
+        #[arg(
+            long,
+            env = "BOXOFFICE_SANDBOX_SECRET",
+            default_value = "boxoffice-sandbox-secret",
+            hide_default_value = true
+        )]
+        sandbox_secret: String,
+        /// How long a customer has at the payment provider after starting a payment.
+        #[arg(long, env = "BOXOFFICE_PAYMENT_WINDOW_SECONDS", default_value_t = 900)]
+        payment_window_seconds: u32,
+        /// The URL clients reach this server at (pay links, sandbox notifications); the
+        /// listening address when absent.
+        #[arg(long, env = "BOXOFFICE_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Create the database if needed and apply every migration.
     Migrate,
@@ -253,7 +268,16 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             commands_in_flight,
             queries_in_flight,
             audit_in_flight,
+            sandbox_secret,
+            payment_window_seconds,
+            public_url,
         } => {
+            if sandbox_secret.len() < 16 {
+                return Err("--sandbox-secret must be at least 16 bytes".into());
+            }
+            if !(60..=86_400).contains(&payment_window_seconds) {
+                return Err("--payment-window-seconds must be 60 to 86400".into());
+            }
             if request_timeout_seconds == 0
                 || pool_size == 0
                 || commands_in_flight == 0
@@ -290,6 +314,12 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                         commands_in_flight,
                         queries_in_flight,
                         audit_in_flight,
+                    },
+                    payments: crate::PaymentSettings {
+                        sandbox_secret,
+                        window: chrono::Duration::seconds(i64::from(payment_window_seconds)),
+                        public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+                        ..crate::PaymentSettings::default()
                     },
                     ..ApiSettings::default()
                 },

@@ -55,6 +55,13 @@ pub const PROBLEM_CODES: &[&str] = &[
     "movie_not_found",
     "retired",
     "show_overlaps",
+    "promo_not_found",
+    "promo_not_applicable",
+    "promo_used_up",
+    "promo_customer_limit",
+    "payment_not_found",
+    "invalid_signature",
+    "payment_provider_error",
     "invalid_cursor",
     "email_taken",
     "invalid_credentials",
@@ -269,6 +276,22 @@ impl From<DomainError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, code, "Movie not found").detail(detail)
             }
             DomainError::Retired(_) => conflict("Retired"),
+            DomainError::PromoNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Promo code not found").detail(detail)
+            }
+            DomainError::PromoNotApplicable(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "Promo code not valid here",
+            )
+            .detail(detail),
+            DomainError::PromoUsedUp => conflict("Promo code used up"),
+            DomainError::PromoCustomerLimit { limit } => {
+                conflict("Promo code already used").with("limit", limit)
+            }
+            DomainError::PaymentNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Payment not found").detail(detail)
+            }
             DomainError::ShowOverlaps {
                 show_id,
                 starts_at,

@@ -12,6 +12,7 @@ pub mod expiry;
 mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod payments;
 mod routes;
 pub mod seat_maps;
 pub mod seed;
@@ -45,6 +46,33 @@ pub struct ApiSettings {
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
     pub limits: Limits,
+    pub payments: PaymentSettings,
+}
+
+/// The built-in sandbox payment provider.
+#[derive(Debug, Clone)]
+pub struct PaymentSettings {
+    /// The secret the sandbox signs its notifications with (HMAC-SHA256).
+    pub sandbox_secret: String,
+    /// How long a customer has at the provider after starting a payment (longer than a
+    /// hold, as at real providers: a payment may succeed after its hold lapsed).
+    pub window: chrono::Duration,
+    /// How old a notification's timestamp may be (either way) to be accepted.
+    pub notify_tolerance: chrono::Duration,
+    /// The address clients and the sandbox reach this server at (pay URLs, notifications);
+    /// the listening address when absent.
+    pub public_url: Option<String>,
+}
+
+impl Default for PaymentSettings {
+    fn default() -> Self {
+        Self {
+            sandbox_secret: "boxoffice-sandbox-secret".into(),
+            window: chrono::Duration::minutes(15),
+            notify_tolerance: chrono::Duration::minutes(5),
+            public_url: None,
+        }
+    }
 }
 
 /// Per-route bounds; past them a request gets a 503 problem with `Retry-After`.
@@ -95,6 +123,7 @@ impl Default for ApiSettings {
             access_token_ttl: chrono::Duration::minutes(15),
             read_wait: Duration::from_secs(5),
             limits: Limits::default(),
+            payments: PaymentSettings::default(),
         }
     }
 }
@@ -112,4 +141,7 @@ pub struct AppState {
     pub seat_maps: Arc<seat_maps::SeatMapCache>,
     pub login_limiter: Arc<accounts::LoginLimiter>,
     pub api_keys: Arc<api_keys::ApiKeys>,
+    pub sandbox: Arc<payments::Sandbox>,
+    pub payments: boxoffice_commands::Payments,
+    pub promos: boxoffice_commands::Promos,
 }

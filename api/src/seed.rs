@@ -587,6 +587,7 @@ pub async fn seed(
                     latitude: latitude + (rng.unit() - 0.5) * 0.15,
                     longitude: longitude + (rng.unit() - 0.5) * 0.15,
                     postal_code: format!("{:03}{:03}", 100 + c % 900, rng.between(0, 999)),
+                    refund_policy: None,
                 };
                 let command = CinemaCommand::OpenCinema {
                     cinema_id,

@@ -6,8 +6,11 @@
 
 use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
+use crate::payments::process::{PaymentsProcess, TaskWorker};
+use crate::payments::Sandbox;
 use crate::{router, ApiSettings, AppState};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
+use boxoffice_commands::{Payments, Promos};
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
@@ -91,6 +94,7 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
     )
     .await?;
     migrations::apply(&mut client, "accounts", crate::accounts::MIGRATIONS).await?;
+    migrations::apply(&mut client, "payments", crate::payments::MIGRATIONS).await?;
     Ok(config)
 }
 
@@ -128,6 +132,10 @@ pub struct Backend {
     pub catalogue: Catalogue,
     pub projections: Arc<Projections>,
     pub expiry: ExpiryScheduler,
+    pub sandbox: Arc<Sandbox>,
+    pub payments: Payments,
+    pub promos: Promos,
+    pub tasks: TaskWorker,
 }
 
 impl Backend {
@@ -138,11 +146,22 @@ impl Backend {
         let writers = ShowWriters::new(log.clone(), clock.clone(), config.writer.clone());
         let catalogue = Catalogue::new(log.clone(), clock.clone());
         let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock);
-        let projections = Arc::new(Projections::start(
-            log.clone(),
+        let sandbox = Arc::new(Sandbox::new(
             pool.clone(),
-            boxoffice_projections::projectors::all(),
+            config.settings.payments.sandbox_secret.clone(),
         ));
+        let payments = Payments::new(
+            catalogue.clone(),
+            writers.clone(),
+            sandbox.clone(),
+            config.settings.payments.window,
+        );
+        let promos = Promos::new(catalogue.clone());
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let mut projectors = boxoffice_projections::projectors::all();
+        projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
+        let projections = Arc::new(Projections::start(log.clone(), pool.clone(), projectors));
+        let tasks = TaskWorker::start(pool.clone(), payments.clone(), promos.clone(), wake);
         Ok(Self {
             pool,
             log,
@@ -150,6 +169,10 @@ impl Backend {
             catalogue,
             projections,
             expiry,
+            sandbox,
+            payments,
+            promos,
+            tasks,
         })
     }
 }
@@ -203,7 +226,18 @@ pub async fn start_with_clock(
         seat_maps: Arc::default(),
         login_limiter: Arc::default(),
         api_keys: Arc::default(),
+        sandbox: backend.sandbox.clone(),
+        payments: backend.payments.clone(),
+        promos: backend.promos.clone(),
     };
+    backend.sandbox.set_base_url(
+        config
+            .settings
+            .payments
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+    );
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -217,6 +251,7 @@ pub async fn start_with_clock(
             tracing::error!(%error, "the HTTP server failed");
         }
         backend.expiry.shutdown().await;
+        backend.tasks.stop().await;
         if !backend.writers.shutdown(Duration::from_secs(10)).await {
             tracing::warn!("some show writers did not finish within 10 s");
         }

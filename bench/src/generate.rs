@@ -82,6 +82,7 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
         max_holds_per_customer: 1,
         waitlist_max_wait_seconds: 3600,
         venue: None,
+        refund_policy: None,
     };
     let staff = || context("staff:bench".into(), Uuid::new_v4().to_string());
     let mut written = writers.execute(show, schedule, staff()).await?.events.len();
@@ -95,6 +96,7 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
                     seats[2 * k].seat_id.clone(),
                     seats[2 * k + 1].seat_id.clone(),
                 ],
+                promo: None,
             };
             writers.execute(show, command, context(customer, Uuid::new_v4().to_string()))
         }))

@@ -189,6 +189,7 @@ impl Catalogue {
                 cinema_id: show.cinema_id,
                 hall_id: show.hall_id,
             }),
+            refund_policy: cinema.info().and_then(|i| i.details.refund_policy),
         };
         match writers
             .execute(show.show_id, command, context.clone())
@@ -254,7 +255,9 @@ impl Catalogue {
         Ok(())
     }
 
-    async fn execute<A: Aggregate>(
+    /// Decides `command` on the aggregate of `stream` and appends its events at the version
+    /// read, reading again and deciding again while other commands move the stream.
+    pub async fn execute<A: Aggregate>(
         &self,
         stream: &str,
         command: A::Command,

@@ -13,9 +13,11 @@ pub mod catalogue;
 pub mod clock;
 mod context;
 mod idempotency;
+pub mod payments;
 pub mod writer;
 
 pub use catalogue::{Catalogue, CatalogueOutcome, CatalogueShow, ShowSettings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::CommandContext;
+pub use payments::{Payments, Promos};
 pub use writer::{CommandError, Outcome, ShowWriters, WriterConfig};

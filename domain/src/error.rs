@@ -85,6 +85,16 @@ pub enum DomainError {
         starts_at: Timestamp,
         free_at: Timestamp,
     },
+    #[error("no such promo code")]
+    PromoNotFound,
+    #[error("the promo code cannot be used here: {0}")]
+    PromoNotApplicable(String),
+    #[error("the promo code has been used as often as it may be")]
+    PromoUsedUp,
+    #[error("the customer has used this promo code as often as one customer may ({limit})")]
+    PromoCustomerLimit { limit: u32 },
+    #[error("no such payment")]
+    PaymentNotFound,
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -127,6 +137,11 @@ impl DomainError {
             Self::MovieNotFound => "movie_not_found",
             Self::Retired(_) => "retired",
             Self::ShowOverlaps { .. } => "show_overlaps",
+            Self::PromoNotFound => "promo_not_found",
+            Self::PromoNotApplicable(_) => "promo_not_applicable",
+            Self::PromoUsedUp => "promo_used_up",
+            Self::PromoCustomerLimit { .. } => "promo_customer_limit",
+            Self::PaymentNotFound => "payment_not_found",
         }
     }
 

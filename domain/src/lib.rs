@@ -10,6 +10,8 @@ pub mod catalogue;
 pub mod error;
 pub mod ids;
 pub mod money;
+pub mod payment;
+pub mod promo;
 pub mod show;
 
 pub use error::{DomainError, FieldError};

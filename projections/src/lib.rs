@@ -21,4 +21,5 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("sql/003_waitlist.sql"),
     include_str!("sql/004_catalogue.sql"),
     include_str!("sql/005_cinema_latitude.sql"),
+    include_str!("sql/006_order_history_timeline.sql"),
 ];

@@ -10,6 +10,7 @@ use crate::projectors::{Applying, Projector};
 use boxoffice_domain::catalogue::{
     CinemaEvent, CitiesEvent, MovieEvent, StoredEvent, CITIES_STREAM,
 };
+use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::ShowEvent;
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
@@ -230,6 +231,7 @@ fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> 
                 StreamKind::Cities => CitiesEvent::from_stored(t, v, data).map(Event::Cities),
                 StreamKind::Cinema => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
                 StreamKind::Movie => MovieEvent::from_stored(t, v, data).map(Event::Movie),
+                StreamKind::Payment => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
             }
             .map_err(|e| ProjectionError::Unreadable {
                 stream: recorded.stream.clone(),
@@ -250,6 +252,7 @@ enum StreamKind {
     Cities,
     Cinema,
     Movie,
+    Payment,
 }
 
 fn stream_kind(stream: &str) -> Option<(StreamKind, Uuid)> {
@@ -261,6 +264,7 @@ fn stream_kind(stream: &str) -> Option<(StreamKind, Uuid)> {
         "show" => StreamKind::Show,
         "cinema" => StreamKind::Cinema,
         "movie" => StreamKind::Movie,
+        "payment" => StreamKind::Payment,
         _ => return None,
     };
     Some((kind, id.parse().ok()?))

@@ -160,6 +160,9 @@ pub struct NewCinema {
     longitude: f64,
     /// 1 to 16 letters, digits, spaces or dashes.
     postal_code: String,
+    /// Full refund until this many minutes before a show, then the price less a fee until
+    /// it starts; absent: a full refund until the start.
+    refund_policy: Option<boxoffice_domain::show::RefundPolicy>,
 }
 
 /// Open a cinema in a city (staff).
@@ -192,6 +195,7 @@ pub async fn open_cinema(
             latitude: body.latitude,
             longitude: body.longitude,
             postal_code: body.postal_code,
+            refund_policy: body.refund_policy,
         },
     };
     let outcome = state.catalogue.cinema(cinema_id, command, &context).await?;

@@ -8,7 +8,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use boxoffice_commands::Outcome;
-use boxoffice_domain::show::Requester;
+use boxoffice_domain::promo::PromoCode;
+use boxoffice_domain::show::{AppliedDiscount, Requester};
 use boxoffice_domain::{
     CustomerId, HoldId, Money, OrderId, SeatId, ShowCommand, ShowEvent, ShowId,
 };
@@ -41,6 +42,9 @@ pub struct HoldSeats {
     count: Option<u32>,
     /// With `count`: only seats of this category (such as `premium`).
     category: Option<String>,
+    /// A promo code: its discount is taken off the hold's total (one use of the code is
+    /// reserved until the hold is paid, or given back if it expires or is released).
+    promo_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -51,7 +55,9 @@ pub struct Held {
     seats: Vec<SeatId>,
     held_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// What the customer pays: the seats' prices less `discount`.
     total: Money,
+    discount: Option<AppliedDiscount>,
     position: Position,
 }
 
@@ -88,17 +94,41 @@ pub async fn hold(
     let context = headers.context(&caller);
     let hold_id = HoldId(context.derive_id_in(&ShowId(show_id).stream(), "hold"));
     let customer_id = CustomerId(caller.sub.clone());
-    let command = match (body.seats, body.count, body.category) {
+    let code = match body.promo_code.as_deref() {
+        None => None,
+        Some(text) => Some(PromoCode::parse(text).ok_or_else(|| {
+            ApiError::validation("promo_code", "3 to 32 letters, digits, `-` or `_`")
+        })?),
+    };
+    let (seats, count, category) = (body.seats, body.count, body.category);
+    if seats.is_some() == count.is_some() || (seats.is_some() && category.is_some()) {
+        return Err(ApiError::validation(
+            "seats",
+            "give either `seats` to hold, or `count` (with an optional `category`) for the best available",
+        ));
+    }
+    let promo = match &code {
+        None => None,
+        Some(code) => Some(
+            state
+                .promos
+                .redeem(code, hold_id, ShowId(show_id), &customer_id)
+                .await?,
+        ),
+    };
+    let command = match (seats, count, category) {
         (Some(seats), None, None) => ShowCommand::HoldSeats {
             hold_id,
             customer_id,
             seats,
+            promo,
         },
         (None, Some(count), category) => ShowCommand::HoldBestAvailable {
             hold_id,
             customer_id,
             count,
             category,
+            promo,
         },
         (Some(_), _, _) => {
             return Err(ApiError::validation(
@@ -113,10 +143,23 @@ pub async fn hold(
             ))
         }
     };
-    let outcome = state
+    let outcome = match state
         .writers
         .execute(ShowId(show_id), command, context)
-        .await?;
+        .await
+    {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            // The hold was not made: its promo code use goes back at once.
+            if let Some(code) = &code {
+                state
+                    .promos
+                    .give_back(code, hold_id, "the hold could not be made")
+                    .await?;
+            }
+            return Err(error.into());
+        }
+    };
     let held = outcome
         .events
         .iter()
@@ -136,6 +179,7 @@ pub async fn hold(
             held_at: held.held_at,
             expires_at: held.expires_at,
             total: held.total.clone(),
+            discount: held.discount.clone(),
             position: outcome.position,
         }),
     ))
@@ -235,7 +279,8 @@ pub struct Confirmed {
     position: Position,
 }
 
-/// Pay for a hold, making it an order.
+/// Sell a held hold at the counter (staff only): the box office took the money, so the hold
+/// becomes an order at once. Customers pay through `POST .../holds/{hold_id}/payments`.
 #[utoipa::path(
     post,
     path = "/v1/shows/{show_id}/holds/{hold_id}/confirm",
@@ -253,7 +298,8 @@ pub struct Confirmed {
             links(
                 ("Refund" = (operation_id = "refund", parameters(("show_id" = "$response.body#/show_id"), ("order_id" = "$response.body#/order_id"))))
             )),
-        (status = 404, description = "Unknown show or hold, or someone else's hold.", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff: customers pay through the payment provider.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown show or hold.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Wrong amount (`amount_mismatch`), already paid (`hold_already_confirmed`), released (`hold_released`), or the show has started.", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The hold expired (`hold_expired`).", body = Problem, content_type = "application/problem+json")
     )
@@ -265,7 +311,8 @@ pub async fn confirm(
     Path((show_id, hold_id)): Path<(Uuid, Uuid)>,
     Json(body): Json<ConfirmPayment>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let requester = requester(&caller)?;
+    caller.require(&[Role::Staff])?;
+    let requester = Requester::Staff;
     let context = headers.context(&caller);
     let command = ShowCommand::ConfirmPayment {
         hold_id: HoldId(hold_id),

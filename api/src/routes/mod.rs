@@ -11,6 +11,7 @@ mod holds;
 mod live;
 mod meta;
 mod orders;
+mod payments;
 mod reports;
 mod shows;
 mod waitlist;
@@ -110,6 +111,12 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(holds::release)))
         .routes(command(routes!(holds::confirm)))
         .routes(command(routes!(orders::refund)))
+        .routes(command(routes!(payments::start)))
+        .routes(command(routes!(payments::notify)))
+        .routes(command(routes!(payments::exchange)))
+        .routes(command(routes!(payments::create_promo)))
+        .routes(query(routes!(payments::promo)))
+        .routes(query(routes!(payments::pay_page, payments::pay)))
         .routes(query(routes!(orders::mine)))
         .routes(query(routes!(reports::sales)))
         .routes(command(routes!(waitlist::join)))

@@ -50,6 +50,9 @@ pub struct ScheduleShow {
     seats: Option<Vec<SeatSpec>>,
     /// A price for every seat category (catalogue form: the hall's when absent).
     prices: Option<BTreeMap<String, Money>>,
+    /// Inline form: the refund policy (absent: a full refund until the start). The
+    /// catalogue form takes the cinema's.
+    refund_policy: Option<boxoffice_domain::show::RefundPolicy>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,6 +98,7 @@ pub async fn schedule(
                 ("title", body.title.is_some()),
                 ("ends_at", body.ends_at.is_some()),
                 ("seats", body.seats.is_some()),
+                ("refund_policy", body.refund_policy.is_some()),
             ]
             .into_iter()
             .filter(|(_, given)| *given)
@@ -153,6 +157,7 @@ pub async fn schedule(
                 max_holds_per_customer: state.settings.max_holds_per_customer,
                 waitlist_max_wait_seconds: state.settings.waitlist_max_wait_seconds,
                 venue: None,
+                refund_policy: body.refund_policy,
             };
             state
                 .writers

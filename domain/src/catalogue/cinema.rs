@@ -40,10 +40,17 @@ pub struct CinemaDetails {
     pub longitude: f64,
     /// 1 to 16 letters, digits, spaces or dashes.
     pub postal_code: String,
+    /// What customers get back when they return tickets; copied into each show scheduled
+    /// afterwards. Absent: a full refund until the show starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_policy: Option<crate::show::RefundPolicy>,
 }
 
 impl CinemaDetails {
     fn validate(&self) -> Result<(), DomainError> {
+        if let Some(policy) = &self.refund_policy {
+            policy.validate("refund_policy")?;
+        }
         let mut problems = Problems::default();
         problems.check(
             text_ok(&self.name, 1, MAX_NAME_CHARS),

@@ -100,6 +100,7 @@ fn open_cinema() -> Cinema {
                 latitude: 31.2,
                 longitude: 121.5,
                 postal_code: "200000".into(),
+                refund_policy: None,
             },
         },
         CinemaCommand::AddHall {

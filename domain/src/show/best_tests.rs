@@ -46,6 +46,8 @@ fn sold(id: u128, who: &str, labels: &[&str]) -> Vec<ShowEvent> {
         unreachable!()
     };
     let confirmed = ShowEvent::HoldConfirmed(HoldConfirmed {
+        after_expiry: false,
+        payment_id: None,
         hold_id: h.hold_id,
         order_id: crate::OrderId(uuid::Uuid::from_u128(0x9000 + id)),
         customer_id: h.customer_id.clone(),
@@ -111,6 +113,7 @@ fn best_available_keeps_to_the_category_and_to_adjacent_seats() {
 fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
     let show = Show::replay(&[hall(2, 3, None)]);
     let command = |id: u128, who: &str, count: u32| ShowCommand::HoldBestAvailable {
+        promo: None,
         hold_id: hold_id(id),
         customer_id: customer(who),
         count,
@@ -132,6 +135,7 @@ fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
         "validation_failed"
     );
     let unknown = ShowCommand::HoldBestAvailable {
+        promo: None,
         hold_id: hold_id(4),
         customer_id: customer("bob"),
         count: 1,
@@ -147,6 +151,7 @@ fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
 fn a_customer_has_one_active_hold_per_show_until_it_ends_or_lapses() {
     let show = Show::replay(&[scheduled(), held(1, "alice", &["A1"], 4500)]);
     let again = ShowCommand::HoldSeats {
+        promo: None,
         hold_id: hold_id(2),
         customer_id: customer("alice"),
         seats: vec![SeatId::new("A2")],
@@ -159,6 +164,7 @@ fn a_customer_has_one_active_hold_per_show_until_it_ends_or_lapses() {
     );
     // Someone else may hold; and once alice's hold has lapsed (expiry + grace), so may she.
     let bob = ShowCommand::HoldSeats {
+        promo: None,
         hold_id: hold_id(3),
         customer_id: customer("bob"),
         seats: vec![SeatId::new("A2")],

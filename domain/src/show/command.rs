@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::{SeatSpec, Venue};
+use super::{RefundPolicy, SeatSpec, Venue};
+use crate::payment::PaymentMethod;
+use crate::promo::PromoOffer;
 
 /// Who asks: a customer may act only on their own holds and orders; staff and the system
 /// (expiry) act on anyone's.
@@ -43,6 +45,8 @@ pub enum ShowCommand {
         waitlist_max_wait_seconds: u32,
         /// The hall it plays in, when scheduled from the catalogue.
         venue: Option<Venue>,
+        /// The cinema's refund policy (absent: a full refund until the start).
+        refund_policy: Option<RefundPolicy>,
     },
     /// Staff call the show off: active holds are released, the waiting list closed, and
     /// nothing more can be held or paid.
@@ -53,6 +57,8 @@ pub enum ShowCommand {
         hold_id: HoldId,
         customer_id: CustomerId,
         seats: Vec<SeatId>,
+        /// A promo code use reserved for this hold.
+        promo: Option<PromoOffer>,
     },
     /// Holds the best `count` adjacent seats in one row (of `category`, if given).
     HoldBestAvailable {
@@ -60,6 +66,7 @@ pub enum ShowCommand {
         customer_id: CustomerId,
         count: u32,
         category: Option<String>,
+        promo: Option<PromoOffer>,
     },
     /// Queues for `count` seats (of `category`): offered first-come-first-served as seats
     /// come free.
@@ -91,6 +98,29 @@ pub enum ShowCommand {
         payment_reference: String,
         amount: Money,
     },
+    /// The customer starts paying for a hold through the payment provider.
+    RequestPayment {
+        hold_id: HoldId,
+        payment_id: Uuid,
+        requester: Requester,
+        method: PaymentMethod,
+    },
+    /// The provider says payment `payment_id` succeeded: its hold becomes order `order_id`;
+    /// if the hold lapsed and its seats are gone (or it was paid already), the payment is
+    /// refused, to be refunded.
+    SettlePayment {
+        payment_id: Uuid,
+        order_id: OrderId,
+    },
+    /// Moves seats of an order to other free seats of the show, pairwise (`give_back[i]`
+    /// becomes `take[i]`), settling the price difference.
+    ExchangeSeats {
+        order_id: OrderId,
+        exchange_id: Uuid,
+        requester: Requester,
+        give_back: Vec<SeatId>,
+        take: Vec<SeatId>,
+    },
     RefundOrder {
         order_id: OrderId,
         refund_id: RefundId,
@@ -115,6 +145,9 @@ impl ShowCommand {
             Self::ConfirmPayment { .. } => "ConfirmPayment",
             Self::RefundOrder { .. } => "RefundOrder",
             Self::CancelShow { .. } => "CancelShow",
+            Self::RequestPayment { .. } => "RequestPayment",
+            Self::SettlePayment { .. } => "SettlePayment",
+            Self::ExchangeSeats { .. } => "ExchangeSeats",
         }
     }
 }

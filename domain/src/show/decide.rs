@@ -6,9 +6,11 @@ use super::event::*;
 use super::waitlist;
 use super::{HoldStatus, SeatSpec, SeatStatus, Show, WaitlistStatus};
 use crate::error::Problems;
-use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp};
+use crate::promo::PromoOffer;
+use crate::{CustomerId, DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
 use chrono::Duration;
 use std::collections::{BTreeMap, BTreeSet};
+use uuid::Uuid;
 
 /// A hold takes at most this many seats (seed 003: "at most ten seats per booking").
 pub const MAX_SEATS_PER_HOLD: usize = 10;
@@ -37,6 +39,7 @@ pub fn decide(
         max_holds_per_customer,
         waitlist_max_wait_seconds,
         venue,
+        refund_policy,
     } = command
     {
         if show.is_scheduled() {
@@ -57,6 +60,9 @@ pub fn decide(
                 "must be 60 seconds to 7 days",
             ));
         }
+        if let Some(policy) = refund_policy {
+            policy.validate("refund_policy")?;
+        }
         if !(1..=MAX_SEATS_PER_HOLD as u32).contains(max_holds_per_customer) {
             return Err(DomainError::invalid(
                 "max_holds_per_customer",
@@ -76,12 +82,18 @@ pub fn decide(
             max_holds_per_customer: *max_holds_per_customer,
             waitlist_max_wait_seconds: *waitlist_max_wait_seconds,
             venue: venue.clone(),
+            refund_policy: *refund_policy,
         })]);
     }
     if let ShowCommand::CancelShow { reason } = command {
         return cancel(show, reason, now);
     }
-    if show.is_cancelled() && !matches!(command, ShowCommand::RefundOrder { .. }) {
+    if show.is_cancelled()
+        && !matches!(
+            command,
+            ShowCommand::RefundOrder { .. } | ShowCommand::SettlePayment { .. }
+        )
+    {
         return Err(DomainError::ShowCancelled);
     }
     let events = decide_on_scheduled(show, command, now)?;
@@ -105,6 +117,7 @@ fn decide_on_scheduled(
             hold_id,
             customer_id,
             seats,
+            promo,
         } => {
             if now >= info.starts_at {
                 return Err(DomainError::ShowStarted);
@@ -114,13 +127,14 @@ fn decide_on_scheduled(
             }
             validate_seat_selection(show, "seats", seats)?;
             within_hold_limit(show, customer_id, now)?;
-            hold_seats(show, *hold_id, customer_id, seats, now)
+            hold_seats(show, *hold_id, customer_id, seats, promo.as_ref(), now)
         }
         ShowCommand::HoldBestAvailable {
             hold_id,
             customer_id,
             count,
             category,
+            promo,
         } => {
             if now >= info.starts_at {
                 return Err(DomainError::ShowStarted);
@@ -146,7 +160,7 @@ fn decide_on_scheduled(
             within_hold_limit(show, customer_id, now)?;
             let seats = best_available(show, count, category.as_deref(), now)
                 .ok_or(DomainError::SeatsUnavailable(Vec::new()))?;
-            hold_seats(show, *hold_id, customer_id, &seats, now)
+            hold_seats(show, *hold_id, customer_id, &seats, promo.as_ref(), now)
         }
         ShowCommand::JoinWaitlist {
             entry_id,
@@ -220,50 +234,64 @@ fn decide_on_scheduled(
                 total: hold.total.clone(),
                 payment_reference: reference.to_owned(),
                 confirmed_at: now,
+                payment_id: None,
+                after_expiry: false,
             })])
         }
+        ShowCommand::RequestPayment {
+            hold_id,
+            payment_id,
+            requester,
+            method,
+        } => {
+            let hold = active_hold(show, hold_id, requester, Some(now))?;
+            if now >= info.starts_at {
+                return Err(DomainError::ShowStarted);
+            }
+            if show.hold_of_payment(payment_id).is_some() {
+                return Err(DomainError::DuplicateId(format!("payment {payment_id}")));
+            }
+            Ok(vec![ShowEvent::PaymentRequested(PaymentRequested {
+                hold_id: *hold_id,
+                payment_id: *payment_id,
+                customer_id: hold.customer_id.clone(),
+                method: *method,
+                amount: hold.total.clone(),
+                requested_at: now,
+            })])
+        }
+        ShowCommand::SettlePayment {
+            payment_id,
+            order_id,
+        } => settle_payment(show, *payment_id, *order_id, now),
+        ShowCommand::ExchangeSeats {
+            order_id,
+            exchange_id,
+            requester,
+            give_back,
+            take,
+        } => exchange(
+            show,
+            *order_id,
+            *exchange_id,
+            requester,
+            give_back,
+            take,
+            now,
+        ),
         ShowCommand::RefundOrder {
             order_id,
             refund_id,
             requester,
             seats,
-        } => {
-            let order = show
-                .order(order_id)
-                .filter(|order| requester.may_act_for(&order.customer_id))
-                .ok_or(DomainError::OrderNotFound)?;
-            if now >= info.starts_at {
-                return Err(DomainError::ShowStarted);
-            }
-            if order.seats.is_empty() {
-                return Err(DomainError::OrderFullyRefunded);
-            }
-            let refunded: Vec<SeatId> = match seats {
-                None => order.seats.iter().cloned().collect(),
-                Some(seats) => {
-                    validate_seat_list("seats", seats, usize::MAX)?;
-                    let foreign: Vec<SeatId> = seats
-                        .iter()
-                        .filter(|seat| !order.seats.contains(*seat))
-                        .cloned()
-                        .collect();
-                    if !foreign.is_empty() {
-                        return Err(DomainError::SeatsNotInOrder(foreign));
-                    }
-                    seats.clone()
-                }
-            };
-            let amount = total_price(show, &refunded, &order.total.currency)?;
-            Ok(vec![ShowEvent::OrderRefunded(OrderRefunded {
-                order_id: *order_id,
-                refund_id: *refund_id,
-                customer_id: order.customer_id.clone(),
-                fully_refunded: refunded.len() == order.seats.len(),
-                seats: refunded,
-                amount,
-                refunded_at: now,
-            })])
-        }
+        } => refund(
+            show,
+            *order_id,
+            *refund_id,
+            requester,
+            seats.as_deref(),
+            now,
+        ),
     }
 }
 
@@ -320,22 +348,22 @@ fn active_hold<'a>(
     Ok(hold)
 }
 
-/// Holds every requested seat or none. A seat still held by a hold that is past its expiry
-/// plus grace counts as free: that hold is expired first, in the same decision, so a
-/// late expiry run never keeps a customer from seats nobody is paying for.
-fn hold_seats(
+/// The holds to expire first so `seats` can be taken now, or the seats that cannot be: a
+/// seat still held by a hold past its expiry plus grace counts as free (that hold is
+/// expired in the same decision), so a late expiry run never keeps seats from anyone.
+fn lapsed_holds_on(
     show: &Show,
-    hold_id: HoldId,
-    customer_id: &CustomerId,
     seats: &[SeatId],
+    own: Option<HoldId>,
     now: Timestamp,
-) -> Result<Vec<ShowEvent>, DomainError> {
+) -> Result<BTreeSet<HoldId>, Vec<SeatId>> {
     let grace = grace(show);
     let mut lapsed: BTreeSet<HoldId> = BTreeSet::new();
     let mut unavailable = Vec::new();
     for seat in seats {
         match show.seat_status(seat) {
             Some(SeatStatus::Available) => {}
+            Some(SeatStatus::Held(other)) if Some(other) == own => {}
             Some(SeatStatus::Held(other)) => {
                 let expirable = show
                     .hold(&other)
@@ -349,19 +377,15 @@ fn hold_seats(
             Some(SeatStatus::Sold(_)) | None => unavailable.push(seat.clone()),
         }
     }
-    if !unavailable.is_empty() {
-        return Err(DomainError::SeatsUnavailable(unavailable));
+    if unavailable.is_empty() {
+        Ok(lapsed)
+    } else {
+        Err(unavailable)
     }
-    let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    let currency = &info
-        .prices
-        .values()
-        .next()
-        .ok_or(DomainError::ShowNotFound)?
-        .currency;
-    let total = total_price(show, seats, currency)?;
-    let ttl = Duration::seconds(i64::from(info.hold_ttl_seconds));
-    let mut events: Vec<ShowEvent> = lapsed
+}
+
+fn expire_lapsed(show: &Show, lapsed: &BTreeSet<HoldId>, now: Timestamp) -> Vec<ShowEvent> {
+    lapsed
         .iter()
         .filter_map(|id| show.hold(id).map(|hold| (id, hold)))
         .map(|(id, hold)| {
@@ -371,7 +395,37 @@ fn hold_seats(
                 expired_at: now,
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Holds every requested seat or none, less a promo code's discount.
+fn hold_seats(
+    show: &Show,
+    hold_id: HoldId,
+    customer_id: &CustomerId,
+    seats: &[SeatId],
+    promo: Option<&PromoOffer>,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let lapsed = lapsed_holds_on(show, seats, None, now).map_err(DomainError::SeatsUnavailable)?;
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let currency = &info
+        .prices
+        .values()
+        .next()
+        .ok_or(DomainError::ShowNotFound)?
+        .currency;
+    let gross = total_price(show, seats, currency)?;
+    let discount = match promo {
+        None => None,
+        Some(offer) => Some(discount_for(show, offer, &gross)?),
+    };
+    let total = Money::new(
+        gross.amount_minor - discount.as_ref().map_or(0, |d| d.amount.amount_minor),
+        gross.currency.clone(),
+    );
+    let ttl = Duration::seconds(i64::from(info.hold_ttl_seconds));
+    let mut events = expire_lapsed(show, &lapsed, now);
     events.push(ShowEvent::SeatsHeld(SeatsHeld {
         hold_id,
         customer_id: customer_id.clone(),
@@ -379,6 +433,245 @@ fn hold_seats(
         total,
         held_at: now,
         expires_at: now + ttl,
+        discount,
+    }));
+    Ok(events)
+}
+
+/// A promo code's discount on `gross`, if the code may be used on this show.
+fn discount_for(
+    show: &Show,
+    offer: &PromoOffer,
+    gross: &Money,
+) -> Result<AppliedDiscount, DomainError> {
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let scope = &offer.scope;
+    let venue = show.venue();
+    let not_here = |what: &str| {
+        DomainError::PromoNotApplicable(format!("the code is not valid for this {what}"))
+    };
+    if scope.show_id.is_some_and(|s| s.0 != info.show_id) {
+        return Err(not_here("show"));
+    }
+    if scope.movie_id.is_some_and(|m| m.0 != info.movie_id) {
+        return Err(not_here("movie"));
+    }
+    if let Some(cinema) = scope.cinema_id {
+        if venue.map(|v| v.cinema_id) != Some(cinema) {
+            return Err(not_here("cinema"));
+        }
+    }
+    let amount = offer.discount.on(gross).ok_or_else(|| {
+        DomainError::PromoNotApplicable("the code's amount is in another currency".into())
+    })?;
+    Ok(AppliedDiscount {
+        code: offer.code.clone(),
+        amount,
+    })
+}
+
+/// A provider payment succeeded: sell its hold, even after the hold lapsed if its seats are
+/// still free; otherwise refuse it (the payment is then refunded).
+fn settle_payment(
+    show: &Show,
+    payment_id: Uuid,
+    order_id: OrderId,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let (hold_id, hold) = show
+        .hold_of_payment(&payment_id)
+        .ok_or(DomainError::PaymentNotFound)?;
+    let amount = hold
+        .payments
+        .get(&payment_id)
+        .cloned()
+        .unwrap_or_else(|| hold.total.clone());
+    let refuse = |reason: &str, unavailable_seats: Vec<SeatId>| {
+        Ok(vec![ShowEvent::PaymentRefused(PaymentRefused {
+            hold_id: *hold_id,
+            payment_id,
+            customer_id: hold.customer_id.clone(),
+            amount: amount.clone(),
+            reason: reason.to_owned(),
+            unavailable_seats,
+            refused_at: now,
+        })])
+    };
+    if let HoldStatus::Confirmed(paid_by) = hold.status {
+        if show.order(&paid_by).and_then(|o| o.payment_id) == Some(payment_id) {
+            return Err(DomainError::HoldAlreadyConfirmed { order_id: paid_by });
+        }
+        return refuse("hold_already_paid", Vec::new());
+    }
+    if show.is_cancelled() {
+        return refuse("show_cancelled", Vec::new());
+    }
+    if now >= info.starts_at {
+        return refuse("show_started", Vec::new());
+    }
+    if show.order(&order_id).is_some() {
+        return Err(DomainError::DuplicateId(format!("order {order_id}")));
+    }
+    let own = (hold.status == HoldStatus::Active).then_some(*hold_id);
+    let lapsed = match lapsed_holds_on(show, &hold.seats, own, now) {
+        Ok(lapsed) => lapsed,
+        Err(unavailable) => return refuse("seats_taken", unavailable),
+    };
+    let payable = hold.status == HoldStatus::Active && now < hold.expires_at + grace(show);
+    let mut events = expire_lapsed(show, &lapsed, now);
+    events.push(ShowEvent::HoldConfirmed(HoldConfirmed {
+        hold_id: *hold_id,
+        order_id,
+        customer_id: hold.customer_id.clone(),
+        seats: hold.seats.clone(),
+        total: amount,
+        payment_reference: payment_id.to_string(),
+        confirmed_at: now,
+        payment_id: Some(payment_id),
+        after_expiry: !payable,
+    }));
+    Ok(events)
+}
+
+/// Refunds seats of an order: customers under the show's refund policy until it starts,
+/// staff in full at any time.
+fn refund(
+    show: &Show,
+    order_id: OrderId,
+    refund_id: RefundId,
+    requester: &Requester,
+    seats: Option<&[SeatId]>,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let order = show
+        .order(&order_id)
+        .filter(|order| requester.may_act_for(&order.customer_id))
+        .ok_or(DomainError::OrderNotFound)?;
+    let by_staff = matches!(requester, Requester::Staff);
+    if !by_staff && now >= info.starts_at {
+        return Err(DomainError::ShowStarted);
+    }
+    if order.seats.is_empty() {
+        return Err(DomainError::OrderFullyRefunded);
+    }
+    let refunded: Vec<SeatId> = match seats {
+        None => order.seats.iter().cloned().collect(),
+        Some(seats) => {
+            validate_seat_list("seats", seats, usize::MAX)?;
+            let foreign: Vec<SeatId> = seats
+                .iter()
+                .filter(|seat| !order.seats.contains(*seat))
+                .cloned()
+                .collect();
+            if !foreign.is_empty() {
+                return Err(DomainError::SeatsNotInOrder(foreign));
+            }
+            seats.to_vec()
+        }
+    };
+    let paid: i64 = refunded
+        .iter()
+        .map(|s| order.seat_paid.get(s).copied().unwrap_or(0))
+        .sum();
+    let fee_percent = match (by_staff, info.refund_policy) {
+        (false, Some(policy)) => {
+            let cut_off =
+                info.starts_at - Duration::minutes(i64::from(policy.full_refund_until_minutes));
+            if now < cut_off {
+                0
+            } else {
+                policy.fee_percent
+            }
+        }
+        _ => 0,
+    };
+    let fee = i64::try_from(i128::from(paid) * i128::from(fee_percent) / 100).unwrap_or(paid);
+    let currency = order.total.currency.clone();
+    Ok(vec![ShowEvent::OrderRefunded(OrderRefunded {
+        order_id,
+        refund_id,
+        customer_id: order.customer_id.clone(),
+        fully_refunded: refunded.len() == order.seats.len(),
+        seats: refunded,
+        amount: Money::new(paid - fee, currency.clone()),
+        refunded_at: now,
+        fee: (fee > 0).then(|| Money::new(fee, currency)),
+        reason: if by_staff {
+            RefundReason::Staff
+        } else {
+            RefundReason::CustomerRequest
+        },
+        payment_id: order.payment_id,
+    })])
+}
+
+/// Moves seats of an order to free seats of the same show in one decision, pairwise; each
+/// new seat counts as paid what the old one did plus the difference in list price, and
+/// the sum of the differences is charged or refunded.
+fn exchange(
+    show: &Show,
+    order_id: OrderId,
+    exchange_id: Uuid,
+    requester: &Requester,
+    give_back: &[SeatId],
+    take: &[SeatId],
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let order = show
+        .order(&order_id)
+        .filter(|order| requester.may_act_for(&order.customer_id))
+        .ok_or(DomainError::OrderNotFound)?;
+    if now >= info.starts_at {
+        return Err(DomainError::ShowStarted);
+    }
+    validate_seat_list("give_back", give_back, MAX_SEATS_PER_HOLD)?;
+    validate_seat_selection(show, "take", take)?;
+    if give_back.len() != take.len() {
+        return Err(DomainError::invalid(
+            "take",
+            format!(
+                "name one new seat for each seat given back ({} given back, {} to take)",
+                give_back.len(),
+                take.len()
+            ),
+        ));
+    }
+    let foreign: Vec<SeatId> = give_back
+        .iter()
+        .filter(|seat| !order.seats.contains(*seat))
+        .cloned()
+        .collect();
+    if !foreign.is_empty() {
+        return Err(DomainError::SeatsNotInOrder(foreign));
+    }
+    let lapsed = lapsed_holds_on(show, take, None, now).map_err(DomainError::SeatsUnavailable)?;
+    let currency = order.total.currency.clone();
+    let mut moves = Vec::with_capacity(take.len());
+    let mut difference: i64 = 0;
+    for (from, to) in give_back.iter().zip(take) {
+        let price = |seat: &SeatId| show.price_of(seat).map_or(0, |p| p.amount_minor);
+        let old_paid = order.seat_paid.get(from).copied().unwrap_or(0);
+        let new_paid = (old_paid + price(to) - price(from)).max(0);
+        difference += new_paid - old_paid;
+        moves.push(SeatMove {
+            from: from.clone(),
+            to: to.clone(),
+            paid_minor: new_paid,
+        });
+    }
+    let mut events = expire_lapsed(show, &lapsed, now);
+    events.push(ShowEvent::SeatsExchanged(SeatsExchanged {
+        order_id,
+        exchange_id,
+        customer_id: order.customer_id.clone(),
+        payment_id: order.payment_id,
+        moves,
+        charge: Money::new(difference.max(0), currency.clone()),
+        refund: Money::new((-difference).max(0), currency),
+        exchanged_at: now,
     }));
     Ok(events)
 }
@@ -448,7 +741,8 @@ fn valid_label(label: &str) -> bool {
         && !label.chars().any(char::is_control)
 }
 
-/// Ends every active hold and open waiting-list entry, then records the cancellation. The
+/// Ends every active hold and open waiting-list entry, refunds every order in full, then
+/// records the cancellation. The
 /// waiting list's usual consequences (offering freed seats) are not drawn: the show is off.
 fn cancel(show: &Show, reason: &str, now: Timestamp) -> Result<Vec<ShowEvent>, DomainError> {
     if !show.is_scheduled() {
@@ -484,6 +778,24 @@ fn cancel(show: &Show, reason: &str, now: Timestamp) -> Result<Vec<ShowEvent>, D
                 released_at: now,
             }));
         }
+    }
+    for (order_id, order) in show.orders() {
+        if order.seats.is_empty() {
+            continue;
+        }
+        let paid: i64 = order.seat_paid.values().sum();
+        events.push(ShowEvent::OrderRefunded(OrderRefunded {
+            order_id: *order_id,
+            refund_id: RefundId(Uuid::new_v5(&order_id.0, b"show-cancelled")),
+            customer_id: order.customer_id.clone(),
+            seats: order.seats.iter().cloned().collect(),
+            amount: Money::new(paid, order.total.currency.clone()),
+            fully_refunded: true,
+            refunded_at: now,
+            fee: None,
+            reason: RefundReason::ShowCancelled,
+            payment_id: order.payment_id,
+        }));
     }
     events.push(ShowEvent::ShowCancelled(ShowCancelled {
         show_id: show.info().map(|i| i.show_id).unwrap_or_default(),

@@ -4,6 +4,8 @@
 //! must stay readable for ever: when a body changes shape, bump its `schema_version`, keep
 //! reading the old version in [`ShowEvent::from_stored`] (upcasting), and never rename a type.
 
+use crate::payment::PaymentMethod;
+use crate::promo::PromoCode;
 use crate::{
     CinemaId, CustomerId, HallId, HoldId, Money, OrderId, RefundId, SeatId, Timestamp,
     WaitlistEntryId,
@@ -40,6 +42,40 @@ pub struct ShowScheduled {
     /// scheduled with an inline layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue: Option<Venue>,
+    /// What customers get back when they return tickets (absent: everything, until the
+    /// show starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_policy: Option<RefundPolicy>,
+}
+
+/// A cinema's refund policy, copied into each show when it is scheduled: a full refund
+/// until `full_refund_until_minutes` before the start, then the price less `fee_percent`
+/// until the start, nothing after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RefundPolicy {
+    /// Minutes before the start until which a refund is in full (at most 30 days).
+    pub full_refund_until_minutes: u32,
+    /// Percent of the price kept as a fee closer to the start (0 to 100).
+    pub fee_percent: u32,
+}
+
+impl RefundPolicy {
+    pub fn validate(&self, field: &str) -> Result<(), crate::DomainError> {
+        let mut problems = crate::error::Problems::default();
+        problems.check(
+            self.full_refund_until_minutes <= 30 * 24 * 60,
+            format!("{field}.full_refund_until_minutes"),
+            "must be at most 43200 (30 days)",
+        );
+        problems.check(
+            self.fee_percent <= 100,
+            format!("{field}.fee_percent"),
+            "must be 0 to 100",
+        );
+        problems.into_result()
+    }
 }
 
 /// Where a show scheduled from the catalogue plays.
@@ -50,9 +86,9 @@ pub struct Venue {
     pub hall_id: HallId,
 }
 
-/// Staff cancelled the show: its active holds were released and its waiting list closed
-/// (by the events just before this one); nothing more can be held or paid. Paid orders
-/// stay until refunded.
+/// Staff cancelled the show: its active holds were released, its waiting list closed and
+/// every order refunded in full (by the events just before this one); nothing more can be
+/// held or paid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShowCancelled {
@@ -79,6 +115,74 @@ pub struct SeatsHeld {
     pub held_at: Timestamp,
     /// The expiry the client is told; the server expires the hold only after the grace.
     pub expires_at: Timestamp,
+    /// A promo code's discount, already taken off `total`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount: Option<AppliedDiscount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AppliedDiscount {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub code: PromoCode,
+    pub amount: Money,
+}
+
+/// The customer started paying for a hold through the payment provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequested {
+    pub hold_id: HoldId,
+    pub payment_id: Uuid,
+    pub customer_id: CustomerId,
+    pub method: PaymentMethod,
+    pub amount: Money,
+    pub requested_at: Timestamp,
+}
+
+/// A provider payment succeeded but could not buy its hold's seats (they were sold after
+/// the hold lapsed, the hold was already paid, or the show is off): it is to be refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRefused {
+    pub hold_id: HoldId,
+    pub payment_id: Uuid,
+    pub customer_id: CustomerId,
+    pub amount: Money,
+    /// `seats_taken`, `hold_already_paid`, `show_cancelled` or `show_started`.
+    pub reason: String,
+    /// With `seats_taken`: which seats were gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unavailable_seats: Vec<SeatId>,
+    pub refused_at: Timestamp,
+}
+
+/// Seats of an order moved to other seats of the same show, the difference settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatsExchanged {
+    pub order_id: OrderId,
+    pub exchange_id: Uuid,
+    pub customer_id: CustomerId,
+    /// The provider payment the difference is settled through, if the order was paid so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<Uuid>,
+    pub moves: Vec<SeatMove>,
+    /// What the customer pays more (dearer seats) ...
+    pub charge: Money,
+    /// ... or gets back (cheaper seats); at most one of the two is not zero.
+    pub refund: Money,
+    pub exchanged_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatMove {
+    pub from: SeatId,
+    pub to: SeatId,
+    /// What the new seat counts as paid, in the order's currency's minor unit.
+    pub paid_minor: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +211,12 @@ pub struct HoldConfirmed {
     pub total: Money,
     pub payment_reference: String,
     pub confirmed_at: Timestamp,
+    /// The provider payment that paid it (absent for sales at the counter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<Uuid>,
+    /// Paid after the hold had lapsed, its seats still free.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub after_expiry: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +230,36 @@ pub struct OrderRefunded {
     /// True when no seat of the order is left after this refund.
     pub fully_refunded: bool,
     pub refunded_at: Timestamp,
+    /// The fee kept under the show's refund policy (absent: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Money>,
+    #[serde(default)]
+    pub reason: RefundReason,
+    /// The provider payment to pay it back through (absent: at the counter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundReason {
+    /// The customer returned tickets (the policy's fee may apply).
+    #[default]
+    CustomerRequest,
+    /// Staff refunded at the counter, in full.
+    Staff,
+    /// The show was cancelled: every order is refunded in full.
+    ShowCancelled,
+}
+
+impl RefundReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomerRequest => "customer_request",
+            Self::Staff => "staff",
+            Self::ShowCancelled => "show_cancelled",
+        }
+    }
 }
 
 /// A customer joined the waiting list for `count` seats (of `category`, if given).
@@ -209,6 +349,9 @@ pub enum ShowEvent {
     WaitlistLeft(WaitlistLeft),
     WaitlistClosed(WaitlistClosed),
     ShowCancelled(ShowCancelled),
+    PaymentRequested(PaymentRequested),
+    PaymentRefused(PaymentRefused),
+    SeatsExchanged(SeatsExchanged),
 }
 
 /// A stored event this version of the code cannot read.
@@ -238,6 +381,9 @@ impl ShowEvent {
             Self::WaitlistLeft(_) => "WaitlistLeft",
             Self::WaitlistClosed(_) => "WaitlistClosed",
             Self::ShowCancelled(_) => "ShowCancelled",
+            Self::PaymentRequested(_) => "PaymentRequested",
+            Self::PaymentRefused(_) => "PaymentRefused",
+            Self::SeatsExchanged(_) => "SeatsExchanged",
         }
     }
 
@@ -259,6 +405,9 @@ impl ShowEvent {
             Self::WaitlistLeft(e) => serde_json::to_value(e),
             Self::WaitlistClosed(e) => serde_json::to_value(e),
             Self::ShowCancelled(e) => serde_json::to_value(e),
+            Self::PaymentRequested(e) => serde_json::to_value(e),
+            Self::PaymentRefused(e) => serde_json::to_value(e),
+            Self::SeatsExchanged(e) => serde_json::to_value(e),
         };
         // Serialising these plain structs (strings, numbers, maps with string keys) cannot fail.
         body.expect("show events always serialise to JSON")
@@ -295,6 +444,9 @@ impl ShowEvent {
             "WaitlistLeft" => parse(data).map(Self::WaitlistLeft),
             "WaitlistClosed" => parse(data).map(Self::WaitlistClosed),
             "ShowCancelled" => parse(data).map(Self::ShowCancelled),
+            "PaymentRequested" => parse(data).map(Self::PaymentRequested),
+            "PaymentRefused" => parse(data).map(Self::PaymentRefused),
+            "SeatsExchanged" => parse(data).map(Self::SeatsExchanged),
             _ => return Err(unknown("not a show event".into())),
         };
         event.map_err(|e| unknown(e.to_string()))

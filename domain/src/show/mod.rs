@@ -23,9 +23,10 @@ mod waitlist_tests;
 pub use command::{Requester, ShowCommand};
 pub use decide::{decide, MAX_SEATS_PER_HOLD};
 pub use event::{
-    HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, SeatsHeld, ShowCancelled, ShowEvent,
-    ShowScheduled, UnknownEvent, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined,
-    WaitlistLeft, WaitlistOffered,
+    AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, PaymentRefused,
+    PaymentRequested, RefundPolicy, RefundReason, SeatMove, SeatsExchanged, SeatsHeld,
+    ShowCancelled, ShowEvent, ShowScheduled, UnknownEvent, Venue, WaitlistCloseReason,
+    WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
 };
 
 use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
@@ -86,6 +87,8 @@ pub struct ShowInfo {
     pub expiry_grace_seconds: u32,
     pub max_holds_per_customer: u32,
     pub waitlist_max_wait_seconds: u32,
+    pub refund_policy: Option<RefundPolicy>,
+    pub venue: Option<Venue>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +113,9 @@ pub struct Hold {
     pub total: Money,
     pub expires_at: Timestamp,
     pub status: HoldStatus,
+    pub discount: Option<AppliedDiscount>,
+    /// Provider payments started for it, with their amounts.
+    pub payments: BTreeMap<Uuid, Money>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +125,11 @@ pub struct Order {
     pub seats: BTreeSet<SeatId>,
     pub total: Money,
     pub refunded: Money,
+    /// The provider payment that paid it (none: paid at the counter).
+    pub payment_id: Option<Uuid>,
+    /// What each seat it owns counts as paid (its share of a discount taken off), in minor
+    /// units: what refunding it gives back before any fee.
+    pub seat_paid: BTreeMap<SeatId, i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +160,8 @@ pub struct Show {
     waitlist: Vec<WaitlistEntry>,
     /// The entry each offered hold was made for.
     offers: BTreeMap<HoldId, WaitlistEntryId>,
+    /// The hold each provider payment was started for.
+    payments: BTreeMap<Uuid, HoldId>,
     cancelled: bool,
 }
 
@@ -243,6 +256,17 @@ impl Show {
         })
     }
 
+    /// The hall it plays in, if scheduled from the catalogue.
+    pub fn venue(&self) -> Option<&Venue> {
+        self.info.as_ref()?.venue.as_ref()
+    }
+
+    /// The hold a provider payment was started for.
+    pub fn hold_of_payment(&self, payment_id: &Uuid) -> Option<(&HoldId, &Hold)> {
+        let hold_id = self.payments.get(payment_id)?;
+        Some((hold_id, self.holds.get(hold_id)?))
+    }
+
     /// The waiting list in joining order, ended entries included.
     pub fn waitlist(&self) -> &[WaitlistEntry] {
         &self.waitlist
@@ -267,6 +291,30 @@ impl Show {
         let info = self.info.as_ref()?;
         let (index, _) = self.seats.get(seat)?;
         info.prices.get(&info.layout.get(*index)?.category)
+    }
+
+    /// Shares `paid` out over `seats` in proportion to their prices (rounded down, the
+    /// remainder to the last seat), so a discount is refunded in the same proportion.
+    pub(crate) fn split(&self, seats: &[SeatId], paid: i64) -> BTreeMap<SeatId, i64> {
+        let prices: Vec<i128> = seats
+            .iter()
+            .map(|s| self.price_of(s).map_or(0, |p| i128::from(p.amount_minor)))
+            .collect();
+        let gross: i128 = prices.iter().sum();
+        let mut shares = BTreeMap::new();
+        let mut given: i64 = 0;
+        for (index, (seat, price)) in seats.iter().zip(&prices).enumerate() {
+            let share = if index + 1 == seats.len() {
+                paid - given
+            } else if gross == 0 {
+                0
+            } else {
+                i64::try_from(i128::from(paid) * price / gross).unwrap_or(0)
+            };
+            given += share;
+            shares.insert(seat.clone(), share);
+        }
+        shares
     }
 
     fn set_seats(&mut self, seats: &[SeatId], status: SeatStatus) {
@@ -305,6 +353,8 @@ impl Show {
                     expiry_grace_seconds: e.expiry_grace_seconds,
                     max_holds_per_customer: e.max_holds_per_customer,
                     waitlist_max_wait_seconds: e.waitlist_max_wait_seconds,
+                    refund_policy: e.refund_policy,
+                    venue: e.venue.clone(),
                 });
             }
             ShowEvent::SeatsHeld(e) => {
@@ -317,8 +367,38 @@ impl Show {
                         total: e.total.clone(),
                         expires_at: e.expires_at,
                         status: HoldStatus::Active,
+                        discount: e.discount.clone(),
+                        payments: BTreeMap::new(),
                     },
                 );
+            }
+            ShowEvent::PaymentRequested(e) => {
+                self.payments.insert(e.payment_id, e.hold_id);
+                if let Some(hold) = self.holds.get_mut(&e.hold_id) {
+                    hold.payments.insert(e.payment_id, e.amount.clone());
+                }
+            }
+            ShowEvent::PaymentRefused(_) => {}
+            ShowEvent::SeatsExchanged(e) => {
+                for seat_move in &e.moves {
+                    self.set_seats(std::slice::from_ref(&seat_move.from), SeatStatus::Available);
+                    self.set_seats(
+                        std::slice::from_ref(&seat_move.to),
+                        SeatStatus::Sold(e.order_id),
+                    );
+                }
+                if let Some(order) = self.orders.get_mut(&e.order_id) {
+                    for seat_move in &e.moves {
+                        order.seats.remove(&seat_move.from);
+                        order.seat_paid.remove(&seat_move.from);
+                        order.seats.insert(seat_move.to.clone());
+                        order
+                            .seat_paid
+                            .insert(seat_move.to.clone(), seat_move.paid_minor);
+                    }
+                    order.total.amount_minor += e.charge.amount_minor;
+                    order.refunded.amount_minor += e.refund.amount_minor;
+                }
             }
             ShowEvent::HoldReleased(e) => {
                 self.set_seats(&e.seats, SeatStatus::Available);
@@ -331,6 +411,7 @@ impl Show {
             ShowEvent::HoldConfirmed(e) => {
                 self.set_seats(&e.seats, SeatStatus::Sold(e.order_id));
                 self.end_hold(&e.hold_id, HoldStatus::Confirmed(e.order_id));
+                let seat_paid = self.split(&e.seats, e.total.amount_minor);
                 self.orders.insert(
                     e.order_id,
                     Order {
@@ -338,6 +419,8 @@ impl Show {
                         seats: e.seats.iter().cloned().collect(),
                         total: e.total.clone(),
                         refunded: Money::zero(e.total.currency.clone()),
+                        payment_id: e.payment_id,
+                        seat_paid,
                     },
                 );
             }
@@ -346,6 +429,7 @@ impl Show {
                 if let Some(order) = self.orders.get_mut(&e.order_id) {
                     for seat in &e.seats {
                         order.seats.remove(seat);
+                        order.seat_paid.remove(seat);
                     }
                     order.refunded.amount_minor += e.amount.amount_minor;
                 }

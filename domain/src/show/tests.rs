@@ -50,6 +50,7 @@ pub(crate) fn scheduled() -> ShowEvent {
         kind: None,
     }));
     ShowEvent::ShowScheduled(ShowScheduled {
+        refund_policy: None,
         show_id: ShowId(Uuid::from_u128(1)).0,
         movie_id: Uuid::from_u128(2),
         title: "流浪地球".into(),
@@ -67,6 +68,7 @@ pub(crate) fn scheduled() -> ShowEvent {
 
 pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
     ShowEvent::SeatsHeld(SeatsHeld {
+        discount: None,
         hold_id: hold_id(id),
         customer_id: customer(who),
         seats: seats(labels),
@@ -78,6 +80,8 @@ pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEven
 
 fn confirmed(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
     ShowEvent::HoldConfirmed(HoldConfirmed {
+        after_expiry: false,
+        payment_id: None,
         hold_id: hold_id(id),
         order_id: order_id(id),
         customer_id: customer(who),
@@ -130,6 +134,7 @@ impl When {
 
 fn hold(id: u128, who: &str, labels: &[&str]) -> ShowCommand {
     ShowCommand::HoldSeats {
+        promo: None,
         hold_id: hold_id(id),
         customer_id: customer(who),
         seats: seats(labels),
@@ -307,6 +312,9 @@ fn a_partial_refund_frees_only_those_seats_at_their_price() {
     };
     show.when(refund(Some(&["贵宾1"])), t0())
         .then_expect(vec![ShowEvent::OrderRefunded(OrderRefunded {
+            fee: None,
+            payment_id: None,
+            reason: Default::default(),
             order_id: order_id(1),
             refund_id: RefundId(Uuid::from_u128(9)),
             customer_id: customer("alice"),
@@ -328,6 +336,9 @@ fn a_fully_refunded_order_cannot_be_refunded_again() {
         held(1, "alice", &["A1"], 4500),
         confirmed(1, "alice", &["A1"], 4500),
         ShowEvent::OrderRefunded(OrderRefunded {
+            fee: None,
+            payment_id: None,
+            reason: Default::default(),
             order_id: order_id(1),
             refund_id: RefundId(Uuid::from_u128(9)),
             customer_id: customer("alice"),
@@ -369,6 +380,7 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         kind: None,
     });
     let command = ShowCommand::ScheduleShow {
+        refund_policy: None,
         show_id: good.show_id,
         movie_id: good.movie_id,
         title: " ".into(),
@@ -406,6 +418,7 @@ fn a_show_is_scheduled_once() {
     given(vec![scheduled()])
         .when(
             ShowCommand::ScheduleShow {
+                refund_policy: None,
                 show_id: e.show_id,
                 movie_id: e.movie_id,
                 title: e.title,
@@ -459,6 +472,7 @@ fn cancelling_a_show_releases_holds_closes_the_waiting_list_and_stops_sales() {
     let again = decide(
         &show,
         &ShowCommand::HoldSeats {
+            promo: None,
             hold_id: hold_id(2),
             customer_id: customer("bob"),
             seats: vec![SeatId::new("A1")],

@@ -247,6 +247,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                 total: total.clone(),
                 held_at: now,
                 expires_at: now + ttl,
+                discount: None,
             }),
         );
         push(

@@ -36,6 +36,7 @@ fn run(show: Show, command: ShowCommand, at: Timestamp) -> (Show, Vec<ShowEvent>
 
 fn hold(n: u128, who: &str, seats: &[&str]) -> ShowCommand {
     ShowCommand::HoldSeats {
+        promo: None,
         hold_id: HoldId(Uuid::from_u128(n)),
         customer_id: customer(who),
         seats: seats.iter().map(|s| SeatId::new(*s)).collect(),

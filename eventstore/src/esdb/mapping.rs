@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// The streams this project writes; subscriptions are filtered to them on the server, and
 /// reads of `$all` skip everything else (system events, other applications' streams).
-pub const STREAM_PREFIXES: [&str; 4] = ["show-", "cinema-", "movie-", "cities"];
+pub const STREAM_PREFIXES: [&str; 6] =
+    ["show-", "cinema-", "movie-", "cities", "payment-", "promo-"];
 
 /// Whether an event of `$all` is in one of the log's streams (named by their prefixes).
 pub fn is_ours(prefixes: &[String], stream: &str) -> bool {

@@ -33,7 +33,7 @@ impl Projector for Catalogue {
         match event {
             Event::Show(ShowEvent::ShowScheduled(e)) => e.venue.is_some(),
             Event::Show(ShowEvent::ShowCancelled(_)) => true,
-            Event::Show(_) => false,
+            Event::Show(_) | Event::Payment(_) => false,
             Event::Cinema(CinemaEvent::ShowBooked(_) | CinemaEvent::ShowReleased(_)) => false,
             Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => true,
         }
@@ -148,6 +148,7 @@ async fn apply_one(
             .await?;
         }
         Event::Show(_)
+        | Event::Payment(_)
         | Event::Cinema(CinemaEvent::ShowBooked(_) | CinemaEvent::ShowReleased(_)) => {}
     }
     Ok(())

@@ -16,6 +16,7 @@ pub use waitlist::Waitlist;
 
 use async_trait::async_trait;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
+use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::ShowEvent;
 use boxoffice_eventstore::{Position, RecordedEvent};
 use tokio_postgres::Transaction;
@@ -45,12 +46,13 @@ pub enum Event {
     Cities(CitiesEvent),
     Cinema(CinemaEvent),
     Movie(MovieEvent),
+    Payment(PaymentEvent),
 }
 
 /// One event, read and ready to fold.
 pub struct Applying<'a> {
-    /// The id in the stream's name (`show-{id}`, `cinema-{id}`, `movie-{id}`; nil for
-    /// `cities`).
+    /// The id in the stream's name (`show-{id}`, `cinema-{id}`, `movie-{id}`,
+    /// `payment-{id}`; nil for `cities`).
     pub stream_id: Uuid,
     pub event: Event,
     pub recorded: &'a RecordedEvent,
@@ -83,11 +85,14 @@ pub fn all() -> Vec<std::sync::Arc<dyn Projector>> {
     ]
 }
 
-/// The events that make or change sales: a show, a payment, a refund.
+/// The events that make or change sales: a show, a payment, a refund, an exchange.
 fn is_sale(event: &ShowEvent) -> bool {
     matches!(
         event,
-        ShowEvent::ShowScheduled(_) | ShowEvent::HoldConfirmed(_) | ShowEvent::OrderRefunded(_)
+        ShowEvent::ShowScheduled(_)
+            | ShowEvent::HoldConfirmed(_)
+            | ShowEvent::OrderRefunded(_)
+            | ShowEvent::SeatsExchanged(_)
     )
 }
 

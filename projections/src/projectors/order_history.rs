@@ -1,14 +1,37 @@
-//! Each customer's orders, newest first, with what was refunded.
+//! Each customer's orders, newest first: one row per hold (what the customer set out to
+//! buy) from the moment it is held, through payment, refunds and exchanges, with a
+//! timeline of everything that happened to it, provider payments included.
 
-use super::{seat_list, Applying, Event, Projector};
+use super::{Applying, Event, Projector};
 use async_trait::async_trait;
-use boxoffice_domain::show::{HoldConfirmed, ShowScheduled};
-use boxoffice_domain::{ShowEvent, Timestamp};
-use std::collections::HashMap;
+use boxoffice_domain::payment::PaymentEvent;
+use boxoffice_domain::ShowEvent;
+use boxoffice_domain::Timestamp;
+use serde_json::{json, Value};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 pub struct OrderHistory;
+
+/// Where an event's timeline entry goes.
+enum Row {
+    Hold(Uuid),
+    Order(Uuid),
+    Payment(Uuid),
+}
+
+struct Entry {
+    row: Row,
+    commit: i64,
+    prepare: i64,
+    at: Timestamp,
+    kind: &'static str,
+    detail: Value,
+}
+
+fn money(minor: i64) -> Value {
+    json!(minor)
+}
 
 #[async_trait]
 impl Projector for OrderHistory {
@@ -17,11 +40,27 @@ impl Projector for OrderHistory {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["order_history_shows", "order_history"]
+        &[
+            "order_history_shows",
+            "order_history",
+            "order_history_payments",
+            "order_history_timeline",
+        ]
     }
 
     fn cares_about(&self, event: &Event) -> bool {
-        matches!(event, Event::Show(e) if super::is_sale(e))
+        match event {
+            Event::Show(e) => !matches!(
+                e,
+                ShowEvent::WaitlistJoined(_)
+                    | ShowEvent::WaitlistOffered(_)
+                    | ShowEvent::WaitlistLeft(_)
+                    | ShowEvent::WaitlistClosed(_)
+                    | ShowEvent::ShowCancelled(_)
+            ),
+            Event::Payment(e) => !matches!(e, PaymentEvent::PaymentStarted(_)),
+            Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => false,
+        }
     }
 
     async fn apply(
@@ -29,118 +68,358 @@ impl Projector for OrderHistory {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
-        let mut shows: Vec<(Uuid, &ShowScheduled)> = Vec::new();
-        let mut orders: Vec<(Uuid, &HoldConfirmed)> = Vec::new();
-        // Per order, its refunds of this batch summed up: seats, amount, then status and time
-        // of the last one.
-        let mut refunds: HashMap<Uuid, (Vec<&str>, i64, &'static str, Timestamp)> = HashMap::new();
+        let mut timeline = Vec::new();
         for applying in events {
-            let Event::Show(event) = &applying.event else {
-                continue;
+            let (commit, prepare) = applying
+                .recorded
+                .position
+                .to_checkpoint()
+                .unwrap_or((i64::MAX, i64::MAX));
+            let entry = |row: Row, at: Timestamp, kind: &'static str, detail: Value| Entry {
+                row,
+                commit,
+                prepare,
+                at,
+                kind,
+                detail,
             };
-            match event {
-                ShowEvent::ShowScheduled(e) => shows.push((applying.stream_id, e)),
-                ShowEvent::HoldConfirmed(e) => orders.push((applying.stream_id, e)),
-                ShowEvent::OrderRefunded(e) => {
-                    let status = if e.fully_refunded {
-                        "refunded"
-                    } else {
-                        "partially_refunded"
-                    };
-                    let refund = refunds
-                        .entry(e.order_id.0)
-                        .or_insert_with(|| (Vec::new(), 0, status, e.refunded_at));
-                    refund.0.extend(e.seats.iter().map(|s| s.as_str()));
-                    refund.1 += e.amount.amount_minor;
-                    refund.2 = status;
-                    refund.3 = e.refunded_at;
+            let show_id = applying.stream_id;
+            match &applying.event {
+                Event::Show(event) => {
+                    if let Some(e) = apply_show(tx, show_id, event).await? {
+                        timeline.push(entry(e.0, e.1, e.2, e.3));
+                    }
                 }
-                ShowEvent::SeatsHeld(_)
-                | ShowEvent::HoldReleased(_)
-                | ShowEvent::HoldExpired(_)
-                | ShowEvent::WaitlistJoined(_)
-                | ShowEvent::WaitlistOffered(_)
-                | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_)
-                | ShowEvent::ShowCancelled(_) => {}
+                Event::Payment(event) => {
+                    let payment_id = applying.stream_id;
+                    let (at, kind, detail, status) = match event {
+                        PaymentEvent::PaymentStarted(_) => continue,
+                        PaymentEvent::PaymentSucceeded(e) => (
+                            e.succeeded_at,
+                            "payment_succeeded",
+                            json!({"payment_id": payment_id, "amount_minor": e.amount.amount_minor}),
+                            Some("succeeded"),
+                        ),
+                        PaymentEvent::PaymentFailed(e) => (
+                            e.failed_at,
+                            "payment_failed",
+                            json!({"payment_id": payment_id, "reason": e.reason}),
+                            Some("failed"),
+                        ),
+                        PaymentEvent::PaymentNotificationIgnored(e) => (
+                            e.received_at,
+                            "payment_notification_ignored",
+                            json!({"payment_id": payment_id, "said": e.said.as_str(), "reason": e.reason}),
+                            None,
+                        ),
+                        PaymentEvent::PaymentRefunded(e) => (
+                            e.refunded_at,
+                            "refund_paid_out",
+                            json!({"payment_id": payment_id, "refund_id": e.refund_id,
+                                "amount_minor": e.amount.amount_minor, "reason": e.reason}),
+                            None,
+                        ),
+                        PaymentEvent::PaymentCharged(e) => (
+                            e.charged_at,
+                            "charge_collected",
+                            json!({"payment_id": payment_id, "charge_id": e.charge_id,
+                                "amount_minor": e.amount.amount_minor}),
+                            None,
+                        ),
+                    };
+                    if let Some(status) = status {
+                        tx.execute(
+                            "UPDATE order_history o SET payment_status = $2, updated_at = $3
+                             FROM order_history_payments p
+                             WHERE p.payment_id = $1 AND o.hold_id = p.hold_id
+                                AND o.payment_id = $1",
+                            &[&payment_id, &status, &at],
+                        )
+                        .await?;
+                    }
+                    timeline.push(entry(Row::Payment(payment_id), at, kind, detail));
+                }
+                Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => {}
             }
         }
-        if !shows.is_empty() {
-            let ids: Vec<Uuid> = shows.iter().map(|(id, _)| *id).collect();
-            let titles: Vec<&str> = shows.iter().map(|(_, e)| e.title.as_str()).collect();
-            let starts: Vec<Timestamp> = shows.iter().map(|(_, e)| e.starts_at).collect();
+        write_timeline(tx, &timeline).await
+    }
+}
+
+/// Applies one show event to its row; returns its timeline entry, if it has one.
+async fn apply_show(
+    tx: &Transaction<'_>,
+    show_id: Uuid,
+    event: &ShowEvent,
+) -> Result<Option<(Row, Timestamp, &'static str, Value)>, tokio_postgres::Error> {
+    let seats = |seats: &[boxoffice_domain::SeatId]| -> Vec<String> {
+        seats.iter().map(|s| s.as_str().to_owned()).collect()
+    };
+    Ok(Some(match event {
+        ShowEvent::ShowScheduled(e) => {
             tx.execute(
-                "INSERT INTO order_history_shows (show_id, title, starts_at)
-                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])",
-                &[&ids, &titles, &starts],
+                "INSERT INTO order_history_shows (show_id, title, starts_at) VALUES ($1, $2, $3)",
+                &[&show_id, &e.title, &e.starts_at],
             )
             .await?;
+            return Ok(None);
         }
-        if !orders.is_empty() {
-            let ids: Vec<Uuid> = orders.iter().map(|(_, e)| e.order_id.0).collect();
-            let show_ids: Vec<Uuid> = orders.iter().map(|(show, _)| *show).collect();
-            let customers: Vec<&str> = orders
-                .iter()
-                .map(|(_, e)| e.customer_id.0.as_str())
-                .collect();
-            let seats: Vec<serde_json::Value> =
-                orders.iter().map(|(_, e)| seat_list(&e.seats)).collect();
-            let totals: Vec<i64> = orders.iter().map(|(_, e)| e.total.amount_minor).collect();
-            let currencies: Vec<&str> = orders
-                .iter()
-                .map(|(_, e)| e.total.currency.as_str())
-                .collect();
-            let references: Vec<&str> = orders
-                .iter()
-                .map(|(_, e)| e.payment_reference.as_str())
-                .collect();
-            let at: Vec<Timestamp> = orders.iter().map(|(_, e)| e.confirmed_at).collect();
+        ShowEvent::SeatsHeld(e) => {
+            let discount = e.discount.as_ref().map_or(0, |d| d.amount.amount_minor);
+            let code = e.discount.as_ref().map(|d| d.code.as_str());
             tx.execute(
-                "INSERT INTO order_history (order_id, show_id, customer_id, seats, status,
-                    total_minor, currency, payment_reference, created_at, updated_at)
-                 SELECT o.order_id, o.show_id, o.customer_id,
-                    ARRAY(SELECT jsonb_array_elements_text(o.seats)), 'paid', o.total_minor,
-                    o.currency, o.payment_reference, o.at, o.at
-                 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::bigint[],
-                    $6::text[], $7::text[], $8::timestamptz[])
-                    AS o(order_id, show_id, customer_id, seats, total_minor, currency,
-                        payment_reference, at)",
+                "INSERT INTO order_history (hold_id, show_id, customer_id, seats, status,
+                    total_minor, discount_minor, promo_code, currency, expires_at, created_at,
+                    updated_at)
+                 VALUES ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9, $10, $10)",
                 &[
-                    &ids,
-                    &show_ids,
-                    &customers,
-                    &seats,
-                    &totals,
-                    &currencies,
-                    &references,
-                    &at,
+                    &e.hold_id.0,
+                    &show_id,
+                    &e.customer_id.0,
+                    &seats(&e.seats),
+                    &e.total.amount_minor,
+                    &discount,
+                    &code,
+                    &e.total.currency.as_str(),
+                    &e.expires_at,
+                    &e.held_at,
                 ],
             )
             .await?;
-        }
-        if !refunds.is_empty() {
-            let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for (order, (seats, amount, status, at)) in &refunds {
-                columns.0.push(*order);
-                columns.1.push(serde_json::Value::from(seats.clone()));
-                columns.2.push(*amount);
-                columns.3.push(*status);
-                columns.4.push(*at);
+            let mut detail = json!({"seats": seats(&e.seats), "total_minor": e.total.amount_minor,
+                "expires_at": e.expires_at});
+            if let Some(d) = &e.discount {
+                detail["promo_code"] = json!(d.code.as_str());
+                detail["discount_minor"] = money(d.amount.amount_minor);
             }
+            (Row::Hold(e.hold_id.0), e.held_at, "held", detail)
+        }
+        ShowEvent::HoldReleased(e) => {
+            end_hold(tx, e.hold_id.0, "released", e.released_at).await?;
+            (Row::Hold(e.hold_id.0), e.released_at, "released", json!({}))
+        }
+        ShowEvent::HoldExpired(e) => {
+            end_hold(tx, e.hold_id.0, "expired", e.expired_at).await?;
+            (Row::Hold(e.hold_id.0), e.expired_at, "expired", json!({}))
+        }
+        ShowEvent::PaymentRequested(e) => {
             tx.execute(
-                "UPDATE order_history o SET
-                    refunded_seats = o.refunded_seats
-                        || ARRAY(SELECT jsonb_array_elements_text(d.seats)),
-                    refunded_minor = o.refunded_minor + d.amount,
-                    status = d.status,
-                    updated_at = d.at
-                 FROM unnest($1::uuid[], $2::jsonb[], $3::bigint[], $4::text[],
-                    $5::timestamptz[]) AS d(order_id, seats, amount, status, at)
-                 WHERE o.order_id = d.order_id",
-                &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
+                "INSERT INTO order_history_payments (payment_id, hold_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                &[&e.payment_id, &e.hold_id.0],
             )
             .await?;
+            tx.execute(
+                "UPDATE order_history SET payment_id = $2, payment_status = 'pending',
+                    updated_at = $3
+                 WHERE hold_id = $1",
+                &[&e.hold_id.0, &e.payment_id, &e.requested_at],
+            )
+            .await?;
+            (
+                Row::Hold(e.hold_id.0),
+                e.requested_at,
+                "payment_started",
+                json!({"payment_id": e.payment_id, "method": e.method.as_str(),
+                    "amount_minor": e.amount.amount_minor}),
+            )
         }
-        Ok(())
+        ShowEvent::HoldConfirmed(e) => {
+            tx.execute(
+                "UPDATE order_history SET order_id = $2, status = 'paid', total_minor = $3,
+                    seats = $4, payment_reference = $5,
+                    payment_id = coalesce($6, payment_id),
+                    payment_status = CASE WHEN $6::uuid IS NULL THEN payment_status
+                        ELSE 'succeeded' END,
+                    updated_at = $7
+                 WHERE hold_id = $1",
+                &[
+                    &e.hold_id.0,
+                    &e.order_id.0,
+                    &e.total.amount_minor,
+                    &seats(&e.seats),
+                    &e.payment_reference,
+                    &e.payment_id,
+                    &e.confirmed_at,
+                ],
+            )
+            .await?;
+            (
+                Row::Hold(e.hold_id.0),
+                e.confirmed_at,
+                if e.after_expiry {
+                    "paid_after_expiry"
+                } else {
+                    "paid"
+                },
+                json!({"order_id": e.order_id, "total_minor": e.total.amount_minor,
+                    "payment_reference": e.payment_reference}),
+            )
+        }
+        ShowEvent::OrderRefunded(e) => {
+            let status = if e.fully_refunded {
+                "refunded"
+            } else {
+                "partially_refunded"
+            };
+            let fee = e.fee.as_ref().map_or(0, |f| f.amount_minor);
+            tx.execute(
+                "UPDATE order_history SET
+                    refunded_seats = refunded_seats || $2::text[],
+                    seats = ARRAY(SELECT s FROM unnest(seats) s WHERE s <> ALL($2::text[])),
+                    refunded_minor = refunded_minor + $3, fees_minor = fees_minor + $4,
+                    status = $5, updated_at = $6
+                 WHERE order_id = $1",
+                &[
+                    &e.order_id.0,
+                    &seats(&e.seats),
+                    &e.amount.amount_minor,
+                    &fee,
+                    &status,
+                    &e.refunded_at,
+                ],
+            )
+            .await?;
+            (
+                Row::Order(e.order_id.0),
+                e.refunded_at,
+                "refunded",
+                json!({"refund_id": e.refund_id, "seats": seats(&e.seats),
+                    "amount_minor": e.amount.amount_minor, "fee_minor": fee,
+                    "reason": e.reason.as_str()}),
+            )
+        }
+        ShowEvent::SeatsExchanged(e) => {
+            let from: Vec<String> = e.moves.iter().map(|m| m.from.to_string()).collect();
+            let to: Vec<String> = e.moves.iter().map(|m| m.to.to_string()).collect();
+            tx.execute(
+                "UPDATE order_history SET
+                    seats = ARRAY(SELECT s FROM unnest(seats) s WHERE s <> ALL($2::text[]))
+                        || $3::text[],
+                    total_minor = total_minor + $4, refunded_minor = refunded_minor + $5,
+                    status = 'exchanged', updated_at = $6
+                 WHERE order_id = $1",
+                &[
+                    &e.order_id.0,
+                    &from,
+                    &to,
+                    &e.charge.amount_minor,
+                    &e.refund.amount_minor,
+                    &e.exchanged_at,
+                ],
+            )
+            .await?;
+            (
+                Row::Order(e.order_id.0),
+                e.exchanged_at,
+                "exchanged",
+                json!({"exchange_id": e.exchange_id, "from": from, "to": to,
+                    "charge_minor": e.charge.amount_minor, "refund_minor": e.refund.amount_minor}),
+            )
+        }
+        ShowEvent::PaymentRefused(e) => {
+            tx.execute(
+                "UPDATE order_history SET status = 'refunded',
+                    refunded_minor = refunded_minor + $2, updated_at = $3
+                 WHERE hold_id = $1",
+                &[&e.hold_id.0, &e.amount.amount_minor, &e.refused_at],
+            )
+            .await?;
+            (
+                Row::Hold(e.hold_id.0),
+                e.refused_at,
+                "payment_refused",
+                json!({"payment_id": e.payment_id, "reason": e.reason,
+                    "unavailable_seats": seats(&e.unavailable_seats),
+                    "amount_minor": e.amount.amount_minor,
+                    "detail": refusal_detail(&e.reason)}),
+            )
+        }
+        ShowEvent::WaitlistJoined(_)
+        | ShowEvent::WaitlistOffered(_)
+        | ShowEvent::WaitlistLeft(_)
+        | ShowEvent::WaitlistClosed(_)
+        | ShowEvent::ShowCancelled(_) => return Ok(None),
+    }))
+}
+
+/// Why a payment could not buy its seats, in words for the customer.
+fn refusal_detail(reason: &str) -> &'static str {
+    match reason {
+        "seats_taken" => {
+            "The payment arrived after the hold had expired and its seats were sold to someone else; it is refunded in full."
+        }
+        "hold_already_paid" => "The hold had already been paid; this second payment is refunded in full.",
+        "show_cancelled" => "The show was cancelled; the payment is refunded in full.",
+        "show_started" => "The payment arrived after the show started; it is refunded in full.",
+        _ => "The payment could not be used; it is refunded in full.",
     }
+}
+
+/// A hold ended unpaid; a row that was paid meanwhile (late payment) keeps its status.
+async fn end_hold(
+    tx: &Transaction<'_>,
+    hold_id: Uuid,
+    status: &str,
+    at: Timestamp,
+) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "UPDATE order_history SET status = $2, updated_at = $3
+         WHERE hold_id = $1 AND status = 'held'",
+        &[&hold_id, &status, &at],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn write_timeline(
+    tx: &Transaction<'_>,
+    entries: &[Entry],
+) -> Result<(), tokio_postgres::Error> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let mut columns = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for entry in entries {
+        let (hold, order, payment) = match entry.row {
+            Row::Hold(id) => (Some(id), None, None),
+            Row::Order(id) => (None, Some(id), None),
+            Row::Payment(id) => (None, None, Some(id)),
+        };
+        columns.0.push(hold);
+        columns.1.push(order);
+        columns.2.push(payment);
+        columns.3.push(entry.commit);
+        columns.4.push(entry.prepare);
+        columns.5.push(entry.at);
+        columns.6.push(entry.kind);
+        columns.7.push(entry.detail.clone());
+    }
+    // Entries by order or payment find their hold through the rows written above.
+    tx.execute(
+        "INSERT INTO order_history_timeline (hold_id, commit_position, prepare_position, at,
+            kind, detail)
+         SELECT coalesce(t.hold_id, o.hold_id, p.hold_id), t.c, t.p, t.at, t.kind, t.detail
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[],
+            $6::timestamptz[], $7::text[], $8::jsonb[])
+            AS t(hold_id, order_id, payment_id, c, p, at, kind, detail)
+         LEFT JOIN order_history o ON o.order_id = t.order_id
+         LEFT JOIN order_history_payments p ON p.payment_id = t.payment_id
+         WHERE coalesce(t.hold_id, o.hold_id, p.hold_id) IS NOT NULL",
+        &[
+            &columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &columns.5, &columns.6,
+            &columns.7,
+        ],
+    )
+    .await?;
+    Ok(())
 }

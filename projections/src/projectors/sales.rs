@@ -49,7 +49,14 @@ impl Projector for Sales {
                     change.tickets_refunded += e.seats.len() as i32;
                     change.refunds_minor += e.amount.amount_minor;
                 }
+                ShowEvent::SeatsExchanged(e) => {
+                    let change = changes.entry(applying.stream_id).or_default();
+                    change.gross_minor += e.charge.amount_minor;
+                    change.refunds_minor += e.refund.amount_minor;
+                }
                 ShowEvent::SeatsHeld(_)
+                | ShowEvent::PaymentRequested(_)
+                | ShowEvent::PaymentRefused(_)
                 | ShowEvent::HoldReleased(_)
                 | ShowEvent::HoldExpired(_)
                 | ShowEvent::WaitlistJoined(_)

@@ -75,8 +75,24 @@ impl Projector for SeatMap {
                     fold.seats(show_id, &e.seats, "available", None, None);
                     fold.count(show_id, 1, 0, -1, e.seats.len());
                 }
-                // The waiting list has its own read model; its holds arrive as SeatsHeld.
-                ShowEvent::WaitlistJoined(_)
+                ShowEvent::SeatsExchanged(e) => {
+                    for seat_move in &e.moves {
+                        let (from, to) = (&seat_move.from, &seat_move.to);
+                        fold.seats(show_id, std::slice::from_ref(from), "available", None, None);
+                        fold.seats(
+                            show_id,
+                            std::slice::from_ref(to),
+                            "sold",
+                            None,
+                            Some(e.order_id.0),
+                        );
+                    }
+                }
+                // Payments change no seat; the waiting list has its own read model (its
+                // holds arrive as SeatsHeld).
+                ShowEvent::PaymentRequested(_)
+                | ShowEvent::PaymentRefused(_)
+                | ShowEvent::WaitlistJoined(_)
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
                 | ShowEvent::WaitlistClosed(_) => {}

@@ -101,6 +101,9 @@ async fn apply_one(
         | ShowEvent::HoldExpired(_)
         | ShowEvent::HoldConfirmed(_)
         | ShowEvent::OrderRefunded(_)
+        | ShowEvent::PaymentRequested(_)
+        | ShowEvent::PaymentRefused(_)
+        | ShowEvent::SeatsExchanged(_)
         | ShowEvent::ShowCancelled(_) => {}
     }
     Ok(())

@@ -1,0 +1,338 @@
+//! The payments process manager: follows the log and carries out what its events call
+//! for outside their own stream.
+//!
+//! It runs as a projector (its checkpoint moves in the same transaction as what it
+//! writes), but what it writes is work to do: refunds and extra charges through the
+//! provider, promo code uses to give back, payments to settle on their show. A worker then
+//! carries each task out and deletes it; a task that fails is tried again later. Every
+//! task is idempotent (by the refund, charge, hold or payment id it names), so doing one
+//! twice after a crash does it once.
+
+use boxoffice_commands::payments::{Payments, Promos};
+use boxoffice_commands::CommandError;
+use boxoffice_domain::payment::PaymentEvent;
+use boxoffice_domain::promo::PromoCode;
+use boxoffice_domain::{HoldId, Money, ShowEvent};
+use boxoffice_projections::projectors::{Applying, Event, Projector};
+use deadpool_postgres::Pool;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+use tokio_postgres::Transaction;
+use uuid::Uuid;
+
+const TASK_NAMESPACE: Uuid = Uuid::from_u128(0x9a41_07c3_5e2d_4b8f_b6a1_0c7d_e3f5_2948);
+/// Tasks a worker takes at once.
+const TASKS_PER_ROUND: i64 = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Task {
+    /// Pay money back through the provider.
+    PayOut {
+        payment_id: Uuid,
+        refund_id: Uuid,
+        amount: Money,
+        reason: String,
+    },
+    /// Take more money through the provider (an exchange to dearer seats).
+    Collect {
+        payment_id: Uuid,
+        charge_id: Uuid,
+        amount: Money,
+    },
+    /// Give a promo code's use back: its hold expired or was released.
+    GiveBack {
+        code: PromoCode,
+        hold_id: HoldId,
+        reason: String,
+    },
+    /// A payment succeeded: settle it on its show (if the notification's own settling did
+    /// not get that far).
+    Settle { payment_id: Uuid },
+}
+
+impl Task {
+    fn id(&self) -> Uuid {
+        let name = match self {
+            Self::PayOut { refund_id, .. } => format!("pay-out/{refund_id}"),
+            Self::Collect { charge_id, .. } => format!("collect/{charge_id}"),
+            Self::GiveBack { hold_id, .. } => format!("give-back/{hold_id}"),
+            Self::Settle { payment_id } => format!("settle/{payment_id}"),
+        };
+        Uuid::new_v5(&TASK_NAMESPACE, name.as_bytes())
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::PayOut { .. } => "pay_out",
+            Self::Collect { .. } => "collect",
+            Self::GiveBack { .. } => "give_back",
+            Self::Settle { .. } => "settle",
+        }
+    }
+}
+
+/// The refund id of a payment refused by its show.
+pub fn refusal_refund_id(payment_id: Uuid) -> Uuid {
+    Uuid::new_v5(&payment_id, b"payment-refused")
+}
+
+pub struct PaymentsProcess {
+    pub wake: Arc<Notify>,
+}
+
+#[async_trait::async_trait]
+impl Projector for PaymentsProcess {
+    fn name(&self) -> &'static str {
+        "payments_process"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["process_tasks", "process_promo_holds"]
+    }
+
+    fn cares_about(&self, event: &Event) -> bool {
+        match event {
+            Event::Show(e) => match e {
+                ShowEvent::OrderRefunded(e) => e.payment_id.is_some(),
+                ShowEvent::SeatsExchanged(e) => e.payment_id.is_some(),
+                ShowEvent::SeatsHeld(e) => e.discount.is_some(),
+                ShowEvent::PaymentRefused(_)
+                | ShowEvent::HoldExpired(_)
+                | ShowEvent::HoldReleased(_)
+                | ShowEvent::HoldConfirmed(_) => true,
+                _ => false,
+            },
+            Event::Payment(PaymentEvent::PaymentSucceeded(_)) => true,
+            _ => false,
+        }
+    }
+
+    async fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        events: &[Applying<'_>],
+    ) -> Result<(), tokio_postgres::Error> {
+        let mut tasks = Vec::new();
+        for applying in events {
+            match &applying.event {
+                Event::Show(ShowEvent::OrderRefunded(e)) => {
+                    if let Some(payment_id) = e.payment_id {
+                        tasks.push(Task::PayOut {
+                            payment_id,
+                            refund_id: e.refund_id.0,
+                            amount: e.amount.clone(),
+                            reason: e.reason.as_str().to_owned(),
+                        });
+                    }
+                }
+                Event::Show(ShowEvent::PaymentRefused(e)) => tasks.push(Task::PayOut {
+                    payment_id: e.payment_id,
+                    refund_id: refusal_refund_id(e.payment_id),
+                    amount: e.amount.clone(),
+                    reason: format!("payment refused: {}", e.reason),
+                }),
+                Event::Show(ShowEvent::SeatsExchanged(e)) => {
+                    if let Some(payment_id) = e.payment_id {
+                        if e.charge.amount_minor > 0 {
+                            tasks.push(Task::Collect {
+                                payment_id,
+                                charge_id: e.exchange_id,
+                                amount: e.charge.clone(),
+                            });
+                        }
+                        if e.refund.amount_minor > 0 {
+                            tasks.push(Task::PayOut {
+                                payment_id,
+                                refund_id: e.exchange_id,
+                                amount: e.refund.clone(),
+                                reason: "exchange to cheaper seats".into(),
+                            });
+                        }
+                    }
+                }
+                Event::Show(ShowEvent::SeatsHeld(e)) => {
+                    if let Some(discount) = &e.discount {
+                        tx.execute(
+                            "INSERT INTO process_promo_holds (hold_id, code) VALUES ($1, $2)
+                             ON CONFLICT DO NOTHING",
+                            &[&e.hold_id.0, &discount.code.as_str()],
+                        )
+                        .await?;
+                    }
+                }
+                Event::Show(ShowEvent::HoldExpired(e)) => {
+                    give_back(tx, e.hold_id, "hold expired", &mut tasks).await?;
+                }
+                Event::Show(ShowEvent::HoldReleased(e)) => {
+                    give_back(tx, e.hold_id, "hold released", &mut tasks).await?;
+                }
+                Event::Show(ShowEvent::HoldConfirmed(e)) => {
+                    tx.execute(
+                        "DELETE FROM process_promo_holds WHERE hold_id = $1",
+                        &[&e.hold_id.0],
+                    )
+                    .await?;
+                }
+                Event::Payment(PaymentEvent::PaymentSucceeded(_)) => tasks.push(Task::Settle {
+                    payment_id: applying.stream_id,
+                }),
+                _ => {}
+            }
+        }
+        for task in &tasks {
+            let payload = serde_json::to_value(task).unwrap_or_default();
+            tx.execute(
+                "INSERT INTO process_tasks (task_id, kind, payload) VALUES ($1, $2, $3)
+                 ON CONFLICT (task_id) DO NOTHING",
+                &[&task.id(), &task.kind(), &payload],
+            )
+            .await?;
+        }
+        if !tasks.is_empty() {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+async fn give_back(
+    tx: &Transaction<'_>,
+    hold_id: HoldId,
+    reason: &str,
+    tasks: &mut Vec<Task>,
+) -> Result<(), tokio_postgres::Error> {
+    let row = tx
+        .query_opt(
+            "DELETE FROM process_promo_holds WHERE hold_id = $1 RETURNING code",
+            &[&hold_id.0],
+        )
+        .await?;
+    if let Some(code) = row.and_then(|r| PromoCode::parse(r.get::<_, &str>(0))) {
+        tasks.push(Task::GiveBack {
+            code,
+            hold_id,
+            reason: reason.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Carries out the process manager's tasks until told to stop.
+pub struct TaskWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl TaskWorker {
+    pub fn start(pool: Pool, payments: Payments, promos: Promos, wake: Arc<Notify>) -> Self {
+        let (stop, mut stopping) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let worked = match run_due(&pool, &payments, &promos).await {
+                    Ok(worked) => worked,
+                    Err(error) => {
+                        tracing::warn!(%error, "payments process: cannot read its tasks");
+                        0
+                    }
+                };
+                if worked as i64 == TASKS_PER_ROUND {
+                    continue;
+                }
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stopping.changed() => return,
+                }
+            }
+        });
+        Self { stop, task }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Carries out the tasks that are due; returns how many it took.
+async fn run_due(
+    pool: &Pool,
+    payments: &Payments,
+    promos: &Promos,
+) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let rows = tx
+        .query(
+            "SELECT task_id, payload, attempts FROM process_tasks WHERE not_before <= now()
+             ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+            &[&TASKS_PER_ROUND],
+        )
+        .await?;
+    for row in &rows {
+        let task_id: Uuid = row.get(0);
+        let attempts: i32 = row.get(2);
+        let outcome = match serde_json::from_value::<Task>(row.get(1)) {
+            Ok(task) => carry_out(&task, payments, promos).await,
+            Err(error) => Err(CommandError::Failed(error.to_string())),
+        };
+        match outcome {
+            Ok(()) => {
+                tx.execute("DELETE FROM process_tasks WHERE task_id = $1", &[&task_id])
+                    .await?;
+            }
+            Err(error) => {
+                let wait = 2_f64.powi(attempts.min(12)).min(3600.0);
+                tracing::warn!(%task_id, %error, attempts, "payments process: task failed; will try again");
+                tx.execute(
+                    "UPDATE process_tasks SET attempts = attempts + 1, last_error = $2,
+                        not_before = now() + make_interval(secs => $3)
+                     WHERE task_id = $1",
+                    &[&task_id, &error.to_string(), &wait],
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+async fn carry_out(task: &Task, payments: &Payments, promos: &Promos) -> Result<(), CommandError> {
+    match task {
+        Task::PayOut {
+            payment_id,
+            refund_id,
+            amount,
+            reason,
+        } => {
+            payments
+                .pay_out(*payment_id, *refund_id, amount, reason)
+                .await
+        }
+        Task::Collect {
+            payment_id,
+            charge_id,
+            amount,
+        } => payments.collect(*payment_id, *charge_id, amount).await,
+        Task::GiveBack {
+            code,
+            hold_id,
+            reason,
+        } => promos.give_back(code, *hold_id, reason).await,
+        Task::Settle { payment_id } => {
+            let payment = payments.payment(*payment_id).await?;
+            let Some(started) = payment.started() else {
+                return Err(CommandError::Failed(format!("no payment {payment_id}")));
+            };
+            payments
+                .settle(started.show_id, *payment_id)
+                .await
+                .map(|_| ())
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! Paying through a provider, and promo codes: the cross-stream work around a show.
+//!
+//! - A payment starts on the show (`RequestPayment` fixes the hold and the amount), is
+//!   opened at the provider (the [`PaymentProvider`] port), and gets its own stream.
+//! - A provider notification is recorded on the payment's stream once per provider event
+//!   id; a success settles the show (`SettlePayment`): the hold becomes an order, or the
+//!   payment is refused and then refunded.
+//! - Refunds and extra charges the show decides are carried out through the provider and
+//!   recorded on the payment's stream, each once (by its id), however often it is asked.
+//! - A promo code's use is reserved on the code's stream before the hold is made, and
+//!   given back when the hold cannot be made, expires or is released.
+
+use crate::catalogue::Catalogue;
+use crate::{CommandContext, CommandError, ShowWriters};
+use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentMethod};
+use boxoffice_domain::promo::{Promo, PromoCode, PromoCommand, PromoOffer, PromoTerms};
+use boxoffice_domain::{
+    CustomerId, DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId,
+    Timestamp,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x1c7e_55a0_8d3b_4f69_a2e4_6b0d_93c1_7f28);
+
+/// The stream of a payment.
+pub fn payment_stream(payment_id: Uuid) -> String {
+    format!("payment-{payment_id}")
+}
+
+/// A payment a provider is asked to open.
+#[derive(Debug, Clone)]
+pub struct PaymentOrder {
+    pub payment_id: Uuid,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub expires_at: Timestamp,
+    /// What the customer sees at the provider (the show's title, say).
+    pub description: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Worth trying again later (the provider could not be reached, or said so).
+    #[error("the payment provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider refused: trying again will not help.
+    #[error("the payment provider refused: {0}")]
+    Refused(String),
+}
+
+/// A payment provider (a card acquirer, Alipay, WeChat Pay). Every call is idempotent by
+/// the id it is given: asking twice opens, refunds or charges once.
+#[async_trait::async_trait]
+pub trait PaymentProvider: Send + Sync + 'static {
+    /// Opens a payment; returns the URL the customer pays at.
+    async fn open(&self, order: &PaymentOrder) -> Result<String, ProviderError>;
+    /// Pays `amount` of payment `payment_id` back.
+    async fn refund(
+        &self,
+        payment_id: Uuid,
+        refund_id: Uuid,
+        amount: &Money,
+    ) -> Result<(), ProviderError>;
+    /// Takes `amount` more from the means payment `payment_id` was made with.
+    async fn charge(
+        &self,
+        payment_id: Uuid,
+        charge_id: Uuid,
+        amount: &Money,
+    ) -> Result<(), ProviderError>;
+}
+
+/// A notification from the provider, its signature already verified.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    pub provider: String,
+    pub event_id: String,
+    pub payment_id: Uuid,
+    pub succeeded: bool,
+    pub amount: Money,
+    pub detail: String,
+}
+
+/// A started payment.
+#[derive(Debug, Clone)]
+pub struct StartedPayment {
+    pub payment_id: Uuid,
+    pub amount: Money,
+    pub pay_url: String,
+    pub expires_at: Timestamp,
+    pub replayed: bool,
+}
+
+/// What a notification did; the same for every delivery of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notified {
+    pub payment_id: Uuid,
+    pub status: &'static str,
+    /// The order a success made, or why it was refused.
+    pub order_id: Option<OrderId>,
+    pub refused: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Payments {
+    catalogue: Catalogue,
+    writers: ShowWriters,
+    provider: Arc<dyn PaymentProvider>,
+    /// How long a customer has at the provider, counted from starting the payment.
+    window: chrono::Duration,
+}
+
+impl Payments {
+    pub fn new(
+        catalogue: Catalogue,
+        writers: ShowWriters,
+        provider: Arc<dyn PaymentProvider>,
+        window: chrono::Duration,
+    ) -> Self {
+        Self {
+            catalogue,
+            writers,
+            provider,
+            window,
+        }
+    }
+
+    /// Starts paying for a hold: the show records the request (refusing holds that are not
+    /// the requester's or no longer payable), the provider opens the payment, and the
+    /// payment's stream starts. A retry (same key) returns the same payment.
+    pub async fn start(
+        &self,
+        show_id: ShowId,
+        hold_id: HoldId,
+        requester: Requester,
+        method: PaymentMethod,
+        description: String,
+        context: &CommandContext,
+    ) -> Result<StartedPayment, CommandError> {
+        let payment_id = context.derive_id_in(&show_id.stream(), "payment");
+        let outcome = self
+            .writers
+            .execute(
+                show_id,
+                ShowCommand::RequestPayment {
+                    hold_id,
+                    payment_id,
+                    requester,
+                    method,
+                },
+                context.clone(),
+            )
+            .await?;
+        let requested = outcome
+            .events
+            .iter()
+            .find_map(|e| match e {
+                ShowEvent::PaymentRequested(e) => Some(e.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| CommandError::Failed("no PaymentRequested event".into()))?;
+        let expires_at = requested.requested_at + self.window;
+        let pay_url = self
+            .provider
+            .open(&PaymentOrder {
+                payment_id,
+                amount: requested.amount.clone(),
+                method,
+                expires_at,
+                description,
+            })
+            .await
+            .map_err(provider_error)?;
+        self.catalogue
+            .execute::<Payment>(
+                &payment_stream(payment_id),
+                PaymentCommand::Start {
+                    payment_id,
+                    show_id,
+                    hold_id,
+                    customer_id: requested.customer_id,
+                    amount: requested.amount.clone(),
+                    method,
+                    expires_at,
+                },
+                context,
+            )
+            .await?;
+        Ok(StartedPayment {
+            payment_id,
+            amount: requested.amount,
+            pay_url,
+            expires_at,
+            replayed: outcome.replayed,
+        })
+    }
+
+    /// Records a verified notification (once per provider event id) and, on success,
+    /// settles the show. Every delivery of one notification gets the same answer.
+    pub async fn notified(&self, notification: &Notification) -> Result<Notified, CommandError> {
+        let stream = payment_stream(notification.payment_id);
+        let context = CommandContext {
+            actor: format!("provider:{}", notification.provider),
+            idempotency_key: format!("notify:{}", notification.event_id),
+            correlation_id: None,
+        };
+        let (payment, _) = self.catalogue.load::<Payment>(&stream).await?;
+        let started = payment
+            .started()
+            .cloned()
+            .ok_or(DomainError::PaymentNotFound)?;
+        self.catalogue
+            .execute::<Payment>(
+                &stream,
+                PaymentCommand::Notify {
+                    provider_event_id: notification.event_id.clone(),
+                    succeeded: notification.succeeded,
+                    amount: notification.amount.clone(),
+                    detail: notification.detail.clone(),
+                },
+                &context,
+            )
+            .await?;
+        let (payment, _) = self.catalogue.load::<Payment>(&stream).await?;
+        let status = payment
+            .after_notification(&notification.event_id)
+            .map_or("pending", |s| s.as_str());
+        let mut answer = Notified {
+            payment_id: notification.payment_id,
+            status,
+            order_id: None,
+            refused: None,
+        };
+        if status == "succeeded" {
+            let settled = self
+                .settle(started.show_id, notification.payment_id)
+                .await?;
+            answer.order_id = settled.0;
+            answer.refused = settled.1;
+        }
+        Ok(answer)
+    }
+
+    /// Settles a succeeded payment on its show (once: a retry gets the first outcome).
+    /// Returns the order it made, or why it was refused.
+    pub async fn settle(
+        &self,
+        show_id: ShowId,
+        payment_id: Uuid,
+    ) -> Result<(Option<OrderId>, Option<String>), CommandError> {
+        let context = system_context("settle", payment_id);
+        let command = ShowCommand::SettlePayment {
+            payment_id,
+            order_id: OrderId(Uuid::new_v5(&ID_NAMESPACE, payment_id.as_bytes())),
+        };
+        match self.writers.execute(show_id, command, context).await {
+            Ok(outcome) => Ok(outcome
+                .events
+                .iter()
+                .find_map(|e| match e {
+                    ShowEvent::HoldConfirmed(e) => Some((Some(e.order_id), None)),
+                    ShowEvent::PaymentRefused(e) => Some((None, Some(e.reason.clone()))),
+                    _ => None,
+                })
+                .unwrap_or((None, None))),
+            Err(CommandError::Rejected(DomainError::HoldAlreadyConfirmed { order_id })) => {
+                Ok((Some(order_id), None))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Pays `amount` back through the provider and records it on the payment, once per
+    /// `refund_id`.
+    pub async fn pay_out(
+        &self,
+        payment_id: Uuid,
+        refund_id: Uuid,
+        amount: &Money,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        if amount.amount_minor == 0 {
+            return Ok(());
+        }
+        let stream = payment_stream(payment_id);
+        let (payment, _) = self.catalogue.load::<Payment>(&stream).await?;
+        if payment.started().is_none() {
+            return Err(DomainError::PaymentNotFound.into());
+        }
+        self.provider
+            .refund(payment_id, refund_id, amount)
+            .await
+            .map_err(provider_error)?;
+        self.catalogue
+            .execute::<Payment>(
+                &stream,
+                PaymentCommand::RecordRefund {
+                    refund_id,
+                    amount: amount.clone(),
+                    reason: reason.to_owned(),
+                },
+                &system_context("refund", refund_id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Takes `amount` more through the provider and records it, once per `charge_id`.
+    pub async fn collect(
+        &self,
+        payment_id: Uuid,
+        charge_id: Uuid,
+        amount: &Money,
+    ) -> Result<(), CommandError> {
+        if amount.amount_minor == 0 {
+            return Ok(());
+        }
+        self.provider
+            .charge(payment_id, charge_id, amount)
+            .await
+            .map_err(provider_error)?;
+        self.catalogue
+            .execute::<Payment>(
+                &payment_stream(payment_id),
+                PaymentCommand::RecordCharge {
+                    charge_id,
+                    amount: amount.clone(),
+                },
+                &system_context("charge", charge_id),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The payment as its stream tells it.
+    pub async fn payment(&self, payment_id: Uuid) -> Result<Payment, CommandError> {
+        Ok(self
+            .catalogue
+            .load::<Payment>(&payment_stream(payment_id))
+            .await?
+            .0)
+    }
+}
+
+/// The context of work the system does on its own, keyed so it is done once.
+fn system_context(purpose: &str, id: Uuid) -> CommandContext {
+    CommandContext {
+        actor: "system:payments".into(),
+        idempotency_key: format!("{purpose}:{id}"),
+        correlation_id: None,
+    }
+}
+
+fn provider_error(error: ProviderError) -> CommandError {
+    match error {
+        ProviderError::Unavailable(reason) => CommandError::Unavailable(reason),
+        ProviderError::Refused(reason) => CommandError::Failed(reason),
+    }
+}
+
+/// Promo codes. Uses of one code are decided one at a time in this process (so a rush on a
+/// code waits in line instead of failing on conflicts), and across processes by the
+/// version each append expects.
+#[derive(Clone)]
+pub struct Promos {
+    catalogue: Catalogue,
+    lines: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Promos {
+    pub fn new(catalogue: Catalogue) -> Self {
+        Self {
+            catalogue,
+            lines: Arc::default(),
+        }
+    }
+
+    pub async fn create(
+        &self,
+        code: PromoCode,
+        terms: PromoTerms,
+        context: &CommandContext,
+    ) -> Result<bool, CommandError> {
+        let outcome = self
+            .catalogue
+            .execute::<Promo>(
+                &code.stream(),
+                PromoCommand::Create { code, terms },
+                context,
+            )
+            .await?;
+        Ok(!outcome.events.is_empty() && !outcome.replayed)
+    }
+
+    pub async fn get(&self, code: &PromoCode) -> Result<Promo, CommandError> {
+        Ok(self.catalogue.load::<Promo>(&code.stream()).await?.0)
+    }
+
+    /// Reserves a use of `code` for a hold about to be made.
+    pub async fn redeem(
+        &self,
+        code: &PromoCode,
+        hold_id: HoldId,
+        show_id: ShowId,
+        customer_id: &CustomerId,
+    ) -> Result<PromoOffer, CommandError> {
+        let stream = code.stream();
+        let context = CommandContext {
+            actor: "system:promos".into(),
+            idempotency_key: format!("redeem:{hold_id}"),
+            correlation_id: None,
+        };
+        let command = PromoCommand::Redeem {
+            hold_id,
+            show_id,
+            customer_id: customer_id.clone(),
+        };
+        self.in_line(&stream, || {
+            self.catalogue.execute::<Promo>(&stream, command, &context)
+        })
+        .await?;
+        let promo = self.get(code).await?;
+        promo
+            .offer()
+            .ok_or_else(|| DomainError::PromoNotFound.into())
+    }
+
+    /// Gives a hold's use back (nothing if it has none).
+    pub async fn give_back(
+        &self,
+        code: &PromoCode,
+        hold_id: HoldId,
+        reason: &str,
+    ) -> Result<(), CommandError> {
+        let stream = code.stream();
+        let context = CommandContext {
+            actor: "system:promos".into(),
+            idempotency_key: format!("give-back:{hold_id}"),
+            correlation_id: None,
+        };
+        let command = PromoCommand::GiveBack {
+            hold_id,
+            reason: reason.to_owned(),
+        };
+        self.in_line(&stream, || {
+            self.catalogue.execute::<Promo>(&stream, command, &context)
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn in_line<T, F: std::future::Future<Output = T>>(
+        &self,
+        stream: &str,
+        work: impl FnOnce() -> F,
+    ) -> T {
+        let line = self
+            .lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(stream.to_owned())
+            .or_default()
+            .clone();
+        let result = {
+            let _turn = line.lock().await;
+            work().await
+        };
+        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+        // The map's and ours: nobody else waits, so the line can go.
+        if Arc::strong_count(&line) == 2 {
+            lines.remove(stream);
+        }
+        result
+    }
+}
