@@ -233,6 +233,8 @@ impl Run {
                 probe: probe.clone(),
                 maps: HashMap::new(),
                 tally: Tally::default(),
+                counter: self.servers[n % self.servers.len()]
+                    .token(&format!("bench-counter-{n}"), Role::Staff),
             };
             customers.push(tokio::spawn(customer.run(deadline)));
         }
@@ -395,6 +397,9 @@ struct Customer {
     /// The last seat map read of each show.
     maps: HashMap<Uuid, LocalMap>,
     tally: Tally,
+    /// A box-office token: payments are confirmed as at the counter (the provider flow
+    /// would add the sandbox's round trips, not the show's work).
+    counter: String,
 }
 
 impl Customer {
@@ -439,7 +444,8 @@ impl Customer {
                 HoldAnswer::Held { hold_id, total } => {
                     let roll = self.rng.random_range(0..100);
                     if roll < 70 {
-                        self.confirm(show, &hold_id, total, &seats, &token).await;
+                        let counter = self.counter.clone();
+                        self.confirm(show, &hold_id, total, &seats, &counter).await;
                     } else if roll < 90 {
                         self.release(show, &hold_id, &token).await;
                     } else {

@@ -48,6 +48,7 @@ async fn two_hundred_clients_racing_for_seats_never_double_book() {
     let clients = (0..CLIENTS).map(|client| {
         let api = api.clone();
         let show = show.clone();
+        let staff = staff.clone();
         tokio::spawn(async move {
             let token = api.token(&format!("customer-{client}"), &[Role::Customer]);
             let mut rng = Lcg(client as u64 + 1);
@@ -76,7 +77,7 @@ async fn two_hundred_clients_racing_for_seats_never_double_book() {
                             let paid = api
                                 .post(
                                     &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
-                                    &token,
+                                    &staff,
                                     &json!({ "payment_reference": format!("pay-{client}"), "amount": held.body["total"] }),
                                 )
                                 .await;

@@ -58,7 +58,7 @@ async fn the_api_sells_seats_with_the_log_in_eventstoredb() {
     let paid = api
         .post(
             &format!("/v1/shows/{show}/holds/{hold}/confirm"),
-            &alice,
+            &staff,
             &json!({"payment_reference": "p-1", "amount": held.body["total"]}),
         )
         .await;

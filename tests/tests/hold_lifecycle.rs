@@ -79,6 +79,7 @@ async fn the_scheduler_expires_a_hold_at_its_expiry_plus_grace_and_not_before() 
     let api = &server.api;
     let alice = api.token("alice", &[Role::Customer]);
     let bob = api.token("bob", &[Role::Customer]);
+    let staff = api.token("box-office-1", &[Role::Staff]);
     let (show, _) = schedule(api, &fixtures::show(2, 10)).await;
     let held = hold(api, &alice, &show, json!({ "seats": ["B1", "B2"] })).await;
     assert_eq!(held.status, StatusCode::CREATED);
@@ -87,7 +88,7 @@ async fn the_scheduler_expires_a_hold_at_its_expiry_plus_grace_and_not_before() 
     let paid = api
         .post(
             &format!("/v1/shows/{show}/holds/{paid_hold_id}/confirm"),
-            &bob,
+            &staff,
             &json!({ "payment_reference": "p", "amount": paid_hold.body["total"] }),
         )
         .await;
@@ -134,7 +135,7 @@ async fn the_scheduler_expires_a_hold_at_its_expiry_plus_grace_and_not_before() 
     let late = api
         .post(
             &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
-            &alice,
+            &staff,
             &json!({ "payment_reference": "p", "amount": held.body["total"] }),
         )
         .await;

@@ -129,7 +129,7 @@ async fn a_client_sees_every_seat_change_in_order_across_a_reconnect() {
     let hold_id = held.body["hold_id"].as_str().unwrap();
     api.post(
         &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
-        &alice,
+        &staff,
         &json!({ "payment_reference": "p", "amount": held.body["total"] }),
     )
     .await;

@@ -52,7 +52,7 @@ async fn two_processes_serve_one_show_consistently() {
         .api
         .post(
             &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
-            &alice,
+            &staff,
             &json!({ "payment_reference": "p-1", "amount": held.body["total"] }),
         )
         .await;
