@@ -56,6 +56,11 @@ impl Api {
         }
     }
 
+    /// The server's base URL (`http://127.0.0.1:port`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn token(&self, sub: &str, roles: &[Role]) -> String {
         self.jwt.mint(sub, roles, chrono::Duration::hours(1))
     }
