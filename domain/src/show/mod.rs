@@ -14,6 +14,8 @@ mod waitlist;
 #[cfg(test)]
 mod best_tests;
 #[cfg(test)]
+mod payment_tests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;

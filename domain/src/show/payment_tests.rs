@@ -1,0 +1,295 @@
+//! The rules around money: provider payments (and late ones), the refund policy and its
+//! fee, discounts shared over seats, exchanges, and a cancellation refunding every order.
+
+use super::tests::{cny, customer, held, hold_id, order_id, scheduled, seats, t0};
+use super::*;
+use crate::promo::{Discount, PromoCode, PromoScope};
+use crate::{DomainError, RefundId};
+use chrono::Duration;
+
+fn apply(show: Show, command: &ShowCommand, at: Timestamp) -> (Show, Vec<ShowEvent>) {
+    let events = decide(&show, command, at).expect("accepted");
+    let show = events.iter().fold(show, Show::evolve);
+    (show, events)
+}
+
+fn request(hold: u128, who: &str, payment: u128) -> ShowCommand {
+    ShowCommand::RequestPayment {
+        hold_id: hold_id(hold),
+        payment_id: Uuid::from_u128(payment),
+        requester: Requester::Customer(customer(who)),
+        method: crate::payment::PaymentMethod::Card,
+    }
+}
+
+fn settle(payment: u128, order: u128) -> ShowCommand {
+    ShowCommand::SettlePayment {
+        payment_id: Uuid::from_u128(payment),
+        order_id: order_id(order),
+    }
+}
+
+fn with_policy(policy: RefundPolicy) -> ShowEvent {
+    let ShowEvent::ShowScheduled(mut e) = scheduled() else {
+        unreachable!()
+    };
+    e.refund_policy = Some(policy);
+    ShowEvent::ShowScheduled(e)
+}
+
+/// A show (starting at t0 + 3 h) where alice paid for A1 and A2 through payment 7.
+fn paid(policy: Option<RefundPolicy>) -> Show {
+    let show = Show::replay(&[
+        policy.map_or_else(scheduled, with_policy),
+        held(1, "alice", &["A1", "A2"], 9000),
+    ]);
+    let (show, _) = apply(show, &request(1, "alice", 7), t0());
+    apply(show, &settle(7, 1), t0() + Duration::seconds(30)).0
+}
+
+#[test]
+fn a_payment_starts_only_on_the_requesters_payable_hold_and_settles_it() {
+    let show = Show::replay(&[scheduled(), held(1, "alice", &["A1"], 4500)]);
+    assert_eq!(
+        decide(&show, &request(1, "bob", 7), t0()),
+        Err(DomainError::HoldNotFound)
+    );
+    let late = t0() + Duration::seconds(306);
+    assert!(matches!(
+        decide(&show, &request(1, "alice", 7), late),
+        Err(DomainError::HoldExpired { .. })
+    ));
+    let (show, events) = apply(show, &request(1, "alice", 7), t0());
+    assert!(matches!(&events[..], [ShowEvent::PaymentRequested(e)] if e.amount == cny(4500)));
+    let (show, events) = apply(show, &settle(7, 1), t0() + Duration::seconds(10));
+    let [ShowEvent::HoldConfirmed(confirmed)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(confirmed.payment_id, Some(Uuid::from_u128(7)));
+    assert!(!confirmed.after_expiry);
+    // Settling again is no second order.
+    assert!(matches!(
+        decide(&show, &settle(7, 1), t0() + Duration::seconds(20)),
+        Err(DomainError::HoldAlreadyConfirmed { .. })
+    ));
+    assert_eq!(
+        decide(&show, &settle(99, 2), t0()),
+        Err(DomainError::PaymentNotFound)
+    );
+}
+
+#[test]
+fn a_late_payment_buys_seats_still_free_and_is_refused_when_they_are_gone() {
+    let show = Show::replay(&[
+        scheduled(),
+        held(1, "alice", &["A1"], 4500),
+        held(2, "carol", &["A3"], 4500),
+    ]);
+    let (show, _) = apply(show, &request(1, "alice", 7), t0());
+    let (show, _) = apply(show, &request(2, "carol", 8), t0());
+    let later = t0() + Duration::minutes(6);
+    // Bob takes A1 after alice's hold lapsed.
+    let bob_holds = ShowCommand::HoldSeats {
+        hold_id: hold_id(3),
+        customer_id: customer("bob"),
+        seats: seats(&["A1"]),
+        promo: None,
+    };
+    let (show, _) = apply(show, &bob_holds, later);
+    let (show, events) = apply(show, &settle(7, 1), later);
+    let [ShowEvent::PaymentRefused(refused)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(refused.reason, "seats_taken");
+    assert_eq!(refused.unavailable_seats, seats(&["A1"]));
+    assert_eq!(refused.amount, cny(4500));
+    // Carol's seat is still free: her late payment buys it (her lapsed hold ends first).
+    let (show, events) = apply(show, &settle(8, 2), later);
+    assert!(
+        matches!(&events[..], [ShowEvent::HoldConfirmed(e)] if e.after_expiry),
+        "{events:?}"
+    );
+    assert_eq!(
+        show.seat_status(&SeatId::new("A3")),
+        Some(SeatStatus::Sold(order_id(2)))
+    );
+    // A second payment of a paid hold is refused (and so refunded).
+    let (show, _) = apply(show, &request(3, "bob", 9), later);
+    let (show, _) = apply(show, &settle(9, 3), later);
+    let (_, events) = {
+        let mut show = show;
+        let extra = ShowEvent::PaymentRequested(PaymentRequested {
+            hold_id: hold_id(3),
+            payment_id: Uuid::from_u128(10),
+            customer_id: customer("bob"),
+            method: crate::payment::PaymentMethod::Card,
+            amount: cny(4500),
+            requested_at: later,
+        });
+        show = show.evolve(&extra);
+        apply(show, &settle(10, 4), later)
+    };
+    assert!(
+        matches!(&events[..], [ShowEvent::PaymentRefused(e)] if e.reason == "hold_already_paid"),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn customers_pay_the_policys_fee_close_to_the_start_and_staff_refund_in_full() {
+    let policy = RefundPolicy {
+        full_refund_until_minutes: 120,
+        fee_percent: 15,
+    };
+    let refund = |who: Requester, n: u128| ShowCommand::RefundOrder {
+        order_id: order_id(1),
+        refund_id: RefundId(Uuid::from_u128(n)),
+        requester: who,
+        seats: Some(seats(&["A1"])),
+    };
+    let alice = || Requester::Customer(customer("alice"));
+    let early = decide(&paid(Some(policy)), &refund(alice(), 1), t0()).unwrap();
+    assert!(
+        matches!(&early[..], [ShowEvent::OrderRefunded(e)] if e.amount == cny(4500) && e.fee.is_none())
+    );
+    // Inside the last two hours: 45.00 less 15%.
+    let close = t0() + Duration::minutes(90);
+    let late = decide(&paid(Some(policy)), &refund(alice(), 2), close).unwrap();
+    assert!(
+        matches!(&late[..], [ShowEvent::OrderRefunded(e)]
+            if e.amount == cny(3825) && e.fee == Some(cny(675))
+                && e.reason == RefundReason::CustomerRequest),
+        "{late:?}"
+    );
+    let by_staff = decide(&paid(Some(policy)), &refund(Requester::Staff, 3), close).unwrap();
+    assert!(matches!(&by_staff[..], [ShowEvent::OrderRefunded(e)]
+            if e.amount == cny(4500) && e.reason == RefundReason::Staff));
+    let started = t0() + Duration::hours(3);
+    assert_eq!(
+        decide(&paid(Some(policy)), &refund(alice(), 4), started),
+        Err(DomainError::ShowStarted)
+    );
+}
+
+#[test]
+fn a_discount_is_shared_over_the_seats_so_refunds_never_return_more_than_was_paid() {
+    let show = Show::replay(&[scheduled()]);
+    let offer = crate::promo::PromoOffer {
+        code: PromoCode::parse("third-off").unwrap(),
+        discount: Discount::Percent(33),
+        scope: PromoScope::default(),
+    };
+    let held = ShowCommand::HoldSeats {
+        hold_id: hold_id(1),
+        customer_id: customer("alice"),
+        seats: seats(&["A1", "贵宾1", "A2"]),
+        promo: Some(offer),
+    };
+    let (show, events) = apply(show, &held, t0());
+    // 45 + 80 + 45 = 170.00; 33% off is 56.10.
+    let [ShowEvent::SeatsHeld(e)] = &events[..] else {
+        panic!()
+    };
+    assert_eq!(e.total, cny(11390));
+    assert_eq!(
+        e.discount.as_ref().map(|d| d.amount.clone()),
+        Some(cny(5610))
+    );
+    let (show, _) = apply(show, &request(1, "alice", 7), t0());
+    let (show, _) = apply(show, &settle(7, 1), t0());
+    let refund = |n: u128, labels: &[&str]| ShowCommand::RefundOrder {
+        order_id: order_id(1),
+        refund_id: RefundId(Uuid::from_u128(n)),
+        requester: Requester::Customer(customer("alice")),
+        seats: Some(seats(labels)),
+    };
+    let (show, first) = apply(show, &refund(1, &["A1"]), t0());
+    let (show, second) = apply(show, &refund(2, &["贵宾1"]), t0());
+    let (_, third) = apply(show, &refund(3, &["A2"]), t0());
+    let amounts: Vec<i64> = [first, second, third]
+        .iter()
+        .flatten()
+        .filter_map(|e| match e {
+            ShowEvent::OrderRefunded(e) => Some(e.amount.amount_minor),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(amounts, [3015, 5360, 3015], "in proportion to the prices");
+    assert_eq!(amounts.iter().sum::<i64>(), 11390, "exactly what was paid");
+}
+
+#[test]
+fn an_exchange_moves_seats_at_once_and_settles_the_difference() {
+    let show = paid(None);
+    let exchange = |n: u128, give: &[&str], take: &[&str]| ShowCommand::ExchangeSeats {
+        order_id: order_id(1),
+        exchange_id: Uuid::from_u128(n),
+        requester: Requester::Customer(customer("alice")),
+        give_back: seats(give),
+        take: seats(take),
+    };
+    let (show, events) = apply(show, &exchange(1, &["A2"], &["贵宾2"]), t0());
+    let [ShowEvent::SeatsExchanged(e)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!((e.charge.clone(), e.refund.clone()), (cny(3500), cny(0)));
+    assert_eq!(e.payment_id, Some(Uuid::from_u128(7)));
+    assert_eq!(
+        show.seat_status(&SeatId::new("A2")),
+        Some(SeatStatus::Available)
+    );
+    let order = show.order(&order_id(1)).unwrap();
+    assert_eq!(
+        order.seats,
+        [SeatId::new("A1"), SeatId::new("贵宾2")].into()
+    );
+    // All or nothing: one seat taken, nothing moves.
+    let bob = ShowCommand::HoldSeats {
+        hold_id: hold_id(5),
+        customer_id: customer("bob"),
+        seats: seats(&["A5"]),
+        promo: None,
+    };
+    let (show, _) = apply(show, &bob, t0());
+    assert_eq!(
+        decide(&show, &exchange(2, &["A1", "贵宾2"], &["A4", "A5"]), t0()),
+        Err(DomainError::SeatsUnavailable(seats(&["A5"])))
+    );
+    assert_eq!(
+        decide(&show, &exchange(3, &["A3"], &["A4"]), t0()),
+        Err(DomainError::SeatsNotInOrder(seats(&["A3"])))
+    );
+    assert!(decide(&show, &exchange(4, &["A1"], &["A4", "A3"]), t0()).is_err());
+    let (_, events) = apply(show, &exchange(5, &["贵宾2"], &["A4"]), t0());
+    assert!(
+        matches!(&events[..], [ShowEvent::SeatsExchanged(e)] if e.refund == cny(3500)),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn cancelling_refunds_every_order_in_full_whatever_the_policy() {
+    let show = paid(Some(RefundPolicy {
+        full_refund_until_minutes: 0,
+        fee_percent: 100,
+    }));
+    let (show, events) = apply(
+        show,
+        &ShowCommand::CancelShow {
+            reason: "停电".into(),
+        },
+        t0() + Duration::minutes(170),
+    );
+    let refunds: Vec<&OrderRefunded> = events
+        .iter()
+        .filter_map(|e| match e {
+            ShowEvent::OrderRefunded(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].amount, cny(9000));
+    assert_eq!(refunds[0].reason, RefundReason::ShowCancelled);
+    assert_eq!(refunds[0].payment_id, Some(Uuid::from_u128(7)));
+    assert_eq!(show.counts().sold, 0);
+}
