@@ -144,4 +144,5 @@ pub struct AppState {
     pub sandbox: Arc<payments::Sandbox>,
     pub payments: boxoffice_commands::Payments,
     pub promos: boxoffice_commands::Promos,
+    pub exchanges: boxoffice_commands::Exchanges,
 }

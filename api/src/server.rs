@@ -6,11 +6,11 @@
 
 use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
-use crate::payments::process::{PaymentsProcess, TaskWorker};
+use crate::payments::process::{PaymentsProcess, TaskWorker, Workers};
 use crate::payments::Sandbox;
 use crate::{router, ApiSettings, AppState};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
-use boxoffice_commands::{Payments, Promos};
+use boxoffice_commands::{Exchanges, Payments, Promos};
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
@@ -135,6 +135,7 @@ pub struct Backend {
     pub sandbox: Arc<Sandbox>,
     pub payments: Payments,
     pub promos: Promos,
+    pub exchanges: Exchanges,
     pub tasks: TaskWorker,
 }
 
@@ -161,7 +162,16 @@ impl Backend {
         let mut projectors = boxoffice_projections::projectors::all();
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
         let projections = Arc::new(Projections::start(log.clone(), pool.clone(), projectors));
-        let tasks = TaskWorker::start(pool.clone(), payments.clone(), promos.clone(), wake);
+        let exchanges = Exchanges::new(writers.clone());
+        let tasks = TaskWorker::start(
+            pool.clone(),
+            Workers {
+                payments: payments.clone(),
+                promos: promos.clone(),
+                exchanges: exchanges.clone(),
+            },
+            wake,
+        );
         Ok(Self {
             pool,
             log,
@@ -172,6 +182,7 @@ impl Backend {
             sandbox,
             payments,
             promos,
+            exchanges,
             tasks,
         })
     }
@@ -229,6 +240,7 @@ pub async fn start_with_clock(
         sandbox: backend.sandbox.clone(),
         payments: backend.payments.clone(),
         promos: backend.promos.clone(),
+        exchanges: backend.exchanges.clone(),
     };
     backend.sandbox.set_base_url(
         config

@@ -12,6 +12,7 @@
 pub mod catalogue;
 pub mod clock;
 mod context;
+pub mod exchanges;
 mod idempotency;
 pub mod payments;
 pub mod writer;
@@ -19,5 +20,6 @@ pub mod writer;
 pub use catalogue::{Catalogue, CatalogueOutcome, CatalogueShow, ShowSettings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::CommandContext;
+pub use exchanges::Exchanges;
 pub use payments::{Payments, Promos};
 pub use writer::{CommandError, Outcome, ShowWriters, WriterConfig};

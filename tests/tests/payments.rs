@@ -71,6 +71,27 @@ async fn history_until(api: &Api, token: &str, ready: impl Fn(&Value) -> bool) -
     }
 }
 
+/// The show's seat map, once the projector has it.
+async fn seat_map(api: &Api, show: &str) -> Value {
+    seat_map_until(api, show, |_| true).await
+}
+
+/// The show's seat map once `ready` holds for it; panics after 10 s.
+async fn seat_map_until(api: &Api, show: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let seats = api.get(&format!("/v1/shows/{show}/seats"), None).await;
+        if seats.status == StatusCode::OK && ready(&seats.body) {
+            return seats.body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the seat map never got there: {seats:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn kinds(order: &Value) -> Vec<String> {
     order["timeline"]
         .as_array()
@@ -236,7 +257,15 @@ async fn a_customer_registers_pays_through_the_sandbox_refunds_part_and_exchange
             "held"
         ]
     );
-    let seats = api.get(&format!("/v1/shows/{show}/seats"), None).await;
+    let seats = api
+        .get(
+            &format!(
+                "/v1/shows/{show}/seats?min_position={}",
+                text(&exchanged, "position")
+            ),
+            None,
+        )
+        .await;
     let status_of = |seat: &str| {
         seats.body["seats"]
             .as_array()
@@ -327,8 +356,8 @@ async fn forged_stale_and_replayed_notifications_change_nothing() {
         before,
         "a forgery wrote to the log"
     );
-    let seats = api.get(&format!("/v1/shows/{show}/seats"), None).await;
-    assert_eq!(seats.body["counts"]["sold"], 0);
+    let seats = seat_map(api, &show).await;
+    assert_eq!(seats["counts"]["sold"], 0);
 
     // The real notification, sent by the sandbox, and then delivered again verbatim.
     let (status, page) = press(api, &text(&payment, "pay_url"), "succeed").await;
@@ -647,11 +676,8 @@ async fn a_payment_after_the_hold_lapsed_buys_free_seats_or_is_refunded_automati
     assert_eq!(status, StatusCode::OK);
     let history = history_until(api, &carol, |o| o["status"] == "paid").await;
     assert_eq!(kinds(&history["orders"][0])[0], "paid_after_expiry");
-    let seats = api.get(&format!("/v1/shows/{show}/seats"), None).await;
-    assert_eq!(
-        seats.body["counts"]["sold"], 2,
-        "B2 to Bob, B7 to Carol: {seats:?}"
-    );
+    // B2 to Bob, B7 to Carol.
+    seat_map_until(api, &show, |m| m["counts"]["sold"] == 2).await;
 }
 
 #[tokio::test]
@@ -700,4 +726,130 @@ async fn cancelling_a_show_refunds_every_paid_order_in_full_through_the_provider
         .await,
         9000
     );
+}
+
+#[tokio::test]
+async fn an_exchange_to_another_show_of_the_movie_moves_the_order_and_settles_the_difference() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let movie = uuid::Uuid::new_v4();
+    let mut evening = fixtures::show(2, 10);
+    evening["movie_id"] = json!(movie);
+    let mut late = fixtures::show_starting(2, 10, chrono::Utc::now() + chrono::Duration::hours(5));
+    late["movie_id"] = json!(movie);
+    let evening = schedule(api, &staff, evening, None).await;
+    let late = schedule(api, &staff, late, None).await;
+    let other_movie = schedule(api, &staff, fixtures::show(2, 10), None).await;
+    let alice = api.token("alice", &[Role::Customer]);
+    let held = hold(api, &alice, &evening, json!({"seats": ["B1", "B2"]})).await;
+    let payment = start_payment(api, &alice, &evening, &text(&held, "hold_id")).await;
+    press(api, &text(&payment, "pay_url"), "succeed").await;
+    let history = history_until(api, &alice, |o| o["status"] == "paid").await;
+    let order_id = history["orders"][0]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let transfers = format!("/v1/shows/{evening}/orders/{order_id}/transfers");
+
+    // Another movie, or seats not in the order: refused; nothing is left held.
+    let events = "SELECT count(*) FROM events";
+    let before = count(&server, events).await;
+    let wrong = api
+        .post(
+            &transfers,
+            &alice,
+            &json!({"give_back": ["B1"], "to_show_id": other_movie, "take": ["B1"]}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong:?}");
+    assert_eq!(
+        count(&server, events).await,
+        before,
+        "a refused exchange wrote"
+    );
+    let foreign = api
+        .post(
+            &transfers,
+            &alice,
+            &json!({"give_back": ["B9"], "to_show_id": late, "take": ["A1"]}),
+        )
+        .await;
+    assert_eq!(
+        (foreign.status, foreign.code()),
+        (StatusCode::CONFLICT, "seats_not_in_order")
+    );
+    let undone = server
+        .db
+        .client()
+        .await
+        .query(
+            "SELECT event_type FROM events WHERE stream = $1 ORDER BY version",
+            &[&format!("show-{late}")],
+        )
+        .await
+        .unwrap();
+    let undone: Vec<String> = undone.iter().map(|r| r.get(0)).collect();
+    assert_eq!(
+        undone,
+        ["ShowScheduled", "SeatsHeld", "HoldReleased"],
+        "the new hold was undone"
+    );
+
+    // B1, B2 (2 x 45.00) for the later show's A1, A2 (2 x 80.00): 70.00 more.
+    let moved = api
+        .post(
+            &transfers,
+            &alice,
+            &json!({"give_back": ["B1", "B2"], "to_show_id": late, "take": ["A1", "A2"]}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::CREATED, "{moved:?}");
+    assert_eq!(moved.body["credit"]["amount_minor"], 9000);
+    assert_eq!(moved.body["charge"]["amount_minor"], 7000);
+    assert_eq!(moved.body["seats"], json!(["A1", "A2"]));
+    let history = history_until(api, &alice, |o| {
+        kinds(o).first().map(String::as_str) == Some("charge_collected")
+    })
+    .await;
+    let orders = history["orders"].as_array().unwrap();
+    let new = orders.iter().find(|o| o["show_id"] == json!(late)).unwrap();
+    let old = orders
+        .iter()
+        .find(|o| o["show_id"] == json!(evening))
+        .unwrap();
+    assert_eq!(new["status"], "exchanged");
+    assert_eq!(new["order_id"], moved.body["order_id"]);
+    assert_eq!(new["seats"], json!(["A1", "A2"]));
+    assert_eq!(
+        kinds(new)[..3],
+        ["charge_collected", "exchanged_from_show", "paid"]
+    );
+    assert_eq!(old["status"], "exchanged");
+    assert_eq!(old["seats"], json!([]));
+    assert_eq!(kinds(old)[0], "exchanged_to_show");
+    seat_map_until(api, &evening, |m| m["counts"]["sold"] == 0).await;
+    seat_map_until(api, &late, |m| m["counts"]["sold"] == 2).await;
+    assert_eq!(
+        count(
+            &server,
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM sandbox_charges"
+        )
+        .await,
+        7000
+    );
+    // The new order is an order like any other: refunding it pays back through the
+    // original payment (9000 + 7000 paid there).
+    let refund = api
+        .post(
+            &format!(
+                "/v1/shows/{late}/orders/{}/refunds",
+                text(&moved, "order_id")
+            ),
+            &alice,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::CREATED, "{refund:?}");
+    assert_eq!(refund.body["amount"]["amount_minor"], 16000);
 }

@@ -9,10 +9,11 @@
 //! twice after a crash does it once.
 
 use boxoffice_commands::payments::{Payments, Promos};
-use boxoffice_commands::CommandError;
+use boxoffice_commands::{CommandError, Exchanges};
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoCode;
-use boxoffice_domain::{HoldId, Money, ShowEvent};
+use boxoffice_domain::show::OrderTransferredOut;
+use boxoffice_domain::{HoldId, Money, ShowEvent, ShowId};
 use boxoffice_projections::projectors::{Applying, Event, Projector};
 use deadpool_postgres::Pool;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,12 @@ pub enum Task {
     /// A payment succeeded: settle it on its show (if the notification's own settling did
     /// not get that far).
     Settle { payment_id: Uuid },
+    /// Seats left an order for another show: finish the exchange there, or undo it (if the
+    /// request that started it did not get that far).
+    CompleteTransfer {
+        from_show_id: Uuid,
+        transfer: Box<OrderTransferredOut>,
+    },
 }
 
 impl Task {
@@ -61,6 +68,9 @@ impl Task {
             Self::Collect { charge_id, .. } => format!("collect/{charge_id}"),
             Self::GiveBack { hold_id, .. } => format!("give-back/{hold_id}"),
             Self::Settle { payment_id } => format!("settle/{payment_id}"),
+            Self::CompleteTransfer { transfer, .. } => {
+                format!("complete-transfer/{}", transfer.exchange_id)
+            }
         };
         Uuid::new_v5(&TASK_NAMESPACE, name.as_bytes())
     }
@@ -71,13 +81,9 @@ impl Task {
             Self::Collect { .. } => "collect",
             Self::GiveBack { .. } => "give_back",
             Self::Settle { .. } => "settle",
+            Self::CompleteTransfer { .. } => "complete_transfer",
         }
     }
-}
-
-/// The refund id of a payment refused by its show.
-pub fn refusal_refund_id(payment_id: Uuid) -> Uuid {
-    Uuid::new_v5(&payment_id, b"payment-refused")
 }
 
 pub struct PaymentsProcess {
@@ -99,6 +105,8 @@ impl Projector for PaymentsProcess {
             Event::Show(e) => match e {
                 ShowEvent::OrderRefunded(e) => e.payment_id.is_some(),
                 ShowEvent::SeatsExchanged(e) => e.payment_id.is_some(),
+                ShowEvent::OrderTransferredIn(e) => e.payment_id.is_some(),
+                ShowEvent::OrderTransferredOut(_) => true,
                 ShowEvent::SeatsHeld(e) => e.discount.is_some(),
                 ShowEvent::PaymentRefused(_)
                 | ShowEvent::HoldExpired(_)
@@ -131,7 +139,7 @@ impl Projector for PaymentsProcess {
                 }
                 Event::Show(ShowEvent::PaymentRefused(e)) => tasks.push(Task::PayOut {
                     payment_id: e.payment_id,
-                    refund_id: refusal_refund_id(e.payment_id),
+                    refund_id: e.refund_id.0,
                     amount: e.amount.clone(),
                     reason: format!("payment refused: {}", e.reason),
                 }),
@@ -150,6 +158,31 @@ impl Projector for PaymentsProcess {
                                 refund_id: e.exchange_id,
                                 amount: e.refund.clone(),
                                 reason: "exchange to cheaper seats".into(),
+                            });
+                        }
+                    }
+                }
+                Event::Show(ShowEvent::OrderTransferredOut(e)) => {
+                    tasks.push(Task::CompleteTransfer {
+                        from_show_id: applying.stream_id,
+                        transfer: Box::new(e.clone()),
+                    })
+                }
+                Event::Show(ShowEvent::OrderTransferredIn(e)) => {
+                    if let Some(payment_id) = e.payment_id {
+                        if e.charge.amount_minor > 0 {
+                            tasks.push(Task::Collect {
+                                payment_id,
+                                charge_id: e.exchange_id,
+                                amount: e.charge.clone(),
+                            });
+                        }
+                        if e.refund.amount_minor > 0 {
+                            tasks.push(Task::PayOut {
+                                payment_id,
+                                refund_id: e.exchange_id,
+                                amount: e.refund.clone(),
+                                reason: "exchange to a cheaper show".into(),
                             });
                         }
                     }
@@ -228,11 +261,11 @@ pub struct TaskWorker {
 }
 
 impl TaskWorker {
-    pub fn start(pool: Pool, payments: Payments, promos: Promos, wake: Arc<Notify>) -> Self {
+    pub fn start(pool: Pool, workers: Workers, wake: Arc<Notify>) -> Self {
         let (stop, mut stopping) = watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
-                let worked = match run_due(&pool, &payments, &promos).await {
+                let worked = match run_due(&pool, &workers).await {
                     Ok(worked) => worked,
                     Err(error) => {
                         tracing::warn!(%error, "payments process: cannot read its tasks");
@@ -259,10 +292,16 @@ impl TaskWorker {
 }
 
 /// Carries out the tasks that are due; returns how many it took.
+/// What carries the tasks out.
+pub struct Workers {
+    pub payments: Payments,
+    pub promos: Promos,
+    pub exchanges: Exchanges,
+}
+
 async fn run_due(
     pool: &Pool,
-    payments: &Payments,
-    promos: &Promos,
+    workers: &Workers,
 ) -> Result<usize, Box<dyn std::error::Error + Send + Sync>> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
@@ -277,7 +316,7 @@ async fn run_due(
         let task_id: Uuid = row.get(0);
         let attempts: i32 = row.get(2);
         let outcome = match serde_json::from_value::<Task>(row.get(1)) {
-            Ok(task) => carry_out(&task, payments, promos).await,
+            Ok(task) => carry_out(&task, workers).await,
             Err(error) => Err(CommandError::Failed(error.to_string())),
         };
         match outcome {
@@ -302,7 +341,12 @@ async fn run_due(
     Ok(rows.len())
 }
 
-async fn carry_out(task: &Task, payments: &Payments, promos: &Promos) -> Result<(), CommandError> {
+async fn carry_out(task: &Task, workers: &Workers) -> Result<(), CommandError> {
+    let Workers {
+        payments,
+        promos,
+        exchanges,
+    } = workers;
     match task {
         Task::PayOut {
             payment_id,
@@ -334,5 +378,13 @@ async fn carry_out(task: &Task, payments: &Payments, promos: &Promos) -> Result<
                 .await
                 .map(|_| ())
         }
+        Task::CompleteTransfer {
+            from_show_id,
+            transfer,
+        } => match exchanges.complete(ShowId(*from_show_id), transfer).await {
+            // Refused there and undone here: nothing more to do.
+            Ok(_) | Err(CommandError::Rejected(_)) => Ok(()),
+            Err(other) => Err(other),
+        },
     }
 }

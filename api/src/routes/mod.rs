@@ -114,6 +114,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(payments::start)))
         .routes(command(routes!(payments::notify)))
         .routes(command(routes!(payments::exchange)))
+        .routes(command(routes!(payments::transfer)))
         .routes(command(routes!(payments::create_promo)))
         .routes(query(routes!(payments::promo)))
         .routes(query(routes!(payments::pay_page, payments::pay)))

@@ -287,6 +287,168 @@ pub async fn exchange(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"give_back": ["A1", "A2"], "to_show_id": "5eed0000-0000-4000-8000-000000000002", "take": ["C5", "C6"]}))]
+pub struct NewTransfer {
+    /// Seats of the order to give back (1 to 10).
+    give_back: Vec<SeatId>,
+    /// Another show of the same movie.
+    to_show_id: Uuid,
+    /// Free seats of that show, as many as are given back.
+    take: Vec<SeatId>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Transferred {
+    exchange_id: Uuid,
+    from_show_id: Uuid,
+    from_order_id: OrderId,
+    to_show_id: Uuid,
+    /// The new order on the other show.
+    order_id: OrderId,
+    hold_id: HoldId,
+    seats: Vec<SeatId>,
+    /// What the seats given back had been paid: it pays for the new ones.
+    credit: Money,
+    /// Charged through the order's payment (dearer seats).
+    charge: Money,
+    /// Refunded through the order's payment (cheaper seats).
+    refund: Money,
+    position: Position,
+}
+
+/// Exchange seats of an order for seats of another show of the same movie: the new seats
+/// are held, the old ones leave the order, and the new order is paid with their value, the
+/// difference charged or refunded. If the last step fails, the first two are undone.
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/orders/{order_id}/transfers",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(
+        ("show_id" = Uuid, Path, description = "The show of the order."),
+        ("order_id" = Uuid, Path, description = "The order."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer."),
+    ),
+    request_body = NewTransfer,
+    responses(
+        (status = 201, description = "Exchanged: the new order.", body = Transferred),
+        (status = 404, description = "Unknown show or order, or someone else's order.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Seats not in the order, new seats taken, a hold already there, or a show started.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad seat lists, or a show of another movie.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn transfer(
+    State(state): State<AppState>,
+    caller: Identity,
+    headers: CommandHeaders,
+    Path((show_id, order_id)): Path<(Uuid, Uuid)>,
+    Json(body): Json<NewTransfer>,
+) -> Result<impl IntoResponse, ApiError> {
+    let requester = requester(&caller)?;
+    if body.give_back.is_empty() || body.give_back.len() > boxoffice_domain::MAX_SEATS_PER_HOLD {
+        return Err(ApiError::validation("give_back", "give back 1 to 10 seats"));
+    }
+    if body.take.len() != body.give_back.len() {
+        return Err(ApiError::validation(
+            "take",
+            "name one new seat for each seat given back",
+        ));
+    }
+    if body.to_show_id == show_id {
+        return Err(ApiError::validation(
+            "to_show_id",
+            "to exchange within the show, use .../exchanges",
+        ));
+    }
+    let client = state.pool.get().await?;
+    let movies = client
+        .query(
+            "SELECT show_id, movie_id FROM seat_map_shows WHERE show_id = ANY($1)",
+            &[&vec![show_id, body.to_show_id]],
+        )
+        .await?;
+    let movie_of = |id: Uuid| {
+        movies
+            .iter()
+            .find(|r| r.get::<_, Uuid>(0) == id)
+            .map(|r| r.get::<_, Uuid>(1))
+    };
+    let (Some(from_movie), Some(to_movie)) = (movie_of(show_id), movie_of(body.to_show_id)) else {
+        return Err(boxoffice_domain::DomainError::ShowNotFound.into());
+    };
+    if from_movie != to_movie {
+        return Err(ApiError::validation(
+            "to_show_id",
+            "an exchange is to another show of the same movie",
+        ));
+    }
+    let customer_id = if caller.has(Role::Staff) {
+        let owner = client
+            .query_opt(
+                "SELECT customer_id FROM order_history WHERE order_id = $1",
+                &[&order_id],
+            )
+            .await?
+            .ok_or(boxoffice_domain::DomainError::OrderNotFound)?;
+        boxoffice_domain::CustomerId(owner.get(0))
+    } else {
+        boxoffice_domain::CustomerId(caller.sub.clone())
+    };
+    drop(client);
+    let context = headers.context(&caller);
+    let done = state
+        .exchanges
+        .transfer(
+            boxoffice_commands::exchanges::Transfer {
+                from_show: ShowId(show_id),
+                order_id: OrderId(order_id),
+                requester,
+                customer_id,
+                give_back: body.give_back,
+                to_show: ShowId(body.to_show_id),
+                take: body.take,
+            },
+            &context,
+        )
+        .await?;
+    let into = done
+        .into
+        .events
+        .iter()
+        .find_map(|e| match e {
+            ShowEvent::OrderTransferredIn(e) => Some(e),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::internal("a transfer produced no OrderTransferredIn event"))?;
+    let seats = done
+        .into
+        .events
+        .iter()
+        .find_map(|e| match e {
+            ShowEvent::HoldConfirmed(e) => Some(e.seats.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Transferred {
+            exchange_id: done.exchange_id,
+            from_show_id: show_id,
+            from_order_id: OrderId(order_id),
+            to_show_id: body.to_show_id,
+            order_id: into.order_id,
+            hold_id: into.hold_id,
+            seats,
+            credit: into.credit.clone(),
+            charge: into.charge.clone(),
+            refund: into.refund.clone(),
+            position: done.into.position,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({
     "code": "SPRING25",
     "discount": {"percent": 25},
@@ -301,7 +463,7 @@ pub struct NewPromo {
     #[schema(value_type = String)]
     code: PromoCode,
     discount: Discount,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object")]
     scope: PromoScope,
     valid_from: DateTime<Utc>,
     valid_until: DateTime<Utc>,
@@ -504,6 +666,21 @@ pub async fn pay(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sandbox payment</title></head>\
              <body><h1>Payment {status}</h1><p>The merchant was notified (answer {answer}).</p></body></html>"
         ))),
+    }
+}
+
+/// A JSON object only: serde would also read a struct from an array of its fields.
+fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    match serde_json::Value::deserialize(deserializer)? {
+        value @ serde_json::Value::Object(_) => {
+            serde_json::from_value(value).map_err(D::Error::custom)
+        }
+        _ => Err(D::Error::custom("expected an object")),
     }
 }
 

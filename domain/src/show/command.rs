@@ -121,6 +121,34 @@ pub enum ShowCommand {
         give_back: Vec<SeatId>,
         take: Vec<SeatId>,
     },
+    /// Step 2 of an exchange to another show of the same movie (step 1 held the new seats
+    /// there): these seats leave the order, their paid value becomes a credit.
+    TransferOut {
+        order_id: OrderId,
+        exchange_id: Uuid,
+        requester: Requester,
+        seats: Vec<SeatId>,
+        to_show_id: Uuid,
+        to_hold_id: HoldId,
+    },
+    /// Step 3, on the other show: the held seats become an order paid by the credit, the
+    /// difference settled.
+    TransferIn {
+        hold_id: HoldId,
+        order_id: OrderId,
+        exchange_id: Uuid,
+        customer_id: CustomerId,
+        from_show_id: Uuid,
+        from_order_id: OrderId,
+        movie_id: Uuid,
+        credit: Money,
+        payment_id: Option<Uuid>,
+    },
+    /// Undoes step 2 when step 3 failed: the seats go back to the order if still free,
+    /// else the credit is refunded.
+    RevertTransferOut {
+        exchange_id: Uuid,
+    },
     RefundOrder {
         order_id: OrderId,
         refund_id: RefundId,
@@ -148,6 +176,9 @@ impl ShowCommand {
             Self::RequestPayment { .. } => "RequestPayment",
             Self::SettlePayment { .. } => "SettlePayment",
             Self::ExchangeSeats { .. } => "ExchangeSeats",
+            Self::TransferOut { .. } => "TransferOut",
+            Self::TransferIn { .. } => "TransferIn",
+            Self::RevertTransferOut { .. } => "RevertTransferOut",
         }
     }
 }

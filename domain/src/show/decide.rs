@@ -91,7 +91,9 @@ pub fn decide(
     if show.is_cancelled()
         && !matches!(
             command,
-            ShowCommand::RefundOrder { .. } | ShowCommand::SettlePayment { .. }
+            ShowCommand::RefundOrder { .. }
+                | ShowCommand::SettlePayment { .. }
+                | ShowCommand::RevertTransferOut { .. }
         )
     {
         return Err(DomainError::ShowCancelled);
@@ -279,6 +281,83 @@ fn decide_on_scheduled(
             take,
             now,
         ),
+        ShowCommand::TransferOut {
+            order_id,
+            exchange_id,
+            requester,
+            seats,
+            to_show_id,
+            to_hold_id,
+        } => transfer_out(
+            show,
+            *order_id,
+            *exchange_id,
+            requester,
+            seats,
+            (*to_show_id, *to_hold_id),
+            now,
+        ),
+        ShowCommand::TransferIn {
+            hold_id,
+            order_id,
+            exchange_id,
+            customer_id,
+            from_show_id,
+            from_order_id,
+            movie_id,
+            credit,
+            payment_id,
+        } => {
+            if *movie_id != info.movie_id {
+                return Err(DomainError::invalid(
+                    "to_show_id",
+                    "an exchange is to another show of the same movie",
+                ));
+            }
+            if show.transferred_in(exchange_id).is_some() {
+                return Err(DomainError::DuplicateId(format!("exchange {exchange_id}")));
+            }
+            if now >= info.starts_at {
+                return Err(DomainError::ShowStarted);
+            }
+            let requester = Requester::Customer(customer_id.clone());
+            let hold = active_hold(show, hold_id, &requester, Some(now))?;
+            if credit.currency != hold.total.currency {
+                return Err(DomainError::invalid(
+                    "to_show_id",
+                    "the other show is sold in another currency",
+                ));
+            }
+            let difference = hold.total.amount_minor - credit.amount_minor;
+            let currency = hold.total.currency.clone();
+            Ok(vec![
+                ShowEvent::HoldConfirmed(HoldConfirmed {
+                    hold_id: *hold_id,
+                    order_id: *order_id,
+                    customer_id: hold.customer_id.clone(),
+                    seats: hold.seats.clone(),
+                    total: hold.total.clone(),
+                    payment_reference: format!("exchange:{exchange_id}"),
+                    confirmed_at: now,
+                    payment_id: *payment_id,
+                    after_expiry: false,
+                }),
+                ShowEvent::OrderTransferredIn(OrderTransferredIn {
+                    order_id: *order_id,
+                    hold_id: *hold_id,
+                    exchange_id: *exchange_id,
+                    customer_id: hold.customer_id.clone(),
+                    payment_id: *payment_id,
+                    from_show_id: *from_show_id,
+                    from_order_id: *from_order_id,
+                    credit: credit.clone(),
+                    charge: Money::new(difference.max(0), currency.clone()),
+                    refund: Money::new((-difference).max(0), currency),
+                    transferred_at: now,
+                }),
+            ])
+        }
+        ShowCommand::RevertTransferOut { exchange_id } => revert_transfer(show, *exchange_id, now),
         ShowCommand::RefundOrder {
             order_id,
             refund_id,
@@ -491,6 +570,7 @@ fn settle_payment(
         Ok(vec![ShowEvent::PaymentRefused(PaymentRefused {
             hold_id: *hold_id,
             payment_id,
+            refund_id: RefundId(Uuid::new_v5(&payment_id, b"payment-refused")),
             customer_id: hold.customer_id.clone(),
             amount: amount.clone(),
             reason: reason.to_owned(),
@@ -531,6 +611,122 @@ fn settle_payment(
         payment_id: Some(payment_id),
         after_expiry: !payable,
     }));
+    Ok(events)
+}
+
+/// Takes seats out of an order for an exchange to another show; their paid value becomes
+/// the credit the new order there is paid with.
+fn transfer_out(
+    show: &Show,
+    order_id: OrderId,
+    exchange_id: Uuid,
+    requester: &Requester,
+    seats: &[SeatId],
+    (to_show_id, to_hold_id): (Uuid, HoldId),
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    let order = show
+        .order(&order_id)
+        .filter(|order| requester.may_act_for(&order.customer_id))
+        .ok_or(DomainError::OrderNotFound)?;
+    if now >= info.starts_at {
+        return Err(DomainError::ShowStarted);
+    }
+    if to_show_id == info.show_id {
+        return Err(DomainError::invalid(
+            "to_show_id",
+            "to exchange within the show, leave out to_show_id",
+        ));
+    }
+    if show.transfer(&exchange_id).is_some() {
+        return Err(DomainError::DuplicateId(format!("exchange {exchange_id}")));
+    }
+    validate_seat_list("give_back", seats, MAX_SEATS_PER_HOLD)?;
+    let foreign: Vec<SeatId> = seats
+        .iter()
+        .filter(|seat| !order.seats.contains(*seat))
+        .cloned()
+        .collect();
+    if !foreign.is_empty() {
+        return Err(DomainError::SeatsNotInOrder(foreign));
+    }
+    let paid_minor: Vec<i64> = seats
+        .iter()
+        .map(|s| order.seat_paid.get(s).copied().unwrap_or(0))
+        .collect();
+    Ok(vec![ShowEvent::OrderTransferredOut(OrderTransferredOut {
+        order_id,
+        exchange_id,
+        customer_id: order.customer_id.clone(),
+        payment_id: order.payment_id,
+        seats: seats.to_vec(),
+        credit: Money::new(paid_minor.iter().sum(), order.total.currency.clone()),
+        paid_minor,
+        movie_id: info.movie_id,
+        to_show_id,
+        to_hold_id,
+        transferred_at: now,
+    })])
+}
+
+/// Undoes a transfer out: seats still free go back to the order; the paid value of those
+/// sold meanwhile is refunded in full.
+fn revert_transfer(
+    show: &Show,
+    exchange_id: Uuid,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
+    let transfer = show
+        .transfer(&exchange_id)
+        .ok_or(DomainError::OrderNotFound)?;
+    let grace = grace(show);
+    let free = |seat: &SeatId| match show.seat_status(seat) {
+        _ if show.is_cancelled() => false,
+        Some(SeatStatus::Available) => true,
+        Some(SeatStatus::Held(other)) => show
+            .hold(&other)
+            .is_some_and(|hold| now >= hold.expires_at + grace),
+        _ => false,
+    };
+    let mut back = (Vec::new(), Vec::new());
+    let mut lost: (Vec<SeatId>, i64) = (Vec::new(), 0);
+    for (seat, paid) in transfer.seats.iter().zip(&transfer.paid_minor) {
+        if free(seat) {
+            back.0.push(seat.clone());
+            back.1.push(*paid);
+        } else {
+            lost.0.push(seat.clone());
+            lost.1 += paid;
+        }
+    }
+    let lapsed = lapsed_holds_on(show, &back.0, None, now).unwrap_or_default();
+    let none_back = back.0.is_empty();
+    let mut events = expire_lapsed(show, &lapsed, now);
+    let currency = transfer.credit.currency.clone();
+    events.push(ShowEvent::TransferReverted(TransferReverted {
+        order_id: transfer.order_id,
+        exchange_id,
+        credit: Money::new(back.1.iter().sum(), currency.clone()),
+        seats: back.0,
+        paid_minor: back.1,
+        reverted_at: now,
+    }));
+    if !lost.0.is_empty() {
+        let seats_left = show.order(&transfer.order_id).map_or(0, |o| o.seats.len());
+        events.push(ShowEvent::OrderRefunded(OrderRefunded {
+            order_id: transfer.order_id,
+            refund_id: RefundId(Uuid::new_v5(&exchange_id, b"exchange-failed")),
+            customer_id: transfer.customer_id.clone(),
+            seats: Vec::new(),
+            amount: Money::new(lost.1, currency),
+            fully_refunded: seats_left == 0 && none_back,
+            refunded_at: now,
+            fee: None,
+            reason: RefundReason::ExchangeFailed,
+            payment_id: transfer.payment_id,
+        }));
+    }
     Ok(events)
 }
 

@@ -148,6 +148,8 @@ pub struct PaymentRequested {
 pub struct PaymentRefused {
     pub hold_id: HoldId,
     pub payment_id: Uuid,
+    /// The refund that pays it back.
+    pub refund_id: RefundId,
     pub customer_id: CustomerId,
     pub amount: Money,
     /// `seats_taken`, `hold_already_paid`, `show_cancelled` or `show_started`.
@@ -174,6 +176,57 @@ pub struct SeatsExchanged {
     /// ... or gets back (cheaper seats); at most one of the two is not zero.
     pub refund: Money,
     pub exchanged_at: Timestamp,
+}
+
+/// Seats left an order for another show of the same movie (an exchange across shows);
+/// their paid value is the credit the new order there is paid with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderTransferredOut {
+    pub order_id: OrderId,
+    pub exchange_id: Uuid,
+    pub customer_id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<Uuid>,
+    pub seats: Vec<SeatId>,
+    /// What each seat counted as paid, in the order's currency's minor unit.
+    pub paid_minor: Vec<i64>,
+    pub credit: Money,
+    pub movie_id: Uuid,
+    pub to_show_id: Uuid,
+    pub to_hold_id: HoldId,
+    pub transferred_at: Timestamp,
+}
+
+/// The other half: a hold of this show became an order paid by a credit from another show
+/// (its `HoldConfirmed` comes just before), the difference settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderTransferredIn {
+    pub order_id: OrderId,
+    pub hold_id: HoldId,
+    pub exchange_id: Uuid,
+    pub customer_id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<Uuid>,
+    pub from_show_id: Uuid,
+    pub from_order_id: OrderId,
+    pub credit: Money,
+    pub charge: Money,
+    pub refund: Money,
+    pub transferred_at: Timestamp,
+}
+
+/// An exchange across shows failed after the seats left this order: they came back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferReverted {
+    pub order_id: OrderId,
+    pub exchange_id: Uuid,
+    pub seats: Vec<SeatId>,
+    pub paid_minor: Vec<i64>,
+    pub credit: Money,
+    pub reverted_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,6 +303,9 @@ pub enum RefundReason {
     Staff,
     /// The show was cancelled: every order is refunded in full.
     ShowCancelled,
+    /// An exchange to another show failed and the seats were sold meanwhile: the credit is
+    /// refunded in full.
+    ExchangeFailed,
 }
 
 impl RefundReason {
@@ -258,6 +314,7 @@ impl RefundReason {
             Self::CustomerRequest => "customer_request",
             Self::Staff => "staff",
             Self::ShowCancelled => "show_cancelled",
+            Self::ExchangeFailed => "exchange_failed",
         }
     }
 }
@@ -352,6 +409,9 @@ pub enum ShowEvent {
     PaymentRequested(PaymentRequested),
     PaymentRefused(PaymentRefused),
     SeatsExchanged(SeatsExchanged),
+    OrderTransferredOut(OrderTransferredOut),
+    OrderTransferredIn(OrderTransferredIn),
+    TransferReverted(TransferReverted),
 }
 
 /// A stored event this version of the code cannot read.
@@ -384,6 +444,9 @@ impl ShowEvent {
             Self::PaymentRequested(_) => "PaymentRequested",
             Self::PaymentRefused(_) => "PaymentRefused",
             Self::SeatsExchanged(_) => "SeatsExchanged",
+            Self::OrderTransferredOut(_) => "OrderTransferredOut",
+            Self::OrderTransferredIn(_) => "OrderTransferredIn",
+            Self::TransferReverted(_) => "TransferReverted",
         }
     }
 
@@ -408,6 +471,9 @@ impl ShowEvent {
             Self::PaymentRequested(e) => serde_json::to_value(e),
             Self::PaymentRefused(e) => serde_json::to_value(e),
             Self::SeatsExchanged(e) => serde_json::to_value(e),
+            Self::OrderTransferredOut(e) => serde_json::to_value(e),
+            Self::OrderTransferredIn(e) => serde_json::to_value(e),
+            Self::TransferReverted(e) => serde_json::to_value(e),
         };
         // Serialising these plain structs (strings, numbers, maps with string keys) cannot fail.
         body.expect("show events always serialise to JSON")
@@ -447,6 +513,9 @@ impl ShowEvent {
             "PaymentRequested" => parse(data).map(Self::PaymentRequested),
             "PaymentRefused" => parse(data).map(Self::PaymentRefused),
             "SeatsExchanged" => parse(data).map(Self::SeatsExchanged),
+            "OrderTransferredOut" => parse(data).map(Self::OrderTransferredOut),
+            "OrderTransferredIn" => parse(data).map(Self::OrderTransferredIn),
+            "TransferReverted" => parse(data).map(Self::TransferReverted),
             _ => return Err(unknown("not a show event".into())),
         };
         event.map_err(|e| unknown(e.to_string()))

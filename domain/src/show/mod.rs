@@ -25,10 +25,11 @@ mod waitlist_tests;
 pub use command::{Requester, ShowCommand};
 pub use decide::{decide, MAX_SEATS_PER_HOLD};
 pub use event::{
-    AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, PaymentRefused,
-    PaymentRequested, RefundPolicy, RefundReason, SeatMove, SeatsExchanged, SeatsHeld,
-    ShowCancelled, ShowEvent, ShowScheduled, UnknownEvent, Venue, WaitlistCloseReason,
-    WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
+    AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
+    OrderTransferredOut, PaymentRefused, PaymentRequested, RefundPolicy, RefundReason, SeatMove,
+    SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled, TransferReverted,
+    UnknownEvent, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
+    WaitlistOffered,
 };
 
 use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
@@ -164,6 +165,10 @@ pub struct Show {
     offers: BTreeMap<HoldId, WaitlistEntryId>,
     /// The hold each provider payment was started for.
     payments: BTreeMap<Uuid, HoldId>,
+    /// Exchanges to other shows that took seats out of orders here, until reverted.
+    transfers: BTreeMap<Uuid, OrderTransferredOut>,
+    /// Exchanges from other shows that made orders here.
+    transfers_in: BTreeMap<Uuid, OrderId>,
     cancelled: bool,
 }
 
@@ -256,6 +261,16 @@ impl Show {
                 && &hold.customer_id == customer
                 && now < hold.expires_at + grace
         })
+    }
+
+    /// A transfer of seats out of an order here, not reverted.
+    pub fn transfer(&self, exchange_id: &Uuid) -> Option<&OrderTransferredOut> {
+        self.transfers.get(exchange_id)
+    }
+
+    /// The order an exchange from another show made here.
+    pub fn transferred_in(&self, exchange_id: &Uuid) -> Option<&OrderId> {
+        self.transfers_in.get(exchange_id)
     }
 
     /// The hall it plays in, if scheduled from the catalogue.
@@ -381,6 +396,29 @@ impl Show {
                 }
             }
             ShowEvent::PaymentRefused(_) => {}
+            ShowEvent::OrderTransferredOut(e) => {
+                self.set_seats(&e.seats, SeatStatus::Available);
+                if let Some(order) = self.orders.get_mut(&e.order_id) {
+                    for seat in &e.seats {
+                        order.seats.remove(seat);
+                        order.seat_paid.remove(seat);
+                    }
+                }
+                self.transfers.insert(e.exchange_id, e.clone());
+            }
+            ShowEvent::TransferReverted(e) => {
+                self.set_seats(&e.seats, SeatStatus::Sold(e.order_id));
+                if let Some(order) = self.orders.get_mut(&e.order_id) {
+                    for (seat, paid) in e.seats.iter().zip(&e.paid_minor) {
+                        order.seats.insert(seat.clone());
+                        order.seat_paid.insert(seat.clone(), *paid);
+                    }
+                }
+                self.transfers.remove(&e.exchange_id);
+            }
+            ShowEvent::OrderTransferredIn(e) => {
+                self.transfers_in.insert(e.exchange_id, e.order_id);
+            }
             ShowEvent::SeatsExchanged(e) => {
                 for seat_move in &e.moves {
                     self.set_seats(std::slice::from_ref(&seat_move.from), SeatStatus::Available);

@@ -293,3 +293,68 @@ fn cancelling_refunds_every_order_in_full_whatever_the_policy() {
     assert_eq!(refunds[0].payment_id, Some(Uuid::from_u128(7)));
     assert_eq!(show.counts().sold, 0);
 }
+
+#[test]
+fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
+    let show = paid(None);
+    let out = ShowCommand::TransferOut {
+        order_id: order_id(1),
+        exchange_id: Uuid::from_u128(50),
+        requester: Requester::Customer(customer("alice")),
+        seats: seats(&["A1", "A2"]),
+        to_show_id: Uuid::from_u128(99),
+        to_hold_id: hold_id(60),
+    };
+    let (show, events) = apply(show, &out, t0());
+    assert!(
+        matches!(&events[..], [ShowEvent::OrderTransferredOut(e)] if e.credit == cny(9000)),
+        "{events:?}"
+    );
+    assert_eq!(show.counts().sold, 0);
+    // Bob buys A2 meanwhile; undoing gives A1 back and refunds A2's 45.00.
+    let bob = ShowCommand::HoldSeats {
+        hold_id: hold_id(2),
+        customer_id: customer("bob"),
+        seats: seats(&["A2"]),
+        promo: None,
+    };
+    let (show, _) = apply(show, &bob, t0());
+    let revert = ShowCommand::RevertTransferOut {
+        exchange_id: Uuid::from_u128(50),
+    };
+    let (show, events) = apply(show, &revert, t0());
+    let [ShowEvent::TransferReverted(back), ShowEvent::OrderRefunded(refund)] = &events[..] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(back.seats, seats(&["A1"]));
+    assert_eq!(refund.amount, cny(4500));
+    assert_eq!(refund.reason, RefundReason::ExchangeFailed);
+    assert_eq!(
+        show.seat_status(&SeatId::new("A1")),
+        Some(SeatStatus::Sold(order_id(1)))
+    );
+    // Undone once.
+    assert!(decide(&show, &revert, t0()).is_err());
+    // A transfer in checks the movie.
+    let into = |movie: u128| ShowCommand::TransferIn {
+        hold_id: hold_id(2),
+        order_id: order_id(9),
+        exchange_id: Uuid::from_u128(51),
+        customer_id: customer("bob"),
+        from_show_id: Uuid::from_u128(98),
+        from_order_id: order_id(8),
+        movie_id: Uuid::from_u128(movie),
+        credit: cny(8000),
+        payment_id: None,
+    };
+    assert_eq!(
+        decide(&show, &into(3), t0()).unwrap_err().code(),
+        "validation_failed"
+    );
+    let (_, events) = apply(show, &into(2), t0());
+    assert!(
+        matches!(&events[..], [ShowEvent::HoldConfirmed(_), ShowEvent::OrderTransferredIn(e)]
+            if e.refund == cny(3500) && e.charge == cny(0)),
+        "{events:?}"
+    );
+}

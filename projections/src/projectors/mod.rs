@@ -93,6 +93,8 @@ fn is_sale(event: &ShowEvent) -> bool {
             | ShowEvent::HoldConfirmed(_)
             | ShowEvent::OrderRefunded(_)
             | ShowEvent::SeatsExchanged(_)
+            | ShowEvent::OrderTransferredOut(_)
+            | ShowEvent::TransferReverted(_)
     )
 }
 

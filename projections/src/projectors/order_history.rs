@@ -17,7 +17,11 @@ pub struct OrderHistory;
 enum Row {
     Hold(Uuid),
     Order(Uuid),
-    Payment(Uuid),
+    /// A payment's event: the hold of the refund or charge it names, else the payment's.
+    Payment {
+        payment_id: Uuid,
+        settlement: Option<Uuid>,
+    },
 }
 
 struct Entry {
@@ -44,6 +48,7 @@ impl Projector for OrderHistory {
             "order_history_shows",
             "order_history",
             "order_history_payments",
+            "order_history_settlements",
             "order_history_timeline",
         ]
     }
@@ -92,6 +97,11 @@ impl Projector for OrderHistory {
                 }
                 Event::Payment(event) => {
                     let payment_id = applying.stream_id;
+                    let settlement = match event {
+                        PaymentEvent::PaymentRefunded(e) => Some(e.refund_id),
+                        PaymentEvent::PaymentCharged(e) => Some(e.charge_id),
+                        _ => None,
+                    };
                     let (at, kind, detail, status) = match event {
                         PaymentEvent::PaymentStarted(_) => continue,
                         PaymentEvent::PaymentSucceeded(e) => (
@@ -137,7 +147,15 @@ impl Projector for OrderHistory {
                         )
                         .await?;
                     }
-                    timeline.push(entry(Row::Payment(payment_id), at, kind, detail));
+                    timeline.push(entry(
+                        Row::Payment {
+                            payment_id,
+                            settlement,
+                        },
+                        at,
+                        kind,
+                        detail,
+                    ));
                 }
                 Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => {}
             }
@@ -257,6 +275,7 @@ async fn apply_show(
             )
         }
         ShowEvent::OrderRefunded(e) => {
+            settles(tx, e.refund_id.0, OrderOf::Order(e.order_id.0)).await?;
             let status = if e.fully_refunded {
                 "refunded"
             } else {
@@ -290,6 +309,7 @@ async fn apply_show(
             )
         }
         ShowEvent::SeatsExchanged(e) => {
+            settles(tx, e.exchange_id, OrderOf::Order(e.order_id.0)).await?;
             let from: Vec<String> = e.moves.iter().map(|m| m.from.to_string()).collect();
             let to: Vec<String> = e.moves.iter().map(|m| m.to.to_string()).collect();
             tx.execute(
@@ -317,7 +337,57 @@ async fn apply_show(
                     "charge_minor": e.charge.amount_minor, "refund_minor": e.refund.amount_minor}),
             )
         }
+        ShowEvent::OrderTransferredOut(e) => {
+            tx.execute(
+                "UPDATE order_history SET
+                    seats = ARRAY(SELECT s FROM unnest(seats) s WHERE s <> ALL($2::text[])),
+                    status = 'exchanged', updated_at = $3
+                 WHERE order_id = $1",
+                &[&e.order_id.0, &seats(&e.seats), &e.transferred_at],
+            )
+            .await?;
+            (
+                Row::Order(e.order_id.0),
+                e.transferred_at,
+                "exchanged_to_show",
+                json!({"exchange_id": e.exchange_id, "seats": seats(&e.seats),
+                    "to_show_id": e.to_show_id, "credit_minor": e.credit.amount_minor}),
+            )
+        }
+        ShowEvent::OrderTransferredIn(e) => {
+            settles(tx, e.exchange_id, OrderOf::Hold(e.hold_id.0)).await?;
+            tx.execute(
+                "UPDATE order_history SET status = 'exchanged',
+                    refunded_minor = refunded_minor + $2, updated_at = $3
+                 WHERE order_id = $1",
+                &[&e.order_id.0, &e.refund.amount_minor, &e.transferred_at],
+            )
+            .await?;
+            (
+                Row::Order(e.order_id.0),
+                e.transferred_at,
+                "exchanged_from_show",
+                json!({"exchange_id": e.exchange_id, "from_show_id": e.from_show_id,
+                    "from_order_id": e.from_order_id, "credit_minor": e.credit.amount_minor,
+                    "charge_minor": e.charge.amount_minor, "refund_minor": e.refund.amount_minor}),
+            )
+        }
+        ShowEvent::TransferReverted(e) => {
+            tx.execute(
+                "UPDATE order_history SET seats = seats || $2::text[], updated_at = $3
+                 WHERE order_id = $1",
+                &[&e.order_id.0, &seats(&e.seats), &e.reverted_at],
+            )
+            .await?;
+            (
+                Row::Order(e.order_id.0),
+                e.reverted_at,
+                "exchange_undone",
+                json!({"exchange_id": e.exchange_id, "seats_back": seats(&e.seats)}),
+            )
+        }
         ShowEvent::PaymentRefused(e) => {
+            settles(tx, e.refund_id.0, OrderOf::Hold(e.hold_id.0)).await?;
             tx.execute(
                 "UPDATE order_history SET status = 'refunded',
                     refunded_minor = refunded_minor + $2, updated_at = $3
@@ -341,6 +411,32 @@ async fn apply_show(
         | ShowEvent::WaitlistClosed(_)
         | ShowEvent::ShowCancelled(_) => return Ok(None),
     }))
+}
+
+enum OrderOf {
+    Hold(Uuid),
+    Order(Uuid),
+}
+
+/// Notes which hold a refund or charge belongs to.
+async fn settles(
+    tx: &Transaction<'_>,
+    settlement_id: Uuid,
+    of: OrderOf,
+) -> Result<(), tokio_postgres::Error> {
+    let (hold, order) = match of {
+        OrderOf::Hold(id) => (Some(id), None),
+        OrderOf::Order(id) => (None, Some(id)),
+    };
+    tx.execute(
+        "INSERT INTO order_history_settlements (settlement_id, hold_id)
+         SELECT $1, coalesce($2, (SELECT hold_id FROM order_history WHERE order_id = $3))
+         WHERE coalesce($2, (SELECT hold_id FROM order_history WHERE order_id = $3)) IS NOT NULL
+         ON CONFLICT DO NOTHING",
+        &[&settlement_id, &hold, &order],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Why a payment could not buy its seats, in words for the customer.
@@ -393,7 +489,10 @@ async fn write_timeline(
         let (hold, order, payment) = match entry.row {
             Row::Hold(id) => (Some(id), None, None),
             Row::Order(id) => (None, Some(id), None),
-            Row::Payment(id) => (None, None, Some(id)),
+            Row::Payment {
+                payment_id,
+                settlement,
+            } => (None, settlement, Some(payment_id)),
         };
         columns.0.push(hold);
         columns.1.push(order);
@@ -404,17 +503,21 @@ async fn write_timeline(
         columns.6.push(entry.kind);
         columns.7.push(entry.detail.clone());
     }
-    // Entries by order or payment find their hold through the rows written above.
+    // Entries by order or payment find their hold through the rows written above (the
+    // order column carries a refund or charge id for payment entries).
     tx.execute(
         "INSERT INTO order_history_timeline (hold_id, commit_position, prepare_position, at,
             kind, detail)
-         SELECT coalesce(t.hold_id, o.hold_id, p.hold_id), t.c, t.p, t.at, t.kind, t.detail
+         SELECT coalesce(t.hold_id, o.hold_id, s.hold_id, p.hold_id), t.c, t.p, t.at, t.kind,
+            t.detail
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[],
             $6::timestamptz[], $7::text[], $8::jsonb[])
             AS t(hold_id, order_id, payment_id, c, p, at, kind, detail)
-         LEFT JOIN order_history o ON o.order_id = t.order_id
+         LEFT JOIN order_history o ON o.order_id = t.order_id AND t.payment_id IS NULL
+         LEFT JOIN order_history_settlements s ON s.settlement_id = t.order_id
+            AND t.payment_id IS NOT NULL
          LEFT JOIN order_history_payments p ON p.payment_id = t.payment_id
-         WHERE coalesce(t.hold_id, o.hold_id, p.hold_id) IS NOT NULL",
+         WHERE coalesce(t.hold_id, o.hold_id, s.hold_id, p.hold_id) IS NOT NULL",
         &[
             &columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &columns.5, &columns.6,
             &columns.7,

@@ -54,7 +54,20 @@ impl Projector for Sales {
                     change.gross_minor += e.charge.amount_minor;
                     change.refunds_minor += e.refund.amount_minor;
                 }
+                // Seats that left for another show count as refunded here (the new order
+                // there is a sale of its own); seats that came back, as sold again.
+                ShowEvent::OrderTransferredOut(e) => {
+                    let change = changes.entry(applying.stream_id).or_default();
+                    change.tickets_refunded += e.seats.len() as i32;
+                    change.refunds_minor += e.credit.amount_minor;
+                }
+                ShowEvent::TransferReverted(e) => {
+                    let change = changes.entry(applying.stream_id).or_default();
+                    change.tickets_refunded -= e.seats.len() as i32;
+                    change.refunds_minor -= e.credit.amount_minor;
+                }
                 ShowEvent::SeatsHeld(_)
+                | ShowEvent::OrderTransferredIn(_)
                 | ShowEvent::PaymentRequested(_)
                 | ShowEvent::PaymentRefused(_)
                 | ShowEvent::HoldReleased(_)

@@ -88,10 +88,19 @@ impl Projector for SeatMap {
                         );
                     }
                 }
+                ShowEvent::OrderTransferredOut(e) => {
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, 0, -1, e.seats.len());
+                }
+                ShowEvent::TransferReverted(e) => {
+                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
+                    fold.count(show_id, -1, 0, 1, e.seats.len());
+                }
                 // Payments change no seat; the waiting list has its own read model (its
                 // holds arrive as SeatsHeld).
                 ShowEvent::PaymentRequested(_)
                 | ShowEvent::PaymentRefused(_)
+                | ShowEvent::OrderTransferredIn(_)
                 | ShowEvent::WaitlistJoined(_)
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)

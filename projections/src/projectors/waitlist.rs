@@ -104,6 +104,9 @@ async fn apply_one(
         | ShowEvent::PaymentRequested(_)
         | ShowEvent::PaymentRefused(_)
         | ShowEvent::SeatsExchanged(_)
+        | ShowEvent::OrderTransferredOut(_)
+        | ShowEvent::OrderTransferredIn(_)
+        | ShowEvent::TransferReverted(_)
         | ShowEvent::ShowCancelled(_) => {}
     }
     Ok(())

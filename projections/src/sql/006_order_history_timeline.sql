@@ -41,6 +41,14 @@ CREATE TABLE order_history_payments (
     hold_id uuid NOT NULL
 );
 
+-- Refunds and charges (by their ids) and the hold they belong to: the provider's
+-- confirmations arrive on the payment's stream, which may pay for several orders (an
+-- order made by an exchange from another show is paid by the first order's payment).
+CREATE TABLE order_history_settlements (
+    settlement_id uuid PRIMARY KEY,
+    hold_id uuid NOT NULL
+);
+
 CREATE TABLE order_history_timeline (
     hold_id uuid NOT NULL,
     commit_position bigint NOT NULL,
