@@ -386,10 +386,18 @@ pub async fn assert_read_models_equal_a_rebuild(db: &TestDatabase) {
     assert!(status.success(), "projections rebuild failed");
     let rebuilt = read_models(db).await;
     for ((table, live_rows), (_, rebuilt_rows)) in live.iter().zip(&rebuilt) {
+        let only_live: Vec<&String> = live_rows
+            .iter()
+            .filter(|r| !rebuilt_rows.contains(r))
+            .collect();
+        let only_rebuilt: Vec<&String> = rebuilt_rows
+            .iter()
+            .filter(|r| !live_rows.contains(r))
+            .collect();
         assert_eq!(
             live_rows.len(),
             rebuilt_rows.len(),
-            "{table}: live and rebuilt row counts differ"
+            "{table}: live and rebuilt row counts differ; only live: {only_live:#?}; only rebuilt: {only_rebuilt:#?}"
         );
         assert_eq!(
             live_rows, rebuilt_rows,

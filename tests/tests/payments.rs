@@ -4,6 +4,7 @@
 use boxoffice_api::auth::Role;
 use boxoffice_commands::{Clock, ManualClock, SystemClock};
 use boxoffice_tests::fixtures;
+use boxoffice_tests::load::{assert_read_models_equal_a_rebuild, wait_for_projections};
 use boxoffice_tests::server::{Api, Reply, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -294,6 +295,18 @@ async fn a_customer_registers_pays_through_the_sandbox_refunds_part_and_exchange
         .await;
     assert_eq!(back.status, StatusCode::CREATED, "{back:?}");
     assert_eq!(back.body["refund"]["amount_minor"], 3500);
+    let history = history_until(api, &customer, |o| {
+        o["timeline"][0]["kind"] == "refund_paid_out"
+            && o["timeline"][0]["detail"]["amount_minor"] == 3500
+    })
+    .await;
+    assert_eq!(history["orders"][0]["seats"], json!(["B1", "C7"]));
+    // The order history, its timeline and the sales figures are what the log says: the
+    // live read models equal a rebuild from it.
+    let mut server = server;
+    wait_for_projections(&server.db).await;
+    server.stop().await;
+    assert_read_models_equal_a_rebuild(&server.db).await;
 }
 
 #[tokio::test]
@@ -852,4 +865,13 @@ async fn an_exchange_to_another_show_of_the_movie_moves_the_order_and_settles_th
         .await;
     assert_eq!(refund.status, StatusCode::CREATED, "{refund:?}");
     assert_eq!(refund.body["amount"]["amount_minor"], 16000);
+    history_until(api, &alice, |o| {
+        o["timeline"][0]["kind"] == "refund_paid_out"
+            && o["timeline"][0]["detail"]["amount_minor"] == 16000
+    })
+    .await;
+    let mut server = server;
+    wait_for_projections(&server.db).await;
+    server.stop().await;
+    assert_read_models_equal_a_rebuild(&server.db).await;
 }

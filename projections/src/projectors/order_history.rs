@@ -73,6 +73,11 @@ impl Projector for OrderHistory {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
+        // Rows are made and paid in bulk first (every later event of a row comes after its
+        // SeatsHeld, PaymentRequested and HoldConfirmed), the rest one by one in log order,
+        // unpaid holds ended in bulk last (ending only rows still `held`, it commutes with
+        // everything else). The hot path is thus a few statements per batch.
+        bulk_rows(tx, events).await?;
         let mut timeline = Vec::new();
         for applying in events {
             let (commit, prepare) = applying
@@ -88,10 +93,9 @@ impl Projector for OrderHistory {
                 kind,
                 detail,
             };
-            let show_id = applying.stream_id;
             match &applying.event {
                 Event::Show(event) => {
-                    if let Some(e) = apply_show(tx, show_id, event).await? {
+                    if let Some(e) = apply_show(tx, event).await? {
                         timeline.push(entry(e.0, e.1, e.2, e.3));
                     }
                 }
@@ -160,50 +164,191 @@ impl Projector for OrderHistory {
                 Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => {}
             }
         }
+        end_holds(tx, events).await?;
         write_timeline(tx, &timeline).await
     }
+}
+
+/// Shows, new holds, payments started and holds paid, in bulk.
+async fn bulk_rows(
+    tx: &Transaction<'_>,
+    events: &[Applying<'_>],
+) -> Result<(), tokio_postgres::Error> {
+    let show_events = || {
+        events.iter().filter_map(|a| match &a.event {
+            Event::Show(e) => Some((a.stream_id, e)),
+            _ => None,
+        })
+    };
+    let labels = |seats: &[boxoffice_domain::SeatId]| super::seat_list(seats);
+    let mut shows = (Vec::new(), Vec::new(), Vec::new());
+    let mut held = Vec::new();
+    let mut requested = (Vec::new(), Vec::new(), Vec::new());
+    let mut paid = Vec::new();
+    for (show_id, event) in show_events() {
+        match event {
+            ShowEvent::ShowScheduled(e) => {
+                shows.0.push(show_id);
+                shows.1.push(e.title.as_str());
+                shows.2.push(e.starts_at);
+            }
+            ShowEvent::SeatsHeld(e) => held.push((show_id, e)),
+            ShowEvent::PaymentRequested(e) => {
+                requested.0.push(e.payment_id);
+                requested.1.push(e.hold_id.0);
+                requested.2.push(e.requested_at);
+            }
+            ShowEvent::HoldConfirmed(e) => paid.push(e),
+            _ => {}
+        }
+    }
+    if !shows.0.is_empty() {
+        tx.execute(
+            "INSERT INTO order_history_shows (show_id, title, starts_at)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])",
+            &[&shows.0, &shows.1, &shows.2],
+        )
+        .await?;
+    }
+    if !held.is_empty() {
+        let holds: Vec<Uuid> = held.iter().map(|(_, e)| e.hold_id.0).collect();
+        let show_ids: Vec<Uuid> = held.iter().map(|(s, _)| *s).collect();
+        let customers: Vec<&str> = held.iter().map(|(_, e)| e.customer_id.0.as_str()).collect();
+        let seats: Vec<Value> = held.iter().map(|(_, e)| labels(&e.seats)).collect();
+        let totals: Vec<i64> = held.iter().map(|(_, e)| e.total.amount_minor).collect();
+        let discounts: Vec<i64> = held
+            .iter()
+            .map(|(_, e)| e.discount.as_ref().map_or(0, |d| d.amount.amount_minor))
+            .collect();
+        let codes: Vec<Option<&str>> = held
+            .iter()
+            .map(|(_, e)| e.discount.as_ref().map(|d| d.code.as_str()))
+            .collect();
+        let currencies: Vec<&str> = held
+            .iter()
+            .map(|(_, e)| e.total.currency.as_str())
+            .collect();
+        let expires: Vec<Timestamp> = held.iter().map(|(_, e)| e.expires_at).collect();
+        let at: Vec<Timestamp> = held.iter().map(|(_, e)| e.held_at).collect();
+        tx.execute(
+            "INSERT INTO order_history (hold_id, show_id, customer_id, seats, status,
+                total_minor, discount_minor, promo_code, currency, expires_at, created_at,
+                updated_at)
+             SELECT h.hold_id, h.show_id, h.customer_id,
+                ARRAY(SELECT jsonb_array_elements_text(h.seats)), 'held', h.total,
+                h.discount, h.code, h.currency, h.expires, h.at, h.at
+             FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::bigint[],
+                $6::bigint[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+                AS h(hold_id, show_id, customer_id, seats, total, discount, code, currency,
+                    expires, at)",
+            &[
+                &holds,
+                &show_ids,
+                &customers,
+                &seats,
+                &totals,
+                &discounts,
+                &codes,
+                &currencies,
+                &expires,
+                &at,
+            ],
+        )
+        .await?;
+    }
+    if !requested.0.is_empty() {
+        tx.execute(
+            "INSERT INTO order_history_payments (payment_id, hold_id)
+             SELECT * FROM unnest($1::uuid[], $2::uuid[]) ON CONFLICT DO NOTHING",
+            &[&requested.0, &requested.1],
+        )
+        .await?;
+        // The last payment started for a hold is the one shown.
+        tx.execute(
+            "UPDATE order_history o SET payment_id = r.payment_id, payment_status = 'pending',
+                updated_at = r.at
+             FROM (SELECT DISTINCT ON (hold_id) * FROM unnest($1::uuid[], $2::uuid[],
+                    $3::timestamptz[]) WITH ORDINALITY AS r(payment_id, hold_id, at, n)
+                ORDER BY hold_id, n DESC) r
+             WHERE o.hold_id = r.hold_id",
+            &[&requested.0, &requested.1, &requested.2],
+        )
+        .await?;
+    }
+    if !paid.is_empty() {
+        let holds: Vec<Uuid> = paid.iter().map(|e| e.hold_id.0).collect();
+        let orders: Vec<Uuid> = paid.iter().map(|e| e.order_id.0).collect();
+        let totals: Vec<i64> = paid.iter().map(|e| e.total.amount_minor).collect();
+        let seats: Vec<Value> = paid.iter().map(|e| labels(&e.seats)).collect();
+        let references: Vec<&str> = paid.iter().map(|e| e.payment_reference.as_str()).collect();
+        let payments: Vec<Option<Uuid>> = paid.iter().map(|e| e.payment_id).collect();
+        let at: Vec<Timestamp> = paid.iter().map(|e| e.confirmed_at).collect();
+        tx.execute(
+            "UPDATE order_history o SET order_id = p.order_id, status = 'paid',
+                total_minor = p.total, seats = ARRAY(SELECT jsonb_array_elements_text(p.seats)),
+                payment_reference = p.reference,
+                payment_id = coalesce(p.payment_id, o.payment_id),
+                payment_status = CASE WHEN p.payment_id IS NULL THEN o.payment_status
+                    ELSE 'succeeded' END,
+                updated_at = p.at
+             FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[], $5::text[],
+                $6::uuid[], $7::timestamptz[])
+                AS p(hold_id, order_id, total, seats, reference, payment_id, at)
+             WHERE o.hold_id = p.hold_id",
+            &[
+                &holds,
+                &orders,
+                &totals,
+                &seats,
+                &references,
+                &payments,
+                &at,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Holds that ended unpaid, in bulk; a row paid meanwhile (a late payment) keeps its status.
+async fn end_holds(
+    tx: &Transaction<'_>,
+    events: &[Applying<'_>],
+) -> Result<(), tokio_postgres::Error> {
+    let mut ended = (Vec::new(), Vec::new(), Vec::new());
+    for applying in events {
+        let (hold, status, at) = match &applying.event {
+            Event::Show(ShowEvent::HoldReleased(e)) => (e.hold_id.0, "released", e.released_at),
+            Event::Show(ShowEvent::HoldExpired(e)) => (e.hold_id.0, "expired", e.expired_at),
+            _ => continue,
+        };
+        ended.0.push(hold);
+        ended.1.push(status);
+        ended.2.push(at);
+    }
+    if !ended.0.is_empty() {
+        tx.execute(
+            "UPDATE order_history o SET status = e.status, updated_at = e.at
+             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS e(hold_id, status, at)
+             WHERE o.hold_id = e.hold_id AND o.status = 'held'",
+            &[&ended.0, &ended.1, &ended.2],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Applies one show event to its row; returns its timeline entry, if it has one.
 async fn apply_show(
     tx: &Transaction<'_>,
-    show_id: Uuid,
     event: &ShowEvent,
 ) -> Result<Option<(Row, Timestamp, &'static str, Value)>, tokio_postgres::Error> {
     let seats = |seats: &[boxoffice_domain::SeatId]| -> Vec<String> {
         seats.iter().map(|s| s.as_str().to_owned()).collect()
     };
     Ok(Some(match event {
-        ShowEvent::ShowScheduled(e) => {
-            tx.execute(
-                "INSERT INTO order_history_shows (show_id, title, starts_at) VALUES ($1, $2, $3)",
-                &[&show_id, &e.title, &e.starts_at],
-            )
-            .await?;
-            return Ok(None);
-        }
+        ShowEvent::ShowScheduled(_) => return Ok(None),
         ShowEvent::SeatsHeld(e) => {
-            let discount = e.discount.as_ref().map_or(0, |d| d.amount.amount_minor);
-            let code = e.discount.as_ref().map(|d| d.code.as_str());
-            tx.execute(
-                "INSERT INTO order_history (hold_id, show_id, customer_id, seats, status,
-                    total_minor, discount_minor, promo_code, currency, expires_at, created_at,
-                    updated_at)
-                 VALUES ($1, $2, $3, $4, 'held', $5, $6, $7, $8, $9, $10, $10)",
-                &[
-                    &e.hold_id.0,
-                    &show_id,
-                    &e.customer_id.0,
-                    &seats(&e.seats),
-                    &e.total.amount_minor,
-                    &discount,
-                    &code,
-                    &e.total.currency.as_str(),
-                    &e.expires_at,
-                    &e.held_at,
-                ],
-            )
-            .await?;
             let mut detail = json!({"seats": seats(&e.seats), "total_minor": e.total.amount_minor,
                 "expires_at": e.expires_at});
             if let Some(d) = &e.discount {
@@ -213,67 +358,27 @@ async fn apply_show(
             (Row::Hold(e.hold_id.0), e.held_at, "held", detail)
         }
         ShowEvent::HoldReleased(e) => {
-            end_hold(tx, e.hold_id.0, "released", e.released_at).await?;
             (Row::Hold(e.hold_id.0), e.released_at, "released", json!({}))
         }
-        ShowEvent::HoldExpired(e) => {
-            end_hold(tx, e.hold_id.0, "expired", e.expired_at).await?;
-            (Row::Hold(e.hold_id.0), e.expired_at, "expired", json!({}))
-        }
-        ShowEvent::PaymentRequested(e) => {
-            tx.execute(
-                "INSERT INTO order_history_payments (payment_id, hold_id) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[&e.payment_id, &e.hold_id.0],
-            )
-            .await?;
-            tx.execute(
-                "UPDATE order_history SET payment_id = $2, payment_status = 'pending',
-                    updated_at = $3
-                 WHERE hold_id = $1",
-                &[&e.hold_id.0, &e.payment_id, &e.requested_at],
-            )
-            .await?;
-            (
-                Row::Hold(e.hold_id.0),
-                e.requested_at,
-                "payment_started",
-                json!({"payment_id": e.payment_id, "method": e.method.as_str(),
-                    "amount_minor": e.amount.amount_minor}),
-            )
-        }
-        ShowEvent::HoldConfirmed(e) => {
-            tx.execute(
-                "UPDATE order_history SET order_id = $2, status = 'paid', total_minor = $3,
-                    seats = $4, payment_reference = $5,
-                    payment_id = coalesce($6, payment_id),
-                    payment_status = CASE WHEN $6::uuid IS NULL THEN payment_status
-                        ELSE 'succeeded' END,
-                    updated_at = $7
-                 WHERE hold_id = $1",
-                &[
-                    &e.hold_id.0,
-                    &e.order_id.0,
-                    &e.total.amount_minor,
-                    &seats(&e.seats),
-                    &e.payment_reference,
-                    &e.payment_id,
-                    &e.confirmed_at,
-                ],
-            )
-            .await?;
-            (
-                Row::Hold(e.hold_id.0),
-                e.confirmed_at,
-                if e.after_expiry {
-                    "paid_after_expiry"
-                } else {
-                    "paid"
-                },
-                json!({"order_id": e.order_id, "total_minor": e.total.amount_minor,
-                    "payment_reference": e.payment_reference}),
-            )
-        }
+        ShowEvent::HoldExpired(e) => (Row::Hold(e.hold_id.0), e.expired_at, "expired", json!({})),
+        ShowEvent::PaymentRequested(e) => (
+            Row::Hold(e.hold_id.0),
+            e.requested_at,
+            "payment_started",
+            json!({"payment_id": e.payment_id, "method": e.method.as_str(),
+                "amount_minor": e.amount.amount_minor}),
+        ),
+        ShowEvent::HoldConfirmed(e) => (
+            Row::Hold(e.hold_id.0),
+            e.confirmed_at,
+            if e.after_expiry {
+                "paid_after_expiry"
+            } else {
+                "paid"
+            },
+            json!({"order_id": e.order_id, "total_minor": e.total.amount_minor,
+                "payment_reference": e.payment_reference}),
+        ),
         ShowEvent::OrderRefunded(e) => {
             settles(tx, e.refund_id.0, OrderOf::Order(e.order_id.0)).await?;
             let status = if e.fully_refunded {
@@ -450,22 +555,6 @@ fn refusal_detail(reason: &str) -> &'static str {
         "show_started" => "The payment arrived after the show started; it is refunded in full.",
         _ => "The payment could not be used; it is refunded in full.",
     }
-}
-
-/// A hold ended unpaid; a row that was paid meanwhile (late payment) keeps its status.
-async fn end_hold(
-    tx: &Transaction<'_>,
-    hold_id: Uuid,
-    status: &str,
-    at: Timestamp,
-) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "UPDATE order_history SET status = $2, updated_at = $3
-         WHERE hold_id = $1 AND status = 'held'",
-        &[&hold_id, &status, &at],
-    )
-    .await?;
-    Ok(())
 }
 
 async fn write_timeline(
