@@ -143,50 +143,26 @@ impl Projector for PaymentsProcess {
                     amount: e.amount.clone(),
                     reason: format!("payment refused: {}", e.reason),
                 }),
-                Event::Show(ShowEvent::SeatsExchanged(e)) => {
-                    if let Some(payment_id) = e.payment_id {
-                        if e.charge.amount_minor > 0 {
-                            tasks.push(Task::Collect {
-                                payment_id,
-                                charge_id: e.exchange_id,
-                                amount: e.charge.clone(),
-                            });
-                        }
-                        if e.refund.amount_minor > 0 {
-                            tasks.push(Task::PayOut {
-                                payment_id,
-                                refund_id: e.exchange_id,
-                                amount: e.refund.clone(),
-                                reason: "exchange to cheaper seats".into(),
-                            });
-                        }
-                    }
-                }
+                Event::Show(ShowEvent::SeatsExchanged(e)) => settle_difference(
+                    &mut tasks,
+                    e.payment_id,
+                    e.exchange_id,
+                    (&e.charge, &e.refund),
+                    "exchange to cheaper seats",
+                ),
                 Event::Show(ShowEvent::OrderTransferredOut(e)) => {
                     tasks.push(Task::CompleteTransfer {
                         from_show_id: applying.stream_id,
                         transfer: Box::new(e.clone()),
                     })
                 }
-                Event::Show(ShowEvent::OrderTransferredIn(e)) => {
-                    if let Some(payment_id) = e.payment_id {
-                        if e.charge.amount_minor > 0 {
-                            tasks.push(Task::Collect {
-                                payment_id,
-                                charge_id: e.exchange_id,
-                                amount: e.charge.clone(),
-                            });
-                        }
-                        if e.refund.amount_minor > 0 {
-                            tasks.push(Task::PayOut {
-                                payment_id,
-                                refund_id: e.exchange_id,
-                                amount: e.refund.clone(),
-                                reason: "exchange to a cheaper show".into(),
-                            });
-                        }
-                    }
-                }
+                Event::Show(ShowEvent::OrderTransferredIn(e)) => settle_difference(
+                    &mut tasks,
+                    e.payment_id,
+                    e.exchange_id,
+                    (&e.charge, &e.refund),
+                    "exchange to a cheaper show",
+                ),
                 Event::Show(ShowEvent::SeatsHeld(e)) => {
                     if let Some(discount) = &e.discount {
                         tx.execute(
@@ -229,6 +205,35 @@ impl Projector for PaymentsProcess {
             self.wake.notify_one();
         }
         Ok(())
+    }
+}
+
+/// The charge or refund an exchange decided, through the order's payment (none for orders
+/// paid at the counter: the counter settles them).
+fn settle_difference(
+    tasks: &mut Vec<Task>,
+    payment_id: Option<Uuid>,
+    exchange_id: Uuid,
+    (charge, refund): (&Money, &Money),
+    reason: &str,
+) {
+    let Some(payment_id) = payment_id else {
+        return;
+    };
+    if charge.amount_minor > 0 {
+        tasks.push(Task::Collect {
+            payment_id,
+            charge_id: exchange_id,
+            amount: charge.clone(),
+        });
+    }
+    if refund.amount_minor > 0 {
+        tasks.push(Task::PayOut {
+            payment_id,
+            refund_id: exchange_id,
+            amount: refund.clone(),
+            reason: reason.to_owned(),
+        });
     }
 }
 

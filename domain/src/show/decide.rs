@@ -374,6 +374,31 @@ fn decide_on_scheduled(
     }
 }
 
+/// The order, if the requester may act on it.
+fn owned_order<'a>(
+    show: &'a Show,
+    order_id: &OrderId,
+    requester: &Requester,
+) -> Result<&'a super::Order, DomainError> {
+    show.order(order_id)
+        .filter(|order| requester.may_act_for(&order.customer_id))
+        .ok_or(DomainError::OrderNotFound)
+}
+
+/// Refuses seats the order does not own (now).
+fn in_order(order: &super::Order, seats: &[SeatId]) -> Result<(), DomainError> {
+    let foreign: Vec<SeatId> = seats
+        .iter()
+        .filter(|seat| !order.seats.contains(*seat))
+        .cloned()
+        .collect();
+    if foreign.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::SeatsNotInOrder(foreign))
+    }
+}
+
 fn grace(show: &Show) -> Duration {
     show.grace()
 }
@@ -626,10 +651,7 @@ fn transfer_out(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    let order = show
-        .order(&order_id)
-        .filter(|order| requester.may_act_for(&order.customer_id))
-        .ok_or(DomainError::OrderNotFound)?;
+    let order = owned_order(show, &order_id, requester)?;
     if now >= info.starts_at {
         return Err(DomainError::ShowStarted);
     }
@@ -643,14 +665,7 @@ fn transfer_out(
         return Err(DomainError::DuplicateId(format!("exchange {exchange_id}")));
     }
     validate_seat_list("give_back", seats, MAX_SEATS_PER_HOLD)?;
-    let foreign: Vec<SeatId> = seats
-        .iter()
-        .filter(|seat| !order.seats.contains(*seat))
-        .cloned()
-        .collect();
-    if !foreign.is_empty() {
-        return Err(DomainError::SeatsNotInOrder(foreign));
-    }
+    in_order(order, seats)?;
     let paid_minor: Vec<i64> = seats
         .iter()
         .map(|s| order.seat_paid.get(s).copied().unwrap_or(0))
@@ -741,10 +756,7 @@ fn refund(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    let order = show
-        .order(&order_id)
-        .filter(|order| requester.may_act_for(&order.customer_id))
-        .ok_or(DomainError::OrderNotFound)?;
+    let order = owned_order(show, &order_id, requester)?;
     let by_staff = matches!(requester, Requester::Staff);
     if !by_staff && now >= info.starts_at {
         return Err(DomainError::ShowStarted);
@@ -756,14 +768,7 @@ fn refund(
         None => order.seats.iter().cloned().collect(),
         Some(seats) => {
             validate_seat_list("seats", seats, usize::MAX)?;
-            let foreign: Vec<SeatId> = seats
-                .iter()
-                .filter(|seat| !order.seats.contains(*seat))
-                .cloned()
-                .collect();
-            if !foreign.is_empty() {
-                return Err(DomainError::SeatsNotInOrder(foreign));
-            }
+            in_order(order, seats)?;
             seats.to_vec()
         }
     };
@@ -816,10 +821,7 @@ fn exchange(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    let order = show
-        .order(&order_id)
-        .filter(|order| requester.may_act_for(&order.customer_id))
-        .ok_or(DomainError::OrderNotFound)?;
+    let order = owned_order(show, &order_id, requester)?;
     if now >= info.starts_at {
         return Err(DomainError::ShowStarted);
     }
@@ -835,14 +837,7 @@ fn exchange(
             ),
         ));
     }
-    let foreign: Vec<SeatId> = give_back
-        .iter()
-        .filter(|seat| !order.seats.contains(*seat))
-        .cloned()
-        .collect();
-    if !foreign.is_empty() {
-        return Err(DomainError::SeatsNotInOrder(foreign));
-    }
+    in_order(order, give_back)?;
     let lapsed = lapsed_holds_on(show, take, None, now).map_err(DomainError::SeatsUnavailable)?;
     let currency = order.total.currency.clone();
     let mut moves = Vec::with_capacity(take.len());
