@@ -257,10 +257,26 @@ pub async fn orders_of(
                 o.refunded_seats, o.status, o.total_minor, o.discount_minor, o.promo_code,
                 o.refunded_minor, o.fees_minor, o.currency, o.payment_reference, o.payment_id,
                 o.payment_status, o.expires_at, o.created_at, o.updated_at,
-                coalesce((SELECT jsonb_agg(jsonb_build_object('at', t.at, 'kind', t.kind,
-                        'detail', t.detail)
-                    ORDER BY t.commit_position DESC, t.prepare_position DESC)
-                    FROM order_history_timeline t WHERE t.hold_id = o.hold_id), '[]')
+                (SELECT jsonb_agg(jsonb_build_object('at', t.at, 'kind', t.kind,
+                        'detail', t.detail) ORDER BY t.c DESC, t.p DESC)
+                    FROM (
+                        SELECT at, kind, detail, commit_position AS c, prepare_position AS p
+                        FROM order_history_timeline WHERE hold_id = o.hold_id
+                        UNION ALL
+                        SELECT o.created_at, 'held', o.held_detail, o.held_commit,
+                            o.held_prepare
+                        UNION ALL
+                        SELECT o.paid_at,
+                            CASE WHEN o.paid_after_expiry THEN 'paid_after_expiry'
+                                ELSE 'paid' END,
+                            jsonb_build_object('order_id', o.order_id,
+                                'total_minor', o.paid_total_minor),
+                            o.paid_commit, o.paid_prepare
+                        WHERE o.paid_at IS NOT NULL
+                        UNION ALL
+                        SELECT o.ended_at, o.ended_as, '{}'::jsonb, o.ended_commit,
+                            o.ended_prepare
+                        WHERE o.ended_at IS NOT NULL) t)
              FROM order_history o
              LEFT JOIN order_history_shows s ON s.show_id = o.show_id
              WHERE o.customer_id = $1

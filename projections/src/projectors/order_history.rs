@@ -78,13 +78,21 @@ impl Projector for OrderHistory {
         // unpaid holds ended in bulk last (ending only rows still `held`, it commutes with
         // everything else). The hot path is thus a few statements per batch.
         bulk_rows(tx, events).await?;
+        // Refunds add up per order, unless an exchange in the batch moves the same seats.
+        let refunds_in_bulk = !events.iter().any(|a| {
+            matches!(
+                a.event,
+                Event::Show(
+                    ShowEvent::SeatsExchanged(_)
+                        | ShowEvent::OrderTransferredOut(_)
+                        | ShowEvent::OrderTransferredIn(_)
+                        | ShowEvent::TransferReverted(_)
+                )
+            )
+        });
         let mut timeline = Vec::new();
         for applying in events {
-            let (commit, prepare) = applying
-                .recorded
-                .position
-                .to_checkpoint()
-                .unwrap_or((i64::MAX, i64::MAX));
+            let (commit, prepare) = position(applying);
             let entry = |row: Row, at: Timestamp, kind: &'static str, detail: Value| Entry {
                 row,
                 commit,
@@ -95,7 +103,7 @@ impl Projector for OrderHistory {
             };
             match &applying.event {
                 Event::Show(event) => {
-                    if let Some(e) = apply_show(tx, event).await? {
+                    if let Some(e) = apply_show(tx, event, refunds_in_bulk).await? {
                         timeline.push(entry(e.0, e.1, e.2, e.3));
                     }
                 }
@@ -164,9 +172,33 @@ impl Projector for OrderHistory {
                 Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => {}
             }
         }
+        if refunds_in_bulk {
+            bulk_refunds(tx, events).await?;
+        }
         end_holds(tx, events).await?;
         write_timeline(tx, &timeline).await
     }
+}
+
+/// An event's log position as two numbers (as checkpoints store it).
+fn position(applying: &Applying<'_>) -> (i64, i64) {
+    applying
+        .recorded
+        .position
+        .to_checkpoint()
+        .unwrap_or((i64::MAX, i64::MAX))
+}
+
+/// What the timeline's `held` step says.
+fn held_detail(e: &boxoffice_domain::show::SeatsHeld) -> Value {
+    let seats: Vec<&str> = e.seats.iter().map(|s| s.as_str()).collect();
+    let mut detail = json!({"seats": seats, "total_minor": e.total.amount_minor,
+        "expires_at": e.expires_at});
+    if let Some(d) = &e.discount {
+        detail["promo_code"] = json!(d.code.as_str());
+        detail["discount_minor"] = money(d.amount.amount_minor);
+    }
+    detail
 }
 
 /// Shows, new holds, payments started and holds paid, in bulk.
@@ -176,7 +208,7 @@ async fn bulk_rows(
 ) -> Result<(), tokio_postgres::Error> {
     let show_events = || {
         events.iter().filter_map(|a| match &a.event {
-            Event::Show(e) => Some((a.stream_id, e)),
+            Event::Show(e) => Some((a.stream_id, e, position(a))),
             _ => None,
         })
     };
@@ -185,20 +217,20 @@ async fn bulk_rows(
     let mut held = Vec::new();
     let mut requested = (Vec::new(), Vec::new(), Vec::new());
     let mut paid = Vec::new();
-    for (show_id, event) in show_events() {
+    for (show_id, event, at) in show_events() {
         match event {
             ShowEvent::ShowScheduled(e) => {
                 shows.0.push(show_id);
                 shows.1.push(e.title.as_str());
                 shows.2.push(e.starts_at);
             }
-            ShowEvent::SeatsHeld(e) => held.push((show_id, e)),
+            ShowEvent::SeatsHeld(e) => held.push((show_id, e, at)),
             ShowEvent::PaymentRequested(e) => {
                 requested.0.push(e.payment_id);
                 requested.1.push(e.hold_id.0);
                 requested.2.push(e.requested_at);
             }
-            ShowEvent::HoldConfirmed(e) => paid.push(e),
+            ShowEvent::HoldConfirmed(e) => paid.push((e, at)),
             _ => {}
         }
     }
@@ -211,36 +243,43 @@ async fn bulk_rows(
         .await?;
     }
     if !held.is_empty() {
-        let holds: Vec<Uuid> = held.iter().map(|(_, e)| e.hold_id.0).collect();
-        let show_ids: Vec<Uuid> = held.iter().map(|(s, _)| *s).collect();
-        let customers: Vec<&str> = held.iter().map(|(_, e)| e.customer_id.0.as_str()).collect();
-        let seats: Vec<Value> = held.iter().map(|(_, e)| labels(&e.seats)).collect();
-        let totals: Vec<i64> = held.iter().map(|(_, e)| e.total.amount_minor).collect();
+        let holds: Vec<Uuid> = held.iter().map(|(_, e, _)| e.hold_id.0).collect();
+        let show_ids: Vec<Uuid> = held.iter().map(|(s, _, _)| *s).collect();
+        let customers: Vec<&str> = held
+            .iter()
+            .map(|(_, e, _)| e.customer_id.0.as_str())
+            .collect();
+        let seats: Vec<Value> = held.iter().map(|(_, e, _)| labels(&e.seats)).collect();
+        let totals: Vec<i64> = held.iter().map(|(_, e, _)| e.total.amount_minor).collect();
         let discounts: Vec<i64> = held
             .iter()
-            .map(|(_, e)| e.discount.as_ref().map_or(0, |d| d.amount.amount_minor))
+            .map(|(_, e, _)| e.discount.as_ref().map_or(0, |d| d.amount.amount_minor))
             .collect();
         let codes: Vec<Option<&str>> = held
             .iter()
-            .map(|(_, e)| e.discount.as_ref().map(|d| d.code.as_str()))
+            .map(|(_, e, _)| e.discount.as_ref().map(|d| d.code.as_str()))
             .collect();
         let currencies: Vec<&str> = held
             .iter()
-            .map(|(_, e)| e.total.currency.as_str())
+            .map(|(_, e, _)| e.total.currency.as_str())
             .collect();
-        let expires: Vec<Timestamp> = held.iter().map(|(_, e)| e.expires_at).collect();
-        let at: Vec<Timestamp> = held.iter().map(|(_, e)| e.held_at).collect();
+        let expires: Vec<Timestamp> = held.iter().map(|(_, e, _)| e.expires_at).collect();
+        let at: Vec<Timestamp> = held.iter().map(|(_, e, _)| e.held_at).collect();
+        let details: Vec<Value> = held.iter().map(|(_, e, _)| held_detail(e)).collect();
+        let commits: Vec<i64> = held.iter().map(|(_, _, p)| p.0).collect();
+        let prepares: Vec<i64> = held.iter().map(|(_, _, p)| p.1).collect();
         tx.execute(
             "INSERT INTO order_history (hold_id, show_id, customer_id, seats, status,
                 total_minor, discount_minor, promo_code, currency, expires_at, created_at,
-                updated_at)
+                updated_at, held_detail, held_commit, held_prepare)
              SELECT h.hold_id, h.show_id, h.customer_id,
                 ARRAY(SELECT jsonb_array_elements_text(h.seats)), 'held', h.total,
-                h.discount, h.code, h.currency, h.expires, h.at, h.at
+                h.discount, h.code, h.currency, h.expires, h.at, h.at, h.detail, h.c, h.p
              FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::bigint[],
-                $6::bigint[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+                $6::bigint[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[],
+                $11::jsonb[], $12::bigint[], $13::bigint[])
                 AS h(hold_id, show_id, customer_id, seats, total, discount, code, currency,
-                    expires, at)",
+                    expires, at, detail, c, p)",
             &[
                 &holds,
                 &show_ids,
@@ -252,6 +291,9 @@ async fn bulk_rows(
                 &currencies,
                 &expires,
                 &at,
+                &details,
+                &commits,
+                &prepares,
             ],
         )
         .await?;
@@ -276,13 +318,19 @@ async fn bulk_rows(
         .await?;
     }
     if !paid.is_empty() {
-        let holds: Vec<Uuid> = paid.iter().map(|e| e.hold_id.0).collect();
-        let orders: Vec<Uuid> = paid.iter().map(|e| e.order_id.0).collect();
-        let totals: Vec<i64> = paid.iter().map(|e| e.total.amount_minor).collect();
-        let seats: Vec<Value> = paid.iter().map(|e| labels(&e.seats)).collect();
-        let references: Vec<&str> = paid.iter().map(|e| e.payment_reference.as_str()).collect();
-        let payments: Vec<Option<Uuid>> = paid.iter().map(|e| e.payment_id).collect();
-        let at: Vec<Timestamp> = paid.iter().map(|e| e.confirmed_at).collect();
+        let holds: Vec<Uuid> = paid.iter().map(|(e, _)| e.hold_id.0).collect();
+        let orders: Vec<Uuid> = paid.iter().map(|(e, _)| e.order_id.0).collect();
+        let totals: Vec<i64> = paid.iter().map(|(e, _)| e.total.amount_minor).collect();
+        let seats: Vec<Value> = paid.iter().map(|(e, _)| labels(&e.seats)).collect();
+        let references: Vec<&str> = paid
+            .iter()
+            .map(|(e, _)| e.payment_reference.as_str())
+            .collect();
+        let payments: Vec<Option<Uuid>> = paid.iter().map(|(e, _)| e.payment_id).collect();
+        let at: Vec<Timestamp> = paid.iter().map(|(e, _)| e.confirmed_at).collect();
+        let late: Vec<bool> = paid.iter().map(|(e, _)| e.after_expiry).collect();
+        let commits: Vec<i64> = paid.iter().map(|(_, p)| p.0).collect();
+        let prepares: Vec<i64> = paid.iter().map(|(_, p)| p.1).collect();
         tx.execute(
             "UPDATE order_history o SET order_id = p.order_id, status = 'paid',
                 total_minor = p.total, seats = ARRAY(SELECT jsonb_array_elements_text(p.seats)),
@@ -290,10 +338,11 @@ async fn bulk_rows(
                 payment_id = coalesce(p.payment_id, o.payment_id),
                 payment_status = CASE WHEN p.payment_id IS NULL THEN o.payment_status
                     ELSE 'succeeded' END,
-                updated_at = p.at
+                updated_at = p.at, paid_at = p.at, paid_after_expiry = p.late,
+                paid_total_minor = p.total, paid_commit = p.c, paid_prepare = p.p
              FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::jsonb[], $5::text[],
-                $6::uuid[], $7::timestamptz[])
-                AS p(hold_id, order_id, total, seats, reference, payment_id, at)
+                $6::uuid[], $7::timestamptz[], $8::bool[], $9::bigint[], $10::bigint[])
+                AS p(hold_id, order_id, total, seats, reference, payment_id, at, late, c, p)
              WHERE o.hold_id = p.hold_id",
             &[
                 &holds,
@@ -303,10 +352,77 @@ async fn bulk_rows(
                 &references,
                 &payments,
                 &at,
+                &late,
+                &commits,
+                &prepares,
             ],
         )
         .await?;
     }
+    Ok(())
+}
+
+fn refund_status(e: &boxoffice_domain::show::OrderRefunded) -> &'static str {
+    if e.fully_refunded {
+        "refunded"
+    } else {
+        "partially_refunded"
+    }
+}
+
+/// The batch's refunds, summed up per order.
+async fn bulk_refunds(
+    tx: &Transaction<'_>,
+    events: &[Applying<'_>],
+) -> Result<(), tokio_postgres::Error> {
+    // Per order: seats, amount, fee, then the status and time of the last refund.
+    let mut refunds: std::collections::HashMap<Uuid, (Vec<&str>, i64, i64, &str, Timestamp)> =
+        std::collections::HashMap::new();
+    for applying in events {
+        let Event::Show(ShowEvent::OrderRefunded(e)) = &applying.event else {
+            continue;
+        };
+        let refund = refunds
+            .entry(e.order_id.0)
+            .or_insert_with(|| (Vec::new(), 0, 0, "", e.refunded_at));
+        refund.0.extend(e.seats.iter().map(|s| s.as_str()));
+        refund.1 += e.amount.amount_minor;
+        refund.2 += e.fee.as_ref().map_or(0, |f| f.amount_minor);
+        refund.3 = refund_status(e);
+        refund.4 = e.refunded_at;
+    }
+    if refunds.is_empty() {
+        return Ok(());
+    }
+    let mut c = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
+    for (order, (seats, amount, fee, status, at)) in &refunds {
+        c.0.push(*order);
+        c.1.push(Value::from(seats.clone()));
+        c.2.push(*amount);
+        c.3.push(*fee);
+        c.4.push(*status);
+        c.5.push(*at);
+    }
+    tx.execute(
+        "UPDATE order_history o SET
+            refunded_seats = o.refunded_seats || ARRAY(SELECT jsonb_array_elements_text(d.seats)),
+            seats = ARRAY(SELECT s FROM unnest(o.seats) s
+                WHERE s <> ALL(ARRAY(SELECT jsonb_array_elements_text(d.seats)))),
+            refunded_minor = o.refunded_minor + d.amount, fees_minor = o.fees_minor + d.fee,
+            status = d.status, updated_at = d.at
+         FROM unnest($1::uuid[], $2::jsonb[], $3::bigint[], $4::bigint[], $5::text[],
+            $6::timestamptz[]) AS d(order_id, seats, amount, fee, status, at)
+         WHERE o.order_id = d.order_id",
+        &[&c.0, &c.1, &c.2, &c.3, &c.4, &c.5],
+    )
+    .await?;
     Ok(())
 }
 
@@ -315,23 +431,31 @@ async fn end_holds(
     tx: &Transaction<'_>,
     events: &[Applying<'_>],
 ) -> Result<(), tokio_postgres::Error> {
-    let mut ended = (Vec::new(), Vec::new(), Vec::new());
+    let mut ended = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for applying in events {
         let (hold, status, at) = match &applying.event {
             Event::Show(ShowEvent::HoldReleased(e)) => (e.hold_id.0, "released", e.released_at),
             Event::Show(ShowEvent::HoldExpired(e)) => (e.hold_id.0, "expired", e.expired_at),
             _ => continue,
         };
+        let (commit, prepare) = position(applying);
         ended.0.push(hold);
         ended.1.push(status);
         ended.2.push(at);
+        ended.3.push(commit);
+        ended.4.push(prepare);
     }
     if !ended.0.is_empty() {
+        // A hold ends once: the step is kept whatever happened since (a late payment).
         tx.execute(
-            "UPDATE order_history o SET status = e.status, updated_at = e.at
-             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS e(hold_id, status, at)
-             WHERE o.hold_id = e.hold_id AND o.status = 'held'",
-            &[&ended.0, &ended.1, &ended.2],
+            "UPDATE order_history o SET
+                status = CASE WHEN o.status = 'held' THEN e.status ELSE o.status END,
+                updated_at = CASE WHEN o.status = 'held' THEN e.at ELSE o.updated_at END,
+                ended_as = e.status, ended_at = e.at, ended_commit = e.c, ended_prepare = e.p
+             FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[])
+                AS e(hold_id, status, at, c, p)
+             WHERE o.hold_id = e.hold_id",
+            &[&ended.0, &ended.1, &ended.2, &ended.3, &ended.4],
         )
         .await?;
     }
@@ -342,25 +466,18 @@ async fn end_holds(
 async fn apply_show(
     tx: &Transaction<'_>,
     event: &ShowEvent,
+    refunds_in_bulk: bool,
 ) -> Result<Option<(Row, Timestamp, &'static str, Value)>, tokio_postgres::Error> {
     let seats = |seats: &[boxoffice_domain::SeatId]| -> Vec<String> {
         seats.iter().map(|s| s.as_str().to_owned()).collect()
     };
     Ok(Some(match event {
         ShowEvent::ShowScheduled(_) => return Ok(None),
-        ShowEvent::SeatsHeld(e) => {
-            let mut detail = json!({"seats": seats(&e.seats), "total_minor": e.total.amount_minor,
-                "expires_at": e.expires_at});
-            if let Some(d) = &e.discount {
-                detail["promo_code"] = json!(d.code.as_str());
-                detail["discount_minor"] = money(d.amount.amount_minor);
-            }
-            (Row::Hold(e.hold_id.0), e.held_at, "held", detail)
-        }
-        ShowEvent::HoldReleased(e) => {
-            (Row::Hold(e.hold_id.0), e.released_at, "released", json!({}))
-        }
-        ShowEvent::HoldExpired(e) => (Row::Hold(e.hold_id.0), e.expired_at, "expired", json!({})),
+        // Kept in the row itself (see `bulk_rows` and `end_holds`).
+        ShowEvent::SeatsHeld(_)
+        | ShowEvent::HoldReleased(_)
+        | ShowEvent::HoldExpired(_)
+        | ShowEvent::HoldConfirmed(_) => return Ok(None),
         ShowEvent::PaymentRequested(e) => (
             Row::Hold(e.hold_id.0),
             e.requested_at,
@@ -368,42 +485,31 @@ async fn apply_show(
             json!({"payment_id": e.payment_id, "method": e.method.as_str(),
                 "amount_minor": e.amount.amount_minor}),
         ),
-        ShowEvent::HoldConfirmed(e) => (
-            Row::Hold(e.hold_id.0),
-            e.confirmed_at,
-            if e.after_expiry {
-                "paid_after_expiry"
-            } else {
-                "paid"
-            },
-            json!({"order_id": e.order_id, "total_minor": e.total.amount_minor,
-                "payment_reference": e.payment_reference}),
-        ),
         ShowEvent::OrderRefunded(e) => {
-            settles(tx, e.refund_id.0, OrderOf::Order(e.order_id.0)).await?;
-            let status = if e.fully_refunded {
-                "refunded"
-            } else {
-                "partially_refunded"
-            };
+            if e.payment_id.is_some() {
+                settles(tx, e.refund_id.0, OrderOf::Order(e.order_id.0)).await?;
+            }
+            let status = refund_status(e);
             let fee = e.fee.as_ref().map_or(0, |f| f.amount_minor);
-            tx.execute(
-                "UPDATE order_history SET
+            if !refunds_in_bulk {
+                tx.execute(
+                    "UPDATE order_history SET
                     refunded_seats = refunded_seats || $2::text[],
                     seats = ARRAY(SELECT s FROM unnest(seats) s WHERE s <> ALL($2::text[])),
                     refunded_minor = refunded_minor + $3, fees_minor = fees_minor + $4,
                     status = $5, updated_at = $6
                  WHERE order_id = $1",
-                &[
-                    &e.order_id.0,
-                    &seats(&e.seats),
-                    &e.amount.amount_minor,
-                    &fee,
-                    &status,
-                    &e.refunded_at,
-                ],
-            )
-            .await?;
+                    &[
+                        &e.order_id.0,
+                        &seats(&e.seats),
+                        &e.amount.amount_minor,
+                        &fee,
+                        &status,
+                        &e.refunded_at,
+                    ],
+                )
+                .await?;
+            }
             (
                 Row::Order(e.order_id.0),
                 e.refunded_at,

@@ -32,7 +32,21 @@ CREATE TABLE order_history (
     payment_status text,
     expires_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL,
-    updated_at timestamptz NOT NULL
+    updated_at timestamptz NOT NULL,
+    -- The steps every hold goes through are kept here, not as timeline rows (a busy on-sale
+    -- makes many holds): held, paid, and released or expired, each with its log position.
+    held_detail jsonb NOT NULL,
+    held_commit bigint NOT NULL,
+    held_prepare bigint NOT NULL,
+    paid_at timestamptz,
+    paid_after_expiry boolean NOT NULL DEFAULT false,
+    paid_total_minor bigint,
+    paid_commit bigint,
+    paid_prepare bigint,
+    ended_as text,
+    ended_at timestamptz,
+    ended_commit bigint,
+    ended_prepare bigint
 );
 CREATE INDEX order_history_by_customer ON order_history (customer_id, created_at DESC, hold_id DESC);
 
@@ -49,6 +63,7 @@ CREATE TABLE order_history_settlements (
     hold_id uuid NOT NULL
 );
 
+-- The other steps (payments, refunds, exchanges), newest first by log position.
 CREATE TABLE order_history_timeline (
     hold_id uuid NOT NULL,
     commit_position bigint NOT NULL,
