@@ -97,7 +97,7 @@ impl Projector for PaymentsProcess {
     }
 
     fn tables(&self) -> &'static [&'static str] {
-        &["process_tasks", "process_promo_holds"]
+        &["process_tasks"]
     }
 
     fn cares_about(&self, event: &Event) -> bool {
@@ -107,11 +107,9 @@ impl Projector for PaymentsProcess {
                 ShowEvent::SeatsExchanged(e) => e.payment_id.is_some(),
                 ShowEvent::OrderTransferredIn(e) => e.payment_id.is_some(),
                 ShowEvent::OrderTransferredOut(_) => true,
-                ShowEvent::SeatsHeld(e) => e.discount.is_some(),
-                ShowEvent::PaymentRefused(_)
-                | ShowEvent::HoldExpired(_)
-                | ShowEvent::HoldReleased(_)
-                | ShowEvent::HoldConfirmed(_) => true,
+                ShowEvent::HoldExpired(e) => e.promo_code.is_some(),
+                ShowEvent::HoldReleased(e) => e.promo_code.is_some(),
+                ShowEvent::PaymentRefused(_) => true,
                 _ => false,
             },
             Event::Payment(PaymentEvent::PaymentSucceeded(_)) => true,
@@ -163,28 +161,23 @@ impl Projector for PaymentsProcess {
                     (&e.charge, &e.refund),
                     "exchange to a cheaper show",
                 ),
-                Event::Show(ShowEvent::SeatsHeld(e)) => {
-                    if let Some(discount) = &e.discount {
-                        tx.execute(
-                            "INSERT INTO process_promo_holds (hold_id, code) VALUES ($1, $2)
-                             ON CONFLICT DO NOTHING",
-                            &[&e.hold_id.0, &discount.code.as_str()],
-                        )
-                        .await?;
+                Event::Show(ShowEvent::HoldExpired(e)) => {
+                    if let Some(code) = &e.promo_code {
+                        tasks.push(Task::GiveBack {
+                            code: code.clone(),
+                            hold_id: e.hold_id,
+                            reason: "hold expired".into(),
+                        });
                     }
                 }
-                Event::Show(ShowEvent::HoldExpired(e)) => {
-                    give_back(tx, e.hold_id, "hold expired", &mut tasks).await?;
-                }
                 Event::Show(ShowEvent::HoldReleased(e)) => {
-                    give_back(tx, e.hold_id, "hold released", &mut tasks).await?;
-                }
-                Event::Show(ShowEvent::HoldConfirmed(e)) => {
-                    tx.execute(
-                        "DELETE FROM process_promo_holds WHERE hold_id = $1",
-                        &[&e.hold_id.0],
-                    )
-                    .await?;
+                    if let Some(code) = &e.promo_code {
+                        tasks.push(Task::GiveBack {
+                            code: code.clone(),
+                            hold_id: e.hold_id,
+                            reason: "hold released".into(),
+                        });
+                    }
                 }
                 Event::Payment(PaymentEvent::PaymentSucceeded(_)) => tasks.push(Task::Settle {
                     payment_id: applying.stream_id,
@@ -235,28 +228,6 @@ fn settle_difference(
             reason: reason.to_owned(),
         });
     }
-}
-
-async fn give_back(
-    tx: &Transaction<'_>,
-    hold_id: HoldId,
-    reason: &str,
-    tasks: &mut Vec<Task>,
-) -> Result<(), tokio_postgres::Error> {
-    let row = tx
-        .query_opt(
-            "DELETE FROM process_promo_holds WHERE hold_id = $1 RETURNING code",
-            &[&hold_id.0],
-        )
-        .await?;
-    if let Some(code) = row.and_then(|r| PromoCode::parse(r.get::<_, &str>(0))) {
-        tasks.push(Task::GiveBack {
-            code,
-            hold_id,
-            reason: reason.to_owned(),
-        });
-    }
-    Ok(())
 }
 
 /// Carries out the process manager's tasks until told to stop.

@@ -190,6 +190,7 @@ fn decide_on_scheduled(
                 hold_id: *hold_id,
                 seats: hold.seats.clone(),
                 released_at: now,
+                promo_code: promo_of(hold),
             })])
         }
         ShowCommand::ExpireHold { hold_id } => {
@@ -202,6 +203,7 @@ fn decide_on_scheduled(
                 hold_id: *hold_id,
                 seats: hold.seats.clone(),
                 expired_at: now,
+                promo_code: promo_of(hold),
             })])
         }
         ShowCommand::ConfirmPayment {
@@ -399,6 +401,11 @@ fn in_order(order: &super::Order, seats: &[SeatId]) -> Result<(), DomainError> {
     }
 }
 
+/// The promo code a hold took a use of.
+fn promo_of(hold: &super::Hold) -> Option<crate::promo::PromoCode> {
+    hold.discount.as_ref().map(|d| d.code.clone())
+}
+
 fn grace(show: &Show) -> Duration {
     show.grace()
 }
@@ -497,6 +504,7 @@ fn expire_lapsed(show: &Show, lapsed: &BTreeSet<HoldId>, now: Timestamp) -> Vec<
                 hold_id: *id,
                 seats: hold.seats.clone(),
                 expired_at: now,
+                promo_code: promo_of(hold),
             })
         })
         .collect()
@@ -967,6 +975,7 @@ fn cancel(show: &Show, reason: &str, now: Timestamp) -> Result<Vec<ShowEvent>, D
                 hold_id: *hold_id,
                 seats: hold.seats.clone(),
                 released_at: now,
+                promo_code: promo_of(hold),
             }));
         }
     }

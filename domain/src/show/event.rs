@@ -244,6 +244,9 @@ pub struct HoldReleased {
     pub hold_id: HoldId,
     pub seats: Vec<SeatId>,
     pub released_at: Timestamp,
+    /// The promo code whose use the hold held, to be given back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo_code: Option<PromoCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,6 +255,9 @@ pub struct HoldExpired {
     pub hold_id: HoldId,
     pub seats: Vec<SeatId>,
     pub expired_at: Timestamp,
+    /// The promo code whose use the hold held, to be given back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promo_code: Option<PromoCode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -358,3 +358,40 @@ fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
         "{events:?}"
     );
 }
+
+#[test]
+fn a_discounted_hold_that_ends_unpaid_names_its_code_so_the_use_goes_back() {
+    let offer = crate::promo::PromoOffer {
+        code: PromoCode::parse("spring").unwrap(),
+        discount: Discount::Percent(10),
+        scope: PromoScope::default(),
+    };
+    let hold = |n: u128, who: &str, seat: &str| ShowCommand::HoldSeats {
+        hold_id: hold_id(n),
+        customer_id: customer(who),
+        seats: seats(&[seat]),
+        promo: Some(offer.clone()),
+    };
+    let show = Show::replay(&[scheduled()]);
+    let (show, _) = apply(show, &hold(1, "alice", "A1"), t0());
+    let (show, _) = apply(show, &hold(2, "bob", "A2"), t0());
+    let released = ShowCommand::ReleaseHold {
+        hold_id: hold_id(1),
+        requester: Requester::Customer(customer("alice")),
+    };
+    let (show, events) = apply(show, &released, t0());
+    assert!(
+        matches!(&events[..], [ShowEvent::HoldReleased(e)] if e.promo_code == Some(offer.code.clone()))
+    );
+    let late = t0() + Duration::minutes(6);
+    let (_, events) = apply(
+        show,
+        &ShowCommand::ExpireHold {
+            hold_id: hold_id(2),
+        },
+        late,
+    );
+    assert!(
+        matches!(&events[..], [ShowEvent::HoldExpired(e)] if e.promo_code == Some(offer.code.clone()))
+    );
+}

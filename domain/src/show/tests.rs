@@ -202,6 +202,7 @@ fn a_hold_is_expired_only_after_its_expiry_plus_grace() {
         .then_error(DomainError::HoldNotExpirable { expirable_at });
     show.when(expire, expirable_at)
         .then_expect(vec![ShowEvent::HoldExpired(HoldExpired {
+            promo_code: None,
             hold_id: hold_id(1),
             seats: seats(&["A1"]),
             expired_at: expirable_at,
@@ -220,6 +221,7 @@ fn seats_of_a_lapsed_hold_can_be_held_again() {
         .when(hold(2, "bob", &["A1"]), later)
         .then_expect(vec![
             ShowEvent::HoldExpired(HoldExpired {
+                promo_code: None,
                 hold_id: hold_id(1),
                 seats: seats(&["A1", "A2"]),
                 expired_at: later,
@@ -284,6 +286,7 @@ fn a_released_hold_frees_its_seats_and_cannot_be_paid() {
         scheduled(),
         held(1, "alice", &["A1"], 4500),
         ShowEvent::HoldReleased(HoldReleased {
+            promo_code: None,
             hold_id: hold_id(1),
             seats: seats(&["A1"]),
             released_at: t0(),

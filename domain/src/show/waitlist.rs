@@ -98,6 +98,7 @@ pub(crate) fn leave(
                         hold_id,
                         seats: hold.seats.clone(),
                         released_at: now,
+                        promo_code: hold.discount.as_ref().map(|d| d.code.clone()),
                     }));
                 }
             }
@@ -216,6 +217,10 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                 .hold(&lapsed)
                 .map(|h| h.seats.clone())
                 .unwrap_or_default();
+            let promo_code = state
+                .hold(&lapsed)
+                .and_then(|h| h.discount.as_ref())
+                .map(|d| d.code.clone());
             push(
                 &mut state,
                 &mut consequences,
@@ -223,6 +228,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                     hold_id: lapsed,
                     seats,
                     expired_at: now,
+                    promo_code,
                 }),
             );
             if let Some(offered_to) = open_offer(&state, &lapsed) {

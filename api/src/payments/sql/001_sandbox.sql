@@ -47,9 +47,3 @@ CREATE TABLE process_tasks (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX process_tasks_due ON process_tasks (not_before);
-
--- Holds that took a promo code use, until the use is given back or the hold is paid.
-CREATE TABLE process_promo_holds (
-    hold_id uuid PRIMARY KEY,
-    code text NOT NULL
-);
