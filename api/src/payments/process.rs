@@ -185,16 +185,20 @@ impl Projector for PaymentsProcess {
                 _ => {}
             }
         }
-        for task in &tasks {
-            let payload = serde_json::to_value(task).unwrap_or_default();
+        if !tasks.is_empty() {
+            let ids: Vec<Uuid> = tasks.iter().map(Task::id).collect();
+            let kinds: Vec<&str> = tasks.iter().map(Task::kind).collect();
+            let payloads: Vec<serde_json::Value> = tasks
+                .iter()
+                .map(|t| serde_json::to_value(t).unwrap_or_default())
+                .collect();
             tx.execute(
-                "INSERT INTO process_tasks (task_id, kind, payload) VALUES ($1, $2, $3)
+                "INSERT INTO process_tasks (task_id, kind, payload)
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::jsonb[])
                  ON CONFLICT (task_id) DO NOTHING",
-                &[&task.id(), &task.kind(), &payload],
+                &[&ids, &kinds, &payloads],
             )
             .await?;
-        }
-        if !tasks.is_empty() {
             self.wake.notify_one();
         }
         Ok(())
