@@ -12,7 +12,7 @@
 
 use crate::catalogue::Catalogue;
 use crate::{CommandContext, CommandError, ShowWriters};
-use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentMethod};
+use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentMethod};
 use boxoffice_domain::promo::{Promo, PromoCode, PromoCommand, PromoOffer, PromoTerms};
 use boxoffice_domain::{
     CustomerId, DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId,
@@ -211,7 +211,8 @@ impl Payments {
             .started()
             .cloned()
             .ok_or(DomainError::PaymentNotFound)?;
-        self.catalogue
+        let recorded = self
+            .catalogue
             .execute::<Payment>(
                 &stream,
                 PaymentCommand::Notify {
@@ -223,10 +224,16 @@ impl Payments {
                 &context,
             )
             .await?;
-        let (payment, _) = self.catalogue.load::<Payment>(&stream).await?;
-        let status = payment
-            .after_notification(&notification.event_id)
-            .map_or("pending", |s| s.as_str());
+        // The status right after this notification: what it recorded, or (delivered
+        // again) what it recorded the first time.
+        let status = match recorded.events.first() {
+            Some(PaymentEvent::PaymentSucceeded(_)) => "succeeded",
+            Some(PaymentEvent::PaymentFailed(_)) => "failed",
+            Some(_) => payment.status().as_str(),
+            None => payment
+                .after_notification(&notification.event_id)
+                .map_or("pending", |s| s.as_str()),
+        };
         let mut answer = Notified {
             payment_id: notification.payment_id,
             status,

@@ -100,35 +100,19 @@ pub async fn hold(
             ApiError::validation("promo_code", "3 to 32 letters, digits, `-` or `_`")
         })?),
     };
-    let (seats, count, category) = (body.seats, body.count, body.category);
-    if seats.is_some() == count.is_some() || (seats.is_some() && category.is_some()) {
-        return Err(ApiError::validation(
-            "seats",
-            "give either `seats` to hold, or `count` (with an optional `category`) for the best available",
-        ));
-    }
-    let promo = match &code {
-        None => None,
-        Some(code) => Some(
-            state
-                .promos
-                .redeem(code, hold_id, ShowId(show_id), &customer_id)
-                .await?,
-        ),
-    };
-    let command = match (seats, count, category) {
+    let mut command = match (body.seats, body.count, body.category) {
         (Some(seats), None, None) => ShowCommand::HoldSeats {
             hold_id,
-            customer_id,
+            customer_id: customer_id.clone(),
             seats,
-            promo,
+            promo: None,
         },
         (None, Some(count), category) => ShowCommand::HoldBestAvailable {
             hold_id,
-            customer_id,
+            customer_id: customer_id.clone(),
             count,
             category,
-            promo,
+            promo: None,
         },
         (Some(_), _, _) => {
             return Err(ApiError::validation(
@@ -143,6 +127,18 @@ pub async fn hold(
             ))
         }
     };
+    // The code's use is reserved before the hold is made (and given back if it is not).
+    if let Some(code) = &code {
+        let offer = state
+            .promos
+            .redeem(code, hold_id, ShowId(show_id), &customer_id)
+            .await?;
+        if let ShowCommand::HoldSeats { promo, .. } | ShowCommand::HoldBestAvailable { promo, .. } =
+            &mut command
+        {
+            *promo = Some(offer);
+        }
+    }
     let outcome = match state
         .writers
         .execute(ShowId(show_id), command, context)
