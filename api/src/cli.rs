@@ -190,7 +190,11 @@ async fn log_at(url: &str) -> Result<Arc<dyn EventLog>, String> {
         }
         "esdb" | "esdb+discover" | "kurrentdb" | "kurrentdb+discover" | "kurrent"
         | "kurrent+discover" => Ok(Arc::new(
-            boxoffice_eventstore::esdb::EsdbEventLog::connect(url).map_err(|e| e.to_string())?,
+            boxoffice_eventstore::esdb::EsdbEventLog::connect(
+                url,
+                &boxoffice_domain::StreamName::PREFIXES,
+            )
+            .map_err(|e| e.to_string())?,
         )),
         _ => Err(format!(
             "{} is neither a PostgreSQL (postgres://) nor an EventStoreDB (esdb://) URL",

@@ -11,6 +11,7 @@ use crate::payments::Sandbox;
 use crate::{router, ApiSettings, AppState};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
 use boxoffice_commands::{Exchanges, Payments, Promos};
+use boxoffice_domain::StreamName;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
@@ -59,7 +60,8 @@ pub fn open_log(
 ) -> Result<Arc<dyn EventLog>, StartError> {
     match event_store {
         Some(url) => {
-            let log = EsdbEventLog::connect(url).map_err(StartError::EventStore)?;
+            let log = EsdbEventLog::connect(url, &StreamName::PREFIXES)
+                .map_err(StartError::EventStore)?;
             tracing::info!(
                 url = %boxoffice_eventstore::esdb::mapping::redacted(url),
                 "event log: EventStoreDB (read models stay in PostgreSQL)"

@@ -2,7 +2,7 @@
 //! clients' confirmed seats were each sold once; the seat map equals a replay.
 
 use crate::client::{Http, SeatMapDoc};
-use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent};
+use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent, ShowId};
 use boxoffice_eventstore::postgres::{pool, PgEventLog};
 use boxoffice_eventstore::EventLog;
 use reqwest::{Method, StatusCode};
@@ -161,7 +161,7 @@ pub async fn check(
     }
     let log = PgEventLog::new(pool(database, 2), database);
     for show in shows {
-        let stream = format!("show-{show}");
+        let stream = ShowId(*show).stream();
         let head = log.read_stream(&stream, 0, u32::MAX as usize).await?;
         let version = head.last().map_or(0, |e| e.version as i64);
         let map = seat_map_at(http, *show, version).await?;

@@ -8,10 +8,11 @@
 use crate::idempotency::digest;
 use crate::{Clock, CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::catalogue::{
-    self, Aggregate, Cinema, CinemaCommand, Cities, Movie, StoredEvent, CITIES_STREAM,
+    self, Aggregate, Cinema, CinemaCommand, Cities, Movie, StoredEvent,
 };
 use boxoffice_domain::{
-    CinemaId, DomainError, HallId, Money, MovieId, ShowCommand, ShowEvent, ShowId, Timestamp, Venue,
+    CinemaId, DomainError, HallId, Money, MovieId, ShowCommand, ShowEvent, ShowId, StreamName,
+    Timestamp, Venue,
 };
 use boxoffice_eventstore::{
     EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
@@ -74,7 +75,7 @@ impl Catalogue {
         command: catalogue::CitiesCommand,
         context: &CommandContext,
     ) -> Result<CatalogueOutcome<catalogue::CitiesEvent>, CommandError> {
-        self.execute::<Cities>(CITIES_STREAM, command, context)
+        self.execute::<Cities>(&StreamName::Cities.to_string(), command, context)
             .await
     }
 
@@ -96,7 +97,7 @@ impl Catalogue {
         context: &CommandContext,
     ) -> Result<CatalogueOutcome<catalogue::CinemaEvent>, CommandError> {
         if let CinemaCommand::OpenCinema { city_id, .. } = &command {
-            let (cities, _) = self.load::<Cities>(CITIES_STREAM).await?;
+            let (cities, _) = self.load::<Cities>(&StreamName::Cities.to_string()).await?;
             match cities.get(city_id) {
                 None => Err(DomainError::Validation(vec![
                     boxoffice_domain::FieldError::new("city_id", "no such city"),

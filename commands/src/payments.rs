@@ -16,7 +16,7 @@ use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentMe
 use boxoffice_domain::promo::{Promo, PromoCode, PromoCommand, PromoOffer, PromoTerms};
 use boxoffice_domain::{
     CustomerId, DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId,
-    Timestamp,
+    StreamName, Timestamp,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,8 +25,8 @@ use uuid::Uuid;
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x1c7e_55a0_8d3b_4f69_a2e4_6b0d_93c1_7f28);
 
 /// The stream of a payment.
-pub fn payment_stream(payment_id: Uuid) -> String {
-    format!("payment-{payment_id}")
+fn payment_stream(payment_id: Uuid) -> String {
+    StreamName::Payment(payment_id).to_string()
 }
 
 /// A payment a provider is asked to open.

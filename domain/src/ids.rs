@@ -1,5 +1,6 @@
 //! Identifiers. Newtypes so a hold id can never be passed where an order id belongs.
 
+use crate::StreamName;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
@@ -65,21 +66,23 @@ uuid_id!(
 );
 
 impl CinemaId {
+    /// The cinema's stream name, spelled by [`StreamName`].
     pub fn stream(&self) -> String {
-        format!("cinema-{}", self.0)
+        StreamName::Cinema(*self).to_string()
     }
 }
 
 impl MovieId {
+    /// The movie's stream name, spelled by [`StreamName`].
     pub fn stream(&self) -> String {
-        format!("movie-{}", self.0)
+        StreamName::Movie(*self).to_string()
     }
 }
 
 impl ShowId {
     /// The event stream that holds everything that happened to this show.
     pub fn stream(&self) -> String {
-        format!("show-{}", self.0)
+        StreamName::Show(*self).to_string()
     }
 }
 

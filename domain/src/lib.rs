@@ -13,6 +13,7 @@ pub mod money;
 pub mod payment;
 pub mod promo;
 pub mod show;
+pub mod stream;
 
 pub use error::{DomainError, FieldError};
 pub use ids::{
@@ -25,6 +26,7 @@ pub use show::{
     ShowCommand, ShowEvent, ShowInfo, UnknownEvent, Venue, WaitlistCloseReason, WaitlistEntry,
     WaitlistStatus, MAX_SEATS_PER_HOLD,
 };
+pub use stream::StreamName;
 
 /// Instants in the model: UTC, serialised as RFC 3339.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -38,7 +38,7 @@ impl PromoCode {
 
     /// The code's stream: one per code, found from the code alone.
     pub fn stream(&self) -> String {
-        format!("promo-{}", self.id())
+        crate::StreamName::Promo(self.id()).to_string()
     }
 
     pub fn id(&self) -> Uuid {

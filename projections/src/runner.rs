@@ -7,11 +7,9 @@
 
 use crate::projectors::Event;
 use crate::projectors::{Applying, Projector};
-use boxoffice_domain::catalogue::{
-    CinemaEvent, CitiesEvent, MovieEvent, StoredEvent, CITIES_STREAM,
-};
+use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent, StoredEvent};
 use boxoffice_domain::payment::PaymentEvent;
-use boxoffice_domain::ShowEvent;
+use boxoffice_domain::{ShowEvent, StreamName};
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
 use chrono::{DateTime, Utc};
@@ -217,57 +215,36 @@ fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> 
     batch
         .iter()
         .filter_map(|recorded| {
-            let (kind, id) = stream_kind(&recorded.stream)?;
-            Some((kind, id, recorded))
-        })
-        .map(|(kind, stream_id, recorded)| {
+            let name = StreamName::parse(&recorded.stream)?;
             let (t, v, data) = (
                 recorded.event_type.as_str(),
                 recorded.schema_version,
                 &recorded.data,
             );
-            let event = match kind {
-                StreamKind::Show => ShowEvent::from_stored(t, v, data).map(Event::Show),
-                StreamKind::Cities => CitiesEvent::from_stored(t, v, data).map(Event::Cities),
-                StreamKind::Cinema => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
-                StreamKind::Movie => MovieEvent::from_stored(t, v, data).map(Event::Movie),
-                StreamKind::Payment => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
-            }
-            .map_err(|e| ProjectionError::Unreadable {
-                stream: recorded.stream.clone(),
-                event_id: recorded.event_id,
-                reason: e.to_string(),
-            })?;
-            Ok(Applying {
-                stream_id,
-                event,
-                recorded,
-            })
+            let event = match name {
+                StreamName::Show(_) => ShowEvent::from_stored(t, v, data).map(Event::Show),
+                StreamName::Cities => CitiesEvent::from_stored(t, v, data).map(Event::Cities),
+                StreamName::Cinema(_) => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
+                StreamName::Movie(_) => MovieEvent::from_stored(t, v, data).map(Event::Movie),
+                StreamName::Payment(_) => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
+                // No projector reads promo codes' streams.
+                StreamName::Promo(_) => return None,
+            };
+            Some(
+                event
+                    .map(|event| Applying {
+                        stream_id: name.id(),
+                        event,
+                        recorded,
+                    })
+                    .map_err(|e| ProjectionError::Unreadable {
+                        stream: recorded.stream.clone(),
+                        event_id: recorded.event_id,
+                        reason: e.to_string(),
+                    }),
+            )
         })
         .collect()
-}
-
-enum StreamKind {
-    Show,
-    Cities,
-    Cinema,
-    Movie,
-    Payment,
-}
-
-fn stream_kind(stream: &str) -> Option<(StreamKind, Uuid)> {
-    if stream == CITIES_STREAM {
-        return Some((StreamKind::Cities, Uuid::nil()));
-    }
-    let (prefix, id) = stream.split_once('-')?;
-    let kind = match prefix {
-        "show" => StreamKind::Show,
-        "cinema" => StreamKind::Cinema,
-        "movie" => StreamKind::Movie,
-        "payment" => StreamKind::Payment,
-        _ => return None,
-    };
-    Some((kind, id.parse().ok()?))
 }
 
 async fn apply_batch(

@@ -20,9 +20,7 @@ fn url() -> String {
 #[ignore = "needs a running EventStoreDB/KurrentDB: set EVENTSTORE_URL (docs/eventstoredb.md)"]
 async fn eventstoredb_log_passes_the_contract() {
     // The contract writes `contract-...` streams: make them part of the log.
-    let log = EsdbEventLog::connect(&url())
-        .expect("a client")
-        .with_stream_prefixes(&["contract-"]);
+    let log = EsdbEventLog::connect(&url(), &["contract-"]).expect("a client");
     let checks = contract::run_all(&log).await;
     eprintln!(
         "event-log contract on EventStoreDB: {} checks passed",

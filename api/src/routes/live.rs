@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use boxoffice_domain::{SeatId, ShowEvent};
+use boxoffice_domain::{SeatId, ShowEvent, ShowId};
 use boxoffice_eventstore::{EventLog, Position};
 use futures_util::stream::{self, Stream};
 use serde::Serialize;
@@ -102,7 +102,7 @@ pub async fn live(
     };
     let follower = Follower {
         state,
-        stream: format!("show-{show_id}"),
+        stream: ShowId(show_id).stream(),
         next_version,
         pending: first,
     };

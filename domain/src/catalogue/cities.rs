@@ -7,7 +7,6 @@ use crate::{CityId, DomainError, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const CITIES_STREAM: &str = "cities";
 const MAX_NAME_CHARS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ pub use cinema::{
     check_show_prices, Booking, Cinema, CinemaCommand, CinemaDetails, CinemaEvent, CinemaInfo,
     Hall, HallDetails,
 };
-pub use cities::{Cities, CitiesCommand, CitiesEvent, City, CityDetails, CITIES_STREAM};
+pub use cities::{Cities, CitiesCommand, CitiesEvent, City, CityDetails};
 pub use layout::{HallLayout, LayoutRow};
 pub use movie::{Movie, MovieCommand, MovieDetails, MovieEvent};
 

@@ -12,7 +12,8 @@
 //!   log once; an append expecting `Any` is checked for known ids first);
 //! - read_stream: forwards from a revision; a stream that does not exist reads as empty;
 //! - read_all and subscribe: `$all` in commit order, only this project's streams
-//!   ([`mapping::STREAM_PREFIXES`]; the subscription filters on the server, and everything
+//!   (the stream prefixes the application names when it connects; the subscription
+//!   filters on the server, and everything
 //!   else in the database, system events included, is skipped). A subscription
 //!   starts strictly after the stored position and remembers the last position it handed
 //!   out, so a reconnect (with backoff) neither repeats nor skips an event.
@@ -43,9 +44,10 @@ pub struct EsdbEventLog {
 }
 
 impl EsdbEventLog {
-    /// A client for `url` (`esdb://`, `esdb+discover://`, `kurrentdb://`, `kurrent://`);
-    /// connects lazily.
-    pub fn connect(url: &str) -> Result<Self, EventLogError> {
+    /// A client for `url` (`esdb://`, `esdb+discover://`, `kurrentdb://`, `kurrent://`)
+    /// whose log is made of the streams named with `prefixes` (the application's; the
+    /// contract suite's `contract-`); connects lazily.
+    pub fn connect(url: &str, prefixes: &[&str]) -> Result<Self, EventLogError> {
         let settings: ClientSettings = mapping::client_url(url).parse().map_err(|e| {
             EventLogError::Failed(format!(
                 "{} is not an EventStoreDB connection string: {e}",
@@ -56,18 +58,8 @@ impl EsdbEventLog {
             .map_err(|e| EventLogError::Failed(format!("EventStoreDB client: {e}")))?;
         Ok(Self {
             client,
-            prefixes: mapping::STREAM_PREFIXES
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
+            prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
         })
-    }
-
-    /// The same log made of the streams with these prefixes instead (the contract suite
-    /// writes `contract-...` streams).
-    pub fn with_stream_prefixes(mut self, prefixes: &[&str]) -> Self {
-        self.prefixes = prefixes.iter().map(|p| (*p).to_owned()).collect();
-        self
     }
 
     /// Up to `limit` of this project's events of `$all` strictly after `after`.
