@@ -6,9 +6,9 @@
 
 use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
-use crate::payments::process::{PaymentsProcess, TaskWorker, Workers};
 use crate::payments::Sandbox;
 use crate::{router, ApiSettings, AppState};
+use boxoffice_commands::process::{self, PaymentsProcess, TaskWorker, Workers};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
 use boxoffice_commands::{Exchanges, Payments, Promos};
 use boxoffice_domain::StreamName;
@@ -96,6 +96,7 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
     )
     .await?;
     migrations::apply(&mut client, "accounts", crate::accounts::MIGRATIONS).await?;
+    migrations::apply(&mut client, "process", process::MIGRATIONS).await?;
     migrations::apply(&mut client, "payments", crate::payments::MIGRATIONS).await?;
     Ok(config)
 }

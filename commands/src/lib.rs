@@ -15,6 +15,7 @@ mod context;
 pub mod exchanges;
 mod idempotency;
 pub mod payments;
+pub mod process;
 pub mod writer;
 
 pub use catalogue::{Catalogue, CatalogueOutcome, CatalogueShow, ShowSettings};

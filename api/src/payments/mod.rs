@@ -1,11 +1,9 @@
-//! The built-in sandbox payment provider, and the payments process manager.
+//! The built-in sandbox payment provider.
 //!
 //! The sandbox behaves like a real provider: it keeps its own records of payments, refunds
 //! and charges (its tables, not the event log), shows a pay page with pay and fail
 //! buttons, and tells the server the outcome with a notification POSTed to
 //! `/v1/payments/notify`, signed with HMAC-SHA256 over `{timestamp}.{body}`.
-
-pub mod process;
 
 use boxoffice_commands::payments::{PaymentOrder, PaymentProvider, ProviderError};
 use boxoffice_domain::Money;

@@ -35,15 +35,5 @@ CREATE TABLE sandbox_notifications (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- Work the payments process manager found in the log and still has to carry out
--- (refunds and charges through the provider, promo uses to give back, settlements).
-CREATE TABLE process_tasks (
-    task_id uuid PRIMARY KEY,
-    kind text NOT NULL,
-    payload jsonb NOT NULL,
-    attempts integer NOT NULL DEFAULT 0,
-    not_before timestamptz NOT NULL DEFAULT now(),
-    last_error text,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX process_tasks_due ON process_tasks (not_before);
+-- The process manager's task list was created here before it had a migration of its own
+-- (commands/src/process/sql/001_process_tasks.sql, which creates it if it is missing).
