@@ -352,7 +352,10 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let clock: std::sync::Arc<dyn boxoffice_commands::Clock> =
                 std::sync::Arc::new(boxoffice_commands::SystemClock);
-            let catalogue = boxoffice_commands::Catalogue::new(log.clone(), clock.clone());
+            let catalogue = boxoffice_commands::Catalogue::new(boxoffice_commands::Streams::new(
+                log.clone(),
+                clock.clone(),
+            ));
             // A show's writer is needed once, to schedule it: let it go soon after.
             let writers = boxoffice_commands::ShowWriters::new(
                 log,

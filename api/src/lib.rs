@@ -144,5 +144,6 @@ pub struct AppState {
     pub sandbox: Arc<payments::Sandbox>,
     pub payments: boxoffice_commands::Payments,
     pub promos: boxoffice_commands::Promos,
+    pub holds: boxoffice_commands::Holds,
     pub exchanges: boxoffice_commands::Exchanges,
 }

@@ -10,7 +10,7 @@ use crate::payments::Sandbox;
 use crate::{router, ApiSettings, AppState};
 use boxoffice_commands::process::{self, PaymentsProcess, TaskWorker, Workers};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
-use boxoffice_commands::{Exchanges, Payments, Promos};
+use boxoffice_commands::{Exchanges, Holds, Payments, Promos, Streams};
 use boxoffice_domain::StreamName;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
@@ -138,6 +138,7 @@ pub struct Backend {
     pub sandbox: Arc<Sandbox>,
     pub payments: Payments,
     pub promos: Promos,
+    pub holds: Holds,
     pub exchanges: Exchanges,
     pub tasks: TaskWorker,
 }
@@ -148,19 +149,21 @@ impl Backend {
         let pool = postgres::pool(&pg, config.pool_size);
         let log = open_log(&pool, &pg, config.event_store.as_deref())?;
         let writers = ShowWriters::new(log.clone(), clock.clone(), config.writer.clone());
-        let catalogue = Catalogue::new(log.clone(), clock.clone());
+        let streams = Streams::new(log.clone(), clock.clone());
+        let catalogue = Catalogue::new(streams.clone());
         let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock);
         let sandbox = Arc::new(Sandbox::new(
             pool.clone(),
             config.settings.payments.sandbox_secret.clone(),
         ));
         let payments = Payments::new(
-            catalogue.clone(),
+            streams.clone(),
             writers.clone(),
             sandbox.clone(),
             config.settings.payments.window,
         );
-        let promos = Promos::new(catalogue.clone());
+        let promos = Promos::new(streams);
+        let holds = Holds::new(writers.clone(), promos.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
         let mut projectors = boxoffice_projections::projectors::all();
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
@@ -185,6 +188,7 @@ impl Backend {
             sandbox,
             payments,
             promos,
+            holds,
             exchanges,
             tasks,
         })
@@ -243,6 +247,7 @@ pub async fn start_with_clock(
         sandbox: backend.sandbox.clone(),
         payments: backend.payments.clone(),
         promos: backend.promos.clone(),
+        holds: backend.holds.clone(),
         exchanges: backend.exchanges.clone(),
     };
     backend.sandbox.set_base_url(

@@ -1,3 +1,4 @@
+use boxoffice_eventstore::Metadata;
 use uuid::Uuid;
 
 /// Identifies ids derived from idempotency keys (a fixed, random namespace).
@@ -30,6 +31,19 @@ impl CommandContext {
     /// different per stream, so a client reusing a key on two shows never makes one id twice.
     pub fn derive_id_in(&self, stream: &str, purpose: &str) -> Uuid {
         self.derive_id(&format!("{purpose}\u{1f}{stream}"))
+    }
+
+    /// What every event this command appends carries: who asked, under which key, as part
+    /// of which request, and which command (`digest`), so an auditor can tie each event to its
+    /// cause and a retry is recognised.
+    pub(crate) fn metadata(&self, digest: &str) -> Metadata {
+        Metadata {
+            correlation_id: self.correlation_id.clone(),
+            causation_id: Some(self.derive_id("command").to_string()),
+            actor: Some(self.actor.clone()),
+            idempotency_key: Some(self.idempotency_key.clone()),
+            command_digest: Some(digest.to_owned()),
+        }
     }
 
     /// The id of the `index`th event this command appends to `stream`: deterministic, so an

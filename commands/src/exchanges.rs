@@ -90,14 +90,10 @@ impl Exchanges {
             )
             .await
         {
-            Ok(outcome) => outcome
-                .events
-                .iter()
-                .find_map(|e| match e {
-                    ShowEvent::OrderTransferredOut(e) => Some(e.clone()),
-                    _ => None,
-                })
-                .ok_or_else(|| CommandError::Failed("no OrderTransferredOut event".into()))?,
+            Ok(outcome) => outcome.expect("OrderTransferredOut", |e| match e {
+                ShowEvent::OrderTransferredOut(e) => Some(e.clone()),
+                _ => None,
+            })?,
             Err(error) => {
                 self.release(transfer.to_show, to_hold, exchange_id).await;
                 return Err(error);

@@ -1,7 +1,12 @@
-//! What a show's writer remembers of commands it has already carried out, rebuilt from the
-//! events' metadata whenever the stream is loaded, so it survives restarts without a table.
+//! What a stream remembers of the commands already carried out on it, rebuilt from the
+//! events' metadata whenever the stream is read, so it survives restarts without a table.
+//!
+//! Each command's events carry its actor, idempotency key and a digest of the command. A
+//! command whose (actor, key) is known is answered with the remembered outcome (same
+//! events, same position) and appends nothing; one with the same key but another digest is
+//! refused. The show writers and the load-decide-append runner keep one [`Ledger`] each.
 
-use crate::writer::Outcome;
+use crate::Outcome;
 use boxoffice_eventstore::{Position, RecordedEvent};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -10,62 +15,95 @@ const DIGEST_NAMESPACE: Uuid = Uuid::from_u128(0x8f2e_0b6c_93a1_4d55_b0c7_1e9a_2
 
 /// A digest of a command, to tell a retry from a different command under the same key.
 pub(crate) fn digest<C: serde::Serialize>(command: &C) -> String {
-    let body = serde_json::to_vec(command).unwrap_or_default();
+    let body = serde_json::to_vec(command)
+        .expect("commands are plain data with string map keys: they always serialise");
     Uuid::new_v5(&DIGEST_NAMESPACE, &body).simple().to_string()
 }
 
-pub(crate) struct Remembered {
+pub(crate) struct Remembered<E> {
     pub digest: String,
-    pub outcome: Outcome,
+    pub outcome: Outcome<E>,
 }
 
-/// Commands carried out on one show, by (actor, idempotency key).
-#[derive(Default)]
-pub(crate) struct Ledger {
-    done: HashMap<(String, String), Remembered>,
+/// An (actor, idempotency key) pair.
+type Key = (String, String);
+
+/// Commands carried out on one stream, by (actor, idempotency key).
+pub(crate) struct Ledger<E> {
+    done: HashMap<Key, Remembered<E>>,
+    /// The append being read: its commit, the commands in it, and its last position.
+    reading: Option<(u64, Vec<Key>, Position)>,
 }
 
-impl Ledger {
-    pub fn get(&self, actor: &str, key: &str) -> Option<&Remembered> {
+impl<E> Default for Ledger<E> {
+    fn default() -> Self {
+        Self {
+            done: HashMap::new(),
+            reading: None,
+        }
+    }
+}
+
+impl<E> Ledger<E> {
+    pub fn get(&self, actor: &str, key: &str) -> Option<&Remembered<E>> {
         self.done.get(&(actor.to_owned(), key.to_owned()))
     }
 
-    pub fn remember(&mut self, actor: String, key: String, remembered: Remembered) {
-        self.done.insert((actor, key), remembered);
+    /// Remembers a command just appended, answered with `outcome`.
+    pub fn remember(&mut self, actor: String, key: String, digest: String, outcome: Outcome<E>) {
+        self.done.insert(
+            (actor, key),
+            Remembered {
+                digest,
+                outcome: Outcome {
+                    replayed: true,
+                    ..outcome
+                },
+            },
+        );
     }
 
-    /// Learns from one stored event; returns the command it belongs to, if any. Consecutive
-    /// events with the same actor and key are one command's outcome.
-    pub fn learn(
-        &mut self,
-        event: &RecordedEvent,
-        show_event: boxoffice_domain::ShowEvent,
-    ) -> Option<(String, String)> {
-        let (Some(actor), Some(key)) = (&event.metadata.actor, &event.metadata.idempotency_key)
+    /// Learns from one stored event, read in stream order. Consecutive events with the same
+    /// actor and key are one command's outcome; every command of one append was answered
+    /// with the append's end position, so that is what a retry gets (see [`Self::finish`]).
+    pub fn learn(&mut self, stored: &RecordedEvent, event: E) {
+        if self
+            .reading
+            .as_ref()
+            .is_some_and(|(commit, _, _)| *commit != stored.position.commit)
+        {
+            self.finish();
+        }
+        let reading = self
+            .reading
+            .get_or_insert_with(|| (stored.position.commit, Vec::new(), stored.position));
+        reading.2 = stored.position;
+        let (Some(actor), Some(key)) = (&stored.metadata.actor, &stored.metadata.idempotency_key)
         else {
-            return None;
+            return;
         };
         let id = (actor.clone(), key.clone());
-        let entry = self.done.entry(id.clone()).or_insert_with(|| Remembered {
-            digest: event.metadata.command_digest.clone().unwrap_or_default(),
+        if !reading.1.contains(&id) {
+            reading.1.push(id.clone());
+        }
+        let entry = self.done.entry(id).or_insert_with(|| Remembered {
+            digest: stored.metadata.command_digest.clone().unwrap_or_default(),
             outcome: Outcome {
                 events: Vec::new(),
-                position: event.position,
-                version: event.version,
+                position: stored.position,
                 replayed: true,
             },
         });
-        entry.outcome.events.push(show_event);
-        entry.outcome.version = event.version;
-        Some(id)
+        entry.outcome.events.push(event);
     }
 
-    /// The writer answered every command of an append with the append's end position; give
-    /// the remembered outcomes the same, so a retry gets the original answer.
-    pub fn finish_append(&mut self, commands: &[(String, String)], end: Position) {
-        for id in commands {
-            if let Some(remembered) = self.done.get_mut(id) {
-                remembered.outcome.position = end;
+    /// The end of a read: the commands of the last append read get its end position.
+    pub fn finish(&mut self) {
+        if let Some((_, commands, end)) = self.reading.take() {
+            for id in commands {
+                if let Some(remembered) = self.done.get_mut(&id) {
+                    remembered.outcome.position = end;
+                }
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Paying through a provider, and promo codes: the cross-stream work around a show.
+//! Paying through a provider: the cross-stream work between a show and its payments.
 //!
 //! - A payment starts on the show (`RequestPayment` fixes the hold and the amount), is
 //!   opened at the provider (the [`PaymentProvider`] port), and gets its own stream.
@@ -7,19 +7,15 @@
 //!   payment is refused and then refunded.
 //! - Refunds and extra charges the show decides are carried out through the provider and
 //!   recorded on the payment's stream, each once (by its id), however often it is asked.
-//! - A promo code's use is reserved on the code's stream before the hold is made, and
-//!   given back when the hold cannot be made, expires or is released.
 
-use crate::catalogue::Catalogue;
+use crate::streams::Streams;
 use crate::{CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentMethod};
-use boxoffice_domain::promo::{Promo, PromoCode, PromoCommand, PromoOffer, PromoTerms};
 use boxoffice_domain::{
-    CustomerId, DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId,
-    StreamName, Timestamp,
+    DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId, StreamName,
+    Timestamp,
 };
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use uuid::Uuid;
 
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x1c7e_55a0_8d3b_4f69_a2e4_6b0d_93c1_7f28);
@@ -105,7 +101,7 @@ pub struct Notified {
 
 #[derive(Clone)]
 pub struct Payments {
-    catalogue: Catalogue,
+    streams: Streams,
     writers: ShowWriters,
     provider: Arc<dyn PaymentProvider>,
     /// How long a customer has at the provider, counted from starting the payment.
@@ -114,13 +110,13 @@ pub struct Payments {
 
 impl Payments {
     pub fn new(
-        catalogue: Catalogue,
+        streams: Streams,
         writers: ShowWriters,
         provider: Arc<dyn PaymentProvider>,
         window: chrono::Duration,
     ) -> Self {
         Self {
-            catalogue,
+            streams,
             writers,
             provider,
             window,
@@ -153,14 +149,10 @@ impl Payments {
                 context.clone(),
             )
             .await?;
-        let requested = outcome
-            .events
-            .iter()
-            .find_map(|e| match e {
-                ShowEvent::PaymentRequested(e) => Some(e.clone()),
-                _ => None,
-            })
-            .ok_or_else(|| CommandError::Failed("no PaymentRequested event".into()))?;
+        let requested = outcome.expect("PaymentRequested", |e| match e {
+            ShowEvent::PaymentRequested(e) => Some(e.clone()),
+            _ => None,
+        })?;
         let expires_at = requested.requested_at + self.window;
         let pay_url = self
             .provider
@@ -173,7 +165,7 @@ impl Payments {
             })
             .await
             .map_err(provider_error)?;
-        self.catalogue
+        self.streams
             .execute::<Payment>(
                 &payment_stream(payment_id),
                 PaymentCommand::Start {
@@ -206,13 +198,13 @@ impl Payments {
             idempotency_key: format!("notify:{}", notification.event_id),
             correlation_id: None,
         };
-        let (payment, _) = self.catalogue.load::<Payment>(&stream).await?;
+        let payment = self.payment(notification.payment_id).await?;
         let started = payment
             .started()
             .cloned()
             .ok_or(DomainError::PaymentNotFound)?;
         let recorded = self
-            .catalogue
+            .streams
             .execute::<Payment>(
                 &stream,
                 PaymentCommand::Notify {
@@ -264,9 +256,7 @@ impl Payments {
         };
         match self.writers.execute(show_id, command, context).await {
             Ok(outcome) => Ok(outcome
-                .events
-                .iter()
-                .find_map(|e| match e {
+                .find(|e| match e {
                     ShowEvent::HoldConfirmed(e) => Some((Some(e.order_id), None)),
                     ShowEvent::PaymentRefused(e) => Some((None, Some(e.reason.clone()))),
                     _ => None,
@@ -291,8 +281,7 @@ impl Payments {
         if amount.amount_minor == 0 {
             return Ok(());
         }
-        let stream = payment_stream(payment_id);
-        let (payment, _) = self.catalogue.load::<Payment>(&stream).await?;
+        let payment = self.payment(payment_id).await?;
         if payment.started().is_none() {
             return Err(DomainError::PaymentNotFound.into());
         }
@@ -300,9 +289,9 @@ impl Payments {
             .refund(payment_id, refund_id, amount)
             .await
             .map_err(provider_error)?;
-        self.catalogue
+        self.streams
             .execute::<Payment>(
-                &stream,
+                &payment_stream(payment_id),
                 PaymentCommand::RecordRefund {
                     refund_id,
                     amount: amount.clone(),
@@ -328,7 +317,7 @@ impl Payments {
             .charge(payment_id, charge_id, amount)
             .await
             .map_err(provider_error)?;
-        self.catalogue
+        self.streams
             .execute::<Payment>(
                 &payment_stream(payment_id),
                 PaymentCommand::RecordCharge {
@@ -344,10 +333,10 @@ impl Payments {
     /// The payment as its stream tells it.
     pub async fn payment(&self, payment_id: Uuid) -> Result<Payment, CommandError> {
         Ok(self
-            .catalogue
+            .streams
             .load::<Payment>(&payment_stream(payment_id))
             .await?
-            .0)
+            .state)
     }
 }
 
@@ -364,121 +353,5 @@ fn provider_error(error: ProviderError) -> CommandError {
     match error {
         ProviderError::Unavailable(reason) => CommandError::Unavailable(reason),
         ProviderError::Refused(reason) => CommandError::Failed(reason),
-    }
-}
-
-/// Promo codes. Uses of one code are decided one at a time in this process (so a rush on a
-/// code waits in line instead of failing on conflicts), and across processes by the
-/// version each append expects.
-#[derive(Clone)]
-pub struct Promos {
-    catalogue: Catalogue,
-    lines: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-}
-
-impl Promos {
-    pub fn new(catalogue: Catalogue) -> Self {
-        Self {
-            catalogue,
-            lines: Arc::default(),
-        }
-    }
-
-    pub async fn create(
-        &self,
-        code: PromoCode,
-        terms: PromoTerms,
-        context: &CommandContext,
-    ) -> Result<bool, CommandError> {
-        let outcome = self
-            .catalogue
-            .execute::<Promo>(
-                &code.stream(),
-                PromoCommand::Create { code, terms },
-                context,
-            )
-            .await?;
-        Ok(!outcome.events.is_empty() && !outcome.replayed)
-    }
-
-    pub async fn get(&self, code: &PromoCode) -> Result<Promo, CommandError> {
-        Ok(self.catalogue.load::<Promo>(&code.stream()).await?.0)
-    }
-
-    /// Reserves a use of `code` for a hold about to be made.
-    pub async fn redeem(
-        &self,
-        code: &PromoCode,
-        hold_id: HoldId,
-        show_id: ShowId,
-        customer_id: &CustomerId,
-    ) -> Result<PromoOffer, CommandError> {
-        let stream = code.stream();
-        let context = CommandContext {
-            actor: "system:promos".into(),
-            idempotency_key: format!("redeem:{hold_id}"),
-            correlation_id: None,
-        };
-        let command = PromoCommand::Redeem {
-            hold_id,
-            show_id,
-            customer_id: customer_id.clone(),
-        };
-        self.in_line(&stream, || {
-            self.catalogue.execute::<Promo>(&stream, command, &context)
-        })
-        .await?;
-        let promo = self.get(code).await?;
-        promo
-            .offer()
-            .ok_or_else(|| DomainError::PromoNotFound.into())
-    }
-
-    /// Gives a hold's use back (nothing if it has none).
-    pub async fn give_back(
-        &self,
-        code: &PromoCode,
-        hold_id: HoldId,
-        reason: &str,
-    ) -> Result<(), CommandError> {
-        let stream = code.stream();
-        let context = CommandContext {
-            actor: "system:promos".into(),
-            idempotency_key: format!("give-back:{hold_id}"),
-            correlation_id: None,
-        };
-        let command = PromoCommand::GiveBack {
-            hold_id,
-            reason: reason.to_owned(),
-        };
-        self.in_line(&stream, || {
-            self.catalogue.execute::<Promo>(&stream, command, &context)
-        })
-        .await?;
-        Ok(())
-    }
-
-    async fn in_line<T, F: std::future::Future<Output = T>>(
-        &self,
-        stream: &str,
-        work: impl FnOnce() -> F,
-    ) -> T {
-        let line = self
-            .lines
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(stream.to_owned())
-            .or_default()
-            .clone();
-        let result = {
-            let _turn = line.lock().await;
-            work().await
-        };
-        let mut lines = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-        // The map's and ours: nobody else waits, so the line can go.
-        if Arc::strong_count(&line) == 2 {
-            lines.remove(stream);
-        }
-        result
     }
 }

@@ -11,12 +11,10 @@
 //! batch again; commands already in the log are then recognised by their idempotency key and
 //! answered with their original outcome. A writer idle for `idle_after` retires.
 
-use crate::idempotency::{digest, Ledger, Remembered};
-use crate::{Clock, CommandContext};
-use boxoffice_domain::{decide, DomainError, Show, ShowCommand, ShowEvent, ShowId};
-use boxoffice_eventstore::{
-    EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
-};
+use crate::idempotency::{digest, Ledger};
+use crate::{Clock, CommandContext, CommandError, Outcome};
+use boxoffice_domain::{decide, Show, ShowCommand, ShowEvent, ShowId};
+use boxoffice_eventstore::{EventLog, EventLogError, ExpectedVersion, NewEvent};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -42,39 +40,6 @@ impl Default for WriterConfig {
             idle_after: Duration::from_secs(60),
             queue: 4096,
             max_attempts: 16,
-        }
-    }
-}
-
-/// What a command did: its events, and where in the log they are.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub events: Vec<ShowEvent>,
-    /// The log position after the command's events; read models that reached it show them.
-    pub position: Position,
-    /// The stream version of the command's last event.
-    pub version: u64,
-    /// True when this is the remembered answer to an earlier try of the same command.
-    pub replayed: bool,
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Rejected(#[from] DomainError),
-    #[error("this idempotency key was already used for a different command")]
-    KeyReused,
-    #[error("the event log is unavailable: {0}")]
-    Unavailable(String),
-    #[error("the command could not be carried out: {0}")]
-    Failed(String),
-}
-
-impl From<EventLogError> for CommandError {
-    fn from(error: EventLogError) -> Self {
-        match error {
-            EventLogError::Unavailable(reason) => Self::Unavailable(reason),
-            other => Self::Failed(other.to_string()),
         }
     }
 }
@@ -219,7 +184,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct Loaded {
     show: Show,
     version: Option<u64>,
-    ledger: Ledger,
+    ledger: Ledger<ShowEvent>,
 }
 
 struct Writer {
@@ -392,7 +357,6 @@ impl Writer {
         self.state = Some(loaded);
         let state = self.state.as_mut().expect("loaded just above");
         let now = self.clock.now();
-        let first_version = state.version.map_or(0, |v| v + 1);
         let mut decisions = Vec::with_capacity(batch.len());
         let mut events: Vec<ShowEvent> = Vec::new();
         let mut new_events: Vec<NewEvent> = Vec::new();
@@ -420,7 +384,7 @@ impl Writer {
                 Ok(decided) => {
                     in_batch.insert(key, index);
                     let from = events.len();
-                    let command_id = context.derive_id("command").to_string();
+                    let metadata = context.metadata(&envelope.digest);
                     for (n, event) in decided.into_iter().enumerate() {
                         state.show = std::mem::take(&mut state.show).evolve(&event);
                         new_events.push(NewEvent {
@@ -428,13 +392,7 @@ impl Writer {
                             event_type: event.event_type().to_owned(),
                             schema_version: event.schema_version(),
                             data: event.to_json(),
-                            metadata: Metadata {
-                                correlation_id: context.correlation_id.clone(),
-                                causation_id: Some(command_id.clone()),
-                                actor: Some(context.actor.clone()),
-                                idempotency_key: Some(context.idempotency_key.clone()),
-                                command_digest: Some(envelope.digest.clone()),
-                            },
+                            metadata: metadata.clone(),
                         });
                         events.push(event);
                     }
@@ -478,20 +436,14 @@ impl Writer {
                     let outcome = Outcome {
                         events: events[from..to].to_vec(),
                         position: appended_at.unwrap_or_default(),
-                        version: first_version + to as u64 - 1,
                         replayed: false,
                     };
                     let context = &batch[index].context;
                     state.ledger.remember(
                         context.actor.clone(),
                         context.idempotency_key.clone(),
-                        Remembered {
-                            digest: batch[index].digest.clone(),
-                            outcome: Outcome {
-                                replayed: true,
-                                ..outcome.clone()
-                            },
-                        },
+                        batch[index].digest.clone(),
+                        outcome.clone(),
                     );
                     Ok(outcome)
                 }
@@ -516,8 +468,6 @@ impl Writer {
     /// appended. Appends are atomic, so this always starts at the boundary of one.
     async fn catch_up(&self, loaded: &mut Loaded) -> Result<(), EventLogError> {
         const PAGE: usize = 1000;
-        // Commands of the append being read, finished when the next append starts.
-        let mut append: (u64, Vec<(String, String)>, Position) = (0, Vec::new(), Position::START);
         let mut from = loaded.version.map_or(0, |v| v + 1);
         loop {
             let page = self.log.read_stream(&self.stream, from, PAGE).await?;
@@ -525,17 +475,8 @@ impl Writer {
                 let event =
                     ShowEvent::from_stored(&stored.event_type, stored.schema_version, &stored.data)
                         .map_err(|e| EventLogError::Failed(format!("{}: {e}", self.stream)))?;
-                if stored.position.commit != append.0 {
-                    loaded.ledger.finish_append(&append.1, append.2);
-                    append = (stored.position.commit, Vec::new(), stored.position);
-                }
-                if let Some(command) = loaded.ledger.learn(stored, event.clone()) {
-                    if !append.1.contains(&command) {
-                        append.1.push(command);
-                    }
-                }
-                append.2 = stored.position;
                 loaded.show = std::mem::take(&mut loaded.show).evolve(&event);
+                loaded.ledger.learn(stored, event);
                 loaded.version = Some(stored.version);
                 from = stored.version + 1;
             }
@@ -543,7 +484,7 @@ impl Writer {
                 break;
             }
         }
-        loaded.ledger.finish_append(&append.1, append.2);
+        loaded.ledger.finish();
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Handler functions in api/src/routes, by name, with whether `#[utoipa::path]` precedes them.
 fn handlers_in_source() -> Vec<(String, bool)> {
@@ -171,37 +171,34 @@ async fn metrics_cover_requests_commands_writers_projections_and_the_pool() {
     }
 }
 
-#[tokio::test]
-async fn slow_and_excess_requests_get_503_problems_with_retry_after() {
-    let server = TestServer::start_configured(Arc::new(SystemClock), |config| {
-        config.settings.limits.request_timeout = Duration::from_millis(500);
-        config.settings.limits.queries_in_flight = 1;
-    })
-    .await;
+/// A show whose statuses are projected but whose full seat map was never read (so a seat-map
+/// request must query the database), and a transaction holding a lock that query needs.
+async fn seat_map_query_blocked(server: &TestServer) -> (String, tokio_postgres::Client) {
     let api = &server.api;
     let staff = api.token("box-office-1", &[Role::Staff]);
     let scheduled = api.post("/v1/shows", &staff, &fixtures::show(1, 4)).await;
     let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
     let at = scheduled.body["position"].as_str().unwrap().to_owned();
-    // Projected (its statuses read), but its full seat map never read: not in memory.
     let statuses = format!("/v1/shows/{show}/seats/status?min_position={at}");
-    assert_eq!(api.get(&statuses, None).await.status, StatusCode::OK);
-    let path = format!("/v1/shows/{show}/seats");
-
-    // Someone holds a lock the seat-map query needs: it cannot finish in time.
-    let mut blocker = server.db.client().await;
-    let lock = blocker.transaction().await.unwrap();
-    lock.batch_execute("LOCK TABLE seat_map_shows IN ACCESS EXCLUSIVE MODE")
+    // On a busy machine the projector may take longer than a short request timeout.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while api.get(&statuses, None).await.status != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the show was never projected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let blocker = server.db.client().await;
+    blocker
+        .batch_execute("BEGIN; LOCK TABLE seat_map_shows IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let slow = {
-        let api = api.clone();
-        let path = path.clone();
-        tokio::spawn(async move { api.get(&path, None).await })
-    };
-    // While that one is in flight, a second seat-map request is over the limit of one.
+    (format!("/v1/shows/{show}/seats"), blocker)
+}
+
+/// Waits until some query of the server's database waits for a lock.
+async fn until_a_query_waits_for_a_lock(server: &TestServer) {
     let admin = server.db.admin().await;
-    for _ in 0..100 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
         let waiting: i64 = admin
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
@@ -211,16 +208,23 @@ async fn slow_and_excess_requests_get_503_problems_with_retry_after() {
             .unwrap()
             .get(0);
         if waiting > 0 {
-            break;
+            return;
         }
+        assert!(Instant::now() < deadline, "no query waits for the lock");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let excess = api.get(&path, None).await;
-    assert_eq!(excess.status, StatusCode::SERVICE_UNAVAILABLE, "{excess:?}");
-    assert_eq!(excess.code(), "overloaded");
-    assert_eq!(excess.header("retry-after"), Some("1"));
+}
 
-    let slow = slow.await.unwrap();
+#[tokio::test]
+async fn a_request_over_its_time_gets_a_503_problem_with_retry_after() {
+    let server = TestServer::start_configured(Arc::new(SystemClock), |config| {
+        config.settings.limits.request_timeout = Duration::from_millis(500);
+    })
+    .await;
+    let (path, blocker) = seat_map_query_blocked(&server).await;
+
+    // The lock is held until the test lets go: the request can only run out of time.
+    let slow = server.api.get(&path, None).await;
     assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{slow:?}");
     assert_eq!(slow.code(), "request_timeout");
     assert_eq!(slow.header("retry-after"), Some("1"));
@@ -228,9 +232,49 @@ async fn slow_and_excess_requests_get_503_problems_with_retry_after() {
         slow.header("content-type"),
         Some("application/problem+json")
     );
-    lock.rollback().await.unwrap();
+    blocker.batch_execute("ROLLBACK").await.unwrap();
 
     // Other routes have limits of their own, and the route recovers.
-    assert_eq!(api.get("/healthz", None).await.status, StatusCode::OK);
-    assert_eq!(api.get(&path, None).await.status, StatusCode::OK);
+    assert_eq!(
+        server.api.get("/healthz", None).await.status,
+        StatusCode::OK
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.api.get(&path, None).await.status != StatusCode::OK {
+        assert!(Instant::now() < deadline, "the seat map never recovered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_request_over_the_routes_limit_in_flight_gets_a_503_problem_with_retry_after() {
+    let server = TestServer::start_configured(Arc::new(SystemClock), |config| {
+        config.settings.limits.request_timeout = Duration::from_secs(120);
+        config.settings.limits.queries_in_flight = 1;
+    })
+    .await;
+    let (path, blocker) = seat_map_query_blocked(&server).await;
+    let slow = {
+        let api = server.api.clone();
+        let path = path.clone();
+        tokio::spawn(async move { api.get(&path, None).await })
+    };
+    // While that one waits for the lock, a second seat-map request is over the limit of one.
+    until_a_query_waits_for_a_lock(&server).await;
+    let excess = server.api.get(&path, None).await;
+    assert_eq!(excess.status, StatusCode::SERVICE_UNAVAILABLE, "{excess:?}");
+    assert_eq!(excess.code(), "overloaded");
+    assert_eq!(excess.header("retry-after"), Some("1"));
+    assert_eq!(
+        excess.header("content-type"),
+        Some("application/problem+json")
+    );
+
+    blocker.batch_execute("ROLLBACK").await.unwrap();
+    assert_eq!(slow.await.unwrap().status, StatusCode::OK);
+    assert_eq!(
+        server.api.get("/healthz", None).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(server.api.get(&path, None).await.status, StatusCode::OK);
 }

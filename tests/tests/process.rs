@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use boxoffice_commands::payments::{Notification, PaymentOrder, PaymentProvider, ProviderError};
 use boxoffice_commands::process::{PaymentsProcess, TaskWorker, Workers};
 use boxoffice_commands::{
-    Catalogue, CommandContext, Exchanges, Payments, Promos, ShowWriters, SystemClock, WriterConfig,
+    CommandContext, Exchanges, Payments, Promos, ShowWriters, Streams, SystemClock, WriterConfig,
 };
 use boxoffice_domain::payment::PaymentMethod;
 use boxoffice_domain::{
@@ -90,14 +90,14 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
     let log: Arc<dyn EventLog> = Arc::new(PgEventLog::new(pool.clone(), &pg));
     let clock = Arc::new(SystemClock);
     let writers = ShowWriters::new(log.clone(), clock.clone(), WriterConfig::default());
-    let catalogue = Catalogue::new(log.clone(), clock);
+    let streams = Streams::new(log.clone(), clock);
     let provider = Arc::new(HeldRefunds {
         entered: Notify::new(),
         gate: Semaphore::new(0),
         refunded: Mutex::default(),
     });
     let payments = Payments::new(
-        catalogue.clone(),
+        streams.clone(),
         writers.clone(),
         provider.clone(),
         chrono::Duration::minutes(15),
@@ -110,7 +110,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         pool.clone(),
         Workers {
             payments: payments.clone(),
-            promos: Promos::new(catalogue.clone()),
+            promos: Promos::new(streams),
             exchanges: Exchanges::new(writers.clone()),
         },
         wake,

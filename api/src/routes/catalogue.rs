@@ -11,7 +11,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use boxoffice_commands::CatalogueOutcome;
+use boxoffice_commands::Outcome;
 use boxoffice_domain::catalogue::{
     CinemaCommand, CinemaDetails, CitiesCommand, CityDetails, HallDetails, HallLayout,
     MovieCommand, MovieDetails,
@@ -34,7 +34,7 @@ pub struct Changed {
 }
 
 /// 201 with a Location for a creation, 200 otherwise.
-fn answer<E>(outcome: CatalogueOutcome<E>, id: Uuid, created_at: Option<String>) -> Response {
+fn answer<E>(outcome: Outcome<E>, id: Uuid, created_at: Option<String>) -> Response {
     let body = axum::Json(Changed {
         id,
         position: outcome.position,

@@ -7,6 +7,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use boxoffice_commands::holds::{NewHold, SeatChoice};
 use boxoffice_commands::Outcome;
 use boxoffice_domain::promo::PromoCode;
 use boxoffice_domain::show::{AppliedDiscount, Requester};
@@ -92,28 +93,15 @@ pub async fn hold(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Customer, Role::Staff])?;
     let context = headers.context(&caller);
-    let hold_id = HoldId(context.derive_id_in(&ShowId(show_id).stream(), "hold"));
-    let customer_id = CustomerId(caller.sub.clone());
-    let code = match body.promo_code.as_deref() {
+    let promo_code = match body.promo_code.as_deref() {
         None => None,
         Some(text) => Some(PromoCode::parse(text).ok_or_else(|| {
             ApiError::validation("promo_code", "3 to 32 letters, digits, `-` or `_`")
         })?),
     };
-    let mut command = match (body.seats, body.count, body.category) {
-        (Some(seats), None, None) => ShowCommand::HoldSeats {
-            hold_id,
-            customer_id: customer_id.clone(),
-            seats,
-            promo: None,
-        },
-        (None, Some(count), category) => ShowCommand::HoldBestAvailable {
-            hold_id,
-            customer_id: customer_id.clone(),
-            count,
-            category,
-            promo: None,
-        },
+    let seats = match (body.seats, body.count, body.category) {
+        (Some(seats), None, None) => SeatChoice::Seats(seats),
+        (None, Some(count), category) => SeatChoice::Best { count, category },
         (Some(_), _, _) => {
             return Err(ApiError::validation(
                 "seats",
@@ -127,43 +115,17 @@ pub async fn hold(
             ))
         }
     };
-    // The code's use is reserved before the hold is made (and given back if it is not).
-    if let Some(code) = &code {
-        let offer = state
-            .promos
-            .redeem(code, hold_id, ShowId(show_id), &customer_id)
-            .await?;
-        if let ShowCommand::HoldSeats { promo, .. } | ShowCommand::HoldBestAvailable { promo, .. } =
-            &mut command
-        {
-            *promo = Some(offer);
-        }
-    }
-    let outcome = match state
-        .writers
-        .execute(ShowId(show_id), command, context)
-        .await
-    {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            // The hold was not made: its promo code use goes back at once.
-            if let Some(code) = &code {
-                state
-                    .promos
-                    .give_back(code, hold_id, "the hold could not be made")
-                    .await?;
-            }
-            return Err(error.into());
-        }
+    let hold = NewHold {
+        hold_id: HoldId(context.derive_id_in(&ShowId(show_id).stream(), "hold")),
+        customer_id: CustomerId(caller.sub.clone()),
+        seats,
+        promo_code,
     };
-    let held = outcome
-        .events
-        .iter()
-        .find_map(|e| match e {
-            ShowEvent::SeatsHeld(held) => Some(held),
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::internal("a hold produced no SeatsHeld event"))?;
+    let outcome = state.holds.hold(ShowId(show_id), hold, &context).await?;
+    let held = outcome.expect("SeatsHeld", |e| match e {
+        ShowEvent::SeatsHeld(held) => Some(held),
+        _ => None,
+    })?;
     Ok((
         StatusCode::CREATED,
         super::replayed_header(outcome.replayed),
@@ -243,12 +205,7 @@ pub async fn release(
 }
 
 fn seats_of(outcome: &Outcome, pick: impl Fn(&ShowEvent) -> Option<&Vec<SeatId>>) -> Vec<SeatId> {
-    outcome
-        .events
-        .iter()
-        .find_map(pick)
-        .cloned()
-        .unwrap_or_default()
+    outcome.find(pick).cloned().unwrap_or_default()
 }
 
 /// A payment for a hold.
@@ -321,14 +278,10 @@ pub async fn confirm(
         .writers
         .execute(ShowId(show_id), command, context)
         .await?;
-    let confirmed = outcome
-        .events
-        .iter()
-        .find_map(|e| match e {
-            ShowEvent::HoldConfirmed(e) => Some(e),
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::internal("a payment produced no HoldConfirmed event"))?;
+    let confirmed = outcome.expect("HoldConfirmed", |e| match e {
+        ShowEvent::HoldConfirmed(e) => Some(e),
+        _ => None,
+    })?;
     Ok((
         StatusCode::CREATED,
         super::replayed_header(outcome.replayed),

@@ -72,14 +72,10 @@ pub async fn refund(
         .writers
         .execute(ShowId(show_id), command, context)
         .await?;
-    let refunded = outcome
-        .events
-        .iter()
-        .find_map(|e| match e {
-            ShowEvent::OrderRefunded(e) => Some(e),
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::internal("a refund produced no OrderRefunded event"))?;
+    let refunded = outcome.expect("OrderRefunded", |e| match e {
+        ShowEvent::OrderRefunded(e) => Some(e),
+        _ => None,
+    })?;
     Ok((
         StatusCode::CREATED,
         super::replayed_header(outcome.replayed),

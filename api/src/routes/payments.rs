@@ -262,14 +262,10 @@ pub async fn exchange(
         .writers
         .execute(ShowId(show_id), command, context)
         .await?;
-    let exchanged = outcome
-        .events
-        .iter()
-        .find_map(|e| match e {
-            ShowEvent::SeatsExchanged(e) => Some(e),
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::internal("an exchange produced no SeatsExchanged event"))?;
+    let exchanged = outcome.expect("SeatsExchanged", |e| match e {
+        ShowEvent::SeatsExchanged(e) => Some(e),
+        _ => None,
+    })?;
     Ok((
         StatusCode::CREATED,
         super::replayed_header(outcome.replayed),

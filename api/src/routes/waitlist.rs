@@ -94,15 +94,11 @@ pub async fn join(
         .writers
         .execute(ShowId(show_id), command, context)
         .await?;
-    let joined = outcome
-        .events
-        .iter()
-        .find_map(|e| match e {
-            ShowEvent::WaitlistJoined(j) if j.entry_id == entry_id => Some(j),
-            _ => None,
-        })
-        .ok_or_else(|| ApiError::internal("joining produced no WaitlistJoined event"))?;
-    let offer = outcome.events.iter().find_map(|e| match e {
+    let joined = outcome.expect("WaitlistJoined", |e| match e {
+        ShowEvent::WaitlistJoined(j) if j.entry_id == entry_id => Some(j),
+        _ => None,
+    })?;
+    let offer = outcome.find(|e| match e {
         ShowEvent::WaitlistOffered(o) if o.entry_id == entry_id => Some(Offer {
             hold_id: o.hold_id.0,
             seats: o.seats.clone(),

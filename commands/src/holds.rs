@@ -1,0 +1,92 @@
+//! Holding seats, with or without a promo code: a process across the code's stream and the
+//! show's, like [`crate::exchanges`].
+//!
+//! 1. With a code, reserve one of its uses for the hold on the code's stream (refused when
+//!    the code is used up, expired, or used up by this customer).
+//! 2. Hold the seats on the show; the show checks the code's scope and takes its discount
+//!    off the hold's total.
+//! 3. If the show refuses the hold, give the use back at once. A hold that is made and then
+//!    expires or is released gives its use back through the process manager.
+//!
+//! Step 3 is keyed by the hold, so it happens once however often it is tried. A crash
+//! between steps 1 and 2 leaves the use reserved for a hold that was never made
+//! (docs/architecture.md, "Bounds and known gaps").
+
+use crate::{CommandContext, CommandError, Outcome, Promos, ShowWriters};
+use boxoffice_domain::promo::PromoCode;
+use boxoffice_domain::{CustomerId, HoldId, SeatId, ShowCommand, ShowId};
+
+/// Which seats to hold.
+#[derive(Debug, Clone)]
+pub enum SeatChoice {
+    /// These seats, all of them or none.
+    Seats(Vec<SeatId>),
+    /// The best block of `count` adjacent seats, of `category` when given.
+    Best {
+        count: u32,
+        category: Option<String>,
+    },
+}
+
+/// A hold a customer asks for.
+#[derive(Debug, Clone)]
+pub struct NewHold {
+    pub hold_id: HoldId,
+    pub customer_id: CustomerId,
+    pub seats: SeatChoice,
+    pub promo_code: Option<PromoCode>,
+}
+
+#[derive(Clone)]
+pub struct Holds {
+    writers: ShowWriters,
+    promos: Promos,
+}
+
+impl Holds {
+    pub fn new(writers: ShowWriters, promos: Promos) -> Self {
+        Self { writers, promos }
+    }
+
+    /// Holds the seats, with the promo code's discount when one is given.
+    pub async fn hold(
+        &self,
+        show_id: ShowId,
+        hold: NewHold,
+        context: &CommandContext,
+    ) -> Result<Outcome, CommandError> {
+        let promo = match &hold.promo_code {
+            Some(code) => Some(
+                self.promos
+                    .redeem(code, hold.hold_id, show_id, &hold.customer_id)
+                    .await?,
+            ),
+            None => None,
+        };
+        let command = match hold.seats {
+            SeatChoice::Seats(seats) => ShowCommand::HoldSeats {
+                hold_id: hold.hold_id,
+                customer_id: hold.customer_id,
+                seats,
+                promo,
+            },
+            SeatChoice::Best { count, category } => ShowCommand::HoldBestAvailable {
+                hold_id: hold.hold_id,
+                customer_id: hold.customer_id,
+                count,
+                category,
+                promo,
+            },
+        };
+        let held = self
+            .writers
+            .execute(show_id, command, context.clone())
+            .await;
+        if let (Err(_), Some(code)) = (&held, &hold.promo_code) {
+            self.promos
+                .give_back(code, hold.hold_id, "the hold could not be made")
+                .await?;
+        }
+        held
+    }
+}
