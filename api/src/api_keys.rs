@@ -5,7 +5,7 @@
 //! revoked key stops working within 10 s. Quotas are counted per process.
 
 use crate::accounts::{new_refresh_token, token_hash};
-use crate::auth::{Identity, Role};
+use crate::auth::{Identity, KeyIdentity, Role};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -22,10 +22,6 @@ use uuid::Uuid;
 
 /// How long a key's lookup is trusted.
 const LOOKUP_TTL: Duration = Duration::from_secs(10);
-
-/// The identity a valid key made, for the `Identity` extractor.
-#[derive(Clone)]
-pub struct KeyIdentity(pub Identity);
 
 #[derive(Clone)]
 struct Known {

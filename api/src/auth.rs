@@ -104,6 +104,11 @@ impl JwtKeys {
     }
 }
 
+/// The identity a valid `X-Api-Key` made: `api_keys::enforce` puts it in the request's
+/// extensions, and the [`Identity`] extractor takes it from there before any bearer token.
+#[derive(Clone)]
+pub struct KeyIdentity(pub Identity);
+
 /// The authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -135,7 +140,7 @@ impl FromRequestParts<AppState> for Identity {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         // A partner's `X-Api-Key`, checked by `api_keys::enforce`.
-        if let Some(crate::api_keys::KeyIdentity(identity)) = parts.extensions.get() {
+        if let Some(KeyIdentity(identity)) = parts.extensions.get() {
             return Ok(identity.clone());
         }
         let header = parts

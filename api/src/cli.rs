@@ -377,7 +377,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     .date_naive()
                     + chrono::Duration::days(1)
             });
-            let plan = crate::seed::SeedPlan {
+            let plan = boxoffice_seed::SeedPlan {
                 seed,
                 cities,
                 cinemas_per_city,
@@ -388,7 +388,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 first_day,
             };
             let started = std::time::Instant::now();
-            let report = crate::seed::seed(&catalogue, &writers, &settings, &plan)
+            let report = boxoffice_seed::seed(&catalogue, &writers, &settings, &plan)
                 .await
                 .map_err(|e| format!("seeding failed: {e}"))?;
             writers.shutdown(Duration::from_secs(10)).await;

@@ -15,7 +15,6 @@ pub mod openapi;
 pub mod payments;
 mod routes;
 pub mod seat_maps;
-pub mod seed;
 pub mod server;
 
 use auth::JwtKeys;
