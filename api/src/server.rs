@@ -49,6 +49,8 @@ pub enum StartError {
     Listen(SocketAddr, std::io::Error),
     #[error("EVENTSTORE_URL: {0}")]
     EventStore(boxoffice_eventstore::EventLogError),
+    #[error("cannot compute the hash chain of the events already logged: {0}")]
+    Chain(boxoffice_eventstore::EventLogError),
 }
 
 /// The event log: EventStoreDB when a connection string is given, else the PostgreSQL log in
@@ -89,6 +91,15 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
         Err(error) => return Err(StartError::Database(error)),
     };
     migrations::apply(&mut client, "eventstore", postgres::MIGRATIONS).await?;
+    let chained = postgres::chain_existing(&mut client)
+        .await
+        .map_err(StartError::Chain)?;
+    if chained > 0 {
+        tracing::info!(
+            events = chained,
+            "computed the hash chain of events written before it"
+        );
+    }
     migrations::apply(
         &mut client,
         "projections",

@@ -34,15 +34,17 @@ impl CommandContext {
     }
 
     /// What every event this command appends carries: who asked, under which key, as part
-    /// of which request, and which command (`digest`), so an auditor can tie each event to its
-    /// cause and a retry is recognised.
-    pub(crate) fn metadata(&self, digest: &str) -> Metadata {
+    /// of which request, and which command (its name and `digest`), so an auditor can tie
+    /// each event to its cause and a retry is recognised.
+    pub(crate) fn metadata(&self, command: &str, digest: &str) -> Metadata {
         Metadata {
             correlation_id: self.correlation_id.clone(),
             causation_id: Some(self.derive_id("command").to_string()),
             actor: Some(self.actor.clone()),
             idempotency_key: Some(self.idempotency_key.clone()),
             command_digest: Some(digest.to_owned()),
+            command: Some(command.to_owned()),
+            other: Default::default(),
         }
     }
 

@@ -70,7 +70,7 @@ impl Streams {
                     replayed: false,
                 });
             }
-            let metadata = context.metadata(&digest);
+            let metadata = context.metadata(&command_name(&command), &digest);
             let new_events = events
                 .iter()
                 .enumerate()
@@ -80,6 +80,7 @@ impl Streams {
                     schema_version: 1,
                     data: event.to_json(),
                     metadata: metadata.clone(),
+                    recorded_at: None,
                 })
                 .collect();
             match self
@@ -156,5 +157,17 @@ impl Streams {
         }
         folded.ledger.finish();
         Ok(folded)
+    }
+}
+
+/// A command's name as the auditors' list shows it: the variant of the command enum
+/// (`OpenCinema`), which is how catalogue, payment and promo commands serialise.
+fn command_name<C: serde::Serialize>(command: &C) -> String {
+    match serde_json::to_value(command) {
+        Ok(serde_json::Value::Object(map)) if map.len() == 1 => {
+            map.keys().next().cloned().unwrap_or_default()
+        }
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }

@@ -384,7 +384,7 @@ impl Writer {
                 Ok(decided) => {
                     in_batch.insert(key, index);
                     let from = events.len();
-                    let metadata = context.metadata(&envelope.digest);
+                    let metadata = context.metadata(envelope.command.name(), &envelope.digest);
                     for (n, event) in decided.into_iter().enumerate() {
                         state.show = std::mem::take(&mut state.show).evolve(&event);
                         new_events.push(NewEvent {
@@ -393,6 +393,7 @@ impl Writer {
                             schema_version: event.schema_version(),
                             data: event.to_json(),
                             metadata: metadata.clone(),
+                            recorded_at: None,
                         });
                         events.push(event);
                     }

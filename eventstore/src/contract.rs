@@ -5,7 +5,7 @@
 //! suite can run against a log that already holds other events. A failed check panics with
 //! what was expected.
 
-use crate::{EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position};
+use crate::{EventHash, EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position};
 use std::collections::HashSet;
 use std::time::Duration;
 use uuid::Uuid;
@@ -21,6 +21,7 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
     subscription_catches_up_then_follows_live(log).await;
     read_all_pages_without_gaps_or_repeats(log).await;
     knows_which_positions_it_handed_out(log).await;
+    chains_each_stream_with_hashes_and_keeps_a_copied_time(log).await;
     vec![
         "appends_and_reads_back_in_order",
         "guards_the_expected_version",
@@ -31,6 +32,7 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
         "subscription_catches_up_then_follows_live",
         "read_all_pages_without_gaps_or_repeats",
         "knows_which_positions_it_handed_out",
+        "chains_each_stream_with_hashes_and_keeps_a_copied_time",
     ]
 }
 
@@ -49,8 +51,9 @@ fn event(n: u64) -> NewEvent {
             causation_id: Some("cause".into()),
             actor: Some("contract".into()),
             idempotency_key: Some(format!("key-{n}")),
-            command_digest: None,
+            ..Metadata::default()
         },
+        recorded_at: None,
     }
 }
 
@@ -291,4 +294,63 @@ async fn read_all_pages_without_gaps_or_repeats(log: &dyn EventLog) {
         assert_eq!(versions, (0..6).collect::<Vec<_>>());
     }
     assert!(log.head().await.unwrap() >= after);
+}
+
+/// Every event carries its hash, chained from 32 zero bytes along its stream over whatever
+/// mix of appends made it (several at once, one expecting `Any`); an event given a recorded
+/// time (a copy) keeps it, and its hash covers that time.
+async fn chains_each_stream_with_hashes_and_keeps_a_copied_time(log: &dyn EventLog) {
+    let s = stream();
+    log.append(&s, ExpectedVersion::NoStream, (0..3).map(event).collect())
+        .await
+        .expect("first append");
+    log.append(&s, ExpectedVersion::Exact(2), vec![event(3)])
+        .await
+        .expect("exact append");
+    log.append(&s, ExpectedVersion::Any, vec![event(4), event(5)])
+        .await
+        .expect("any append");
+    let stored = log.read_stream(&s, 0, 100).await.expect("read");
+    assert_eq!(stored.len(), 6);
+    let mut previous = EventHash::GENESIS;
+    for event in &stored {
+        let hash = event
+            .hash
+            .unwrap_or_else(|| panic!("v{} has no hash", event.version));
+        assert_eq!(
+            event.chained().hash(&previous),
+            hash,
+            "v{} does not chain to v{}",
+            event.version,
+            event.version.saturating_sub(1)
+        );
+        previous = hash;
+    }
+
+    let copy = stream();
+    let copied: Vec<NewEvent> = stored
+        .iter()
+        .map(|e| NewEvent {
+            event_id: Uuid::new_v4(),
+            event_type: e.event_type.clone(),
+            schema_version: e.schema_version,
+            data: e.data.clone(),
+            metadata: e.metadata.clone(),
+            recorded_at: Some(e.recorded_at),
+        })
+        .collect();
+    log.append(&copy, ExpectedVersion::NoStream, copied)
+        .await
+        .expect("copy");
+    let again = log.read_stream(&copy, 0, 100).await.expect("read copy");
+    for (original, copied) in stored.iter().zip(&again) {
+        assert_eq!(copied.recorded_at, original.recorded_at);
+        let expected = copied.chained().hash(
+            &again
+                .get(copied.version.wrapping_sub(1) as usize)
+                .and_then(|e| e.hash)
+                .unwrap_or(EventHash::GENESIS),
+        );
+        assert_eq!(copied.hash, Some(expected));
+    }
 }

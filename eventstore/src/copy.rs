@@ -123,6 +123,8 @@ fn new_event(event: &RecordedEvent) -> NewEvent {
         schema_version: event.schema_version,
         data: event.data.clone(),
         metadata: event.metadata.clone(),
+        // The original time: the copy's hash chain is then the original's.
+        recorded_at: Some(event.recorded_at),
     }
 }
 

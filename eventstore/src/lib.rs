@@ -7,6 +7,7 @@
 //! version order; and a subscription delivers every event exactly once, in one total order
 //! that never changes once read, first catching up and then following live.
 
+pub mod chain;
 pub mod contract;
 pub mod copy;
 pub mod esdb;
@@ -14,6 +15,7 @@ pub mod migrations;
 mod model;
 pub mod postgres;
 
+pub use chain::EventHash;
 pub use model::*;
 
 use async_trait::async_trait;

@@ -1,3 +1,4 @@
+use crate::chain::{Chained, EventHash};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -140,6 +141,15 @@ pub struct Metadata {
     /// A digest of the command, so a key reused for a different command is recognised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command_digest: Option<String>,
+    /// The command that produced the event (such as `HoldSeats`), for the auditors' list of
+    /// who did what; absent on events written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Fields this version does not know (written by a newer one), kept as they are: the
+    /// hash chain covers the metadata as stored.
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// An event about to be appended.
@@ -150,6 +160,30 @@ pub struct NewEvent {
     pub schema_version: i32,
     pub data: serde_json::Value,
     pub metadata: Metadata,
+    /// When it was recorded: the adapter's clock at the append when absent; given when a
+    /// log is copied, so the copy's hash chain is the original's.
+    pub recorded_at: Option<DateTime<Utc>>,
+}
+
+impl NewEvent {
+    /// What the hash chain covers of this event, once it has its place and time.
+    pub fn chained<'a>(
+        &'a self,
+        stream: &'a str,
+        version: u64,
+        recorded_at: DateTime<Utc>,
+    ) -> Chained<'a> {
+        Chained {
+            stream,
+            version,
+            event_id: self.event_id,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            data: &self.data,
+            metadata: &self.metadata,
+            recorded_at,
+        }
+    }
 }
 
 /// An event as the log holds it.
@@ -166,6 +200,25 @@ pub struct RecordedEvent {
     pub data: serde_json::Value,
     pub metadata: Metadata,
     pub recorded_at: DateTime<Utc>,
+    /// The event's link in its stream's hash chain ([`crate::chain`]); `None` only on
+    /// PostgreSQL rows written before the chain, until `migrate` computes theirs.
+    pub hash: Option<EventHash>,
+}
+
+impl RecordedEvent {
+    /// What the hash chain covers of this event.
+    pub fn chained(&self) -> Chained<'_> {
+        Chained {
+            stream: &self.stream,
+            version: self.version,
+            event_id: self.event_id,
+            event_type: &self.event_type,
+            schema_version: self.schema_version,
+            data: &self.data,
+            metadata: &self.metadata,
+            recorded_at: self.recorded_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

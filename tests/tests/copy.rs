@@ -36,6 +36,7 @@ fn event(stream: usize, n: usize) -> NewEvent {
             idempotency_key: Some(format!("k-{n}")),
             ..Metadata::default()
         },
+        recorded_at: None,
     }
 }
 
@@ -76,20 +77,32 @@ async fn read_everything(log: &dyn EventLog) -> Vec<RecordedEvent> {
 /// The whole log once its `n` events show in reads (on PostgreSQL an event is read only
 /// when every older transaction in the cluster has ended, and other tests run beside this).
 async fn everything(log: &dyn EventLog, n: usize) -> Vec<RecordedEvent> {
-    for _ in 0..100 {
+    // Generous: any transaction of the cluster holds new events back for a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
         let all = read_everything(log).await;
-        if all.len() >= n {
+        if all.len() >= n || std::time::Instant::now() > deadline {
             return all;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    read_everything(log).await
 }
 
-/// What a copy must keep of each event (positions and times are the target's own).
-fn kept(
-    events: &[RecordedEvent],
-) -> Vec<(String, u64, Uuid, String, i32, serde_json::Value, Metadata)> {
+/// What a copy must keep of each event: all but its position, which is the target's own.
+/// Keeping the recorded time keeps the hash chain: the copy's hashes are the original's.
+type Kept = (
+    String,
+    u64,
+    Uuid,
+    String,
+    i32,
+    serde_json::Value,
+    Metadata,
+    chrono::DateTime<chrono::Utc>,
+    Option<boxoffice_eventstore::EventHash>,
+);
+
+fn kept(events: &[RecordedEvent]) -> Vec<Kept> {
     events
         .iter()
         .map(|e| {
@@ -101,6 +114,8 @@ fn kept(
                 e.schema_version,
                 e.data.clone(),
                 e.metadata.clone(),
+                e.recorded_at,
+                e.hash,
             )
         })
         .collect()
@@ -190,6 +205,9 @@ async fn a_target_that_is_not_a_copy_of_the_source_is_refused() {
         .append("show-other", ExpectedVersion::NoStream, vec![event(0, 0)])
         .await
         .unwrap();
+    // Readable in the target's log order first (a transaction of another test anywhere in
+    // the cluster can hold it back for a moment).
+    everything(&target, 1).await;
     let refused = copy_log(&source, &target, None, |_| {}).await;
     assert!(
         matches!(refused, Err(CopyError::NotAPrefix(_))),

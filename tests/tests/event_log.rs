@@ -24,6 +24,7 @@ fn event(label: &str) -> NewEvent {
         schema_version: 1,
         data: serde_json::json!({ "label": label }),
         metadata: Metadata::default(),
+        recorded_at: None,
     }
 }
 

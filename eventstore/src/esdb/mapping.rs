@@ -3,7 +3,9 @@
 //! metadata travel in EventStoreDB's custom metadata. No IO here, so every rule is unit
 //! tested without a server.
 
-use crate::{EventLogError, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent};
+use crate::{
+    EventHash, EventLogError, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent,
+};
 use eventstore::{CurrentRevision, ExpectedRevision};
 use serde::{Deserialize, Serialize};
 
@@ -54,21 +56,37 @@ pub fn position(position: eventstore::Position) -> Position {
     Position::new(position.commit, position.prepare)
 }
 
-/// What rides in EventStoreDB's custom metadata: the port's metadata and the event's schema
-/// version (EventStoreDB has no field for it).
+/// What rides in EventStoreDB's custom metadata: the port's metadata, and what EventStoreDB
+/// has no field for: the event's schema version, and its link in the hash chain (its hash,
+/// and the recorded time the hash covers, which the server's own `created` could not be:
+/// it is only known once written).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredMetadata {
     #[serde(rename = "$schema_version")]
     pub schema_version: i32,
+    #[serde(
+        rename = "$recorded_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(rename = "$hash", default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<EventHash>,
     #[serde(flatten)]
     pub metadata: Metadata,
 }
 
 /// An event about to be appended, as the client sends it: same id (so a retried append is
-/// recognised by the server), type, JSON data, and the custom metadata above.
-pub fn event_data(event: &NewEvent) -> Result<eventstore::EventData, EventLogError> {
+/// recognised by the server), type, JSON data, and the custom metadata above with the
+/// event's link in the chain.
+pub fn event_data(
+    event: &NewEvent,
+    (recorded_at, hash): (chrono::DateTime<chrono::Utc>, EventHash),
+) -> Result<eventstore::EventData, EventLogError> {
     let metadata = StoredMetadata {
         schema_version: event.schema_version,
+        recorded_at: Some(recorded_at),
+        hash: Some(hash),
         metadata: event.metadata.clone(),
     };
     eventstore::EventData::json(event.event_type.clone(), &event.data)
@@ -91,6 +109,8 @@ pub fn recorded(event: &eventstore::RecordedEvent) -> Result<RecordedEvent, Even
     let stored: StoredMetadata = if event.custom_metadata.is_empty() {
         StoredMetadata {
             schema_version: 1,
+            recorded_at: None,
+            hash: None,
             metadata: Metadata::default(),
         }
     } else {
@@ -111,7 +131,8 @@ pub fn recorded(event: &eventstore::RecordedEvent) -> Result<RecordedEvent, Even
         schema_version: stored.schema_version,
         data,
         metadata: stored.metadata,
-        recorded_at: created(event),
+        recorded_at: stored.recorded_at.unwrap_or_else(|| created(event)),
+        hash: stored.hash,
     })
 }
 
@@ -284,10 +305,23 @@ mod tests {
                 actor: Some("alice".into()),
                 idempotency_key: Some("k-1".into()),
                 command_digest: Some("d".into()),
+                command: Some("HoldSeats".into()),
+                other: [("from_a_newer_writer".to_owned(), serde_json::json!([1]))].into(),
             },
+            recorded_at: None,
         };
+        let at = chrono::DateTime::from_timestamp_micros(1_800_000_000_123_456).unwrap();
+        let links = crate::chain::link(
+            "show-1",
+            3,
+            EventHash::GENESIS,
+            std::slice::from_ref(&new),
+            at,
+        );
         let stored = StoredMetadata {
             schema_version: new.schema_version,
+            recorded_at: Some(links[0].0),
+            hash: Some(links[0].1),
             metadata: new.metadata.clone(),
         };
         let bytes = serde_json::to_vec(&stored).unwrap();
@@ -301,8 +335,13 @@ mod tests {
         assert_eq!(back.version, 3);
         assert_eq!(back.position, Position::new(900, 880));
         assert_eq!(back.stream, "show-1");
+        // The chain's link rides along: the recorded time it covers, and the hash, which
+        // the event read back reproduces.
+        assert_eq!(back.recorded_at, at);
+        assert_eq!(back.hash, Some(links[0].1));
+        assert_eq!(back.chained().hash(&EventHash::GENESIS), links[0].1);
         // The client accepts what we send (the id is kept for idempotent retries).
-        assert!(event_data(&new).is_ok());
+        assert!(event_data(&new, links[0]).is_ok());
         // Absent metadata reads as schema version 1 with nothing in it.
         let bare = recorded(&esdb_event(&data, b"")).unwrap();
         assert_eq!(

@@ -20,9 +20,10 @@
 
 pub mod mapping;
 
+use crate::chain::{self, Heads};
 use crate::{
-    AppendResult, EventLog, EventLogError, ExpectedVersion, NewEvent, Position, RecordedEvent,
-    Subscription,
+    AppendResult, EventHash, EventLog, EventLogError, ExpectedVersion, NewEvent, Position,
+    RecordedEvent, Subscription,
 };
 use async_trait::async_trait;
 use eventstore::{
@@ -41,6 +42,8 @@ pub struct EsdbEventLog {
     client: Client,
     /// The streams this log is made of, by prefix.
     prefixes: Vec<String>,
+    /// What the next append of each stream chains to.
+    heads: Heads,
 }
 
 impl EsdbEventLog {
@@ -59,7 +62,58 @@ impl EsdbEventLog {
         Ok(Self {
             client,
             prefixes: prefixes.iter().map(|p| (*p).to_owned()).collect(),
+            heads: Heads::default(),
         })
+    }
+
+    /// The revision to append at and the hash to chain to: the head itself for `Any` (the
+    /// server then refuses the append if the head moves meanwhile, and the writer's retry
+    /// rereads it).
+    async fn chain_point(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+    ) -> Result<(ExpectedVersion, EventHash), EventLogError> {
+        let version = match expected {
+            ExpectedVersion::NoStream => return Ok((expected, EventHash::GENESIS)),
+            ExpectedVersion::Exact(version) => {
+                if let Some(hash) = self.heads.at(stream, version) {
+                    return Ok((expected, hash));
+                }
+                version
+            }
+            ExpectedVersion::Any => match self.last_version(stream).await? {
+                Some(version) => version,
+                None => return Ok((ExpectedVersion::NoStream, EventHash::GENESIS)),
+            },
+        };
+        let at = self.read_stream(stream, version, 1).await?;
+        match at.first() {
+            Some(event) if event.version == version => Ok((
+                ExpectedVersion::Exact(version),
+                event.hash.unwrap_or(EventHash::GENESIS),
+            )),
+            // Not there: the server will refuse the append with the stream's real revision.
+            _ => Ok((ExpectedVersion::Exact(version), EventHash::GENESIS)),
+        }
+    }
+
+    /// The revision of a stream's last event.
+    async fn last_version(&self, stream: &str) -> Result<Option<u64>, EventLogError> {
+        let options = ReadStreamOptions::default()
+            .backwards()
+            .position(StreamPosition::End)
+            .max_count(1);
+        let mut read = match self.client.read_stream(stream.to_owned(), &options).await {
+            Ok(read) => read,
+            Err(eventstore::Error::ResourceNotFound) => return Ok(None),
+            Err(e) => return Err(mapping::error(stream, e)),
+        };
+        match read.next().await {
+            Ok(Some(event)) => Ok(Some(event.get_original_event().revision)),
+            Ok(None) | Err(eventstore::Error::ResourceNotFound) => Ok(None),
+            Err(e) => Err(mapping::error(stream, e)),
+        }
     }
 
     /// Up to `limit` of this project's events of `$all` strictly after `after`.
@@ -139,17 +193,36 @@ impl EventLog for EsdbEventLog {
                 from += PAGE as u64;
             }
         }
-        let data = events
-            .iter()
-            .map(mapping::event_data)
-            .collect::<Result<Vec<_>, _>>()?;
-        let options = AppendToStreamOptions::default()
-            .expected_revision(mapping::expected_revision(expected));
-        let written = self
-            .client
-            .append_to_stream(stream.to_owned(), &options, data)
-            .await
-            .map_err(|e| mapping::error(stream, e))?;
+        let written = loop {
+            let (at, previous) = self.chain_point(stream, expected).await?;
+            let first_version = match at {
+                ExpectedVersion::Exact(version) => version + 1,
+                _ => 0,
+            };
+            let links = chain::link(stream, first_version, previous, &events, chrono::Utc::now());
+            let data = events
+                .iter()
+                .zip(links)
+                .map(|(event, link)| mapping::event_data(event, link))
+                .collect::<Result<Vec<_>, _>>()?;
+            let options =
+                AppendToStreamOptions::default().expected_revision(mapping::expected_revision(at));
+            match self
+                .client
+                .append_to_stream(stream.to_owned(), &options, data)
+                .await
+                .map_err(|e| mapping::error(stream, e))
+            {
+                Ok(written) => break written,
+                // Appending at whatever the head is: it moved since it was read.
+                Err(EventLogError::WrongExpectedVersion { .. })
+                    if expected == ExpectedVersion::Any => {}
+                Err(other) => return Err(other),
+            }
+        };
+        // Nothing is remembered of the hashes just sent: a retried append the server
+        // recognises keeps the events (and hashes) of the first try, so the next append
+        // reads the hash it chains to.
         let mut position = mapping::position(written.position);
         if position == Position::START {
             // A retried append the server recognised may come back without a position:
@@ -184,7 +257,10 @@ impl EventLog for EsdbEventLog {
         loop {
             match read.next().await {
                 Ok(Some(event)) => events.push(mapping::recorded(event.get_original_event())?),
-                Ok(None) => return Ok(events),
+                Ok(None) => {
+                    self.heads.remember_read(&events);
+                    return Ok(events);
+                }
                 Err(eventstore::Error::ResourceNotFound) => return Ok(Vec::new()),
                 Err(e) => return Err(mapping::error(stream, e)),
             }

@@ -17,9 +17,19 @@
 //! one already returned. The price: an event becomes readable once every transaction that
 //! began before its own has ended (usually a millisecond or two). Commits send a NOTIFY; a
 //! listener task turns it into a wake-up for subscriptions, which also poll as a fallback.
+//!
+//! # The hash chain
+//!
+//! Each append computes its events' hashes ([`crate::chain`]) from the hash of the event at
+//! the version it expects, which this log remembers per stream from its last append or
+//! read (an event's hash never changes, so a remembered one is right for its version for
+//! ever; one not remembered is one indexed read). An append that expects `Any` reads the
+//! stream's head and appends at it, trying again if the head moves, so every event chains
+//! to the one really before it.
 
 mod listener;
 
+use crate::chain::{self, EventHash, Heads};
 use crate::{
     AppendResult, EventLog, EventLogError, ExpectedVersion, NewEvent, Position, RecordedEvent,
     Subscription,
@@ -38,10 +48,6 @@ const NO_STREAM_SQL: &str = concat!(
     include_str!("sql/head_no_stream.sql"),
     include_str!("sql/append_events.sql")
 );
-const ANY_SQL: &str = concat!(
-    include_str!("sql/head_any.sql"),
-    include_str!("sql/append_events.sql")
-);
 const EXACT_SQL: &str = concat!(
     include_str!("sql/head_exact.sql"),
     include_str!("sql/append_events.sql")
@@ -49,9 +55,14 @@ const EXACT_SQL: &str = concat!(
 const READ_STREAM_SQL: &str = include_str!("sql/read_stream.sql");
 const READ_ALL_SQL: &str = include_str!("sql/read_all.sql");
 const HEAD_SQL: &str = include_str!("sql/head.sql");
+const HEAD_OF_SQL: &str = include_str!("sql/head_of.sql");
+const HASH_AT_SQL: &str = include_str!("sql/hash_at.sql");
 
 /// The schema steps of the event log, applied by [`crate::migrations::apply`].
-pub const MIGRATIONS: &[&str] = &[include_str!("sql/001_events.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("sql/001_events.sql"),
+    include_str!("sql/002_event_hashes.sql"),
+];
 
 /// How often an idle subscription looks for events even without a notification (the
 /// listener may be reconnecting).
@@ -61,6 +72,8 @@ const IDLE_POLL: Duration = Duration::from_millis(1000);
 pub struct PgEventLog {
     pool: Pool,
     wake: watch::Receiver<u64>,
+    /// What the next append of each stream chains to.
+    heads: Arc<Heads>,
     _listener: Arc<listener::Listener>,
 }
 
@@ -107,6 +120,7 @@ impl PgEventLog {
         Self {
             pool,
             wake,
+            heads: Arc::default(),
             _listener: Arc::new(listener),
         }
     }
@@ -123,7 +137,15 @@ impl PgEventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, EventLogError> {
-        let batch = Batch::new(stream, expected, events)?;
+        let (expected, previous) = match expected {
+            ExpectedVersion::Any => match head_of(tx, stream).await? {
+                Some((version, hash)) => (ExpectedVersion::Exact(version), hash),
+                None => (ExpectedVersion::NoStream, EventHash::GENESIS),
+            },
+            ExpectedVersion::NoStream => (expected, EventHash::GENESIS),
+            ExpectedVersion::Exact(version) => (expected, hash_at(tx, stream, version).await?),
+        };
+        let batch = Batch::new(stream, expected, previous, events)?;
         let rows = tx
             .query(batch.sql(), &batch.params())
             .await
@@ -140,6 +162,26 @@ impl PgEventLog {
     async fn client(&self) -> Result<deadpool_postgres::Object, EventLogError> {
         self.pool.get().await.map_err(pool_error)
     }
+
+    /// The version to append at and the hash to chain to.
+    async fn chain_point<C: tokio_postgres::GenericClient>(
+        &self,
+        client: &C,
+        stream: &str,
+        expected: ExpectedVersion,
+    ) -> Result<(ExpectedVersion, EventHash), EventLogError> {
+        Ok(match expected {
+            ExpectedVersion::NoStream => (expected, EventHash::GENESIS),
+            ExpectedVersion::Exact(version) => match self.heads.at(stream, version) {
+                Some(hash) => (expected, hash),
+                None => (expected, hash_at(client, stream, version).await?),
+            },
+            ExpectedVersion::Any => match head_of(client, stream).await? {
+                Some((version, hash)) => (ExpectedVersion::Exact(version), hash),
+                None => (ExpectedVersion::NoStream, EventHash::GENESIS),
+            },
+        })
+    }
 }
 
 #[async_trait]
@@ -150,18 +192,27 @@ impl EventLog for PgEventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, EventLogError> {
-        let batch = Batch::new(stream, expected, events)?;
         let client = self.client().await?;
-        let statement = client.prepare_cached(batch.sql()).await.map_err(db_error)?;
-        let rows = client
-            .query(&statement, &batch.params())
-            .await
-            .map_err(|e| batch.error(e))?;
-        match batch.result(&rows)? {
-            Some(result) => Ok(result),
-            None => {
-                let actual = current_version(&**client, stream).await?;
-                Err(batch.conflict(actual))
+        loop {
+            let (at, previous) = self.chain_point(&**client, stream, expected).await?;
+            let batch = Batch::new(stream, at, previous, events.clone())?;
+            let statement = client.prepare_cached(batch.sql()).await.map_err(db_error)?;
+            let rows = client
+                .query(&statement, &batch.params())
+                .await
+                .map_err(|e| batch.error(e))?;
+            match batch.result(&rows)? {
+                Some(result) => {
+                    self.heads
+                        .remember(stream, result.last_version, batch.last_hash());
+                    return Ok(result);
+                }
+                // Appending at whatever the head is: it moved since it was read.
+                None if expected == ExpectedVersion::Any => continue,
+                None => {
+                    let actual = current_version(&**client, stream).await?;
+                    return Err(batch.conflict(actual));
+                }
             }
         }
     }
@@ -184,7 +235,9 @@ impl EventLog for PgEventLog {
             )
             .await
             .map_err(db_error)?;
-        rows.iter().map(recorded).collect()
+        let events: Vec<RecordedEvent> = rows.iter().map(recorded).collect::<Result<_, _>>()?;
+        self.heads.remember_read(&events);
+        Ok(events)
     }
 
     async fn read_all(
@@ -283,7 +336,8 @@ impl Subscription for PgSubscription {
     }
 }
 
-/// One append's statement and parameters.
+/// One append's statement and parameters: its events numbered from the version it
+/// expects and chained to the hash of the event there.
 struct Batch<'a> {
     stream: &'a str,
     expected: ExpectedVersion,
@@ -293,19 +347,29 @@ struct Batch<'a> {
     versions: Vec<i32>,
     data: Vec<serde_json::Value>,
     metadata: Vec<serde_json::Value>,
+    recorded_at: Vec<chrono::DateTime<chrono::Utc>>,
+    hashes: Vec<Vec<u8>>,
+    last_hash: EventHash,
     expected_version: i64,
 }
 
 impl<'a> Batch<'a> {
+    /// `expected` is `NoStream` or `Exact`: an append at `Any` is resolved first.
     fn new(
         stream: &'a str,
         expected: ExpectedVersion,
+        previous: EventHash,
         events: Vec<NewEvent>,
     ) -> Result<Self, EventLogError> {
         if events.is_empty() {
             return Err(EventLogError::EmptyAppend);
         }
         let count = events.len() as i64;
+        let first_version = match expected {
+            ExpectedVersion::Exact(v) => v + 1,
+            _ => 0,
+        };
+        let links = chain::link(stream, first_version, previous, &events, chrono::Utc::now());
         let mut batch = Batch {
             stream,
             expected,
@@ -315,12 +379,17 @@ impl<'a> Batch<'a> {
             versions: Vec::with_capacity(events.len()),
             data: Vec::with_capacity(events.len()),
             metadata: Vec::with_capacity(events.len()),
+            recorded_at: Vec::with_capacity(events.len()),
+            hashes: Vec::with_capacity(events.len()),
+            last_hash: links.last().map_or(previous, |(_, hash)| *hash),
             expected_version: match expected {
                 ExpectedVersion::Exact(v) => to_i64(v),
                 _ => -1,
             },
         };
-        for event in events {
+        for (event, (recorded_at, hash)) in events.into_iter().zip(links) {
+            batch.hashes.push(hash.0.to_vec());
+            batch.recorded_at.push(recorded_at);
             batch.ids.push(event.event_id);
             batch.types.push(event.event_type);
             batch.versions.push(event.schema_version);
@@ -335,9 +404,8 @@ impl<'a> Batch<'a> {
 
     fn sql(&self) -> &'static str {
         match self.expected {
-            ExpectedVersion::Any => ANY_SQL,
-            ExpectedVersion::NoStream => NO_STREAM_SQL,
             ExpectedVersion::Exact(_) => EXACT_SQL,
+            ExpectedVersion::NoStream | ExpectedVersion::Any => NO_STREAM_SQL,
         }
     }
 
@@ -350,11 +418,17 @@ impl<'a> Batch<'a> {
             &self.versions,
             &self.data,
             &self.metadata,
+            &self.recorded_at,
+            &self.hashes,
         ];
         if matches!(self.expected, ExpectedVersion::Exact(_)) {
             params.push(&self.expected_version);
         }
         params
+    }
+
+    fn last_hash(&self) -> EventHash {
+        self.last_hash
     }
 
     fn result(&self, rows: &[Row]) -> Result<Option<AppendResult>, EventLogError> {
@@ -410,6 +484,132 @@ async fn current_version<C: tokio_postgres::GenericClient>(
     Ok(row.map(|row| from_i64(row.get(0))))
 }
 
+/// The hash of the event at `version` of `stream`, computing the stream's chain first if
+/// its events predate it.
+async fn hash_at<C: tokio_postgres::GenericClient>(
+    client: &C,
+    stream: &str,
+    version: u64,
+) -> Result<EventHash, EventLogError> {
+    let row = client
+        .query_opt(HASH_AT_SQL, &[&stream, &to_i64(version)])
+        .await
+        .map_err(db_error)?;
+    match row.map(|row| row.get::<_, Option<Vec<u8>>>(0)) {
+        Some(Some(bytes)) => stored_hash(stream, &bytes),
+        Some(None) => {
+            chain_stream(client, stream).await?;
+            Box::pin(hash_at(client, stream, version)).await
+        }
+        // The version expected is not there: the append will find the conflict.
+        None => Ok(EventHash::GENESIS),
+    }
+}
+
+/// A stream's last version and its hash.
+async fn head_of<C: tokio_postgres::GenericClient>(
+    client: &C,
+    stream: &str,
+) -> Result<Option<(u64, EventHash)>, EventLogError> {
+    let row = client
+        .query_opt(HEAD_OF_SQL, &[&stream])
+        .await
+        .map_err(db_error)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let version = from_i64(row.get(0));
+    match row.get::<_, Option<Vec<u8>>>(1) {
+        Some(bytes) => Ok(Some((version, stored_hash(stream, &bytes)?))),
+        None => Ok(Some((version, hash_at(client, stream, version).await?))),
+    }
+}
+
+fn stored_hash(stream: &str, bytes: &[u8]) -> Result<EventHash, EventLogError> {
+    EventHash::try_from(bytes)
+        .map_err(|_| EventLogError::Failed(format!("{stream}: a stored hash is not 32 bytes")))
+}
+
+/// Computes the hashes of `stream`'s events that have none (written before the chain),
+/// in version order, chaining from the event before them. Returns how many it set.
+async fn chain_stream<C: tokio_postgres::GenericClient>(
+    client: &C,
+    stream: &str,
+) -> Result<u64, EventLogError> {
+    let rows = client
+        .query(
+            "SELECT stream, version, 0::bigint, 0::bigint, event_id, event_type, schema_version,
+                data, metadata, recorded_at, hash
+             FROM events WHERE stream = $1 ORDER BY version",
+            &[&stream],
+        )
+        .await
+        .map_err(db_error)?;
+    let mut previous = EventHash::GENESIS;
+    let mut versions = Vec::new();
+    let mut hashes = Vec::new();
+    for row in &rows {
+        let event = recorded(row)?;
+        let hash = match event.hash {
+            Some(hash) => hash,
+            None => {
+                let hash = event.chained().hash(&previous);
+                versions.push(to_i64(event.version));
+                hashes.push(hash.0.to_vec());
+                hash
+            }
+        };
+        previous = hash;
+    }
+    if versions.is_empty() {
+        return Ok(0);
+    }
+    let set = client
+        .execute(
+            "UPDATE events e SET hash = u.hash
+             FROM unnest($2::bigint[], $3::bytea[]) AS u(version, hash)
+             WHERE e.stream = $1 AND e.version = u.version AND e.hash IS NULL",
+            &[&stream, &versions, &hashes],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(set)
+}
+
+/// Computes the hash chain of every event written before the log had one (a step of
+/// migrating: see `002_event_hashes.sql`). Safe to run again and from several processes at
+/// once; returns how many events it chained.
+pub async fn chain_existing(client: &mut tokio_postgres::Client) -> Result<u64, EventLogError> {
+    let mut chained = 0;
+    loop {
+        let streams: Vec<String> = client
+            .query(
+                "SELECT DISTINCT stream FROM events WHERE hash IS NULL LIMIT 1000",
+                &[],
+            )
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        if streams.is_empty() {
+            return Ok(chained);
+        }
+        for stream in &streams {
+            let tx = client.transaction().await.map_err(db_error)?;
+            // One process at a time per stream: the other finds nothing left to set.
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtext($1))",
+                &[&stream.as_str()],
+            )
+            .await
+            .map_err(db_error)?;
+            chained += chain_stream(&tx, stream).await?;
+            tx.commit().await.map_err(db_error)?;
+        }
+    }
+}
+
 fn recorded(row: &Row) -> Result<RecordedEvent, EventLogError> {
     let metadata: serde_json::Value = row.get(8);
     Ok(RecordedEvent {
@@ -424,6 +624,11 @@ fn recorded(row: &Row) -> Result<RecordedEvent, EventLogError> {
         // unreadable; a body that is not even an object still leaves the event readable.
         metadata: serde_json::from_value(metadata).unwrap_or_default(),
         recorded_at: row.get(9),
+        hash: row
+            .get::<_, Option<Vec<u8>>>(10)
+            .map(|bytes| EventHash::try_from(bytes.as_slice()))
+            .transpose()
+            .map_err(|_| EventLogError::Failed("a stored hash is not 32 bytes".into()))?,
     })
 }
 

@@ -1,5 +1,5 @@
 WITH head AS (
-    UPDATE streams SET version = $8::bigint + $2::bigint
-    WHERE stream = $1 AND version = $8::bigint
-    RETURNING $8::bigint AS base
+    UPDATE streams SET version = $10::bigint + $2::bigint
+    WHERE stream = $1 AND version = $10::bigint
+    RETURNING $10::bigint AS base
 ),
