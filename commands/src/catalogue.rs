@@ -7,12 +7,10 @@
 
 use crate::idempotency::digest;
 use crate::{Clock, CommandContext, CommandError, ShowWriters};
-use boxoffice_domain::catalogue::{
-    self, Aggregate, Cinema, CinemaCommand, Cities, Movie, StoredEvent,
-};
+use boxoffice_domain::catalogue::{self, Cinema, CinemaCommand, Cities, Movie};
 use boxoffice_domain::{
-    CinemaId, DomainError, HallId, Money, MovieId, ShowCommand, ShowEvent, ShowId, StreamName,
-    Timestamp, Venue,
+    Aggregate, CinemaId, DomainError, HallId, Money, MovieId, ShowCommand, ShowEvent, ShowId,
+    StoredEvent, StreamName, Timestamp, Venue,
 };
 use boxoffice_eventstore::{
     EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
@@ -292,7 +290,7 @@ impl Catalogue {
                 .map(|(n, event)| NewEvent {
                     event_id: context.event_id(stream, n),
                     event_type: event.event_type().to_owned(),
-                    schema_version: 1,
+                    schema_version: event.schema_version(),
                     data: event.to_json(),
                     metadata: Metadata {
                         correlation_id: context.correlation_id.clone(),

@@ -13,7 +13,7 @@
 
 use crate::idempotency::{digest, Ledger, Remembered};
 use crate::{Clock, CommandContext};
-use boxoffice_domain::{decide, DomainError, Show, ShowCommand, ShowEvent, ShowId};
+use boxoffice_domain::{decide, DomainError, Show, ShowCommand, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::{
     EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
 };

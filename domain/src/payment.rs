@@ -5,7 +5,7 @@
 //! notifications it sent (each provider event id once, so a repeated notification changes
 //! nothing), and the refunds and extra charges it carried out.
 
-use crate::catalogue::{stored_events, Aggregate};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::{CustomerId, DomainError, HoldId, Money, ShowId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 //! use is reserved for a hold before the hold is made and given back when the hold expires,
 //! is released, or could not be made.
 
-use crate::catalogue::{stored_events, Aggregate};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{CinemaId, CustomerId, DomainError, HoldId, Money, MovieId, ShowId, Timestamp};
 use serde::{Deserialize, Serialize};

@@ -3,7 +3,8 @@
 //! booking is decided against all the others of the same stream.
 
 use super::layout::{categories_of, HallLayout};
-use super::{stored_events, text_ok, Aggregate};
+use super::text_ok;
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{CinemaId, CityId, DomainError, HallId, Money, MovieId, SeatSpec, ShowId, Timestamp};
 use chrono::Duration;

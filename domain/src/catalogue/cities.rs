@@ -1,7 +1,8 @@
 //! Every city, in one stream: there are hundreds, not millions, and one stream keeps their
 //! names unique.
 
-use super::{stored_events, text_ok, Aggregate};
+use super::text_ok;
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{CityId, DomainError, Timestamp};
 use serde::{Deserialize, Serialize};

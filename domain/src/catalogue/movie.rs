@@ -1,7 +1,8 @@
 //! A movie: what the catalogue says about it. Shows refer to it by id and copy its title and
 //! running time when they are scheduled.
 
-use super::{stored_events, text_ok, Aggregate};
+use super::text_ok;
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{DomainError, MovieId, Timestamp};
 use chrono::NaiveDate;

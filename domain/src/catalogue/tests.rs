@@ -1,4 +1,5 @@
 use super::*;
+use crate::{Aggregate, StoredEvent, Timestamp};
 use crate::{CinemaId, CityId, Currency, DomainError, HallId, Money, MovieId, SeatKind, ShowId};
 use chrono::{Duration, TimeZone, Utc};
 use std::collections::BTreeMap;

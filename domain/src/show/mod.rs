@@ -27,12 +27,13 @@ pub use decide::{decide, MAX_SEATS_PER_HOLD};
 pub use event::{
     AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
     OrderTransferredOut, PaymentRefused, PaymentRequested, RefundPolicy, RefundReason, SeatMove,
-    SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled, TransferReverted,
-    UnknownEvent, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
-    WaitlistOffered,
+    SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled, TransferReverted, Venue,
+    WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
 };
 
-use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
+use crate::{
+    Aggregate, CustomerId, DomainError, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -493,5 +494,21 @@ impl Show {
             ShowEvent::ShowCancelled(_) => self.cancelled = true,
         }
         self
+    }
+}
+
+/// The show in the shape every aggregate shares, so its stream folds like any other. The
+/// writers keep calling the consuming [`Show::evolve`] directly: it moves the state instead
+/// of borrowing it.
+impl Aggregate for Show {
+    type Command = ShowCommand;
+    type Event = ShowEvent;
+
+    fn evolve(&mut self, event: &ShowEvent) {
+        *self = std::mem::take(self).evolve(event);
+    }
+
+    fn decide(&self, command: &ShowCommand, now: Timestamp) -> Result<Vec<ShowEvent>, DomainError> {
+        decide(self, command, now)
     }
 }

@@ -4,7 +4,7 @@
 
 use super::tests::{cny, customer, hold_id, order_id, scheduled, t0};
 use super::*;
-use crate::{RefundId, SeatId};
+use crate::{RefundId, SeatId, StoredEvent};
 use chrono::Duration;
 use proptest::prelude::*;
 

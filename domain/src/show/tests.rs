@@ -2,7 +2,7 @@
 //! then (the events or the error that must follow).
 
 use super::*;
-use crate::{Currency, DomainError, HoldId, Money, OrderId, RefundId, SeatId, ShowId};
+use crate::{Currency, DomainError, HoldId, Money, OrderId, RefundId, SeatId, ShowId, StoredEvent};
 use chrono::{Duration, TimeZone, Utc};
 
 pub(crate) fn t0() -> Timestamp {
