@@ -15,8 +15,8 @@ use crate::{CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentMethod};
 use boxoffice_domain::promo::{Promo, PromoCode, PromoCommand, PromoOffer, PromoTerms};
 use boxoffice_domain::{
-    CustomerId, DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId,
-    StreamName, Timestamp,
+    CustomerId, DomainError, HoldId, Money, OrderId, PaymentRefusal, Requester, ShowCommand,
+    ShowEvent, ShowId, StreamName, Timestamp,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -100,7 +100,7 @@ pub struct Notified {
     pub status: &'static str,
     /// The order a success made, or why it was refused.
     pub order_id: Option<OrderId>,
-    pub refused: Option<String>,
+    pub refused: Option<PaymentRefusal>,
 }
 
 #[derive(Clone)]
@@ -256,7 +256,7 @@ impl Payments {
         &self,
         show_id: ShowId,
         payment_id: Uuid,
-    ) -> Result<(Option<OrderId>, Option<String>), CommandError> {
+    ) -> Result<(Option<OrderId>, Option<PaymentRefusal>), CommandError> {
         let context = system_context("settle", payment_id);
         let command = ShowCommand::SettlePayment {
             payment_id,
@@ -268,7 +268,7 @@ impl Payments {
                 .iter()
                 .find_map(|e| match e {
                     ShowEvent::HoldConfirmed(e) => Some((Some(e.order_id), None)),
-                    ShowEvent::PaymentRefused(e) => Some((None, Some(e.reason.clone()))),
+                    ShowEvent::PaymentRefused(e) => Some((None, Some(e.reason))),
                     _ => None,
                 })
                 .unwrap_or((None, None))),

@@ -599,14 +599,14 @@ fn settle_payment(
         .get(&payment_id)
         .cloned()
         .unwrap_or_else(|| hold.total.clone());
-    let refuse = |reason: &str, unavailable_seats: Vec<SeatId>| {
+    let refuse = |reason: PaymentRefusal, unavailable_seats: Vec<SeatId>| {
         Ok(vec![ShowEvent::PaymentRefused(PaymentRefused {
             hold_id: *hold_id,
             payment_id,
             refund_id: RefundId(Uuid::new_v5(&payment_id, b"payment-refused")),
             customer_id: hold.customer_id.clone(),
             amount: amount.clone(),
-            reason: reason.to_owned(),
+            reason,
             unavailable_seats,
             refused_at: now,
         })])
@@ -615,13 +615,13 @@ fn settle_payment(
         if show.order(&paid_by).and_then(|o| o.payment_id) == Some(payment_id) {
             return Err(DomainError::HoldAlreadyConfirmed { order_id: paid_by });
         }
-        return refuse("hold_already_paid", Vec::new());
+        return refuse(PaymentRefusal::HoldAlreadyPaid, Vec::new());
     }
     if show.is_cancelled() {
-        return refuse("show_cancelled", Vec::new());
+        return refuse(PaymentRefusal::ShowCancelled, Vec::new());
     }
     if now >= info.starts_at {
-        return refuse("show_started", Vec::new());
+        return refuse(PaymentRefusal::ShowStarted, Vec::new());
     }
     if show.order(&order_id).is_some() {
         return Err(DomainError::DuplicateId(format!("order {order_id}")));
@@ -629,7 +629,7 @@ fn settle_payment(
     let own = (hold.status == HoldStatus::Active).then_some(*hold_id);
     let lapsed = match lapsed_holds_on(show, &hold.seats, own, now) {
         Ok(lapsed) => lapsed,
-        Err(unavailable) => return refuse("seats_taken", unavailable),
+        Err(unavailable) => return refuse(PaymentRefusal::SeatsTaken, unavailable),
     };
     let payable = hold.status == HoldStatus::Active && now < hold.expires_at + grace(show);
     let mut events = expire_lapsed(show, &lapsed, now);

@@ -154,12 +154,44 @@ pub struct PaymentRefused {
     pub refund_id: RefundId,
     pub customer_id: CustomerId,
     pub amount: Money,
-    /// `seats_taken`, `hold_already_paid`, `show_cancelled` or `show_started`.
-    pub reason: String,
+    pub reason: PaymentRefusal,
     /// With `seats_taken`: which seats were gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unavailable_seats: Vec<SeatId>,
     pub refused_at: Timestamp,
+}
+
+/// Why a provider payment could not buy its hold's seats; it is refunded in full either way.
+/// Stored (and shown to clients) as the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentRefusal {
+    /// The hold had lapsed and some of its seats were sold or held by someone else.
+    SeatsTaken,
+    /// The hold had already been paid, by another payment.
+    HoldAlreadyPaid,
+    /// The show was cancelled.
+    ShowCancelled,
+    /// The show had started.
+    ShowStarted,
+}
+
+impl PaymentRefusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SeatsTaken => "seats_taken",
+            Self::HoldAlreadyPaid => "hold_already_paid",
+            Self::ShowCancelled => "show_cancelled",
+            Self::ShowStarted => "show_started",
+        }
+    }
+}
+
+impl std::fmt::Display for PaymentRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Seats of an order moved to other seats of the same show, the difference settled.

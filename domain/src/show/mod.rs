@@ -26,9 +26,10 @@ pub use command::{Requester, ShowCommand};
 pub use decide::{decide, MAX_SEATS_PER_HOLD};
 pub use event::{
     AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
-    OrderTransferredOut, PaymentRefused, PaymentRequested, RefundPolicy, RefundReason, SeatMove,
-    SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled, TransferReverted, Venue,
-    WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
+    OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
+    RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled,
+    TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
+    WaitlistOffered,
 };
 
 use crate::{

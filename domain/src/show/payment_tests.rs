@@ -100,7 +100,7 @@ fn a_late_payment_buys_seats_still_free_and_is_refused_when_they_are_gone() {
     let [ShowEvent::PaymentRefused(refused)] = &events[..] else {
         panic!("{events:?}")
     };
-    assert_eq!(refused.reason, "seats_taken");
+    assert_eq!(refused.reason, PaymentRefusal::SeatsTaken);
     assert_eq!(refused.unavailable_seats, seats(&["A1"]));
     assert_eq!(refused.amount, cny(4500));
     // Carol's seat is still free: her late payment buys it (her lapsed hold ends first).
@@ -130,7 +130,7 @@ fn a_late_payment_buys_seats_still_free_and_is_refused_when_they_are_gone() {
         apply(show, &settle(10, 4), later)
     };
     assert!(
-        matches!(&events[..], [ShowEvent::PaymentRefused(e)] if e.reason == "hold_already_paid"),
+        matches!(&events[..], [ShowEvent::PaymentRefused(e)] if e.reason == PaymentRefusal::HoldAlreadyPaid),
         "{events:?}"
     );
 }

@@ -492,3 +492,62 @@ fn cancelling_a_show_releases_holds_closes_the_waiting_list_and_stops_sales() {
     );
     assert_eq!(twice, Err(DomainError::ShowCancelled));
 }
+
+#[test]
+fn payment_refusals_are_stored_as_their_four_names() {
+    let names = [
+        (PaymentRefusal::SeatsTaken, "seats_taken"),
+        (PaymentRefusal::HoldAlreadyPaid, "hold_already_paid"),
+        (PaymentRefusal::ShowCancelled, "show_cancelled"),
+        (PaymentRefusal::ShowStarted, "show_started"),
+    ];
+    for (refusal, name) in names {
+        assert_eq!(refusal.as_str(), name);
+        assert_eq!(refusal.to_string(), name);
+        assert_eq!(
+            serde_json::to_value(refusal).unwrap(),
+            serde_json::json!(name)
+        );
+        assert_eq!(
+            serde_json::from_value::<PaymentRefusal>(serde_json::json!(name)).unwrap(),
+            refusal
+        );
+    }
+    assert!(serde_json::from_value::<PaymentRefusal>(serde_json::json!("SeatsTaken")).is_err());
+}
+
+#[test]
+fn a_payment_refused_as_stored_before_still_reads_and_writes_back_the_same() {
+    let stored = serde_json::json!({
+        "hold_id": "00000000-0000-0000-0000-000000000001",
+        "payment_id": "00000000-0000-0000-0000-000000000007",
+        "refund_id": "00000000-0000-0000-0000-000000000009",
+        "customer_id": "alice",
+        "amount": {"amount_minor": 4500, "currency": "CNY"},
+        "reason": "seats_taken",
+        "unavailable_seats": ["A1"],
+        "refused_at": "2026-11-23T10:00:00Z"
+    });
+    let event = ShowEvent::from_stored("PaymentRefused", 1, &stored).unwrap();
+    assert_eq!(
+        event,
+        ShowEvent::PaymentRefused(PaymentRefused {
+            hold_id: hold_id(1),
+            payment_id: Uuid::from_u128(7),
+            refund_id: RefundId(Uuid::from_u128(9)),
+            customer_id: customer("alice"),
+            amount: cny(4500),
+            reason: PaymentRefusal::SeatsTaken,
+            unavailable_seats: seats(&["A1"]),
+            refused_at: t0(),
+        })
+    );
+    assert_eq!(event.to_json(), stored);
+    for reason in ["hold_already_paid", "show_cancelled", "show_started"] {
+        let mut older = stored.clone();
+        older["reason"] = reason.into();
+        older.as_object_mut().unwrap().remove("unavailable_seats");
+        let event = ShowEvent::from_stored("PaymentRefused", 1, &older).unwrap();
+        assert_eq!(event.to_json(), older);
+    }
+}
