@@ -9,6 +9,10 @@ pub mod best;
 mod command;
 mod decide;
 mod event;
+mod holds;
+mod lifecycle;
+mod orders;
+mod payments;
 mod waitlist;
 
 #[cfg(test)]
@@ -23,7 +27,7 @@ mod tests;
 mod waitlist_tests;
 
 pub use command::{Requester, ShowCommand};
-pub use decide::{decide, MAX_SEATS_PER_HOLD};
+pub use decide::decide;
 pub use event::{
     AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
     OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
@@ -31,6 +35,7 @@ pub use event::{
     TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
     WaitlistOffered,
 };
+pub use holds::MAX_SEATS_PER_HOLD;
 
 use crate::{
     Aggregate, CustomerId, DomainError, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId,
