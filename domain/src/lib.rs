@@ -17,6 +17,8 @@ pub mod payment;
 pub mod promo;
 pub mod show;
 pub mod stream;
+#[cfg(test)]
+mod testkit;
 
 pub use aggregate::{Aggregate, StoredEvent, UnknownEvent};
 pub use error::{DomainError, FieldError};
