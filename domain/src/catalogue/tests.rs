@@ -257,3 +257,26 @@ fn catalogue_events_read_back_as_stored() {
     }
     assert!(CinemaEvent::from_stored("MovieAdded", 1, &serde_json::json!({})).is_err());
 }
+
+#[test]
+fn a_hall_name_is_unique_in_its_cinema_until_that_hall_is_retired() {
+    let hall = |id: u128, name: &str| CinemaCommand::AddHall {
+        hall_id: HallId(Uuid::from_u128(id)),
+        hall: HallDetails {
+            name: name.into(),
+            layout: layout(&[("A", "RR")]),
+            prices: BTreeMap::from([("regular".into(), cny(4500))]),
+        },
+    };
+    let cinema = open_cinema();
+    cinema.when(hall(4, "1号厅"), t0()).then_invalid(&["name"]);
+    let (cinema, _) = cinema
+        .when(
+            CinemaCommand::RetireHall {
+                hall_id: HallId(Uuid::from_u128(3)),
+            },
+            t0(),
+        )
+        .then_accepted();
+    cinema.when(hall(4, "1号厅"), t0()).then_accepted();
+}

@@ -1,4 +1,5 @@
-//! Examples for best-available seats and the per-customer hold limit.
+//! Examples for best-available seats and the per-customer hold limit, so the ranking the
+//! `best` module documents is pinned down seat by seat.
 
 use super::best::best_available;
 use super::*;

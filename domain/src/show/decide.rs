@@ -11,6 +11,7 @@
 
 use super::command::ShowCommand;
 use super::event::{ShowEvent, ShowScheduled};
+use super::holds::Wanted;
 use super::orders::Credit;
 use super::{holds, lifecycle, orders, payments, waitlist, Show};
 use crate::{DomainError, Timestamp};
@@ -66,19 +67,28 @@ pub fn decide(
             customer_id,
             seats,
             promo,
-        } => holds::hold(show, *hold_id, customer_id, seats, promo.as_ref(), now),
+        } => holds::hold(
+            show,
+            *hold_id,
+            customer_id,
+            Wanted::Seats(seats),
+            promo.as_ref(),
+            now,
+        ),
         ShowCommand::HoldBestAvailable {
             hold_id,
             customer_id,
             count,
             category,
             promo,
-        } => holds::hold_best_available(
+        } => holds::hold(
             show,
             *hold_id,
             customer_id,
-            *count,
-            category.as_deref(),
+            Wanted::Best {
+                count: *count,
+                category: category.as_deref(),
+            },
             promo.as_ref(),
             now,
         ),

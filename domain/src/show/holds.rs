@@ -20,41 +20,74 @@ use std::collections::BTreeSet;
 /// A hold takes at most this many seats (seed 003: "at most ten seats per booking").
 pub const MAX_SEATS_PER_HOLD: usize = 10;
 
-/// Holds the seats the customer chose.
+/// What a hold asks for: the seats the customer chose, or the best block of `count`
+/// adjacent seats (of `category`, if given; see [`best`](super::best)).
+pub(super) enum Wanted<'a> {
+    Seats(&'a [SeatId]),
+    Best {
+        count: u32,
+        category: Option<&'a str>,
+    },
+}
+
+/// Holds every wanted seat or none, less a promo code's discount.
 pub(super) fn hold(
     show: &Show,
     hold_id: HoldId,
     customer_id: &CustomerId,
-    seats: &[SeatId],
+    wanted: Wanted<'_>,
     promo: Option<&PromoOffer>,
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
     before_start(info, now)?;
-    unused(show, &hold_id)?;
-    validate_seat_selection(show, "seats", seats)?;
+    if show.hold(&hold_id).is_some() {
+        return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
+    }
+    // A bad request is refused before the customer's hold limit is looked at...
+    match wanted {
+        Wanted::Seats(seats) => validate_seat_selection(show, "seats", seats)?,
+        Wanted::Best { count, category } => check_request(info, count, category)?,
+    }
     within_hold_limit(show, customer_id, now)?;
-    hold_seats(show, hold_id, customer_id, seats, promo, now)
-}
-
-/// Holds the best block of `count` adjacent seats (see [`best`](super::best)).
-pub(super) fn hold_best_available(
-    show: &Show,
-    hold_id: HoldId,
-    customer_id: &CustomerId,
-    count: u32,
-    category: Option<&str>,
-    promo: Option<&PromoOffer>,
-    now: Timestamp,
-) -> Result<Vec<ShowEvent>, DomainError> {
-    let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    before_start(info, now)?;
-    unused(show, &hold_id)?;
-    check_request(info, count, category)?;
-    within_hold_limit(show, customer_id, now)?;
-    let seats = best_available(show, count as usize, category, now)
-        .ok_or(DomainError::SeatsUnavailable(Vec::new()))?;
-    hold_seats(show, hold_id, customer_id, &seats, promo, now)
+    // ... and the best block is looked for only once the customer may hold.
+    let best;
+    let seats = match wanted {
+        Wanted::Seats(seats) => seats,
+        Wanted::Best { count, category } => {
+            best = best_available(show, count as usize, category, now)
+                .ok_or(DomainError::SeatsUnavailable(Vec::new()))?;
+            &best
+        }
+    };
+    let lapsed = lapsed_holds_on(show, seats, None, now).map_err(DomainError::SeatsUnavailable)?;
+    let currency = &info
+        .prices
+        .values()
+        .next()
+        .ok_or(DomainError::ShowNotFound)?
+        .currency;
+    let gross = total_price(show, seats, currency)?;
+    let discount = match promo {
+        None => None,
+        Some(offer) => Some(discount_for(show, offer, &gross)?),
+    };
+    let total = Money::new(
+        gross.amount_minor - discount.as_ref().map_or(0, |d| d.amount.amount_minor),
+        gross.currency.clone(),
+    );
+    let ttl = Duration::seconds(i64::from(info.hold_ttl_seconds));
+    let mut events = expire_lapsed(show, &lapsed, now);
+    events.push(ShowEvent::SeatsHeld(SeatsHeld {
+        hold_id,
+        customer_id: customer_id.clone(),
+        seats: seats.to_vec(),
+        total,
+        held_at: now,
+        expires_at: now + ttl,
+        discount,
+    }));
+    Ok(events)
 }
 
 /// The customer (or staff) gives a hold's seats back.
@@ -90,14 +123,6 @@ pub(super) fn expire(
         expired_at: now,
         promo_code: promo_of(hold),
     })])
-}
-
-/// Hold ids are chosen by the caller: one already used is refused.
-fn unused(show: &Show, hold_id: &HoldId) -> Result<(), DomainError> {
-    if show.hold(hold_id).is_some() {
-        return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
-    }
-    Ok(())
 }
 
 /// A request for `count` seats (of `category`, if given) that one hold of this show could
@@ -233,46 +258,6 @@ pub(super) fn expire_lapsed(
         .collect()
 }
 
-/// Holds every requested seat or none, less a promo code's discount.
-fn hold_seats(
-    show: &Show,
-    hold_id: HoldId,
-    customer_id: &CustomerId,
-    seats: &[SeatId],
-    promo: Option<&PromoOffer>,
-    now: Timestamp,
-) -> Result<Vec<ShowEvent>, DomainError> {
-    let lapsed = lapsed_holds_on(show, seats, None, now).map_err(DomainError::SeatsUnavailable)?;
-    let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    let currency = &info
-        .prices
-        .values()
-        .next()
-        .ok_or(DomainError::ShowNotFound)?
-        .currency;
-    let gross = total_price(show, seats, currency)?;
-    let discount = match promo {
-        None => None,
-        Some(offer) => Some(discount_for(show, offer, &gross)?),
-    };
-    let total = Money::new(
-        gross.amount_minor - discount.as_ref().map_or(0, |d| d.amount.amount_minor),
-        gross.currency.clone(),
-    );
-    let ttl = Duration::seconds(i64::from(info.hold_ttl_seconds));
-    let mut events = expire_lapsed(show, &lapsed, now);
-    events.push(ShowEvent::SeatsHeld(SeatsHeld {
-        hold_id,
-        customer_id: customer_id.clone(),
-        seats: seats.to_vec(),
-        total,
-        held_at: now,
-        expires_at: now + ttl,
-        discount,
-    }));
-    Ok(events)
-}
-
 /// A promo code's discount on `gross`, if the code may be used on this show.
 fn discount_for(
     show: &Show,
@@ -319,6 +304,7 @@ fn total_price(
         })
 }
 
+/// A list of one to `max` seats, none named twice.
 pub(super) fn validate_seat_list(
     field: &str,
     seats: &[SeatId],
@@ -337,36 +323,41 @@ pub(super) fn validate_seat_list(
         ));
     }
     let mut seen = BTreeSet::new();
-    let duplicates: Vec<&str> = seats
-        .iter()
-        .filter(|seat| !seen.insert(*seat))
-        .map(SeatId::as_str)
-        .collect();
-    if !duplicates.is_empty() {
-        return Err(DomainError::invalid(
-            field,
-            format!("seats are listed twice: {}", duplicates.join(", ")),
-        ));
-    }
-    Ok(())
+    refuse_seats(field, "seats are listed twice", seats, |seat| {
+        !seen.insert(seat)
+    })
 }
 
+/// A list of seats to take: one to [`MAX_SEATS_PER_HOLD`] seats of this show, none named
+/// twice.
 pub(super) fn validate_seat_selection(
     show: &Show,
     field: &str,
     seats: &[SeatId],
 ) -> Result<(), DomainError> {
     validate_seat_list(field, seats, MAX_SEATS_PER_HOLD)?;
-    let unknown: Vec<&str> = seats
+    refuse_seats(field, "no such seats in this show", seats, |seat| {
+        show.seat_status(seat).is_none()
+    })
+}
+
+/// Refuses the list if any of its seats is `wrong`, naming them all: `{problem}: A1, A2`.
+fn refuse_seats<'a>(
+    field: &str,
+    problem: &str,
+    seats: &'a [SeatId],
+    mut wrong: impl FnMut(&'a SeatId) -> bool,
+) -> Result<(), DomainError> {
+    let named: Vec<&str> = seats
         .iter()
-        .filter(|seat| show.seat_status(seat).is_none())
+        .filter(|seat| wrong(seat))
         .map(SeatId::as_str)
         .collect();
-    if !unknown.is_empty() {
-        return Err(DomainError::invalid(
-            field,
-            format!("no such seats in this show: {}", unknown.join(", ")),
-        ));
+    if named.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(DomainError::invalid(
+        field,
+        format!("{problem}: {}", named.join(", ")),
+    ))
 }

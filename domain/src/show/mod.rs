@@ -349,6 +349,18 @@ impl Show {
         }
     }
 
+    /// Seats leave an order (refunded, or transferred to another show): they are free again
+    /// and no longer count as the order's. Returns the order, if it exists.
+    fn leave_order(&mut self, order_id: &OrderId, seats: &[SeatId]) -> Option<&mut Order> {
+        self.set_seats(seats, SeatStatus::Available);
+        let order = self.orders.get_mut(order_id)?;
+        for seat in seats {
+            order.seats.remove(seat);
+            order.seat_paid.remove(seat);
+        }
+        Some(order)
+    }
+
     fn end_hold(&mut self, hold_id: &HoldId, status: HoldStatus) {
         if let Some(hold) = self.holds.get_mut(hold_id) {
             hold.status = status;
@@ -404,13 +416,7 @@ impl Show {
             }
             ShowEvent::PaymentRefused(_) => {}
             ShowEvent::OrderTransferredOut(e) => {
-                self.set_seats(&e.seats, SeatStatus::Available);
-                if let Some(order) = self.orders.get_mut(&e.order_id) {
-                    for seat in &e.seats {
-                        order.seats.remove(seat);
-                        order.seat_paid.remove(seat);
-                    }
-                }
+                self.leave_order(&e.order_id, &e.seats);
                 self.transfers.insert(e.exchange_id, e.clone());
             }
             ShowEvent::TransferReverted(e) => {
@@ -472,12 +478,7 @@ impl Show {
                 );
             }
             ShowEvent::OrderRefunded(e) => {
-                self.set_seats(&e.seats, SeatStatus::Available);
-                if let Some(order) = self.orders.get_mut(&e.order_id) {
-                    for seat in &e.seats {
-                        order.seats.remove(seat);
-                        order.seat_paid.remove(seat);
-                    }
+                if let Some(order) = self.leave_order(&e.order_id, &e.seats) {
                     order.refunded.amount_minor += e.amount.amount_minor;
                 }
             }

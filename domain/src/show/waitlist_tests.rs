@@ -1,4 +1,5 @@
-//! Examples for the waiting list, as given / when / then.
+//! Examples for the waiting list, as given / when / then: who is offered freed seats, in
+//! which order, and how entries end.
 
 use super::*;
 use crate::testkit::*;
