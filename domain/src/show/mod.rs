@@ -4,6 +4,10 @@
 //! free, held by exactly one hold, or sold to exactly one order; free + held + sold is always
 //! the capacity. The state is only ever changed by [`Show::evolve`], which applies a fact and
 //! never fails or checks rules (the rules were checked when the fact was decided).
+//!
+//! The rules are in [`decide`], which routes each command to the module of its concern:
+//! `lifecycle` (scheduling, cancelling, the checks every command passes), `holds`,
+//! `payments`, `orders` and `waitlist`; [`best`] ranks seats for best-available holds.
 
 pub mod best;
 mod command;
