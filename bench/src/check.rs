@@ -2,7 +2,7 @@
 //! clients' confirmed seats were each sold once; the seat map equals a replay.
 
 use crate::client::{Http, SeatMapDoc};
-use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent, ShowId};
+use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::postgres::{pool, PgEventLog};
 use boxoffice_eventstore::EventLog;
 use reqwest::{Method, StatusCode};

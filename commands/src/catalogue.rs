@@ -7,10 +7,10 @@
 
 use crate::streams::Streams;
 use crate::{CommandContext, CommandError, Outcome, ShowWriters};
-use boxoffice_domain::catalogue::{self, Aggregate, Cinema, CinemaCommand, Cities, Movie};
+use boxoffice_domain::catalogue::{self, Cinema, CinemaCommand, Cities, Movie};
 use boxoffice_domain::{
-    CinemaId, DomainError, HallId, Money, MovieId, ShowCommand, ShowEvent, ShowId, StreamName,
-    Timestamp, Venue,
+    Aggregate, CinemaId, DomainError, HallId, Money, MovieId, ShowCommand, ShowEvent, ShowId,
+    StoredEvent, StreamName, Timestamp, Venue,
 };
 use chrono::Duration;
 use std::collections::BTreeMap;

@@ -12,8 +12,8 @@ use crate::streams::Streams;
 use crate::{CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentMethod};
 use boxoffice_domain::{
-    DomainError, HoldId, Money, OrderId, Requester, ShowCommand, ShowEvent, ShowId, StreamName,
-    Timestamp,
+    DomainError, HoldId, Money, OrderId, PaymentRefusal, Requester, ShowCommand, ShowEvent, ShowId,
+    StreamName, Timestamp,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -96,7 +96,7 @@ pub struct Notified {
     pub status: &'static str,
     /// The order a success made, or why it was refused.
     pub order_id: Option<OrderId>,
-    pub refused: Option<String>,
+    pub refused: Option<PaymentRefusal>,
 }
 
 #[derive(Clone)]
@@ -248,7 +248,7 @@ impl Payments {
         &self,
         show_id: ShowId,
         payment_id: Uuid,
-    ) -> Result<(Option<OrderId>, Option<String>), CommandError> {
+    ) -> Result<(Option<OrderId>, Option<PaymentRefusal>), CommandError> {
         let context = system_context("settle", payment_id);
         let command = ShowCommand::SettlePayment {
             payment_id,
@@ -258,7 +258,7 @@ impl Payments {
             Ok(outcome) => Ok(outcome
                 .find(|e| match e {
                     ShowEvent::HoldConfirmed(e) => Some((Some(e.order_id), None)),
-                    ShowEvent::PaymentRefused(e) => Some((None, Some(e.reason.clone()))),
+                    ShowEvent::PaymentRefused(e) => Some((None, Some(e.reason))),
                     _ => None,
                 })
                 .unwrap_or((None, None))),

@@ -9,7 +9,7 @@
 
 use crate::idempotency::{digest, Ledger};
 use crate::{Clock, CommandContext, CommandError, Outcome};
-use boxoffice_domain::catalogue::{Aggregate, StoredEvent};
+use boxoffice_domain::{Aggregate, StoredEvent};
 use boxoffice_eventstore::{EventLog, EventLogError, ExpectedVersion, NewEvent, Position};
 use std::sync::Arc;
 
@@ -77,7 +77,7 @@ impl Streams {
                 .map(|(n, event)| NewEvent {
                     event_id: context.event_id(stream, n),
                     event_type: event.event_type().to_owned(),
-                    schema_version: 1,
+                    schema_version: event.schema_version(),
                     data: event.to_json(),
                     metadata: metadata.clone(),
                     recorded_at: None,

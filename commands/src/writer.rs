@@ -13,7 +13,7 @@
 
 use crate::idempotency::{digest, Ledger};
 use crate::{Clock, CommandContext, CommandError, Outcome};
-use boxoffice_domain::{decide, Show, ShowCommand, ShowEvent, ShowId};
+use boxoffice_domain::{decide, Show, ShowCommand, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::{EventLog, EventLogError, ExpectedVersion, NewEvent};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

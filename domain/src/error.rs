@@ -1,5 +1,6 @@
-//! Why the show aggregate rejected a command. Each variant has a stable `code` that the HTTP
-//! layer exposes to clients unchanged.
+//! Why an aggregate (a show, the catalogue, a payment, a promo code) refused a command, in
+//! one error type for the whole model, so every layer above maps refusals the same way.
+//! Each variant has a stable `code` that the HTTP layer exposes to clients unchanged.
 
 use crate::{HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
 use serde::Serialize;

@@ -2,10 +2,13 @@
 //!
 //! Everything a show's seats can go through is decided here, by the show aggregate in the
 //! decider shape: `decide(&Show, &ShowCommand, now) -> Result<Vec<ShowEvent>, DomainError>` and
-//! `Show::evolve(event)`. This crate must never do IO, spawn tasks or read the clock: time is a
-//! parameter, so the same commands at the same instants always produce the same events, and
-//! replaying a stream always rebuilds the same state.
+//! `Show::evolve(event)`. The catalogue, payments and promo codes are aggregates of the same
+//! shape, and every one of them implements [`Aggregate`] with [`StoredEvent`]s, so any stream
+//! of the log folds the same way. This crate must never do IO, spawn tasks or read the clock:
+//! time is a parameter, so the same commands at the same instants always produce the same
+//! events, and replaying a stream always rebuilds the same state.
 
+mod aggregate;
 pub mod catalogue;
 pub mod error;
 pub mod ids;
@@ -14,7 +17,10 @@ pub mod payment;
 pub mod promo;
 pub mod show;
 pub mod stream;
+#[cfg(test)]
+mod testkit;
 
+pub use aggregate::{Aggregate, StoredEvent, UnknownEvent};
 pub use error::{DomainError, FieldError};
 pub use ids::{
     CinemaId, CityId, CustomerId, HallId, HoldId, MovieId, OrderId, RefundId, SeatId, ShowId,
@@ -22,8 +28,8 @@ pub use ids::{
 };
 pub use money::{Currency, Money};
 pub use show::{
-    decide, Hold, HoldStatus, Order, Requester, SeatCounts, SeatKind, SeatSpec, SeatStatus, Show,
-    ShowCommand, ShowEvent, ShowInfo, UnknownEvent, Venue, WaitlistCloseReason, WaitlistEntry,
+    decide, Hold, HoldStatus, Order, PaymentRefusal, Requester, SeatCounts, SeatKind, SeatSpec,
+    SeatStatus, Show, ShowCommand, ShowEvent, ShowInfo, Venue, WaitlistCloseReason, WaitlistEntry,
     WaitlistStatus, MAX_SEATS_PER_HOLD,
 };
 pub use stream::StreamName;

@@ -1,4 +1,5 @@
-//! Money: integer minor units and an ISO 4217 currency code. Never a float.
+//! Money: integer minor units and an ISO 4217 currency code, never a float, so prices,
+//! discounts and refunds add up to the fen, and amounts in two currencies never mix.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -5,7 +5,7 @@
 //! notifications it sent (each provider event id once, so a repeated notification changes
 //! nothing), and the refunds and extra charges it carried out.
 
-use crate::catalogue::{stored_events, Aggregate};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::{CustomerId, DomainError, HoldId, Money, ShowId, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -367,38 +367,25 @@ impl Aggregate for Payment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Currency;
-    use chrono::{TimeZone, Utc};
+    use crate::testkit::*;
 
-    fn now() -> Timestamp {
-        Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, 0).unwrap()
-    }
-
-    fn cny(minor: i64) -> Money {
-        Money::new(minor, Currency::parse("CNY").unwrap())
-    }
-
-    fn apply(payment: &mut Payment, command: PaymentCommand) -> Vec<PaymentEvent> {
-        let events = payment.decide(&command, now()).expect("accepted");
-        events.iter().for_each(|e| payment.evolve(e));
-        events
-    }
-
+    /// Alice's payment 1 of 90.00 CNY by Alipay, for hold 3 of show 2.
     fn started() -> Payment {
-        let mut payment = Payment::default();
-        apply(
-            &mut payment,
-            PaymentCommand::Start {
-                payment_id: Uuid::from_u128(1),
-                show_id: ShowId(Uuid::from_u128(2)),
-                hold_id: HoldId(Uuid::from_u128(3)),
-                customer_id: CustomerId("alice".into()),
-                amount: cny(9_000),
-                method: PaymentMethod::Alipay,
-                expires_at: now(),
-            },
-        );
-        payment
+        Payment::default()
+            .when(
+                PaymentCommand::Start {
+                    payment_id: Uuid::from_u128(1),
+                    show_id: ShowId(Uuid::from_u128(2)),
+                    hold_id: hold_id(3),
+                    customer_id: customer("alice"),
+                    amount: cny(9_000),
+                    method: PaymentMethod::Alipay,
+                    expires_at: t0(),
+                },
+                t0(),
+            )
+            .then_accepted()
+            .0
     }
 
     fn notify(event: &str, succeeded: bool, minor: i64) -> PaymentCommand {
@@ -412,12 +399,18 @@ mod tests {
 
     #[test]
     fn a_notification_counts_once() {
-        let mut payment = started();
-        assert_eq!(apply(&mut payment, notify("evt-1", true, 9_000)).len(), 1);
-        assert!(apply(&mut payment, notify("evt-1", true, 9_000)).is_empty());
+        let (payment, events) = started()
+            .when(notify("evt-1", true, 9_000), t0())
+            .then_accepted();
+        assert_eq!(events.len(), 1);
+        payment
+            .when(notify("evt-1", true, 9_000), t0())
+            .then_expect(vec![]);
         assert_eq!(payment.status(), PaymentStatus::Succeeded);
         // A different notification contradicting it is recorded and changes nothing.
-        let ignored = apply(&mut payment, notify("evt-2", false, 9_000));
+        let (payment, ignored) = payment
+            .when(notify("evt-2", false, 9_000), t0())
+            .then_accepted();
         assert!(matches!(
             ignored[..],
             [PaymentEvent::PaymentNotificationIgnored(_)]
@@ -431,30 +424,33 @@ mod tests {
 
     #[test]
     fn a_notification_for_another_amount_is_refused() {
-        let payment = started();
-        assert!(matches!(
-            payment.decide(&notify("evt-1", true, 8_999), now()),
-            Err(DomainError::AmountMismatch { .. })
-        ));
+        started()
+            .when(notify("evt-1", true, 8_999), t0())
+            .then_code("amount_mismatch");
     }
 
     #[test]
     fn refunds_never_exceed_what_was_paid() {
-        let mut payment = started();
         let refund = |id: u128, minor: i64| PaymentCommand::RecordRefund {
             refund_id: Uuid::from_u128(id),
             amount: cny(minor),
             reason: "customer".into(),
         };
-        assert!(
-            payment.decide(&refund(1, 100), now()).is_err(),
-            "not paid yet"
-        );
-        apply(&mut payment, notify("evt-1", true, 9_000));
-        apply(&mut payment, refund(1, 6_000));
-        assert!(apply(&mut payment, refund(1, 6_000)).is_empty(), "once");
-        assert!(payment.decide(&refund(2, 3_001), now()).is_err());
-        apply(&mut payment, refund(2, 3_000));
+        let payment = started();
+        // Not paid yet.
+        payment
+            .when(refund(1, 100), t0())
+            .then_code("validation_failed");
+        let (payment, _) = payment
+            .when(notify("evt-1", true, 9_000), t0())
+            .then_accepted();
+        let (payment, _) = payment.when(refund(1, 6_000), t0()).then_accepted();
+        // Once.
+        payment.when(refund(1, 6_000), t0()).then_expect(vec![]);
+        payment
+            .when(refund(2, 3_001), t0())
+            .then_code("validation_failed");
+        let (payment, _) = payment.when(refund(2, 3_000), t0()).then_accepted();
         assert_eq!(payment.refunded_minor(), 9_000);
     }
 }

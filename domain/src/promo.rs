@@ -6,7 +6,7 @@
 //! use is reserved for a hold before the hold is made and given back when the hold expires,
 //! is released, or could not be made.
 
-use crate::catalogue::{stored_events, Aggregate};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{CinemaId, CustomerId, DomainError, HoldId, Money, MovieId, ShowId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -364,20 +364,20 @@ impl Aggregate for Promo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::*;
     use crate::Currency;
-    use chrono::{TimeZone, Utc};
+    use chrono::Duration;
 
-    fn at(minute: u32) -> Timestamp {
-        Utc.with_ymd_and_hms(2030, 1, 1, 12, minute, 0).unwrap()
+    fn at(minute: i64) -> Timestamp {
+        t0() + Duration::minutes(minute)
     }
 
+    /// Code SPRING-25, 25% off, valid for the first half hour after t0.
     fn promo(limit: u32, per_customer: u32) -> Promo {
-        let mut promo = Promo::default();
-        let code = PromoCode::parse("spring-25").unwrap();
-        let events = promo
-            .decide(
-                &PromoCommand::Create {
-                    code,
+        Promo::default()
+            .when(
+                PromoCommand::Create {
+                    code: PromoCode::parse("spring-25").unwrap(),
                     terms: PromoTerms {
                         discount: Discount::Percent(25),
                         scope: PromoScope::default(),
@@ -389,22 +389,24 @@ mod tests {
                 },
                 at(0),
             )
-            .unwrap();
-        events.iter().for_each(|e| promo.evolve(e));
-        promo
+            .then_accepted()
+            .0
     }
 
-    fn redeem(promo: &mut Promo, hold: u128, who: &str, when: u32) -> Result<(), DomainError> {
-        let events = promo.decide(
-            &PromoCommand::Redeem {
-                hold_id: HoldId(Uuid::from_u128(hold)),
-                show_id: ShowId(Uuid::from_u128(7)),
-                customer_id: CustomerId(who.into()),
-            },
-            at(when),
-        )?;
-        events.iter().for_each(|e| promo.evolve(e));
-        Ok(())
+    /// `who` reserves a use for hold `hold` of show 7.
+    fn redeem(hold: u128, who: &str) -> PromoCommand {
+        PromoCommand::Redeem {
+            hold_id: hold_id(hold),
+            show_id: ShowId(Uuid::from_u128(7)),
+            customer_id: customer(who),
+        }
+    }
+
+    fn give_back(hold: u128) -> PromoCommand {
+        PromoCommand::GiveBack {
+            hold_id: hold_id(hold),
+            reason: "expired".into(),
+        }
     }
 
     #[test]
@@ -441,52 +443,32 @@ mod tests {
 
     #[test]
     fn the_usage_limit_counts_uses_held_now() {
-        let mut promo = promo(2, 1);
-        redeem(&mut promo, 1, "alice", 1).unwrap();
-        assert!(matches!(
-            redeem(&mut promo, 2, "alice", 1),
-            Err(DomainError::PromoCustomerLimit { limit: 1 })
-        ));
-        redeem(&mut promo, 3, "bob", 1).unwrap();
-        assert!(matches!(
-            redeem(&mut promo, 4, "carol", 1),
-            Err(DomainError::PromoUsedUp)
-        ));
+        let (promo, _) = promo(2, 1).when(redeem(1, "alice"), at(1)).then_accepted();
+        promo
+            .when(redeem(2, "alice"), at(1))
+            .then_error(DomainError::PromoCustomerLimit { limit: 1 });
+        let (promo, _) = promo.when(redeem(3, "bob"), at(1)).then_accepted();
+        promo
+            .when(redeem(4, "carol"), at(1))
+            .then_error(DomainError::PromoUsedUp);
         // A retry of a redemption is no new use.
-        redeem(&mut promo, 3, "bob", 2).unwrap();
+        promo.when(redeem(3, "bob"), at(2)).then_expect(vec![]);
         assert_eq!(promo.uses(), 2);
-        let back = promo
-            .decide(
-                &PromoCommand::GiveBack {
-                    hold_id: HoldId(Uuid::from_u128(1)),
-                    reason: "expired".into(),
-                },
-                at(3),
-            )
-            .unwrap();
-        back.iter().for_each(|e| promo.evolve(e));
-        redeem(&mut promo, 4, "carol", 4).unwrap();
+        let (promo, _) = promo.when(give_back(1), at(3)).then_accepted();
+        let (promo, _) = promo.when(redeem(4, "carol"), at(4)).then_accepted();
         // Giving back twice gives back once; the given-back hold cannot redeem again.
-        assert!(promo
-            .decide(
-                &PromoCommand::GiveBack {
-                    hold_id: HoldId(Uuid::from_u128(1)),
-                    reason: "expired".into(),
-                },
-                at(5),
-            )
-            .unwrap()
-            .is_empty());
-        assert!(redeem(&mut promo, 1, "alice", 5).is_err());
+        promo.when(give_back(1), at(5)).then_expect(vec![]);
+        promo
+            .when(redeem(1, "alice"), at(5))
+            .then_code("duplicate_id");
     }
 
     #[test]
     fn codes_work_only_inside_their_window() {
-        let mut promo = promo(5, 5);
-        assert!(matches!(
-            redeem(&mut promo, 1, "alice", 30),
-            Err(DomainError::PromoNotApplicable(_))
-        ));
-        redeem(&mut promo, 1, "alice", 29).unwrap();
+        let promo = promo(5, 5);
+        promo
+            .when(redeem(1, "alice"), at(30))
+            .then_code("promo_not_applicable");
+        promo.when(redeem(1, "alice"), at(29)).then_accepted();
     }
 }

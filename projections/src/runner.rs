@@ -7,9 +7,9 @@
 
 use crate::projectors::Event;
 use crate::projectors::{Applying, Projector};
-use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent, StoredEvent};
+use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::payment::PaymentEvent;
-use boxoffice_domain::{ShowEvent, StreamName};
+use boxoffice_domain::{ShowEvent, StoredEvent, StreamName};
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
 use chrono::{DateTime, Utc};

@@ -2,7 +2,7 @@
 //! success is in the seat map, and the seat map equals a fresh replay of the show's stream.
 
 use boxoffice_api::auth::Role;
-use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent};
+use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent, StoredEvent};
 use boxoffice_eventstore::postgres::{pool, PgEventLog};
 use boxoffice_eventstore::EventLog;
 use boxoffice_tests::fixtures;

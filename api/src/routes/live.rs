@@ -9,7 +9,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use boxoffice_domain::{SeatId, ShowEvent, ShowId};
+use boxoffice_domain::{SeatId, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::{EventLog, Position};
 use futures_util::stream::{self, Stream};
 use serde::Serialize;

@@ -17,7 +17,9 @@ use boxoffice_commands::payments::Notification;
 use boxoffice_domain::payment::PaymentMethod;
 use boxoffice_domain::promo::{Discount, PromoCode, PromoScope, PromoTerms};
 use boxoffice_domain::show::SeatMove;
-use boxoffice_domain::{HoldId, Money, OrderId, SeatId, ShowCommand, ShowEvent, ShowId};
+use boxoffice_domain::{
+    HoldId, Money, OrderId, PaymentRefusal, SeatId, ShowCommand, ShowEvent, ShowId,
+};
 use boxoffice_eventstore::Position;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -110,7 +112,7 @@ pub struct NotifyAnswer {
     order_id: Option<OrderId>,
     /// Why the payment could not buy its seats (it is then refunded): `seats_taken`,
     /// `hold_already_paid`, `show_cancelled` or `show_started`.
-    refused: Option<String>,
+    refused: Option<PaymentRefusal>,
 }
 
 /// The payment provider's notification of a payment's outcome. Signed: `X-Sandbox-Timestamp`

@@ -3,7 +3,8 @@
 //! booking is decided against all the others of the same stream.
 
 use super::layout::{categories_of, HallLayout};
-use super::{stored_events, text_ok, Aggregate};
+use super::{check_text, text_ok, unique_name};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{CinemaId, CityId, DomainError, HallId, Money, MovieId, SeatSpec, ShowId, Timestamp};
 use chrono::Duration;
@@ -52,16 +53,8 @@ impl CinemaDetails {
             policy.validate("refund_policy")?;
         }
         let mut problems = Problems::default();
-        problems.check(
-            text_ok(&self.name, 1, MAX_NAME_CHARS),
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters without surrounding spaces"),
-        );
-        problems.check(
-            text_ok(&self.address, 1, MAX_ADDRESS_CHARS),
-            "address",
-            format!("must be 1 to {MAX_ADDRESS_CHARS} characters without surrounding spaces"),
-        );
+        check_text(&mut problems, "name", &self.name, MAX_NAME_CHARS);
+        check_text(&mut problems, "address", &self.address, MAX_ADDRESS_CHARS);
         problems.check(
             self.latitude.is_finite() && (-90.0..=90.0).contains(&self.latitude),
             "latitude",
@@ -101,11 +94,7 @@ impl HallDetails {
     /// Validates the hall; returns its seats.
     fn validate(&self) -> Result<Vec<SeatSpec>, DomainError> {
         let mut problems = Problems::default();
-        problems.check(
-            text_ok(&self.name, 1, MAX_NAME_CHARS),
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters without surrounding spaces"),
-        );
+        check_text(&mut problems, "name", &self.name, MAX_NAME_CHARS);
         let seats = match self.layout.seats("layout") {
             Ok(seats) => seats,
             Err(DomainError::Validation(errors)) => {
@@ -354,21 +343,16 @@ impl Cinema {
         Ok(info)
     }
 
-    fn hall_name_taken(&self, name: &str, except: Option<&HallId>) -> bool {
-        self.halls
-            .iter()
-            .any(|(id, hall)| Some(id) != except && !hall.retired && hall.details.name == name)
-    }
-
     fn check_hall(&self, hall: &HallDetails, except: Option<&HallId>) -> Result<(), DomainError> {
         hall.validate()?;
-        if self.hall_name_taken(&hall.name, except) {
-            return Err(DomainError::invalid(
-                "name",
-                format!("this cinema has a hall named {}", hall.name),
-            ));
-        }
-        Ok(())
+        unique_name(
+            self.halls
+                .iter()
+                .map(|(id, hall)| (id, hall.details.name.as_str(), hall.retired)),
+            except,
+            |other| other == hall.name,
+            || format!("this cinema has a hall named {}", hall.name),
+        )
     }
 }
 
@@ -532,8 +516,7 @@ impl Aggregate for Cinema {
                 *show_id,
                 *hall_id,
                 *movie_id,
-                *starts_at,
-                *ends_at,
+                (*starts_at, *ends_at),
                 *cleaning_minutes,
                 now,
             ),
@@ -555,14 +538,14 @@ impl Aggregate for Cinema {
 }
 
 impl Cinema {
-    #[allow(clippy::too_many_arguments)]
+    /// Books `hall_id` for the show from `starts_at` until `ends_at` plus the cleaning gap,
+    /// unless that overlaps another show's time there.
     fn book(
         &self,
         show_id: ShowId,
         hall_id: HallId,
         movie_id: MovieId,
-        starts_at: Timestamp,
-        ends_at: Timestamp,
+        (starts_at, ends_at): (Timestamp, Timestamp),
         cleaning_minutes: u32,
         now: Timestamp,
     ) -> Result<Vec<CinemaEvent>, DomainError> {

@@ -1,7 +1,8 @@
 //! Every city, in one stream: there are hundreds, not millions, and one stream keeps their
 //! names unique.
 
-use super::{stored_events, text_ok, Aggregate};
+use super::{check_text, unique_name};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{CityId, DomainError, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -22,11 +23,7 @@ pub struct CityDetails {
 impl CityDetails {
     fn validate(&self) -> Result<(), DomainError> {
         let mut problems = Problems::default();
-        problems.check(
-            text_ok(&self.name, 1, MAX_NAME_CHARS),
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters without surrounding spaces"),
-        );
+        check_text(&mut problems, "name", &self.name, MAX_NAME_CHARS);
         problems.check(
             self.time_zone.parse::<chrono_tz::Tz>().is_ok(),
             "time_zone",
@@ -92,21 +89,17 @@ impl Cities {
         self.cities.get(city_id)
     }
 
-    fn name_taken(&self, name: &str, except: Option<&CityId>) -> bool {
-        let name = name.to_lowercase();
-        self.cities.iter().any(|(id, city)| {
-            Some(id) != except && !city.retired && city.details.name.to_lowercase() == name
-        })
-    }
-
+    /// City names are unique regardless of case.
     fn check_name(&self, city: &CityDetails, except: Option<&CityId>) -> Result<(), DomainError> {
-        if self.name_taken(&city.name, except) {
-            return Err(DomainError::invalid(
-                "name",
-                format!("a city named {} exists", city.name),
-            ));
-        }
-        Ok(())
+        let name = city.name.to_lowercase();
+        unique_name(
+            self.cities
+                .iter()
+                .map(|(id, city)| (id, city.details.name.as_str(), city.retired)),
+            except,
+            |other| other.to_lowercase() == name,
+            || format!("a city named {} exists", city.name),
+        )
     }
 }
 

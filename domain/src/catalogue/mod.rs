@@ -25,77 +25,36 @@ pub use cities::{Cities, CitiesCommand, CitiesEvent, City, CityDetails};
 pub use layout::{HallLayout, LayoutRow};
 pub use movie::{Movie, MovieCommand, MovieDetails, MovieEvent};
 
-use crate::{DomainError, Timestamp, UnknownEvent};
+use crate::error::Problems;
+use crate::DomainError;
 
-/// A catalogue aggregate: rebuilt by folding its events, deciding commands purely.
-pub trait Aggregate: Default + Send + 'static {
-    type Command: serde::Serialize + Send + Sync + 'static;
-    type Event: StoredEvent + Clone + Send + Sync + 'static;
-
-    fn evolve(&mut self, event: &Self::Event);
-
-    /// The events `command` produces; none when it asks for what is already so (a retry).
-    fn decide(
-        &self,
-        command: &Self::Command,
-        now: Timestamp,
-    ) -> Result<Vec<Self::Event>, DomainError>;
+/// Checks a required line of text (a name, an address, a title): 1 to `max` characters
+/// without surrounding spaces.
+pub(crate) fn check_text(problems: &mut Problems, field: &str, text: &str, max: usize) {
+    problems.check(
+        text_ok(text, 1, max),
+        field,
+        format!("must be 1 to {max} characters without surrounding spaces"),
+    );
 }
 
-/// An event as the log stores it: a type name, a schema version and a JSON body.
-pub trait StoredEvent: Sized {
-    fn event_type(&self) -> &'static str;
-    fn to_json(&self) -> serde_json::Value;
-    fn from_stored(
-        event_type: &str,
-        schema_version: i32,
-        data: &serde_json::Value,
-    ) -> Result<Self, UnknownEvent>;
+/// Names are unique among the entries in use: refuses the `name` field, saying `taken`, when
+/// an entry other than `except` (the one being changed) that is not retired has a name
+/// that is the `same`. Entries come as (id, name, retired).
+pub(crate) fn unique_name<'a, Id: PartialEq + 'a>(
+    entries: impl IntoIterator<Item = (&'a Id, &'a str, bool)>,
+    except: Option<&Id>,
+    same: impl Fn(&str) -> bool,
+    taken: impl FnOnce() -> String,
+) -> Result<(), DomainError> {
+    let used = entries
+        .into_iter()
+        .any(|(id, name, retired)| Some(id) != except && !retired && same(name));
+    if used {
+        return Err(DomainError::invalid("name", taken()));
+    }
+    Ok(())
 }
-
-/// Implements [`StoredEvent`] for an enum whose variants each wrap a struct of the same
-/// name; every schema version is 1 so far.
-macro_rules! stored_events {
-    ($enum:ident { $($variant:ident),* $(,)? }) => {
-        impl $crate::catalogue::StoredEvent for $enum {
-            fn event_type(&self) -> &'static str {
-                match self {
-                    $(Self::$variant(_) => stringify!($variant),)*
-                }
-            }
-
-            fn to_json(&self) -> serde_json::Value {
-                let body = match self {
-                    $(Self::$variant(e) => serde_json::to_value(e),)*
-                };
-                // Plain structs of strings, numbers and maps with string keys.
-                body.expect("catalogue events always serialise to JSON")
-            }
-
-            fn from_stored(
-                event_type: &str,
-                schema_version: i32,
-                data: &serde_json::Value,
-            ) -> Result<Self, $crate::UnknownEvent> {
-                use serde::Deserialize;
-                let unknown = |reason: String| $crate::UnknownEvent {
-                    event_type: event_type.to_owned(),
-                    schema_version,
-                    reason,
-                };
-                if schema_version != 1 {
-                    return Err(unknown("unsupported schema version".into()));
-                }
-                let event = match event_type {
-                    $(stringify!($variant) => $variant::deserialize(data).map(Self::$variant),)*
-                    _ => return Err(unknown(concat!("not a ", stringify!($enum)).into())),
-                };
-                event.map_err(|e| unknown(e.to_string()))
-            }
-        }
-    };
-}
-pub(crate) use stored_events;
 
 /// Checks shared by the catalogue's text fields.
 pub(crate) fn text_ok(text: &str, min: usize, max: usize) -> bool {

@@ -1,7 +1,8 @@
 //! A movie: what the catalogue says about it. Shows refer to it by id and copy its title and
 //! running time when they are scheduled.
 
-use super::{stored_events, text_ok, Aggregate};
+use super::{check_text, text_ok};
+use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
 use crate::{DomainError, MovieId, Timestamp};
 use chrono::NaiveDate;
@@ -53,17 +54,9 @@ pub struct MovieDetails {
 impl MovieDetails {
     fn validate(&self) -> Result<(), DomainError> {
         let mut problems = Problems::default();
-        problems.check(
-            text_ok(&self.title, 1, MAX_TITLE_CHARS),
-            "title",
-            format!("must be 1 to {MAX_TITLE_CHARS} characters without surrounding spaces"),
-        );
+        check_text(&mut problems, "title", &self.title, MAX_TITLE_CHARS);
         if let Some(original) = &self.original_title {
-            problems.check(
-                text_ok(original, 1, MAX_TITLE_CHARS),
-                "original_title",
-                format!("must be 1 to {MAX_TITLE_CHARS} characters without surrounding spaces"),
-            );
+            check_text(&mut problems, "original_title", original, MAX_TITLE_CHARS);
         }
         problems.check(
             self.description.chars().count() <= MAX_DESCRIPTION_CHARS

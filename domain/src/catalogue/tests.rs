@@ -1,12 +1,12 @@
+//! Examples of the catalogue's rules: seat layouts as staff draw them, halls booked for
+//! shows without overlapping, unique city names, movies added once; given / when / then.
+
 use super::*;
-use crate::{CinemaId, CityId, Currency, DomainError, HallId, Money, MovieId, SeatKind, ShowId};
-use chrono::{Duration, TimeZone, Utc};
+use crate::testkit::*;
+use crate::{CinemaId, CityId, DomainError, HallId, Money, MovieId, SeatKind, ShowId, StoredEvent};
+use chrono::{Duration, NaiveDate};
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-fn now() -> Timestamp {
-    Utc.with_ymd_and_hms(2030, 1, 1, 8, 0, 0).unwrap()
-}
 
 fn layout(rows: &[(&str, &str)]) -> HallLayout {
     HallLayout {
@@ -18,17 +18,6 @@ fn layout(rows: &[(&str, &str)]) -> HallLayout {
             })
             .collect(),
     }
-}
-
-fn fields(error: DomainError) -> Vec<String> {
-    match error {
-        DomainError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
-        other => panic!("expected a validation error, got {other:?}"),
-    }
-}
-
-fn cny(amount_minor: i64) -> Money {
-    Money::new(amount_minor, Currency::parse("CNY").unwrap())
 }
 
 #[test]
@@ -88,114 +77,83 @@ fn bad_layouts_name_every_bad_field() {
     );
 }
 
+/// A cinema with hall 3: row A regular (45 CNY), row B premium (60 CNY).
 fn open_cinema() -> Cinema {
-    let mut cinema = Cinema::default();
-    let commands = [
-        CinemaCommand::OpenCinema {
-            cinema_id: CinemaId(Uuid::from_u128(1)),
-            city_id: CityId(Uuid::from_u128(2)),
-            cinema: CinemaDetails {
-                name: "影城".into(),
-                address: "路 1 号".into(),
-                latitude: 31.2,
-                longitude: 121.5,
-                postal_code: "200000".into(),
-                refund_policy: None,
+    let (cinema, _) = Cinema::default()
+        .when(
+            CinemaCommand::OpenCinema {
+                cinema_id: CinemaId(Uuid::from_u128(1)),
+                city_id: CityId(Uuid::from_u128(2)),
+                cinema: CinemaDetails {
+                    name: "影城".into(),
+                    address: "路 1 号".into(),
+                    latitude: 31.2,
+                    longitude: 121.5,
+                    postal_code: "200000".into(),
+                    refund_policy: None,
+                },
             },
+            t0(),
+        )
+        .then_accepted();
+    let add_hall = CinemaCommand::AddHall {
+        hall_id: HallId(Uuid::from_u128(3)),
+        hall: HallDetails {
+            name: "1号厅".into(),
+            layout: layout(&[("A", "RRRR"), ("B", "PPPP")]),
+            prices: BTreeMap::from([("regular".into(), cny(4500)), ("premium".into(), cny(6000))]),
         },
-        CinemaCommand::AddHall {
-            hall_id: HallId(Uuid::from_u128(3)),
-            hall: HallDetails {
-                name: "1号厅".into(),
-                layout: layout(&[("A", "RRRR"), ("B", "PPPP")]),
-                prices: BTreeMap::from([
-                    ("regular".into(), cny(4500)),
-                    ("premium".into(), cny(6000)),
-                ]),
-            },
-        },
-    ];
-    for command in commands {
-        for event in cinema.decide(&command, now()).unwrap() {
-            cinema.evolve(&event);
-        }
-    }
-    cinema
+    };
+    cinema.when(add_hall, t0()).then_accepted().0
 }
 
-fn book(
-    cinema: &Cinema,
-    show: u128,
-    start_minute: i64,
-    minutes: i64,
-) -> Result<Vec<CinemaEvent>, DomainError> {
-    let starts_at = now() + Duration::minutes(start_minute);
-    cinema.decide(
-        &CinemaCommand::BookShow {
-            show_id: ShowId(Uuid::from_u128(show)),
-            hall_id: HallId(Uuid::from_u128(3)),
-            movie_id: MovieId(Uuid::from_u128(9)),
-            starts_at,
-            ends_at: starts_at + Duration::minutes(minutes),
-            cleaning_minutes: 15,
-        },
-        now(),
-    )
+/// Books hall 3 for show `show`, `start_minute` minutes after t0 for `minutes`, with 15
+/// minutes of cleaning after.
+fn book(show: u128, start_minute: i64, minutes: i64) -> CinemaCommand {
+    let starts_at = t0() + Duration::minutes(start_minute);
+    CinemaCommand::BookShow {
+        show_id: ShowId(Uuid::from_u128(show)),
+        hall_id: HallId(Uuid::from_u128(3)),
+        movie_id: MovieId(Uuid::from_u128(9)),
+        starts_at,
+        ends_at: starts_at + Duration::minutes(minutes),
+        cleaning_minutes: 15,
+    }
 }
 
 #[test]
 fn shows_in_one_hall_may_not_overlap_counting_the_cleaning_gap() {
-    let mut cinema = open_cinema();
-    for event in book(&cinema, 10, 120, 120).unwrap() {
-        cinema.evolve(&event);
-    }
-    // 10:00-12:00 plus 15 minutes of cleaning: 12:10 is too early, 12:15 fits.
-    let too_early = cinema.decide(
-        &CinemaCommand::BookShow {
-            show_id: ShowId(Uuid::from_u128(11)),
-            hall_id: HallId(Uuid::from_u128(3)),
-            movie_id: MovieId(Uuid::from_u128(9)),
-            starts_at: now() + Duration::minutes(4 * 60 + 10),
-            ends_at: now() + Duration::minutes(6 * 60),
-            cleaning_minutes: 15,
-        },
-        now(),
-    );
-    assert!(
-        matches!(too_early, Err(DomainError::ShowOverlaps { show_id, .. }) if show_id == Uuid::from_u128(10))
-    );
+    let (cinema, _) = open_cinema().when(book(10, 120, 120), t0()).then_accepted();
+    // 12:00-14:00 plus 15 minutes of cleaning: 14:10 is too early, 14:15 fits.
+    cinema
+        .when(book(11, 4 * 60 + 10, 110), t0())
+        .then_error(DomainError::ShowOverlaps {
+            show_id: Uuid::from_u128(10),
+            starts_at: t0() + Duration::minutes(120),
+            free_at: t0() + Duration::minutes(4 * 60 + 15),
+        });
     // Ending (plus cleaning) just as the other starts is fine too.
-    assert_eq!(book(&cinema, 12, 30, 75).unwrap().len(), 1);
-    assert!(matches!(
-        book(&cinema, 13, 30, 76),
-        Err(DomainError::ShowOverlaps { .. })
-    ));
-    let fits = cinema.decide(
-        &CinemaCommand::BookShow {
-            show_id: ShowId(Uuid::from_u128(11)),
-            hall_id: HallId(Uuid::from_u128(3)),
-            movie_id: MovieId(Uuid::from_u128(9)),
-            starts_at: now() + Duration::minutes(4 * 60 + 15),
-            ends_at: now() + Duration::minutes(6 * 60),
-            cleaning_minutes: 15,
-        },
-        now(),
-    );
-    assert_eq!(fits.unwrap().len(), 1);
+    let (_, events) = cinema.when(book(12, 30, 75), t0()).then_accepted();
+    assert_eq!(events.len(), 1);
+    cinema
+        .when(book(13, 30, 76), t0())
+        .then_code("show_overlaps");
+    let (_, events) = cinema
+        .when(book(11, 4 * 60 + 15, 105), t0())
+        .then_accepted();
+    assert_eq!(events.len(), 1);
     // Booking the same show again is a retry: nothing new. Releasing it frees the time.
-    assert!(book(&cinema, 10, 120, 120).unwrap().is_empty());
-    assert!(matches!(
-        book(&cinema, 10, 180, 120),
-        Err(DomainError::DuplicateId(_))
-    ));
+    cinema.when(book(10, 120, 120), t0()).then_expect(vec![]);
+    cinema
+        .when(book(10, 180, 120), t0())
+        .then_code("duplicate_id");
     let release = CinemaCommand::ReleaseShow {
         show_id: ShowId(Uuid::from_u128(10)),
     };
-    for event in cinema.decide(&release, now()).unwrap() {
-        cinema.evolve(&event);
-    }
-    assert!(cinema.decide(&release, now()).unwrap().is_empty());
-    assert_eq!(book(&cinema, 14, 120, 60).unwrap().len(), 1);
+    let (cinema, _) = cinema.when(release.clone(), t0()).then_accepted();
+    cinema.when(release, t0()).then_expect(vec![]);
+    let (_, events) = cinema.when(book(14, 120, 60), t0()).then_accepted();
+    assert_eq!(events.len(), 1);
 }
 
 #[test]
@@ -209,28 +167,25 @@ fn a_hall_needs_a_price_for_each_category_it_uses_and_no_other() {
             prices,
         },
     };
-    let errors = fields(
-        cinema
-            .decide(
-                &hall(BTreeMap::from([
-                    ("regular".into(), cny(4500)),
-                    ("premium".into(), cny(1)),
-                ])),
-                now(),
-            )
-            .unwrap_err(),
-    );
-    assert_eq!(errors, ["prices.accessible", "prices.premium"]);
+    cinema
+        .when(
+            hall(BTreeMap::from([
+                ("regular".into(), cny(4500)),
+                ("premium".into(), cny(1)),
+            ])),
+            t0(),
+        )
+        .then_invalid(&["prices.accessible", "prices.premium"]);
     let ok = hall(BTreeMap::from([
         ("regular".into(), cny(4500)),
         ("accessible".into(), cny(2000)),
     ]));
-    assert_eq!(cinema.decide(&ok, now()).unwrap().len(), 1);
+    let (_, events) = cinema.when(ok, t0()).then_accepted();
+    assert_eq!(events.len(), 1);
 }
 
 #[test]
 fn city_names_are_unique_and_time_zones_real() {
-    let mut cities = Cities::default();
     let add = |id: u128, name: &str, tz: &str| CitiesCommand::AddCity {
         city_id: CityId(Uuid::from_u128(id)),
         city: CityDetails {
@@ -238,42 +193,90 @@ fn city_names_are_unique_and_time_zones_real() {
             time_zone: tz.into(),
         },
     };
-    for event in cities
-        .decide(&add(1, "上海", "Asia/Shanghai"), now())
-        .unwrap()
-    {
-        cities.evolve(&event);
-    }
-    assert_eq!(
-        fields(
-            cities
-                .decide(&add(2, "上海", "Asia/Shanghai"), now())
-                .unwrap_err()
-        ),
-        ["name"]
-    );
-    assert_eq!(
-        fields(
-            cities
-                .decide(&add(2, "北京", "Mars/Olympus"), now())
-                .unwrap_err()
-        ),
-        ["time_zone"]
-    );
-    assert!(cities
-        .decide(&add(1, "上海", "Asia/Shanghai"), now())
-        .unwrap()
-        .is_empty());
+    let (cities, _) = Cities::default()
+        .when(add(1, "上海", "Asia/Shanghai"), t0())
+        .then_accepted();
+    cities
+        .when(add(2, "上海", "Asia/Shanghai"), t0())
+        .then_invalid(&["name"]);
+    cities
+        .when(add(2, "北京", "Mars/Olympus"), t0())
+        .then_invalid(&["time_zone"]);
+    cities
+        .when(add(1, "上海", "Asia/Shanghai"), t0())
+        .then_expect(vec![]);
+}
+
+#[test]
+fn a_movie_is_added_once_and_a_retired_movie_no_longer_changes() {
+    let movie_id = MovieId(Uuid::from_u128(9));
+    let details = MovieDetails {
+        title: "流浪地球3".into(),
+        original_title: None,
+        description: String::new(),
+        duration_minutes: 138,
+        genres: vec!["sci-fi".into()],
+        language: "zh".into(),
+        country: "CN".into(),
+        release_date: NaiveDate::from_ymd_opt(2027, 1, 29).unwrap(),
+        rating: None,
+    };
+    let add = |movie: MovieDetails| MovieCommand::AddMovie { movie_id, movie };
+    let (movie, _) = Movie::default()
+        .when(add(details.clone()), t0())
+        .then_accepted();
+    movie.when(add(details.clone()), t0()).then_expect(vec![]);
+    let retitled = MovieDetails {
+        title: "流浪地球 3".into(),
+        ..details.clone()
+    };
+    movie
+        .when(add(retitled.clone()), t0())
+        .then_code("duplicate_id");
+    let (movie, _) = movie
+        .when(MovieCommand::RetireMovie { movie_id }, t0())
+        .then_accepted();
+    movie
+        .when(
+            MovieCommand::UpdateMovie {
+                movie_id,
+                movie: retitled,
+            },
+            t0(),
+        )
+        .then_error(DomainError::Retired("movie"));
 }
 
 #[test]
 fn catalogue_events_read_back_as_stored() {
-    let cinema = open_cinema();
-    let events = book(&cinema, 10, 120, 120).unwrap();
+    let (_, events) = open_cinema().when(book(10, 120, 120), t0()).then_accepted();
     for event in events {
         let stored = event.to_json();
         let back = CinemaEvent::from_stored(event.event_type(), 1, &stored).unwrap();
         assert_eq!(back, event);
     }
     assert!(CinemaEvent::from_stored("MovieAdded", 1, &serde_json::json!({})).is_err());
+}
+
+#[test]
+fn a_hall_name_is_unique_in_its_cinema_until_that_hall_is_retired() {
+    let hall = |id: u128, name: &str| CinemaCommand::AddHall {
+        hall_id: HallId(Uuid::from_u128(id)),
+        hall: HallDetails {
+            name: name.into(),
+            layout: layout(&[("A", "RR")]),
+            prices: BTreeMap::from([("regular".into(), cny(4500))]),
+        },
+    };
+    let cinema = open_cinema();
+    cinema.when(hall(4, "1号厅"), t0()).then_invalid(&["name"]);
+    let (cinema, _) = cinema
+        .when(
+            CinemaCommand::RetireHall {
+                hall_id: HallId(Uuid::from_u128(3)),
+            },
+            t0(),
+        )
+        .then_accepted();
+    cinema.when(hall(4, "1号厅"), t0()).then_accepted();
 }

@@ -1,9 +1,11 @@
 //! Events of the show stream: facts in the past tense.
 //!
-//! Each event is stored as its type name, a schema version and its JSON body. A stored event
-//! must stay readable for ever: when a body changes shape, bump its `schema_version`, keep
-//! reading the old version in [`ShowEvent::from_stored`] (upcasting), and never rename a type.
+//! Each event is stored as its type name, a schema version and its JSON body, through
+//! [`StoredEvent`](crate::StoredEvent). A stored event must stay readable for ever: when a
+//! body changes shape, bump its schema version and keep reading the old one (upcasting: the
+//! `stored_events!` impl below then gives way to a hand-written one), and never rename a type.
 
+use crate::aggregate::stored_events;
 use crate::payment::PaymentMethod;
 use crate::promo::PromoCode;
 use crate::{
@@ -152,12 +154,44 @@ pub struct PaymentRefused {
     pub refund_id: RefundId,
     pub customer_id: CustomerId,
     pub amount: Money,
-    /// `seats_taken`, `hold_already_paid`, `show_cancelled` or `show_started`.
-    pub reason: String,
+    pub reason: PaymentRefusal,
     /// With `seats_taken`: which seats were gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unavailable_seats: Vec<SeatId>,
     pub refused_at: Timestamp,
+}
+
+/// Why a provider payment could not buy its hold's seats; it is refunded in full either way.
+/// Stored (and shown to clients) as the snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentRefusal {
+    /// The hold had lapsed and some of its seats were sold or held by someone else.
+    SeatsTaken,
+    /// The hold had already been paid, by another payment.
+    HoldAlreadyPaid,
+    /// The show was cancelled.
+    ShowCancelled,
+    /// The show had started.
+    ShowStarted,
+}
+
+impl PaymentRefusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SeatsTaken => "seats_taken",
+            Self::HoldAlreadyPaid => "hold_already_paid",
+            Self::ShowCancelled => "show_cancelled",
+            Self::ShowStarted => "show_started",
+        }
+    }
+}
+
+impl std::fmt::Display for PaymentRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Seats of an order moved to other seats of the same show, the difference settled.
@@ -420,110 +454,22 @@ pub enum ShowEvent {
     TransferReverted(TransferReverted),
 }
 
-/// A stored event this version of the code cannot read.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot read event {event_type} v{schema_version}: {reason}")]
-pub struct UnknownEvent {
-    pub event_type: String,
-    pub schema_version: i32,
-    pub reason: String,
-}
-
-impl ShowEvent {
-    /// Every schema version this code writes is 1; readers accept the versions listed in
-    /// [`ShowEvent::from_stored`].
-    pub const SCHEMA_VERSION: i32 = 1;
-
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Self::ShowScheduled(_) => "ShowScheduled",
-            Self::SeatsHeld(_) => "SeatsHeld",
-            Self::HoldReleased(_) => "HoldReleased",
-            Self::HoldExpired(_) => "HoldExpired",
-            Self::HoldConfirmed(_) => "HoldConfirmed",
-            Self::OrderRefunded(_) => "OrderRefunded",
-            Self::WaitlistJoined(_) => "WaitlistJoined",
-            Self::WaitlistOffered(_) => "WaitlistOffered",
-            Self::WaitlistLeft(_) => "WaitlistLeft",
-            Self::WaitlistClosed(_) => "WaitlistClosed",
-            Self::ShowCancelled(_) => "ShowCancelled",
-            Self::PaymentRequested(_) => "PaymentRequested",
-            Self::PaymentRefused(_) => "PaymentRefused",
-            Self::SeatsExchanged(_) => "SeatsExchanged",
-            Self::OrderTransferredOut(_) => "OrderTransferredOut",
-            Self::OrderTransferredIn(_) => "OrderTransferredIn",
-            Self::TransferReverted(_) => "TransferReverted",
-        }
-    }
-
-    pub fn schema_version(&self) -> i32 {
-        Self::SCHEMA_VERSION
-    }
-
-    /// The JSON body stored in the log.
-    pub fn to_json(&self) -> serde_json::Value {
-        let body = match self {
-            Self::ShowScheduled(e) => serde_json::to_value(e),
-            Self::SeatsHeld(e) => serde_json::to_value(e),
-            Self::HoldReleased(e) => serde_json::to_value(e),
-            Self::HoldExpired(e) => serde_json::to_value(e),
-            Self::HoldConfirmed(e) => serde_json::to_value(e),
-            Self::OrderRefunded(e) => serde_json::to_value(e),
-            Self::WaitlistJoined(e) => serde_json::to_value(e),
-            Self::WaitlistOffered(e) => serde_json::to_value(e),
-            Self::WaitlistLeft(e) => serde_json::to_value(e),
-            Self::WaitlistClosed(e) => serde_json::to_value(e),
-            Self::ShowCancelled(e) => serde_json::to_value(e),
-            Self::PaymentRequested(e) => serde_json::to_value(e),
-            Self::PaymentRefused(e) => serde_json::to_value(e),
-            Self::SeatsExchanged(e) => serde_json::to_value(e),
-            Self::OrderTransferredOut(e) => serde_json::to_value(e),
-            Self::OrderTransferredIn(e) => serde_json::to_value(e),
-            Self::TransferReverted(e) => serde_json::to_value(e),
-        };
-        // Serialising these plain structs (strings, numbers, maps with string keys) cannot fail.
-        body.expect("show events always serialise to JSON")
-    }
-
-    /// Reads a stored event, upcasting older schema versions.
-    pub fn from_stored(
-        event_type: &str,
-        schema_version: i32,
-        data: &serde_json::Value,
-    ) -> Result<Self, UnknownEvent> {
-        let unknown = |reason: String| UnknownEvent {
-            event_type: event_type.to_owned(),
-            schema_version,
-            reason,
-        };
-        if schema_version != 1 {
-            return Err(unknown("unsupported schema version".into()));
-        }
-        fn parse<T: serde::de::DeserializeOwned>(
-            data: &serde_json::Value,
-        ) -> Result<T, serde_json::Error> {
-            T::deserialize(data)
-        }
-        let event = match event_type {
-            "ShowScheduled" => parse(data).map(Self::ShowScheduled),
-            "SeatsHeld" => parse(data).map(Self::SeatsHeld),
-            "HoldReleased" => parse(data).map(Self::HoldReleased),
-            "HoldExpired" => parse(data).map(Self::HoldExpired),
-            "HoldConfirmed" => parse(data).map(Self::HoldConfirmed),
-            "OrderRefunded" => parse(data).map(Self::OrderRefunded),
-            "WaitlistJoined" => parse(data).map(Self::WaitlistJoined),
-            "WaitlistOffered" => parse(data).map(Self::WaitlistOffered),
-            "WaitlistLeft" => parse(data).map(Self::WaitlistLeft),
-            "WaitlistClosed" => parse(data).map(Self::WaitlistClosed),
-            "ShowCancelled" => parse(data).map(Self::ShowCancelled),
-            "PaymentRequested" => parse(data).map(Self::PaymentRequested),
-            "PaymentRefused" => parse(data).map(Self::PaymentRefused),
-            "SeatsExchanged" => parse(data).map(Self::SeatsExchanged),
-            "OrderTransferredOut" => parse(data).map(Self::OrderTransferredOut),
-            "OrderTransferredIn" => parse(data).map(Self::OrderTransferredIn),
-            "TransferReverted" => parse(data).map(Self::TransferReverted),
-            _ => return Err(unknown("not a show event".into())),
-        };
-        event.map_err(|e| unknown(e.to_string()))
-    }
-}
+stored_events!(ShowEvent, "not a show event", {
+    ShowScheduled,
+    SeatsHeld,
+    HoldReleased,
+    HoldExpired,
+    HoldConfirmed,
+    OrderRefunded,
+    WaitlistJoined,
+    WaitlistOffered,
+    WaitlistLeft,
+    WaitlistClosed,
+    ShowCancelled,
+    PaymentRequested,
+    PaymentRefused,
+    SeatsExchanged,
+    OrderTransferredOut,
+    OrderTransferredIn,
+    TransferReverted,
+});

@@ -4,11 +4,19 @@
 //! free, held by exactly one hold, or sold to exactly one order; free + held + sold is always
 //! the capacity. The state is only ever changed by [`Show::evolve`], which applies a fact and
 //! never fails or checks rules (the rules were checked when the fact was decided).
+//!
+//! The rules are in [`decide`], which routes each command to the module of its concern:
+//! `lifecycle` (scheduling, cancelling, the checks every command passes), `holds`,
+//! `payments`, `orders` and `waitlist`; [`best`] ranks seats for best-available holds.
 
 pub mod best;
 mod command;
 mod decide;
 mod event;
+mod holds;
+mod lifecycle;
+mod orders;
+mod payments;
 mod waitlist;
 
 #[cfg(test)]
@@ -23,16 +31,19 @@ mod tests;
 mod waitlist_tests;
 
 pub use command::{Requester, ShowCommand};
-pub use decide::{decide, MAX_SEATS_PER_HOLD};
+pub use decide::decide;
 pub use event::{
     AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
-    OrderTransferredOut, PaymentRefused, PaymentRequested, RefundPolicy, RefundReason, SeatMove,
-    SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled, TransferReverted,
-    UnknownEvent, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
+    OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
+    RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled,
+    TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
     WaitlistOffered,
 };
+pub use holds::MAX_SEATS_PER_HOLD;
 
-use crate::{CustomerId, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId};
+use crate::{
+    Aggregate, CustomerId, DomainError, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use uuid::Uuid;
@@ -342,6 +353,18 @@ impl Show {
         }
     }
 
+    /// Seats leave an order (refunded, or transferred to another show): they are free again
+    /// and no longer count as the order's. Returns the order, if it exists.
+    fn leave_order(&mut self, order_id: &OrderId, seats: &[SeatId]) -> Option<&mut Order> {
+        self.set_seats(seats, SeatStatus::Available);
+        let order = self.orders.get_mut(order_id)?;
+        for seat in seats {
+            order.seats.remove(seat);
+            order.seat_paid.remove(seat);
+        }
+        Some(order)
+    }
+
     fn end_hold(&mut self, hold_id: &HoldId, status: HoldStatus) {
         if let Some(hold) = self.holds.get_mut(hold_id) {
             hold.status = status;
@@ -397,13 +420,7 @@ impl Show {
             }
             ShowEvent::PaymentRefused(_) => {}
             ShowEvent::OrderTransferredOut(e) => {
-                self.set_seats(&e.seats, SeatStatus::Available);
-                if let Some(order) = self.orders.get_mut(&e.order_id) {
-                    for seat in &e.seats {
-                        order.seats.remove(seat);
-                        order.seat_paid.remove(seat);
-                    }
-                }
+                self.leave_order(&e.order_id, &e.seats);
                 self.transfers.insert(e.exchange_id, e.clone());
             }
             ShowEvent::TransferReverted(e) => {
@@ -465,12 +482,7 @@ impl Show {
                 );
             }
             ShowEvent::OrderRefunded(e) => {
-                self.set_seats(&e.seats, SeatStatus::Available);
-                if let Some(order) = self.orders.get_mut(&e.order_id) {
-                    for seat in &e.seats {
-                        order.seats.remove(seat);
-                        order.seat_paid.remove(seat);
-                    }
+                if let Some(order) = self.leave_order(&e.order_id, &e.seats) {
                     order.refunded.amount_minor += e.amount.amount_minor;
                 }
             }
@@ -493,5 +505,21 @@ impl Show {
             ShowEvent::ShowCancelled(_) => self.cancelled = true,
         }
         self
+    }
+}
+
+/// The show in the shape every aggregate shares, so its stream folds like any other. The
+/// writers keep calling the consuming [`Show::evolve`] directly: it moves the state instead
+/// of borrowing it.
+impl Aggregate for Show {
+    type Command = ShowCommand;
+    type Event = ShowEvent;
+
+    fn evolve(&mut self, event: &ShowEvent) {
+        *self = std::mem::take(self).evolve(event);
+    }
+
+    fn decide(&self, command: &ShowCommand, now: Timestamp) -> Result<Vec<ShowEvent>, DomainError> {
+        decide(self, command, now)
     }
 }

@@ -1,17 +1,11 @@
 //! The rules around money: provider payments (and late ones), the refund policy and its
 //! fee, discounts shared over seats, exchanges, and a cancellation refunding every order.
 
-use super::tests::{cny, customer, held, hold_id, order_id, scheduled, seats, t0};
 use super::*;
-use crate::promo::{Discount, PromoCode, PromoScope};
+use crate::promo::{Discount, PromoCode, PromoOffer, PromoScope};
+use crate::testkit::*;
 use crate::{DomainError, RefundId};
 use chrono::Duration;
-
-fn apply(show: Show, command: &ShowCommand, at: Timestamp) -> (Show, Vec<ShowEvent>) {
-    let events = decide(&show, command, at).expect("accepted");
-    let show = events.iter().fold(show, Show::evolve);
-    (show, events)
-}
 
 fn request(hold: u128, who: &str, payment: u128) -> ShowCommand {
     ShowCommand::RequestPayment {
@@ -39,72 +33,73 @@ fn with_policy(policy: RefundPolicy) -> ShowEvent {
 
 /// A show (starting at t0 + 3 h) where alice paid for A1 and A2 through payment 7.
 fn paid(policy: Option<RefundPolicy>) -> Show {
-    let show = Show::replay(&[
+    let (show, _) = given(vec![
         policy.map_or_else(scheduled, with_policy),
         held(1, "alice", &["A1", "A2"], 9000),
-    ]);
-    let (show, _) = apply(show, &request(1, "alice", 7), t0());
-    apply(show, &settle(7, 1), t0() + Duration::seconds(30)).0
+    ])
+    .when(request(1, "alice", 7), t0())
+    .then_accepted();
+    show.when(settle(7, 1), t0() + Duration::seconds(30))
+        .then_accepted()
+        .0
+}
+
+/// A promo code taking `discount` off anywhere.
+fn offer(code: &str, discount: Discount) -> PromoOffer {
+    PromoOffer {
+        code: PromoCode::parse(code).unwrap(),
+        discount,
+        scope: PromoScope::default(),
+    }
 }
 
 #[test]
 fn a_payment_starts_only_on_the_requesters_payable_hold_and_settles_it() {
-    let show = Show::replay(&[scheduled(), held(1, "alice", &["A1"], 4500)]);
-    assert_eq!(
-        decide(&show, &request(1, "bob", 7), t0()),
-        Err(DomainError::HoldNotFound)
-    );
+    let show = given(vec![scheduled(), held(1, "alice", &["A1"], 4500)]);
+    show.when(request(1, "bob", 7), t0())
+        .then_error(DomainError::HoldNotFound);
     let late = t0() + Duration::seconds(306);
-    assert!(matches!(
-        decide(&show, &request(1, "alice", 7), late),
-        Err(DomainError::HoldExpired { .. })
-    ));
-    let (show, events) = apply(show, &request(1, "alice", 7), t0());
+    show.when(request(1, "alice", 7), late)
+        .then_code("hold_expired");
+    let (show, events) = show.when(request(1, "alice", 7), t0()).then_accepted();
     assert!(matches!(&events[..], [ShowEvent::PaymentRequested(e)] if e.amount == cny(4500)));
-    let (show, events) = apply(show, &settle(7, 1), t0() + Duration::seconds(10));
+    let (show, events) = show
+        .when(settle(7, 1), t0() + Duration::seconds(10))
+        .then_accepted();
     let [ShowEvent::HoldConfirmed(confirmed)] = &events[..] else {
         panic!("{events:?}")
     };
     assert_eq!(confirmed.payment_id, Some(Uuid::from_u128(7)));
     assert!(!confirmed.after_expiry);
     // Settling again is no second order.
-    assert!(matches!(
-        decide(&show, &settle(7, 1), t0() + Duration::seconds(20)),
-        Err(DomainError::HoldAlreadyConfirmed { .. })
-    ));
-    assert_eq!(
-        decide(&show, &settle(99, 2), t0()),
-        Err(DomainError::PaymentNotFound)
-    );
+    show.when(settle(7, 1), t0() + Duration::seconds(20))
+        .then_code("hold_already_confirmed");
+    show.when(settle(99, 2), t0())
+        .then_error(DomainError::PaymentNotFound);
 }
 
 #[test]
 fn a_late_payment_buys_seats_still_free_and_is_refused_when_they_are_gone() {
-    let show = Show::replay(&[
+    let (show, _) = given(vec![
         scheduled(),
         held(1, "alice", &["A1"], 4500),
         held(2, "carol", &["A3"], 4500),
-    ]);
-    let (show, _) = apply(show, &request(1, "alice", 7), t0());
-    let (show, _) = apply(show, &request(2, "carol", 8), t0());
+    ])
+    .when(request(1, "alice", 7), t0())
+    .then_accepted();
+    let (show, _) = show.when(request(2, "carol", 8), t0()).then_accepted();
     let later = t0() + Duration::minutes(6);
     // Bob takes A1 after alice's hold lapsed.
-    let bob_holds = ShowCommand::HoldSeats {
-        hold_id: hold_id(3),
-        customer_id: customer("bob"),
-        seats: seats(&["A1"]),
-        promo: None,
-    };
-    let (show, _) = apply(show, &bob_holds, later);
-    let (show, events) = apply(show, &settle(7, 1), later);
+    let (show, _) = show.when(hold(3, "bob", &["A1"]), later).then_accepted();
+    let (show, events) = show.when(settle(7, 1), later).then_accepted();
     let [ShowEvent::PaymentRefused(refused)] = &events[..] else {
         panic!("{events:?}")
     };
-    assert_eq!(refused.reason, "seats_taken");
+    assert_eq!(refused.reason, PaymentRefusal::SeatsTaken);
     assert_eq!(refused.unavailable_seats, seats(&["A1"]));
     assert_eq!(refused.amount, cny(4500));
     // Carol's seat is still free: her late payment buys it (her lapsed hold ends first).
-    let (show, events) = apply(show, &settle(8, 2), later);
+    let (show, events) = show.when(settle(8, 2), later).then_accepted();
     assert!(
         matches!(&events[..], [ShowEvent::HoldConfirmed(e)] if e.after_expiry),
         "{events:?}"
@@ -114,23 +109,19 @@ fn a_late_payment_buys_seats_still_free_and_is_refused_when_they_are_gone() {
         Some(SeatStatus::Sold(order_id(2)))
     );
     // A second payment of a paid hold is refused (and so refunded).
-    let (show, _) = apply(show, &request(3, "bob", 9), later);
-    let (show, _) = apply(show, &settle(9, 3), later);
-    let (_, events) = {
-        let mut show = show;
-        let extra = ShowEvent::PaymentRequested(PaymentRequested {
-            hold_id: hold_id(3),
-            payment_id: Uuid::from_u128(10),
-            customer_id: customer("bob"),
-            method: crate::payment::PaymentMethod::Card,
-            amount: cny(4500),
-            requested_at: later,
-        });
-        show = show.evolve(&extra);
-        apply(show, &settle(10, 4), later)
-    };
+    let (show, _) = show.when(request(3, "bob", 9), later).then_accepted();
+    let (show, _) = show.when(settle(9, 3), later).then_accepted();
+    let show = show.evolve(&ShowEvent::PaymentRequested(PaymentRequested {
+        hold_id: hold_id(3),
+        payment_id: Uuid::from_u128(10),
+        customer_id: customer("bob"),
+        method: crate::payment::PaymentMethod::Card,
+        amount: cny(4500),
+        requested_at: later,
+    }));
+    let (_, events) = show.when(settle(10, 4), later).then_accepted();
     assert!(
-        matches!(&events[..], [ShowEvent::PaymentRefused(e)] if e.reason == "hold_already_paid"),
+        matches!(&events[..], [ShowEvent::PaymentRefused(e)] if e.reason == PaymentRefusal::HoldAlreadyPaid),
         "{events:?}"
     );
 }
@@ -148,44 +139,43 @@ fn customers_pay_the_policys_fee_close_to_the_start_and_staff_refund_in_full() {
         seats: Some(seats(&["A1"])),
     };
     let alice = || Requester::Customer(customer("alice"));
-    let early = decide(&paid(Some(policy)), &refund(alice(), 1), t0()).unwrap();
+    let (_, early) = paid(Some(policy))
+        .when(refund(alice(), 1), t0())
+        .then_accepted();
     assert!(
         matches!(&early[..], [ShowEvent::OrderRefunded(e)] if e.amount == cny(4500) && e.fee.is_none())
     );
     // Inside the last two hours: 45.00 less 15%.
     let close = t0() + Duration::minutes(90);
-    let late = decide(&paid(Some(policy)), &refund(alice(), 2), close).unwrap();
+    let (_, late) = paid(Some(policy))
+        .when(refund(alice(), 2), close)
+        .then_accepted();
     assert!(
         matches!(&late[..], [ShowEvent::OrderRefunded(e)]
             if e.amount == cny(3825) && e.fee == Some(cny(675))
                 && e.reason == RefundReason::CustomerRequest),
         "{late:?}"
     );
-    let by_staff = decide(&paid(Some(policy)), &refund(Requester::Staff, 3), close).unwrap();
+    let (_, by_staff) = paid(Some(policy))
+        .when(refund(Requester::Staff, 3), close)
+        .then_accepted();
     assert!(matches!(&by_staff[..], [ShowEvent::OrderRefunded(e)]
             if e.amount == cny(4500) && e.reason == RefundReason::Staff));
     let started = t0() + Duration::hours(3);
-    assert_eq!(
-        decide(&paid(Some(policy)), &refund(alice(), 4), started),
-        Err(DomainError::ShowStarted)
-    );
+    paid(Some(policy))
+        .when(refund(alice(), 4), started)
+        .then_error(DomainError::ShowStarted);
 }
 
 #[test]
 fn a_discount_is_shared_over_the_seats_so_refunds_never_return_more_than_was_paid() {
-    let show = Show::replay(&[scheduled()]);
-    let offer = crate::promo::PromoOffer {
-        code: PromoCode::parse("third-off").unwrap(),
-        discount: Discount::Percent(33),
-        scope: PromoScope::default(),
-    };
     let held = ShowCommand::HoldSeats {
         hold_id: hold_id(1),
         customer_id: customer("alice"),
         seats: seats(&["A1", "贵宾1", "A2"]),
-        promo: Some(offer),
+        promo: Some(offer("third-off", Discount::Percent(33))),
     };
-    let (show, events) = apply(show, &held, t0());
+    let (show, events) = given(vec![scheduled()]).when(held, t0()).then_accepted();
     // 45 + 80 + 45 = 170.00; 33% off is 56.10.
     let [ShowEvent::SeatsHeld(e)] = &events[..] else {
         panic!()
@@ -195,17 +185,17 @@ fn a_discount_is_shared_over_the_seats_so_refunds_never_return_more_than_was_pai
         e.discount.as_ref().map(|d| d.amount.clone()),
         Some(cny(5610))
     );
-    let (show, _) = apply(show, &request(1, "alice", 7), t0());
-    let (show, _) = apply(show, &settle(7, 1), t0());
+    let (show, _) = show.when(request(1, "alice", 7), t0()).then_accepted();
+    let (show, _) = show.when(settle(7, 1), t0()).then_accepted();
     let refund = |n: u128, labels: &[&str]| ShowCommand::RefundOrder {
         order_id: order_id(1),
         refund_id: RefundId(Uuid::from_u128(n)),
         requester: Requester::Customer(customer("alice")),
         seats: Some(seats(labels)),
     };
-    let (show, first) = apply(show, &refund(1, &["A1"]), t0());
-    let (show, second) = apply(show, &refund(2, &["贵宾1"]), t0());
-    let (_, third) = apply(show, &refund(3, &["A2"]), t0());
+    let (show, first) = show.when(refund(1, &["A1"]), t0()).then_accepted();
+    let (show, second) = show.when(refund(2, &["贵宾1"]), t0()).then_accepted();
+    let (_, third) = show.when(refund(3, &["A2"]), t0()).then_accepted();
     let amounts: Vec<i64> = [first, second, third]
         .iter()
         .flatten()
@@ -228,7 +218,9 @@ fn an_exchange_moves_seats_at_once_and_settles_the_difference() {
         give_back: seats(give),
         take: seats(take),
     };
-    let (show, events) = apply(show, &exchange(1, &["A2"], &["贵宾2"]), t0());
+    let (show, events) = show
+        .when(exchange(1, &["A2"], &["贵宾2"]), t0())
+        .then_accepted();
     let [ShowEvent::SeatsExchanged(e)] = &events[..] else {
         panic!("{events:?}")
     };
@@ -244,23 +236,16 @@ fn an_exchange_moves_seats_at_once_and_settles_the_difference() {
         [SeatId::new("A1"), SeatId::new("贵宾2")].into()
     );
     // All or nothing: one seat taken, nothing moves.
-    let bob = ShowCommand::HoldSeats {
-        hold_id: hold_id(5),
-        customer_id: customer("bob"),
-        seats: seats(&["A5"]),
-        promo: None,
-    };
-    let (show, _) = apply(show, &bob, t0());
-    assert_eq!(
-        decide(&show, &exchange(2, &["A1", "贵宾2"], &["A4", "A5"]), t0()),
-        Err(DomainError::SeatsUnavailable(seats(&["A5"])))
-    );
-    assert_eq!(
-        decide(&show, &exchange(3, &["A3"], &["A4"]), t0()),
-        Err(DomainError::SeatsNotInOrder(seats(&["A3"])))
-    );
-    assert!(decide(&show, &exchange(4, &["A1"], &["A4", "A3"]), t0()).is_err());
-    let (_, events) = apply(show, &exchange(5, &["贵宾2"], &["A4"]), t0());
+    let (show, _) = show.when(hold(5, "bob", &["A5"]), t0()).then_accepted();
+    show.when(exchange(2, &["A1", "贵宾2"], &["A4", "A5"]), t0())
+        .then_error(DomainError::SeatsUnavailable(seats(&["A5"])));
+    show.when(exchange(3, &["A3"], &["A4"]), t0())
+        .then_error(DomainError::SeatsNotInOrder(seats(&["A3"])));
+    show.when(exchange(4, &["A1"], &["A4", "A3"]), t0())
+        .then_code("validation_failed");
+    let (_, events) = show
+        .when(exchange(5, &["贵宾2"], &["A4"]), t0())
+        .then_accepted();
     assert!(
         matches!(&events[..], [ShowEvent::SeatsExchanged(e)] if e.refund == cny(3500)),
         "{events:?}"
@@ -273,13 +258,14 @@ fn cancelling_refunds_every_order_in_full_whatever_the_policy() {
         full_refund_until_minutes: 0,
         fee_percent: 100,
     }));
-    let (show, events) = apply(
-        show,
-        &ShowCommand::CancelShow {
-            reason: "停电".into(),
-        },
-        t0() + Duration::minutes(170),
-    );
+    let (show, events) = show
+        .when(
+            ShowCommand::CancelShow {
+                reason: "停电".into(),
+            },
+            t0() + Duration::minutes(170),
+        )
+        .then_accepted();
     let refunds: Vec<&OrderRefunded> = events
         .iter()
         .filter_map(|e| match e {
@@ -305,24 +291,18 @@ fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
         to_show_id: Uuid::from_u128(99),
         to_hold_id: hold_id(60),
     };
-    let (show, events) = apply(show, &out, t0());
+    let (show, events) = show.when(out, t0()).then_accepted();
     assert!(
         matches!(&events[..], [ShowEvent::OrderTransferredOut(e)] if e.credit == cny(9000)),
         "{events:?}"
     );
     assert_eq!(show.counts().sold, 0);
     // Bob buys A2 meanwhile; undoing gives A1 back and refunds A2's 45.00.
-    let bob = ShowCommand::HoldSeats {
-        hold_id: hold_id(2),
-        customer_id: customer("bob"),
-        seats: seats(&["A2"]),
-        promo: None,
-    };
-    let (show, _) = apply(show, &bob, t0());
+    let (show, _) = show.when(hold(2, "bob", &["A2"]), t0()).then_accepted();
     let revert = ShowCommand::RevertTransferOut {
         exchange_id: Uuid::from_u128(50),
     };
-    let (show, events) = apply(show, &revert, t0());
+    let (show, events) = show.when(revert.clone(), t0()).then_accepted();
     let [ShowEvent::TransferReverted(back), ShowEvent::OrderRefunded(refund)] = &events[..] else {
         panic!("{events:?}")
     };
@@ -334,7 +314,8 @@ fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
         Some(SeatStatus::Sold(order_id(1)))
     );
     // Undone once.
-    assert!(decide(&show, &revert, t0()).is_err());
+    show.when(revert, t0())
+        .then_error(DomainError::OrderNotFound);
     // A transfer in checks the movie.
     let into = |movie: u128| ShowCommand::TransferIn {
         hold_id: hold_id(2),
@@ -347,11 +328,8 @@ fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
         credit: cny(8000),
         payment_id: None,
     };
-    assert_eq!(
-        decide(&show, &into(3), t0()).unwrap_err().code(),
-        "validation_failed"
-    );
-    let (_, events) = apply(show, &into(2), t0());
+    show.when(into(3), t0()).then_code("validation_failed");
+    let (_, events) = show.when(into(2), t0()).then_accepted();
     assert!(
         matches!(&events[..], [ShowEvent::HoldConfirmed(_), ShowEvent::OrderTransferredIn(e)]
             if e.refund == cny(3500) && e.charge == cny(0)),
@@ -361,36 +339,30 @@ fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
 
 #[test]
 fn a_discounted_hold_that_ends_unpaid_names_its_code_so_the_use_goes_back() {
-    let offer = crate::promo::PromoOffer {
-        code: PromoCode::parse("spring").unwrap(),
-        discount: Discount::Percent(10),
-        scope: PromoScope::default(),
-    };
+    let offer = offer("spring", Discount::Percent(10));
     let hold = |n: u128, who: &str, seat: &str| ShowCommand::HoldSeats {
         hold_id: hold_id(n),
         customer_id: customer(who),
         seats: seats(&[seat]),
         promo: Some(offer.clone()),
     };
-    let show = Show::replay(&[scheduled()]);
-    let (show, _) = apply(show, &hold(1, "alice", "A1"), t0());
-    let (show, _) = apply(show, &hold(2, "bob", "A2"), t0());
-    let released = ShowCommand::ReleaseHold {
-        hold_id: hold_id(1),
-        requester: Requester::Customer(customer("alice")),
-    };
-    let (show, events) = apply(show, &released, t0());
+    let (show, _) = given(vec![scheduled()])
+        .when(hold(1, "alice", "A1"), t0())
+        .then_accepted();
+    let (show, _) = show.when(hold(2, "bob", "A2"), t0()).then_accepted();
+    let (show, events) = show.when(release(1, "alice"), t0()).then_accepted();
     assert!(
         matches!(&events[..], [ShowEvent::HoldReleased(e)] if e.promo_code == Some(offer.code.clone()))
     );
     let late = t0() + Duration::minutes(6);
-    let (_, events) = apply(
-        show,
-        &ShowCommand::ExpireHold {
-            hold_id: hold_id(2),
-        },
-        late,
-    );
+    let (_, events) = show
+        .when(
+            ShowCommand::ExpireHold {
+                hold_id: hold_id(2),
+            },
+            late,
+        )
+        .then_accepted();
     assert!(
         matches!(&events[..], [ShowEvent::HoldExpired(e)] if e.promo_code == Some(offer.code.clone()))
     );

@@ -2,9 +2,9 @@
 //! any pace: no seat is ever held or sold twice, the seat counts always add up to capacity,
 //! and replaying the stored events rebuilds exactly the live state.
 
-use super::tests::{cny, customer, hold_id, order_id, scheduled, t0};
 use super::*;
-use crate::{RefundId, SeatId};
+use crate::testkit::{cny, customer, hold_id, order_id, scheduled, t0};
+use crate::{RefundId, SeatId, StoredEvent};
 use chrono::Duration;
 use proptest::prelude::*;
 

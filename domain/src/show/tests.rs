@@ -2,154 +2,9 @@
 //! then (the events or the error that must follow).
 
 use super::*;
-use crate::{Currency, DomainError, HoldId, Money, OrderId, RefundId, SeatId, ShowId};
-use chrono::{Duration, TimeZone, Utc};
-
-pub(crate) fn t0() -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
-}
-
-pub(crate) fn cny(amount_minor: i64) -> Money {
-    Money::new(amount_minor, Currency::parse("CNY").unwrap())
-}
-
-pub(crate) fn seats(labels: &[&str]) -> Vec<SeatId> {
-    labels.iter().map(|s| SeatId::new(*s)).collect()
-}
-
-pub(crate) fn customer(name: &str) -> CustomerId {
-    CustomerId(name.to_owned())
-}
-
-pub(crate) fn hold_id(n: u128) -> HoldId {
-    HoldId(Uuid::from_u128(n))
-}
-
-pub(crate) fn order_id(n: u128) -> OrderId {
-    OrderId(Uuid::from_u128(0x1000 + n))
-}
-
-/// A hall of two rows: A1-A5 regular (45 CNY), 贵宾1-贵宾3 premium (80 CNY).
-pub(crate) fn scheduled() -> ShowEvent {
-    let mut layout: Vec<SeatSpec> = (1..=5)
-        .map(|n| SeatSpec {
-            seat_id: SeatId(format!("A{n}")),
-            row: "A".into(),
-            number: n,
-            category: "regular".into(),
-            column: None,
-            kind: None,
-        })
-        .collect();
-    layout.extend((1..=3).map(|n| SeatSpec {
-        seat_id: SeatId(format!("贵宾{n}")),
-        row: "贵宾".into(),
-        number: n,
-        category: "premium".into(),
-        column: None,
-        kind: None,
-    }));
-    ShowEvent::ShowScheduled(ShowScheduled {
-        refund_policy: None,
-        show_id: ShowId(Uuid::from_u128(1)).0,
-        movie_id: Uuid::from_u128(2),
-        title: "流浪地球".into(),
-        starts_at: t0() + Duration::hours(3),
-        ends_at: t0() + Duration::hours(5),
-        seats: layout.into(),
-        prices: [("regular".into(), cny(4500)), ("premium".into(), cny(8000))].into(),
-        hold_ttl_seconds: 300,
-        expiry_grace_seconds: 5,
-        max_holds_per_customer: 1,
-        waitlist_max_wait_seconds: 3600,
-        venue: None,
-    })
-}
-
-pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
-    ShowEvent::SeatsHeld(SeatsHeld {
-        discount: None,
-        hold_id: hold_id(id),
-        customer_id: customer(who),
-        seats: seats(labels),
-        total: cny(total),
-        held_at: t0(),
-        expires_at: t0() + Duration::seconds(300),
-    })
-}
-
-fn confirmed(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
-    ShowEvent::HoldConfirmed(HoldConfirmed {
-        after_expiry: false,
-        payment_id: None,
-        hold_id: hold_id(id),
-        order_id: order_id(id),
-        customer_id: customer(who),
-        seats: seats(labels),
-        total: cny(total),
-        payment_reference: "pay-1".into(),
-        confirmed_at: t0() + Duration::seconds(60),
-    })
-}
-
-struct When {
-    result: Result<Vec<ShowEvent>, DomainError>,
-}
-
-fn given(events: Vec<ShowEvent>) -> Show {
-    Show::replay(&events)
-}
-
-trait GivenShow {
-    fn when(&self, command: ShowCommand, at: Timestamp) -> When;
-}
-
-impl GivenShow for Show {
-    fn when(&self, command: ShowCommand, at: Timestamp) -> When {
-        When {
-            result: decide(self, &command, at),
-        }
-    }
-}
-
-impl When {
-    #[track_caller]
-    fn then_expect(self, expected: Vec<ShowEvent>) {
-        assert_eq!(self.result, Ok(expected));
-    }
-
-    #[track_caller]
-    fn then_error(self, expected: DomainError) {
-        assert_eq!(self.result, Err(expected));
-    }
-
-    #[track_caller]
-    fn then_code(self, code: &str) {
-        match self.result {
-            Err(e) => assert_eq!(e.code(), code, "{e}"),
-            Ok(events) => panic!("expected {code}, got events {events:?}"),
-        }
-    }
-}
-
-fn hold(id: u128, who: &str, labels: &[&str]) -> ShowCommand {
-    ShowCommand::HoldSeats {
-        promo: None,
-        hold_id: hold_id(id),
-        customer_id: customer(who),
-        seats: seats(labels),
-    }
-}
-
-fn confirm(id: u128, who: &str, amount: i64) -> ShowCommand {
-    ShowCommand::ConfirmPayment {
-        hold_id: hold_id(id),
-        order_id: order_id(id),
-        requester: Requester::Customer(customer(who)),
-        payment_reference: "pay-1".into(),
-        amount: cny(amount),
-    }
-}
+use crate::testkit::*;
+use crate::{DomainError, RefundId, SeatId, StoredEvent};
+use chrono::Duration;
 
 #[test]
 fn holding_free_seats_prices_them_and_sets_the_expiry() {
@@ -183,7 +38,7 @@ fn a_hold_takes_one_to_ten_distinct_known_seats() {
 
 #[test]
 fn seats_cannot_be_held_for_an_unscheduled_or_started_show() {
-    given(vec![])
+    Show::default()
         .when(hold(1, "alice", &["A1"]), t0())
         .then_error(DomainError::ShowNotFound);
     given(vec![scheduled()])
@@ -251,18 +106,11 @@ fn paying_the_wrong_amount_is_refused() {
 fn a_hold_can_be_paid_during_the_grace_but_not_after() {
     let show = given(vec![scheduled(), held(1, "alice", &["A1"], 4500)]);
     show.when(confirm(1, "alice", 4500), t0() + Duration::seconds(304))
-        .then_code_is_ok();
+        .then_accepted();
     show.when(confirm(1, "alice", 4500), t0() + Duration::seconds(305))
         .then_error(DomainError::HoldExpired {
             expires_at: t0() + Duration::seconds(300),
         });
-}
-
-impl When {
-    #[track_caller]
-    fn then_code_is_ok(self) {
-        assert!(self.result.is_ok(), "{:?}", self.result);
-    }
 }
 
 #[test]
@@ -270,14 +118,8 @@ fn a_customer_cannot_touch_someone_elses_hold() {
     let show = given(vec![scheduled(), held(1, "alice", &["A1"], 4500)]);
     show.when(confirm(1, "mallory", 4500), t0())
         .then_error(DomainError::HoldNotFound);
-    show.when(
-        ShowCommand::ReleaseHold {
-            hold_id: hold_id(1),
-            requester: Requester::Customer(customer("mallory")),
-        },
-        t0(),
-    )
-    .then_error(DomainError::HoldNotFound);
+    show.when(release(1, "mallory"), t0())
+        .then_error(DomainError::HoldNotFound);
 }
 
 #[test]
@@ -314,18 +156,7 @@ fn a_partial_refund_frees_only_those_seats_at_their_price() {
         seats: labels.map(seats),
     };
     show.when(refund(Some(&["贵宾1"])), t0())
-        .then_expect(vec![ShowEvent::OrderRefunded(OrderRefunded {
-            fee: None,
-            payment_id: None,
-            reason: Default::default(),
-            order_id: order_id(1),
-            refund_id: RefundId(Uuid::from_u128(9)),
-            customer_id: customer("alice"),
-            seats: seats(&["贵宾1"]),
-            amount: cny(8000),
-            fully_refunded: false,
-            refunded_at: t0(),
-        })]);
+        .then_expect(vec![refunded(1, "alice", &["贵宾1"], 8000, false)]);
     show.when(refund(Some(&["A2"])), t0())
         .then_error(DomainError::SeatsNotInOrder(seats(&["A2"])));
     show.when(refund(None), t0() + Duration::hours(3))
@@ -338,18 +169,7 @@ fn a_fully_refunded_order_cannot_be_refunded_again() {
         scheduled(),
         held(1, "alice", &["A1"], 4500),
         confirmed(1, "alice", &["A1"], 4500),
-        ShowEvent::OrderRefunded(OrderRefunded {
-            fee: None,
-            payment_id: None,
-            reason: Default::default(),
-            order_id: order_id(1),
-            refund_id: RefundId(Uuid::from_u128(9)),
-            customer_id: customer("alice"),
-            seats: seats(&["A1"]),
-            amount: cny(4500),
-            fully_refunded: true,
-            refunded_at: t0(),
-        }),
+        refunded(1, "alice", &["A1"], 4500, true),
     ]);
     assert_eq!(
         show.seat_status(&SeatId::new("A1")),
@@ -397,20 +217,13 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         waitlist_max_wait_seconds: 3600,
         venue: None,
     };
-    let Err(DomainError::Validation(problems)) = decide(&Show::default(), &command, t0()) else {
-        panic!("expected a validation error");
-    };
-    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-    assert_eq!(
-        fields,
-        [
-            "title",
-            "ends_at",
-            "seats[8].seat_id",
-            "seats[8].number",
-            "seats[9].category"
-        ]
-    );
+    Show::default().when(command, t0()).then_invalid(&[
+        "title",
+        "ends_at",
+        "seats[8].seat_id",
+        "seats[8].number",
+        "seats[9].category",
+    ]);
 }
 
 #[test]
@@ -457,38 +270,78 @@ fn every_event_survives_the_trip_through_storage() {
 
 #[test]
 fn cancelling_a_show_releases_holds_closes_the_waiting_list_and_stops_sales() {
-    let show = Show::replay(&[scheduled(), held(1, "alice", &["A1", "A2"], 9000)]);
-    let events = decide(
-        &show,
-        &ShowCommand::CancelShow {
-            reason: "projector failure".into(),
-        },
-        t0(),
-    )
-    .unwrap();
+    let cancel = |reason: &str| ShowCommand::CancelShow {
+        reason: reason.into(),
+    };
+    let (show, events) = given(vec![scheduled(), held(1, "alice", &["A1", "A2"], 9000)])
+        .when(cancel("projector failure"), t0())
+        .then_accepted();
     assert!(matches!(&events[0], ShowEvent::HoldReleased(e) if e.hold_id == hold_id(1)));
     assert!(
         matches!(events.last(), Some(ShowEvent::ShowCancelled(e)) if e.reason == "projector failure")
     );
-    let show = events.iter().fold(show, Show::evolve);
     assert_eq!(show.counts().held, 0);
-    let again = decide(
-        &show,
-        &ShowCommand::HoldSeats {
-            promo: None,
-            hold_id: hold_id(2),
-            customer_id: customer("bob"),
-            seats: vec![SeatId::new("A1")],
-        },
-        t0(),
+    show.when(hold(2, "bob", &["A1"]), t0())
+        .then_error(DomainError::ShowCancelled);
+    show.when(cancel("again"), t0())
+        .then_error(DomainError::ShowCancelled);
+}
+
+#[test]
+fn payment_refusals_are_stored_as_their_four_names() {
+    let names = [
+        (PaymentRefusal::SeatsTaken, "seats_taken"),
+        (PaymentRefusal::HoldAlreadyPaid, "hold_already_paid"),
+        (PaymentRefusal::ShowCancelled, "show_cancelled"),
+        (PaymentRefusal::ShowStarted, "show_started"),
+    ];
+    for (refusal, name) in names {
+        assert_eq!(refusal.as_str(), name);
+        assert_eq!(refusal.to_string(), name);
+        assert_eq!(
+            serde_json::to_value(refusal).unwrap(),
+            serde_json::json!(name)
+        );
+        assert_eq!(
+            serde_json::from_value::<PaymentRefusal>(serde_json::json!(name)).unwrap(),
+            refusal
+        );
+    }
+    assert!(serde_json::from_value::<PaymentRefusal>(serde_json::json!("SeatsTaken")).is_err());
+}
+
+#[test]
+fn a_payment_refused_as_stored_before_still_reads_and_writes_back_the_same() {
+    let stored = serde_json::json!({
+        "hold_id": "00000000-0000-0000-0000-000000000001",
+        "payment_id": "00000000-0000-0000-0000-000000000007",
+        "refund_id": "00000000-0000-0000-0000-000000000009",
+        "customer_id": "alice",
+        "amount": {"amount_minor": 4500, "currency": "CNY"},
+        "reason": "seats_taken",
+        "unavailable_seats": ["A1"],
+        "refused_at": "2026-11-23T10:00:00Z"
+    });
+    let event = ShowEvent::from_stored("PaymentRefused", 1, &stored).unwrap();
+    assert_eq!(
+        event,
+        ShowEvent::PaymentRefused(PaymentRefused {
+            hold_id: hold_id(1),
+            payment_id: Uuid::from_u128(7),
+            refund_id: RefundId(Uuid::from_u128(9)),
+            customer_id: customer("alice"),
+            amount: cny(4500),
+            reason: PaymentRefusal::SeatsTaken,
+            unavailable_seats: seats(&["A1"]),
+            refused_at: t0(),
+        })
     );
-    assert_eq!(again, Err(DomainError::ShowCancelled));
-    let twice = decide(
-        &show,
-        &ShowCommand::CancelShow {
-            reason: "again".into(),
-        },
-        t0(),
-    );
-    assert_eq!(twice, Err(DomainError::ShowCancelled));
+    assert_eq!(event.to_json(), stored);
+    for reason in ["hold_already_paid", "show_cancelled", "show_started"] {
+        let mut older = stored.clone();
+        older["reason"] = reason.into();
+        older.as_object_mut().unwrap().remove("unavailable_seats");
+        let event = ShowEvent::from_stored("PaymentRefused", 1, &older).unwrap();
+        assert_eq!(event.to_json(), older);
+    }
 }

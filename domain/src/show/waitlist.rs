@@ -6,6 +6,8 @@
 use super::best::best_available;
 use super::command::Requester;
 use super::event::*;
+use super::holds::check_request;
+use super::lifecycle::before_start;
 use super::{HoldStatus, SeatStatus, Show, WaitlistStatus};
 use crate::{CustomerId, DomainError, HoldId, SeatId, Timestamp, WaitlistEntryId};
 use chrono::Duration;
@@ -26,28 +28,13 @@ pub(crate) fn join(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    if now >= info.starts_at {
-        return Err(DomainError::ShowStarted);
-    }
+    before_start(info, now)?;
     if show.waitlist_entry(&entry_id).is_some() {
         return Err(DomainError::DuplicateId(format!(
             "waitlist entry {entry_id}"
         )));
     }
-    if !(1..=super::MAX_SEATS_PER_HOLD as u32).contains(&count) {
-        return Err(DomainError::invalid(
-            "count",
-            format!("must be 1 to {}", super::MAX_SEATS_PER_HOLD),
-        ));
-    }
-    if let Some(category) = category {
-        if !info.prices.contains_key(category) {
-            return Err(DomainError::invalid(
-                "category",
-                format!("this show has no seats of category `{category}`"),
-            ));
-        }
-    }
+    check_request(info, count, category)?;
     if let Some(entry) = show
         .waitlist()
         .iter()

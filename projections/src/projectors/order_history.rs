@@ -5,8 +5,8 @@
 use super::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::payment::PaymentEvent;
-use boxoffice_domain::ShowEvent;
 use boxoffice_domain::Timestamp;
+use boxoffice_domain::{PaymentRefusal, ShowEvent};
 use serde_json::{json, Value};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -613,7 +613,7 @@ async fn apply_show(
                 json!({"payment_id": e.payment_id, "reason": e.reason,
                     "unavailable_seats": seats(&e.unavailable_seats),
                     "amount_minor": e.amount.amount_minor,
-                    "detail": refusal_detail(&e.reason)}),
+                    "detail": refusal_detail(e.reason)}),
             )
         }
         ShowEvent::WaitlistJoined(_)
@@ -651,15 +651,14 @@ async fn settles(
 }
 
 /// Why a payment could not buy its seats, in words for the customer.
-fn refusal_detail(reason: &str) -> &'static str {
+fn refusal_detail(reason: PaymentRefusal) -> &'static str {
     match reason {
-        "seats_taken" => {
+        PaymentRefusal::SeatsTaken => {
             "The payment arrived after the hold had expired and its seats were sold to someone else; it is refunded in full."
         }
-        "hold_already_paid" => "The hold had already been paid; this second payment is refunded in full.",
-        "show_cancelled" => "The show was cancelled; the payment is refunded in full.",
-        "show_started" => "The payment arrived after the show started; it is refunded in full.",
-        _ => "The payment could not be used; it is refunded in full.",
+        PaymentRefusal::HoldAlreadyPaid => "The hold had already been paid; this second payment is refunded in full.",
+        PaymentRefusal::ShowCancelled => "The show was cancelled; the payment is refunded in full.",
+        PaymentRefusal::ShowStarted => "The payment arrived after the show started; it is refunded in full.",
     }
 }
 
