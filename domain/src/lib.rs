@@ -8,6 +8,7 @@
 //! time is a parameter, so the same commands at the same instants always produce the same
 //! events, and replaying a stream always rebuilds the same state.
 
+pub mod access;
 mod aggregate;
 pub mod catalogue;
 pub mod error;

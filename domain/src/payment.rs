@@ -156,8 +156,8 @@ stored_events!(PaymentEvent {
     PaymentCharged
 });
 
-/// One payment as its stream tells it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One payment as its stream tells it (serialised for auditors as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Payment {
     started: Option<PaymentStarted>,
     status: Option<PaymentStatus>,

@@ -234,8 +234,8 @@ stored_events!(PromoEvent {
     PromoGivenBack
 });
 
-/// One code: its terms and the uses it has now.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One code: its terms and the uses it has now (serialised for auditors as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Promo {
     code: Option<PromoCode>,
     terms: Option<PromoTerms>,

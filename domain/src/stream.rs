@@ -1,7 +1,9 @@
 //! The names of the log's streams, in one place.
 //!
 //! Every aggregate lives in a stream named after it: `show-{uuid}`, `cinema-{uuid}`,
-//! `movie-{uuid}`, `payment-{uuid}`, `promo-{uuid}` and the one `cities` stream. Whoever
+//! `movie-{uuid}`, `payment-{uuid}`, `promo-{uuid}` and the one `cities` stream; the log's
+//! own `seals` stream holds the signed seals over the hash chain, and `access` the grants
+//! of roles and API keys an auditor must be able to see. Whoever
 //! writes, reads, projects or audits a stream names it through [`StreamName`], so the
 //! spelling cannot drift between the writers, the projectors and the EventStoreDB adapter
 //! (which filters `$all` to [`StreamName::PREFIXES`]).
@@ -11,6 +13,8 @@ use std::fmt;
 use uuid::Uuid;
 
 const CITIES: &str = "cities";
+const SEALS: &str = "seals";
+const ACCESS: &str = "access";
 
 /// A stream of this project's log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,17 +31,25 @@ pub enum StreamName {
     Payment(Uuid),
     /// A promo code and its uses (the id is derived from the code).
     Promo(Uuid),
+    /// The signed seals over the log's hash chain.
+    Seals,
+    /// Roles granted and revoked, API keys made and revoked: who may do what.
+    Access,
 }
 
 impl StreamName {
     /// What every stream name of this project starts with.
-    pub const PREFIXES: [&'static str; 6] =
-        ["show-", "cinema-", "movie-", "cities", "payment-", "promo-"];
+    pub const PREFIXES: [&'static str; 8] = [
+        "show-", "cinema-", "movie-", "cities", "payment-", "promo-", "seals", "access",
+    ];
 
     /// Reads a stream name; `None` for a name that is not one of ours.
     pub fn parse(name: &str) -> Option<Self> {
-        if name == CITIES {
-            return Some(Self::Cities);
+        match name {
+            CITIES => return Some(Self::Cities),
+            SEALS => return Some(Self::Seals),
+            ACCESS => return Some(Self::Access),
+            _ => {}
         }
         let (prefix, id) = name.split_once('-')?;
         let id: Uuid = id.parse().ok()?;
@@ -55,10 +67,10 @@ impl StreamName {
         })
     }
 
-    /// The id in the name (nil for `cities`).
+    /// The id in the name (nil for the streams that are one of a kind).
     pub fn id(&self) -> Uuid {
         match self {
-            Self::Cities => Uuid::nil(),
+            Self::Cities | Self::Seals | Self::Access => Uuid::nil(),
             Self::Cinema(id) => id.0,
             Self::Movie(id) => id.0,
             Self::Show(id) => id.0,
@@ -66,11 +78,13 @@ impl StreamName {
         }
     }
 
-    /// The kind of aggregate the stream holds: `cities`, `cinema`, `movie`, `show`,
-    /// `payment` or `promo`.
+    /// The kind of stream: `cities`, `cinema`, `movie`, `show`, `payment`, `promo`, `seals`
+    /// or `access`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Cities => CITIES,
+            Self::Seals => SEALS,
+            Self::Access => ACCESS,
             Self::Cinema(_) => "cinema",
             Self::Movie(_) => "movie",
             Self::Show(_) => "show",
@@ -83,7 +97,7 @@ impl StreamName {
 impl fmt::Display for StreamName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Cities => f.write_str(CITIES),
+            Self::Cities | Self::Seals | Self::Access => f.write_str(self.kind()),
             other => write!(f, "{}-{}", other.kind(), other.id()),
         }
     }
@@ -104,6 +118,8 @@ mod tests {
         let id = Uuid::from_u128(0x5eed);
         let names = [
             StreamName::Cities,
+            StreamName::Seals,
+            StreamName::Access,
             StreamName::Cinema(CinemaId(id)),
             StreamName::Movie(MovieId(id)),
             StreamName::Show(ShowId(id)),

@@ -6,6 +6,7 @@
 //! decides the way the log's readers do, and on the way checks that every event a rule
 //! produces survives the trip through storage. It is compiled for tests only.
 
+use crate::access::{Access, AccessEvent};
 use crate::catalogue::{Cinema, CinemaEvent, Cities, CitiesEvent, Movie, MovieEvent};
 use crate::payment::{Payment, PaymentEvent};
 use crate::promo::{Promo, PromoEvent};
@@ -38,6 +39,7 @@ facts!(
     MovieEvent => Movie,
     PaymentEvent => Payment,
     PromoEvent => Promo,
+    AccessEvent => Access,
 );
 
 /// The state `events` leave behind, folded as any reader of the log folds them.

@@ -156,10 +156,15 @@ impl Chained<'_> {
             "stream": self.stream,
             "version": self.version,
         });
-        let mut out = Vec::with_capacity(256);
-        write_canonical(&body, &mut out);
-        out
+        canonical_json(&body)
     }
+}
+
+/// Any JSON value in the canonical encoding (see the module documentation).
+pub fn canonical_json(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    write_canonical(value, &mut out);
+    out
 }
 
 /// The links of events about to be appended to `stream` as versions `first_version`,

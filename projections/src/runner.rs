@@ -227,8 +227,8 @@ fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> 
                 StreamName::Cinema(_) => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
                 StreamName::Movie(_) => MovieEvent::from_stored(t, v, data).map(Event::Movie),
                 StreamName::Payment(_) => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
-                // No projector reads promo codes' streams.
-                StreamName::Promo(_) => return None,
+                // No projector reads these.
+                StreamName::Promo(_) | StreamName::Seals | StreamName::Access => return None,
             };
             Some(
                 event

@@ -285,14 +285,14 @@ stored_events!(CinemaEvent {
     ShowReleased,
 });
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CinemaInfo {
     pub cinema_id: CinemaId,
     pub city_id: CityId,
     pub details: CinemaDetails,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hall {
     pub details: HallDetails,
     /// The layout's seats, as a show scheduled now would copy them.
@@ -300,7 +300,7 @@ pub struct Hall {
     pub retired: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Booking {
     pub hall_id: HallId,
     pub movie_id: MovieId,
@@ -310,7 +310,8 @@ pub struct Booking {
     pub released: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One cinema as its stream tells it (serialised for auditors as it is).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Cinema {
     info: Option<CinemaInfo>,
     retired: bool,

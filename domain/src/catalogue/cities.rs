@@ -73,13 +73,14 @@ stored_events!(CitiesEvent {
     CityRetired
 });
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct City {
     pub details: CityDetails,
     pub retired: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Every city as the stream tells it (serialised for auditors as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Cities {
     cities: BTreeMap<CityId, City>,
 }

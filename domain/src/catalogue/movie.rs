@@ -158,7 +158,8 @@ stored_events!(MovieEvent {
     MovieRetired
 });
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// One movie as its stream tells it (serialised for auditors as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Movie {
     details: Option<MovieDetails>,
     retired: bool,

@@ -139,6 +139,8 @@ pub struct Order {
     pub seats: BTreeSet<SeatId>,
     pub total: Money,
     pub refunded: Money,
+    /// What the refund policy kept of the seats refunded (their price less `refunded`).
+    pub fees: Money,
     /// The provider payment that paid it (none: paid at the counter).
     pub payment_id: Option<Uuid>,
     /// What each seat it owns counts as paid (its share of a discount taken off), in minor
@@ -476,6 +478,7 @@ impl Show {
                         seats: e.seats.iter().cloned().collect(),
                         total: e.total.clone(),
                         refunded: Money::zero(e.total.currency.clone()),
+                        fees: Money::zero(e.total.currency.clone()),
                         payment_id: e.payment_id,
                         seat_paid,
                     },
@@ -484,6 +487,7 @@ impl Show {
             ShowEvent::OrderRefunded(e) => {
                 if let Some(order) = self.leave_order(&e.order_id, &e.seats) {
                     order.refunded.amount_minor += e.amount.amount_minor;
+                    order.fees.amount_minor += e.fee.as_ref().map_or(0, |fee| fee.amount_minor);
                 }
             }
             ShowEvent::WaitlistJoined(e) => self.waitlist.push(WaitlistEntry {

@@ -1,0 +1,297 @@
+//! Walking the log to prove it intact, or to say where it is not.
+//!
+//! Every stream must count its versions from 0 without a gap, and every event's stored hash
+//! must be the hash of its own contents chained to the event before it. Every seal must be
+//! signed by the auditor's key and name the seal before it; every stream head a seal lists
+//! must still be in the log with the hash the seal gives. A seal the auditor kept outside
+//! the system must be in the log unchanged. Together these find an event whose data,
+//! metadata, type or time was changed (its hash no longer matches), one deleted (a gap),
+//! one inserted or two swapped (a hash chained to the wrong predecessor), a chain
+//! recomputed after a change or a tail cut after a seal (a head that differs from the
+//! seal's, or is missing), and a forged seal (a signature that does not hold).
+//!
+//! Each broken stream is reported once, at the first version where it breaks; nothing
+//! after that point in the stream can be trusted anyway.
+
+use crate::seal::{PublicKey, Seal, SEAL_EVENT};
+use boxoffice_domain::StreamName;
+use boxoffice_eventstore::{EventHash, EventLog, EventLogError, Position, RecordedEvent};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// Events read per page.
+const PAGE: usize = 2_000;
+
+/// Something wrong with the log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Finding {
+    pub stream: String,
+    /// The first version where the stream breaks (none: the stream as a whole).
+    pub version: Option<u64>,
+    pub problem: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.version {
+            Some(version) => write!(f, "{}: version {version}: {}", self.stream, self.problem),
+            None => write!(f, "{}: {}", self.stream, self.problem),
+        }
+    }
+}
+
+/// What a walk of the log found.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LogReport {
+    /// Events read.
+    pub events: u64,
+    /// Streams read.
+    pub streams: usize,
+    /// Seals in the log.
+    pub seals: u64,
+    /// One per broken stream (and per seal that does not hold), by stream name.
+    pub findings: Vec<Finding>,
+}
+
+impl LogReport {
+    pub fn intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// What to walk and what to check it against.
+pub struct Walk<'a> {
+    /// Only this stream (and the seals' word on it); the whole log when absent.
+    pub stream: Option<String>,
+    /// The key seals must be signed with: the auditor's own copy.
+    pub key: &'a PublicKey,
+    /// A seal the auditor kept outside the system.
+    pub kept: Option<&'a Seal>,
+}
+
+/// One stream as the walk has seen it so far.
+struct Seen {
+    next_version: u64,
+    previous: EventHash,
+    broken: bool,
+}
+
+/// Walks the log; `progress` hears the number of events read after each page.
+pub async fn verify_log(
+    log: &dyn EventLog,
+    walk: &Walk<'_>,
+    mut progress: impl FnMut(u64),
+) -> Result<LogReport, EventLogError> {
+    let mut report = LogReport::default();
+    let mut findings: BTreeMap<String, Finding> = BTreeMap::new();
+    let mut found = |finding: Finding| {
+        findings.entry(finding.stream.clone()).or_insert(finding);
+    };
+
+    // What the seals say each stream held: (version -> hash, seal number).
+    let seals = read_seals(log).await?;
+    report.seals = seals.len() as u64;
+    let mut sealed: HashMap<String, BTreeMap<u64, (EventHash, u64)>> = HashMap::new();
+    let mut previous: Option<&Seal> = None;
+    for (version, seal) in &seals {
+        let number = seal.body.number;
+        let at = |problem: String| Finding {
+            stream: StreamName::Seals.to_string(),
+            version: Some(*version),
+            problem,
+        };
+        if let Err(error) = seal.verify(walk.key) {
+            found(at(error.to_string()));
+        }
+        let expected_number = previous.map_or(1, |p| p.body.number + 1);
+        if number != expected_number {
+            found(at(format!(
+                "seal {number} follows seal {}",
+                expected_number - 1
+            )));
+        }
+        if seal.body.previous != previous.map(|p| p.body.digest()) {
+            found(at(format!(
+                "seal {number} does not name the seal before it"
+            )));
+        }
+        for head in &seal.body.streams {
+            sealed
+                .entry(head.stream.clone())
+                .or_default()
+                .insert(head.version, (head.hash, number));
+        }
+        previous = Some(seal);
+    }
+    if let Some(kept) = walk.kept {
+        let number = kept.body.number;
+        let stream = StreamName::Seals.to_string();
+        if let Err(error) = kept.verify(walk.key) {
+            found(Finding {
+                stream: stream.clone(),
+                version: None,
+                problem: format!("the kept seal does not hold: {error}"),
+            });
+        }
+        match seals.iter().find(|(_, s)| s.body.number == number) {
+            None => found(Finding {
+                stream,
+                version: None,
+                problem: format!("seal {number}, which was kept, is not in the log (cut)"),
+            }),
+            Some((version, in_log)) if in_log.body.digest() != kept.body.digest() => {
+                found(Finding {
+                    stream,
+                    version: Some(*version),
+                    problem: format!("seal {number} in the log is not the one kept"),
+                })
+            }
+            Some(_) => {}
+        }
+        for head in &kept.body.streams {
+            sealed
+                .entry(head.stream.clone())
+                .or_default()
+                .insert(head.version, (head.hash, number));
+        }
+    }
+
+    // The walk itself.
+    let mut seen: HashMap<String, Seen> = HashMap::new();
+    let mut check = |event: &RecordedEvent, report: &mut LogReport| {
+        report.events += 1;
+        let state = seen.entry(event.stream.clone()).or_insert(Seen {
+            next_version: 0,
+            previous: EventHash::GENESIS,
+            broken: false,
+        });
+        if state.broken {
+            state.next_version = event.version + 1;
+            return None;
+        }
+        let at = |problem: String| Finding {
+            stream: event.stream.clone(),
+            version: Some(event.version),
+            problem,
+        };
+        let problem = if event.version > state.next_version {
+            Some(at(format!(
+                "versions {} to {} are missing (deleted)",
+                state.next_version,
+                event.version - 1
+            )))
+        } else if event.version < state.next_version {
+            Some(at("comes again after a later version (moved)".into()))
+        } else {
+            match event.hash {
+                None => Some(at("has no hash".into())),
+                Some(stored) if event.chained().hash(&state.previous) != stored => Some(at(
+                    "its hash does not match its contents and the event before it \
+                     (changed, inserted or moved)"
+                        .into(),
+                )),
+                Some(stored) => match sealed
+                    .get(&event.stream)
+                    .and_then(|versions| versions.get(&event.version))
+                {
+                    Some((hash, number)) if *hash != stored => Some(at(format!(
+                        "differs from seal {number}: the stream was rewritten up to here \
+                         and its chain recomputed"
+                    ))),
+                    _ => {
+                        state.previous = stored;
+                        None
+                    }
+                },
+            }
+        };
+        state.next_version = event.version + 1;
+        if problem.is_some() {
+            state.broken = true;
+        }
+        problem
+    };
+    match &walk.stream {
+        Some(stream) => {
+            let mut from = 0;
+            loop {
+                let page = log.read_stream(stream, from, PAGE).await?;
+                for event in &page {
+                    if let Some(finding) = check(event, &mut report) {
+                        found(finding);
+                    }
+                    from = event.version + 1;
+                }
+                progress(report.events);
+                if page.len() < PAGE {
+                    break;
+                }
+            }
+        }
+        None => {
+            let mut after = Position::START;
+            loop {
+                let page = log.read_all(after, PAGE).await?;
+                let Some(last) = page.last() else {
+                    break;
+                };
+                after = last.position;
+                for event in &page {
+                    if let Some(finding) = check(event, &mut report) {
+                        found(finding);
+                    }
+                }
+                progress(report.events);
+            }
+        }
+    }
+
+    // Heads a seal fixed that the log no longer reaches.
+    for (stream, versions) in &sealed {
+        if walk.stream.as_ref().is_some_and(|only| only != stream) {
+            continue;
+        }
+        let Some((&version, &(_, number))) = versions.last_key_value() else {
+            continue;
+        };
+        let reaches = seen.get(stream).map_or(0, |s| s.next_version);
+        if reaches <= version {
+            found(Finding {
+                stream: stream.clone(),
+                version: Some(reaches),
+                problem: format!(
+                    "seal {number} fixed it at version {version}, but it ends before \
+                     (its tail was cut)"
+                ),
+            });
+        }
+    }
+    report.streams = seen.len();
+    report.findings = findings.into_values().collect();
+    Ok(report)
+}
+
+/// The seals in the log, with the version of each in the `seals` stream.
+pub async fn read_seals(log: &dyn EventLog) -> Result<Vec<(u64, Seal)>, EventLogError> {
+    let stream = StreamName::Seals.to_string();
+    let mut seals = Vec::new();
+    let mut from = 0;
+    loop {
+        let page = log.read_stream(&stream, from, PAGE).await?;
+        for event in &page {
+            from = event.version + 1;
+            // A seal event that does not read as one is reported by the walk (its hash
+            // no longer matches); it says nothing here.
+            if event.event_type == SEAL_EVENT {
+                if let Ok(seal) = Seal::from_json(&event.data) {
+                    seals.push((event.version, seal));
+                }
+            }
+        }
+        if page.len() < PAGE {
+            return Ok(seals);
+        }
+    }
+}
