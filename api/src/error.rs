@@ -69,6 +69,9 @@ pub const PROBLEM_CODES: &[&str] = &[
     "invalid_refresh_token",
     "account_not_found",
     "quota_exceeded",
+    // Auditors.
+    "point_out_of_range",
+    "verification_running",
     // The server cannot answer now.
     "service_unavailable",
     "overloaded",

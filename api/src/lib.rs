@@ -46,6 +46,24 @@ pub struct ApiSettings {
     pub read_wait: Duration,
     pub limits: Limits,
     pub payments: PaymentSettings,
+    pub audit: AuditSettings,
+}
+
+/// Seals over the log's hash chain.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSettings {
+    /// The Ed25519 key seals are signed with: its 32-byte seed as 64 hex digits. Absent:
+    /// the development key, which anyone can make (a warning is logged).
+    pub signing_key: Option<String>,
+    pub seals: boxoffice_audit::sealer::SealSchedule,
+}
+
+/// The key auditors check seals with, as this server serves it.
+#[derive(Debug, Clone)]
+pub struct AuditKeys {
+    pub public_key: boxoffice_audit::seal::PublicKey,
+    /// Signed with the development key: the seals prove nothing.
+    pub development: bool,
 }
 
 /// The built-in sandbox payment provider.
@@ -123,6 +141,7 @@ impl Default for ApiSettings {
             read_wait: Duration::from_secs(5),
             limits: Limits::default(),
             payments: PaymentSettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -145,4 +164,7 @@ pub struct AppState {
     pub promos: boxoffice_commands::Promos,
     pub holds: boxoffice_commands::Holds,
     pub exchanges: boxoffice_commands::Exchanges,
+    /// Streams folded to points for auditors, with this process's snapshots.
+    pub states: Arc<boxoffice_audit::state::States>,
+    pub audit: Arc<AuditKeys>,
 }

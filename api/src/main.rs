@@ -10,8 +10,12 @@ async fn main() {
     if !matches!(cli.command, boxoffice_api::cli::Command::Token { .. }) {
         boxoffice_api::cli::init_tracing(cli.log_format);
     }
-    if let Err(message) = boxoffice_api::cli::run(cli).await {
-        eprintln!("boxoffice: {message}");
-        std::process::exit(1);
+    match boxoffice_api::cli::run(cli).await {
+        Ok(0) => {}
+        Ok(status) => std::process::exit(i32::from(status)),
+        Err(failure) => {
+            eprintln!("boxoffice: {}", failure.message);
+            std::process::exit(i32::from(failure.status));
+        }
     }
 }

@@ -7,7 +7,9 @@
 use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
 use crate::payments::Sandbox;
-use crate::{router, ApiSettings, AppState};
+use crate::{router, ApiSettings, AppState, AuditKeys};
+use boxoffice_audit::seal::SigningKey;
+use boxoffice_audit::sealer::Sealer;
 use boxoffice_commands::process::{self, PaymentsProcess, TaskWorker, Workers};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
 use boxoffice_commands::{Exchanges, Holds, Payments, Promos, Streams};
@@ -51,6 +53,8 @@ pub enum StartError {
     EventStore(boxoffice_eventstore::EventLogError),
     #[error("cannot compute the hash chain of the events already logged: {0}")]
     Chain(boxoffice_eventstore::EventLogError),
+    #[error("BOXOFFICE_AUDIT_SIGNING_KEY must be 64 hexadecimal digits (a 32-byte Ed25519 seed)")]
+    AuditKey,
 }
 
 /// The event log: EventStoreDB when a connection string is given, else the PostgreSQL log in
@@ -152,10 +156,27 @@ pub struct Backend {
     pub holds: Holds,
     pub exchanges: Exchanges,
     pub tasks: TaskWorker,
+    pub sealer: Sealer,
+    pub audit: Arc<AuditKeys>,
 }
 
 impl Backend {
     pub async fn start(config: &ServeConfig, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let audit_settings = &config.settings.audit;
+        let signing_key = match &audit_settings.signing_key {
+            Some(hex) => SigningKey::from_hex(hex).ok_or(StartError::AuditKey)?,
+            None => {
+                tracing::warn!(
+                    "signing seals with the development key, which proves nothing; \
+                     set BOXOFFICE_AUDIT_SIGNING_KEY in production"
+                );
+                SigningKey::development()
+            }
+        };
+        let audit = Arc::new(AuditKeys {
+            public_key: signing_key.public_key(),
+            development: audit_settings.signing_key.is_none(),
+        });
         let pg = prepare_database(&config.database_url).await?;
         let pool = postgres::pool(&pg, config.pool_size);
         let log = open_log(&pool, &pg, config.event_store.as_deref())?;
@@ -189,7 +210,14 @@ impl Backend {
             },
             wake,
         );
+        let sealer = Sealer::start(
+            log.clone(),
+            Arc::new(signing_key),
+            audit_settings.seals.clone(),
+        );
         Ok(Self {
+            sealer,
+            audit,
             pool,
             log,
             writers,
@@ -260,6 +288,8 @@ pub async fn start_with_clock(
         promos: backend.promos.clone(),
         holds: backend.holds.clone(),
         exchanges: backend.exchanges.clone(),
+        states: Arc::default(),
+        audit: backend.audit.clone(),
     };
     backend.sandbox.set_base_url(
         config
@@ -283,6 +313,7 @@ pub async fn start_with_clock(
         }
         backend.expiry.shutdown().await;
         backend.tasks.stop().await;
+        backend.sealer.stop().await;
         if !backend.writers.shutdown(Duration::from_secs(10)).await {
             tracing::warn!("some show writers did not finish within 10 s");
         }

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// Events read per page.
@@ -89,8 +90,8 @@ impl ExportLine {
 
 /// Reads the events of `selection` page by page, each with the hash its stream had before
 /// it, and hands each page to `write` (the HTTP body, a file).
-pub struct Exporter<'a> {
-    log: &'a dyn EventLog,
+pub struct Exporter {
+    log: Arc<dyn EventLog>,
     selection: Selection,
     /// The last hash seen per stream (to fill `previous_hash` without a read).
     heads: HashMap<String, EventHash>,
@@ -98,8 +99,8 @@ pub struct Exporter<'a> {
     done: bool,
 }
 
-impl<'a> Exporter<'a> {
-    pub fn new(log: &'a dyn EventLog, selection: Selection) -> Self {
+impl Exporter {
+    pub fn new(log: Arc<dyn EventLog>, selection: Selection) -> Self {
         Self {
             log,
             selection,
@@ -164,7 +165,7 @@ impl<'a> Exporter<'a> {
 
 /// Writes every line of `selection` to `out`; `progress` hears the count after each page.
 pub async fn export(
-    log: &dyn EventLog,
+    log: Arc<dyn EventLog>,
     selection: Selection,
     out: &mut impl Write,
     mut progress: impl FnMut(u64),

@@ -85,10 +85,14 @@ pub async fn verify_log(
     mut progress: impl FnMut(u64),
 ) -> Result<LogReport, EventLogError> {
     let mut report = LogReport::default();
-    let mut findings: BTreeMap<String, Finding> = BTreeMap::new();
+    // One finding per broken stream, and one about the seal the auditor kept.
+    let mut findings: BTreeMap<(String, bool), Finding> = BTreeMap::new();
     let mut found = |finding: Finding| {
-        findings.entry(finding.stream.clone()).or_insert(finding);
+        findings
+            .entry((finding.stream.clone(), false))
+            .or_insert(finding);
     };
+    let mut kept_finding: Option<Finding> = None;
 
     // What the seals say each stream held: (version -> hash, seal number).
     let seals = read_seals(log).await?;
@@ -102,9 +106,14 @@ pub async fn verify_log(
             version: Some(*version),
             problem,
         };
-        if let Err(error) = seal.verify(walk.key) {
-            found(at(error.to_string()));
-        }
+        // A seal that does not hold fixes nothing: it is a finding itself.
+        let holds = match seal.verify(walk.key) {
+            Ok(()) => true,
+            Err(error) => {
+                found(at(error.to_string()));
+                false
+            }
+        };
         let expected_number = previous.map_or(1, |p| p.body.number + 1);
         if number != expected_number {
             found(at(format!(
@@ -117,44 +126,48 @@ pub async fn verify_log(
                 "seal {number} does not name the seal before it"
             )));
         }
-        for head in &seal.body.streams {
-            sealed
-                .entry(head.stream.clone())
-                .or_default()
-                .insert(head.version, (head.hash, number));
+        if holds {
+            for head in &seal.body.streams {
+                sealed
+                    .entry(head.stream.clone())
+                    .or_default()
+                    .insert(head.version, (head.hash, number));
+            }
         }
         previous = Some(seal);
     }
     if let Some(kept) = walk.kept {
         let number = kept.body.number;
         let stream = StreamName::Seals.to_string();
-        if let Err(error) = kept.verify(walk.key) {
-            found(Finding {
-                stream: stream.clone(),
+        let holds = kept.verify(walk.key);
+        kept_finding = match (&holds, seals.iter().find(|(_, s)| s.body.number == number)) {
+            (Err(error), _) => Some(Finding {
+                stream,
                 version: None,
                 problem: format!("the kept seal does not hold: {error}"),
-            });
-        }
-        match seals.iter().find(|(_, s)| s.body.number == number) {
-            None => found(Finding {
+            }),
+            (Ok(()), None) => Some(Finding {
                 stream,
                 version: None,
                 problem: format!("seal {number}, which was kept, is not in the log (cut)"),
             }),
-            Some((version, in_log)) if in_log.body.digest() != kept.body.digest() => {
-                found(Finding {
+            (Ok(()), Some((version, in_log))) if in_log.body.digest() != kept.body.digest() => {
+                Some(Finding {
                     stream,
                     version: Some(*version),
                     problem: format!("seal {number} in the log is not the one kept"),
                 })
             }
-            Some(_) => {}
-        }
-        for head in &kept.body.streams {
-            sealed
-                .entry(head.stream.clone())
-                .or_default()
-                .insert(head.version, (head.hash, number));
+            (Ok(()), Some(_)) => None,
+        };
+        let holds = holds.is_ok();
+        if holds {
+            for head in &kept.body.streams {
+                sealed
+                    .entry(head.stream.clone())
+                    .or_default()
+                    .insert(head.version, (head.hash, number));
+            }
         }
     }
 
@@ -177,11 +190,18 @@ pub async fn verify_log(
             problem,
         };
         let problem = if event.version > state.next_version {
-            Some(at(format!(
-                "versions {} to {} are missing (deleted)",
-                state.next_version,
-                event.version - 1
-            )))
+            Some(Finding {
+                stream: event.stream.clone(),
+                version: Some(state.next_version),
+                problem: match event.version - state.next_version {
+                    1 => "is missing from its place in the log (deleted, or inserted later)".into(),
+                    n => format!(
+                        "and the {} versions after it are missing from their place in the log \
+                         (deleted, or inserted later)",
+                        n - 1
+                    ),
+                },
+            })
         } else if event.version < state.next_version {
             Some(at("comes again after a later version (moved)".into()))
         } else {
@@ -269,6 +289,9 @@ pub async fn verify_log(
         }
     }
     report.streams = seen.len();
+    if let Some(finding) = kept_finding {
+        findings.insert((finding.stream.clone(), true), finding);
+    }
     report.findings = findings.into_values().collect();
     Ok(report)
 }

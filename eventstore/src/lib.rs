@@ -64,6 +64,10 @@ pub trait EventLog: Send + Sync + 'static {
     /// Whether an event is recorded at exactly this position, readable yet or not. Every
     /// position an append returned is; a position never handed out is not.
     async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError>;
+
+    /// How many events one stream, or the whole log, holds now, if the backend can tell
+    /// without reading them all (for progress reports; `None`: it cannot).
+    async fn count(&self, stream: Option<&str>) -> Result<Option<u64>, EventLogError>;
 }
 
 /// A live reader of the log.

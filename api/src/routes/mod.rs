@@ -127,8 +127,13 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
             limits.request_timeout + Duration::from_secs(waitlist::MAX_WAIT_SECONDS),
         ))
         .routes(command(routes!(waitlist::leave)))
-        .routes(audit(routes!(audit::stream)))
-        .routes(audit(routes!(audit::events)))
+        .routes(audit(routes!(audit::log::stream)))
+        .routes(audit(routes!(audit::log::events)))
+        .routes(audit(routes!(audit::log::export)))
+        .routes(audit(routes!(audit::state::show)))
+        .routes(audit(routes!(audit::state::stream)))
+        .routes(audit(routes!(audit::seals::seals)))
+        .routes(routes!(audit::seals::public_key))
 }
 
 /// The OpenAPI document of this server.

@@ -187,6 +187,7 @@ pub struct Show {
 
 /// How many seats are in each state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SeatCounts {
     pub available: usize,
     pub held: usize,

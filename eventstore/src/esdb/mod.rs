@@ -359,6 +359,15 @@ impl EventLog for EsdbEventLog {
             Err(e) => Err(mapping::error("$all", e)),
         }
     }
+
+    /// A stream's length is its last revision plus one; `$all` has no count short of
+    /// reading it (its positions are byte offsets).
+    async fn count(&self, stream: Option<&str>) -> Result<Option<u64>, EventLogError> {
+        match stream {
+            Some(stream) => Ok(Some(self.last_version(stream).await?.map_or(0, |v| v + 1))),
+            None => Ok(None),
+        }
+    }
 }
 
 struct EsdbSubscription {

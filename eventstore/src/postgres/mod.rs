@@ -297,6 +297,23 @@ impl EventLog for PgEventLog {
             .map_err(db_error)?;
         Ok(row.get(0))
     }
+
+    async fn count(&self, stream: Option<&str>) -> Result<Option<u64>, EventLogError> {
+        let client = self.client().await?;
+        let row = match stream {
+            Some(stream) => {
+                client
+                    .query_one(
+                        "SELECT coalesce(max(version) + 1, 0) FROM events WHERE stream = $1",
+                        &[&stream],
+                    )
+                    .await
+            }
+            None => client.query_one("SELECT count(*) FROM events", &[]).await,
+        }
+        .map_err(db_error)?;
+        Ok(Some(from_i64(row.get(0))))
+    }
 }
 
 struct PgSubscription {

@@ -1,10 +1,14 @@
-use super::page_limit;
+//! The log as it is: a stream's events, the whole log in its order, and exports of either as
+//! NDJSON with the hash chain, for auditors to check offline.
+
+use super::super::page_limit;
 use crate::auth::{Identity, Role};
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
+use boxoffice_audit::export::{Exporter, Selection};
 use boxoffice_eventstore::{Position, RecordedEvent};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -106,4 +110,75 @@ pub async fn events(
         events.last().map_or(after, |e| e.position)
     });
     Ok(axum::Json(EventsPage { events, next }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// One stream, from its first event.
+    stream: Option<String>,
+    /// Or the whole log after this position (default: from the start).
+    #[param(value_type = Option<String>, pattern = "^[0-9]+-[0-9]+$")]
+    after: Option<Position>,
+}
+
+/// The log, or one stream, as NDJSON (auditor): one event per line in log order, with the
+/// hash of the event before it in its stream and its own, so the file can be checked with no
+/// access to the system (`boxoffice audit verify-export`, or the few lines of Python in
+/// docs/audit.md).
+#[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("bearer" = [])),
+    params(ExportParams),
+    responses(
+        (status = 200, description = "NDJSON, one event a line.", content_type = "application/x-ndjson"),
+        (status = 422, description = "Both `stream` and `after` given (`validation_failed`).", body = crate::openapi::Problem, content_type = "application/problem+json")
+    ))]
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Identity,
+    Query(params): Query<ExportParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Auditor])?;
+    let selection = match (params.stream, params.after) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::validation(
+                "stream",
+                "give `stream` or `after`, not both",
+            ))
+        }
+        (Some(stream), None) => {
+            if stream.is_empty() || stream.chars().count() > MAX_STREAM_CHARS {
+                return Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("a stream name has 1 to {MAX_STREAM_CHARS} characters"),
+                ));
+            }
+            Selection::Stream(stream)
+        }
+        (None, after) => Selection::After(after.unwrap_or(Position::START)),
+    };
+    let exporter = Exporter::new(state.log.clone(), selection);
+    let pages = futures_util::stream::unfold(Some(exporter), |exporter| async move {
+        let mut exporter = exporter?;
+        match exporter.next_page().await {
+            Ok(lines) if lines.is_empty() => None,
+            Ok(lines) => {
+                let mut body = Vec::with_capacity(lines.len() * 512);
+                for line in &lines {
+                    // Export lines are plain data: they always serialise.
+                    if serde_json::to_writer(&mut body, line).is_ok() {
+                        body.push(b'\n');
+                    }
+                }
+                Some((Ok::<_, std::io::Error>(body), Some(exporter)))
+            }
+            // The status line is sent already: cutting the body short is what is left to
+            // say (a reader sees an incomplete last line or a missing stream end).
+            Err(error) => Some((Err(std::io::Error::other(error)), None)),
+        }
+    });
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/x-ndjson")],
+        axum::body::Body::from_stream(pages),
+    ))
 }

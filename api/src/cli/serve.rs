@@ -1,0 +1,172 @@
+//! `boxoffice serve`: the server's configuration from flags and the environment, checked
+//! before anything starts.
+
+use super::{Target, DEV_JWT_SECRET};
+use crate::server::{self, ServeConfig};
+use crate::{ApiSettings, AuditSettings, Limits};
+use boxoffice_audit::sealer::SealSchedule;
+use boxoffice_commands::WriterConfig;
+use clap::Args;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "BOXOFFICE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Secret for HS256 bearer tokens.
+    #[arg(long, env = "BOXOFFICE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
+    pub jwt_secret: String,
+    /// How long a hold lasts before it must be paid.
+    #[arg(long, env = "BOXOFFICE_HOLD_TTL_SECONDS", default_value_t = 300)]
+    pub hold_ttl_seconds: u32,
+    /// How much longer the server waits before it expires a hold.
+    #[arg(long, env = "BOXOFFICE_EXPIRY_GRACE_SECONDS", default_value_t = 5)]
+    pub expiry_grace_seconds: u32,
+    /// Active holds one customer may have on one show (1 to 10; fixed per show when it
+    /// is scheduled).
+    #[arg(long, env = "BOXOFFICE_MAX_HOLDS_PER_CUSTOMER", default_value_t = 1)]
+    pub max_holds_per_customer: u32,
+    /// How long a waiting-list entry may wait for an offer before it is closed.
+    #[arg(
+        long,
+        env = "BOXOFFICE_WAITLIST_MAX_WAIT_SECONDS",
+        default_value_t = 3600
+    )]
+    pub waitlist_max_wait_seconds: u32,
+    /// Minutes a hall needs between two shows; a show is refused if it would start
+    /// sooner after another ends (at most 240).
+    #[arg(long, env = "BOXOFFICE_CLEANING_MINUTES", default_value_t = 15)]
+    pub cleaning_minutes: u32,
+    /// Database connections.
+    #[arg(long, env = "BOXOFFICE_POOL_SIZE", default_value_t = 32)]
+    pub pool_size: usize,
+    /// Longest a request may take before it is answered 503 `request_timeout`.
+    #[arg(long, env = "BOXOFFICE_REQUEST_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub request_timeout_seconds: u64,
+    /// Requests in flight per command route before 503 `overloaded`.
+    #[arg(long, env = "BOXOFFICE_COMMANDS_IN_FLIGHT", default_value_t = 2048)]
+    pub commands_in_flight: usize,
+    /// Requests in flight per query route before 503 `overloaded`.
+    #[arg(long, env = "BOXOFFICE_QUERIES_IN_FLIGHT", default_value_t = 1024)]
+    pub queries_in_flight: usize,
+    /// Requests in flight per audit route before 503 `overloaded`.
+    #[arg(long, env = "BOXOFFICE_AUDIT_IN_FLIGHT", default_value_t = 16)]
+    pub audit_in_flight: usize,
+    /// Secret the sandbox payment provider signs its notifications with.
+    #[arg(
+        long,
+        env = "BOXOFFICE_SANDBOX_SECRET",
+        default_value = "boxoffice-sandbox-secret",
+        hide_default_value = true
+    )]
+    pub sandbox_secret: String,
+    /// How long a customer has at the payment provider after starting a payment.
+    #[arg(long, env = "BOXOFFICE_PAYMENT_WINDOW_SECONDS", default_value_t = 900)]
+    pub payment_window_seconds: u32,
+    /// The URL clients reach this server at (pay links, sandbox notifications); the
+    /// listening address when absent.
+    #[arg(long, env = "BOXOFFICE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The Ed25519 key seals over the log are signed with: its 32-byte seed, 64 hex digits
+    /// (`openssl rand -hex 32`). Without it, a development key anyone can make.
+    #[arg(long, env = "BOXOFFICE_AUDIT_SIGNING_KEY", hide_env_values = true)]
+    pub audit_signing_key: Option<String>,
+    /// Seal after this many events...
+    #[arg(long, env = "BOXOFFICE_SEAL_EVERY_EVENTS", default_value_t = 10_000)]
+    pub seal_every_events: u64,
+    /// ...or this many seconds after the first event not sealed yet.
+    #[arg(long, env = "BOXOFFICE_SEAL_EVERY_SECONDS", default_value_t = 60)]
+    pub seal_every_seconds: u64,
+}
+
+/// Serves until SIGTERM or Ctrl-C.
+pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
+    let ServeArgs {
+        listen,
+        jwt_secret,
+        hold_ttl_seconds,
+        expiry_grace_seconds,
+        max_holds_per_customer,
+        waitlist_max_wait_seconds,
+        cleaning_minutes,
+        pool_size,
+        request_timeout_seconds,
+        commands_in_flight,
+        queries_in_flight,
+        audit_in_flight,
+        sandbox_secret,
+        payment_window_seconds,
+        public_url,
+        audit_signing_key,
+        seal_every_events,
+        seal_every_seconds,
+    } = args;
+
+    if sandbox_secret.len() < 16 {
+        return Err("--sandbox-secret must be at least 16 bytes".into());
+    }
+    if !(60..=86_400).contains(&payment_window_seconds) {
+        return Err("--payment-window-seconds must be 60 to 86400".into());
+    }
+    if request_timeout_seconds == 0
+        || pool_size == 0
+        || commands_in_flight == 0
+        || queries_in_flight == 0
+        || audit_in_flight == 0
+    {
+        return Err(
+            "the pool size, the request timeout and the in-flight limits must be at least 1".into(),
+        );
+    }
+    if seal_every_events == 0 || seal_every_seconds == 0 {
+        return Err("--seal-every-events and --seal-every-seconds must be at least 1".into());
+    }
+    if cleaning_minutes > 240 {
+        return Err("--cleaning-minutes must be at most 240".into());
+    }
+    if !(1..=10).contains(&max_holds_per_customer) {
+        return Err("--max-holds-per-customer must be 1 to 10".into());
+    }
+    if jwt_secret == DEV_JWT_SECRET {
+        tracing::warn!("using the development JWT secret; set BOXOFFICE_JWT_SECRET in production");
+    }
+    let config = ServeConfig {
+        listen,
+        database_url: cli.database_url.clone(),
+        event_store: cli.event_store.clone(),
+        jwt_secret,
+        pool_size,
+        settings: ApiSettings {
+            hold_ttl_seconds,
+            expiry_grace_seconds,
+            max_holds_per_customer,
+            waitlist_max_wait_seconds,
+            cleaning_minutes,
+            limits: Limits {
+                request_timeout: Duration::from_secs(request_timeout_seconds),
+                commands_in_flight,
+                queries_in_flight,
+                audit_in_flight,
+            },
+            payments: crate::PaymentSettings {
+                sandbox_secret,
+                window: chrono::Duration::seconds(i64::from(payment_window_seconds)),
+                public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+                ..crate::PaymentSettings::default()
+            },
+            audit: AuditSettings {
+                signing_key: audit_signing_key,
+                seals: SealSchedule {
+                    every_events: seal_every_events,
+                    every: Duration::from_secs(seal_every_seconds),
+                },
+            },
+            ..ApiSettings::default()
+        },
+        writer: WriterConfig::default(),
+    };
+    let running = server::start(config).await.map_err(|e| e.to_string())?;
+    running.until_signalled().await;
+    Ok(())
+}

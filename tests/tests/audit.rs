@@ -1,0 +1,344 @@
+//! The auditors' promise: the log is evidence. Changing it with SQL — an event's data,
+//! metadata or time, deleting one, swapping two, inserting one, cutting a tail after a seal,
+//! forging a seal — is found by `boxoffice audit verify-log`, which names each broken
+//! stream and the first version where it breaks; an untouched log passes.
+
+use boxoffice_api::auth::Role;
+use boxoffice_api::AuditSettings;
+use boxoffice_audit::sealer::SealSchedule;
+use boxoffice_commands::SystemClock;
+use boxoffice_tests::fixtures;
+use boxoffice_tests::server::{Api, BinaryServer, TestServer};
+use serde_json::{json, Value};
+use std::process::Output;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A fixed signing key, so the test knows the public key an auditor would keep.
+const SIGNING_KEY: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
+async fn audited_server() -> TestServer {
+    TestServer::start_configured(Arc::new(SystemClock), |config| {
+        config.settings.audit = AuditSettings {
+            signing_key: Some(SIGNING_KEY.into()),
+            seals: SealSchedule {
+                every_events: 1_000_000,
+                every: Duration::from_millis(200),
+            },
+        };
+    })
+    .await
+}
+
+/// A show with a few holds and releases: `holds` pairs of events after its scheduling.
+async fn show_with_history(api: &Api, staff: &str, holds: usize) -> (String, String) {
+    let scheduled = api.post("/v1/shows", staff, &fixtures::show(2, 5)).await;
+    assert_eq!(scheduled.status, 201, "{scheduled:?}");
+    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
+    let mut position = scheduled.body["position"].as_str().unwrap().to_owned();
+    for n in 0..holds {
+        let held = api
+            .post(
+                &format!("/v1/shows/{show}/holds"),
+                staff,
+                &json!({ "seats": [format!("B{}", n % 5 + 1)] }),
+            )
+            .await;
+        assert_eq!(held.status, 201, "{held:?}");
+        let hold = held.body["hold_id"].as_str().unwrap();
+        let released = api
+            .send(
+                reqwest::Method::DELETE,
+                &format!("/v1/shows/{show}/holds/{hold}"),
+                Some(staff),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(released.status, 200, "{released:?}");
+        position = released.body["position"].as_str().unwrap().to_owned();
+    }
+    (show, position)
+}
+
+/// Waits until a seal covers `position` (the sealer seals 200 ms after new events).
+async fn sealed_through(api: &Api, auditor: &str, position: &str) -> Value {
+    let wanted: (u64, u64) = split(position);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let seals = api.get("/v1/audit/seals?limit=1000", Some(auditor)).await;
+        assert_eq!(seals.status, 200, "{seals:?}");
+        if let Some(last) = seals.body["seals"].as_array().and_then(|s| s.last()) {
+            if split(last["through"].as_str().unwrap()) >= wanted {
+                return last.clone();
+            }
+        }
+        assert!(Instant::now() < deadline, "no seal reached {position}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn split(position: &str) -> (u64, u64) {
+    let (commit, prepare) = position.split_once('-').unwrap();
+    (commit.parse().unwrap(), prepare.parse().unwrap())
+}
+
+fn verify_log(database_url: &str, public_key: &str, extra: &[&str]) -> Output {
+    std::process::Command::new(BinaryServer::binary())
+        .args(["audit", "verify-log", "--public-key", public_key])
+        .args(extra)
+        .env("DATABASE_URL", database_url)
+        .env_remove("EVENTSTORE_URL")
+        .env_remove("BOXOFFICE_AUDIT_SIGNING_KEY")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("boxoffice runs")
+}
+
+fn lines(output: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_version() {
+    let mut server = audited_server().await;
+    let api = server.api.clone();
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let auditor = api.token("auditor-1", &[Role::Auditor]);
+    let key = api.get("/v1/audit/public-key", None).await;
+    assert_eq!(key.status, 200);
+    assert_eq!(key.body["development"], false);
+    let public_key = key.body["public_key"].as_str().unwrap().to_owned();
+
+    // The show whose chain will be recomputed is sealed by a seal of its own, before the
+    // others exist (the last seal, which covers them, is the one forged).
+    let (first, position) = show_with_history(&api, &staff, 2).await;
+    sealed_through(&api, &auditor, &position).await;
+    let mut shows = Vec::new();
+    let mut last = String::new();
+    for _ in 0..7 {
+        let (show, position) = show_with_history(&api, &staff, 2).await;
+        shows.push(format!("show-{show}"));
+        last = position;
+    }
+    shows.push(format!("show-{first}"));
+    sealed_through(&api, &auditor, &last).await;
+    let all_seals = api.get("/v1/audit/seals?limit=1000", Some(&auditor)).await;
+    // One more show, sealed last: that seal is the one an auditor keeps, and the one forged.
+    let (_, position) = show_with_history(&api, &staff, 1).await;
+    let seal = sealed_through(&api, &auditor, &position).await;
+    server.stop().await;
+    let url = server.db.url.clone();
+
+    let intact = verify_log(&url, &public_key, &[]);
+    assert_eq!(intact.status.code(), Some(0), "{intact:?}");
+    assert!(lines(&intact).is_empty(), "{intact:?}");
+
+    // Tamper as a database administrator would: triggers off.
+    let db = server.db.client().await;
+    db.batch_execute("SET session_replication_role = replica")
+        .await
+        .unwrap();
+    let [edited, metadata, deleted, swapped, inserted, cut, timed, rechained] =
+        <[String; 8]>::try_from(shows.clone()).unwrap();
+    db.execute(
+        "UPDATE events SET data = jsonb_set(data, '{seats,0}', '\"B5\"') WHERE stream = $1 AND version = 1",
+        &[&edited],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "UPDATE events SET metadata = jsonb_set(metadata, '{actor}', '\"someone-else\"') WHERE stream = $1 AND version = 2",
+        &[&metadata],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "DELETE FROM events WHERE stream = $1 AND version = 2",
+        &[&deleted],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "UPDATE events e SET data = o.data, event_type = o.event_type
+         FROM events o
+         WHERE e.stream = $1 AND o.stream = $1 AND e.version + o.version = 3 AND e.version IN (1, 2)",
+        &[&swapped],
+    )
+    .await
+    .unwrap();
+    // Insert an event at version 1: the later ones move up one.
+    db.execute(
+        "UPDATE events SET version = version + 1000 WHERE stream = $1 AND version >= 1",
+        &[&inserted],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "UPDATE events SET version = version - 999 WHERE stream = $1 AND version >= 1000",
+        &[&inserted],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "INSERT INTO events (stream, version, event_id, event_type, schema_version, data,
+            metadata, recorded_at, hash)
+         SELECT stream, 1, gen_random_uuid(), event_type, schema_version, data, metadata,
+            recorded_at, hash
+         FROM events WHERE stream = $1 AND version = 2",
+        &[&inserted],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "DELETE FROM events WHERE stream = $1 AND version >= 3",
+        &[&cut],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "UPDATE events SET recorded_at = recorded_at - interval '1 hour' WHERE stream = $1 AND version = 3",
+        &[&timed],
+    )
+    .await
+    .unwrap();
+    // A careful forger changes an event and recomputes the chain after it: only the seal
+    // can tell.
+    rewrite_and_rechain(&db, &rechained, 2).await;
+    // And forges the last seal: a head moved, so the signature no longer holds.
+    db.execute(
+        "UPDATE events SET data = jsonb_set(data, '{streams,0,version}', '0')
+         WHERE stream = 'seals' AND version = (SELECT max(version) FROM events WHERE stream = 'seals')",
+        &[],
+    )
+    .await
+    .unwrap();
+
+    let found = verify_log(&url, &public_key, &[]);
+    assert_eq!(found.status.code(), Some(1), "{found:?}");
+    let said = lines(&found);
+    let expect = |stream: &str, version: u64, words: &str| {
+        let line = said
+            .iter()
+            .find(|l| l.starts_with(&format!("{stream}: ")))
+            .unwrap_or_else(|| panic!("nothing said about {stream}: {said:#?}"));
+        assert!(
+            line.starts_with(&format!("{stream}: version {version}: ")) && line.contains(words),
+            "{line}"
+        );
+    };
+    expect(&edited, 1, "does not match its contents");
+    expect(&metadata, 2, "does not match its contents");
+    expect(&deleted, 2, "missing");
+    expect(&swapped, 1, "does not match its contents");
+    // The inserted event was written later than its neighbours: it is not in its place.
+    expect(&inserted, 1, "missing from its place");
+    expect(&cut, 3, "cut");
+    expect(&timed, 3, "does not match its contents");
+    // Where a seal first fixed the rewritten stream at or after the change.
+    let first_sealed = all_seals.body["seals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["streams"].as_array().unwrap().iter())
+        .filter(|head| head["stream"] == rechained.as_str())
+        .map(|head| head["version"].as_u64().unwrap())
+        .filter(|v| *v >= 2)
+        .min()
+        .expect("the rewritten stream was sealed");
+    expect(&rechained, first_sealed, "differs from seal");
+    let seals_version = said
+        .iter()
+        .find(|l| l.starts_with("seals: "))
+        .unwrap_or_else(|| panic!("the forged seal is not named: {said:#?}"));
+    assert!(seals_version.contains("seal"), "{seals_version}");
+    assert_eq!(said.len(), 9, "one line per broken stream: {said:#?}");
+
+    // One stream alone (the forged seal is reported whatever is walked), and against a seal
+    // kept outside the system.
+    let one = verify_log(&url, &public_key, &["--stream", &edited]);
+    assert_eq!(one.status.code(), Some(1));
+    let one = lines(&one);
+    assert_eq!(one.len(), 2, "{one:?}");
+    assert!(one
+        .iter()
+        .any(|l| l.starts_with(&format!("{edited}: version 1: "))));
+    assert!(one.iter().any(|l| l.starts_with("seals: ")));
+    let kept = std::env::temp_dir().join(format!("seal-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&kept, serde_json::to_vec(&seal).unwrap()).unwrap();
+    let against_kept = verify_log(
+        &url,
+        &public_key,
+        &["--stream", &shows[1], "--seal", kept.to_str().unwrap()],
+    );
+    assert_eq!(against_kept.status.code(), Some(1));
+    let number = seal["number"].as_u64().unwrap();
+    assert!(
+        lines(&against_kept)
+            .iter()
+            .any(|l| l.contains(&format!("seal {number} in the log is not the one kept"))),
+        "{against_kept:?}"
+    );
+    let _ = std::fs::remove_file(&kept);
+
+    // A wrong key is a finding about the seals; a key that is not a key cannot run.
+    let other_key = "a".repeat(64);
+    let wrong = verify_log(&url, &other_key, &["--stream", &shows[0]]);
+    assert_ne!(wrong.status.code(), Some(0));
+    let unusable = verify_log(&url, "not-a-key", &[]);
+    assert_eq!(unusable.status.code(), Some(2), "{unusable:?}");
+}
+
+/// Changes event `version` of `stream` and recomputes every hash from there, as someone who
+/// knows the chain's encoding would (the encoding is public: docs/audit.md).
+async fn rewrite_and_rechain(db: &tokio_postgres::Client, stream: &str, version: i64) {
+    db.execute(
+        "UPDATE events SET data = jsonb_set(data, '{seats,0}', '\"B4\"') WHERE stream = $1 AND version = $2",
+        &[&stream, &version],
+    )
+    .await
+    .unwrap();
+    let rows = db
+        .query(
+            "SELECT version, event_id, event_type, schema_version, data, metadata, recorded_at, hash
+             FROM events WHERE stream = $1 ORDER BY version",
+            &[&stream],
+        )
+        .await
+        .unwrap();
+    let mut previous = boxoffice_eventstore::EventHash::GENESIS;
+    for row in rows {
+        let v: i64 = row.get("version");
+        let metadata: boxoffice_eventstore::Metadata =
+            serde_json::from_value(row.get("metadata")).unwrap();
+        let data: Value = row.get("data");
+        let event_type: String = row.get("event_type");
+        let chained = boxoffice_eventstore::chain::Chained {
+            stream,
+            version: v as u64,
+            event_id: row.get("event_id"),
+            event_type: &event_type,
+            schema_version: row.get("schema_version"),
+            data: &data,
+            metadata: &metadata,
+            recorded_at: row.get("recorded_at"),
+        };
+        let hash = if v >= version {
+            let hash = chained.hash(&previous);
+            db.execute(
+                "UPDATE events SET hash = $3 WHERE stream = $1 AND version = $2",
+                &[&stream, &v, &hash.0.to_vec()],
+            )
+            .await
+            .unwrap();
+            hash
+        } else {
+            boxoffice_eventstore::EventHash::try_from(row.get::<_, Vec<u8>>("hash").as_slice())
+                .unwrap()
+        };
+        previous = hash;
+    }
+}
