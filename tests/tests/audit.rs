@@ -342,3 +342,163 @@ async fn rewrite_and_rechain(db: &tokio_postgres::Client, stream: &str, version:
         previous = hash;
     }
 }
+
+/// The Python recomputation docs/audit.md gives auditors, as it stands there.
+fn python_from_the_guide() -> String {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/audit.md"))
+        .expect("docs/audit.md");
+    let start = guide.find("```python\n").expect("a python block") + "```python\n".len();
+    let end = start + guide[start..].find("```").expect("the block's end");
+    guide[start..end].to_owned()
+}
+
+fn run_python(script: &std::path::Path, export: &std::path::Path) -> Output {
+    std::process::Command::new("python3")
+        .arg(script)
+        .arg(export)
+        .output()
+        .expect("python3 runs (scripts/test needs it)")
+}
+
+fn verify_export(file: &std::path::Path, seal: &std::path::Path, public_key: &str) -> Output {
+    std::process::Command::new(BinaryServer::binary())
+        .args(["audit", "verify-export"])
+        .arg(file)
+        .arg("--seal")
+        .arg(seal)
+        .args(["--public-key", public_key])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("boxoffice runs")
+}
+
+#[tokio::test]
+async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
+    let mut server = audited_server().await;
+    let api = server.api.clone();
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let auditor = api.token("auditor-1", &[Role::Auditor]);
+    let public_key = api.get("/v1/audit/public-key", None).await.body["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A catalogue made the way operators make it (cinemas with coordinates: the chain's
+    // encoding of doubles is part of what is checked), and a show with some history.
+    let seeded = std::process::Command::new(BinaryServer::binary())
+        .args([
+            "seed",
+            "--cities",
+            "1",
+            "--cinemas-per-city",
+            "2",
+            "--halls-per-cinema",
+            "1",
+        ])
+        .args(["--days", "1", "--shows-per-hall-day", "1", "--movies", "2"])
+        .env("DATABASE_URL", &server.db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("boxoffice seed runs");
+    assert!(seeded.status.success(), "{seeded:?}");
+    let (show, position) = show_with_history(&api, &staff, 3).await;
+    let seal = sealed_through(&api, &auditor, &position).await;
+    let over_http = api
+        .http()
+        .get(format!("{}/v1/audit/export?stream=show-{show}", api.base()))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over_http.status(), 200);
+    assert_eq!(
+        over_http.headers()["content-type"].to_str().unwrap(),
+        "application/x-ndjson"
+    );
+    let over_http = over_http.text().await.unwrap();
+    assert_eq!(over_http.lines().count(), 7, "{over_http}");
+    server.stop().await;
+
+    let dir = std::env::temp_dir().join(format!("export-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("log.ndjson");
+    let exported = std::process::Command::new(BinaryServer::binary())
+        .args(["audit", "export", "--all", "--to"])
+        .arg(&file)
+        .env("DATABASE_URL", &server.db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("boxoffice audit export runs");
+    assert!(exported.status.success(), "{exported:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // The HTTP export of one stream is that stream's lines of the whole export.
+    let stream_lines: Vec<&str> = lines
+        .iter()
+        .filter(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["stream"] == format!("show-{show}").as_str()
+        })
+        .copied()
+        .collect();
+    assert_eq!(stream_lines, over_http.lines().collect::<Vec<_>>());
+    assert!(lines.len() > 15, "{} lines", lines.len());
+    let seal_file = dir.join("seal.json");
+    std::fs::write(&seal_file, serde_json::to_vec(&seal).unwrap()).unwrap();
+    let script = dir.join("chain.py");
+    std::fs::write(&script, python_from_the_guide()).unwrap();
+
+    let intact = verify_export(&file, &seal_file, &public_key);
+    assert_eq!(intact.status.code(), Some(0), "{intact:?}");
+    let python = run_python(&script, &file);
+    assert!(python.status.success(), "{python:?}");
+    assert!(String::from_utf8_lossy(&python.stdout).contains("streams chain"));
+
+    // The same file, changed in each way, fails both checks.
+    let show_lines: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"SeatsHeld\""))
+        .map(|(i, _)| i)
+        .collect();
+    let cinema_line = lines
+        .iter()
+        .position(|l| l.contains("\"CinemaOpened\""))
+        .expect("a cinema in the export");
+    let changed = {
+        let mut copy: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        copy[cinema_line] = copy[cinema_line].replacen("\"latitude\":", "\"latitude\":1", 1);
+        copy
+    };
+    let dropped = {
+        let mut copy: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        copy.remove(show_lines[1]);
+        copy
+    };
+    let reordered = {
+        let mut copy: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
+        copy.swap(show_lines[0], show_lines[1]);
+        copy
+    };
+    let cut = lines[..show_lines[2]]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect::<Vec<_>>();
+    for (name, content, python_fails) in [
+        ("changed", changed, true),
+        ("dropped", dropped, true),
+        ("reordered", reordered, true),
+        ("cut before the seal", cut, false),
+    ] {
+        let path = dir.join(format!("{name}.ndjson"));
+        std::fs::write(&path, content.join("\n") + "\n").unwrap();
+        let checked = verify_export(&path, &seal_file, &public_key);
+        assert_eq!(checked.status.code(), Some(1), "{name}: {checked:?}");
+        assert!(!checked.stdout.is_empty(), "{name}: a finding is named");
+        if python_fails {
+            assert!(
+                !run_python(&script, &path).status.success(),
+                "{name}: python"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
