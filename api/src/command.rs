@@ -20,14 +20,13 @@ impl CommandHeaders {
     /// The command's context for `caller`. Without an `Idempotency-Key` a fresh key is used,
     /// so the command is carried out once but cannot be retried safely.
     pub fn context(&self, caller: &Identity) -> CommandContext {
-        CommandContext {
-            actor: caller.sub.clone(),
-            idempotency_key: self
-                .idempotency_key
+        CommandContext::request(
+            caller.sub.clone(),
+            self.idempotency_key
                 .clone()
                 .unwrap_or_else(|| Uuid::new_v4().to_string()),
-            correlation_id: self.request_id.clone(),
-        }
+            self.request_id.clone(),
+        )
     }
 }
 

@@ -125,11 +125,12 @@ async fn expire(writers: &ShowWriters, kind: Kind, show: Uuid, id: Uuid) {
             },
         ),
     };
-    let context = CommandContext {
-        actor: "system:expiry".into(),
+    // Time, not a request, causes an expiry: its correlation id is its own key.
+    let cause = boxoffice_commands::Cause {
         correlation_id: Some(key.clone()),
-        idempotency_key: key,
+        causation_id: None,
     };
+    let context = CommandContext::system("system:expiry", key, &cause);
     match writers.execute(ShowId(show), command, context).await {
         Ok(outcome) if outcome.replayed => {
             tracing::debug!(%show, %id, "expiry: already done by this scheduler")

@@ -42,11 +42,7 @@ pub async fn log_of(database: &tokio_postgres::Config, events: usize) -> anyhow:
 }
 
 fn context(actor: String, key: String) -> CommandContext {
-    CommandContext {
-        actor,
-        idempotency_key: key,
-        correlation_id: None,
-    }
+    CommandContext::request(actor, key, None)
 }
 
 async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {

@@ -12,11 +12,76 @@ pub struct CommandContext {
     pub actor: String,
     /// The client's `Idempotency-Key`, or a fresh random one when it sent none.
     pub idempotency_key: String,
-    /// The request id, recorded as the events' correlation id.
+    /// The request id, recorded as the events' correlation id: every event that follows
+    /// from one request, however many streams and process steps later, carries it.
     pub correlation_id: Option<String>,
+    /// What directly caused this command when the system issues it as a step of something
+    /// else (the command of the request it belongs to, or the event a process follows);
+    /// `None` for a client's own command, which is its own cause.
+    pub causation_id: Option<String>,
+}
+
+/// What a step the system takes on its own follows from: the request it belongs to (its
+/// correlation id) and the command or event that caused it. Recorded in the step's events,
+/// so an auditor can tie a promo use, a payment notification's settlement or an exchange's
+/// second step back to the request that started it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Cause {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub causation_id: Option<String>,
+}
+
+impl Cause {
+    /// Caused by a recorded event (a process manager following the log).
+    pub fn of_event(event_id: Uuid, metadata: &Metadata) -> Self {
+        Self {
+            correlation_id: metadata.correlation_id.clone(),
+            causation_id: Some(event_id.to_string()),
+        }
+    }
 }
 
 impl CommandContext {
+    /// A client's command.
+    pub fn request(
+        actor: impl Into<String>,
+        idempotency_key: impl Into<String>,
+        correlation_id: Option<String>,
+    ) -> Self {
+        Self {
+            actor: actor.into(),
+            idempotency_key: idempotency_key.into(),
+            correlation_id,
+            causation_id: None,
+        }
+    }
+
+    /// A step the system takes as `actor` (`system:{component}`), keyed so that it is
+    /// taken once however often it is tried, because of `cause`.
+    pub fn system(actor: &str, idempotency_key: String, cause: &Cause) -> Self {
+        Self {
+            actor: actor.to_owned(),
+            idempotency_key,
+            correlation_id: cause.correlation_id.clone(),
+            causation_id: cause.causation_id.clone(),
+        }
+    }
+
+    /// The cause of the steps this command leads to.
+    pub fn cause(&self) -> Cause {
+        Cause {
+            correlation_id: self.correlation_id.clone(),
+            causation_id: Some(self.command_id()),
+        }
+    }
+
+    /// The id of this command (the same for every retry).
+    fn command_id(&self) -> String {
+        self.derive_id("command").to_string()
+    }
+
     /// An id for something this command creates (`purpose` says what), the same for every
     /// retry of the command, so a retry is recognised as the same command.
     pub fn derive_id(&self, purpose: &str) -> Uuid {
@@ -39,7 +104,11 @@ impl CommandContext {
     pub(crate) fn metadata(&self, command: &str, digest: &str) -> Metadata {
         Metadata {
             correlation_id: self.correlation_id.clone(),
-            causation_id: Some(self.derive_id("command").to_string()),
+            causation_id: Some(
+                self.causation_id
+                    .clone()
+                    .unwrap_or_else(|| self.command_id()),
+            ),
             actor: Some(self.actor.clone()),
             idempotency_key: Some(self.idempotency_key.clone()),
             command_digest: Some(digest.to_owned()),
@@ -61,11 +130,7 @@ mod tests {
 
     #[test]
     fn derived_ids_depend_on_actor_key_and_purpose() {
-        let context = |actor: &str, key: &str| CommandContext {
-            actor: actor.into(),
-            idempotency_key: key.into(),
-            correlation_id: None,
-        };
+        let context = |actor: &str, key: &str| CommandContext::request(actor, key, None);
         let a = context("alice", "k1");
         assert_eq!(
             a.derive_id("hold"),

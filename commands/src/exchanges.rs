@@ -11,7 +11,7 @@
 //! are tried: the request tries them at once, and the payments process manager tries them
 //! again from the `OrderTransferredOut` event if the request never got that far (a crash).
 
-use crate::{CommandContext, CommandError, Outcome, ShowWriters};
+use crate::{Cause, CommandContext, CommandError, Outcome, ShowWriters};
 use boxoffice_domain::show::OrderTransferredOut;
 use boxoffice_domain::{
     CustomerId, HoldId, OrderId, Requester, SeatId, ShowCommand, ShowEvent, ShowId,
@@ -95,11 +95,14 @@ impl Exchanges {
                 _ => None,
             })?,
             Err(error) => {
-                self.release(transfer.to_show, to_hold, exchange_id).await;
+                self.release(transfer.to_show, to_hold, exchange_id, &context.cause())
+                    .await;
                 return Err(error);
             }
         };
-        let into = self.complete(transfer.from_show, &out).await?;
+        let into = self
+            .complete(transfer.from_show, &out, &context.cause())
+            .await?;
         Ok(Transferred {
             exchange_id,
             out,
@@ -112,6 +115,7 @@ impl Exchanges {
         &self,
         from_show: ShowId,
         out: &OrderTransferredOut,
+        cause: &Cause,
     ) -> Result<Outcome, CommandError> {
         let command = ShowCommand::TransferIn {
             hold_id: out.to_hold_id,
@@ -127,7 +131,11 @@ impl Exchanges {
         let to_show = ShowId(out.to_show_id);
         match self
             .writers
-            .execute(to_show, command, system("transfer-in", out.exchange_id))
+            .execute(
+                to_show,
+                command,
+                system("transfer-in", out.exchange_id, cause),
+            )
             .await
         {
             Err(CommandError::Rejected(rejection)) => {
@@ -137,10 +145,11 @@ impl Exchanges {
                         ShowCommand::RevertTransferOut {
                             exchange_id: out.exchange_id,
                         },
-                        system("revert", out.exchange_id),
+                        system("revert", out.exchange_id, cause),
                     )
                     .await?;
-                self.release(to_show, out.to_hold_id, out.exchange_id).await;
+                self.release(to_show, out.to_hold_id, out.exchange_id, cause)
+                    .await;
                 Err(CommandError::Rejected(rejection))
             }
             other => other,
@@ -148,7 +157,7 @@ impl Exchanges {
     }
 
     /// Releases the exchange's hold; a hold that already ended needs nothing.
-    async fn release(&self, show: ShowId, hold_id: HoldId, exchange_id: Uuid) {
+    async fn release(&self, show: ShowId, hold_id: HoldId, exchange_id: Uuid, cause: &Cause) {
         let released = self
             .writers
             .execute(
@@ -157,7 +166,7 @@ impl Exchanges {
                     hold_id,
                     requester: Requester::Staff,
                 },
-                system("release", exchange_id),
+                system("release", exchange_id, cause),
             )
             .await;
         if let Err(error) = released {
@@ -166,10 +175,10 @@ impl Exchanges {
     }
 }
 
-fn system(purpose: &str, exchange_id: Uuid) -> CommandContext {
-    CommandContext {
-        actor: "system:exchanges".into(),
-        idempotency_key: format!("{purpose}:{exchange_id}"),
-        correlation_id: None,
-    }
+fn system(purpose: &str, exchange_id: Uuid, cause: &Cause) -> CommandContext {
+    CommandContext::system(
+        "system:exchanges",
+        format!("{purpose}:{exchange_id}"),
+        cause,
+    )
 }

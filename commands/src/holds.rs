@@ -58,7 +58,13 @@ impl Holds {
         let promo = match &hold.promo_code {
             Some(code) => Some(
                 self.promos
-                    .redeem(code, hold.hold_id, show_id, &hold.customer_id)
+                    .redeem(
+                        code,
+                        hold.hold_id,
+                        show_id,
+                        &hold.customer_id,
+                        &context.cause(),
+                    )
                     .await?,
             ),
             None => None,
@@ -84,7 +90,12 @@ impl Holds {
             .await;
         if let (Err(_), Some(code)) = (&held, &hold.promo_code) {
             self.promos
-                .give_back(code, hold.hold_id, "the hold could not be made")
+                .give_back(
+                    code,
+                    hold.hold_id,
+                    "the hold could not be made",
+                    &context.cause(),
+                )
                 .await?;
         }
         held

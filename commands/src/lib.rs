@@ -24,7 +24,7 @@ pub mod writer;
 
 pub use catalogue::{Catalogue, CatalogueShow, ShowSettings};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use context::CommandContext;
+pub use context::{Cause, CommandContext};
 pub use exchanges::Exchanges;
 pub use holds::Holds;
 pub use outcome::{CommandError, Outcome};

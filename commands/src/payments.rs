@@ -9,7 +9,7 @@
 //!   recorded on the payment's stream, each once (by its id), however often it is asked.
 
 use crate::streams::Streams;
-use crate::{CommandContext, CommandError, ShowWriters};
+use crate::{Cause, CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::payment::{Payment, PaymentCommand, PaymentEvent, PaymentMethod};
 use boxoffice_domain::{
     DomainError, HoldId, Money, OrderId, PaymentRefusal, Requester, ShowCommand, ShowEvent, ShowId,
@@ -72,6 +72,8 @@ pub trait PaymentProvider: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct Notification {
     pub provider: String,
+    /// The request that delivered it, recorded as the correlation id of what it leads to.
+    pub correlation_id: Option<String>,
     pub event_id: String,
     pub payment_id: Uuid,
     pub succeeded: bool,
@@ -193,11 +195,14 @@ impl Payments {
     /// settles the show. Every delivery of one notification gets the same answer.
     pub async fn notified(&self, notification: &Notification) -> Result<Notified, CommandError> {
         let stream = payment_stream(notification.payment_id);
-        let context = CommandContext {
-            actor: format!("provider:{}", notification.provider),
-            idempotency_key: format!("notify:{}", notification.event_id),
-            correlation_id: None,
-        };
+        let context = CommandContext::system(
+            &format!("provider:{}", notification.provider),
+            format!("notify:{}", notification.event_id),
+            &Cause {
+                correlation_id: notification.correlation_id.clone(),
+                causation_id: None,
+            },
+        );
         let payment = self.payment(notification.payment_id).await?;
         let started = payment
             .started()
@@ -234,7 +239,7 @@ impl Payments {
         };
         if status == "succeeded" {
             let settled = self
-                .settle(started.show_id, notification.payment_id)
+                .settle(started.show_id, notification.payment_id, &context.cause())
                 .await?;
             answer.order_id = settled.0;
             answer.refused = settled.1;
@@ -248,8 +253,9 @@ impl Payments {
         &self,
         show_id: ShowId,
         payment_id: Uuid,
+        cause: &Cause,
     ) -> Result<(Option<OrderId>, Option<PaymentRefusal>), CommandError> {
-        let context = system_context("settle", payment_id);
+        let context = system_context("settle", payment_id, cause);
         let command = ShowCommand::SettlePayment {
             payment_id,
             order_id: OrderId(Uuid::new_v5(&ID_NAMESPACE, payment_id.as_bytes())),
@@ -277,6 +283,7 @@ impl Payments {
         refund_id: Uuid,
         amount: &Money,
         reason: &str,
+        cause: &Cause,
     ) -> Result<(), CommandError> {
         if amount.amount_minor == 0 {
             return Ok(());
@@ -297,7 +304,7 @@ impl Payments {
                     amount: amount.clone(),
                     reason: reason.to_owned(),
                 },
-                &system_context("refund", refund_id),
+                &system_context("refund", refund_id, cause),
             )
             .await?;
         Ok(())
@@ -309,6 +316,7 @@ impl Payments {
         payment_id: Uuid,
         charge_id: Uuid,
         amount: &Money,
+        cause: &Cause,
     ) -> Result<(), CommandError> {
         if amount.amount_minor == 0 {
             return Ok(());
@@ -324,7 +332,7 @@ impl Payments {
                     charge_id,
                     amount: amount.clone(),
                 },
-                &system_context("charge", charge_id),
+                &system_context("charge", charge_id, cause),
             )
             .await?;
         Ok(())
@@ -341,12 +349,8 @@ impl Payments {
 }
 
 /// The context of work the system does on its own, keyed so it is done once.
-fn system_context(purpose: &str, id: Uuid) -> CommandContext {
-    CommandContext {
-        actor: "system:payments".into(),
-        idempotency_key: format!("{purpose}:{id}"),
-        correlation_id: None,
-    }
+fn system_context(purpose: &str, id: Uuid, cause: &Cause) -> CommandContext {
+    CommandContext::system("system:payments", format!("{purpose}:{id}"), cause)
 }
 
 fn provider_error(error: ProviderError) -> CommandError {

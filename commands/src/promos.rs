@@ -6,7 +6,7 @@
 //! expires or is released is given back.
 
 use crate::streams::Streams;
-use crate::{CommandContext, CommandError};
+use crate::{Cause, CommandContext, CommandError};
 use boxoffice_domain::promo::{Promo, PromoCode, PromoCommand, PromoOffer, PromoTerms};
 use boxoffice_domain::{CustomerId, DomainError, HoldId, ShowId};
 use std::collections::HashMap;
@@ -57,13 +57,10 @@ impl Promos {
         hold_id: HoldId,
         show_id: ShowId,
         customer_id: &CustomerId,
+        cause: &Cause,
     ) -> Result<PromoOffer, CommandError> {
         let stream = code.stream();
-        let context = CommandContext {
-            actor: "system:promos".into(),
-            idempotency_key: format!("redeem:{hold_id}"),
-            correlation_id: None,
-        };
+        let context = CommandContext::system("system:promos", format!("redeem:{hold_id}"), cause);
         let command = PromoCommand::Redeem {
             hold_id,
             show_id,
@@ -85,13 +82,11 @@ impl Promos {
         code: &PromoCode,
         hold_id: HoldId,
         reason: &str,
+        cause: &Cause,
     ) -> Result<(), CommandError> {
         let stream = code.stream();
-        let context = CommandContext {
-            actor: "system:promos".into(),
-            idempotency_key: format!("give-back:{hold_id}"),
-            correlation_id: None,
-        };
+        let context =
+            CommandContext::system("system:promos", format!("give-back:{hold_id}"), cause);
         let command = PromoCommand::GiveBack {
             hold_id,
             reason: reason.to_owned(),

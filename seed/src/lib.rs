@@ -12,7 +12,7 @@
 mod data;
 
 use boxoffice_commands::{
-    Catalogue, CatalogueShow, CommandContext, CommandError, ShowSettings, ShowWriters,
+    Catalogue, CatalogueShow, Cause, CommandContext, CommandError, ShowSettings, ShowWriters,
 };
 use boxoffice_domain::catalogue::{
     CinemaCommand, CinemaDetails, CitiesCommand, CityDetails, HallDetails, HallLayout, LayoutRow,
@@ -90,11 +90,11 @@ fn uuid_of(seed: u64, thing: &str) -> Uuid {
 }
 
 fn context(seed: u64, thing: &str) -> CommandContext {
-    CommandContext {
-        actor: "system:seed".into(),
-        idempotency_key: format!("seed-{seed}-{thing}"),
-        correlation_id: None,
-    }
+    let cause = Cause {
+        correlation_id: Some(format!("seed-{seed}")),
+        causation_id: None,
+    };
+    CommandContext::system("system:seed", format!("seed-{seed}-{thing}"), &cause)
 }
 
 fn city_name(index: usize) -> String {

@@ -69,11 +69,7 @@ fn cny(amount_minor: i64) -> Money {
 }
 
 fn context(actor: &str, key: &str) -> CommandContext {
-    CommandContext {
-        actor: actor.into(),
-        idempotency_key: key.into(),
-        correlation_id: None,
-    }
+    CommandContext::request(actor, key, Some(format!("req-{key}")))
 }
 
 fn alice() -> Requester {
@@ -178,6 +174,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
     let paid = payments
         .notified(&Notification {
             provider: "test".into(),
+            correlation_id: Some("req-notify".into()),
             event_id: "evt-1".into(),
             payment_id: started.payment_id,
             succeeded: true,
@@ -273,6 +270,45 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
     assert_eq!(
         *provider.refunded.lock().expect("not poisoned"),
         vec![refund_id.0]
+    );
+
+    // Every step carries the request it follows from: the settlement the notification's,
+    // the refund paid out by the process manager the refund request's, caused by the
+    // show's OrderRefunded event.
+    let show_events = log.read_stream(&show.stream(), 0, 100).await.expect("read");
+    let of_type = |t: &str| {
+        show_events
+            .iter()
+            .find(|e| e.event_type == t)
+            .unwrap_or_else(|| panic!("no {t}"))
+            .clone()
+    };
+    let confirmed = of_type("HoldConfirmed");
+    assert_eq!(
+        confirmed.metadata.correlation_id.as_deref(),
+        Some("req-notify")
+    );
+    assert_eq!(confirmed.metadata.command.as_deref(), Some("SettlePayment"));
+    let refund_event = of_type("OrderRefunded");
+    assert_eq!(
+        refund_event.metadata.correlation_id.as_deref(),
+        Some("req-refund")
+    );
+    let payment_events = log
+        .read_stream(&format!("payment-{}", started.payment_id), 0, 100)
+        .await
+        .expect("read");
+    let paid_out = payment_events
+        .iter()
+        .find(|e| e.event_type == "PaymentRefunded")
+        .expect("the refund is recorded on the payment");
+    assert_eq!(
+        paid_out.metadata.correlation_id.as_deref(),
+        Some("req-refund")
+    );
+    assert_eq!(
+        paid_out.metadata.causation_id,
+        Some(refund_event.event_id.to_string())
     );
     assert!(projections.position("seat_map").unwrap_or(Position::START) >= bobs.position);
 

@@ -181,6 +181,7 @@ pub async fn notify(
         .payments
         .notified(&Notification {
             provider: "sandbox".into(),
+            correlation_id: header("x-request-id").map(str::to_owned),
             event_id: note.event_id,
             payment_id: note.payment_id,
             succeeded,

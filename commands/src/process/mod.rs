@@ -19,6 +19,7 @@ mod worker;
 
 pub use worker::{TaskWorker, Workers};
 
+use crate::Cause;
 use boxoffice_projections::projectors::{Applying, Event, Projector};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -55,19 +56,28 @@ impl Projector for PaymentsProcess {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
-        let tasks: Vec<tasks::Task> = events
+        let planned: Vec<tasks::Planned> = events
             .iter()
-            .flat_map(|applying| tasks::react(applying.stream_id, &applying.event))
+            .flat_map(|applying| {
+                let cause =
+                    Cause::of_event(applying.recorded.event_id, &applying.recorded.metadata);
+                tasks::react(applying.stream_id, &applying.event)
+                    .into_iter()
+                    .map(move |task| tasks::Planned {
+                        task,
+                        cause: cause.clone(),
+                    })
+            })
             .collect();
-        if tasks.is_empty() {
+        if planned.is_empty() {
             return Ok(());
         }
-        let ids: Vec<Uuid> = tasks.iter().map(tasks::Task::id).collect();
-        let kinds: Vec<&str> = tasks.iter().map(tasks::Task::kind).collect();
-        let payloads: Vec<serde_json::Value> = tasks
+        let ids: Vec<Uuid> = planned.iter().map(|p| p.task.id()).collect();
+        let kinds: Vec<&str> = planned.iter().map(|p| p.task.kind()).collect();
+        let payloads: Vec<serde_json::Value> = planned
             .iter()
-            .map(|task| {
-                serde_json::to_value(task)
+            .map(|planned| {
+                serde_json::to_value(planned)
                     .expect("a task is ids, amounts and strings: it always serialises")
             })
             .collect();

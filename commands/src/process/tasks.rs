@@ -6,6 +6,7 @@
 //! a hold, a payment, an exchange); the task's own id derives from it, so the same event
 //! seen twice (a replay, two processes) makes one task.
 
+use crate::Cause;
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoCode;
 use boxoffice_domain::show::OrderTransferredOut;
@@ -47,6 +48,18 @@ pub enum Task {
         from_show_id: Uuid,
         transfer: Box<OrderTransferredOut>,
     },
+}
+
+/// A task as the to-do list keeps it: with the cause its steps record (the event that
+/// called for it, and that event's request), so an auditor can follow a refund paid out by
+/// the provider back to the refund asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Planned {
+    #[serde(flatten)]
+    pub task: Task,
+    /// Absent on tasks planned before causes were recorded.
+    #[serde(default)]
+    pub cause: Cause,
 }
 
 impl Task {
@@ -268,5 +281,25 @@ mod tests {
             first[0].id(),
             react(Uuid::from_u128(12), &succeeded)[0].id()
         );
+    }
+
+    #[test]
+    fn a_planned_task_keeps_its_cause_and_tasks_planned_before_causes_still_read() {
+        let planned = Planned {
+            task: Task::Settle {
+                payment_id: Uuid::from_u128(11),
+            },
+            cause: Cause {
+                correlation_id: Some("req-1".into()),
+                causation_id: Some(Uuid::from_u128(12).to_string()),
+            },
+        };
+        let stored = serde_json::to_value(&planned).unwrap();
+        assert_eq!(stored["kind"], "settle");
+        assert_eq!(serde_json::from_value::<Planned>(stored).unwrap(), planned);
+        let before = serde_json::json!({"kind": "settle", "payment_id": Uuid::from_u128(11)});
+        let read: Planned = serde_json::from_value(before).unwrap();
+        assert_eq!(read.task, planned.task);
+        assert_eq!(read.cause, Cause::default());
     }
 }

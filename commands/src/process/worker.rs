@@ -9,8 +9,8 @@
 //! mid-round leaves its tasks claimed until the lease runs out; then another takes them up
 //! (every task is idempotent, so doing one twice does it once).
 
-use super::tasks::Task;
-use crate::{CommandError, Exchanges, Payments, Promos};
+use super::tasks::{Planned, Task};
+use crate::{Cause, CommandError, Exchanges, Payments, Promos};
 use boxoffice_domain::ShowId;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -106,8 +106,8 @@ async fn run_round(pool: &Pool, workers: &Workers) -> Result<usize, Failure> {
         .collect();
     claimed.sort_by_key(|task| task.created_at);
     for task in &claimed {
-        let outcome = match serde_json::from_value::<Task>(task.payload.clone()) {
-            Ok(work) => carry_out(&work, workers).await,
+        let outcome = match serde_json::from_value::<Planned>(task.payload.clone()) {
+            Ok(planned) => carry_out(&planned.task, &planned.cause, workers).await,
             Err(error) => Err(CommandError::Failed(error.to_string())),
         };
         let client = pool.get().await?;
@@ -133,7 +133,7 @@ async fn run_round(pool: &Pool, workers: &Workers) -> Result<usize, Failure> {
     Ok(claimed.len())
 }
 
-async fn carry_out(task: &Task, workers: &Workers) -> Result<(), CommandError> {
+async fn carry_out(task: &Task, cause: &Cause, workers: &Workers) -> Result<(), CommandError> {
     let Workers {
         payments,
         promos,
@@ -147,33 +147,40 @@ async fn carry_out(task: &Task, workers: &Workers) -> Result<(), CommandError> {
             reason,
         } => {
             payments
-                .pay_out(*payment_id, *refund_id, amount, reason)
+                .pay_out(*payment_id, *refund_id, amount, reason, cause)
                 .await
         }
         Task::Collect {
             payment_id,
             charge_id,
             amount,
-        } => payments.collect(*payment_id, *charge_id, amount).await,
+        } => {
+            payments
+                .collect(*payment_id, *charge_id, amount, cause)
+                .await
+        }
         Task::GiveBack {
             code,
             hold_id,
             reason,
-        } => promos.give_back(code, *hold_id, reason).await,
+        } => promos.give_back(code, *hold_id, reason, cause).await,
         Task::Settle { payment_id } => {
             let payment = payments.payment(*payment_id).await?;
             let Some(started) = payment.started() else {
                 return Err(CommandError::Failed(format!("no payment {payment_id}")));
             };
             payments
-                .settle(started.show_id, *payment_id)
+                .settle(started.show_id, *payment_id, cause)
                 .await
                 .map(|_| ())
         }
         Task::CompleteTransfer {
             from_show_id,
             transfer,
-        } => match exchanges.complete(ShowId(*from_show_id), transfer).await {
+        } => match exchanges
+            .complete(ShowId(*from_show_id), transfer, cause)
+            .await
+        {
             // Refused there and undone here: nothing more to do.
             Ok(_) | Err(CommandError::Rejected(_)) => Ok(()),
             Err(other) => Err(other),
