@@ -176,31 +176,42 @@ fn key_of(row: &tokio_postgres::Row) -> ApiKeyView {
 
 const KEY_COLUMNS: &str = "key_id, name, quota_per_minute, roles, created_at, revoked_at";
 
-/// Makes a key; returns it (the only time it is seen) with its record.
+/// Makes key `key_id`; returns it (the only time it is seen) with its record, or `None`
+/// when a key with that id exists already.
 pub async fn create(
     client: &impl GenericClient,
+    key_id: Uuid,
     name: &str,
     quota_per_minute: i32,
     roles: &[String],
-) -> Result<(String, ApiKeyView), tokio_postgres::Error> {
+) -> Result<Option<(String, ApiKeyView)>, tokio_postgres::Error> {
     let (secret, _) = new_refresh_token();
     let key = format!("bo_{secret}");
     let row = client
-        .query_one(
+        .query_opt(
             &format!(
                 "INSERT INTO api_keys (key_id, key_hash, name, quota_per_minute, roles)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {KEY_COLUMNS}"
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO NOTHING
+                 RETURNING {KEY_COLUMNS}"
             ),
-            &[
-                &Uuid::new_v4(),
-                &token_hash(&key),
-                &name,
-                &quota_per_minute,
-                &roles,
-            ],
+            &[&key_id, &token_hash(&key), &name, &quota_per_minute, &roles],
         )
         .await?;
-    Ok((key, key_of(&row)))
+    Ok(row.map(|row| (key, key_of(&row))))
+}
+
+/// One key's record, if there is such a key.
+pub async fn find(
+    client: &impl GenericClient,
+    key_id: Uuid,
+) -> Result<Option<ApiKeyView>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
+            &[&key_id],
+        )
+        .await?;
+    Ok(row.as_ref().map(key_of))
 }
 
 pub async fn list(client: &impl GenericClient) -> Result<Vec<ApiKeyView>, tokio_postgres::Error> {

@@ -163,6 +163,7 @@ pub struct AppState {
     pub payments: boxoffice_commands::Payments,
     pub promos: boxoffice_commands::Promos,
     pub holds: boxoffice_commands::Holds,
+    pub access: boxoffice_commands::AccessRecords,
     pub exchanges: boxoffice_commands::Exchanges,
     /// Streams folded to points for auditors, with this process's snapshots.
     pub states: Arc<boxoffice_audit::state::States>,

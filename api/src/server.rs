@@ -11,8 +11,8 @@ use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
 use boxoffice_audit::sealer::Sealer;
 use boxoffice_commands::process::{self, PaymentsProcess, TaskWorker, Workers};
+use boxoffice_commands::{AccessRecords, Exchanges, Holds, Payments, Promos, Streams};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};
-use boxoffice_commands::{Exchanges, Holds, Payments, Promos, Streams};
 use boxoffice_domain::StreamName;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
@@ -154,6 +154,7 @@ pub struct Backend {
     pub payments: Payments,
     pub promos: Promos,
     pub holds: Holds,
+    pub access: AccessRecords,
     pub exchanges: Exchanges,
     pub tasks: TaskWorker,
     pub sealer: Sealer,
@@ -194,6 +195,7 @@ impl Backend {
             sandbox.clone(),
             config.settings.payments.window,
         );
+        let access = AccessRecords::new(streams.clone());
         let promos = Promos::new(streams);
         let holds = Holds::new(writers.clone(), promos.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
@@ -228,6 +230,7 @@ impl Backend {
             payments,
             promos,
             holds,
+            access,
             exchanges,
             tasks,
         })
@@ -287,6 +290,7 @@ pub async fn start_with_clock(
         payments: backend.payments.clone(),
         promos: backend.promos.clone(),
         holds: backend.holds.clone(),
+        access: backend.access.clone(),
         exchanges: backend.exchanges.clone(),
         states: Arc::default(),
         audit: backend.audit.clone(),

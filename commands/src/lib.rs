@@ -9,6 +9,7 @@
 //! Nothing here knows about HTTP. Callers pass a [`CommandContext`] saying who asks, with which
 //! idempotency key, on behalf of which request.
 
+pub mod access;
 pub mod catalogue;
 pub mod clock;
 mod context;
@@ -22,6 +23,7 @@ pub mod promos;
 pub mod streams;
 pub mod writer;
 
+pub use access::AccessRecords;
 pub use catalogue::{Catalogue, CatalogueShow, ShowSettings};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use context::{Cause, CommandContext};

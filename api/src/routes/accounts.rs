@@ -4,6 +4,7 @@
 
 use crate::accounts::{self, AccountView, FavoriteView, Refreshed};
 use crate::auth::{Identity, Role};
+use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path};
 use crate::openapi::Problem;
@@ -12,6 +13,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use boxoffice_domain::access::AccessCommand;
 use boxoffice_domain::{DomainError, FieldError};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -403,12 +405,27 @@ pub struct Roles {
 pub async fn set_roles(
     State(state): State<AppState>,
     caller: Identity,
+    headers: CommandHeaders,
     Path(account_id): Path<Uuid>,
     Json(body): Json<Roles>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let roles = parse_roles(&body.roles)?;
     let client = state.pool.get().await?;
+    accounts::by_id(&client, account_id)
+        .await?
+        .ok_or_else(no_account)?;
+    // Recorded for auditors first, then made (commands::access says why).
+    state
+        .access
+        .record(
+            AccessCommand::SetRoles {
+                account_id,
+                roles: roles.clone(),
+            },
+            &headers.context(&caller),
+        )
+        .await?;
     let account = accounts::set_roles(&client, account_id, &roles)
         .await?
         .ok_or_else(no_account)?;
@@ -463,6 +480,7 @@ fn parse_roles(roles: &[String]) -> Result<Vec<String>, ApiError> {
 pub async fn create_api_key(
     State(state): State<AppState>,
     caller: Identity,
+    headers: CommandHeaders,
     Json(body): Json<NewApiKey>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Admin])?;
@@ -471,9 +489,33 @@ pub async fn create_api_key(
         return Err(invalid("quota_per_minute", "must be 1 to 100000"));
     }
     let roles = parse_roles(body.roles.as_deref().unwrap_or(&["customer".to_owned()]))?;
+    let context = headers.context(&caller);
+    let key_id = context.derive_id("api-key");
+    state
+        .access
+        .record(
+            AccessCommand::CreateApiKey {
+                key_id,
+                name: body.name.trim().to_owned(),
+                roles: roles.clone(),
+                quota_per_minute: body.quota_per_minute.unsigned_abs(),
+            },
+            &context,
+        )
+        .await?;
     let client = state.pool.get().await?;
-    let (api_key, key) =
-        crate::api_keys::create(&client, body.name.trim(), body.quota_per_minute, &roles).await?;
+    let (api_key, key) = crate::api_keys::create(
+        &client,
+        key_id,
+        body.name.trim(),
+        body.quota_per_minute,
+        &roles,
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "duplicate_id", "Key made before")
+            .detail("this request made its key already; a key is shown only once")
+    })?;
     Ok((
         StatusCode::CREATED,
         axum::Json(CreatedApiKey { api_key, key }),
@@ -502,10 +544,21 @@ pub async fn api_keys(
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     caller: Identity,
+    headers: CommandHeaders,
     Path(key_id): Path<Uuid>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let client = state.pool.get().await?;
+    crate::api_keys::find(&client, key_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this API key"))?;
+    state
+        .access
+        .record(
+            AccessCommand::RevokeApiKey { key_id },
+            &headers.context(&caller),
+        )
+        .await?;
     let key = crate::api_keys::revoke(&client, key_id)
         .await?
         .ok_or_else(|| ApiError::not_found("this API key"))?;
