@@ -377,7 +377,12 @@ pub struct ShowState {
     pub cancelled: bool,
     pub counts: SeatCounts,
     pub seats: Vec<SeatState>,
+    /// The holds active at that point (the ones that ended are in `holds_ended`, and each
+    /// in the stream's events).
     pub holds: Vec<HoldState>,
+    /// How many holds had ended by then: `released`, `expired`, `confirmed`.
+    pub holds_ended: BTreeMap<&'static str, u64>,
+    /// Every order made by then, fully refunded ones included.
     pub orders: Vec<OrderState>,
     pub waitlist: Vec<WaitlistState>,
     /// Per currency: what orders paid, what was refunded, the fees kept, and the net.
@@ -407,10 +412,6 @@ pub struct HoldState {
     pub seats: Vec<SeatId>,
     pub total: Money,
     pub expires_at: DateTime<Utc>,
-    /// `active`, `released`, `expired` or `confirmed`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub order_id: Option<OrderId>,
     /// The promo code and what it took off.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub promo: Option<AppliedDiscount>,
@@ -478,26 +479,29 @@ impl ShowState {
                 }
             })
             .collect();
+        let mut holds_ended: BTreeMap<&'static str, u64> = BTreeMap::new();
         let holds = show
             .holds()
-            .map(|(hold_id, hold)| {
-                let (status, order_id) = match &hold.status {
-                    HoldStatus::Active => ("active", None),
-                    HoldStatus::Released => ("released", None),
-                    HoldStatus::Expired => ("expired", None),
-                    HoldStatus::Confirmed(order) => ("confirmed", Some(*order)),
+            .filter_map(|(hold_id, hold)| {
+                let ended = match &hold.status {
+                    HoldStatus::Active => None,
+                    HoldStatus::Released => Some("released"),
+                    HoldStatus::Expired => Some("expired"),
+                    HoldStatus::Confirmed(_) => Some("confirmed"),
                 };
-                HoldState {
+                if let Some(status) = ended {
+                    *holds_ended.entry(status).or_default() += 1;
+                    return None;
+                }
+                Some(HoldState {
                     hold_id: *hold_id,
                     customer_id: hold.customer_id.clone(),
                     seats: hold.seats.clone(),
                     total: hold.total.clone(),
                     expires_at: hold.expires_at,
-                    status,
-                    order_id,
                     promo: hold.discount.clone(),
                     payments: hold.payments.clone(),
-                }
+                })
             })
             .collect();
         let mut money: BTreeMap<String, MoneyTotals> = BTreeMap::new();
@@ -557,6 +561,7 @@ impl ShowState {
             counts: show.counts(),
             seats,
             holds,
+            holds_ended,
             orders,
             waitlist,
             money: money.into_values().collect(),

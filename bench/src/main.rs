@@ -10,8 +10,10 @@
 //! - memory: resident memory with many shows active in the writers;
 //! - rebuild: a log of a million events, then `boxoffice projections rebuild` timed;
 //! - search: a catalogue of 20,000 shows seeded by `boxoffice seed`, then searches by city
-//!   and date, by keyword, and near a point.
+//!   and date, by keyword, and near a point;
+//! - audit: one show of 50,000 events, then auditors asking for its state at random points.
 
+mod audit;
 mod baseline;
 mod check;
 mod client;
@@ -63,6 +65,9 @@ struct Cli {
     /// Events in the log the rebuild measurement replays.
     #[arg(long, default_value_t = 1_000_000)]
     rebuild_events: usize,
+    /// Events in the show whose history the audit phase asks about.
+    #[arg(long, default_value_t = 50_000)]
+    audit_events: usize,
     /// Cities in the search phase's catalogue (10 cinemas x 2 halls x 2 shows each).
     #[arg(long, default_value_t = search::FULL_CITIES)]
     search_cities: usize,
@@ -91,6 +96,8 @@ enum Phase {
     Memory,
     Rebuild,
     Search,
+    /// A show of 50,000 events: its state at any point, as auditors ask.
+    Audit,
 }
 
 /// The hot show's hall: 40 rows of 50 seats.
@@ -111,6 +118,7 @@ async fn main() {
         cli.memory_shows = cli.memory_shows.min(50);
         cli.rebuild_events = cli.rebuild_events.min(5_000);
         cli.search_cities = cli.search_cities.min(search::SMOKE_CITIES);
+        cli.audit_events = cli.audit_events.min(2_000);
     }
     match run(&cli).await {
         Ok(report) => {
@@ -197,6 +205,24 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
                 &cli.server,
                 &cli.database_url,
                 cli.search_cities,
+                clients,
+                duration,
+                cli.seed,
+            )
+            .await?,
+        );
+    }
+    if wanted(cli, Phase::Audit) {
+        let clients = LIGHT_CLIENTS.min(cli.clients);
+        eprintln!(
+            "== audit: a show of {} events, {clients} auditors",
+            cli.audit_events
+        );
+        report.audit = Some(
+            audit::run(
+                &cli.server,
+                &cli.database_url,
+                cli.audit_events,
                 clients,
                 duration,
                 cli.seed,

@@ -46,6 +46,7 @@ pub struct Report {
     pub memory: Option<MemoryResult>,
     pub rebuild: Option<RebuildResult>,
     pub search: Option<crate::search::SearchResult>,
+    pub audit: Option<crate::audit::AuditResult>,
     pub targets: Vec<Target>,
 }
 
@@ -76,6 +77,7 @@ impl Report {
             memory: None,
             rebuild: None,
             search: None,
+            audit: None,
             targets: Vec::new(),
         })
     }
@@ -170,6 +172,14 @@ impl Report {
                 search.city_date.latency.p99_ms <= 50.0,
             );
         }
+        if let Some(audit) = &self.audit {
+            target(
+                "audit: a show's state at any point p99",
+                format!("<= 200 ms at {} events", audit.events),
+                format!("{:.1} ms", audit.latency.p99_ms),
+                audit.latency.p99_ms <= 200.0,
+            );
+        }
         self.targets = targets;
     }
 
@@ -216,6 +226,14 @@ impl Report {
             }
             if search.city_date.hits == 0.0 {
                 failures.push("search: a city's search found nothing".into());
+            }
+        }
+        if let Some(audit) = &self.audit {
+            if audit.errors > 0 {
+                failures.push(format!("audit: {} errors", audit.errors));
+            }
+            if smoke && audit.latency.count == 0 {
+                failures.push("audit: no answers".into());
             }
         }
         if let Some(healthz) = &self.healthz {
@@ -362,6 +380,21 @@ impl Report {
                     kind.errors
                 );
             }
+        }
+        if let Some(audit) = &self.audit {
+            println!(
+                "audit: a show of {} events (written in {:.1} s), {} auditors, {:.0} req/s; state at any point p50 {:.1} ms, p99 {:.1} ms (by version p99 {:.1}, by position {:.1}, by time {:.1}); {} errors",
+                audit.events,
+                audit.generate_seconds,
+                audit.clients,
+                audit.requests_per_s,
+                audit.latency.p50_ms,
+                audit.latency.p99_ms,
+                audit.by_version.p99_ms,
+                audit.by_position.p99_ms,
+                audit.by_time.p99_ms,
+                audit.errors
+            );
         }
         if !self.targets.is_empty() {
             println!("\n{:<52} {:>22} {:>14}  ", "target", "wanted", "measured");
