@@ -1,11 +1,20 @@
-//! Shared helpers for the end-to-end tests: a private database per test, dropped afterwards,
-//! and a running server with an HTTP client.
+//! The end-to-end tests' shared kit, so that each test reads as the rule it checks:
+//! - [`TestDatabase`]: a private database per test, dropped afterwards;
+//! - [`server`]: the real router in this process, or the real binary, with an HTTP client;
+//! - [`requests`]: one typed method per request the tests make (`api.hold_seats(..)`);
+//! - [`reply`]: what came back, and `expect_problem` / `expect_created` on it;
+//! - [`wait`]: waiting for the server's own work, by condition and never by the clock;
+//! - [`fixtures`]: the test data (shows, halls, movies) in one place;
+//! - [`load`]: a command load and the checks that must hold after faults.
 //!
 //! Tests find PostgreSQL through `DATABASE_URL` (any database on the cluster; `scripts/test`
 //! sets it), falling back to `postgres://postgres@127.0.0.1:5432/postgres`.
 
 pub mod load;
+pub mod reply;
+pub mod requests;
 pub mod server;
+pub mod wait;
 
 use boxoffice_eventstore::postgres::with_database;
 use std::str::FromStr;
@@ -88,6 +97,11 @@ async fn connect(url: &str) -> tokio_postgres::Client {
 /// Request bodies the tests share.
 pub mod fixtures {
     use serde_json::{json, Value};
+
+    /// An amount of Chinese yuan as the API writes money: `cny(4500)` is 45.00 CNY.
+    pub fn cny(amount_minor: i64) -> Value {
+        json!({ "amount_minor": amount_minor, "currency": "CNY" })
+    }
 
     /// A show starting in two hours: `rows` rows (A, B, ...) of `per_row` seats; row A is
     /// premium (80.00 CNY), the rest regular (45.00 CNY).

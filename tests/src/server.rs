@@ -1,12 +1,13 @@
 //! Servers for tests: the real router in this process ([`TestServer`]), or the real binary
 //! in a child process ([`BinaryServer`]), each on its own database.
 
+pub use crate::reply::Reply;
 use crate::TestDatabase;
 use boxoffice_api::auth::{JwtKeys, Role};
 use boxoffice_api::server::{self, Running, ServeConfig};
 use boxoffice_api::ApiSettings;
 use boxoffice_commands::{Clock, SystemClock, WriterConfig};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -22,25 +23,6 @@ pub struct Api {
     pub base: String,
     http: reqwest::Client,
     jwt: JwtKeys,
-}
-
-/// A response: status, headers and JSON body (or `Value::Null`).
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The problem `code` of an error response.
-    pub fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
 }
 
 impl Api {
@@ -74,38 +56,41 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        let mut request = self.request(method, path);
         if let Some(token) = token {
-            request = request.bearer_auth(token);
+            request = request.token(token);
         }
         if let Some(body) = body {
             request = request.json(body);
         }
         for (name, value) in headers {
-            request = request.header(*name, *value);
+            request = request.header(name, value);
         }
-        let response = request.send().await.expect("the server answers");
-        Self::reply(response).await
+        request.await
     }
 
     pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
-        Self::reply(request.send().await.expect("the server answers")).await
-    }
-
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
-    async fn reply(response: reqwest::Response) -> Reply {
+        let request = request.build().expect("a well-formed request");
+        let line = format!("{} {}", request.method(), request.url());
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .expect("the server answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply {
+            request: line,
             status,
             headers,
             body,
         }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
