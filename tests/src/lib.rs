@@ -3,14 +3,18 @@
 //! - [`server`]: the real router in this process, or the real binary, with an HTTP client;
 //! - [`requests`]: one typed method per request the tests make (`api.hold_seats(..)`);
 //! - [`reply`]: what came back, and `expect_problem` / `expect_created` on it;
+//! - [`given`]: the steps that set a scene (a scheduled show), asserting each succeeded;
 //! - [`wait`]: waiting for the server's own work, by condition and never by the clock;
 //! - [`fixtures`]: the test data (shows, halls, movies) in one place;
-//! - [`load`]: a command load and the checks that must hold after faults.
+//! - [`load`]: a command load, and the checks on the log that must hold after faults;
+//! - [`read_models`]: the projectors caught up, and the read models equal to a rebuild.
 //!
 //! Tests find PostgreSQL through `DATABASE_URL` (any database on the cluster; `scripts/test`
 //! sets it), falling back to `postgres://postgres@127.0.0.1:5432/postgres`.
 
+pub mod given;
 pub mod load;
+pub mod read_models;
 pub mod reply;
 pub mod requests;
 pub mod server;
@@ -111,6 +115,36 @@ pub mod fixtures {
             per_row,
             chrono::Utc::now() + chrono::Duration::hours(2),
         )
+    }
+
+    /// [`show`] under a cinema's refund policy: in full until `full_refund_until_minutes`
+    /// before the start, then less `fee_percent`.
+    pub fn show_with_refund_policy(
+        rows: usize,
+        per_row: u32,
+        full_refund_until_minutes: u32,
+        fee_percent: u32,
+    ) -> Value {
+        let mut show = show(rows, per_row);
+        show["refund_policy"] = json!({
+            "full_refund_until_minutes": full_refund_until_minutes,
+            "fee_percent": fee_percent,
+        });
+        show
+    }
+
+    /// A show of one row of `per_row` regular seats, B1 to B{per_row}: every seat alike.
+    pub fn one_regular_row(per_row: u32) -> Value {
+        let mut show = show(2, per_row);
+        let row_b: Vec<Value> = show["seats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|seat| seat["row"] == "B")
+            .cloned()
+            .collect();
+        show["seats"] = json!(row_b);
+        show
     }
 
     pub fn show_starting(

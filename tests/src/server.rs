@@ -43,8 +43,29 @@ impl Api {
         &self.base
     }
 
+    /// A token for `sub` with `roles`, valid for an hour.
     pub fn token(&self, sub: &str, roles: &[Role]) -> String {
         self.jwt.mint(sub, roles, chrono::Duration::hours(1))
+    }
+
+    /// A customer's token: `name` is the customer's id.
+    pub fn customer(&self, name: &str) -> String {
+        self.token(name, &[Role::Customer])
+    }
+
+    /// The box office's token (staff `box-office-1`).
+    pub fn staff(&self) -> String {
+        self.token("box-office-1", &[Role::Staff])
+    }
+
+    /// An analyst's token (`analyst-1`).
+    pub fn analyst(&self) -> String {
+        self.token("analyst-1", &[Role::Analyst])
+    }
+
+    /// An auditor's token (`auditor-1`).
+    pub fn auditor(&self) -> String {
+        self.token("auditor-1", &[Role::Auditor])
     }
 
     /// Sends a request; `token` and `body` are optional; `headers` are extra headers.

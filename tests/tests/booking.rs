@@ -4,6 +4,7 @@
 use boxoffice_api::auth::Role;
 use boxoffice_commands::{Clock, ManualClock};
 use boxoffice_tests::fixtures::{self, cny};
+use boxoffice_tests::read_models;
 use boxoffice_tests::server::{Api, TestServer};
 use boxoffice_tests::wait::eventually;
 use reqwest::Method;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 /// How many events the whole log hands out, read a page at a time.
 async fn audit_count(api: &Api) -> usize {
-    let auditor = api.token("auditor-1", &[Role::Auditor]);
+    let auditor = api.auditor();
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {
@@ -33,14 +34,11 @@ async fn audit_count(api: &Api) -> usize {
 async fn a_customer_holds_pays_and_refunds_and_every_read_model_shows_it() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let analyst = api.token("analyst-1", &[Role::Analyst]);
-    let auditor = api.token("auditor-1", &[Role::Auditor]);
-    let show = api
-        .schedule_show(&staff, &fixtures::show(3, 10))
-        .await
-        .created("show_id");
+    let staff = api.staff();
+    let alice = api.customer("alice");
+    let analyst = api.analyst();
+    let auditor = api.auditor();
+    let show = api.scheduled_show(&fixtures::show(3, 10)).await;
 
     let held = api
         .hold_seats(&alice, &show, &["A1", "B2", "B3"])
@@ -131,8 +129,8 @@ async fn a_customer_holds_pays_and_refunds_and_every_read_model_shows_it() {
 async fn bad_input_gets_a_clear_problem_and_writes_nothing() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
+    let staff = api.staff();
+    let alice = api.customer("alice");
     let scheduled = api.schedule_show(&staff, &fixtures::show(2, 12)).await;
     let show = scheduled.created("show_id");
     let at = scheduled.position();
@@ -333,13 +331,10 @@ async fn bad_input_gets_a_clear_problem_and_writes_nothing() {
 async fn customers_only_see_and_change_their_own_holds_and_orders() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let bob = api.token("bob", &[Role::Customer]);
-    let show = api
-        .schedule_show(&staff, &fixtures::show(2, 10))
-        .await
-        .created("show_id");
+    let staff = api.staff();
+    let alice = api.customer("alice");
+    let bob = api.customer("bob");
+    let show = api.scheduled_show(&fixtures::show(2, 10)).await;
     let hold_id = api
         .hold_seats(&alice, &show, &["B5"])
         .await
@@ -369,7 +364,7 @@ async fn customers_only_see_and_change_their_own_holds_and_orders() {
     let alices = api.my_orders(&alice).min_position(paid.position()).await;
     assert_eq!(alices.body["orders"].as_array().unwrap().len(), 1);
 
-    let analyst = api.token("analyst-1", &[Role::Analyst]);
+    let analyst = api.analyst();
     for forbidden in [
         api.sales_report(&alice),
         api.audit_events(&alice),
@@ -389,12 +384,9 @@ async fn customers_only_see_and_change_their_own_holds_and_orders() {
 async fn a_counter_sale_must_match_the_total_and_a_retry_returns_the_original_answer() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let show = api
-        .schedule_show(&staff, &fixtures::show(2, 10))
-        .await
-        .created("show_id");
+    let staff = api.staff();
+    let alice = api.customer("alice");
+    let show = api.scheduled_show(&fixtures::show(2, 10)).await;
     let hold_id = api
         .hold_seats(&alice, &show, &["A1", "A2"])
         .await
@@ -447,13 +439,10 @@ async fn an_unpaid_hold_runs_out_and_its_seats_go_to_the_next_customer() {
     let clock = Arc::new(ManualClock::new(boxoffice_commands::SystemClock.now()));
     let server = TestServer::start_with_clock(clock.clone()).await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let bob = api.token("bob", &[Role::Customer]);
-    let show = api
-        .schedule_show(&staff, &fixtures::show(2, 10))
-        .await
-        .created("show_id");
+    let staff = api.staff();
+    let alice = api.customer("alice");
+    let bob = api.customer("bob");
+    let show = api.scheduled_show(&fixtures::show(2, 10)).await;
     let hold_id = api
         .hold_seats(&alice, &show, &["B1", "B2"])
         .await
@@ -484,13 +473,10 @@ async fn an_unpaid_hold_runs_out_and_its_seats_go_to_the_next_customer() {
 async fn rebuilt_read_models_equal_the_live_ones() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let analyst = api.token("analyst-1", &[Role::Analyst]);
-    let show = api
-        .schedule_show(&staff, &fixtures::show(3, 8))
-        .await
-        .created("show_id");
+    let staff = api.staff();
+    let alice = api.customer("alice");
+    let analyst = api.analyst();
+    let show = api.scheduled_show(&fixtures::show(3, 8)).await;
     let mut last = String::new();
     for seats in [["B1", "B2"], ["B3", "B4"], ["C1", "C2"]] {
         let held = api.hold_seats(&alice, &show, &seats).await;
@@ -521,12 +507,7 @@ async fn rebuilt_read_models_equal_the_live_ones() {
         reply.body.as_object_mut().unwrap().remove("position");
         live.push(reply);
     }
-    let pool = boxoffice_eventstore::postgres::pool(&server.db.config(), 4);
-    let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &server.db.config());
-    let report =
-        boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::projectors::all())
-            .await
-            .expect("rebuild");
+    let report = read_models::rebuild(&server.db).await;
     assert!(report.iter().all(|(_, events)| *events >= 8), "{report:?}");
     for (read, before) in reads().into_iter().zip(live) {
         let mut reply = read.await;
@@ -540,13 +521,10 @@ async fn rebuilt_read_models_equal_the_live_ones() {
 async fn seat_statuses_follow_the_seat_map_in_layout_order() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let show = api
-        .schedule_show(&staff, &fixtures::show(2, 3))
-        .await
-        .created("show_id");
-    let alice = api.token("alice", &[Role::Customer]);
-    let bob = api.token("bob", &[Role::Customer]);
+    let staff = api.staff();
+    let show = api.scheduled_show(&fixtures::show(2, 3)).await;
+    let alice = api.customer("alice");
+    let bob = api.customer("bob");
     let held = api.hold_seats(&alice, &show, &["A2", "A3"]).await;
     held.expect_created();
     let sold = api.hold_seats(&bob, &show, &["B1"]).await;

@@ -3,9 +3,8 @@
 //! same idempotency keys add nothing, and every read model equals a fresh rebuild.
 
 use boxoffice_api::auth::Role;
-use boxoffice_tests::load::{
-    assert_read_models_equal_a_rebuild, check_log, retry_unsettled, wait_for_projections, Load,
-};
+use boxoffice_tests::load::{check_log, retry_unsettled, Load};
+use boxoffice_tests::read_models::{assert_read_models_equal_a_rebuild, wait_for_projections};
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
 use boxoffice_tests::{fixtures, TestDatabase};
 use reqwest::StatusCode;

@@ -27,6 +27,7 @@ use serde_json::Value;
 use std::fmt::Display;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::time::Duration;
 
 /// One request to the server, not yet sent.
 #[must_use = "a request is sent when it is awaited"]
@@ -38,6 +39,7 @@ pub struct Request<'a> {
     token: Option<String>,
     body: Option<Body>,
     headers: Vec<(String, String)>,
+    timeout: Option<Duration>,
 }
 
 enum Body {
@@ -56,6 +58,7 @@ impl<'a> Request<'a> {
             token: None,
             body: None,
             headers: Vec::new(),
+            timeout: None,
         }
     }
 
@@ -105,6 +108,13 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// How long the client waits for the answer, in place of the client's 30 s (for a long
+    /// poll that may take longer).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
     /// Read at least as far as the log position a command answered with.
     pub fn min_position(self, position: &str) -> Self {
         self.query("min_position", position)
@@ -136,6 +146,9 @@ impl<'a> Request<'a> {
         }
         for (name, value) in &self.headers {
             request = request.header(name, value);
+        }
+        if let Some(timeout) = self.timeout {
+            request = request.timeout(timeout);
         }
         self.api.raw(request).await
     }
