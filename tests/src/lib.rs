@@ -147,6 +147,59 @@ pub mod fixtures {
         show
     }
 
+    /// A show scheduled from the catalogue: `movie_id` in `hall_id` at `starts_at` (RFC 3339).
+    pub fn show_in_hall(movie_id: &str, hall_id: &str, starts_at: &str) -> Value {
+        json!({ "movie_id": movie_id, "hall_id": hall_id, "starts_at": starts_at })
+    }
+
+    /// A hall of two rows: A is `RRRR_RRRR` (an aisle after four regular seats), B is
+    /// `WC__PPPP` (a wheelchair space and its companion seat, a gap, four premium seats);
+    /// 45.00 regular, 68.00 premium, 30.00 accessible.
+    pub fn hall(name: &str) -> Value {
+        json!({
+            "name": name,
+            "layout": {"rows": [
+                {"label": "A", "cells": "RRRR_RRRR"},
+                {"label": "B", "cells": "WC__PPPP"}
+            ]},
+            "prices": {
+                "regular": cny(4500),
+                "premium": cny(6800),
+                "accessible": cny(3000)
+            }
+        })
+    }
+
+    /// A hall of one row A of regular seats (`cells` such as `RRRR`), at 50.00.
+    pub fn hall_of_one_row(name: &str, cells: &str) -> Value {
+        json!({
+            "name": name,
+            "layout": {"rows": [{"label": "A", "cells": cells}]},
+            "prices": {"regular": cny(5000)}
+        })
+    }
+
+    /// A movie of 120 minutes, released 2026-01-01, rated PG-13, from China.
+    pub fn movie(
+        title: &str,
+        original_title: Option<&str>,
+        description: &str,
+        genres: &[&str],
+        language: &str,
+    ) -> Value {
+        json!({
+            "title": title,
+            "original_title": original_title,
+            "description": description,
+            "duration_minutes": 120,
+            "genres": genres,
+            "language": language,
+            "country": "CN",
+            "release_date": "2026-01-01",
+            "rating": "PG-13"
+        })
+    }
+
     pub fn show_starting(
         rows: usize,
         per_row: u32,

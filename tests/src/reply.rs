@@ -125,6 +125,17 @@ impl Reply {
         self.text(name).to_owned()
     }
 
+    /// The fields a `validation_failed` problem names, in its order (`errors[].field`).
+    #[track_caller]
+    pub fn invalid_fields(&self) -> Vec<&str> {
+        self.expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no errors in {self}"))
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or_default())
+            .collect()
+    }
+
     /// The seat `seat_id` of a seat-map answer (`{"seats": [...]}`).
     #[track_caller]
     pub fn seat(&self, seat_id: &str) -> &Value {

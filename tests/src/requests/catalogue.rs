@@ -58,11 +58,40 @@ impl Api {
 
     /// `GET /v1/movies/search?{query}` (`query` as written: percent-encode it first).
     pub fn search_movies(&self, query: &str) -> Request<'_> {
-        self.get_request(format!("/v1/movies/search?{query}"))
+        if query.is_empty() {
+            self.get_request("/v1/movies/search")
+        } else {
+            self.get_request(format!("/v1/movies/search?{query}"))
+        }
     }
 
     /// `GET /v1/cities`.
     pub fn cities(&self) -> Request<'_> {
         self.get_request("/v1/cities")
+    }
+
+    /// `GET /v1/cities/{city}/movies`: what is on in the city, soonest first.
+    pub fn city_movies(&self, city: &str) -> Request<'_> {
+        self.get_request(format!("/v1/cities/{city}/movies"))
+    }
+
+    /// `GET /v1/movies/{movie_id}`.
+    pub fn movie(&self, movie_id: &str) -> Request<'_> {
+        self.get_request(format!("/v1/movies/{movie_id}"))
+    }
+
+    /// `GET /v1/movies/{movie_id}/shows`, by cinema (add the show filters as queries).
+    pub fn movie_shows(&self, movie_id: &str) -> Request<'_> {
+        self.get_request(format!("/v1/movies/{movie_id}/shows"))
+    }
+
+    /// `GET /v1/cinemas/{cinema}`: the cinema with its halls.
+    pub fn cinema(&self, cinema: &str) -> Request<'_> {
+        self.get_request(format!("/v1/cinemas/{cinema}"))
+    }
+
+    /// `GET /v1/cinemas?city={city}`.
+    pub fn cinemas_in(&self, city: &str) -> Request<'_> {
+        self.get_request("/v1/cinemas").query("city", city)
     }
 }

@@ -5,9 +5,10 @@
 //!
 //! A request is a value until it is awaited; `.idempotency_key(..)`, `.header(..)`,
 //! `.min_position(..)` and `.query(..)` adjust it first. Awaiting it sends it and gives the
-//! [`Reply`]. These helpers never assert and never retry: what the answer must be is the
-//! test's to say (with [`Reply::expect_problem`] and friends), and a test that waits for
-//! something says so with [`crate::wait::eventually`].
+//! [`Reply`]. These helpers never assert: what the answer must be is the test's to say (with
+//! [`Reply::expect_problem`] and friends), and a test that waits for something says so with
+//! [`crate::wait::eventually`]. The one retry is a read of one's own write that the server
+//! answers "not yet" ([`Request::send`]).
 
 mod accounts;
 mod audit;
@@ -22,12 +23,13 @@ pub use payments::SandboxPage;
 
 use crate::reply::Reply;
 use crate::server::Api;
-use reqwest::Method;
+use crate::wait::PATIENCE;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::fmt::Display;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// One request to the server, not yet sent.
 #[must_use = "a request is sent when it is awaited"]
@@ -40,6 +42,7 @@ pub struct Request<'a> {
     body: Option<Body>,
     headers: Vec<(String, String)>,
     timeout: Option<Duration>,
+    reads_own_write: bool,
 }
 
 enum Body {
@@ -59,6 +62,7 @@ impl<'a> Request<'a> {
             body: None,
             headers: Vec::new(),
             timeout: None,
+            reads_own_write: false,
         }
     }
 
@@ -116,11 +120,29 @@ impl<'a> Request<'a> {
     }
 
     /// Read at least as far as the log position a command answered with.
-    pub fn min_position(self, position: &str) -> Self {
+    pub fn min_position(mut self, position: &str) -> Self {
+        self.reads_own_write = true;
         self.query("min_position", position)
     }
 
+    /// Sends the request. A read of one's own write (`min_position`) is sent again while
+    /// the server answers 503 `projection_lagging`: it waits only 5 s for the projectors per
+    /// request, and a loaded machine may need longer (the answer after [`PATIENCE`] is
+    /// returned as it is).
     pub async fn send(self) -> Reply {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let reply = self.api.raw(self.build()).await;
+            let lagging = reply.status == StatusCode::SERVICE_UNAVAILABLE
+                && reply.code() == "projection_lagging";
+            if !(self.reads_own_write && lagging && Instant::now() < deadline) {
+                return reply;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn build(&self) -> reqwest::RequestBuilder {
         let mut url = format!("{}{}", self.api.base(), self.path);
         for (index, (name, value)) in self.query.iter().enumerate() {
             let separator = if index == 0 && !self.path.contains('?') {
@@ -130,17 +152,17 @@ impl<'a> Request<'a> {
             };
             url.push_str(&format!("{separator}{name}={value}"));
         }
-        let mut request = self.api.http().request(self.method, url);
+        let mut request = self.api.http().request(self.method.clone(), url);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
-        match self.body {
-            Some(Body::Json(body)) => request = request.json(&body),
+        match &self.body {
+            Some(Body::Json(body)) => request = request.json(body),
             Some(Body::Raw(content_type, body)) => {
                 if let Some(content_type) = content_type {
-                    request = request.header("content-type", content_type);
+                    request = request.header("content-type", *content_type);
                 }
-                request = request.body(body);
+                request = request.body(body.clone());
             }
             None => {}
         }
@@ -150,7 +172,7 @@ impl<'a> Request<'a> {
         if let Some(timeout) = self.timeout {
             request = request.timeout(timeout);
         }
-        self.api.raw(request).await
+        request
     }
 }
 
