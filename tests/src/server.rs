@@ -206,6 +206,16 @@ impl BinaryServer {
         Self::start_with_env(db, port, &[]).await
     }
 
+    /// Holds that last one second with one second of grace: for tests of holds that lapse
+    /// while no server runs (wait for that with [`crate::wait::until_lapsed`]).
+    pub async fn start_with_short_holds(db: &TestDatabase, port: u16) -> Self {
+        let env = [
+            ("BOXOFFICE_HOLD_TTL_SECONDS", "1"),
+            ("BOXOFFICE_EXPIRY_GRACE_SECONDS", "1"),
+        ];
+        Self::start_with_env(db, port, &env).await
+    }
+
     /// Starts with extra environment variables (configuration such as
     /// `BOXOFFICE_HOLD_TTL_SECONDS`).
     pub async fn start_with_env(db: &TestDatabase, port: u16, env: &[(&str, &str)]) -> Self {

@@ -6,6 +6,7 @@
 //! long something took. A deadline that passes is a failure that says what never happened
 //! and what was seen last.
 
+use crate::reply::Reply;
 use chrono::{DateTime, Utc};
 use std::fmt::Display;
 use std::time::{Duration, Instant};
@@ -36,7 +37,17 @@ pub async fn eventually<T, E: Display>(
     }
 }
 
-/// Returns once the wall clock has passed `moment` (a hold's expiry, say).
+/// Returns once the hold `held` (a hold's 201) has lapsed: the wall clock is past its
+/// `expires_at` plus `grace_seconds`.
+pub async fn until_lapsed(held: &Reply, grace_seconds: i64) {
+    let expires_at: DateTime<Utc> = held
+        .text("expires_at")
+        .parse()
+        .unwrap_or_else(|e| panic!("expires_at is not a time ({e}): {held}"));
+    until_past(expires_at + chrono::Duration::seconds(grace_seconds)).await;
+}
+
+/// Returns once the wall clock has passed `moment`.
 pub async fn until_past(moment: DateTime<Utc>) {
     while Utc::now() <= moment {
         let left = (moment - Utc::now()).to_std().unwrap_or_default();

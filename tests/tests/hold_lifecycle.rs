@@ -4,7 +4,7 @@
 use boxoffice_commands::{Clock, ManualClock, SystemClock};
 use boxoffice_tests::reply::Reply;
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
-use boxoffice_tests::wait::{eventually, until_past};
+use boxoffice_tests::wait::{eventually, until_lapsed};
 use boxoffice_tests::{fixtures, TestDatabase};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -120,11 +120,7 @@ async fn a_hold_expires_once_at_its_expiry_plus_grace_and_not_before() {
 async fn holds_that_ran_out_while_the_server_was_down_expire_after_a_restart() {
     let db = TestDatabase::create().await;
     let port = free_port();
-    let env = [
-        ("BOXOFFICE_HOLD_TTL_SECONDS", "1"),
-        ("BOXOFFICE_EXPIRY_GRACE_SECONDS", "1"),
-    ];
-    let server = BinaryServer::start_with_env(&db, port, &env).await;
+    let server = BinaryServer::start_with_short_holds(&db, port).await;
     let api = server.api.clone();
     let alice = api.customer("alice");
     let show = api.scheduled_show(&fixtures::show(1, 6)).await;
@@ -134,9 +130,8 @@ async fn holds_that_ran_out_while_the_server_was_down_expire_after_a_restart() {
     server.kill();
 
     // Down until the hold's second and its second of grace are over.
-    let expires_at: chrono::DateTime<chrono::Utc> = held.text("expires_at").parse().unwrap();
-    until_past(expires_at + chrono::Duration::seconds(1)).await;
-    let server = BinaryServer::start_with_env(&db, port, &env).await;
+    until_lapsed(&held, 1).await;
+    let server = BinaryServer::start_with_short_holds(&db, port).await;
     until_status(&api, &show, at, "A3", "available").await;
     let expired = expiries(&api, &show).await;
     assert_eq!(expired.len(), 1, "{expired:?}");

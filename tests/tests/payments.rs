@@ -555,6 +555,10 @@ async fn an_exchange_to_another_show_of_the_movie_moves_the_order_and_settles_th
     let other_movie = api.scheduled_show(&fixtures::show(2, 10)).await;
     let alice = api.customer("alice");
     let order_id = paid_order(api, &alice, &evening, &["B1", "B2"]).await;
+    // The server finds each show's movie in the seat-map read model: wait for it to have them.
+    for show in [&late, &other_movie] {
+        seat_map_until(api, show, |_| true).await;
+    }
     let transfer = |give_back: &[&str], to_show: &str, take: &[&str]| {
         api.transfer_seats(&alice, &evening, &order_id, give_back, to_show, take)
     };

@@ -1,7 +1,7 @@
 //! The waiting list over HTTP: offers in joining order, long-polling, restarts.
 
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
-use boxoffice_tests::wait::{eventually, until_past};
+use boxoffice_tests::wait::{eventually, until_lapsed};
 use boxoffice_tests::{fixtures, TestDatabase};
 use std::time::Duration;
 
@@ -178,11 +178,7 @@ async fn fifty_customers_are_offered_freed_seats_in_exactly_the_order_they_joine
 async fn after_a_crash_lapsed_holds_expire_and_the_queue_is_served_in_order() {
     let db = TestDatabase::create().await;
     let port = free_port();
-    let env = [
-        ("BOXOFFICE_HOLD_TTL_SECONDS", "1"),
-        ("BOXOFFICE_EXPIRY_GRACE_SECONDS", "1"),
-    ];
-    let server = BinaryServer::start_with_env(&db, port, &env).await;
+    let server = BinaryServer::start_with_short_holds(&db, port).await;
     let api = server.api.clone();
     let show = api.scheduled_show(&fixtures::one_regular_row(4)).await;
     let held = api
@@ -195,9 +191,8 @@ async fn after_a_crash_lapsed_holds_expire_and_the_queue_is_served_in_order() {
     server.kill();
 
     // Down until the hold's second and its second of grace are over.
-    let expires_at: chrono::DateTime<chrono::Utc> = held.text("expires_at").parse().unwrap();
-    until_past(expires_at + chrono::Duration::seconds(1)).await;
-    let server = BinaryServer::start_with_env(&db, port, &env).await;
+    until_lapsed(&held, 1).await;
+    let server = BinaryServer::start_with_short_holds(&db, port).await;
     let offers = eventually("both waiting customers are offered seats", async || {
         let offers = offered(&api, &show).await;
         if offers.len() >= 2 {
