@@ -2,11 +2,12 @@
 //! one show while the test breaks things, recording every request and what (if anything)
 //! came back; then the checks that must hold afterwards.
 
+use crate::wait::{eventually, PATIENCE};
 use crate::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -52,7 +53,27 @@ impl Attempt {
 /// Customers sending commands until told to stop.
 pub struct Load {
     stop: Arc<AtomicBool>,
+    progress: Arc<Progress>,
     clients: Vec<JoinHandle<Vec<Attempt>>>,
+}
+
+/// How many answers the clients have had so far: what a test waits on instead of the clock
+/// ("the load has run against this server", "the load has met the outage").
+#[derive(Default)]
+struct Progress {
+    settled: AtomicUsize,
+    unsettled: AtomicUsize,
+}
+
+impl Progress {
+    fn count(&self, attempt: &Attempt) {
+        let counter = if attempt.settled() {
+            &self.settled
+        } else {
+            &self.unsettled
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Load {
@@ -66,6 +87,7 @@ impl Load {
         per_row: u32,
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Progress::default());
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -84,11 +106,48 @@ impl Load {
                         ^ (n as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
                     rows,
                     per_row,
+                    progress: progress.clone(),
                 };
                 tokio::spawn(client.run(stop.clone()))
             })
             .collect();
-        Self { stop, clients }
+        Self {
+            stop,
+            progress,
+            clients,
+        }
+    }
+
+    /// Waits until the clients have had `more` final answers (2xx or 4xx) beyond those they
+    /// had when called: the load is running against the server as it is now.
+    pub async fn until_more_settled(&self, more: usize) {
+        let target = self.progress.settled.load(Ordering::Relaxed) + more;
+        let what = format!("{more} more commands of the load are answered");
+        eventually(&what, async || {
+            let settled = self.progress.settled.load(Ordering::Relaxed);
+            if settled >= target {
+                Ok(())
+            } else {
+                Err(format!("{settled} of {target}"))
+            }
+        })
+        .await;
+    }
+
+    /// Waits until `more` further commands got no answer or a 503: the load has met an
+    /// outage.
+    pub async fn until_more_unsettled(&self, more: usize) {
+        let target = self.progress.unsettled.load(Ordering::Relaxed) + more;
+        let what = format!("{more} more commands of the load go unanswered");
+        eventually(&what, async || {
+            let unsettled = self.progress.unsettled.load(Ordering::Relaxed);
+            if unsettled >= target {
+                Ok(())
+            } else {
+                Err(format!("{unsettled} of {target}"))
+            }
+        })
+        .await;
     }
 
     pub async fn stop(self) -> Vec<Attempt> {
@@ -110,6 +169,7 @@ struct Client {
     seed: u64,
     rows: u8,
     per_row: u32,
+    progress: Arc<Progress>,
 }
 
 impl Client {
@@ -142,6 +202,7 @@ impl Client {
                 Some(json!({ "seats": seats })),
             );
             send(&self.http, &self.base, &mut hold).await;
+            self.progress.count(&hold);
             let held = match &hold.answer {
                 Some((StatusCode::CREATED, body)) => Some(body.clone()),
                 Some(_) => None,
@@ -174,6 +235,7 @@ impl Client {
                 )
             };
             send(&self.http, &self.base, &mut next).await;
+            self.progress.count(&next);
             attempts.push(next);
         }
         attempts
@@ -228,14 +290,18 @@ pub async fn retry_unsettled(base: &str, attempts: &mut [Attempt]) -> usize {
     let mut retried = 0;
     for attempt in attempts.iter_mut().filter(|a| !a.settled()) {
         retried += 1;
-        for _ in 0..50 {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
             send(&http, base, attempt).await;
             if attempt.settled() {
                 break;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no final answer within {PATIENCE:?} for {attempt:?}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(attempt.settled(), "no final answer for {attempt:?}");
     }
     retried
 }

@@ -2,6 +2,7 @@
 //! in a child process ([`BinaryServer`]), each on its own database.
 
 pub use crate::reply::Reply;
+use crate::wait::PATIENCE;
 use crate::TestDatabase;
 use boxoffice_api::auth::{JwtKeys, Role};
 use boxoffice_api::server::{self, Running, ServeConfig};
@@ -232,7 +233,7 @@ impl BinaryServer {
             .spawn()
             .expect("start the boxoffice binary");
         let api = Api::new(format!("http://127.0.0.1:{port}"));
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + PATIENCE;
         loop {
             let ready = api
                 .http()
@@ -245,7 +246,7 @@ impl BinaryServer {
             }
             assert!(
                 Instant::now() < deadline,
-                "the binary did not become ready in 30 s"
+                "the binary did not become ready within {PATIENCE:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -259,11 +260,24 @@ impl BinaryServer {
     }
 
     /// SIGTERM, then waits for the exit status.
+    ///
+    /// Panics if the process has not exited within [`PATIENCE`] (a drain that hangs); the
+    /// process is then killed.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        self.child.wait().expect("the binary exits")
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the binary's status") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the binary did not exit within {PATIENCE:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
