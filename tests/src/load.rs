@@ -1,6 +1,8 @@
 //! A command load for the fault tests: customers holding, paying for and releasing seats on
 //! one show while the test breaks things, recording every request and what (if anything)
-//! came back; then the checks that must hold afterwards.
+//! came back; then the checks on the log that must hold afterwards. A test paces its faults
+//! by the load's answers ([`Load::until_more_settled`]), never by the clock, so a slow
+//! machine only makes it slower.
 
 use crate::wait::{eventually, PATIENCE};
 use crate::TestDatabase;
@@ -121,33 +123,15 @@ impl Load {
     /// Waits until the clients have had `more` final answers (2xx or 4xx) beyond those they
     /// had when called: the load is running against the server as it is now.
     pub async fn until_more_settled(&self, more: usize) {
-        let target = self.progress.settled.load(Ordering::Relaxed) + more;
         let what = format!("{more} more commands of the load are answered");
-        eventually(&what, async || {
-            let settled = self.progress.settled.load(Ordering::Relaxed);
-            if settled >= target {
-                Ok(())
-            } else {
-                Err(format!("{settled} of {target}"))
-            }
-        })
-        .await;
+        until_more(&self.progress.settled, more, &what).await;
     }
 
     /// Waits until `more` further commands got no answer or a 503: the load has met an
     /// outage.
     pub async fn until_more_unsettled(&self, more: usize) {
-        let target = self.progress.unsettled.load(Ordering::Relaxed) + more;
         let what = format!("{more} more commands of the load go unanswered");
-        eventually(&what, async || {
-            let unsettled = self.progress.unsettled.load(Ordering::Relaxed);
-            if unsettled >= target {
-                Ok(())
-            } else {
-                Err(format!("{unsettled} of {target}"))
-            }
-        })
-        .await;
+        until_more(&self.progress.unsettled, more, &what).await;
     }
 
     pub async fn stop(self) -> Vec<Attempt> {
@@ -158,6 +142,19 @@ impl Load {
         }
         all
     }
+}
+
+async fn until_more(counter: &AtomicUsize, more: usize, what: &str) {
+    let target = counter.load(Ordering::Relaxed) + more;
+    eventually(what, async || {
+        let now = counter.load(Ordering::Relaxed);
+        if now >= target {
+            Ok(())
+        } else {
+            Err(format!("{now} of {target}"))
+        }
+    })
+    .await;
 }
 
 struct Client {

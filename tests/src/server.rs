@@ -1,14 +1,13 @@
 //! Servers for tests: the real router in this process ([`TestServer`]), or the real binary
 //! in a child process ([`BinaryServer`]), each on its own database.
 
-pub use crate::reply::Reply;
+use crate::reply::Reply;
 use crate::wait::PATIENCE;
 use crate::TestDatabase;
 use boxoffice_api::auth::{JwtKeys, Role};
 use boxoffice_api::server::{self, Running, ServeConfig};
 use boxoffice_api::ApiSettings;
 use boxoffice_commands::{Clock, SystemClock, WriterConfig};
-use reqwest::Method;
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -64,34 +63,18 @@ impl Api {
         self.token("analyst-1", &[Role::Analyst])
     }
 
+    /// An administrator's token (`admin-1`).
+    pub fn admin(&self) -> String {
+        self.token("admin-1", &[Role::Admin])
+    }
+
     /// An auditor's token (`auditor-1`).
     pub fn auditor(&self) -> String {
         self.token("auditor-1", &[Role::Auditor])
     }
 
-    /// Sends a request; `token` and `body` are optional; `headers` are extra headers.
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let mut request = self.request(method, path);
-        if let Some(token) = token {
-            request = request.token(token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        request.await
-    }
-
-    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
+    /// Sends a request built on [`Api::http`] (the typed requests come through here).
+    pub(crate) async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
         let request = request.build().expect("a well-formed request");
         let line = format!("{} {}", request.method(), request.url());
         let response = self
@@ -113,15 +96,6 @@ impl Api {
 
     pub fn http(&self) -> &reqwest::Client {
         &self.http
-    }
-
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        self.send(Method::GET, path, token, None, &[]).await
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(Method::POST, path, Some(token), Some(body), &[])
-            .await
     }
 }
 

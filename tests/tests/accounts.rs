@@ -1,7 +1,6 @@
 //! Accounts over HTTP: register, log in, refresh, profile, favourites, roles, and the
 //! protections around them.
 
-use boxoffice_api::auth::Role;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::TestServer;
 use reqwest::{Method, StatusCode};
@@ -133,7 +132,7 @@ async fn registration_checks_its_fields_and_an_email_has_one_account() {
 async fn favourites_are_per_account_and_only_of_catalogue_movies() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("staff-1", &[Role::Staff]);
+    let staff = api.staff();
     // Only the fields a movie must have.
     let movie = api
         .create_movie(
@@ -191,7 +190,7 @@ async fn an_admin_grants_roles_which_count_from_the_next_session() {
     api.grant_roles(customer, account_id, &roles)
         .await
         .expect_problem(403, "forbidden");
-    let admin = api.token("admin-1", &[Role::Admin]);
+    let admin = api.admin();
     let granted = api.grant_roles(&admin, account_id, &roles).await;
     assert_eq!(granted.expect_ok()["roles"], json!(["staff", "customer"]));
     for bad in [&[][..], &["owner"]] {
@@ -216,7 +215,7 @@ async fn an_admin_grants_roles_which_count_from_the_next_session() {
 async fn partner_api_keys_act_as_their_own_identity_within_a_quota_per_minute() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let admin = api.token("admin-1", &[Role::Admin]);
+    let admin = api.admin();
     let partner = "猫眼 partner";
     api.create_api_key(&api.customer("someone"), partner, 5)
         .await

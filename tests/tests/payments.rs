@@ -384,7 +384,7 @@ async fn a_hundred_customers_race_for_a_code_with_ten_uses_and_exactly_ten_get_i
         let api = api.clone();
         let show = show.clone();
         tokio::spawn(async move {
-            let token = api.token(&format!("racer-{n}"), &[Role::Customer]);
+            let token = api.customer(&format!("racer-{n}"));
             let row = char::from(b'B' + (n / 10) as u8);
             let seat = format!("{row}{}", n % 10 + 1);
             let reply = api

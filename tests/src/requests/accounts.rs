@@ -1,5 +1,7 @@
-//! Accounts: registering, logging in and refreshing a session, the account's own profile
-//! and favourites, roles an admin grants, and partners' API keys.
+//! Requests about accounts: registering, logging in and refreshing a session, the account's
+//! own profile and favourites, roles an admin grants, and partners' API keys. Their bodies
+//! carry passwords and tokens the tests must not get subtly wrong in one place and right in
+//! another; here each is written once.
 
 use super::Request;
 use crate::server::Api;

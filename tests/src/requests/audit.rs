@@ -1,4 +1,5 @@
-//! The audit log (auditors): one stream, or the whole log in log order.
+//! Requests to the audit log (auditors): one stream, or the whole log in log order. Tests
+//! read the log to check what a command appended (or that a refused one appended nothing).
 
 use super::Request;
 use crate::server::Api;

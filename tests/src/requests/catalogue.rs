@@ -1,5 +1,6 @@
-//! The catalogue: what staff create and change (cities, cinemas, halls, movies), and the
-//! discovery reads anyone makes without a token.
+//! Requests about the catalogue: what staff create and change (cities, cinemas, halls,
+//! movies), and the discovery reads anyone makes without a token. The catalogue tests make
+//! dozens of these; each path is spelled once here.
 
 use super::Request;
 use crate::server::Api;

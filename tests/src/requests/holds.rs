@@ -1,5 +1,6 @@
-//! Holds: chosen seats, best available, with a promo code; releasing one; and the counter
-//! (staff) confirming one.
+//! Requests about holds: chosen seats, best available, with a promo code; releasing one; and
+//! the counter (staff) confirming one. Nearly every end-to-end test holds seats, so the
+//! body shapes docs/api.md gives for them live here and nowhere else.
 
 use super::Request;
 use crate::server::Api;

@@ -1,5 +1,6 @@
-//! Orders: refunds, exchanges in the show and transfers to another show of the movie, the
-//! customer's own order history, and the sales report.
+//! Requests about orders: refunds, exchanges in the show and transfers to another show of
+//! the movie, the customer's own order history, and the sales report; the reads are what
+//! tests check a command against.
 
 use super::holds::names;
 use super::Request;

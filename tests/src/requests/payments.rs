@@ -1,5 +1,6 @@
-//! Payments: starting one for a hold, the sandbox provider's pay page (what a customer
-//! presses), the provider's signed notification, and promo codes.
+//! Requests about payments: starting one for a hold, the sandbox provider's pay page (what a
+//! customer presses), the provider's signed notification, and promo codes. The sandbox is
+//! a form and a signed body rather than JSON with a token, which is easy to get wrong by hand.
 
 use super::Request;
 use crate::server::Api;

@@ -1,4 +1,5 @@
-//! Shows: scheduling and cancelling (staff), and the seat map and statuses anyone reads.
+//! Requests about shows: scheduling and cancelling (staff), and the seat map and statuses
+//! anyone reads, which most tests consult to see what a command did to the seats.
 
 use super::Request;
 use crate::server::Api;

@@ -1,4 +1,5 @@
-//! The waiting list: joining, following an entry (optionally long-polling) and leaving.
+//! Requests about the waiting list: joining, following an entry (a long poll with
+//! `version` and `wait`) and leaving.
 
 use super::Request;
 use crate::server::Api;
