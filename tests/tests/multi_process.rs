@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_processes_serve_one_show_consistently() {
+async fn two_processes_on_one_database_never_hold_a_seat_twice_and_replay_each_others_answers() {
     let db = TestDatabase::create().await;
     let a = BinaryServer::start(&db, free_port()).await;
     let b = BinaryServer::start(&db, free_port()).await;
