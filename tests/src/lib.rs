@@ -1,11 +1,24 @@
-//! Shared helpers for the end-to-end tests: a private database per test, dropped afterwards,
-//! and a running server with an HTTP client.
+//! The end-to-end tests' shared kit, so that each test reads as the rule it checks:
+//! - [`TestDatabase`]: a private database per test, dropped afterwards;
+//! - [`server`]: the real router in this process, or the real binary, with an HTTP client;
+//! - [`requests`]: one typed method per request the tests make (`api.hold_seats(..)`);
+//! - [`reply`]: what came back, and `expect_problem` / `expect_created` on it;
+//! - [`given`]: the steps that set a scene (a scheduled show), asserting each succeeded;
+//! - [`wait`]: waiting for the server's own work, by condition and never by the clock;
+//! - [`fixtures`]: the test data (shows, halls, movies) in one place;
+//! - [`load`]: a command load, and the checks on the log that must hold after faults;
+//! - [`read_models`]: the projectors caught up, and the read models equal to a rebuild.
 //!
 //! Tests find PostgreSQL through `DATABASE_URL` (any database on the cluster; `scripts/test`
 //! sets it), falling back to `postgres://postgres@127.0.0.1:5432/postgres`.
 
+pub mod given;
 pub mod load;
+pub mod read_models;
+pub mod reply;
+pub mod requests;
 pub mod server;
+pub mod wait;
 
 use boxoffice_eventstore::postgres::with_database;
 use std::str::FromStr;
@@ -89,6 +102,11 @@ async fn connect(url: &str) -> tokio_postgres::Client {
 pub mod fixtures {
     use serde_json::{json, Value};
 
+    /// An amount of Chinese yuan as the API writes money: `cny(4500)` is 45.00 CNY.
+    pub fn cny(amount_minor: i64) -> Value {
+        json!({ "amount_minor": amount_minor, "currency": "CNY" })
+    }
+
     /// A show starting in two hours: `rows` rows (A, B, ...) of `per_row` seats; row A is
     /// premium (80.00 CNY), the rest regular (45.00 CNY).
     pub fn show(rows: usize, per_row: u32) -> Value {
@@ -97,6 +115,89 @@ pub mod fixtures {
             per_row,
             chrono::Utc::now() + chrono::Duration::hours(2),
         )
+    }
+
+    /// [`show`] under a cinema's refund policy: in full until `full_refund_until_minutes`
+    /// before the start, then less `fee_percent`.
+    pub fn show_with_refund_policy(
+        rows: usize,
+        per_row: u32,
+        full_refund_until_minutes: u32,
+        fee_percent: u32,
+    ) -> Value {
+        let mut show = show(rows, per_row);
+        show["refund_policy"] = json!({
+            "full_refund_until_minutes": full_refund_until_minutes,
+            "fee_percent": fee_percent,
+        });
+        show
+    }
+
+    /// A show of one row of `per_row` regular seats, B1 to B{per_row}: every seat alike.
+    pub fn one_regular_row(per_row: u32) -> Value {
+        let mut show = show(2, per_row);
+        let row_b: Vec<Value> = show["seats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|seat| seat["row"] == "B")
+            .cloned()
+            .collect();
+        show["seats"] = json!(row_b);
+        show
+    }
+
+    /// A show scheduled from the catalogue: `movie_id` in `hall_id` at `starts_at` (RFC 3339).
+    pub fn show_in_hall(movie_id: &str, hall_id: &str, starts_at: &str) -> Value {
+        json!({ "movie_id": movie_id, "hall_id": hall_id, "starts_at": starts_at })
+    }
+
+    /// A hall of two rows: A is `RRRR_RRRR` (an aisle after four regular seats), B is
+    /// `WC__PPPP` (a wheelchair space and its companion seat, a gap, four premium seats);
+    /// 45.00 regular, 68.00 premium, 30.00 accessible.
+    pub fn hall(name: &str) -> Value {
+        json!({
+            "name": name,
+            "layout": {"rows": [
+                {"label": "A", "cells": "RRRR_RRRR"},
+                {"label": "B", "cells": "WC__PPPP"}
+            ]},
+            "prices": {
+                "regular": cny(4500),
+                "premium": cny(6800),
+                "accessible": cny(3000)
+            }
+        })
+    }
+
+    /// A hall of one row A of regular seats (`cells` such as `RRRR`), at 50.00.
+    pub fn hall_of_one_row(name: &str, cells: &str) -> Value {
+        json!({
+            "name": name,
+            "layout": {"rows": [{"label": "A", "cells": cells}]},
+            "prices": {"regular": cny(5000)}
+        })
+    }
+
+    /// A movie of 120 minutes, released 2026-01-01, rated PG-13, from China.
+    pub fn movie(
+        title: &str,
+        original_title: Option<&str>,
+        description: &str,
+        genres: &[&str],
+        language: &str,
+    ) -> Value {
+        json!({
+            "title": title,
+            "original_title": original_title,
+            "description": description,
+            "duration_minutes": 120,
+            "genres": genres,
+            "language": language,
+            "country": "CN",
+            "release_date": "2026-01-01",
+            "rating": "PG-13"
+        })
     }
 
     pub fn show_starting(

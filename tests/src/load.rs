@@ -1,12 +1,15 @@
 //! A command load for the fault tests: customers holding, paying for and releasing seats on
 //! one show while the test breaks things, recording every request and what (if anything)
-//! came back; then the checks that must hold afterwards.
+//! came back; then the checks on the log that must hold afterwards. A test paces its faults
+//! by the load's answers ([`Load::until_more_settled`]), never by the clock, so a slow
+//! machine only makes it slower.
 
+use crate::wait::{eventually, PATIENCE};
 use crate::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -52,7 +55,27 @@ impl Attempt {
 /// Customers sending commands until told to stop.
 pub struct Load {
     stop: Arc<AtomicBool>,
+    progress: Arc<Progress>,
     clients: Vec<JoinHandle<Vec<Attempt>>>,
+}
+
+/// How many answers the clients have had so far: what a test waits on instead of the clock
+/// ("the load has run against this server", "the load has met the outage").
+#[derive(Default)]
+struct Progress {
+    settled: AtomicUsize,
+    unsettled: AtomicUsize,
+}
+
+impl Progress {
+    fn count(&self, attempt: &Attempt) {
+        let counter = if attempt.settled() {
+            &self.settled
+        } else {
+            &self.unsettled
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Load {
@@ -66,6 +89,7 @@ impl Load {
         per_row: u32,
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
+        let progress = Arc::new(Progress::default());
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -84,11 +108,30 @@ impl Load {
                         ^ (n as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
                     rows,
                     per_row,
+                    progress: progress.clone(),
                 };
                 tokio::spawn(client.run(stop.clone()))
             })
             .collect();
-        Self { stop, clients }
+        Self {
+            stop,
+            progress,
+            clients,
+        }
+    }
+
+    /// Waits until the clients have had `more` final answers (2xx or 4xx) beyond those they
+    /// had when called: the load is running against the server as it is now.
+    pub async fn until_more_settled(&self, more: usize) {
+        let what = format!("{more} more commands of the load are answered");
+        until_more(&self.progress.settled, more, &what).await;
+    }
+
+    /// Waits until `more` further commands got no answer or a 503: the load has met an
+    /// outage.
+    pub async fn until_more_unsettled(&self, more: usize) {
+        let what = format!("{more} more commands of the load go unanswered");
+        until_more(&self.progress.unsettled, more, &what).await;
     }
 
     pub async fn stop(self) -> Vec<Attempt> {
@@ -101,6 +144,19 @@ impl Load {
     }
 }
 
+async fn until_more(counter: &AtomicUsize, more: usize, what: &str) {
+    let target = counter.load(Ordering::Relaxed) + more;
+    eventually(what, async || {
+        let now = counter.load(Ordering::Relaxed);
+        if now >= target {
+            Ok(())
+        } else {
+            Err(format!("{now} of {target}"))
+        }
+    })
+    .await;
+}
+
 struct Client {
     http: reqwest::Client,
     base: String,
@@ -110,6 +166,7 @@ struct Client {
     seed: u64,
     rows: u8,
     per_row: u32,
+    progress: Arc<Progress>,
 }
 
 impl Client {
@@ -142,6 +199,7 @@ impl Client {
                 Some(json!({ "seats": seats })),
             );
             send(&self.http, &self.base, &mut hold).await;
+            self.progress.count(&hold);
             let held = match &hold.answer {
                 Some((StatusCode::CREATED, body)) => Some(body.clone()),
                 Some(_) => None,
@@ -174,6 +232,7 @@ impl Client {
                 )
             };
             send(&self.http, &self.base, &mut next).await;
+            self.progress.count(&next);
             attempts.push(next);
         }
         attempts
@@ -228,14 +287,18 @@ pub async fn retry_unsettled(base: &str, attempts: &mut [Attempt]) -> usize {
     let mut retried = 0;
     for attempt in attempts.iter_mut().filter(|a| !a.settled()) {
         retried += 1;
-        for _ in 0..50 {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        loop {
             send(&http, base, attempt).await;
             if attempt.settled() {
                 break;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no final answer within {PATIENCE:?} for {attempt:?}"
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(attempt.settled(), "no final answer for {attempt:?}");
     }
     retried
 }
@@ -311,97 +374,4 @@ pub async fn check_log(db: &TestDatabase, attempts: &[Attempt]) -> (usize, usize
         }
     }
     (successes, refusals)
-}
-
-/// The read-model tables, each as its rows in JSON, sorted.
-pub async fn read_models(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
-    let client = db.client().await;
-    let mut tables = Vec::new();
-    let projectors = boxoffice_projections::projectors::all();
-    let names = projectors.iter().flat_map(|p| p.tables().iter());
-    for table in names {
-        let rows = client
-            .query(
-                &format!("SELECT row_to_json(t)::text FROM {table} t ORDER BY 1"),
-                &[],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("read {table}: {e}"));
-        tables.push((table.to_string(), rows.iter().map(|r| r.get(0)).collect()));
-    }
-    tables
-}
-
-/// Waits (up to 30 s) until every projector's checkpoint has reached the newest event the
-/// log holds (committed, whether or not its place is final yet: the test decides when the
-/// writing has stopped).
-pub async fn wait_for_projections(db: &TestDatabase) {
-    let client = db.client().await;
-    let newest = client
-        .query_opt(
-            "SELECT xid, position FROM events ORDER BY xid DESC, position DESC LIMIT 1",
-            &[],
-        )
-        .await
-        .expect("read the log")
-        .map(|row| (row.get::<_, i64>(0), row.get::<_, i64>(1)));
-    let Some(newest) = newest else { return };
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let behind: Vec<(String, i64, i64)> = client
-            .query(
-                "SELECT name, commit_position, prepare_position FROM projection_checkpoints
-                 WHERE (commit_position, prepare_position) < ($1, $2)",
-                &[&newest.0, &newest.1],
-            )
-            .await
-            .expect("read the checkpoints")
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
-            .collect();
-        if behind.is_empty() {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "projections did not reach {newest:?} in 30 s: {behind:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Asserts that the read models as the live projectors left them equal a fresh rebuild from
-/// the log. Call it once the projectors have caught up ([`wait_for_projections`]) and the
-/// server has stopped.
-pub async fn assert_read_models_equal_a_rebuild(db: &TestDatabase) {
-    let live = read_models(db).await;
-    let status = std::process::Command::new(crate::server::BinaryServer::binary())
-        .args(["projections", "rebuild"])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("run boxoffice projections rebuild");
-    assert!(status.success(), "projections rebuild failed");
-    let rebuilt = read_models(db).await;
-    for ((table, live_rows), (_, rebuilt_rows)) in live.iter().zip(&rebuilt) {
-        let only_live: Vec<&String> = live_rows
-            .iter()
-            .filter(|r| !rebuilt_rows.contains(r))
-            .collect();
-        let only_rebuilt: Vec<&String> = rebuilt_rows
-            .iter()
-            .filter(|r| !live_rows.contains(r))
-            .collect();
-        assert_eq!(
-            live_rows.len(),
-            rebuilt_rows.len(),
-            "{table}: live and rebuilt row counts differ; only live: {only_live:#?}; only rebuilt: {only_rebuilt:#?}"
-        );
-        assert_eq!(
-            live_rows, rebuilt_rows,
-            "{table}: live differs from rebuilt"
-        );
-    }
 }

@@ -1,12 +1,13 @@
 //! Servers for tests: the real router in this process ([`TestServer`]), or the real binary
 //! in a child process ([`BinaryServer`]), each on its own database.
 
+use crate::reply::Reply;
+use crate::wait::PATIENCE;
 use crate::TestDatabase;
 use boxoffice_api::auth::{JwtKeys, Role};
 use boxoffice_api::server::{self, Running, ServeConfig};
 use boxoffice_api::ApiSettings;
 use boxoffice_commands::{Clock, SystemClock, WriterConfig};
-use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -22,25 +23,6 @@ pub struct Api {
     pub base: String,
     http: reqwest::Client,
     jwt: JwtKeys,
-}
-
-/// A response: status, headers and JSON body (or `Value::Null`).
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: Value,
-}
-
-impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-
-    /// The problem `code` of an error response.
-    pub fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
 }
 
 impl Api {
@@ -61,60 +43,59 @@ impl Api {
         &self.base
     }
 
+    /// A token for `sub` with `roles`, valid for an hour.
     pub fn token(&self, sub: &str, roles: &[Role]) -> String {
         self.jwt.mint(sub, roles, chrono::Duration::hours(1))
     }
 
-    /// Sends a request; `token` and `body` are optional; `headers` are extra headers.
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> Reply {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = request.send().await.expect("the server answers");
-        Self::reply(response).await
+    /// A customer's token: `name` is the customer's id.
+    pub fn customer(&self, name: &str) -> String {
+        self.token(name, &[Role::Customer])
     }
 
-    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
-        Self::reply(request.send().await.expect("the server answers")).await
+    /// The box office's token (staff `box-office-1`).
+    pub fn staff(&self) -> String {
+        self.token("box-office-1", &[Role::Staff])
     }
 
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    /// An analyst's token (`analyst-1`).
+    pub fn analyst(&self) -> String {
+        self.token("analyst-1", &[Role::Analyst])
     }
 
-    async fn reply(response: reqwest::Response) -> Reply {
+    /// An administrator's token (`admin-1`).
+    pub fn admin(&self) -> String {
+        self.token("admin-1", &[Role::Admin])
+    }
+
+    /// An auditor's token (`auditor-1`).
+    pub fn auditor(&self) -> String {
+        self.token("auditor-1", &[Role::Auditor])
+    }
+
+    /// Sends a request built on [`Api::http`] (the typed requests come through here).
+    pub(crate) async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
+        let request = request.build().expect("a well-formed request");
+        let line = format!("{} {}", request.method(), request.url());
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .expect("the server answers");
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply {
+            request: line,
             status,
             headers,
             body,
         }
     }
 
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        self.send(Method::GET, path, token, None, &[]).await
-    }
-
-    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Reply {
-        self.send(Method::POST, path, Some(token), Some(body), &[])
-            .await
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 }
 
@@ -200,6 +181,16 @@ impl BinaryServer {
         Self::start_with_env(db, port, &[]).await
     }
 
+    /// Holds that last one second with one second of grace: for tests of holds that lapse
+    /// while no server runs (wait for that with [`crate::wait::until_lapsed`]).
+    pub async fn start_with_short_holds(db: &TestDatabase, port: u16) -> Self {
+        let env = [
+            ("BOXOFFICE_HOLD_TTL_SECONDS", "1"),
+            ("BOXOFFICE_EXPIRY_GRACE_SECONDS", "1"),
+        ];
+        Self::start_with_env(db, port, &env).await
+    }
+
     /// Starts with extra environment variables (configuration such as
     /// `BOXOFFICE_HOLD_TTL_SECONDS`).
     pub async fn start_with_env(db: &TestDatabase, port: u16, env: &[(&str, &str)]) -> Self {
@@ -216,7 +207,7 @@ impl BinaryServer {
             .spawn()
             .expect("start the boxoffice binary");
         let api = Api::new(format!("http://127.0.0.1:{port}"));
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + PATIENCE;
         loop {
             let ready = api
                 .http()
@@ -229,7 +220,7 @@ impl BinaryServer {
             }
             assert!(
                 Instant::now() < deadline,
-                "the binary did not become ready in 30 s"
+                "the binary did not become ready within {PATIENCE:?}"
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -243,11 +234,24 @@ impl BinaryServer {
     }
 
     /// SIGTERM, then waits for the exit status.
+    ///
+    /// Panics if the process has not exited within [`PATIENCE`] (a drain that hangs); the
+    /// process is then killed.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        self.child.wait().expect("the binary exits")
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the binary's status") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the binary did not exit within {PATIENCE:?} of SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 

@@ -1,162 +1,99 @@
 //! Accounts over HTTP: register, log in, refresh, profile, favourites, roles, and the
 //! protections around them.
 
-use boxoffice_api::auth::Role;
 use boxoffice_tests::fixtures;
-use boxoffice_tests::server::{Api, Reply, TestServer};
+use boxoffice_tests::server::TestServer;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
-async fn register(api: &Api, email: &str, password: &str) -> Reply {
-    api.send(
-        Method::POST,
-        "/v1/auth/register",
-        None,
-        Some(&json!({"email": email, "password": password, "display_name": "王小明"})),
-        &[],
-    )
-    .await
-}
-
-async fn login(api: &Api, email: &str, password: &str) -> Reply {
-    api.send(
-        Method::POST,
-        "/v1/auth/login",
-        None,
-        Some(&json!({"email": email, "password": password})),
-        &[],
-    )
-    .await
-}
-
-async fn refresh(api: &Api, token: &str) -> Reply {
-    api.send(
-        Method::POST,
-        "/v1/auth/refresh",
-        None,
-        Some(&json!({"refresh_token": token})),
-        &[],
-    )
-    .await
-}
-
-fn field(reply: &Reply, name: &str) -> String {
-    reply.body[name].as_str().unwrap_or_default().to_owned()
-}
+const PASSWORD: &str = "a long enough password";
 
 #[tokio::test]
 async fn a_customer_registers_logs_in_refreshes_and_uses_the_api_as_their_account() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let registered = register(api, " Xiaoming.Wang@Example.cn ", "长城长城 great wall").await;
-    assert_eq!(registered.status, StatusCode::CREATED, "{registered:?}");
-    let account = registered.body["account"].clone();
+    let registered = api
+        .register(
+            " Xiaoming.Wang@Example.cn ",
+            "长城长城 great wall",
+            "王小明",
+        )
+        .await;
+    let account = &registered.expect_created()["account"];
     assert_eq!(account["email"], "xiaoming.wang@example.cn");
     assert_eq!(account["display_name"], "王小明");
     assert_eq!(account["roles"], json!(["customer"]));
     assert_eq!(registered.body["token_type"], "Bearer");
     assert_eq!(registered.body["expires_in"], 900);
-    let account_id = account["account_id"].as_str().unwrap().to_owned();
+    let account_id = account["account_id"].as_str().unwrap();
 
-    let session = login(api, "XIAOMING.WANG@example.cn", "长城长城 great wall").await;
-    assert_eq!(session.status, StatusCode::OK, "{session:?}");
-    let access = field(&session, "access_token");
-    let me = api.get("/v1/me", Some(&access)).await;
-    assert_eq!(me.body["account_id"], account_id.as_str());
+    let session = api
+        .login("XIAOMING.WANG@example.cn", "长城长城 great wall")
+        .await;
+    session.expect_ok();
+    let access = session.text("access_token");
+    let me = api.me(access).await;
+    assert_eq!(me.body["account_id"], account_id);
 
     // The access token is what the rest of the API takes: holds are the account's.
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let show = api.post("/v1/shows", &staff, &fixtures::show(2, 4)).await;
-    let show = field(&show, "show_id");
-    let hold = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &access,
-            &json!({"seats": ["B1"]}),
-        )
-        .await;
-    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
-    assert_eq!(hold.body["customer_id"], account_id.as_str());
+    let show = api.scheduled_show(&fixtures::show(2, 4)).await;
+    let hold = api.hold_seats(access, &show, &["B1"]).await;
+    assert_eq!(hold.expect_created()["customer_id"], account_id);
 
     // The profile changes; the email does not.
     let changed = api
-        .send(
-            Method::PUT,
-            "/v1/me",
-            Some(&access),
-            Some(&json!({"display_name": "小明", "phone": "+86 138-0000-0000"})),
-            &[],
+        .update_me(
+            access,
+            &json!({"display_name": "小明", "phone": "+86 138-0000-0000"}),
         )
         .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
-    assert_eq!(changed.body["display_name"], "小明");
+    assert_eq!(changed.expect_ok()["display_name"], "小明");
     assert_eq!(changed.body["phone"], "+86 138-0000-0000");
-    let bad = api
-        .send(
-            Method::PUT,
-            "/v1/me",
-            Some(&access),
-            Some(&json!({"display_name": "", "phone": "call me"})),
-            &[],
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    api.update_me(access, &json!({"display_name": "", "phone": "call me"}))
+        .await
+        .expect_problem(422, "validation_failed");
 
     // A refresh gives a new session; each refresh token works once.
-    let first = field(&session, "refresh_token");
-    let renewed = refresh(api, &first).await;
-    assert_eq!(renewed.status, StatusCode::OK, "{renewed:?}");
-    let second = field(&renewed, "refresh_token");
+    let first = session.text("refresh_token");
+    let renewed = api.refresh(first).await;
+    renewed.expect_ok();
+    let second = renewed.text("refresh_token");
     assert_ne!(first, second);
-    assert_eq!(
-        api.get("/v1/me", Some(&field(&renewed, "access_token")))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    api.me(renewed.text("access_token")).await.expect_ok();
     // Replaying the used one is taken as theft: every session of the account ends.
-    let replayed = refresh(api, &first).await;
-    assert_eq!(replayed.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(replayed.code(), "invalid_refresh_token");
-    let after = refresh(api, &second).await;
-    assert_eq!(
-        after.status,
-        StatusCode::UNAUTHORIZED,
-        "the newer token was revoked too"
-    );
-    assert_eq!(
-        refresh(api, "made-up").await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    api.refresh(first)
+        .await
+        .expect_problem(401, "invalid_refresh_token");
+    // The newer token was revoked too.
+    api.refresh(second)
+        .await
+        .expect_problem(401, "invalid_refresh_token");
+    api.refresh("made-up")
+        .await
+        .expect_problem(401, "invalid_refresh_token");
 }
 
 #[tokio::test]
 async fn a_failed_login_does_not_say_whether_the_account_exists_and_repeated_failures_are_slowed() {
     let server = TestServer::start().await;
     let api = &server.api;
-    assert_eq!(
-        register(api, "lei@example.cn", "a long enough password")
-            .await
-            .status,
-        StatusCode::CREATED
-    );
-    let wrong = login(api, "lei@example.cn", "not the password").await;
-    let unknown = login(api, "nobody@example.cn", "not the password").await;
+    api.register("lei@example.cn", PASSWORD, "王小明")
+        .await
+        .expect_created();
+    let wrong = api.login("lei@example.cn", "not the password").await;
+    let unknown = api.login("nobody@example.cn", "not the password").await;
     for reply in [&wrong, &unknown] {
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(reply.code(), "invalid_credentials");
+        reply.expect_problem(401, "invalid_credentials");
     }
     assert_eq!(wrong.body["detail"], unknown.body["detail"]);
     // Three more failures for the account make five: the right password is refused too.
     for _ in 0..3 {
-        assert_eq!(
-            login(api, "lei@example.cn", "still not it").await.status,
-            StatusCode::UNAUTHORIZED
-        );
+        api.login("lei@example.cn", "still not it")
+            .await
+            .expect_problem(401, "invalid_credentials");
     }
-    let blocked = login(api, "lei@example.cn", "a long enough password").await;
-    assert_eq!(blocked.status, StatusCode::TOO_MANY_REQUESTS, "{blocked:?}");
-    assert_eq!(blocked.code(), "too_many_attempts");
+    let blocked = api.login("lei@example.cn", PASSWORD).await;
+    blocked.expect_problem(429, "too_many_attempts");
     let retry: u64 = blocked.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=900).contains(&retry), "{retry}");
 }
@@ -165,22 +102,18 @@ async fn a_failed_login_does_not_say_whether_the_account_exists_and_repeated_fai
 async fn registration_checks_its_fields_and_an_email_has_one_account() {
     let server = TestServer::start().await;
     let api = &server.api;
-    assert_eq!(
-        register(api, "mei@example.cn", "a long enough password")
-            .await
-            .status,
-        StatusCode::CREATED
-    );
-    let twice = register(api, "MEI@example.cn", "another long password").await;
-    assert_eq!(twice.status, StatusCode::CONFLICT);
-    assert_eq!(twice.code(), "email_taken");
+    api.register("mei@example.cn", PASSWORD, "王小明")
+        .await
+        .expect_created();
+    api.register("MEI@example.cn", "another long password", "王小明")
+        .await
+        .expect_problem(409, "email_taken");
     for (email, password, field) in [
-        ("not-an-email", "a long enough password", "email"),
+        ("not-an-email", PASSWORD, "email"),
         ("han@example.cn", "short", "password"),
     ] {
-        let reply = register(api, email, password).await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{reply:?}");
-        assert_eq!(reply.body["errors"][0]["field"], field);
+        let reply = api.register(email, password, "王小明").await;
+        assert_eq!(reply.invalid_fields()[0], field);
     }
     let client = server.db.client().await;
     let stored: String = client
@@ -199,194 +132,126 @@ async fn registration_checks_its_fields_and_an_email_has_one_account() {
 async fn favourites_are_per_account_and_only_of_catalogue_movies() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("staff-1", &[Role::Staff]);
+    let staff = api.staff();
+    // Only the fields a movie must have.
     let movie = api
-        .post(
-            "/v1/movies",
+        .create_movie(
             &staff,
             &json!({"title": "流浪地球3", "duration_minutes": 130, "genres": ["sci-fi"],
                     "language": "zh", "country": "CN", "release_date": "2027-01-29"}),
         )
         .await;
-    assert_eq!(movie.status, StatusCode::CREATED, "{movie:?}");
-    let movie_id = field(&movie, "id");
-    let at = field(&movie, "position");
-    assert_eq!(
-        api.get(&format!("/v1/movies/search?min_position={at}"), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let alice = field(
-        &register(api, "alice@example.cn", "a long enough password").await,
-        "access_token",
-    );
-    let bob = field(
-        &register(api, "bob@example.cn", "a long enough password").await,
-        "access_token",
-    );
-    let put = |token: String, id: String| async move {
-        api.send(
-            Method::PUT,
-            &format!("/v1/me/favorites/{id}"),
-            Some(&token),
-            None,
-            &[],
-        )
+    let movie_id = movie.created("id");
+    api.search_movies("")
+        .min_position(movie.position())
         .await
-    };
-    assert_eq!(
-        put(alice.clone(), movie_id.clone()).await.status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        put(alice.clone(), movie_id.clone()).await.status,
-        StatusCode::NO_CONTENT,
-        "again: no change"
-    );
-    let unknown = put(alice.clone(), uuid::Uuid::new_v4().to_string()).await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert_eq!(unknown.code(), "movie_not_found");
-    let listed = api.get("/v1/me/favorites", Some(&alice)).await;
+        .expect_ok();
+    let alice = api
+        .register("alice@example.cn", PASSWORD, "王小明")
+        .await
+        .created("access_token");
+    let bob = api
+        .register("bob@example.cn", PASSWORD, "王小明")
+        .await
+        .created("access_token");
+    api.add_favorite(&alice, &movie_id)
+        .await
+        .expect_status(StatusCode::NO_CONTENT);
+    api.add_favorite(&alice, &movie_id)
+        .await
+        .expect_status(StatusCode::NO_CONTENT); // again: no change
+    api.add_favorite(&alice, &uuid::Uuid::new_v4().to_string())
+        .await
+        .expect_problem(404, "movie_not_found");
+    let listed = api.favorites(&alice).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
     assert_eq!(listed.body[0]["title"], "流浪地球3");
-    assert_eq!(
-        api.get("/v1/me/favorites", Some(&bob)).await.body,
-        json!([])
-    );
-    let removed = api
-        .send(
-            Method::DELETE,
-            &format!("/v1/me/favorites/{movie_id}"),
-            Some(&alice),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        api.get("/v1/me/favorites", Some(&alice)).await.body,
-        json!([])
-    );
+    assert_eq!(api.favorites(&bob).await.body, json!([]));
+    api.remove_favorite(&alice, &movie_id)
+        .await
+        .expect_status(StatusCode::NO_CONTENT);
+    assert_eq!(api.favorites(&alice).await.body, json!([]));
     // A token that is not an account's (a development token) has no profile.
-    let dev = api.token("someone", &[Role::Customer]);
-    assert_eq!(
-        api.get("/v1/me", Some(&dev)).await.code(),
-        "account_not_found"
-    );
+    api.me(&api.customer("someone"))
+        .await
+        .expect_problem(404, "account_not_found");
 }
 
 #[tokio::test]
 async fn an_admin_grants_roles_which_count_from_the_next_session() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let registered = register(api, "clerk@example.cn", "a long enough password").await;
-    let account_id = registered.body["account"]["account_id"]
+    let registered = api.register("clerk@example.cn", PASSWORD, "王小明").await;
+    let account_id = registered.expect_created()["account"]["account_id"]
         .as_str()
-        .unwrap()
-        .to_owned();
-    let customer = field(&registered, "access_token");
-    let roles = json!({"roles": ["staff", "customer", "staff"]});
-    let path = format!("/v1/accounts/{account_id}/roles");
-    let refused = api
-        .send(Method::PUT, &path, Some(&customer), Some(&roles), &[])
-        .await;
-    assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let admin = api.token("admin-1", &[Role::Admin]);
-    let granted = api
-        .send(Method::PUT, &path, Some(&admin), Some(&roles), &[])
-        .await;
-    assert_eq!(granted.status, StatusCode::OK, "{granted:?}");
-    assert_eq!(granted.body["roles"], json!(["staff", "customer"]));
-    for bad in [json!({"roles": []}), json!({"roles": ["owner"]})] {
-        let reply = api
-            .send(Method::PUT, &path, Some(&admin), Some(&bad), &[])
-            .await;
-        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-    }
-    let missing = format!("/v1/accounts/{}/roles", uuid::Uuid::new_v4());
-    assert_eq!(
-        api.send(Method::PUT, &missing, Some(&admin), Some(&roles), &[])
-            .await
-            .code(),
-        "account_not_found"
-    );
-    // The old token still says customer; the next session says staff.
-    let city = json!({"name": "成都", "time_zone": "Asia/Shanghai"});
-    assert_eq!(
-        api.post("/v1/cities", &customer, &city).await.status,
-        StatusCode::FORBIDDEN
-    );
-    let staff: Value = refresh(api, &field(&registered, "refresh_token"))
+        .unwrap();
+    let customer = registered.text("access_token");
+    let roles = ["staff", "customer", "staff"];
+    api.grant_roles(customer, account_id, &roles)
         .await
-        .body;
-    let staff = staff["access_token"].as_str().unwrap();
-    assert_eq!(
-        api.post("/v1/cities", staff, &city).await.status,
-        StatusCode::CREATED
-    );
+        .expect_problem(403, "forbidden");
+    let admin = api.admin();
+    let granted = api.grant_roles(&admin, account_id, &roles).await;
+    assert_eq!(granted.expect_ok()["roles"], json!(["staff", "customer"]));
+    for bad in [&[][..], &["owner"]] {
+        api.grant_roles(&admin, account_id, bad)
+            .await
+            .expect_problem(422, "validation_failed");
+    }
+    api.grant_roles(&admin, &uuid::Uuid::new_v4().to_string(), &roles)
+        .await
+        .expect_problem(404, "account_not_found");
+    // The old token still says customer; the next session says staff.
+    api.create_city(customer, "成都", "Asia/Shanghai")
+        .await
+        .expect_problem(403, "forbidden");
+    let next = api.refresh(registered.text("refresh_token")).await;
+    api.create_city(next.text("access_token"), "成都", "Asia/Shanghai")
+        .await
+        .expect_created();
 }
 
 #[tokio::test]
 async fn partner_api_keys_act_as_their_own_identity_within_a_quota_per_minute() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let admin = api.token("admin-1", &[Role::Admin]);
-    let customer = api.token("someone", &[Role::Customer]);
-    let body = json!({"name": "猫眼 partner", "quota_per_minute": 5});
-    assert_eq!(
-        api.post("/v1/api-keys", &customer, &body).await.status,
-        StatusCode::FORBIDDEN
-    );
-    let created = api.post("/v1/api-keys", &admin, &body).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
-    let key = field(&created, "api_key");
-    let key_id = field(&created, "key_id");
+    let admin = api.admin();
+    let partner = "猫眼 partner";
+    api.create_api_key(&api.customer("someone"), partner, 5)
+        .await
+        .expect_problem(403, "forbidden");
+    let created = api.create_api_key(&admin, partner, 5).await;
+    let key = created.created("api_key");
+    let key_id = created.text("key_id");
     assert!(key.starts_with("bo_"), "{key}");
     assert_eq!(created.body["roles"], json!(["customer"]));
-    let listed = api.get("/v1/api-keys", Some(&admin)).await;
-    assert_eq!(listed.body[0]["key_id"], key_id.as_str());
+    let listed = api.api_keys(&admin).await;
+    assert_eq!(listed.body[0]["key_id"], key_id);
     assert!(
         !listed.body.to_string().contains(&key),
         "the key is shown only once"
     );
 
     // The key is an identity: its holds are the partner's.
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let show = field(
-        &api.post("/v1/shows", &staff, &fixtures::show(2, 4)).await,
-        "show_id",
+    let show = api.scheduled_show(&fixtures::show(2, 4)).await;
+    let hold = api
+        .request(Method::POST, format!("/v1/shows/{show}/holds"))
+        .api_key(&key)
+        .json(&json!({"seats": ["A1"]}))
+        .await;
+    assert_eq!(
+        hold.expect_created()["customer_id"],
+        format!("partner:{key_id}")
     );
-    let with_key = |method: Method, path: String, body: Option<Value>| {
-        let key = key.clone();
-        async move {
-            api.send(
-                method,
-                &path,
-                None,
-                body.as_ref(),
-                &[("x-api-key", key.as_str())],
-            )
-            .await
-        }
-    };
-    let hold = with_key(
-        Method::POST,
-        format!("/v1/shows/{show}/holds"),
-        Some(json!({"seats": ["A1"]})),
-    )
-    .await;
-    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
-    assert_eq!(hold.body["customer_id"], format!("partner:{key_id}"));
 
     // Five requests a minute, whatever they are: the sixth in a minute is refused.
     let mut answered = 1; // the hold
     let refused = loop {
-        let reply = with_key(Method::GET, "/v1/cities".into(), None).await;
+        let reply = api.cities().api_key(&key).await;
         if reply.status == StatusCode::TOO_MANY_REQUESTS {
             break reply;
         }
-        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        reply.expect_ok();
         answered += 1;
         assert!(
             answered <= 10,
@@ -394,32 +259,19 @@ async fn partner_api_keys_act_as_their_own_identity_within_a_quota_per_minute() 
         );
     };
     assert!(answered >= 5, "{answered} answered before the first 429");
-    assert_eq!(refused.code(), "quota_exceeded");
+    refused.expect_problem(429, "quota_exceeded");
     let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
 
     // A wrong key, and a revoked one, are 401.
-    let wrong = api
-        .send(
-            Method::GET,
-            "/v1/cities",
-            None,
-            None,
-            &[("x-api-key", "bo_not-a-key")],
-        )
-        .await;
-    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    let revoked = api
-        .send(
-            Method::DELETE,
-            &format!("/v1/api-keys/{key_id}"),
-            Some(&admin),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(revoked.status, StatusCode::OK, "{revoked:?}");
-    assert!(revoked.body["revoked_at"].is_string());
-    let after = with_key(Method::GET, "/v1/cities".into(), None).await;
-    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    api.cities()
+        .api_key("bo_not-a-key")
+        .await
+        .expect_problem(401, "unauthorized");
+    let revoked = api.revoke_api_key(&admin, key_id).await;
+    assert!(revoked.expect_ok()["revoked_at"].is_string());
+    api.cities()
+        .api_key(&key)
+        .await
+        .expect_problem(401, "unauthorized");
 }

@@ -9,7 +9,7 @@ use boxoffice_audit::sealer::SealSchedule;
 use boxoffice_commands::SystemClock;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::{Api, BinaryServer, TestServer};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::process::Output;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,31 +32,17 @@ async fn audited_server() -> TestServer {
 
 /// A show with a few holds and releases: `holds` pairs of events after its scheduling.
 async fn show_with_history(api: &Api, staff: &str, holds: usize) -> (String, String) {
-    let scheduled = api.post("/v1/shows", staff, &fixtures::show(2, 5)).await;
-    assert_eq!(scheduled.status, 201, "{scheduled:?}");
-    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
-    let mut position = scheduled.body["position"].as_str().unwrap().to_owned();
+    let scheduled = api.schedule_show(staff, &fixtures::show(2, 5)).await;
+    let show = scheduled.created("show_id");
+    let mut position = scheduled.position().to_owned();
     for n in 0..holds {
         let held = api
-            .post(
-                &format!("/v1/shows/{show}/holds"),
-                staff,
-                &json!({ "seats": [format!("B{}", n % 5 + 1)] }),
-            )
+            .hold_seats(staff, &show, &[format!("B{}", n % 5 + 1)])
             .await;
-        assert_eq!(held.status, 201, "{held:?}");
-        let hold = held.body["hold_id"].as_str().unwrap();
-        let released = api
-            .send(
-                reqwest::Method::DELETE,
-                &format!("/v1/shows/{show}/holds/{hold}"),
-                Some(staff),
-                None,
-                &[],
-            )
-            .await;
-        assert_eq!(released.status, 200, "{released:?}");
-        position = released.body["position"].as_str().unwrap().to_owned();
+        let hold = held.created("hold_id");
+        let released = api.release_hold(staff, &show, &hold).await;
+        released.expect_ok();
+        position = released.position().to_owned();
     }
     (show, position)
 }
@@ -66,8 +52,8 @@ async fn sealed_through(api: &Api, auditor: &str, position: &str) -> Value {
     let wanted: (u64, u64) = split(position);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let seals = api.get("/v1/audit/seals?limit=1000", Some(auditor)).await;
-        assert_eq!(seals.status, 200, "{seals:?}");
+        let seals = api.seals(auditor).await;
+        seals.expect_ok();
         if let Some(last) = seals.body["seals"].as_array().and_then(|s| s.last()) {
             if split(last["through"].as_str().unwrap()) >= wanted {
                 return last.clone();
@@ -108,8 +94,8 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
     let api = server.api.clone();
     let staff = api.token("box-office-1", &[Role::Staff]);
     let auditor = api.token("auditor-1", &[Role::Auditor]);
-    let key = api.get("/v1/audit/public-key", None).await;
-    assert_eq!(key.status, 200);
+    let key = api.audit_public_key().await;
+    key.expect_ok();
     assert_eq!(key.body["development"], false);
     let public_key = key.body["public_key"].as_str().unwrap().to_owned();
 
@@ -126,7 +112,7 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
     }
     shows.push(format!("show-{first}"));
     sealed_through(&api, &auditor, &last).await;
-    let all_seals = api.get("/v1/audit/seals?limit=1000", Some(&auditor)).await;
+    let all_seals = api.seals(&auditor).await;
     // One more show, sealed last: that seal is the one an auditor keeps, and the one forged.
     let (_, position) = show_with_history(&api, &staff, 1).await;
     let seal = sealed_through(&api, &auditor, &position).await;
@@ -378,10 +364,7 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
     let api = server.api.clone();
     let staff = api.token("box-office-1", &[Role::Staff]);
     let auditor = api.token("auditor-1", &[Role::Auditor]);
-    let public_key = api.get("/v1/audit/public-key", None).await.body["public_key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let public_key = api.audit_public_key().await.text("public_key").to_owned();
     // A catalogue made the way operators make it (cinemas with coordinates: the chain's
     // encoding of doubles is part of what is checked), and a show with some history.
     let seeded = std::process::Command::new(BinaryServer::binary())

@@ -1,9 +1,10 @@
 //! The catalogue over HTTP: staff build it, ticket clients browse and search it.
 
-use boxoffice_api::auth::Role;
-use boxoffice_tests::server::{Api, Reply, TestServer};
+use boxoffice_tests::fixtures::{self, cny};
+use boxoffice_tests::read_models;
+use boxoffice_tests::reply::Reply;
+use boxoffice_tests::server::{Api, TestServer};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
-use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -17,60 +18,17 @@ fn day() -> NaiveDate {
 }
 
 fn at(day: NaiveDate, hour: u32) -> DateTime<FixedOffset> {
+    at_minute(day, hour, 0)
+}
+
+fn at_minute(day: NaiveDate, hour: u32, minute: u32) -> DateTime<FixedOffset> {
     shanghai()
-        .from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap())
+        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
         .unwrap()
 }
 
 fn encode(time: DateTime<FixedOffset>) -> String {
     time.to_rfc3339().replace('+', "%2B")
-}
-
-fn id(reply: &Reply) -> String {
-    assert!(
-        reply.status == StatusCode::CREATED || reply.status == StatusCode::OK,
-        "{reply:?}"
-    );
-    reply.body["id"]
-        .as_str()
-        .or(reply.body["show_id"].as_str())
-        .unwrap()
-        .to_owned()
-}
-
-fn hall(name: &str) -> Value {
-    json!({
-        "name": name,
-        "layout": {"rows": [
-            {"label": "A", "cells": "RRRR_RRRR"},
-            {"label": "B", "cells": "WC__PPPP"}
-        ]},
-        "prices": {
-            "regular": {"amount_minor": 4500, "currency": "CNY"},
-            "premium": {"amount_minor": 6800, "currency": "CNY"},
-            "accessible": {"amount_minor": 3000, "currency": "CNY"}
-        }
-    })
-}
-
-fn movie(
-    title: &str,
-    original: Option<&str>,
-    description: &str,
-    genres: &[&str],
-    language: &str,
-) -> Value {
-    json!({
-        "title": title,
-        "original_title": original,
-        "description": description,
-        "duration_minutes": 120,
-        "genres": genres,
-        "language": language,
-        "country": "CN",
-        "release_date": "2026-01-01",
-        "rating": "PG-13"
-    })
 }
 
 /// Two cities, three cinemas, three movies, seven shows.
@@ -93,21 +51,15 @@ struct Fixture {
 impl Fixture {
     async fn build(server: &TestServer) -> Self {
         let api = server.api.clone();
-        let staff = api.token("staff-1", &[Role::Staff]);
-        let post = |path: &'static str, body: Value| {
-            let (api, staff) = (api.clone(), staff.clone());
-            async move { api.post(path, &staff, &body).await }
-        };
-        let shanghai_id = id(&post(
-            "/v1/cities",
-            json!({"name": "上海", "time_zone": "Asia/Shanghai"}),
-        )
-        .await);
-        let beijing_id = id(&post(
-            "/v1/cities",
-            json!({"name": "北京", "time_zone": "Asia/Shanghai"}),
-        )
-        .await);
+        let staff = api.staff();
+        let shanghai_id = api
+            .create_city(&staff, "上海", "Asia/Shanghai")
+            .await
+            .created("id");
+        let beijing_id = api
+            .create_city(&staff, "北京", "Asia/Shanghai")
+            .await
+            .created("id");
         let places = [
             (&shanghai_id, "人民广场影城", 31.2304, 121.4737, "200001"),
             (&shanghai_id, "五角场影城", 31.2990, 121.5140, "200433"),
@@ -116,57 +68,51 @@ impl Fixture {
         let mut cinemas = Vec::new();
         let mut halls = Vec::new();
         for (city, name, latitude, longitude, postal_code) in places {
-            let cinema = id(&post(
-                "/v1/cinemas",
-                json!({
-                    "city_id": city, "name": name, "address": format!("{name} 1号"),
-                    "latitude": latitude, "longitude": longitude, "postal_code": postal_code
-                }),
-            )
-            .await);
-            let reply = api
-                .post(
-                    &format!("/v1/cinemas/{cinema}/halls"),
+            let cinema = api
+                .create_cinema(
                     &staff,
-                    &hall("1号厅"),
+                    &json!({
+                        "city_id": city, "name": name, "address": format!("{name} 1号"),
+                        "latitude": latitude, "longitude": longitude, "postal_code": postal_code
+                    }),
                 )
-                .await;
-            halls.push(id(&reply));
+                .await
+                .created("id");
+            let hall = api
+                .create_hall(&staff, &cinema, &fixtures::hall("1号厅"))
+                .await
+                .created("id");
+            halls.push(hall);
             cinemas.push(cinema);
         }
-        let earth = id(&post(
-            "/v1/movies",
-            movie(
+        let movies = [
+            fixtures::movie(
                 "流浪地球3",
                 Some("The Wandering Earth III"),
                 "太阳即将毁灭，人类带着地球流浪。",
                 &["sci-fi", "adventure"],
                 "zh",
             ),
-        )
-        .await);
-        let avatar = id(&post(
-            "/v1/movies",
-            movie(
+            fixtures::movie(
                 "Avatar: Fire and Ash",
                 None,
                 "Return to Pandora.",
                 &["sci-fi"],
                 "en",
             ),
-        )
-        .await);
-        let mom = id(&post(
-            "/v1/movies",
-            movie(
+            fixtures::movie(
                 "你好，李焕英",
                 Some("Hi, Mom"),
                 "一部关于母亲的喜剧。",
                 &["comedy", "drama"],
                 "zh",
             ),
-        )
-        .await);
+        ];
+        let mut movie_ids = Vec::new();
+        for movie in &movies {
+            movie_ids.push(api.create_movie(&staff, movie).await.created("id"));
+        }
+        let [earth, avatar, mom]: [String; 3] = movie_ids.try_into().unwrap();
         let d = day();
         let d1 = d + Duration::days(1);
         let plan = [
@@ -181,16 +127,10 @@ impl Fixture {
         let mut shows = Vec::new();
         let mut position = String::new();
         for (cinema, movie_id, starts_at) in plan {
-            let reply = api
-                .post(
-                    "/v1/shows",
-                    &staff,
-                    &json!({"movie_id": movie_id, "hall_id": halls[cinema], "starts_at": starts_at.to_rfc3339()}),
-                )
-                .await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
-            shows.push(id(&reply));
-            position = reply.body["position"].as_str().unwrap().to_owned();
+            let show = fixtures::show_in_hall(movie_id, &halls[cinema], &starts_at.to_rfc3339());
+            let reply = api.schedule_show(&staff, &show).await;
+            shows.push(reply.created("show_id"));
+            position = reply.position().to_owned();
         }
         Fixture {
             api,
@@ -207,17 +147,25 @@ impl Fixture {
         }
     }
 
+    /// Schedules `movie_id` in `hall_id` at `starts_at`.
+    async fn schedule(
+        &self,
+        movie_id: &str,
+        hall_id: &str,
+        starts_at: DateTime<FixedOffset>,
+    ) -> Reply {
+        let show = fixtures::show_in_hall(movie_id, hall_id, &starts_at.to_rfc3339());
+        self.api.schedule_show(&self.staff, &show).await
+    }
+
     /// The search's hits as movie ids, checking the answer is a 200.
     async fn search(&self, query: &str) -> (Vec<String>, Reply) {
         let reply = self
             .api
-            .get(
-                &format!("/v1/movies/search?min_position={}&{query}", self.position),
-                None,
-            )
+            .search_movies(query)
+            .min_position(&self.position)
             .await;
-        assert_eq!(reply.status, StatusCode::OK, "{query}: {reply:?}");
-        let ids = reply.body["hits"]
+        let ids = reply.expect_ok()["hits"]
             .as_array()
             .unwrap()
             .iter()
@@ -377,9 +325,10 @@ async fn each_search_filter_narrows_the_hits() {
         "colour=red",
         "start=2030-01-01T00:00:00Z&end=2029-01-01T00:00:00Z",
     ] {
-        let reply = f.api.get(&format!("/v1/movies/search?{bad}"), None).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {reply:?}");
-        assert_eq!(reply.code(), "invalid_query", "{bad}");
+        f.api
+            .search_movies(bad)
+            .await
+            .expect_problem(400, "invalid_query");
     }
 }
 
@@ -484,8 +433,7 @@ async fn pages_follow_each_other_without_duplicates_or_gaps() {
         "sort=name&cursor=bm90LWEtY3Vyc29y".to_owned(),
         "cursor=%%%".to_owned(),
     ] {
-        let reply = f.api.get(&format!("/v1/movies/search?{query}"), None).await;
-        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {reply:?}");
+        f.api.search_movies(&query).await.expect_status(400);
     }
 }
 
@@ -493,74 +441,49 @@ async fn pages_follow_each_other_without_duplicates_or_gaps() {
 async fn an_unchanged_answer_is_304_and_a_change_of_availability_is_not() {
     let server = TestServer::start().await;
     let f = Fixture::build(&server).await;
-    let query = format!(
-        "/v1/movies/search?city={}&genre=comedy&date={}&min_position={}",
-        f.shanghai,
-        day(),
-        f.position
-    );
-    let first = f.api.get(&query, None).await;
-    assert_eq!(first.status, StatusCode::OK);
+    let comedies = format!("city={}&genre=comedy&date={}", f.shanghai, day());
+    let search = |position: &str| f.api.search_movies(&comedies).min_position(position);
+    let first = search(&f.position).await;
+    first.expect_ok();
     let tag = first.header("etag").unwrap().to_owned();
-    let again = f
-        .api
-        .send(Method::GET, &query, None, None, &[("if-none-match", &tag)])
-        .await;
-    assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{again:?}");
+    let again = search(&f.position).header("if-none-match", &tag).await;
+    again.expect_status(304);
     assert_eq!(again.header("etag"), Some(tag.as_str()));
     assert_eq!(again.body, Value::Null, "a 304 has no body");
-    for path in [
-        "/v1/cities".to_owned(),
-        format!("/v1/cities/{}/movies", f.shanghai),
-        format!("/v1/movies/{}", f.mom),
-        format!("/v1/movies/{}/shows?city={}", f.mom, f.shanghai),
-    ] {
-        let reply = f.api.get(&path, None).await;
-        assert_eq!(reply.status, StatusCode::OK, "{path}");
-        let tag = reply.header("etag").unwrap().to_owned();
-        let again = f
-            .api
-            .send(Method::GET, &path, None, None, &[("if-none-match", &tag)])
-            .await;
-        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+    let browsing = || {
+        [
+            f.api.cities(),
+            f.api.city_movies(&f.shanghai),
+            f.api.movie(&f.mom),
+            f.api.movie_shows(&f.mom).query("city", &f.shanghai),
+        ]
+    };
+    for (read, read_again) in browsing().into_iter().zip(browsing()) {
+        let reply = read.await;
+        reply.expect_ok();
+        let tag = reply.header("etag").unwrap();
+        read_again
+            .header("if-none-match", tag)
+            .await
+            .expect_status(304);
     }
 
     // Someone holds both accessible seats of the comedy's show: its status changes.
     let show = &f.shows[4];
-    let customer = f.api.token("alice", &[Role::Customer]);
-    let hold = f
-        .api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &customer,
-            &json!({"seats": ["B1", "B2"]}),
-        )
-        .await;
-    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
+    let alice = f.api.customer("alice");
+    f.api
+        .hold_seats(&alice, show, &["B1", "B2"])
+        .await
+        .expect_created();
     // Seven of eight regular seats held: under 20% left.
-    let bob = f.api.token("bob", &[Role::Customer]);
+    let bob = f.api.customer("bob");
     let hold = f
         .api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &bob,
-            &json!({"seats": ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]}),
-        )
+        .hold_seats(&bob, show, &["A1", "A2", "A3", "A4", "A5", "A6", "A7"])
         .await;
-    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
-    let position = hold.body["position"].as_str().unwrap();
-    let changed = f
-        .api
-        .send(
-            Method::GET,
-            &query.replace(&f.position, position),
-            None,
-            None,
-            &[("if-none-match", &tag)],
-        )
-        .await;
-    assert_eq!(changed.status, StatusCode::OK, "{changed:?}");
-    let statuses: Vec<(&str, &str)> = changed.body["hits"][0]["shows"][0]["categories"]
+    hold.expect_created();
+    let changed = search(hold.position()).header("if-none-match", &tag).await;
+    let statuses: Vec<(&str, &str)> = changed.expect_ok()["hits"][0]["shows"][0]["categories"]
         .as_array()
         .unwrap()
         .iter()
@@ -579,7 +502,7 @@ async fn an_unchanged_answer_is_304_and_a_change_of_availability_is_not() {
             ("regular", "almost_full")
         ]
     );
-    let now = f.api.get(&query, None).await;
+    let now = search(&f.position).await;
     assert_ne!(now.header("etag"), Some(tag.as_str()));
 }
 
@@ -589,9 +512,9 @@ async fn cities_movies_and_shows_by_cinema_are_browsable_without_a_token() {
     let f = Fixture::build(&server).await;
     let d = day();
     let _ = f.hits("").await; // caught up
-    let cities = f.api.get("/v1/cities", None).await;
+    let cities = f.api.cities().await;
     let names: Vec<&str> = cities
-        .body
+        .expect_ok()
         .as_array()
         .unwrap()
         .iter()
@@ -607,13 +530,9 @@ async fn cities_movies_and_shows_by_cinema_are_browsable_without_a_token() {
             .collect::<Vec<_>>()
     );
 
-    let showing = f
-        .api
-        .get(&format!("/v1/cities/{}/movies", f.beijing), None)
-        .await;
-    assert_eq!(showing.status, StatusCode::OK);
+    let showing = f.api.city_movies(&f.beijing).await;
     let movies: Vec<&str> = showing
-        .body
+        .expect_ok()
         .as_array()
         .unwrap()
         .iter()
@@ -633,49 +552,38 @@ async fn cities_movies_and_shows_by_cinema_are_browsable_without_a_token() {
         "王府井影城"
     );
 
-    let detail = f.api.get(&format!("/v1/movies/{}", f.earth), None).await;
+    let detail = f.api.movie(&f.earth).await;
     assert_eq!(detail.body["title"], "流浪地球3");
     assert_eq!(detail.body["genres"], json!(["sci-fi", "adventure"]));
     assert_eq!(detail.body["duration_minutes"], 120);
 
     let by_cinema = f
         .api
-        .get(
-            &format!("/v1/movies/{}/shows?city={}&date={d}", f.earth, f.shanghai),
-            None,
-        )
+        .movie_shows(&f.earth)
+        .query("city", &f.shanghai)
+        .query("date", d)
         .await;
-    assert_eq!(by_cinema.status, StatusCode::OK, "{by_cinema:?}");
-    let groups = by_cinema.body.as_array().unwrap();
+    let groups = by_cinema.expect_ok().as_array().unwrap();
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["cinema"]["cinema_id"], f.cinemas[0].as_str());
     assert_eq!(groups[0]["shows"][0]["show_id"], f.shows[0].as_str());
     assert_eq!(groups[1]["cinema"]["cinema_id"], f.cinemas[1].as_str());
     assert_eq!(groups[1]["shows"][0]["show_id"], f.shows[3].as_str());
 
-    let cinema = f
-        .api
-        .get(&format!("/v1/cinemas/{}", f.cinemas[2]), None)
-        .await;
+    let cinema = f.api.cinema(&f.cinemas[2]).await;
     assert_eq!(cinema.body["name"], "王府井影城");
     assert_eq!(cinema.body["halls"][0]["hall_id"], f.halls[2].as_str());
     assert_eq!(cinema.body["halls"][0]["capacity"], 14);
-    let listed = f
-        .api
-        .get(&format!("/v1/cinemas?city={}", f.shanghai), None)
-        .await;
+    let listed = f.api.cinemas_in(&f.shanghai).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 2);
 
-    for missing in [
-        format!("/v1/movies/{}", uuid::Uuid::new_v4()),
-        format!("/v1/cities/{}/movies", uuid::Uuid::new_v4()),
-        format!("/v1/cinemas/{}", uuid::Uuid::new_v4()),
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for (missing, code) in [
+        (f.api.movie(&unknown), "movie_not_found"),
+        (f.api.city_movies(&unknown), "city_not_found"),
+        (f.api.cinema(&unknown), "cinema_not_found"),
     ] {
-        assert_eq!(
-            f.api.get(&missing, None).await.status,
-            StatusCode::NOT_FOUND,
-            "{missing}"
-        );
+        missing.await.expect_problem(404, code);
     }
 }
 
@@ -697,25 +605,12 @@ async fn overlapping_shows_and_bad_layouts_are_refused_with_422_and_write_nothin
 
     // The 10:00 show of earth runs until 12:00, plus 15 minutes of cleaning.
     for (hour, minute) in [(11, 0), (12, 0), (9, 0)] {
-        let starts_at = shanghai()
-            .from_local_datetime(&d.and_hms_opt(hour, minute, 0).unwrap())
-            .unwrap();
         let reply = f
-            .api
-            .post(
-                "/v1/shows",
-                &f.staff,
-                &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": starts_at.to_rfc3339()}),
-            )
+            .schedule(&f.mom, &f.halls[0], at_minute(d, hour, minute))
             .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{hour}:{minute} {reply:?}"
-        );
-        assert_eq!(reply.code(), "show_overlaps");
-        assert_eq!(reply.body["conflicting_show_id"], f.shows[0].as_str());
-        assert_eq!(reply.body["errors"][0]["field"], "starts_at");
+        let problem = reply.expect_problem(422, "show_overlaps");
+        assert_eq!(problem["conflicting_show_id"], f.shows[0].as_str());
+        assert_eq!(problem["errors"][0]["field"], "starts_at");
     }
     let bad_layouts = [
         (json!({"rows": []}), "layout.rows"),
@@ -741,138 +636,72 @@ async fn overlapping_shows_and_bad_layouts_are_refused_with_422_and_write_nothin
         ),
     ];
     for (layout, field) in bad_layouts {
-        let mut body = hall("2号厅");
+        let mut body = fixtures::hall("2号厅");
         body["layout"] = layout.clone();
-        let reply = f
-            .api
-            .post(
-                &format!("/v1/cinemas/{}/halls", f.cinemas[0]),
-                &f.staff,
-                &body,
-            )
-            .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{layout}: {reply:?}"
-        );
-        assert_eq!(reply.code(), "validation_failed");
-        let fields: Vec<&str> = reply.body["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["field"].as_str().unwrap())
-            .collect();
+        let reply = f.api.create_hall(&f.staff, &f.cinemas[0], &body).await;
+        let fields = reply.invalid_fields();
         assert!(fields.contains(&field), "{layout}: {fields:?}");
     }
     // Prices must cover the layout's categories; a missing field is named too.
-    let mut body = hall("2号厅");
-    body["prices"] = json!({"regular": {"amount_minor": 4500, "currency": "CNY"}});
-    let reply = f
-        .api
-        .post(
-            &format!("/v1/cinemas/{}/halls", f.cinemas[0]),
-            &f.staff,
-            &body,
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["prices.accessible", "prices.premium"]);
+    let mut body = fixtures::hall("2号厅");
+    body["prices"] = json!({"regular": cny(4500)});
+    let reply = f.api.create_hall(&f.staff, &f.cinemas[0], &body).await;
+    assert_eq!(
+        reply.invalid_fields(),
+        ["prices.accessible", "prices.premium"]
+    );
     // Other refusals: an unknown hall, the inline form's fields with a hall, a bad movie.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let evening = at(d, 20).to_rfc3339();
+    let mut with_title = fixtures::show_in_hall(&f.mom, &f.halls[0], &evening);
+    with_title["title"] = json!("x");
     for (body, field) in [
         (
-            json!({"movie_id": f.mom, "hall_id": uuid::Uuid::new_v4(), "starts_at": at(d, 20).to_rfc3339()}),
+            fixtures::show_in_hall(&f.mom, &unknown, &evening),
             "hall_id",
         ),
         (
-            json!({"movie_id": uuid::Uuid::new_v4(), "hall_id": f.halls[0], "starts_at": at(d, 20).to_rfc3339()}),
+            fixtures::show_in_hall(&unknown, &f.halls[0], &evening),
             "movie_id",
         ),
-        (
-            json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": at(d, 20).to_rfc3339(), "title": "x"}),
-            "title",
-        ),
-        (
-            json!({"movie_id": f.mom, "starts_at": at(d, 20).to_rfc3339()}),
-            "title",
-        ),
+        (with_title, "title"),
+        (json!({"movie_id": f.mom, "starts_at": evening}), "title"),
     ] {
-        let reply = f.api.post("/v1/shows", &f.staff, &body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{body}: {reply:?}"
-        );
-        assert_eq!(reply.body["errors"][0]["field"], field, "{body}");
+        let reply = f.api.schedule_show(&f.staff, &body).await;
+        assert_eq!(reply.invalid_fields()[0], field, "{body}");
     }
-    let bad_movie = movie("", None, "", &[], "chinese");
-    let reply = f.api.post("/v1/movies", &f.staff, &bad_movie).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = reply.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["title", "genres", "language"]);
-    let reply = f
-        .api
-        .post("/v1/cinemas", &f.staff, &json!({"city_id": uuid::Uuid::new_v4(), "name": "x", "address": "y", "latitude": 95.0, "longitude": 0.0, "postal_code": "1"}))
-        .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{reply:?}");
+    let bad_movie = fixtures::movie("", None, "", &[], "chinese");
+    let reply = f.api.create_movie(&f.staff, &bad_movie).await;
+    assert_eq!(reply.invalid_fields(), ["title", "genres", "language"]);
+    let off_the_globe = json!({"city_id": unknown, "name": "x", "address": "y",
+        "latitude": 95.0, "longitude": 0.0, "postal_code": "1"});
+    f.api
+        .create_cinema(&f.staff, &off_the_globe)
+        .await
+        .expect_problem(422, "validation_failed");
     assert_eq!(events_in_log(&server).await, before, "nothing was written");
 
     // The same show scheduled again (another request, another key) is refused, and its hall
     // time stays booked: an overlapping show is still refused.
-    let again = f
-        .api
-        .post(
-            "/v1/shows",
-            &f.staff,
-            &json!({"show_id": f.shows[0], "movie_id": f.earth, "hall_id": f.halls[0], "starts_at": at(d, 10).to_rfc3339()}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
-    let overlapping = f
-        .api
-        .post(
-            "/v1/shows",
-            &f.staff,
-            &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": at(d, 11).to_rfc3339()}),
-        )
-        .await;
-    assert_eq!(overlapping.code(), "show_overlaps", "{overlapping:?}");
-    let far = f
-        .api
-        .post(
-            "/v1/shows",
-            &f.staff,
-            &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": "9999-12-31T23:00:00Z"}),
-        )
-        .await;
-    assert_eq!(far.status, StatusCode::UNPROCESSABLE_ENTITY, "{far:?}");
+    let mut again = fixtures::show_in_hall(&f.earth, &f.halls[0], &at(d, 10).to_rfc3339());
+    again["show_id"] = json!(f.shows[0]);
+    f.api
+        .schedule_show(&f.staff, &again)
+        .await
+        .expect_status(409);
+    f.schedule(&f.mom, &f.halls[0], at(d, 11))
+        .await
+        .expect_problem(422, "show_overlaps");
+    let far = fixtures::show_in_hall(&f.mom, &f.halls[0], "9999-12-31T23:00:00Z");
+    f.api.schedule_show(&f.staff, &far).await.expect_status(422);
 
-    // Right after the cleaning gap is fine.
-    let reply = f
-        .api
-        .post(
-            "/v1/shows",
-            &f.staff,
-            &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": shanghai().from_local_datetime(&d.and_hms_opt(12, 15, 0).unwrap()).unwrap().to_rfc3339()}),
-        )
-        .await;
+    // Right after the cleaning gap the 10:00 show is out of the way, but avatar's 14:00
+    // show leaves 12:15-14:00: too short for 120 minutes.
+    let reply = f.schedule(&f.mom, &f.halls[0], at_minute(d, 12, 15)).await;
     assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "avatar's 14:00 show leaves 12:15-14:00: too short for 120 minutes"
+        reply.expect_problem(422, "show_overlaps")["conflicting_show_id"],
+        f.shows[1].as_str()
     );
-    assert_eq!(reply.body["conflicting_show_id"], f.shows[1].as_str());
 }
 
 #[tokio::test]
@@ -881,67 +710,40 @@ async fn a_show_keeps_its_layout_when_the_hall_changes_and_cancelling_frees_the_
     let f = Fixture::build(&server).await;
     let d = day();
     // The hall is rebuilt with one row; the scheduled show keeps its 14 seats.
-    let mut smaller = hall("1号厅");
-    smaller["layout"] = json!({"rows": [{"label": "A", "cells": "RR"}]});
-    smaller["prices"] = json!({"regular": {"amount_minor": 5000, "currency": "CNY"}});
+    let smaller = fixtures::hall_of_one_row("1号厅", "RR");
     let reply = f
         .api
-        .send(
-            Method::PUT,
-            &format!("/v1/cinemas/{}/halls/{}", f.cinemas[0], f.halls[0]),
-            Some(&f.staff),
-            Some(&smaller),
-            &[],
-        )
+        .update_hall(&f.staff, &f.cinemas[0], &f.halls[0], &smaller)
         .await;
-    assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
-    let position = reply.body["position"].as_str().unwrap();
+    reply.expect_ok();
     let map = f
         .api
-        .get(
-            &format!("/v1/shows/{}/seats?min_position={position}", f.shows[0]),
-            None,
-        )
+        .seat_map(&f.shows[0])
+        .min_position(reply.position())
         .await;
-    let seats = map.body["seats"].as_array().unwrap();
-    assert_eq!(seats.len(), 14);
-    let b1 = seats.iter().find(|s| s["seat_id"] == "B1").unwrap();
-    assert_eq!(b1["kind"], "wheelchair");
-    assert_eq!(b1["category"], "accessible");
-    let a5 = seats.iter().find(|s| s["seat_id"] == "A5").unwrap();
-    assert_eq!(a5["column"], 6, "A5 sits after the aisle");
+    assert_eq!(map.body["seats"].as_array().unwrap().len(), 14);
+    assert_eq!(map.seat("B1")["kind"], "wheelchair");
+    assert_eq!(map.seat("B1")["category"], "accessible");
+    assert_eq!(map.seat("A5")["column"], 6, "A5 sits after the aisle");
 
     // Cancelled: gone from search, sales stop, and the hall's time is free again.
-    let cancelled = f
-        .api
-        .post(
-            &format!("/v1/shows/{}/cancel", f.shows[0]),
-            &f.staff,
-            &json!({"reason": "放映机故障"}),
-        )
-        .await;
-    assert_eq!(cancelled.status, StatusCode::OK, "{cancelled:?}");
-    let position = cancelled.body["position"].as_str().unwrap().to_owned();
-    let customer = f.api.token("carol", &[Role::Customer]);
-    let hold = f
-        .api
-        .post(
-            &format!("/v1/shows/{}/holds", f.shows[0]),
-            &customer,
-            &json!({"seats": ["A1"]}),
-        )
-        .await;
-    assert_eq!(hold.status, StatusCode::CONFLICT);
-    assert_eq!(hold.code(), "show_cancelled");
+    let cancel = || {
+        f.api
+            .cancel_show(&f.staff, &f.shows[0], "放映机故障")
+            .idempotency_key("cancel-1")
+    };
+    let cancelled = cancel().await;
+    cancelled.expect_ok();
+    let position = cancelled.position();
+    let carol = f.api.customer("carol");
+    f.api
+        .hold_seats(&carol, &f.shows[0], &["A1"])
+        .await
+        .expect_problem(409, "show_cancelled");
     let reply = f
         .api
-        .get(
-            &format!(
-                "/v1/movies/search?city={}&date={d}&min_position={position}",
-                f.shanghai
-            ),
-            None,
-        )
+        .search_movies(&format!("city={}&date={d}", f.shanghai))
+        .min_position(position)
         .await;
     let listed: Vec<&str> = reply.body["hits"]
         .as_array()
@@ -951,134 +753,71 @@ async fn a_show_keeps_its_layout_when_the_hall_changes_and_cancelling_frees_the_
         .map(|s| s["show_id"].as_str().unwrap())
         .collect();
     assert!(!listed.contains(&f.shows[0].as_str()), "{listed:?}");
-    let map = f
-        .api
-        .get(
-            &format!("/v1/shows/{}/seats?min_position={position}", f.shows[0]),
-            None,
-        )
-        .await;
+    let map = f.api.seat_map(&f.shows[0]).min_position(position).await;
     assert_eq!(map.body["cancelled"], true);
     // The new layout is what a show scheduled now gets, in the freed time.
-    let rescheduled = f
-        .api
-        .post(
-            "/v1/shows",
-            &f.staff,
-            &json!({"movie_id": f.mom, "hall_id": f.halls[0], "starts_at": at(d, 10).to_rfc3339()}),
-        )
-        .await;
-    assert_eq!(rescheduled.status, StatusCode::CREATED, "{rescheduled:?}");
-    let show = id(&rescheduled);
-    let position = rescheduled.body["position"].as_str().unwrap();
+    let rescheduled = f.schedule(&f.mom, &f.halls[0], at(d, 10)).await;
+    let show = rescheduled.created("show_id");
     let map = f
         .api
-        .get(
-            &format!("/v1/shows/{show}/seats?min_position={position}"),
-            None,
-        )
+        .seat_map(&show)
+        .min_position(rescheduled.position())
         .await;
     assert_eq!(map.body["seats"].as_array().unwrap().len(), 2);
     assert_eq!(map.body["seats"][0]["price"]["amount_minor"], 5000);
     // A retry of the cancel answers as before; a second cancel is refused.
-    let again = f
-        .api
-        .post(
-            &format!("/v1/shows/{}/cancel", f.shows[0]),
-            &f.staff,
-            &json!({"reason": "again"}),
-        )
-        .await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(again.code(), "show_cancelled");
+    let retry = cancel().await;
+    retry.expect_ok();
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.body, cancelled.body);
+    f.api
+        .cancel_show(&f.staff, &f.shows[0], "again")
+        .await
+        .expect_problem(409, "show_cancelled");
 }
 
 #[tokio::test]
 async fn catalogue_commands_need_staff_and_retries_return_the_first_answer() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let customer = api.token("dave", &[Role::Customer]);
-    let body = json!({"name": "深圳", "time_zone": "Asia/Shanghai"});
-    assert_eq!(
-        api.post("/v1/cities", &customer, &body).await.status,
-        StatusCode::FORBIDDEN
-    );
-    let staff = api.token("staff-1", &[Role::Staff]);
-    let first = api
-        .send(
-            Method::POST,
-            "/v1/cities",
-            Some(&staff),
-            Some(&body),
-            &[("idempotency-key", "city-sz")],
-        )
-        .await;
-    assert_eq!(first.status, StatusCode::CREATED);
-    let retry = api
-        .send(
-            Method::POST,
-            "/v1/cities",
-            Some(&staff),
-            Some(&body),
-            &[("idempotency-key", "city-sz")],
-        )
-        .await;
-    assert_eq!(retry.status, StatusCode::CREATED);
+    let customer = api.customer("dave");
+    api.create_city(&customer, "深圳", "Asia/Shanghai")
+        .await
+        .expect_problem(403, "forbidden");
+    let staff = api.staff();
+    let shenzhen = || {
+        api.create_city(&staff, "深圳", "Asia/Shanghai")
+            .idempotency_key("city-sz")
+    };
+    let first = shenzhen().await;
+    first.expect_created();
+    let retry = shenzhen().await;
+    retry.expect_created();
     assert_eq!(retry.body, first.body);
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
-    let other = json!({"name": "广州", "time_zone": "Asia/Shanghai"});
-    let reused = api
-        .send(
-            Method::POST,
-            "/v1/cities",
-            Some(&staff),
-            Some(&other),
-            &[("idempotency-key", "city-sz")],
-        )
-        .await;
-    assert_eq!(reused.code(), "idempotency_key_reused");
-    let twin = api.post("/v1/cities", &staff, &body).await;
-    assert_eq!(
-        twin.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "names are unique: {twin:?}"
-    );
-    assert_eq!(twin.body["errors"][0]["field"], "name");
-    let bad_zone = api
-        .post(
-            "/v1/cities",
-            &staff,
-            &json!({"name": "火星", "time_zone": "Mars/Base"}),
-        )
-        .await;
-    assert_eq!(bad_zone.body["errors"][0]["field"], "time_zone");
-    let unknown = api
-        .send(
-            Method::PUT,
-            &format!("/v1/movies/{}", uuid::Uuid::new_v4()),
-            Some(&staff),
-            Some(&movie("x", None, "", &["drama"], "zh")),
-            &[],
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
-    assert_eq!(unknown.code(), "movie_not_found");
-    let city = first.body["id"].as_str().unwrap();
-    let retired = api
-        .send(
-            Method::DELETE,
-            &format!("/v1/cities/{city}"),
-            Some(&staff),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(retired.status, StatusCode::OK);
-    let position = retired.body["position"].as_str().unwrap();
-    let _ = api
-        .get(&format!("/v1/movies/search?min_position={position}"), None)
-        .await;
-    let cities = api.get("/v1/cities", None).await;
+    api.create_city(&staff, "广州", "Asia/Shanghai")
+        .idempotency_key("city-sz")
+        .await
+        .expect_problem(422, "idempotency_key_reused");
+    let twin = api.create_city(&staff, "深圳", "Asia/Shanghai").await;
+    assert_eq!(twin.invalid_fields()[0], "name", "names are unique");
+    let bad_zone = api.create_city(&staff, "火星", "Mars/Base").await;
+    assert_eq!(bad_zone.invalid_fields()[0], "time_zone");
+    let unknown = uuid::Uuid::new_v4().to_string();
+    api.update_movie(
+        &staff,
+        &unknown,
+        &fixtures::movie("x", None, "", &["drama"], "zh"),
+    )
+    .await
+    .expect_problem(404, "movie_not_found");
+    let retired = api.retire_city(&staff, first.text("id")).await;
+    retired.expect_ok();
+    api.search_movies("")
+        .min_position(retired.position())
+        .await
+        .expect_ok();
+    let cities = api.cities().await;
     assert_eq!(cities.body, json!([]), "a retired city is not listed");
 }
 
@@ -1088,71 +827,53 @@ async fn rebuilt_catalogue_read_models_answer_as_the_live_ones() {
     let f = Fixture::build(&server).await;
     let d = day();
     // Some sales (a category goes almost full), a cancellation and a hall edit.
-    let bob = f.api.token("bob", &[Role::Customer]);
-    let hold = f
-        .api
-        .post(
-            &format!("/v1/shows/{}/holds", f.shows[4]),
+    let bob = f.api.customer("bob");
+    f.api
+        .hold_seats(
             &bob,
-            &json!({"seats": ["A1", "A2", "A3", "A4", "A5", "A6", "A7"]}),
+            &f.shows[4],
+            &["A1", "A2", "A3", "A4", "A5", "A6", "A7"],
         )
-        .await;
-    assert_eq!(hold.status, StatusCode::CREATED, "{hold:?}");
-    let cancelled = f
-        .api
-        .post(
-            &format!("/v1/shows/{}/cancel", f.shows[5]),
-            &f.staff,
-            &json!({"reason": "停电"}),
-        )
-        .await;
-    assert_eq!(cancelled.status, StatusCode::OK, "{cancelled:?}");
-    let mut renamed = hall("2号厅");
-    renamed["layout"] = json!({"rows": [{"label": "A", "cells": "RRRR"}]});
-    renamed["prices"] = json!({"regular": {"amount_minor": 5000, "currency": "CNY"}});
+        .await
+        .expect_created();
+    f.api
+        .cancel_show(&f.staff, &f.shows[5], "停电")
+        .await
+        .expect_ok();
+    let renamed = fixtures::hall_of_one_row("2号厅", "RRRR");
     let edited = f
         .api
-        .send(
-            Method::PUT,
-            &format!("/v1/cinemas/{}/halls/{}", f.cinemas[1], f.halls[1]),
-            Some(&f.staff),
-            Some(&renamed),
-            &[],
-        )
+        .update_hall(&f.staff, &f.cinemas[1], &f.halls[1], &renamed)
         .await;
-    assert_eq!(edited.status, StatusCode::OK, "{edited:?}");
-    let at = edited.body["position"].as_str().unwrap().to_owned();
-    let paths = [
-        format!("/v1/movies/search?min_position={at}&sort=name"),
-        format!(
-            "/v1/movies/search?min_position={at}&city={}&date={d}&sort=date",
-            f.shanghai
-        ),
-        format!("/v1/movies/{}/shows?min_position={at}", f.avatar),
-        "/v1/cities".to_owned(),
-        format!("/v1/cities/{}/movies", f.beijing),
-        format!("/v1/cinemas/{}", f.cinemas[1]),
-        format!("/v1/movies/{}", f.mom),
-    ];
+    edited.expect_ok();
+    let at = edited.position();
+    let reads = || {
+        [
+            f.api.search_movies("sort=name").min_position(at),
+            f.api
+                .search_movies(&format!("city={}&date={d}&sort=date", f.shanghai))
+                .min_position(at),
+            f.api.movie_shows(&f.avatar).min_position(at),
+            f.api.cities(),
+            f.api.city_movies(&f.beijing),
+            f.api.cinema(&f.cinemas[1]),
+            f.api.movie(&f.mom),
+        ]
+    };
     let mut live = Vec::new();
-    for path in &paths {
-        let reply = f.api.get(path, None).await;
-        assert_eq!(reply.status, StatusCode::OK, "{path}: {reply:?}");
-        live.push(reply.body);
+    for read in reads() {
+        let reply = read.await;
+        reply.expect_ok();
+        live.push(reply);
     }
-    let pool = boxoffice_eventstore::postgres::pool(&server.db.config(), 4);
-    let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &server.db.config());
-    let report =
-        boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::projectors::all())
-            .await
-            .expect("rebuild");
+    let report = read_models::rebuild(&server.db).await;
     assert!(
         report.iter().any(|(name, _)| *name == "catalogue"),
         "{report:?}"
     );
-    for (path, body) in paths.iter().zip(live) {
-        let reply = f.api.get(path, None).await;
-        assert_eq!(reply.body, body, "{path}");
+    for (read, before) in reads().into_iter().zip(live) {
+        let reply = read.await;
+        assert_eq!(reply.body, before.body, "{}", before.request);
     }
 }
 
@@ -1160,67 +881,46 @@ async fn rebuilt_catalogue_read_models_answer_as_the_live_ones() {
 async fn a_radius_search_far_north_finds_cinemas_at_the_circles_widest_longitude() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("staff-1", &[Role::Staff]);
-    let city = id(&api
-        .post(
-            "/v1/cities",
-            &staff,
-            &json!({"name": "北方", "time_zone": "Asia/Shanghai"}),
-        )
-        .await);
+    let staff = api.staff();
+    let city = api
+        .create_city(&staff, "北方", "Asia/Shanghai")
+        .await
+        .created("id");
     // 996 km from (60 N, 30 E), 18.15 degrees of longitude east: inside a 1,000 km circle,
     // where a box of radius / (111 km x cos 60) would have stopped at 18.02 degrees.
-    let cinema = id(&api
-        .post(
-            "/v1/cinemas",
+    let cinema = api
+        .create_cinema(
             &staff,
             &json!({"city_id": city, "name": "极北影城", "address": "北 1号", "latitude": 61.25,
                     "longitude": 48.15, "postal_code": "999001"}),
         )
-        .await);
-    let hall_id = id(&api
-        .post(
-            &format!("/v1/cinemas/{cinema}/halls"),
-            &staff,
-            &hall("1号厅"),
-        )
-        .await);
-    let movie_id = id(&api
-        .post(
-            "/v1/movies",
-            &staff,
-            &movie("极光", None, "", &["drama"], "zh"),
-        )
-        .await);
+        .await
+        .created("id");
+    let hall_id = api
+        .create_hall(&staff, &cinema, &fixtures::hall("1号厅"))
+        .await
+        .created("id");
+    let movie_id = api
+        .create_movie(&staff, &fixtures::movie("极光", None, "", &["drama"], "zh"))
+        .await
+        .created("id");
+    let starts_at = at(day(), 12).to_rfc3339();
     let show = api
-        .post(
-            "/v1/shows",
+        .schedule_show(
             &staff,
-            &json!({"movie_id": movie_id, "hall_id": hall_id, "starts_at": at(day(), 12).to_rfc3339()}),
+            &fixtures::show_in_hall(&movie_id, &hall_id, &starts_at),
         )
         .await;
-    assert_eq!(show.status, StatusCode::CREATED, "{show:?}");
-    let position = show.body["position"].as_str().unwrap();
-    let found = api
-        .get(
-            &format!(
-                "/v1/movies/search?latitude=60&longitude=30&radius_km=1000&min_position={position}"
-            ),
-            None,
-        )
-        .await;
-    assert_eq!(found.status, StatusCode::OK, "{found:?}");
-    let distance = found.body["hits"][0]["distance_km"]
+    show.expect_created();
+    let within = |radius_km: u32| {
+        api.search_movies(&format!("latitude=60&longitude=30&radius_km={radius_km}"))
+            .min_position(show.position())
+    };
+    let found = within(1000).await;
+    let distance = found.expect_ok()["hits"][0]["distance_km"]
         .as_f64()
         .expect("a hit");
     assert!((995.0..1000.0).contains(&distance), "{distance}");
-    let outside = api
-        .get(
-            &format!(
-                "/v1/movies/search?latitude=60&longitude=30&radius_km=990&min_position={position}"
-            ),
-            None,
-        )
-        .await;
+    let outside = within(990).await;
     assert_eq!(outside.body["hits"], json!([]));
 }

@@ -1,14 +1,12 @@
 //! Many customers racing for the same seats: nobody's seat is ever held or sold twice, every
 //! success is in the seat map, and the seat map equals a fresh replay of the show's stream.
 
-use boxoffice_api::auth::Role;
 use boxoffice_domain::{SeatId, SeatStatus, Show, ShowEvent, StoredEvent};
 use boxoffice_eventstore::postgres::{pool, PgEventLog};
 use boxoffice_eventstore::EventLog;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::TestServer;
 use reqwest::StatusCode;
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 const CLIENTS: usize = 200;
@@ -39,10 +37,8 @@ struct Success {
 async fn two_hundred_clients_racing_for_seats_never_double_book() {
     let server = TestServer::start().await;
     let api = server.api.clone();
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let scheduled = api.post("/v1/shows", &staff, &fixtures::show(10, 20)).await;
-    assert_eq!(scheduled.status, StatusCode::CREATED);
-    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
+    let staff = api.staff();
+    let show = api.scheduled_show(&fixtures::show(10, 20)).await;
 
     // Everyone wants rows B to D, the best seats: 60 seats for up to 600 holds.
     let clients = (0..CLIENTS).map(|client| {
@@ -50,7 +46,7 @@ async fn two_hundred_clients_racing_for_seats_never_double_book() {
         let show = show.clone();
         let staff = staff.clone();
         tokio::spawn(async move {
-            let token = api.token(&format!("customer-{client}"), &[Role::Customer]);
+            let token = api.customer(&format!("customer-{client}"));
             let mut rng = Lcg(client as u64 + 1);
             let mut outcomes = Vec::new();
             for _ in 0..ATTEMPTS_PER_CLIENT {
@@ -61,46 +57,40 @@ async fn two_hundred_clients_racing_for_seats_never_double_book() {
                     .map(|i| format!("{row}{}", (first + i).min(20)))
                     .collect();
                 let seats: Vec<String> = seats.into_iter().collect();
-                let held = api
-                    .post(&format!("/v1/shows/{show}/holds"), &token, &json!({ "seats": seats }))
-                    .await;
+                let held = api.hold_seats(&token, &show, &seats).await;
                 match held.status {
                     StatusCode::CREATED => {
-                        let hold_id = held.body["hold_id"].as_str().unwrap().to_owned();
                         let mut success = Success {
-                            hold_id: hold_id.clone(),
+                            hold_id: held.text("hold_id").to_owned(),
                             seats: seats.clone(),
                             paid: false,
-                            position: held.body["position"].as_str().unwrap().to_owned(),
+                            position: held.position().to_owned(),
                         };
                         if rng.next(2) == 0 {
+                            let reference = format!("pay-{client}");
                             let paid = api
-                                .post(
-                                    &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
-                                    &staff,
-                                    &json!({ "payment_reference": format!("pay-{client}"), "amount": held.body["total"] }),
-                                )
+                                .confirm_hold(&staff, &show, &success.hold_id, &reference, &held.body["total"])
                                 .await;
-                            assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
+                            paid.expect_created();
                             success.paid = true;
-                            success.position = paid.body["position"].as_str().unwrap().to_owned();
+                            success.position = paid.position().to_owned();
                         }
                         outcomes.push(Ok(success));
                     }
-                    StatusCode::CONFLICT if held.body["code"] == "hold_exists" => {
+                    StatusCode::CONFLICT if held.code() == "hold_exists" => {
                         // One active hold per customer: only when this client's earlier hold
                         // is still unpaid, and the answer names it.
                         let unpaid = outcomes.iter().any(|o| {
                             matches!(o, Ok(Success { hold_id, paid: false, .. }) if held.body["hold_id"] == hold_id.as_str())
                         });
-                        assert!(unpaid, "hold_exists without an unpaid hold: {held:?}");
+                        assert!(unpaid, "hold_exists without an unpaid hold: {held}");
                         outcomes.push(Err(()));
                     }
                     StatusCode::CONFLICT => {
-                        assert_eq!(held.body["code"], "seats_unavailable", "{held:?}");
+                        held.expect_problem(409, "seats_unavailable");
                         outcomes.push(Err(()));
                     }
-                    other => panic!("unexpected {other}: {:?}", held.body),
+                    other => panic!("unexpected {other}: {held}"),
                 }
             }
             outcomes
@@ -145,14 +135,8 @@ async fn two_hundred_clients_racing_for_seats_never_double_book() {
         })
         .max()
         .unwrap();
-    let map = api
-        .get(
-            &format!("/v1/shows/{show}/seats?min_position={latest}"),
-            None,
-        )
-        .await;
-    assert_eq!(map.status, StatusCode::OK, "{map:?}");
-    let statuses: BTreeMap<String, String> = map.body["seats"]
+    let map = api.seat_map(&show).min_position(&latest.to_string()).await;
+    let statuses: BTreeMap<String, String> = map.expect_ok()["seats"]
         .as_array()
         .unwrap()
         .iter()

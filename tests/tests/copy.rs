@@ -8,6 +8,7 @@ use boxoffice_eventstore::{
     migrations, EventLog, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent,
 };
 use boxoffice_tests::server::BinaryServer;
+use boxoffice_tests::wait::eventually;
 use boxoffice_tests::TestDatabase;
 use uuid::Uuid;
 
@@ -77,15 +78,16 @@ async fn read_everything(log: &dyn EventLog) -> Vec<RecordedEvent> {
 /// The whole log once its `n` events show in reads (on PostgreSQL an event is read only
 /// when every older transaction in the cluster has ended, and other tests run beside this).
 async fn everything(log: &dyn EventLog, n: usize) -> Vec<RecordedEvent> {
-    // Generous: any transaction of the cluster holds new events back for a moment.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
+    let what = format!("{n} events can be read");
+    eventually(&what, async || {
         let all = read_everything(log).await;
-        if all.len() >= n || std::time::Instant::now() > deadline {
-            return all;
+        if all.len() >= n {
+            Ok(all)
+        } else {
+            Err(format!("{} events", all.len()))
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 /// What a copy must keep of each event: all but its position, which is the target's own.
@@ -216,27 +218,23 @@ async fn a_target_that_is_not_a_copy_of_the_source_is_refused() {
     assert_eq!(everything(&target, 1).await.len(), 1, "nothing was written");
 }
 
+/// `boxoffice events copy --from {from} --to {to} {extra}`, run to its end.
+fn cli_copy(from: &str, to: &str, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(BinaryServer::binary())
+        .args(["events", "copy", "--from", from, "--to", to])
+        .args(extra)
+        .env_remove("EVENTSTORE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("boxoffice runs")
+}
+
 #[tokio::test]
 async fn the_cli_copies_a_log_between_databases() {
     let (source_db, target_db) = (TestDatabase::create().await, TestDatabase::create().await);
     let source = log(&source_db).await;
     let n = fill(&source).await;
-    let run = |extra: &[&str]| {
-        let mut command = std::process::Command::new(BinaryServer::binary());
-        command
-            .args([
-                "events",
-                "copy",
-                "--from",
-                &source_db.url,
-                "--to",
-                &target_db.url,
-            ])
-            .args(extra)
-            .env_remove("EVENTSTORE_URL")
-            .env("RUST_LOG", "warn");
-        command.output().expect("boxoffice runs")
-    };
+    let run = |extra: &[&str]| cli_copy(&source_db.url, &target_db.url, extra);
     let partial = run(&["--limit", "700"]);
     assert!(partial.status.success(), "{partial:?}");
     assert!(String::from_utf8_lossy(&partial.stdout)
@@ -250,16 +248,6 @@ async fn the_cli_copies_a_log_between_databases() {
     );
     let target = log(&target_db).await;
     same(&everything(&target, n).await, &everything(&source, n).await);
-    let to_itself = std::process::Command::new(BinaryServer::binary())
-        .args([
-            "events",
-            "copy",
-            "--from",
-            &source_db.url,
-            "--to",
-            &source_db.url,
-        ])
-        .output()
-        .unwrap();
+    let to_itself = cli_copy(&source_db.url, &source_db.url, &[]);
     assert!(!to_itself.status.success());
 }

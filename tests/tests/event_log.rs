@@ -5,6 +5,7 @@ use boxoffice_eventstore::postgres::{self, PgEventLog, MIGRATIONS};
 use boxoffice_eventstore::{
     contract, migrations, EventLog, ExpectedVersion, Metadata, NewEvent, Position,
 };
+use boxoffice_tests::wait::PATIENCE;
 use boxoffice_tests::TestDatabase;
 use std::time::Duration;
 use uuid::Uuid;
@@ -74,9 +75,9 @@ async fn a_subscriber_never_skips_an_append_that_commits_out_of_order() {
     tx_a.commit().await.unwrap();
     let mut seen = Vec::new();
     while seen.len() < 2 {
-        let batch = tokio::time::timeout(Duration::from_secs(10), subscription.next_batch(10))
+        let batch = tokio::time::timeout(PATIENCE, subscription.next_batch(10))
             .await
-            .expect("both events within 10 s")
+            .expect("both events in time")
             .unwrap();
         seen.extend(batch);
     }

@@ -3,11 +3,9 @@
 //! (`scripts/test` then runs them with `--include-ignored`); otherwise the test harness
 //! lists them as ignored, with the reason. See docs/eventstoredb.md.
 
-use boxoffice_api::auth::Role;
 use boxoffice_eventstore::contract;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_tests::server::TestServer;
-use reqwest::StatusCode;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -37,38 +35,19 @@ async fn the_api_sells_seats_with_the_log_in_eventstoredb() {
         })
         .await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
+    let staff = api.staff();
+    let alice = api.customer("alice");
     let show = api
-        .post("/v1/shows", &staff, &boxoffice_tests::fixtures::show(2, 4))
+        .scheduled_show(&boxoffice_tests::fixtures::show(2, 4))
         .await;
-    assert_eq!(show.status, StatusCode::CREATED, "{show:?}");
-    let show = show.body["show_id"].as_str().unwrap().to_owned();
-    let held = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &alice,
-            &json!({"seats": ["B1", "B2"]}),
-        )
-        .await;
-    assert_eq!(held.status, StatusCode::CREATED, "{held:?}");
-    let hold = held.body["hold_id"].as_str().unwrap();
+    let held = api.hold_seats(&alice, &show, &["B1", "B2"]).await;
+    let hold_id = held.created("hold_id");
     let paid = api
-        .post(
-            &format!("/v1/shows/{show}/holds/{hold}/confirm"),
-            &staff,
-            &json!({"payment_reference": "p-1", "amount": held.body["total"]}),
-        )
+        .confirm_hold(&staff, &show, &hold_id, "p-1", &held.body["total"])
         .await;
-    assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
-    let at = paid.body["position"].as_str().unwrap();
-    let map = api
-        .get(&format!("/v1/shows/{show}/seats?min_position={at}"), None)
-        .await;
-    assert_eq!(map.status, StatusCode::OK, "{map:?}");
-    assert_eq!(map.body["counts"]["sold"], 2);
-    let orders = api
-        .get(&format!("/v1/me/orders?min_position={at}"), Some(&alice))
-        .await;
+    paid.expect_created();
+    let map = api.seat_map(&show).min_position(paid.position()).await;
+    assert_eq!(map.expect_ok()["counts"]["sold"], 2);
+    let orders = api.my_orders(&alice).min_position(paid.position()).await;
     assert_eq!(orders.body["orders"][0]["seats"], json!(["B1", "B2"]));
 }

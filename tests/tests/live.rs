@@ -1,11 +1,10 @@
 //! The live seat map over Server-Sent Events: every change, in order, across a reconnect.
 
-use boxoffice_api::auth::Role;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::{Api, TestServer};
+use boxoffice_tests::wait::PATIENCE;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-use std::time::Duration;
+use serde_json::Value;
 
 /// One parsed Server-Sent Event.
 #[derive(Debug)]
@@ -41,7 +40,7 @@ impl Reader {
         }
     }
 
-    /// The next message (comments and keep-alives skipped), within 10 s.
+    /// The next message (comments and keep-alives skipped).
     async fn next(&mut self) -> Message {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
@@ -65,9 +64,9 @@ impl Reader {
                 }
                 continue;
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.response.chunk())
+            let chunk = tokio::time::timeout(PATIENCE, self.response.chunk())
                 .await
-                .expect("a message within 10 s")
+                .expect("a message in time")
                 .unwrap()
                 .expect("the stream stays open");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
@@ -97,15 +96,15 @@ fn pair(seat: &str, status: &str) -> (String, String) {
 async fn a_client_sees_every_seat_change_in_order_across_a_reconnect() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let bob = api.token("bob", &[Role::Customer]);
-    let scheduled = api.post("/v1/shows", &staff, &fixtures::show(2, 5)).await;
-    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
-    let at = scheduled.body["position"].as_str().unwrap();
-    let _ = api
-        .get(&format!("/v1/shows/{show}/seats?min_position={at}"), None)
-        .await;
+    let staff = api.staff();
+    let alice = api.customer("alice");
+    let bob = api.customer("bob");
+    let scheduled = api.schedule_show(&staff, &fixtures::show(2, 5)).await;
+    let show = scheduled.created("show_id");
+    api.seat_map(&show)
+        .min_position(scheduled.position())
+        .await
+        .expect_ok();
 
     let mut live = Reader::open(api, &show, None).await;
     let snapshot = live.next().await;
@@ -113,44 +112,26 @@ async fn a_client_sees_every_seat_change_in_order_across_a_reconnect() {
     assert_eq!(snapshot.id, 0);
     assert_eq!(snapshot.data["counts"]["available"], 10);
 
-    let held = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &alice,
-            &json!({ "seats": ["B1", "B2"] }),
-        )
-        .await;
+    let held = api.hold_seats(&alice, &show, &["B1", "B2"]).await;
     let first = live.next().await;
     assert_eq!((first.event.as_str(), first.id), ("seats", 1));
     assert_eq!(changes(&first), [pair("B1", "held"), pair("B2", "held")]);
     drop(live);
 
     // While the client is away: alice pays, bob holds and releases.
-    let hold_id = held.body["hold_id"].as_str().unwrap();
-    api.post(
-        &format!("/v1/shows/{show}/holds/{hold_id}/confirm"),
+    api.confirm_hold(
         &staff,
-        &json!({ "payment_reference": "p", "amount": held.body["total"] }),
+        &show,
+        held.text("hold_id"),
+        "p",
+        &held.body["total"],
     )
-    .await;
-    let bobs = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &bob,
-            &json!({ "seats": ["B5"] }),
-        )
-        .await;
-    let bobs_id = bobs.body["hold_id"].as_str().unwrap();
-    let released = api
-        .send(
-            Method::DELETE,
-            &format!("/v1/shows/{show}/holds/{bobs_id}"),
-            Some(&bob),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(released.status, StatusCode::OK);
+    .await
+    .expect_created();
+    let bobs = api.hold_seats(&bob, &show, &["B5"]).await;
+    api.release_hold(&bob, &show, bobs.text("hold_id"))
+        .await
+        .expect_ok();
 
     // Reconnecting after the last id seen brings exactly what was missed, in order, then
     // follows live.
@@ -166,23 +147,15 @@ async fn a_client_sees_every_seat_change_in_order_across_a_reconnect() {
     assert_eq!(changes(&missed[2]), [pair("B5", "available")]);
     assert_eq!(missed[2].data["cause"], "HoldReleased");
 
-    let carol = api.token("carol", &[Role::Customer]);
-    api.post(
-        &format!("/v1/shows/{show}/holds"),
-        &carol,
-        &json!({ "seats": ["A3"] }),
-    )
-    .await;
+    api.hold_seats(&api.customer("carol"), &show, &["A3"])
+        .await
+        .expect_created();
     let next = live.next().await;
     assert_eq!(next.id, 5);
     assert_eq!(changes(&next), [pair("A3", "held")]);
 
-    let bad = api
-        .raw(
-            api.http()
-                .get(format!("{}/v1/shows/{show}/seats/live", api.base))
-                .header("last-event-id", "yesterday"),
-        )
-        .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    api.request(Method::GET, format!("/v1/shows/{show}/seats/live"))
+        .header("last-event-id", "yesterday")
+        .await
+        .expect_problem(400, "invalid_header");
 }

@@ -1,15 +1,15 @@
 //! The server describing and measuring itself, and its limits: the OpenAPI document covers
 //! every route, /docs and /metrics are served, slow and excess requests get 503 problems.
 
-use boxoffice_api::auth::Role;
 use boxoffice_commands::SystemClock;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::TestServer;
+use boxoffice_tests::wait::eventually;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Handler functions in api/src/routes, by name, with whether `#[utoipa::path]` precedes them.
 fn handlers_in_source() -> Vec<(String, bool)> {
@@ -40,9 +40,8 @@ fn handlers_in_source() -> Vec<(String, bool)> {
 async fn the_openapi_document_covers_every_route() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let document = api.get("/openapi.json", None).await;
-    assert_eq!(document.status, StatusCode::OK);
-    let document = document.body;
+    let document = api.request(Method::GET, "/openapi.json").await;
+    let document = document.expect_ok();
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
 
     // Every handler in the source is described, and routed only through `routes!`.
@@ -80,7 +79,7 @@ async fn the_openapi_document_covers_every_route() {
                 .replace("{hold_id}", "00000000-0000-0000-0000-000000000002")
                 .replace("{order_id}", "00000000-0000-0000-0000-000000000003");
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let reply = api.send(method.clone(), &concrete, None, None, &[]).await;
+            let reply = api.request(method.clone(), concrete).await;
             assert_ne!(
                 reply.status,
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -104,8 +103,8 @@ async fn the_openapi_document_covers_every_route() {
         );
     }
 
-    let docs = api.get("/docs", None).await;
-    assert_eq!(docs.status, StatusCode::OK);
+    let docs = api.request(Method::GET, "/docs").await;
+    docs.expect_ok();
     assert!(docs
         .header("content-type")
         .unwrap()
@@ -116,27 +115,13 @@ async fn the_openapi_document_covers_every_route() {
 async fn metrics_cover_requests_commands_writers_projections_and_the_pool() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let alice = api.token("alice", &[Role::Customer]);
-    let show = api.post("/v1/shows", &staff, &fixtures::show(2, 5)).await;
-    let show = show.body["show_id"].as_str().unwrap().to_owned();
-    let held = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &alice,
-            &json!({ "seats": ["B1"] }),
-        )
-        .await;
-    assert_eq!(held.status, StatusCode::CREATED);
-    let bob = api.token("bob", &[Role::Customer]);
-    let refused = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &bob,
-            &json!({ "seats": ["B1"] }),
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let show = api.scheduled_show(&fixtures::show(2, 5)).await;
+    api.hold_seats(&api.customer("alice"), &show, &["B1"])
+        .await
+        .expect_created();
+    api.hold_seats(&api.customer("bob"), &show, &["B1"])
+        .await
+        .expect_problem(409, "seats_unavailable");
 
     let reply = api
         .http()
@@ -175,30 +160,32 @@ async fn metrics_cover_requests_commands_writers_projections_and_the_pool() {
 /// request must query the database), and a transaction holding a lock that query needs.
 async fn seat_map_query_blocked(server: &TestServer) -> (String, tokio_postgres::Client) {
     let api = &server.api;
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let scheduled = api.post("/v1/shows", &staff, &fixtures::show(1, 4)).await;
-    let show = scheduled.body["show_id"].as_str().unwrap().to_owned();
-    let at = scheduled.body["position"].as_str().unwrap().to_owned();
-    let statuses = format!("/v1/shows/{show}/seats/status?min_position={at}");
+    let scheduled = api.schedule_show(&api.staff(), &fixtures::show(1, 4)).await;
+    let show = scheduled.created("show_id");
     // On a busy machine the projector may take longer than a short request timeout.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while api.get(&statuses, None).await.status != StatusCode::OK {
-        assert!(Instant::now() < deadline, "the show was never projected");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the show is projected", async || {
+        let statuses = api
+            .seat_statuses(&show)
+            .min_position(scheduled.position())
+            .await;
+        match statuses.status {
+            StatusCode::OK => Ok(()),
+            _ => Err(statuses),
+        }
+    })
+    .await;
     let blocker = server.db.client().await;
     blocker
         .batch_execute("BEGIN; LOCK TABLE seat_map_shows IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    (format!("/v1/shows/{show}/seats"), blocker)
+    (show, blocker)
 }
 
 /// Waits until some query of the server's database waits for a lock.
 async fn until_a_query_waits_for_a_lock(server: &TestServer) {
     let admin = server.db.admin().await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually("a query waits for the lock", async || {
         let waiting: i64 = admin
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
@@ -208,11 +195,12 @@ async fn until_a_query_waits_for_a_lock(server: &TestServer) {
             .unwrap()
             .get(0);
         if waiting > 0 {
-            return;
+            Ok(())
+        } else {
+            Err("none")
         }
-        assert!(Instant::now() < deadline, "no query waits for the lock");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -221,29 +209,28 @@ async fn a_request_over_its_time_gets_a_503_problem_with_retry_after() {
         config.settings.limits.request_timeout = Duration::from_millis(500);
     })
     .await;
-    let (path, blocker) = seat_map_query_blocked(&server).await;
+    let (show, blocker) = seat_map_query_blocked(&server).await;
 
     // The lock is held until the test lets go: the request can only run out of time.
-    let slow = server.api.get(&path, None).await;
-    assert_eq!(slow.status, StatusCode::SERVICE_UNAVAILABLE, "{slow:?}");
-    assert_eq!(slow.code(), "request_timeout");
+    let slow = server.api.seat_map(&show).await;
+    slow.expect_problem(503, "request_timeout");
     assert_eq!(slow.header("retry-after"), Some("1"));
-    assert_eq!(
-        slow.header("content-type"),
-        Some("application/problem+json")
-    );
     blocker.batch_execute("ROLLBACK").await.unwrap();
 
     // Other routes have limits of their own, and the route recovers.
-    assert_eq!(
-        server.api.get("/healthz", None).await.status,
-        StatusCode::OK
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.api.get(&path, None).await.status != StatusCode::OK {
-        assert!(Instant::now() < deadline, "the seat map never recovered");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server
+        .api
+        .request(Method::GET, "/healthz")
+        .await
+        .expect_ok();
+    eventually("the seat map recovers", async || {
+        let map = server.api.seat_map(&show).await;
+        match map.status {
+            StatusCode::OK => Ok(()),
+            _ => Err(map),
+        }
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -253,28 +240,23 @@ async fn a_request_over_the_routes_limit_in_flight_gets_a_503_problem_with_retry
         config.settings.limits.queries_in_flight = 1;
     })
     .await;
-    let (path, blocker) = seat_map_query_blocked(&server).await;
+    let (show, blocker) = seat_map_query_blocked(&server).await;
     let slow = {
-        let api = server.api.clone();
-        let path = path.clone();
-        tokio::spawn(async move { api.get(&path, None).await })
+        let (api, show) = (server.api.clone(), show.clone());
+        tokio::spawn(async move { api.seat_map(&show).await })
     };
     // While that one waits for the lock, a second seat-map request is over the limit of one.
     until_a_query_waits_for_a_lock(&server).await;
-    let excess = server.api.get(&path, None).await;
-    assert_eq!(excess.status, StatusCode::SERVICE_UNAVAILABLE, "{excess:?}");
-    assert_eq!(excess.code(), "overloaded");
+    let excess = server.api.seat_map(&show).await;
+    excess.expect_problem(503, "overloaded");
     assert_eq!(excess.header("retry-after"), Some("1"));
-    assert_eq!(
-        excess.header("content-type"),
-        Some("application/problem+json")
-    );
 
     blocker.batch_execute("ROLLBACK").await.unwrap();
-    assert_eq!(slow.await.unwrap().status, StatusCode::OK);
-    assert_eq!(
-        server.api.get("/healthz", None).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(server.api.get(&path, None).await.status, StatusCode::OK);
+    slow.await.unwrap().expect_ok();
+    server
+        .api
+        .request(Method::GET, "/healthz")
+        .await
+        .expect_ok();
+    server.api.seat_map(&show).await.expect_ok();
 }

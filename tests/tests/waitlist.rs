@@ -1,304 +1,212 @@
 //! The waiting list over HTTP: offers in joining order, long-polling, restarts.
 
-use boxoffice_api::auth::Role;
-use boxoffice_tests::server::{free_port, Api, BinaryServer, Reply, TestServer};
+use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
+use boxoffice_tests::wait::{eventually, until_lapsed};
 use boxoffice_tests::{fixtures, TestDatabase};
-use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A show of one regular row B (row A is the fixtures' premium row, sold out here by none).
-async fn schedule(api: &Api, per_row: u32) -> String {
-    let staff = api.token("box-office-1", &[Role::Staff]);
-    let mut body = fixtures::show(2, per_row);
-    // Only row B: drop the premium row A so every seat is alike.
-    body["seats"] = json!(body["seats"]
+/// The entries the show offered seats to, in the order of the offers (from its log).
+async fn offered(api: &Api, show: &str) -> Vec<String> {
+    let stream = api
+        .show_stream(&api.auditor(), show)
+        .query("limit", 1000)
+        .await;
+    stream.expect_ok()["events"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|s| s["row"] == "B")
-        .cloned()
-        .collect::<Vec<_>>());
-    let reply = api.post("/v1/shows", &staff, &body).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{reply:?}");
-    reply.body["show_id"].as_str().unwrap().to_owned()
-}
-
-async fn join(api: &Api, who: &str, show: &str, count: u32) -> Reply {
-    let token = api.token(who, &[Role::Customer]);
-    let reply = api
-        .post(
-            &format!("/v1/shows/{show}/waitlist"),
-            &token,
-            &json!({ "count": count }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{who}: {reply:?}");
-    reply
-}
-
-async fn entry(api: &Api, who: &str, show: &str, entry_id: &str, query: &str) -> Reply {
-    let token = api.token(who, &[Role::Customer]);
-    api.get(
-        &format!("/v1/shows/{show}/waitlist/{entry_id}?{query}"),
-        Some(&token),
-    )
-    .await
-}
-
-fn id(reply: &Reply, field: &str) -> String {
-    reply.body[field].as_str().unwrap().to_owned()
-}
-
-async fn stream(api: &Api, show: &str) -> Vec<Value> {
-    let auditor = api.token("auditor-1", &[Role::Auditor]);
-    let reply = api
-        .get(
-            &format!("/v1/audit/streams/show-{show}?limit=1000"),
-            Some(&auditor),
-        )
-        .await;
-    reply.body["events"].as_array().unwrap().clone()
+        .filter(|e| e["type"] == "WaitlistOffered")
+        .map(|e| e["data"]["entry_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
 async fn seats_freed_go_to_the_queue_in_order_and_a_long_poll_sees_its_offer_at_once() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let show = schedule(api, 4).await;
-    let alice = api.token("alice", &[Role::Customer]);
-    let held = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &alice,
-            &json!({ "seats": ["B1", "B2", "B3", "B4"] }),
-        )
-        .await;
-    assert_eq!(held.status, StatusCode::CREATED);
+    let show = api.scheduled_show(&fixtures::one_regular_row(4)).await;
+    let (alice, bob, carol, dan) = (
+        api.customer("alice"),
+        api.customer("bob"),
+        api.customer("carol"),
+        api.customer("dan"),
+    );
+    let hold_id = api
+        .hold_seats(&alice, &show, &["B1", "B2", "B3", "B4"])
+        .await
+        .created("hold_id");
 
-    let bob = join(api, "bob", &show, 2).await;
-    assert_eq!(bob.body["status"], "waiting");
-    assert_eq!(bob.body["place"], 1);
-    let carol = join(api, "carol", &show, 4).await;
-    assert_eq!(carol.body["place"], 2);
-    let dan = join(api, "dan", &show, 1).await;
-    assert_eq!(dan.body["place"], 3);
-    let again = api
-        .post(
-            &format!("/v1/shows/{show}/waitlist"),
-            &api.token("bob", &[Role::Customer]),
-            &json!({ "count": 1 }),
-        )
-        .await;
-    assert_eq!(again.code(), "waitlist_entry_exists");
-    assert_eq!(again.body["entry_id"], bob.body["entry_id"]);
-    let bob_entry = id(&bob, "entry_id");
-    let at = id(&dan, "position");
+    let bobs = api.join_waitlist(&bob, &show, 2).await;
+    assert_eq!(bobs.expect_created()["status"], "waiting");
+    assert_eq!(bobs.body["place"], 1);
+    let carols = api.join_waitlist(&carol, &show, 4).await;
+    assert_eq!(carols.expect_created()["place"], 2);
+    let dans = api.join_waitlist(&dan, &show, 1).await;
+    assert_eq!(dans.expect_created()["place"], 3);
+    let again = api.join_waitlist(&bob, &show, 1).await;
+    assert_eq!(
+        again.expect_problem(409, "waitlist_entry_exists")["entry_id"],
+        bobs.body["entry_id"]
+    );
+    let (bob_entry, carol_entry, dan_entry) = (
+        bobs.text("entry_id"),
+        carols.text("entry_id"),
+        dans.text("entry_id"),
+    );
 
     // Bob follows his entry: nothing changes for a second...
-    let quiet = entry(
-        api,
-        "bob",
-        &show,
-        &bob_entry,
-        &format!("version=1&wait=1&min_position={at}"),
-    )
-    .await;
-    assert_eq!(quiet.status, StatusCode::OK, "{quiet:?}");
-    assert_eq!(quiet.body["status"], "waiting");
+    let quiet = api
+        .waitlist_entry(&bob, &show, bob_entry)
+        .query("version", 1)
+        .query("wait", 1)
+        .min_position(dans.position())
+        .await;
+    assert_eq!(quiet.expect_ok()["status"], "waiting");
     assert_eq!(quiet.body["version"], 1);
-    // ...then he waits up to 20 s while alice gives her seats back.
+    // ...then he waits, for as long as the server lets him (60 s), while alice gives her
+    // seats back. Whether his poll is already waiting when the seats come free or arrives
+    // just after, the answer is the offer, long before those 60 s are up.
     let follower = {
-        let api = api.clone();
-        let (show, bob_entry) = (show.clone(), bob_entry.clone());
+        let (api, bob, show, entry) =
+            (api.clone(), bob.clone(), show.clone(), bob_entry.to_owned());
         tokio::spawn(async move {
-            let started = Instant::now();
-            let reply = entry(&api, "bob", &show, &bob_entry, "version=1&wait=20").await;
-            (reply, started.elapsed())
+            api.waitlist_entry(&bob, &show, &entry)
+                .query("version", 1)
+                .query("wait", 60)
+                .timeout(Duration::from_secs(90))
+                .await
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let hold_id = id(&held, "hold_id");
-    let released = api
-        .send(
-            Method::DELETE,
-            &format!("/v1/shows/{show}/holds/{hold_id}"),
-            Some(&alice),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(released.status, StatusCode::OK);
-    let (offered, took) = follower.await.unwrap();
-    assert!(took < Duration::from_secs(5), "the long poll took {took:?}");
-    assert_eq!(offered.body["status"], "offered", "{offered:?}");
-    assert_eq!(offered.body["offer"]["seats"].as_array().unwrap().len(), 2);
+    let released = api.release_hold(&alice, &show, &hold_id).await;
+    released.expect_ok();
+    let offered_to_bob = tokio::time::timeout(Duration::from_secs(45), follower)
+        .await
+        .expect("the long poll answers when the entry changes, not when its wait ends")
+        .unwrap();
+    assert_eq!(
+        offered_to_bob.expect_ok()["status"],
+        "offered",
+        "{offered_to_bob}"
+    );
+    assert_eq!(
+        offered_to_bob.body["offer"]["seats"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 
     // Bob got the centre pair; carol's four do not fit in what is left; dan, behind her,
     // wanting one seat, gets one.
-    let carol_now = entry(
-        api,
-        "carol",
-        &show,
-        &id(&carol, "entry_id"),
-        &format!("min_position={}", id(&released, "position")),
-    )
-    .await;
+    let carol_now = api
+        .waitlist_entry(&carol, &show, carol_entry)
+        .min_position(released.position())
+        .await;
     assert_eq!(carol_now.body["status"], "waiting");
     assert_eq!(carol_now.body["place"], 1);
-    let dan_now = entry(
-        api,
-        "dan",
-        &show,
-        &id(&dan, "entry_id"),
-        &format!("min_position={}", id(&released, "position")),
-    )
-    .await;
-    assert_eq!(dan_now.body["status"], "offered", "{dan_now:?}");
+    let dan_now = api
+        .waitlist_entry(&dan, &show, dan_entry)
+        .min_position(released.position())
+        .await;
+    assert_eq!(dan_now.body["status"], "offered", "{dan_now}");
     assert_eq!(dan_now.body["offer"]["seats"].as_array().unwrap().len(), 1);
 
     // Bob and dan pay; carol can never get four seats now: her entry closes with the reason.
+    let staff = api.staff();
     let mut last = String::new();
-    for followed in [&offered, &dan_now] {
-        let staff = api.token("box-office-1", &[Role::Staff]);
+    for followed in [&offered_to_bob, &dan_now] {
         let offer = &followed.body["offer"];
         let hold = offer["hold_id"].as_str().unwrap();
         let paid = api
-            .post(
-                &format!("/v1/shows/{show}/holds/{hold}/confirm"),
-                &staff,
-                &json!({ "payment_reference": "p", "amount": offer["total"] }),
-            )
+            .confirm_hold(&staff, &show, hold, "p", &offer["total"])
             .await;
-        assert_eq!(paid.status, StatusCode::CREATED, "{paid:?}");
-        last = id(&paid, "position");
+        paid.expect_created();
+        last = paid.position().to_owned();
     }
-    let carol_end = entry(
-        api,
-        "carol",
-        &show,
-        &id(&carol, "entry_id"),
-        &format!("min_position={last}"),
-    )
-    .await;
-    assert_eq!(carol_end.body["status"], "cannot_be_met", "{carol_end:?}");
-    let bob_end = entry(
-        api,
-        "bob",
-        &show,
-        &bob_entry,
-        &format!("min_position={last}"),
-    )
-    .await;
+    let carol_end = api
+        .waitlist_entry(&carol, &show, carol_entry)
+        .min_position(&last)
+        .await;
+    assert_eq!(carol_end.body["status"], "cannot_be_met", "{carol_end}");
+    let bob_end = api
+        .waitlist_entry(&bob, &show, bob_entry)
+        .min_position(&last)
+        .await;
     assert_eq!(bob_end.body["status"], "fulfilled");
 
     // Someone else's entry is a 404; leaving an ended entry is refused.
-    let stranger = entry(api, "eve", &show, &bob_entry, "").await;
-    assert_eq!(stranger.code(), "waitlist_entry_not_found");
-    let bob_token = api.token("bob", &[Role::Customer]);
-    let leave = api
-        .send(
-            Method::DELETE,
-            &format!("/v1/shows/{show}/waitlist/{bob_entry}"),
-            Some(&bob_token),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(leave.code(), "waitlist_entry_ended");
+    api.waitlist_entry(&api.customer("eve"), &show, bob_entry)
+        .await
+        .expect_problem(404, "waitlist_entry_not_found");
+    api.leave_waitlist(&bob, &show, bob_entry)
+        .await
+        .expect_problem(409, "waitlist_entry_ended");
 }
 
 #[tokio::test]
 async fn fifty_customers_are_offered_freed_seats_in_exactly_the_order_they_joined() {
     let server = TestServer::start().await;
     let api = &server.api;
-    let show = schedule(api, 100).await;
+    let show = api.scheduled_show(&fixtures::one_regular_row(100)).await;
     // Sold out: fifty holders of two seats each.
     let mut holds = Vec::new();
     for n in 0..50 {
-        let token = api.token(&format!("holder-{n}"), &[Role::Customer]);
+        let token = api.customer(&format!("holder-{n}"));
         let seats = [format!("B{}", 2 * n + 1), format!("B{}", 2 * n + 2)];
-        let held = api
-            .post(
-                &format!("/v1/shows/{show}/holds"),
-                &token,
-                &json!({ "seats": seats }),
-            )
-            .await;
-        assert_eq!(held.status, StatusCode::CREATED, "{held:?}");
-        holds.push((token, id(&held, "hold_id")));
+        let hold_id = api
+            .hold_seats(&token, &show, &seats)
+            .await
+            .created("hold_id");
+        holds.push((token, hold_id));
     }
     let mut joined = Vec::new();
     for n in 0..50 {
-        let reply = join(api, &format!("waiter-{n}"), &show, 2).await;
-        assert_eq!(reply.body["place"], n + 1);
-        joined.push(id(&reply, "entry_id"));
+        let waiter = api.customer(&format!("waiter-{n}"));
+        let reply = api.join_waitlist(&waiter, &show, 2).await;
+        assert_eq!(reply.expect_created()["place"], n + 1);
+        joined.push(reply.text("entry_id").to_owned());
     }
     // Holds given back one block at a time, in an order unrelated to the queue.
     for k in 0..50usize {
         let (token, hold) = &holds[(k * 17) % 50];
-        let released = api
-            .send(
-                Method::DELETE,
-                &format!("/v1/shows/{show}/holds/{hold}"),
-                Some(token),
-                None,
-                &[],
-            )
-            .await;
-        assert_eq!(released.status, StatusCode::OK, "{released:?}");
+        api.release_hold(token, &show, hold).await.expect_ok();
     }
-    let offered: Vec<String> = stream(api, &show)
-        .await
-        .iter()
-        .filter(|e| e["type"] == "WaitlistOffered")
-        .map(|e| e["data"]["entry_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(offered, joined);
+    assert_eq!(offered(api, &show).await, joined);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_crash_lapsed_holds_expire_and_the_queue_is_served_in_order() {
     let db = TestDatabase::create().await;
     let port = free_port();
-    let env = [
-        ("BOXOFFICE_HOLD_TTL_SECONDS", "1"),
-        ("BOXOFFICE_EXPIRY_GRACE_SECONDS", "1"),
-    ];
-    let server = BinaryServer::start_with_env(&db, port, &env).await;
+    let server = BinaryServer::start_with_short_holds(&db, port).await;
     let api = server.api.clone();
-    let show = schedule(&api, 4).await;
-    let alice = api.token("alice", &[Role::Customer]);
+    let show = api.scheduled_show(&fixtures::one_regular_row(4)).await;
     let held = api
-        .post(
-            &format!("/v1/shows/{show}/holds"),
-            &alice,
-            &json!({ "seats": ["B1", "B2", "B3", "B4"] }),
-        )
+        .hold_seats(&api.customer("alice"), &show, &["B1", "B2", "B3", "B4"])
         .await;
-    assert_eq!(held.status, StatusCode::CREATED);
-    let bob = join(&api, "bob", &show, 2).await;
-    let carol = join(&api, "carol", &show, 2).await;
+    held.expect_created();
+    let bob = api.join_waitlist(&api.customer("bob"), &show, 2).await;
+    let carol = api.join_waitlist(&api.customer("carol"), &show, 2).await;
+    let queue = [bob.created("entry_id"), carol.created("entry_id")];
     server.kill();
 
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let server = BinaryServer::start_with_env(&db, port, &env).await;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let offered = loop {
-        let offers: Vec<String> = stream(&api, &show)
-            .await
-            .iter()
-            .filter(|e| e["type"] == "WaitlistOffered")
-            .map(|e| e["data"]["entry_id"].as_str().unwrap().to_owned())
-            .collect();
-        if offers.len() >= 2 || Instant::now() > deadline {
-            break offers;
+    // Down until the hold's second and its second of grace are over.
+    until_lapsed(&held, 1).await;
+    let server = BinaryServer::start_with_short_holds(&db, port).await;
+    let offers = eventually("both waiting customers are offered seats", async || {
+        let offers = offered(&api, &show).await;
+        if offers.len() >= 2 {
+            Ok(offers)
+        } else {
+            Err(format!("{offers:?}"))
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert_eq!(offered, [id(&bob, "entry_id"), id(&carol, "entry_id")]);
-    let expired = stream(&api, &show)
-        .await
+    })
+    .await;
+    assert_eq!(offers, queue);
+    let stream = api.show_stream(&api.auditor(), &show).await;
+    let expired = stream.expect_ok()["events"]
+        .as_array()
+        .unwrap()
         .iter()
         .any(|e| e["type"] == "HoldExpired" && e["data"]["hold_id"] == held.body["hold_id"]);
     assert!(expired, "alice's hold was not expired");
