@@ -9,7 +9,7 @@
 //! kept map is never older than the position the answer reports.
 
 use boxoffice_eventstore::Position;
-use boxoffice_projections::queries::{SeatMapView, SeatStatusesView};
+use boxoffice_projections::seat_map::{SeatMapView, SeatStatusesView};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -137,7 +137,8 @@ impl Default for SeatMapCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use boxoffice_projections::queries::{MoneyView, SeatCountsView, SeatView};
+    use boxoffice_projections::seat_map::{SeatCountsView, SeatView};
+    use boxoffice_projections::MoneyView;
 
     fn map(show: Uuid, version: i64, seats: usize) -> Arc<SeatMapView> {
         let seat = SeatView {

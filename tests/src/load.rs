@@ -317,7 +317,7 @@ pub async fn check_log(db: &TestDatabase, attempts: &[Attempt]) -> (usize, usize
 pub async fn read_models(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
     let client = db.client().await;
     let mut tables = Vec::new();
-    let projectors = boxoffice_projections::projectors::all();
+    let projectors = boxoffice_projections::all();
     let names = projectors.iter().flat_map(|p| p.tables().iter());
     for table in names {
         let rows = client

@@ -645,10 +645,9 @@ async fn rebuilt_read_models_equal_the_live_ones() {
     }
     let pool = boxoffice_eventstore::postgres::pool(&server.db.config(), 4);
     let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &server.db.config());
-    let report =
-        boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::projectors::all())
-            .await
-            .expect("rebuild");
+    let report = boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::all())
+        .await
+        .expect("rebuild");
     assert!(report.iter().all(|(_, events)| *events >= 8), "{report:?}");
     for ((path, token), before) in paths.into_iter().zip(live) {
         assert_eq!(read(path.clone(), token).await, before, "{path}");

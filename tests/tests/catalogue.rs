@@ -1142,10 +1142,9 @@ async fn rebuilt_catalogue_read_models_answer_as_the_live_ones() {
     }
     let pool = boxoffice_eventstore::postgres::pool(&server.db.config(), 4);
     let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &server.db.config());
-    let report =
-        boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::projectors::all())
-            .await
-            .expect("rebuild");
+    let report = boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::all())
+        .await
+        .expect("rebuild");
     assert!(
         report.iter().any(|(name, _)| *name == "catalogue"),
         "{report:?}"

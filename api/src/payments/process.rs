@@ -14,7 +14,7 @@ use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoCode;
 use boxoffice_domain::show::OrderTransferredOut;
 use boxoffice_domain::{HoldId, Money, ShowEvent, ShowId};
-use boxoffice_projections::projectors::{Applying, Event, Projector};
+use boxoffice_projections::{Applying, Event, Projector};
 use deadpool_postgres::Pool;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -14,8 +14,8 @@ use boxoffice_domain::{
     CinemaId, DomainError, FieldError, HallId, Money, MovieId, SeatSpec, ShowCommand, ShowId,
 };
 use boxoffice_eventstore::Position;
-use boxoffice_projections::discovery;
-use boxoffice_projections::queries::{self, SeatMapView};
+use boxoffice_projections::catalogue;
+use boxoffice_projections::seat_map::{self, SeatMapView};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -183,7 +183,7 @@ async fn cinema_of_hall(state: &AppState, hall_id: Uuid) -> Result<Uuid, ApiErro
     let deadline = tokio::time::Instant::now() + state.settings.read_wait;
     loop {
         let seen = state.projections.position("catalogue").unwrap_or_default();
-        if let Some(cinema) = discovery::cinema_of_hall(&client, hall_id).await? {
+        if let Some(cinema) = catalogue::cinema_of_hall(&client, hall_id).await? {
             return Ok(cinema);
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -289,7 +289,7 @@ pub struct SeatStatuses<'a> {
     position: Position,
     /// The version of the show's stream this reflects.
     version: i64,
-    counts: queries::SeatCountsView,
+    counts: seat_map::SeatCountsView,
     /// One character per seat, in the order of the seat map's `seats` (the layout's
     /// order): `a` available, `h` held, `s` sold.
     #[schema(pattern = "^[ahs]*$", example = "aahhsa")]
@@ -337,7 +337,7 @@ async fn current<T: Versioned + Readable>(
     }
     let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
     let client = state.pool.get().await?;
-    let version = queries::seat_map_version(&client, show_id)
+    let version = seat_map::seat_map_version(&client, show_id)
         .await?
         .ok_or_else(not_found)?;
     if let Some(value) = cache.confirm(show_id, version, at) {
@@ -361,15 +361,15 @@ impl Readable for SeatMapView {
         client: &deadpool_postgres::Client,
         show_id: Uuid,
     ) -> Result<Option<Self>, tokio_postgres::Error> {
-        queries::seat_map(client, show_id).await
+        seat_map::seat_map(client, show_id).await
     }
 }
 
-impl Readable for queries::SeatStatusesView {
+impl Readable for seat_map::SeatStatusesView {
     async fn read(
         client: &deadpool_postgres::Client,
         show_id: Uuid,
     ) -> Result<Option<Self>, tokio_postgres::Error> {
-        queries::seat_statuses(client, show_id).await
+        seat_map::seat_statuses(client, show_id).await
     }
 }

@@ -2,7 +2,8 @@
 //! scheduled in catalogue halls (with their city and local date, for search). Availability
 //! per seat category comes from the seat map's `seat_map_categories`.
 
-use super::{etag_moved, Applying, Event, Projector};
+use crate::projector::etag_moved;
+use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::catalogue::{
     CinemaDetails, CinemaEvent, CitiesEvent, HallDetails, MovieDetails, MovieEvent,

@@ -1,7 +1,7 @@
 //! Sales facts per show for box-office reports: tickets sold and refunded, gross, refunds.
 //! Net is gross minus refunds, computed when queried.
 
-use super::{Applying, Event, Projector};
+use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::ShowScheduled;
 use boxoffice_domain::{ShowEvent, Timestamp};
@@ -22,7 +22,7 @@ impl Projector for Sales {
     }
 
     fn cares_about(&self, event: &Event) -> bool {
-        matches!(event, Event::Show(e) if super::is_sale(e))
+        matches!(event, Event::Show(e) if is_sale(e))
     }
 
     async fn apply(
@@ -145,4 +145,17 @@ struct Change {
     gross_minor: i64,
     tickets_refunded: i32,
     refunds_minor: i64,
+}
+
+/// The events that make or change sales: a show, a payment, a refund, an exchange.
+fn is_sale(event: &ShowEvent) -> bool {
+    matches!(
+        event,
+        ShowEvent::ShowScheduled(_)
+            | ShowEvent::HoldConfirmed(_)
+            | ShowEvent::OrderRefunded(_)
+            | ShowEvent::SeatsExchanged(_)
+            | ShowEvent::OrderTransferredOut(_)
+            | ShowEvent::TransferReverted(_)
+    )
 }

@@ -1,7 +1,7 @@
 //! Reads of the catalogue for ticket clients: cities, what is showing, movies, shows and
 //! search. Shows list each seat category's price and how full it is, from the seat map.
 
-use crate::queries::MoneyView;
+use crate::MoneyView;
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,8 @@
 //! The seat map of each show: every seat with its status, plus counts and the holds (the
 //! expiry scheduler reads active holds from here).
 
-use super::{etag_moved, seat_list, Applying, Event, Projector};
+use crate::projector::{etag_moved, seat_list};
+use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{SeatsHeld, ShowScheduled};
 use boxoffice_domain::{SeatId, ShowEvent, Timestamp};

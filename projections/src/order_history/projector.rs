@@ -2,7 +2,8 @@
 //! buy) from the moment it is held, through payment, refunds and exchanges, with a
 //! timeline of everything that happened to it, provider payments included.
 
-use super::{Applying, Event, Projector};
+use crate::projector::seat_list;
+use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::ShowEvent;
@@ -212,7 +213,7 @@ async fn bulk_rows(
             _ => None,
         })
     };
-    let labels = |seats: &[boxoffice_domain::SeatId]| super::seat_list(seats);
+    let labels = |seats: &[boxoffice_domain::SeatId]| seat_list(seats);
     let mut shows = (Vec::new(), Vec::new(), Vec::new());
     let mut held = Vec::new();
     let mut requested = (Vec::new(), Vec::new(), Vec::new());

@@ -1,18 +1,7 @@
-//! The projectors. Each owns its tables and knows how to fold a batch of events into them:
+//! What a read model implements to be run: the [`Projector`] trait, and the events it is
+//! given. Each projector owns its tables and knows how to fold a batch of events into them:
 //! in memory first (the last status of each seat, the sum of each show's changes), then a
 //! few set-based statements per batch, however many events it holds.
-
-mod catalogue;
-mod order_history;
-mod sales;
-mod seat_map;
-mod waitlist;
-
-pub use catalogue::Catalogue;
-pub use order_history::OrderHistory;
-pub use sales::Sales;
-pub use seat_map::SeatMap;
-pub use waitlist::Waitlist;
 
 use async_trait::async_trait;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
@@ -60,7 +49,7 @@ pub struct Applying<'a> {
 
 /// Records that the batch ending at `at` changed what ETag-bearing queries of `projector`'s
 /// read model answer.
-async fn etag_moved(
+pub(crate) async fn etag_moved(
     tx: &Transaction<'_>,
     projector: &str,
     at: Position,
@@ -74,37 +63,13 @@ async fn etag_moved(
     Ok(())
 }
 
-/// Every projector of the server, in a fixed order.
-pub fn all() -> Vec<std::sync::Arc<dyn Projector>> {
-    vec![
-        std::sync::Arc::new(SeatMap),
-        std::sync::Arc::new(OrderHistory),
-        std::sync::Arc::new(Sales),
-        std::sync::Arc::new(Waitlist),
-        std::sync::Arc::new(Catalogue),
-    ]
-}
-
-/// The events that make or change sales: a show, a payment, a refund, an exchange.
-fn is_sale(event: &ShowEvent) -> bool {
-    matches!(
-        event,
-        ShowEvent::ShowScheduled(_)
-            | ShowEvent::HoldConfirmed(_)
-            | ShowEvent::OrderRefunded(_)
-            | ShowEvent::SeatsExchanged(_)
-            | ShowEvent::OrderTransferredOut(_)
-            | ShowEvent::TransferReverted(_)
-    )
-}
-
-fn seat_labels(seats: &[boxoffice_domain::SeatId]) -> Vec<&str> {
+pub(crate) fn seat_labels(seats: &[boxoffice_domain::SeatId]) -> Vec<&str> {
     seats.iter().map(|s| s.as_str()).collect()
 }
 
 /// Seat labels as one JSON array, so that many rows' lists travel in one `jsonb[]`
 /// parameter (SQL arrays cannot nest lists of different lengths); SQL unpacks each with
 /// `ARRAY(SELECT jsonb_array_elements_text(..))`.
-fn seat_list(seats: &[boxoffice_domain::SeatId]) -> serde_json::Value {
+pub(crate) fn seat_list(seats: &[boxoffice_domain::SeatId]) -> serde_json::Value {
     serde_json::Value::from(seat_labels(seats))
 }

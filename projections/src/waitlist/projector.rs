@@ -1,7 +1,8 @@
 //! Waiting lists: each entry with its status, place and offer, for customers polling them and
 //! for the scheduler that closes entries that waited too long.
 
-use super::{seat_labels, Applying, Event, Projector};
+use crate::projector::seat_labels;
+use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::ShowEvent;
 use tokio_postgres::Transaction;

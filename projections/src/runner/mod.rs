@@ -5,8 +5,7 @@
 //! batch, or an operator rebuilt the read model), nothing is applied and the runner
 //! follows the log again from the stored checkpoint.
 
-use crate::projectors::Event;
-use crate::projectors::{Applying, Projector};
+use crate::{Applying, Event, Projector};
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent, StoredEvent};
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::{ShowEvent, StreamName};

@@ -1,0 +1,18 @@
+//! The seat map of each show: every seat with its status, the counts by status, each seat
+//! category's price and availability, and the holds with their expiry.
+//!
+//! It answers ticket clients' seat maps and seat statuses, discovery's availability per seat
+//! category, and the expiry scheduler's timetable (active holds past their expiry plus the
+//! show's grace).
+//!
+//! What it guarantees: a seat map is of one moment (the seats, the counts and the version
+//! come from one statement), and `version` is the version of the show's stream it reflects;
+//! the counts change by the same seat moves as the seats, so available + held + sold is the
+//! capacity after every batch; a batch that moves a category's availability band (or
+//! cancels a show) records its position for discovery's ETags.
+
+mod projector;
+mod queries;
+
+pub use projector::SeatMap;
+pub use queries::*;
