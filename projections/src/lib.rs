@@ -23,7 +23,9 @@ pub mod waitlist;
 
 pub use money::MoneyView;
 pub use projector::{Applying, Event, Projector};
-pub use runner::{rebuild, status, ProjectionError, Projections, ProjectorStatus};
+pub use runner::{
+    database_answers, rebuild, status, EtagPosition, ProjectionError, Projections, ProjectorStatus,
+};
 
 use std::sync::Arc;
 

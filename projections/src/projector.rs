@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::ShowEvent;
-use boxoffice_eventstore::{Position, RecordedEvent};
+use boxoffice_eventstore::RecordedEvent;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -45,22 +45,6 @@ pub struct Applying<'a> {
     pub stream_id: Uuid,
     pub event: Event,
     pub recorded: &'a RecordedEvent,
-}
-
-/// Records that the batch ending at `at` changed what ETag-bearing queries of `projector`'s
-/// read model answer.
-pub(crate) async fn etag_moved(
-    tx: &Transaction<'_>,
-    projector: &str,
-    at: Position,
-) -> Result<(), tokio_postgres::Error> {
-    let (commit, prepare) = at.to_checkpoint().unwrap_or((i64::MAX, i64::MAX));
-    tx.execute(
-        "UPDATE projection_checkpoints SET etag_commit = $2, etag_prepare = $3 WHERE name = $1",
-        &[&projector, &commit, &prepare],
-    )
-    .await?;
-    Ok(())
 }
 
 pub(crate) fn seat_labels(seats: &[boxoffice_domain::SeatId]) -> Vec<&str> {

@@ -35,7 +35,12 @@ async fn etag(
     uri: &str,
     headers: &HeaderMap,
 ) -> Result<(String, bool), ApiError> {
-    let positions = catalogue::etag_positions(client).await?;
+    // As (name, commit, prepare) triples: the ETags handed out before stay valid.
+    let positions: Vec<(String, i64, i64)> = catalogue::etag_positions(client)
+        .await?
+        .into_iter()
+        .map(|p| (p.projector, p.commit, p.prepare))
+        .collect();
     let minute = Utc::now().timestamp() / 60;
     let name = format!("{uri}\u{1f}{positions:?}\u{1f}{minute}");
     let tag = format!(

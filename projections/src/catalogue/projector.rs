@@ -2,7 +2,7 @@
 //! scheduled in catalogue halls (with their city and local date, for search). Availability
 //! per seat category comes from the seat map's `seat_map_categories`.
 
-use crate::projector::etag_moved;
+use crate::runner::etag_moved;
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::catalogue::{

@@ -1,7 +1,8 @@
 //! Reads of the catalogue for ticket clients: cities, what is showing, movies, shows and
 //! search. Shows list each seat category's price and how full it is, from the seat map.
 
-use crate::MoneyView;
+use crate::runner::etag_positions as etag_positions_of;
+use crate::{EtagPosition, MoneyView};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
@@ -268,18 +269,8 @@ pub async fn cinema_of_hall(
 /// what discovery ETags are derived from.
 pub async fn etag_positions(
     client: &impl GenericClient,
-) -> Result<Vec<(String, i64, i64)>, tokio_postgres::Error> {
-    let statement = client
-        .prepare_cached(
-            "SELECT name, etag_commit, etag_prepare FROM projection_checkpoints
-             WHERE name IN ('catalogue', 'seat_map') ORDER BY name",
-        )
-        .await?;
-    let rows = client.query(&statement, &[]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect())
+) -> Result<Vec<EtagPosition>, tokio_postgres::Error> {
+    etag_positions_of(client, &["catalogue", "seat_map"]).await
 }
 
 /// How search hits are ordered; ties are broken by movie id.

@@ -1,4 +1,4 @@
-//! Reads of the order history.
+//! Reads of the order history: a customer's orders page by page, and whose an order is.
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};
@@ -82,6 +82,9 @@ impl OrderCursor {
     }
 }
 
+const ORDERS_OF_SQL: &str = include_str!("sql/orders_of.sql");
+const CUSTOMER_OF_ORDER_SQL: &str = include_str!("sql/customer_of_order.sql");
+
 /// A customer's orders, newest first, each with its timeline; `limit` per page.
 pub async fn orders_of(
     client: &impl GenericClient,
@@ -93,69 +96,39 @@ pub async fn orders_of(
         after.map_or((None, None), |c| (Some(c.created_at), Some(c.hold_id)));
     let rows = client
         .query(
-            "SELECT o.hold_id, o.order_id, o.show_id, s.title, s.starts_at, o.seats,
-                o.refunded_seats, o.status, o.total_minor, o.discount_minor, o.promo_code,
-                o.refunded_minor, o.fees_minor, o.currency, o.payment_reference, o.payment_id,
-                o.payment_status, o.expires_at, o.created_at, o.updated_at,
-                (SELECT jsonb_agg(jsonb_build_object('at', t.at, 'kind', t.kind,
-                        'detail', t.detail) ORDER BY t.c DESC, t.p DESC)
-                    FROM (
-                        SELECT at, kind, detail, commit_position AS c, prepare_position AS p
-                        FROM order_history_timeline WHERE hold_id = o.hold_id
-                        UNION ALL
-                        SELECT o.created_at, 'held', o.held_detail, o.held_commit,
-                            o.held_prepare
-                        UNION ALL
-                        SELECT o.paid_at,
-                            CASE WHEN o.paid_after_expiry THEN 'paid_after_expiry'
-                                ELSE 'paid' END,
-                            jsonb_build_object('order_id', o.order_id,
-                                'total_minor', o.paid_total_minor),
-                            o.paid_commit, o.paid_prepare
-                        WHERE o.paid_at IS NOT NULL
-                        UNION ALL
-                        SELECT o.ended_at, o.ended_as, '{}'::jsonb, o.ended_commit,
-                            o.ended_prepare
-                        WHERE o.ended_at IS NOT NULL) t)
-             FROM order_history o
-             LEFT JOIN order_history_shows s ON s.show_id = o.show_id
-             WHERE o.customer_id = $1
-                AND ($2::timestamptz IS NULL OR (o.created_at, o.hold_id) < ($2, $3::uuid))
-             ORDER BY o.created_at DESC, o.hold_id DESC
-             LIMIT $4",
+            ORDERS_OF_SQL,
             &[&customer_id, &created_at, &hold_id, &(limit + 1)],
         )
         .await?;
     let mut orders: Vec<OrderView> = rows
         .iter()
         .map(|row| {
-            let currency: String = row.get(13);
-            let money = |minor: i64| MoneyView {
-                amount_minor: minor,
+            let currency: String = row.get("currency");
+            let money = |column: &str| MoneyView {
+                amount_minor: row.get(column),
                 currency: currency.clone(),
             };
-            let timeline: serde_json::Value = row.get(20);
             OrderView {
-                hold_id: row.get(0),
-                order_id: row.get(1),
-                show_id: row.get(2),
-                show_title: row.get(3),
-                starts_at: row.get(4),
-                seats: row.get(5),
-                refunded_seats: row.get(6),
-                status: row.get(7),
-                total: money(row.get(8)),
-                discount: money(row.get(9)),
-                promo_code: row.get(10),
-                refunded: money(row.get(11)),
-                fees: money(row.get(12)),
-                payment_reference: row.get(14),
-                payment_id: row.get(15),
-                payment_status: row.get(16),
-                expires_at: row.get(17),
-                created_at: row.get(18),
-                updated_at: row.get(19),
-                timeline: timeline_of(timeline),
+                hold_id: row.get("hold_id"),
+                order_id: row.get("order_id"),
+                show_id: row.get("show_id"),
+                show_title: row.get("show_title"),
+                starts_at: row.get("starts_at"),
+                seats: row.get("seats"),
+                refunded_seats: row.get("refunded_seats"),
+                status: row.get("status"),
+                total: money("total_minor"),
+                discount: money("discount_minor"),
+                promo_code: row.get("promo_code"),
+                refunded: money("refunded_minor"),
+                fees: money("fees_minor"),
+                payment_reference: row.get("payment_reference"),
+                payment_id: row.get("payment_id"),
+                payment_status: row.get("payment_status"),
+                expires_at: row.get("expires_at"),
+                created_at: row.get("created_at"),
+                updated_at: row.get("updated_at"),
+                timeline: timeline_of(row.get("timeline")),
             }
         })
         .collect();
@@ -187,4 +160,15 @@ fn timeline_of(value: serde_json::Value) -> Vec<TimelineEntry> {
             })
         })
         .collect()
+}
+
+/// The customer who owns the order; None for an order the history does not know.
+pub async fn customer_of_order(
+    client: &impl GenericClient,
+    order_id: Uuid,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(CUSTOMER_OF_ORDER_SQL, &[&order_id])
+        .await?;
+    Ok(row.map(|row| row.get("customer_id")))
 }

@@ -5,6 +5,11 @@
 //! batch, or an operator rebuilt the read model), nothing is applied and the runner
 //! follows the log again from the stored checkpoint.
 
+mod checkpoints;
+
+pub use checkpoints::EtagPosition;
+pub(crate) use checkpoints::{etag_moved, etag_positions};
+
 use crate::{Applying, Event, Projector};
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent, StoredEvent};
 use boxoffice_domain::payment::PaymentEvent;
@@ -12,13 +17,15 @@ use boxoffice_domain::{ShowEvent, StreamName};
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Pool;
+use deadpool_postgres::{GenericClient, Pool};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+
+const PING_SQL: &str = include_str!("sql/ping.sql");
 
 /// Most events a running projector applies in one transaction.
 const BATCH: usize = 200;
@@ -150,7 +157,7 @@ async fn follow(
     position: &watch::Sender<Position>,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), ProjectionError> {
-    let mut checkpoint = load_checkpoint(pool, projector.name()).await?;
+    let mut checkpoint = checkpoints::load(pool, projector.name()).await?;
     position.send_replace(checkpoint);
     let mut subscription = log.subscribe(checkpoint).await?;
     loop {
@@ -177,36 +184,6 @@ enum Applied {
     Through(Position),
     /// The stored checkpoint was not where this runner left it.
     Moved(Position),
-}
-
-async fn load_checkpoint(pool: &Pool, name: &str) -> Result<Position, ProjectionError> {
-    let client = pool.get().await?;
-    client
-        .execute(
-            "INSERT INTO projection_checkpoints (name) VALUES ($1) ON CONFLICT DO NOTHING",
-            &[&name],
-        )
-        .await?;
-    let row = client
-        .query_one(
-            "SELECT commit_position, prepare_position FROM projection_checkpoints WHERE name = $1",
-            &[&name],
-        )
-        .await?;
-    Ok(position_of(row.get(0), row.get(1)))
-}
-
-fn position_of(commit: i64, prepare: i64) -> Position {
-    Position::from_checkpoint(commit, prepare)
-}
-
-/// A position as the checkpoint table stores it.
-fn stored(position: Position) -> Result<(i64, i64), ProjectionError> {
-    position.to_checkpoint().ok_or_else(|| {
-        ProjectionError::Log(EventLogError::Failed(format!(
-            "position {position} does not fit a checkpoint"
-        )))
-    })
 }
 
 /// The events of a batch, read into domain events (streams of no projector are skipped).
@@ -256,32 +233,17 @@ async fn apply_batch(
     let Some(last) = batch.last() else {
         return Ok(Applied::Through(expected));
     };
-    let (last_stored, expected_stored) = (stored(last.position)?, stored(expected)?);
+    let name = projector.name();
     let mut client = pool.get().await?;
     if !events.iter().any(|e| projector.cares_about(&e.event)) {
         // Nothing for this read model: move the checkpoint if it is still where we left it.
-        let moved = client
-            .execute(
-                "UPDATE projection_checkpoints SET commit_position = $2, prepare_position = $3,
-                    events_applied = events_applied + $4, updated_at = now()
-                 WHERE name = $1 AND commit_position = $5 AND prepare_position = $6",
-                &[
-                    &projector.name(),
-                    &last_stored.0,
-                    &last_stored.1,
-                    &(batch.len() as i64),
-                    &expected_stored.0,
-                    &expected_stored.1,
-                ],
-            )
-            .await?;
+        let moved =
+            checkpoints::advance(&client, name, expected, last.position, batch.len()).await?;
         drop(client);
-        if moved == 1 {
+        if moved {
             return Ok(Applied::Through(last.position));
         }
-        return Ok(Applied::Moved(
-            load_checkpoint(pool, projector.name()).await?,
-        ));
+        return Ok(Applied::Moved(checkpoints::load(pool, name).await?));
     }
     let tx = client.transaction().await?;
     // Read models are derived from the log and move with their checkpoint in this one
@@ -289,30 +251,13 @@ async fn apply_batch(
     // So there is no need to wait for the commit to reach disk (the log's appends do wait).
     tx.batch_execute("SET LOCAL synchronous_commit = off")
         .await?;
-    let row = tx
-        .query_one(
-            "SELECT commit_position, prepare_position FROM projection_checkpoints
-             WHERE name = $1 FOR UPDATE",
-            &[&projector.name()],
-        )
-        .await?;
-    let stored = position_of(row.get(0), row.get(1));
+    let stored = checkpoints::lock(&tx, name).await?;
     if stored != expected {
         return Ok(Applied::Moved(stored));
     }
     projector.apply(&tx, events).await?;
-    tx.execute(
-        "UPDATE projection_checkpoints SET commit_position = $2, prepare_position = $3,
-            events_applied = events_applied + $4, updated_at = now()
-         WHERE name = $1",
-        &[
-            &projector.name(),
-            &last_stored.0,
-            &last_stored.1,
-            &(batch.len() as i64),
-        ],
-    )
-    .await?;
+    // The row is locked and at `expected`: it moves.
+    checkpoints::advance(&tx, name, expected, last.position, batch.len()).await?;
     tx.commit().await?;
     Ok(Applied::Through(last.position))
 }
@@ -325,24 +270,14 @@ pub async fn rebuild(
     projectors: &[Arc<dyn Projector>],
 ) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
     for projector in projectors {
-        load_checkpoint(pool, projector.name()).await?;
+        checkpoints::load(pool, projector.name()).await?;
         let mut client = pool.get().await?;
         let tx = client.transaction().await?;
-        tx.execute(
-            "SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE",
-            &[&projector.name()],
-        )
-        .await?;
+        checkpoints::lock(&tx, projector.name()).await?;
         // Table names come from the projector's own constant list, never from input.
         let tables = projector.tables().join(", ");
         tx.batch_execute(&format!("TRUNCATE {tables}")).await?;
-        tx.execute(
-            "UPDATE projection_checkpoints SET commit_position = 0, prepare_position = 0,
-                events_applied = 0, updated_at = now()
-             WHERE name = $1",
-            &[&projector.name()],
-        )
-        .await?;
+        checkpoints::reset(&tx, projector.name()).await?;
         tx.commit().await?;
     }
     // The log is read and decoded once; each batch goes to every projector at once, each in
@@ -395,16 +330,9 @@ pub async fn status(
 ) -> Result<Vec<ProjectorStatus>, ProjectionError> {
     const COUNT_LIMIT: usize = 100_000;
     let client = pool.get().await?;
-    let rows = client
-        .query(
-            "SELECT name, commit_position, prepare_position, events_applied, updated_at
-             FROM projection_checkpoints ORDER BY name",
-            &[],
-        )
-        .await?;
     let mut statuses = Vec::new();
-    for row in rows {
-        let position = position_of(row.get(1), row.get(2));
+    for checkpoint in checkpoints::all(&client).await? {
+        let position = checkpoint.position;
         let mut lag_events = 0;
         let mut oldest: Option<DateTime<Utc>> = None;
         let mut after = position;
@@ -419,13 +347,19 @@ pub async fn status(
             (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
         });
         statuses.push(ProjectorStatus {
-            name: row.get(0),
+            name: checkpoint.name,
             position,
-            events_applied: row.get(3),
-            updated_at: row.get(4),
+            events_applied: checkpoint.events_applied,
+            updated_at: checkpoint.updated_at,
             lag_events,
             lag_seconds,
         });
     }
     Ok(statuses)
+}
+
+/// Whether the read models' database answers (a trivial statement): for readiness checks.
+pub async fn database_answers(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+    client.query_one(PING_SQL, &[]).await?;
+    Ok(())
 }

@@ -11,8 +11,10 @@
 //! capacity after every batch; a batch that moves a category's availability band (or
 //! cancels a show) records its position for discovery's ETags.
 
+mod cache;
 mod projector;
 mod queries;
 
+pub use cache::SeatMapCache;
 pub use projector::SeatMap;
 pub use queries::*;

@@ -1,7 +1,9 @@
-//! The seat map of each show: every seat with its status, plus counts and the holds (the
-//! expiry scheduler reads active holds from here).
+//! The seat-map projector: a batch of show events becomes the last status of each seat it
+//! touched, the holds it began and ended, and each show's count changes, written with a few
+//! `unnest` statements however many events the batch holds.
 
-use crate::projector::{etag_moved, seat_list};
+use crate::projector::seat_list;
+use crate::runner::etag_moved;
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{SeatsHeld, ShowScheduled};
@@ -9,6 +11,14 @@ use boxoffice_domain::{SeatId, ShowEvent, Timestamp};
 use std::collections::HashMap;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
+
+const INSERT_HOLDS_SQL: &str = include_str!("sql/insert_holds.sql");
+const END_HOLDS_SQL: &str = include_str!("sql/end_holds.sql");
+const SET_SEATS_SQL: &str = include_str!("sql/set_seats.sql");
+const COUNT_SHOWS_SQL: &str = include_str!("sql/count_shows.sql");
+const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
+const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
+const SCHEDULE_CATEGORIES_SQL: &str = include_str!("sql/schedule_categories.sql");
 
 pub struct SeatMap;
 
@@ -128,13 +138,23 @@ impl Projector for SeatMap {
 struct Fold<'a> {
     new_holds: Vec<&'a SeatsHeld>,
     new_hold_shows: Vec<Uuid>,
-    ended_holds: HashMap<Uuid, (&'static str, Timestamp)>,
+    ended_holds: HashMap<Uuid, HoldEnd>,
     seats: HashMap<(Uuid, &'a str), SeatNow>,
     shows: HashMap<Uuid, ShowChange>,
 }
 
+/// How and when a hold ended.
+struct HoldEnd {
+    status: &'static str,
+    at: Timestamp,
+}
+
 /// A seat's last status in the batch, with its hold or order.
-type SeatNow = (&'static str, Option<Uuid>, Option<Uuid>);
+struct SeatNow {
+    status: &'static str,
+    hold_id: Option<Uuid>,
+    order_id: Option<Uuid>,
+}
 
 #[derive(Default)]
 struct ShowChange {
@@ -143,6 +163,27 @@ struct ShowChange {
     sold: i32,
     version: i64,
     cancelled: bool,
+}
+
+/// The batch's seats as the columns of `set_seats.sql`.
+#[derive(Default)]
+struct SeatColumns<'a> {
+    show_ids: Vec<Uuid>,
+    seat_ids: Vec<&'a str>,
+    statuses: Vec<&'static str>,
+    hold_ids: Vec<Option<Uuid>>,
+    order_ids: Vec<Option<Uuid>>,
+}
+
+/// The batch's shows as the columns of `count_shows.sql`.
+#[derive(Default)]
+struct ShowColumns {
+    show_ids: Vec<Uuid>,
+    available: Vec<i32>,
+    held: Vec<i32>,
+    sold: Vec<i32>,
+    versions: Vec<i64>,
+    cancelled: Vec<bool>,
 }
 
 impl<'a> Fold<'a> {
@@ -155,8 +196,14 @@ impl<'a> Fold<'a> {
         order_id: Option<Uuid>,
     ) {
         for seat in seats {
-            self.seats
-                .insert((show_id, seat.as_str()), (status, hold_id, order_id));
+            self.seats.insert(
+                (show_id, seat.as_str()),
+                SeatNow {
+                    status,
+                    hold_id,
+                    order_id,
+                },
+            );
         }
     }
 
@@ -170,11 +217,11 @@ impl<'a> Fold<'a> {
     }
 
     fn end_hold(&mut self, hold_id: Uuid, status: &'static str, at: Timestamp) {
-        self.ended_holds.insert(hold_id, (status, at));
+        self.ended_holds.insert(hold_id, HoldEnd { status, at });
     }
 
     /// Writes the batch; returns whether any category's availability band changed (see
-    /// `queries::availability_band`), or a show was cancelled.
+    /// `availability_band` in the schema), or a show was cancelled.
     async fn write(self, tx: &Transaction<'_>) -> Result<bool, tokio_postgres::Error> {
         let mut moved = false;
         if !self.new_holds.is_empty() {
@@ -187,15 +234,7 @@ impl<'a> Fold<'a> {
             let held_at: Vec<Timestamp> = holds.iter().map(|h| h.held_at).collect();
             let expires_at: Vec<Timestamp> = holds.iter().map(|h| h.expires_at).collect();
             tx.execute(
-                "INSERT INTO seat_map_holds (hold_id, show_id, customer_id, seats, total_minor,
-                    currency, status, held_at, expires_at)
-                 SELECT h.hold_id, h.show_id, h.customer_id,
-                    ARRAY(SELECT jsonb_array_elements_text(h.seats)), h.total_minor, h.currency,
-                    'active', h.held_at, h.expires_at
-                 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::bigint[],
-                    $6::text[], $7::timestamptz[], $8::timestamptz[])
-                    AS h(hold_id, show_id, customer_id, seats, total_minor, currency, held_at,
-                        expires_at)",
+                INSERT_HOLDS_SQL,
                 &[
                     &ids,
                     &self.new_hold_shows,
@@ -211,95 +250,88 @@ impl<'a> Fold<'a> {
         }
         if !self.ended_holds.is_empty() {
             let (mut ids, mut statuses, mut at) = (Vec::new(), Vec::new(), Vec::new());
-            for (id, (status, when)) in &self.ended_holds {
+            for (id, end) in &self.ended_holds {
                 ids.push(*id);
-                statuses.push(*status);
-                at.push(*when);
+                statuses.push(end.status);
+                at.push(end.at);
             }
-            tx.execute(
-                "UPDATE seat_map_holds h SET status = d.status, ended_at = d.ended_at
-                 FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
-                    AS d(hold_id, status, ended_at)
-                 WHERE h.hold_id = d.hold_id",
-                &[&ids, &statuses, &at],
-            )
-            .await?;
+            tx.execute(END_HOLDS_SQL, &[&ids, &statuses, &at]).await?;
         }
         if !self.seats.is_empty() {
-            let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            for ((show, seat), (status, hold, order)) in &self.seats {
-                columns.0.push(*show);
-                columns.1.push(*seat);
-                columns.2.push(*status);
-                columns.3.push(*hold);
-                columns.4.push(*order);
+            let mut c = SeatColumns::default();
+            for ((show, seat), now) in &self.seats {
+                c.show_ids.push(*show);
+                c.seat_ids.push(*seat);
+                c.statuses.push(now.status);
+                c.hold_ids.push(now.hold_id);
+                c.order_ids.push(now.order_id);
             }
-            // The seats, and each category's count of available seats by the difference
-            // between the seats' statuses before (read in the same snapshot) and after.
             let row = tx
                 .query_one(
-                    "WITH d AS (
-                        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[],
-                            $5::uuid[]) AS d(show_id, seat_id, status, hold_id, order_id)
-                     ), before AS (
-                        SELECT s.show_id, s.seat_id, s.category, s.status
-                        FROM seat_map_seats s JOIN d USING (show_id, seat_id)
-                     ), changed AS (
-                        UPDATE seat_map_seats s SET status = d.status, hold_id = d.hold_id,
-                            order_id = d.order_id
-                        FROM d WHERE s.show_id = d.show_id AND s.seat_id = d.seat_id
-                        RETURNING s.show_id, s.seat_id, s.status
-                     ), delta AS (
-                        SELECT b.show_id, b.category,
-                            sum((c.status = 'available')::int - (b.status = 'available')::int)
-                                AS available
-                        FROM before b JOIN changed c USING (show_id, seat_id)
-                        GROUP BY b.show_id, b.category
-                     ), counted AS (
-                        UPDATE seat_map_categories k SET available = k.available + delta.available
-                        FROM delta
-                        WHERE k.show_id = delta.show_id AND k.category = delta.category
-                            AND delta.available <> 0
-                        RETURNING availability_band((k.available - delta.available)::int, k.capacity)
-                            <> availability_band(k.available, k.capacity) AS band_moved
-                     )
-                     SELECT coalesce(bool_or(band_moved), false) FROM counted",
-                    &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4],
+                    SET_SEATS_SQL,
+                    &[
+                        &c.show_ids,
+                        &c.seat_ids,
+                        &c.statuses,
+                        &c.hold_ids,
+                        &c.order_ids,
+                    ],
                 )
                 .await?;
-            moved |= row.get::<_, bool>(0);
+            moved |= row.get::<_, bool>("band_moved");
         }
         if !self.shows.is_empty() {
-            let mut columns = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            let mut cancelled = Vec::new();
+            let mut c = ShowColumns::default();
             for (show, change) in &self.shows {
-                columns.0.push(*show);
-                columns.1.push(change.available);
-                columns.2.push(change.held);
-                columns.3.push(change.sold);
-                columns.4.push(change.version);
-                cancelled.push(change.cancelled);
+                c.show_ids.push(*show);
+                c.available.push(change.available);
+                c.held.push(change.held);
+                c.sold.push(change.sold);
+                c.versions.push(change.version);
+                c.cancelled.push(change.cancelled);
             }
             tx.execute(
-                "UPDATE seat_map_shows s SET available = s.available + d.available,
-                    held = s.held + d.held, sold = s.sold + d.sold,
-                    version = GREATEST(s.version, d.version),
-                    cancelled = s.cancelled OR d.cancelled
-                 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[], $5::bigint[],
-                    $6::bool[]) AS d(show_id, available, held, sold, version, cancelled)
-                 WHERE s.show_id = d.show_id",
+                COUNT_SHOWS_SQL,
                 &[
-                    &columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &cancelled,
+                    &c.show_ids,
+                    &c.available,
+                    &c.held,
+                    &c.sold,
+                    &c.versions,
+                    &c.cancelled,
                 ],
             )
             .await?;
-            moved |= cancelled.contains(&true);
+            moved |= c.cancelled.contains(&true);
         }
         Ok(moved)
     }
 }
 
-/// A new show: its row, and one row per seat of its layout.
+/// A new show's seats as the columns of `schedule_seats.sql`, in layout order.
+#[derive(Default)]
+struct LayoutColumns<'a> {
+    seat_ids: Vec<&'a str>,
+    ordinals: Vec<i32>,
+    rows: Vec<&'a str>,
+    numbers: Vec<i32>,
+    categories: Vec<&'a str>,
+    prices: Vec<i64>,
+    currencies: Vec<&'a str>,
+    grid_columns: Vec<Option<i32>>,
+    kinds: Vec<Option<&'static str>>,
+}
+
+/// A new show's categories as the columns of `schedule_categories.sql`.
+#[derive(Default)]
+struct CategoryColumns<'a> {
+    categories: Vec<&'a str>,
+    capacities: Vec<i32>,
+    prices: Vec<i64>,
+    currencies: Vec<&'a str>,
+}
+
+/// A new show: its row, one row per seat of its layout, and one per seat category.
 async fn schedule(
     tx: &Transaction<'_>,
     show_id: Uuid,
@@ -308,9 +340,7 @@ async fn schedule(
 ) -> Result<(), tokio_postgres::Error> {
     let capacity = e.seats.len() as i32;
     tx.execute(
-        "INSERT INTO seat_map_shows (show_id, movie_id, title, starts_at, ends_at,
-            capacity, available, held, sold, version, expiry_grace_seconds)
-         VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 0, $7, $8)",
+        SCHEDULE_SHOW_SQL,
         &[
             &show_id,
             &e.movie_id,
@@ -323,65 +353,62 @@ async fn schedule(
         ],
     )
     .await?;
-    let mut ids = Vec::with_capacity(e.seats.len());
-    let mut ordinals = Vec::with_capacity(e.seats.len());
-    let mut rows = Vec::with_capacity(e.seats.len());
-    let mut numbers = Vec::with_capacity(e.seats.len());
-    let mut categories = Vec::with_capacity(e.seats.len());
-    let mut prices = Vec::with_capacity(e.seats.len());
-    let mut currencies = Vec::with_capacity(e.seats.len());
-    let mut grid_columns = Vec::with_capacity(e.seats.len());
-    let mut kinds = Vec::with_capacity(e.seats.len());
+    let mut seats = LayoutColumns::default();
     let mut by_category: std::collections::BTreeMap<&str, i32> = Default::default();
     for (ordinal, seat) in e.seats.iter().enumerate() {
-        grid_columns.push(seat.column.map(|c| i32::try_from(c).unwrap_or(i32::MAX)));
-        kinds.push(seat.kind.map(|k| k.as_str()));
-        *by_category.entry(seat.category.as_str()).or_default() += 1;
         let price = e.prices.get(&seat.category);
-        ids.push(seat.seat_id.as_str());
-        ordinals.push(ordinal as i32);
-        rows.push(seat.row.as_str());
-        numbers.push(i32::try_from(seat.number).unwrap_or(i32::MAX));
-        categories.push(seat.category.as_str());
-        prices.push(price.map_or(0, |p| p.amount_minor));
-        currencies.push(price.map_or("", |p| p.currency.as_str()));
+        *by_category.entry(seat.category.as_str()).or_default() += 1;
+        seats.seat_ids.push(seat.seat_id.as_str());
+        seats.ordinals.push(ordinal as i32);
+        seats.rows.push(seat.row.as_str());
+        seats
+            .numbers
+            .push(i32::try_from(seat.number).unwrap_or(i32::MAX));
+        seats.categories.push(seat.category.as_str());
+        seats.prices.push(price.map_or(0, |p| p.amount_minor));
+        seats
+            .currencies
+            .push(price.map_or("", |p| p.currency.as_str()));
+        seats
+            .grid_columns
+            .push(seat.column.map(|c| i32::try_from(c).unwrap_or(i32::MAX)));
+        seats.kinds.push(seat.kind.map(|k| k.as_str()));
     }
     tx.execute(
-        "INSERT INTO seat_map_seats (show_id, seat_id, ordinal, row_label, number,
-            category, price_minor, currency, grid_column, kind, status)
-         SELECT $1, s.*, 'available'
-         FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::text[],
-            $7::bigint[], $8::text[], $9::int[], $10::text[]) AS s",
+        SCHEDULE_SEATS_SQL,
         &[
             &show_id,
-            &ids,
-            &ordinals,
-            &rows,
-            &numbers,
-            &categories,
-            &prices,
-            &currencies,
-            &grid_columns,
-            &kinds,
+            &seats.seat_ids,
+            &seats.ordinals,
+            &seats.rows,
+            &seats.numbers,
+            &seats.categories,
+            &seats.prices,
+            &seats.currencies,
+            &seats.grid_columns,
+            &seats.kinds,
         ],
     )
     .await?;
-    let (mut categories, mut capacities, mut amounts, mut units) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (category, seats) in by_category {
+    let mut categories = CategoryColumns::default();
+    for (category, capacity) in by_category {
         let price = e.prices.get(category);
-        categories.push(category);
-        capacities.push(seats);
-        amounts.push(price.map_or(0, |p| p.amount_minor));
-        units.push(price.map_or("", |p| p.currency.as_str()));
+        categories.categories.push(category);
+        categories.capacities.push(capacity);
+        categories.prices.push(price.map_or(0, |p| p.amount_minor));
+        categories
+            .currencies
+            .push(price.map_or("", |p| p.currency.as_str()));
     }
     tx.execute(
-        "INSERT INTO seat_map_categories (show_id, category, capacity, available, price_minor,
-            currency)
-         SELECT $1, c.category, c.capacity, c.capacity, c.price_minor, c.currency
-         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[])
-            AS c(category, capacity, price_minor, currency)",
-        &[&show_id, &categories, &capacities, &amounts, &units],
+        SCHEDULE_CATEGORIES_SQL,
+        &[
+            &show_id,
+            &categories.categories,
+            &categories.capacities,
+            &categories.prices,
+            &categories.currencies,
+        ],
     )
     .await?;
     Ok(())

@@ -1,4 +1,5 @@
-//! Reads of the seat map.
+//! Reads of the seat map: what ticket clients see of a show's seats, and what the expiry
+//! scheduler and the exchange between shows need to know of holds and shows.
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};
@@ -52,20 +53,6 @@ pub struct SeatMapView {
     pub seats: Vec<SeatView>,
 }
 
-/// The version of the show's stream its seat map reflects; None for an unknown show.
-pub async fn seat_map_version(
-    client: &impl GenericClient,
-    show_id: Uuid,
-) -> Result<Option<i64>, tokio_postgres::Error> {
-    let row = client
-        .query_opt(
-            "SELECT version FROM seat_map_shows WHERE show_id = $1",
-            &[&show_id],
-        )
-        .await?;
-    Ok(row.map(|row| row.get(0)))
-}
-
 /// Every seat's status as one character, in layout order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatStatusesView {
@@ -76,31 +63,46 @@ pub struct SeatStatusesView {
     pub statuses: String,
 }
 
+/// A hold whose time (expiry plus its show's grace) is up: the scheduler expires it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LapsedHold {
+    pub show_id: Uuid,
+    pub hold_id: Uuid,
+}
+
+/// Which movie a show is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShowMovie {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+}
+
+const SEAT_MAP_VERSION_SQL: &str = include_str!("sql/seat_map_version.sql");
+const SEAT_STATUSES_SQL: &str = include_str!("sql/seat_statuses.sql");
+const SEAT_MAP_SQL: &str = include_str!("sql/seat_map.sql");
+const LAPSED_HOLDS_SQL: &str = include_str!("sql/lapsed_holds.sql");
+const ACTIVE_HOLDS_SQL: &str = include_str!("sql/active_holds.sql");
+const MOVIES_OF_SHOWS_SQL: &str = include_str!("sql/movies_of_shows.sql");
+
+/// The version of the show's stream its seat map reflects; None for an unknown show.
+pub async fn seat_map_version(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    let row = client.query_opt(SEAT_MAP_VERSION_SQL, &[&show_id]).await?;
+    Ok(row.map(|row| row.get("version")))
+}
+
 pub async fn seat_statuses(
     client: &impl GenericClient,
     show_id: Uuid,
 ) -> Result<Option<SeatStatusesView>, tokio_postgres::Error> {
-    // One statement: one row, the statuses folded into a string by the database.
-    let row = client
-        .query_opt(
-            "SELECT s.version, s.available, s.held, s.sold,
-                (SELECT coalesce(string_agg(CASE seat.status WHEN 'held' THEN 'h'
-                        WHEN 'sold' THEN 's' ELSE 'a' END, '' ORDER BY seat.ordinal), '')
-                 FROM seat_map_seats seat WHERE seat.show_id = s.show_id)
-             FROM seat_map_shows s
-             WHERE s.show_id = $1",
-            &[&show_id],
-        )
-        .await?;
+    let row = client.query_opt(SEAT_STATUSES_SQL, &[&show_id]).await?;
     Ok(row.map(|row| SeatStatusesView {
         show_id,
-        version: row.get(0),
-        counts: SeatCountsView {
-            available: row.get(1),
-            held: row.get(2),
-            sold: row.get(3),
-        },
-        statuses: row.get(4),
+        version: row.get("version"),
+        counts: counts_of(&row),
+        statuses: row.get("statuses"),
     }))
 }
 
@@ -108,54 +110,83 @@ pub async fn seat_map(
     client: &impl GenericClient,
     show_id: Uuid,
 ) -> Result<Option<SeatMapView>, tokio_postgres::Error> {
-    // One statement, so the counts, the seats and the version are of one moment.
-    let rows = client
-        .query(
-            "SELECT s.movie_id, s.title, s.starts_at, s.ends_at, s.capacity, s.available,
-                s.held, s.sold, s.version,
-                seat.seat_id, seat.row_label, seat.number, seat.category, seat.status,
-                seat.price_minor, seat.currency, seat.grid_column, seat.kind, s.cancelled
-             FROM seat_map_shows s
-             LEFT JOIN seat_map_seats seat ON seat.show_id = s.show_id
-             WHERE s.show_id = $1
-             ORDER BY seat.ordinal",
-            &[&show_id],
-        )
-        .await?;
+    let rows = client.query(SEAT_MAP_SQL, &[&show_id]).await?;
     let Some(show) = rows.first() else {
         return Ok(None);
     };
     let seats = rows
         .iter()
-        .filter(|row| row.get::<_, Option<String>>(9).is_some())
+        .filter(|row| row.get::<_, Option<String>>("seat_id").is_some())
         .map(|row| SeatView {
-            seat_id: row.get(9),
-            row: row.get(10),
-            number: row.get(11),
-            category: row.get(12),
-            status: row.get(13),
+            seat_id: row.get("seat_id"),
+            row: row.get("row_label"),
+            number: row.get("number"),
+            category: row.get("category"),
+            status: row.get("status"),
             price: MoneyView {
-                amount_minor: row.get(14),
-                currency: row.get(15),
+                amount_minor: row.get("price_minor"),
+                currency: row.get("currency"),
             },
-            column: row.get(16),
-            kind: row.get(17),
+            column: row.get("grid_column"),
+            kind: row.get("kind"),
         })
         .collect();
     Ok(Some(SeatMapView {
         show_id,
-        movie_id: show.get(0),
-        title: show.get(1),
-        starts_at: show.get(2),
-        ends_at: show.get(3),
-        capacity: show.get(4),
-        counts: SeatCountsView {
-            available: show.get(5),
-            held: show.get(6),
-            sold: show.get(7),
-        },
-        version: show.get(8),
-        cancelled: show.get(18),
+        movie_id: show.get("movie_id"),
+        title: show.get("title"),
+        starts_at: show.get("starts_at"),
+        ends_at: show.get("ends_at"),
+        capacity: show.get("capacity"),
+        counts: counts_of(show),
+        version: show.get("version"),
+        cancelled: show.get("cancelled"),
         seats,
     }))
+}
+
+fn counts_of(row: &tokio_postgres::Row) -> SeatCountsView {
+    SeatCountsView {
+        available: row.get("available"),
+        held: row.get("held"),
+        sold: row.get("sold"),
+    }
+}
+
+/// Up to `limit` holds whose expiry plus their show's grace is at or before `now`, the
+/// longest expired first: the expiry scheduler's timetable.
+pub async fn lapsed_holds(
+    client: &impl GenericClient,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<LapsedHold>, tokio_postgres::Error> {
+    let rows = client.query(LAPSED_HOLDS_SQL, &[&now, &limit]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| LapsedHold {
+            show_id: row.get("show_id"),
+            hold_id: row.get("hold_id"),
+        })
+        .collect())
+}
+
+/// How many holds are active, in every show.
+pub async fn active_holds(client: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
+    let row = client.query_one(ACTIVE_HOLDS_SQL, &[]).await?;
+    Ok(row.get("active"))
+}
+
+/// The movie of each of `show_ids` the seat map knows (unknown shows are left out).
+pub async fn movies_of_shows(
+    client: &impl GenericClient,
+    show_ids: &[Uuid],
+) -> Result<Vec<ShowMovie>, tokio_postgres::Error> {
+    let rows = client.query(MOVIES_OF_SHOWS_SQL, &[&show_ids]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| ShowMovie {
+            show_id: row.get("show_id"),
+            movie_id: row.get("movie_id"),
+        })
+        .collect())
 }

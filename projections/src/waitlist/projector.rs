@@ -1,5 +1,5 @@
-//! Waiting lists: each entry with its status, place and offer, for customers polling them and
-//! for the scheduler that closes entries that waited too long.
+//! The waiting-list projector: one row per entry, changed by each of its few events (one
+//! statement each) and versioned so that long-polling clients see every change.
 
 use crate::projector::seat_labels;
 use crate::{Applying, Event, Projector};
@@ -7,6 +7,10 @@ use async_trait::async_trait;
 use boxoffice_domain::ShowEvent;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
+
+const JOIN_SQL: &str = include_str!("sql/join.sql");
+const OFFER_SQL: &str = include_str!("sql/offer.sql");
+const END_SQL: &str = include_str!("sql/end.sql");
 
 pub struct Waitlist;
 
@@ -56,9 +60,7 @@ async fn apply_one(
     match event {
         ShowEvent::WaitlistJoined(e) => {
             tx.execute(
-                "INSERT INTO waitlist_entries (entry_id, show_id, customer_id, count, category,
-                        status, joined_version, joined_at, waits_until, updated_at, version)
-                     VALUES ($1, $2, $3, $4, $5, 'waiting', $6, $7, $8, $7, 1)",
+                JOIN_SQL,
                 &[
                     &e.entry_id.0,
                     &show_id,
@@ -74,10 +76,7 @@ async fn apply_one(
         }
         ShowEvent::WaitlistOffered(e) => {
             tx.execute(
-                "UPDATE waitlist_entries SET status = 'offered', hold_id = $2, seats = $3,
-                        total_minor = $4, currency = $5, offer_expires_at = $6, updated_at = $7,
-                        version = version + 1
-                     WHERE entry_id = $1",
+                OFFER_SQL,
                 &[
                     &e.entry_id.0,
                     &e.hold_id.0,
@@ -119,11 +118,6 @@ async fn end(
     status: &str,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        "UPDATE waitlist_entries SET status = $2, updated_at = $3, version = version + 1
-         WHERE entry_id = $1",
-        &[&entry_id, &status, &at],
-    )
-    .await?;
+    tx.execute(END_SQL, &[&entry_id, &status, &at]).await?;
     Ok(())
 }

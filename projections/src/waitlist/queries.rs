@@ -1,4 +1,5 @@
-//! Reads of the waiting lists.
+//! Reads of the waiting lists: an entry as its customer sees it, and the entries the expiry
+//! scheduler closes.
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};
@@ -38,47 +39,68 @@ pub struct WaitlistOfferView {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An entry that has waited as long as its show allows: the scheduler closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverdueEntry {
+    pub show_id: Uuid,
+    pub entry_id: Uuid,
+}
+
+const WAITLIST_ENTRY_SQL: &str = include_str!("sql/waitlist_entry.sql");
+const OVERDUE_ENTRIES_SQL: &str = include_str!("sql/overdue_entries.sql");
+
 pub async fn waitlist_entry(
     client: &impl GenericClient,
     show_id: Uuid,
     entry_id: Uuid,
 ) -> Result<Option<WaitlistEntryView>, tokio_postgres::Error> {
     let row = client
-        .query_opt(
-            "SELECT e.entry_id, e.show_id, e.customer_id, e.count, e.category, e.status,
-                CASE WHEN e.status = 'waiting' THEN 1 + (
-                    SELECT count(*) FROM waitlist_entries w
-                    WHERE w.show_id = e.show_id AND w.status = 'waiting'
-                      AND w.joined_version < e.joined_version) END,
-                e.joined_at, e.waits_until, e.hold_id, e.seats, e.total_minor, e.currency,
-                e.offer_expires_at, e.version
-             FROM waitlist_entries e WHERE e.entry_id = $1 AND e.show_id = $2",
-            &[&entry_id, &show_id],
-        )
+        .query_opt(WAITLIST_ENTRY_SQL, &[&entry_id, &show_id])
         .await?;
     Ok(row.map(|row| {
-        let hold_id: Option<Uuid> = row.get(9);
+        let hold_id: Option<Uuid> = row.get("hold_id");
         let offer = hold_id.map(|hold_id| WaitlistOfferView {
             hold_id,
-            seats: row.get::<_, Option<Vec<String>>>(10).unwrap_or_default(),
+            seats: row
+                .get::<_, Option<Vec<String>>>("seats")
+                .unwrap_or_default(),
             total: MoneyView {
-                amount_minor: row.get::<_, Option<i64>>(11).unwrap_or_default(),
-                currency: row.get::<_, Option<String>>(12).unwrap_or_default(),
+                amount_minor: row.get::<_, Option<i64>>("total_minor").unwrap_or_default(),
+                currency: row.get::<_, Option<String>>("currency").unwrap_or_default(),
             },
-            expires_at: row.get::<_, Option<DateTime<Utc>>>(13).unwrap_or_default(),
+            expires_at: row
+                .get::<_, Option<DateTime<Utc>>>("offer_expires_at")
+                .unwrap_or_default(),
         });
         WaitlistEntryView {
-            entry_id: row.get(0),
-            show_id: row.get(1),
-            customer_id: row.get(2),
-            count: row.get(3),
-            category: row.get(4),
-            status: row.get(5),
-            place: row.get(6),
-            joined_at: row.get(7),
-            waits_until: row.get(8),
+            entry_id: row.get("entry_id"),
+            show_id: row.get("show_id"),
+            customer_id: row.get("customer_id"),
+            count: row.get("count"),
+            category: row.get("category"),
+            status: row.get("status"),
+            place: row.get("place"),
+            joined_at: row.get("joined_at"),
+            waits_until: row.get("waits_until"),
             offer,
-            version: row.get(14),
+            version: row.get("version"),
         }
     }))
+}
+
+/// Up to `limit` entries still waiting whose `waits_until` is at or before `now`, the
+/// longest overdue first: the expiry scheduler's timetable.
+pub async fn overdue_entries(
+    client: &impl GenericClient,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<OverdueEntry>, tokio_postgres::Error> {
+    let rows = client.query(OVERDUE_ENTRIES_SQL, &[&now, &limit]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| OverdueEntry {
+            show_id: row.get("show_id"),
+            entry_id: row.get("entry_id"),
+        })
+        .collect())
 }

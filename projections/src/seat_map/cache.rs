@@ -8,14 +8,16 @@
 //! memory if that is still the kept version; otherwise it reads the map and keeps it. So a
 //! kept map is never older than the position the answer reports.
 
+use super::queries::{seat_map, seat_map_version, seat_statuses, SeatMapView, SeatStatusesView};
+use crate::ProjectionError;
 use boxoffice_eventstore::Position;
-use boxoffice_projections::seat_map::{SeatMapView, SeatStatusesView};
+use deadpool_postgres::{Client, Pool};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// What the cache keeps: one value per show, at one version.
-pub trait Versioned {
+trait Versioned {
     fn show_id(&self) -> Uuid;
     fn version(&self) -> i64;
     /// Its share of the cache's budget (seats it describes).
@@ -47,7 +49,7 @@ impl Versioned for SeatStatusesView {
     }
 }
 
-pub struct VersionCache<T> {
+struct VersionCache<T> {
     inner: Mutex<Inner<T>>,
     /// Most weight kept in all values together.
     budget: usize,
@@ -60,7 +62,7 @@ struct Inner<T> {
 }
 
 impl<T: Versioned> VersionCache<T> {
-    pub fn new(budget: usize) -> Self {
+    fn new(budget: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 values: HashMap::new(),
@@ -71,7 +73,7 @@ impl<T: Versioned> VersionCache<T> {
     }
 
     /// The value of `show` if it was known current at projector position `at`.
-    pub fn fresh(&self, show: Uuid, at: Position) -> Option<Arc<T>> {
+    fn fresh(&self, show: Uuid, at: Position) -> Option<Arc<T>> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner
             .values
@@ -81,7 +83,7 @@ impl<T: Versioned> VersionCache<T> {
     }
 
     /// The value of `show` if it is at exactly `version`, now known current at `at`.
-    pub fn confirm(&self, show: Uuid, version: i64, at: Position) -> Option<Arc<T>> {
+    fn confirm(&self, show: Uuid, version: i64, at: Position) -> Option<Arc<T>> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let (value, checked) = inner.values.get_mut(&show)?;
         if value.version() != version {
@@ -94,7 +96,7 @@ impl<T: Versioned> VersionCache<T> {
     /// Keeps `value`, read when the projector was at `at`, unless a newer version of its
     /// show is already kept. Over the budget, other shows' values are dropped (any of them:
     /// the hot ones return at once).
-    pub fn put(&self, value: Arc<T>, at: Position) {
+    fn put(&self, value: Arc<T>, at: Position) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let show = value.show_id();
         if let Some((kept, _)) = inner.values.get(&show) {
@@ -119,8 +121,8 @@ impl<T: Versioned> VersionCache<T> {
 
 /// The server's caches: full seat maps, and the compact statuses.
 pub struct SeatMapCache {
-    pub maps: VersionCache<SeatMapView>,
-    pub statuses: VersionCache<SeatStatusesView>,
+    maps: VersionCache<SeatMapView>,
+    statuses: VersionCache<SeatStatusesView>,
 }
 
 impl Default for SeatMapCache {
@@ -134,11 +136,78 @@ impl Default for SeatMapCache {
     }
 }
 
+impl SeatMapCache {
+    /// The seat map of `show_id` as the read model has it at projector position `at` (or
+    /// later); None for a show the seat map does not know.
+    pub async fn seat_map(
+        &self,
+        pool: &Pool,
+        show_id: Uuid,
+        at: Position,
+    ) -> Result<Option<Arc<SeatMapView>>, ProjectionError> {
+        current(&self.maps, pool, show_id, at).await
+    }
+
+    /// Every seat's status, compactly, as the read model has it at projector position `at`
+    /// (or later); None for a show the seat map does not know.
+    pub async fn seat_statuses(
+        &self,
+        pool: &Pool,
+        show_id: Uuid,
+        at: Position,
+    ) -> Result<Option<Arc<SeatStatusesView>>, ProjectionError> {
+        current(&self.statuses, pool, show_id, at).await
+    }
+}
+
+/// A kept value if it is known current at `at`, else the one the database has now (kept
+/// for the next read). The pool is asked for a connection only when memory cannot answer.
+async fn current<T: Versioned + Readable>(
+    cache: &VersionCache<T>,
+    pool: &Pool,
+    show_id: Uuid,
+    at: Position,
+) -> Result<Option<Arc<T>>, ProjectionError> {
+    if let Some(value) = cache.fresh(show_id, at) {
+        return Ok(Some(value));
+    }
+    let client = pool.get().await?;
+    let Some(version) = seat_map_version(&client, show_id).await? else {
+        return Ok(None);
+    };
+    if let Some(value) = cache.confirm(show_id, version, at) {
+        return Ok(Some(value));
+    }
+    let Some(value) = T::read(&client, show_id).await? else {
+        return Ok(None);
+    };
+    let value = Arc::new(value);
+    cache.put(value.clone(), at);
+    Ok(Some(value))
+}
+
+/// How a kept value is read from the database.
+trait Readable: Sized {
+    async fn read(client: &Client, show_id: Uuid) -> Result<Option<Self>, tokio_postgres::Error>;
+}
+
+impl Readable for SeatMapView {
+    async fn read(client: &Client, show_id: Uuid) -> Result<Option<Self>, tokio_postgres::Error> {
+        seat_map(client, show_id).await
+    }
+}
+
+impl Readable for SeatStatusesView {
+    async fn read(client: &Client, show_id: Uuid) -> Result<Option<Self>, tokio_postgres::Error> {
+        seat_statuses(client, show_id).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use boxoffice_projections::seat_map::{SeatCountsView, SeatView};
-    use boxoffice_projections::MoneyView;
+    use crate::seat_map::{SeatCountsView, SeatView};
+    use crate::MoneyView;
 
     fn map(show: Uuid, version: i64, seats: usize) -> Arc<SeatMapView> {
         let seat = SeatView {
