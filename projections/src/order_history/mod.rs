@@ -11,6 +11,7 @@
 
 mod projector;
 mod queries;
+mod timeline;
 
 pub use projector::OrderHistory;
 pub use queries::*;

@@ -1,5 +1,5 @@
-//! Sales facts per show for box-office reports: tickets sold and refunded, gross, refunds.
-//! Net is gross minus refunds, computed when queried.
+//! The sales projector: a batch's payments, refunds, exchanges and transfers summed per
+//! show in memory, then added to each show's figures in one statement.
 
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
@@ -8,6 +8,9 @@ use boxoffice_domain::{ShowEvent, Timestamp};
 use std::collections::HashMap;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
+
+const INSERT_SHOWS_SQL: &str = include_str!("sql/insert_shows.sql");
+const ADD_SALES_SQL: &str = include_str!("sql/add_sales.sql");
 
 pub struct Sales;
 
@@ -30,42 +33,39 @@ impl Projector for Sales {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
-        let mut scheduled: Vec<(Uuid, &ShowScheduled)> = Vec::new();
+        let mut scheduled = ShowColumns::default();
         let mut changes: HashMap<Uuid, Change> = HashMap::new();
         for applying in events {
             let Event::Show(event) = &applying.event else {
                 continue;
             };
+            let show_id = applying.stream_id;
             match event {
-                ShowEvent::ShowScheduled(e) => scheduled.push((applying.stream_id, e)),
+                ShowEvent::ShowScheduled(e) => scheduled.push(show_id, e),
                 ShowEvent::HoldConfirmed(e) => {
-                    let change = changes.entry(applying.stream_id).or_default();
+                    let change = changes.entry(show_id).or_default();
                     change.orders += 1;
-                    change.tickets_sold += e.seats.len() as i32;
-                    change.gross_minor += e.total.amount_minor;
+                    change.sold(e.seats.len() as i32, e.total.amount_minor);
                 }
-                ShowEvent::OrderRefunded(e) => {
-                    let change = changes.entry(applying.stream_id).or_default();
-                    change.tickets_refunded += e.seats.len() as i32;
-                    change.refunds_minor += e.amount.amount_minor;
-                }
+                ShowEvent::OrderRefunded(e) => changes
+                    .entry(show_id)
+                    .or_default()
+                    .refunded(e.seats.len() as i32, e.amount.amount_minor),
                 ShowEvent::SeatsExchanged(e) => {
-                    let change = changes.entry(applying.stream_id).or_default();
-                    change.gross_minor += e.charge.amount_minor;
-                    change.refunds_minor += e.refund.amount_minor;
+                    let change = changes.entry(show_id).or_default();
+                    change.sold(0, e.charge.amount_minor);
+                    change.refunded(0, e.refund.amount_minor);
                 }
                 // Seats that left for another show count as refunded here (the new order
                 // there is a sale of its own); seats that came back, as sold again.
-                ShowEvent::OrderTransferredOut(e) => {
-                    let change = changes.entry(applying.stream_id).or_default();
-                    change.tickets_refunded += e.seats.len() as i32;
-                    change.refunds_minor += e.credit.amount_minor;
-                }
-                ShowEvent::TransferReverted(e) => {
-                    let change = changes.entry(applying.stream_id).or_default();
-                    change.tickets_refunded -= e.seats.len() as i32;
-                    change.refunds_minor -= e.credit.amount_minor;
-                }
+                ShowEvent::OrderTransferredOut(e) => changes
+                    .entry(show_id)
+                    .or_default()
+                    .refunded(e.seats.len() as i32, e.credit.amount_minor),
+                ShowEvent::TransferReverted(e) => changes
+                    .entry(show_id)
+                    .or_default()
+                    .refunded(-(e.seats.len() as i32), -e.credit.amount_minor),
                 ShowEvent::SeatsHeld(_)
                 | ShowEvent::OrderTransferredIn(_)
                 | ShowEvent::PaymentRequested(_)
@@ -79,62 +79,78 @@ impl Projector for Sales {
                 | ShowEvent::ShowCancelled(_) => {}
             }
         }
-        if !scheduled.is_empty() {
-            let ids: Vec<Uuid> = scheduled.iter().map(|(id, _)| *id).collect();
-            let movies: Vec<Uuid> = scheduled.iter().map(|(_, e)| e.movie_id).collect();
-            let titles: Vec<&str> = scheduled.iter().map(|(_, e)| e.title.as_str()).collect();
-            let starts: Vec<Timestamp> = scheduled.iter().map(|(_, e)| e.starts_at).collect();
-            let currencies: Vec<String> = scheduled
-                .iter()
-                .map(|(_, e)| {
-                    e.prices
-                        .values()
-                        .next()
-                        .map_or(String::new(), |p| p.currency.to_string())
-                })
-                .collect();
+        if !scheduled.show_ids.is_empty() {
             tx.execute(
-                "INSERT INTO sales_by_show (show_id, movie_id, title, starts_at, currency)
-                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[],
-                    $5::text[])",
-                &[&ids, &movies, &titles, &starts, &currencies],
+                INSERT_SHOWS_SQL,
+                &[
+                    &scheduled.show_ids,
+                    &scheduled.movie_ids,
+                    &scheduled.titles,
+                    &scheduled.starts_at,
+                    &scheduled.currencies,
+                ],
             )
             .await?;
         }
         if !changes.is_empty() {
-            let mut c = (
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-            );
+            let mut c = ChangeColumns::default();
             for (show, change) in &changes {
-                c.0.push(*show);
-                c.1.push(change.orders);
-                c.2.push(change.tickets_sold);
-                c.3.push(change.gross_minor);
-                c.4.push(change.tickets_refunded);
-                c.5.push(change.refunds_minor);
+                c.show_ids.push(*show);
+                c.orders.push(change.orders);
+                c.tickets_sold.push(change.tickets_sold);
+                c.gross_minor.push(change.gross_minor);
+                c.tickets_refunded.push(change.tickets_refunded);
+                c.refunds_minor.push(change.refunds_minor);
             }
             tx.execute(
-                "UPDATE sales_by_show s SET orders = s.orders + d.orders,
-                    tickets_sold = s.tickets_sold + d.tickets_sold,
-                    gross_minor = s.gross_minor + d.gross_minor,
-                    tickets_refunded = s.tickets_refunded + d.tickets_refunded,
-                    refunds_minor = s.refunds_minor + d.refunds_minor
-                 FROM unnest($1::uuid[], $2::int[], $3::int[], $4::bigint[], $5::int[],
-                    $6::bigint[])
-                    AS d(show_id, orders, tickets_sold, gross_minor, tickets_refunded,
-                        refunds_minor)
-                 WHERE s.show_id = d.show_id",
-                &[&c.0, &c.1, &c.2, &c.3, &c.4, &c.5],
+                ADD_SALES_SQL,
+                &[
+                    &c.show_ids,
+                    &c.orders,
+                    &c.tickets_sold,
+                    &c.gross_minor,
+                    &c.tickets_refunded,
+                    &c.refunds_minor,
+                ],
             )
             .await?;
         }
         Ok(())
     }
+}
+
+/// A batch's new shows as the columns of `insert_shows.sql`.
+#[derive(Default)]
+struct ShowColumns<'a> {
+    show_ids: Vec<Uuid>,
+    movie_ids: Vec<Uuid>,
+    titles: Vec<&'a str>,
+    starts_at: Vec<Timestamp>,
+    currencies: Vec<String>,
+}
+
+impl<'a> ShowColumns<'a> {
+    fn push(&mut self, show_id: Uuid, e: &'a ShowScheduled) {
+        self.show_ids.push(show_id);
+        self.movie_ids.push(e.movie_id);
+        self.titles.push(e.title.as_str());
+        self.starts_at.push(e.starts_at);
+        // A show is priced in one currency: any price's.
+        let currency = e.prices.values().next();
+        self.currencies
+            .push(currency.map_or(String::new(), |p| p.currency.to_string()));
+    }
+}
+
+/// The batch's changes as the columns of `add_sales.sql`.
+#[derive(Default)]
+struct ChangeColumns {
+    show_ids: Vec<Uuid>,
+    orders: Vec<i32>,
+    tickets_sold: Vec<i32>,
+    gross_minor: Vec<i64>,
+    tickets_refunded: Vec<i32>,
+    refunds_minor: Vec<i64>,
 }
 
 /// One show's sales changes within a batch.
@@ -145,6 +161,18 @@ struct Change {
     gross_minor: i64,
     tickets_refunded: i32,
     refunds_minor: i64,
+}
+
+impl Change {
+    fn sold(&mut self, tickets: i32, gross_minor: i64) {
+        self.tickets_sold += tickets;
+        self.gross_minor += gross_minor;
+    }
+
+    fn refunded(&mut self, tickets: i32, refunds_minor: i64) {
+        self.tickets_refunded += tickets;
+        self.refunds_minor += refunds_minor;
+    }
 }
 
 /// The events that make or change sales: a show, a payment, a refund, an exchange.

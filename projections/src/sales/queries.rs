@@ -1,4 +1,5 @@
-//! Reads of the sales facts.
+//! Reads of the sales facts: per show, and totals per currency (summed here, over the
+//! rows read, so that the totals always match the rows).
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};
@@ -42,6 +43,8 @@ pub struct SalesFilter {
     pub starts_before: Option<DateTime<Utc>>,
 }
 
+const SALES_BY_SHOW_SQL: &str = include_str!("sql/sales_by_show.sql");
+
 /// Sales per show (by start time) and totals per currency.
 pub async fn sales_by_show(
     client: &impl GenericClient,
@@ -49,15 +52,7 @@ pub async fn sales_by_show(
 ) -> Result<(Vec<SalesRow>, Vec<SalesTotal>), tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT show_id, movie_id, title, starts_at, currency, orders, tickets_sold,
-                tickets_refunded, gross_minor, refunds_minor
-             FROM sales_by_show
-             WHERE ($1::uuid IS NULL OR show_id = $1)
-                AND ($2::uuid IS NULL OR movie_id = $2)
-                AND ($3::timestamptz IS NULL OR starts_at >= $3)
-                AND ($4::timestamptz IS NULL OR starts_at < $4)
-             ORDER BY starts_at, show_id
-             LIMIT 10000",
+            SALES_BY_SHOW_SQL,
             &[
                 &filter.show_id,
                 &filter.movie_id,
@@ -69,21 +64,21 @@ pub async fn sales_by_show(
     let mut shows = Vec::with_capacity(rows.len());
     let mut totals: Vec<SalesTotal> = Vec::new();
     for row in rows {
-        let currency: String = row.get(4);
-        let gross: i64 = row.get(8);
-        let refunds: i64 = row.get(9);
+        let currency: String = row.get("currency");
+        let gross: i64 = row.get("gross_minor");
+        let refunds: i64 = row.get("refunds_minor");
         let money = |amount_minor| MoneyView {
             amount_minor,
             currency: currency.clone(),
         };
         let show = SalesRow {
-            show_id: row.get(0),
-            movie_id: row.get(1),
-            title: row.get(2),
-            starts_at: row.get(3),
-            orders: row.get(5),
-            tickets_sold: row.get(6),
-            tickets_refunded: row.get(7),
+            show_id: row.get("show_id"),
+            movie_id: row.get("movie_id"),
+            title: row.get("title"),
+            starts_at: row.get("starts_at"),
+            orders: row.get("orders"),
+            tickets_sold: row.get("tickets_sold"),
+            tickets_refunded: row.get("tickets_refunded"),
             gross: money(gross),
             refunds: money(refunds),
             net: money(gross - refunds),
