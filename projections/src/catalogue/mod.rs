@@ -12,6 +12,8 @@
 
 mod projector;
 mod queries;
+mod search;
 
 pub use projector::Catalogue;
 pub use queries::*;
+pub use search::*;

@@ -1,6 +1,6 @@
-//! The catalogue as ticket clients browse it: cities, cinemas, halls, movies, and the shows
-//! scheduled in catalogue halls (with their city and local date, for search). Availability
-//! per seat category comes from the seat map's `seat_map_categories`.
+//! The catalogue projector: cities, cinemas, halls and movies as staff change them, and the
+//! shows scheduled in catalogue halls with their city and local date. Changes are few (a
+//! show is scheduled a few times a day per hall): one statement per event, in log order.
 
 use crate::runner::etag_moved;
 use crate::{Applying, Event, Projector};
@@ -9,8 +9,23 @@ use boxoffice_domain::catalogue::{
     CinemaDetails, CinemaEvent, CitiesEvent, HallDetails, MovieDetails, MovieEvent,
 };
 use boxoffice_domain::ShowEvent;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
+
+const ADD_CITY_SQL: &str = include_str!("sql/add_city.sql");
+const UPDATE_CITY_SQL: &str = include_str!("sql/update_city.sql");
+const RELOCATE_SHOW_DATES_SQL: &str = include_str!("sql/relocate_show_dates.sql");
+const RETIRE_CITY_SQL: &str = include_str!("sql/retire_city.sql");
+const RETIRE_CINEMA_SQL: &str = include_str!("sql/retire_cinema.sql");
+const RETIRE_HALL_SQL: &str = include_str!("sql/retire_hall.sql");
+const RETIRE_MOVIE_SQL: &str = include_str!("sql/retire_movie.sql");
+const OPEN_CINEMA_SQL: &str = include_str!("sql/open_cinema.sql");
+const UPDATE_CINEMA_SQL: &str = include_str!("sql/update_cinema.sql");
+const UPSERT_HALL_SQL: &str = include_str!("sql/upsert_hall.sql");
+const UPSERT_MOVIE_SQL: &str = include_str!("sql/upsert_movie.sql");
+const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
+const CANCEL_SHOW_SQL: &str = include_str!("sql/cancel_show.sql");
 
 pub struct Catalogue;
 
@@ -69,27 +84,23 @@ async fn apply_one(
     match &applying.event {
         Event::Cities(CitiesEvent::CityAdded(e)) => {
             tx.execute(
-                "INSERT INTO catalogue_cities (city_id, name, time_zone) VALUES ($1, $2, $3)",
+                ADD_CITY_SQL,
                 &[&e.city_id.0, &e.city.name, &e.city.time_zone],
             )
             .await?;
         }
         Event::Cities(CitiesEvent::CityUpdated(e)) => {
             tx.execute(
-                "UPDATE catalogue_cities SET name = $2, time_zone = $3 WHERE city_id = $1",
+                UPDATE_CITY_SQL,
                 &[&e.city_id.0, &e.city.name, &e.city.time_zone],
             )
             .await?;
             // Local dates follow the city's time zone.
-            tx.execute(
-                "UPDATE catalogue_shows SET local_date = (starts_at AT TIME ZONE $2)::date
-                 WHERE city_id = $1",
-                &[&e.city_id.0, &e.city.time_zone],
-            )
-            .await?;
+            tx.execute(RELOCATE_SHOW_DATES_SQL, &[&e.city_id.0, &e.city.time_zone])
+                .await?;
         }
         Event::Cities(CitiesEvent::CityRetired(e)) => {
-            retire(tx, "catalogue_cities", "city_id", e.city_id.0).await?;
+            retire(tx, RETIRE_CITY_SQL, e.city_id.0).await?;
         }
         Event::Cinema(CinemaEvent::CinemaOpened(e)) => {
             upsert_cinema(tx, e.cinema_id.0, Some(e.city_id.0), &e.cinema).await?;
@@ -98,7 +109,7 @@ async fn apply_one(
             upsert_cinema(tx, e.cinema_id.0, None, &e.cinema).await?;
         }
         Event::Cinema(CinemaEvent::CinemaRetired(e)) => {
-            retire(tx, "catalogue_cinemas", "cinema_id", e.cinema_id.0).await?;
+            retire(tx, RETIRE_CINEMA_SQL, e.cinema_id.0).await?;
         }
         Event::Cinema(CinemaEvent::HallAdded(e)) => {
             upsert_hall(tx, e.hall_id.0, e.cinema_id.0, &e.hall).await?;
@@ -107,7 +118,7 @@ async fn apply_one(
             upsert_hall(tx, e.hall_id.0, e.cinema_id.0, &e.hall).await?;
         }
         Event::Cinema(CinemaEvent::HallRetired(e)) => {
-            retire(tx, "catalogue_halls", "hall_id", e.hall_id.0).await?;
+            retire(tx, RETIRE_HALL_SQL, e.hall_id.0).await?;
         }
         Event::Movie(MovieEvent::MovieAdded(e)) => {
             upsert_movie(tx, e.movie_id.0, &e.movie).await?;
@@ -116,20 +127,14 @@ async fn apply_one(
             upsert_movie(tx, e.movie_id.0, &e.movie).await?;
         }
         Event::Movie(MovieEvent::MovieRetired(e)) => {
-            retire(tx, "catalogue_movies", "movie_id", e.movie_id.0).await?;
+            retire(tx, RETIRE_MOVIE_SQL, e.movie_id.0).await?;
         }
         Event::Show(ShowEvent::ShowScheduled(e)) => {
             let Some(venue) = &e.venue else {
                 return Ok(());
             };
             tx.execute(
-                "INSERT INTO catalogue_shows (show_id, movie_id, cinema_id, hall_id, city_id,
-                    starts_at, ends_at, local_date)
-                 SELECT $1, $2, c.cinema_id, $4, c.city_id, $5, $6,
-                    ($5 AT TIME ZONE t.time_zone)::date
-                 FROM catalogue_cinemas c JOIN catalogue_cities t USING (city_id)
-                 WHERE c.cinema_id = $3
-                 ON CONFLICT (show_id) DO NOTHING",
+                SCHEDULE_SHOW_SQL,
                 &[
                     &applying.stream_id,
                     &e.movie_id,
@@ -142,11 +147,7 @@ async fn apply_one(
             .await?;
         }
         Event::Show(ShowEvent::ShowCancelled(_)) => {
-            tx.execute(
-                "UPDATE catalogue_shows SET cancelled = true WHERE show_id = $1",
-                &[&applying.stream_id],
-            )
-            .await?;
+            tx.execute(CANCEL_SHOW_SQL, &[&applying.stream_id]).await?;
         }
         Event::Show(_)
         | Event::Payment(_)
@@ -155,59 +156,33 @@ async fn apply_one(
     Ok(())
 }
 
-/// Marks a catalogue row retired (`table` and `column` are this module's own names).
-async fn retire(
-    tx: &Transaction<'_>,
-    table: &str,
-    column: &str,
-    id: Uuid,
-) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
-        &format!("UPDATE {table} SET retired = true WHERE {column} = $1"),
-        &[&id],
-    )
-    .await?;
+/// Marks a catalogue row retired: `sql` is one of the `RETIRE_*_SQL` statements.
+async fn retire(tx: &Transaction<'_>, sql: &str, id: Uuid) -> Result<(), tokio_postgres::Error> {
+    tx.execute(sql, &[&id]).await?;
     Ok(())
 }
 
+/// A cinema opened (in `city_id`) or changed (`None`: it stays in its city).
 async fn upsert_cinema(
     tx: &Transaction<'_>,
     cinema_id: Uuid,
     city_id: Option<Uuid>,
     cinema: &CinemaDetails,
 ) -> Result<(), tokio_postgres::Error> {
+    let details: [&(dyn ToSql + Sync); 6] = [
+        &cinema_id,
+        &cinema.name,
+        &cinema.address,
+        &cinema.latitude,
+        &cinema.longitude,
+        &cinema.postal_code,
+    ];
     match city_id {
         Some(city_id) => {
-            tx.execute(
-                "INSERT INTO catalogue_cinemas (cinema_id, city_id, name, address, latitude,
-                    longitude, postal_code) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &cinema_id,
-                    &city_id,
-                    &cinema.name,
-                    &cinema.address,
-                    &cinema.latitude,
-                    &cinema.longitude,
-                    &cinema.postal_code,
-                ],
-            )
-            .await?
+            tx.execute(OPEN_CINEMA_SQL, &[&details[..], &[&city_id]].concat())
+                .await?
         }
-        None => {
-            tx.execute(
-                "UPDATE catalogue_cinemas SET name = $2, address = $3, latitude = $4,
-                    longitude = $5, postal_code = $6 WHERE cinema_id = $1",
-                &[
-                    &cinema_id,
-                    &cinema.name,
-                    &cinema.address,
-                    &cinema.latitude,
-                    &cinema.longitude,
-                    &cinema.postal_code,
-                ],
-            )
-            .await?
-        }
+        None => tx.execute(UPDATE_CINEMA_SQL, &details).await?,
     };
     Ok(())
 }
@@ -225,9 +200,7 @@ async fn upsert_hall(
     let layout = serde_json::to_value(&hall.layout).unwrap_or_default();
     let prices = serde_json::to_value(&hall.prices).unwrap_or_default();
     tx.execute(
-        "INSERT INTO catalogue_halls (hall_id, cinema_id, name, layout, prices, capacity)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (hall_id) DO UPDATE SET name = $3, layout = $4, prices = $5, capacity = $6",
+        UPSERT_HALL_SQL,
         &[
             &hall_id, &cinema_id, &hall.name, &layout, &prices, &capacity,
         ],
@@ -250,12 +223,7 @@ async fn upsert_movie(
     .to_lowercase();
     let duration = i32::try_from(movie.duration_minutes).unwrap_or(i32::MAX);
     tx.execute(
-        "INSERT INTO catalogue_movies (movie_id, title, original_title, description,
-            duration_minutes, genres, language, country, release_date, rating, search_text)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-         ON CONFLICT (movie_id) DO UPDATE SET title = $2, original_title = $3,
-            description = $4, duration_minutes = $5, genres = $6, language = $7, country = $8,
-            release_date = $9, rating = $10, search_text = $11",
+        UPSERT_MOVIE_SQL,
         &[
             &movie_id,
             &movie.title,
