@@ -1,5 +1,5 @@
-//! Money as every read model's view shows it: integer minor units with the currency code,
-//! the same shape the HTTP API uses everywhere.
+//! Money as every read model's view shows it: integer minor units with the currency code.
+//! One type, so that every answer of the HTTP API spells money the same way.
 
 use serde::Serialize;
 

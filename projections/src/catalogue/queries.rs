@@ -1,6 +1,7 @@
 //! Reads of the catalogue for ticket clients and staff: cities, cinemas with their halls,
 //! movies, what is showing in a city, and the positions discovery's ETags are derived from.
-//! Search is in `search.rs`.
+//! Search is in `search.rs`. Other crates read the catalogue's tables through these
+//! functions only.
 
 use crate::runner::etag_positions as etag_positions_of;
 use crate::{EtagPosition, MoneyView};
@@ -13,6 +14,7 @@ use uuid::Uuid;
 const CITIES_SQL: &str = include_str!("sql/cities.sql");
 const CITY_SQL: &str = include_str!("sql/city.sql");
 const MOVIE_SQL: &str = include_str!("sql/movie.sql");
+const MOVIE_TITLES_SQL: &str = include_str!("sql/movie_titles.sql");
 const CINEMAS_SQL: &str = include_str!("sql/cinemas.sql");
 const CINEMA_SQL: &str = include_str!("sql/cinema.sql");
 const HALLS_SQL: &str = include_str!("sql/halls.sql");
@@ -135,6 +137,30 @@ pub async fn movie(
 ) -> Result<Option<MovieView>, tokio_postgres::Error> {
     let row = client.query_opt(MOVIE_SQL, &[&movie_id]).await?;
     Ok(row.as_ref().map(movie_of))
+}
+
+/// A movie's titles, for lists that name movies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovieTitle {
+    pub movie_id: Uuid,
+    pub title: String,
+    pub original_title: Option<String>,
+}
+
+/// The titles of those of `movie_ids` the catalogue knows.
+pub async fn movie_titles(
+    client: &impl GenericClient,
+    movie_ids: &[Uuid],
+) -> Result<Vec<MovieTitle>, tokio_postgres::Error> {
+    let rows = client.query(MOVIE_TITLES_SQL, &[&movie_ids]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| MovieTitle {
+            movie_id: row.get("movie_id"),
+            title: row.get("title"),
+            original_title: row.get("original_title"),
+        })
+        .collect())
 }
 
 /// The cinemas of a city (or all), by name.

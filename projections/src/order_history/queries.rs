@@ -1,4 +1,5 @@
 //! Reads of the order history: a customer's orders page by page, and whose an order is.
+//! Other crates read the order history's tables through these functions only.
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};

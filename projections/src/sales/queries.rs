@@ -1,5 +1,5 @@
-//! Reads of the sales facts: per show, and totals per currency (summed here, over the
-//! rows read, so that the totals always match the rows).
+//! Reads of the sales facts for reports: per show, and totals per currency (summed here,
+//! over the rows read, so that the totals always match the rows).
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};

@@ -1,9 +1,11 @@
 //! The seat map of each show: every seat with its status, the counts by status, each seat
 //! category's price and availability, and the holds with their expiry.
 //!
-//! It answers ticket clients' seat maps and seat statuses, discovery's availability per seat
-//! category, and the expiry scheduler's timetable (active holds past their expiry plus the
-//! show's grace).
+//! It answers ticket clients' seat maps and seat statuses (kept in memory per show by
+//! [`SeatMapCache`], since the hot show's map is read after every refused hold), discovery's
+//! availability per seat category, the expiry scheduler's timetable (active holds past
+//! their expiry plus the show's grace), how many holds are active, and which movie a show
+//! is of (an exchange between shows stays with one movie).
 //!
 //! What it guarantees: a seat map is of one moment (the seats, the counts and the version
 //! come from one statement), and `version` is the version of the show's stream it reflects;

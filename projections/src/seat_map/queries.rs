@@ -1,5 +1,7 @@
 //! Reads of the seat map: what ticket clients see of a show's seats, and what the expiry
-//! scheduler and the exchange between shows need to know of holds and shows.
+//! scheduler, the metrics and the exchange between shows need to know of holds and shows.
+//! Other crates read the seat map's tables through these functions only, so the tables can
+//! change with the projector that writes them.
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};

@@ -1,5 +1,5 @@
 //! Reads of the waiting lists: an entry as its customer sees it, and the entries the expiry
-//! scheduler closes.
+//! scheduler closes. Other crates read the waiting lists' table through these functions only.
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};
