@@ -26,6 +26,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 const PING_SQL: &str = include_str!("sql/ping.sql");
+const COMMIT_WITHOUT_WAITING_SQL: &str = include_str!("sql/commit_without_waiting.sql");
 
 /// Most events a running projector applies in one transaction.
 const BATCH: usize = 200;
@@ -246,11 +247,7 @@ async fn apply_batch(
         return Ok(Applied::Moved(checkpoints::load(pool, name).await?));
     }
     let tx = client.transaction().await?;
-    // Read models are derived from the log and move with their checkpoint in this one
-    // transaction: a crash that loses the commit loses both, and the batch is applied again.
-    // So there is no need to wait for the commit to reach disk (the log's appends do wait).
-    tx.batch_execute("SET LOCAL synchronous_commit = off")
-        .await?;
+    tx.batch_execute(COMMIT_WITHOUT_WAITING_SQL).await?;
     let stored = checkpoints::lock(&tx, name).await?;
     if stored != expected {
         return Ok(Applied::Moved(stored));
