@@ -349,6 +349,17 @@ impl From<deadpool_postgres::PoolError> for ApiError {
     }
 }
 
+impl From<boxoffice_projections::ProjectionError> for ApiError {
+    fn from(error: boxoffice_projections::ProjectionError) -> Self {
+        match error {
+            boxoffice_projections::ProjectionError::Log(error) => error.into(),
+            unreadable @ boxoffice_projections::ProjectionError::Unreadable { .. } => {
+                ApiError::internal(unreadable)
+            }
+        }
+    }
+}
+
 impl From<boxoffice_eventstore::EventLogError> for ApiError {
     fn from(error: boxoffice_eventstore::EventLogError) -> Self {
         match error {

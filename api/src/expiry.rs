@@ -11,6 +11,7 @@
 
 use boxoffice_commands::{Clock, CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::{HoldId, ShowCommand, ShowId, WaitlistEntryId};
+use boxoffice_projections::{seat_map, waitlist};
 use deadpool_postgres::Pool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,21 +27,6 @@ pub const POLL: Duration = Duration::from_millis(250);
 const PAGE: i64 = 500;
 /// A hold already sent is not sent again for this long (the read model may lag).
 const RESEND_AFTER: Duration = Duration::from_secs(5);
-
-const DUE_SQL: &str = "
-    SELECT h.show_id, h.hold_id
-    FROM seat_map_holds h JOIN seat_map_shows s ON s.show_id = h.show_id
-    WHERE h.status = 'active'
-      AND h.expires_at <= $1
-      AND h.expires_at + make_interval(secs => s.expiry_grace_seconds) <= $1
-    ORDER BY h.expires_at
-    LIMIT $2";
-
-const WAITED_SQL: &str = "
-    SELECT show_id, entry_id FROM waitlist_entries
-    WHERE status = 'waiting' AND waits_until <= $1
-    ORDER BY waits_until
-    LIMIT $2";
 
 pub struct ExpiryScheduler {
     stop: watch::Sender<bool>,
@@ -70,8 +56,8 @@ async fn run(
     loop {
         sent.retain(|_, at| at.elapsed() < RESEND_AFTER);
         let now = clock.now();
-        for (sql, kind) in [(DUE_SQL, Kind::Hold), (WAITED_SQL, Kind::WaitlistEntry)] {
-            match due(&pool, sql, now).await {
+        for kind in [Kind::Hold, Kind::WaitlistEntry] {
+            match due(&pool, kind, now).await {
                 Ok(due) => {
                     for (show, id) in due {
                         if sent.contains_key(&id) {
@@ -97,17 +83,22 @@ enum Kind {
     WaitlistEntry,
 }
 
+/// The shows and ids of the holds or entries whose time is up.
 async fn due(
     pool: &Pool,
-    sql: &str,
+    kind: Kind,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(Uuid, Uuid)>, String> {
     let client = pool.get().await.map_err(|e| e.to_string())?;
-    let rows = client
-        .query(sql, &[&now, &PAGE])
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    match kind {
+        Kind::Hold => seat_map::lapsed_holds(&client, now, PAGE)
+            .await
+            .map(|holds| holds.iter().map(|h| (h.show_id, h.hold_id)).collect()),
+        Kind::WaitlistEntry => waitlist::overdue_entries(&client, now, PAGE)
+            .await
+            .map(|entries| entries.iter().map(|e| (e.show_id, e.entry_id)).collect()),
+    }
+    .map_err(|e| e.to_string())
 }
 
 async fn expire(writers: &ShowWriters, kind: Kind, show: Uuid, id: Uuid) {

@@ -14,7 +14,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod payments;
 mod routes;
-pub mod seat_maps;
 pub mod server;
 
 use auth::JwtKeys;
@@ -156,7 +155,7 @@ pub struct AppState {
     pub log: Arc<dyn EventLog>,
     pub jwt: JwtKeys,
     pub settings: Arc<ApiSettings>,
-    pub seat_maps: Arc<seat_maps::SeatMapCache>,
+    pub seat_maps: Arc<boxoffice_projections::seat_map::SeatMapCache>,
     pub login_limiter: Arc<accounts::LoginLimiter>,
     pub api_keys: Arc<api_keys::ApiKeys>,
     pub sandbox: Arc<payments::Sandbox>,

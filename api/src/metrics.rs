@@ -87,14 +87,9 @@ async fn read_gauges(state: &AppState) -> Result<(), String> {
             .set(status.lag_seconds);
     }
     let client = state.pool.get().await.map_err(|e| e.to_string())?;
-    let active: i64 = client
-        .query_one(
-            "SELECT count(*) FROM seat_map_holds WHERE status = 'active'",
-            &[],
-        )
+    let active = boxoffice_projections::seat_map::active_holds(&client)
         .await
-        .map_err(|e| e.to_string())?
-        .get(0);
+        .map_err(|e| e.to_string())?;
     metrics::gauge!("boxoffice_active_holds").set(active as f64);
     Ok(())
 }

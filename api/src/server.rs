@@ -199,7 +199,7 @@ impl Backend {
         let promos = Promos::new(streams);
         let holds = Holds::new(writers.clone(), promos.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
-        let mut projectors = boxoffice_projections::projectors::all();
+        let mut projectors = boxoffice_projections::all();
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
         let projections = Arc::new(Projections::start(log.clone(), pool.clone(), projectors));
         let exchanges = Exchanges::new(writers.clone());

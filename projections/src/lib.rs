@@ -6,20 +6,47 @@
 //! batch is applied: any number of server processes may run the same projector, and each
 //! batch is applied by exactly one. Read models are never written by anything else and can
 //! always be dropped and rebuilt from the log.
+//!
+//! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
+//! `catalogue`): its projector, its queries, its SQL. Nothing outside a room reads its tables
+//! but through its query functions. The runner, which follows the log and keeps the
+//! checkpoints, is a room of its own too.
 
-pub mod discovery;
-pub mod projectors;
-pub mod queries;
+pub mod catalogue;
+mod money;
+pub mod order_history;
+mod projector;
 mod runner;
+pub mod sales;
+pub mod seat_map;
+pub mod waitlist;
 
-pub use runner::{rebuild, status, ProjectionError, Projections, ProjectorStatus};
+pub use money::MoneyView;
+pub use projector::{Applying, Event, Projector};
+pub use runner::{
+    database_answers, rebuild, status, EtagPosition, ProjectionError, Projections, ProjectorStatus,
+};
 
-/// The schema steps of the read models, applied by `boxoffice_eventstore::migrations`.
+use std::sync::Arc;
+
+/// The schema steps of the read models, applied by `boxoffice_eventstore::migrations` in
+/// this order (a step's number is its place here; databases remember which they have).
 pub const MIGRATIONS: &[&str] = &[
-    include_str!("sql/001_read_models.sql"),
-    include_str!("sql/002_hold_expiry.sql"),
-    include_str!("sql/003_waitlist.sql"),
-    include_str!("sql/004_catalogue.sql"),
-    include_str!("sql/005_cinema_latitude.sql"),
-    include_str!("sql/006_order_history_timeline.sql"),
+    include_str!("migrations/001_read_models.sql"),
+    include_str!("migrations/002_hold_expiry.sql"),
+    include_str!("migrations/003_waitlist.sql"),
+    include_str!("migrations/004_catalogue.sql"),
+    include_str!("migrations/005_cinema_latitude.sql"),
+    include_str!("migrations/006_order_history_timeline.sql"),
 ];
+
+/// Every projector of the server, in a fixed order.
+pub fn all() -> Vec<Arc<dyn Projector>> {
+    vec![
+        Arc::new(seat_map::SeatMap),
+        Arc::new(order_history::OrderHistory),
+        Arc::new(sales::Sales),
+        Arc::new(waitlist::Waitlist),
+        Arc::new(catalogue::Catalogue),
+    ]
+}

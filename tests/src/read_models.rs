@@ -12,7 +12,7 @@ use crate::TestDatabase;
 pub async fn rebuild(db: &TestDatabase) -> Vec<(&'static str, u64)> {
     let pool = boxoffice_eventstore::postgres::pool(&db.config(), 4);
     let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &db.config());
-    boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::projectors::all())
+    boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::all())
         .await
         .expect("rebuild the read models")
 }
@@ -21,7 +21,7 @@ pub async fn rebuild(db: &TestDatabase) -> Vec<(&'static str, u64)> {
 pub async fn read_models(db: &TestDatabase) -> Vec<(String, Vec<String>)> {
     let client = db.client().await;
     let mut tables = Vec::new();
-    let projectors = boxoffice_projections::projectors::all();
+    let projectors = boxoffice_projections::all();
     let names = projectors.iter().flat_map(|p| p.tables().iter());
     for table in names {
         let rows = client

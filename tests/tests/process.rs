@@ -100,7 +100,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         chrono::Duration::minutes(15),
     );
     let wake = Arc::new(Notify::new());
-    let mut projectors = boxoffice_projections::projectors::all();
+    let mut projectors = boxoffice_projections::all();
     projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
     let projections = Projections::start(log.clone(), pool.clone(), projectors);
     let worker = TaskWorker::start(

@@ -10,6 +10,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
+use boxoffice_projections::catalogue;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
@@ -283,30 +284,24 @@ pub struct FavoriteView {
     pub added_at: DateTime<Utc>,
 }
 
-/// Adds a favourite; false if the movie is not in the catalogue.
+/// Adds a favourite; false if the movie is not in the catalogue (movies are never removed
+/// from it, only retired).
 pub async fn add_favorite(
     client: &impl GenericClient,
     account_id: Uuid,
     movie_id: Uuid,
 ) -> Result<bool, tokio_postgres::Error> {
-    let added = client
+    if catalogue::movie(client, movie_id).await?.is_none() {
+        return Ok(false);
+    }
+    client
         .execute(
-            "INSERT INTO favorites (account_id, movie_id)
-             SELECT $1, movie_id FROM catalogue_movies WHERE movie_id = $2
+            "INSERT INTO favorites (account_id, movie_id) VALUES ($1, $2)
              ON CONFLICT DO NOTHING",
             &[&account_id, &movie_id],
         )
         .await?;
-    if added == 1 {
-        return Ok(true);
-    }
-    let known = client
-        .query_opt(
-            "SELECT 1 FROM catalogue_movies WHERE movie_id = $1",
-            &[&movie_id],
-        )
-        .await?;
-    Ok(known.is_some())
+    Ok(true)
 }
 
 pub async fn remove_favorite(
@@ -330,19 +325,24 @@ pub async fn favorites(
 ) -> Result<Vec<FavoriteView>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT f.movie_id, m.title, m.original_title, f.created_at
-             FROM favorites f LEFT JOIN catalogue_movies m ON m.movie_id = f.movie_id
-             WHERE f.account_id = $1 ORDER BY f.created_at DESC, f.movie_id",
+            "SELECT movie_id, created_at FROM favorites
+             WHERE account_id = $1 ORDER BY created_at DESC, movie_id",
             &[&account_id],
         )
         .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.get("movie_id")).collect();
+    let titles = catalogue::movie_titles(client, &ids).await?;
     Ok(rows
         .iter()
-        .map(|r| FavoriteView {
-            movie_id: r.get(0),
-            title: r.get(1),
-            original_title: r.get(2),
-            added_at: r.get(3),
+        .map(|r| {
+            let movie_id: Uuid = r.get("movie_id");
+            let movie = titles.iter().find(|t| t.movie_id == movie_id);
+            FavoriteView {
+                movie_id,
+                title: movie.map(|m| m.title.clone()),
+                original_title: movie.and_then(|m| m.original_title.clone()),
+                added_at: r.get("created_at"),
+            }
         })
         .collect())
 }

@@ -273,7 +273,7 @@ async fn run_command(cli: Target, command: Command) -> Result<(), String> {
             let log = log.as_ref();
             match action {
                 ProjectionsAction::Rebuild { only } => {
-                    let all = boxoffice_projections::projectors::all();
+                    let all = boxoffice_projections::all();
                     let unknown: Vec<&String> = only
                         .iter()
                         .filter(|name| !all.iter().any(|p| p.name() == name.as_str()))

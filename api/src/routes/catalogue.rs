@@ -18,7 +18,7 @@ use boxoffice_domain::catalogue::{
 };
 use boxoffice_domain::{CinemaId, CityId, HallId, Money, MovieId};
 use boxoffice_eventstore::Position;
-use boxoffice_projections::discovery::{self, CinemaDetailView, CinemaView};
+use boxoffice_projections::catalogue::{self, CinemaDetailView, CinemaView};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -488,7 +488,7 @@ pub async fn cinemas(
     Query(filter): Query<CinemaFilter>,
 ) -> Result<impl IntoResponse, ApiError> {
     let client = state.pool.get().await?;
-    Ok(axum::Json(discovery::cinemas(&client, filter.city).await?))
+    Ok(axum::Json(catalogue::cinemas(&client, filter.city).await?))
 }
 
 /// A cinema with its halls, their layouts and prices (anyone).
@@ -503,7 +503,7 @@ pub async fn cinema(
     Path(cinema_id): Path<Uuid>,
 ) -> Result<impl IntoResponse, ApiError> {
     let client = state.pool.get().await?;
-    let cinema = discovery::cinema(&client, cinema_id)
+    let cinema = catalogue::cinema(&client, cinema_id)
         .await?
         .ok_or(boxoffice_domain::DomainError::CinemaNotFound)?;
     Ok(axum::Json(cinema))

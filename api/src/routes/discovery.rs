@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use boxoffice_domain::DomainError;
 use boxoffice_eventstore::Position;
-use boxoffice_projections::discovery::{
+use boxoffice_projections::catalogue::{
     self, After, CinemaShows, CityView, MovieView, NowShowing, Search, SearchHit, SortKey,
 };
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
@@ -35,7 +35,12 @@ async fn etag(
     uri: &str,
     headers: &HeaderMap,
 ) -> Result<(String, bool), ApiError> {
-    let positions = discovery::etag_positions(client).await?;
+    // As (name, commit, prepare) triples: the ETags handed out before stay valid.
+    let positions: Vec<(String, i64, i64)> = catalogue::etag_positions(client)
+        .await?
+        .into_iter()
+        .map(|p| (p.projector, p.commit, p.prepare))
+        .collect();
     let minute = Utc::now().timestamp() / 60;
     let name = format!("{uri}\u{1f}{positions:?}\u{1f}{minute}");
     let tag = format!(
@@ -87,7 +92,7 @@ pub async fn cities(
     if unchanged {
         return Ok(not_modified(tag));
     }
-    Ok(tagged(tag, discovery::cities(&client).await?))
+    Ok(tagged(tag, catalogue::cities(&client).await?))
 }
 
 /// Movies showing in a city, soonest first, each with its next show times (anyone).
@@ -109,10 +114,10 @@ pub async fn city_movies(
     if unchanged {
         return Ok(not_modified(tag));
     }
-    discovery::city(&client, city_id)
+    catalogue::city(&client, city_id)
         .await?
         .ok_or(DomainError::CityNotFound)?;
-    let showing = discovery::now_showing(&client, city_id, Utc::now(), NEXT_SHOWS).await?;
+    let showing = catalogue::now_showing(&client, city_id, Utc::now(), NEXT_SHOWS).await?;
     Ok(tagged(tag, showing))
 }
 
@@ -135,7 +140,7 @@ pub async fn movie(
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let movie = discovery::movie(&client, movie_id)
+    let movie = catalogue::movie(&client, movie_id)
         .await?
         .ok_or(DomainError::MovieNotFound)?;
     Ok(tagged(tag, movie))
@@ -263,10 +268,10 @@ pub async fn movie_shows(
     if unchanged {
         return Ok(not_modified(tag));
     }
-    discovery::movie(&client, movie_id)
+    catalogue::movie(&client, movie_id)
         .await?
         .ok_or(DomainError::MovieNotFound)?;
-    let shows = discovery::movie_shows(&client, movie_id, &search, MOVIE_SHOWS_LIMIT).await?;
+    let shows = catalogue::movie_shows(&client, movie_id, &search, MOVIE_SHOWS_LIMIT).await?;
     Ok(tagged(tag, shows))
 }
 
@@ -480,7 +485,7 @@ pub async fn search(
     if unchanged {
         return Ok(not_modified(tag));
     }
-    let page = discovery::search(&client, &search, after.as_ref()).await?;
+    let page = catalogue::search(&client, &search, after.as_ref()).await?;
     let next_cursor = page.next.map(|after| {
         let cursor = Cursor {
             title: after.title,

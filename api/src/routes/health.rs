@@ -34,7 +34,7 @@ pub async fn healthz() -> Json<Health> {
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let check = async {
         let client = state.pool.get().await?;
-        client.query_one("SELECT 1", &[]).await?;
+        boxoffice_projections::database_answers(&client).await?;
         state.log.head().await?;
         Ok::<_, ApiError>(())
     };

@@ -81,7 +81,7 @@ pub async fn live(
         ),
     };
     let client = state.pool.get().await?;
-    let view = boxoffice_projections::queries::seat_map(&client, show_id)
+    let view = boxoffice_projections::seat_map::seat_map(&client, show_id)
         .await?
         .ok_or_else(|| ApiError::from(boxoffice_domain::DomainError::ShowNotFound))?;
     drop(client);

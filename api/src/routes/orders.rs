@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use boxoffice_domain::{Money, OrderId, RefundId, SeatId, ShowCommand, ShowEvent, ShowId};
 use boxoffice_eventstore::Position;
-use boxoffice_projections::queries::{orders_of, OrderCursor, OrderView};
+use boxoffice_projections::order_history::{orders_of, OrderCursor, OrderView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;

@@ -21,6 +21,7 @@ use boxoffice_domain::{
     HoldId, Money, OrderId, PaymentRefusal, SeatId, ShowCommand, ShowEvent, ShowId,
 };
 use boxoffice_eventstore::Position;
+use boxoffice_projections::{order_history, seat_map};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -360,18 +361,8 @@ pub async fn transfer(
         ));
     }
     let client = state.pool.get().await?;
-    let movies = client
-        .query(
-            "SELECT show_id, movie_id FROM seat_map_shows WHERE show_id = ANY($1)",
-            &[&vec![show_id, body.to_show_id]],
-        )
-        .await?;
-    let movie_of = |id: Uuid| {
-        movies
-            .iter()
-            .find(|r| r.get::<_, Uuid>(0) == id)
-            .map(|r| r.get::<_, Uuid>(1))
-    };
+    let movies = seat_map::movies_of_shows(&client, &[show_id, body.to_show_id]).await?;
+    let movie_of = |id: Uuid| movies.iter().find(|m| m.show_id == id).map(|m| m.movie_id);
     let (Some(from_movie), Some(to_movie)) = (movie_of(show_id), movie_of(body.to_show_id)) else {
         return Err(boxoffice_domain::DomainError::ShowNotFound.into());
     };
@@ -382,14 +373,10 @@ pub async fn transfer(
         ));
     }
     let customer_id = if caller.has(Role::Staff) {
-        let owner = client
-            .query_opt(
-                "SELECT customer_id FROM order_history WHERE order_id = $1",
-                &[&order_id],
-            )
+        let owner = order_history::customer_of_order(&client, order_id)
             .await?
             .ok_or(boxoffice_domain::DomainError::OrderNotFound)?;
-        boxoffice_domain::CustomerId(owner.get(0))
+        boxoffice_domain::CustomerId(owner)
     } else {
         boxoffice_domain::CustomerId(caller.sub.clone())
     };

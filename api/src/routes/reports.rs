@@ -6,7 +6,7 @@ use crate::AppState;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use boxoffice_eventstore::Position;
-use boxoffice_projections::queries::{sales as sales_by_show, SalesFilter, SalesRow, SalesTotal};
+use boxoffice_projections::sales::{sales_by_show, SalesFilter, SalesRow, SalesTotal};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

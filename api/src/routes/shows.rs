@@ -4,7 +4,6 @@ use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::openapi::Problem;
-use crate::seat_maps::{VersionCache, Versioned};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -14,12 +13,11 @@ use boxoffice_domain::{
     CinemaId, DomainError, FieldError, HallId, Money, MovieId, SeatSpec, ShowCommand, ShowId,
 };
 use boxoffice_eventstore::Position;
-use boxoffice_projections::discovery;
-use boxoffice_projections::queries::{self, SeatMapView};
+use boxoffice_projections::catalogue;
+use boxoffice_projections::seat_map::{self, SeatMapView};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -183,7 +181,7 @@ async fn cinema_of_hall(state: &AppState, hall_id: Uuid) -> Result<Uuid, ApiErro
     let deadline = tokio::time::Instant::now() + state.settings.read_wait;
     loop {
         let seen = state.projections.position("catalogue").unwrap_or_default();
-        if let Some(cinema) = discovery::cinema_of_hall(&client, hall_id).await? {
+        if let Some(cinema) = catalogue::cinema_of_hall(&client, hall_id).await? {
             return Ok(cinema);
         }
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -273,7 +271,11 @@ pub async fn seat_map(
     Query(params): Query<ReadParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let position = read_position(&state, "seat_map", params.min_position).await?;
-    let view = current(&state, &state.seat_maps.maps, show_id, position).await?;
+    let view = state
+        .seat_maps
+        .seat_map(&state.pool, show_id, position)
+        .await?
+        .ok_or(DomainError::ShowNotFound)?;
     Ok(axum::Json(SeatMap {
         position,
         view: &view,
@@ -289,7 +291,7 @@ pub struct SeatStatuses<'a> {
     position: Position,
     /// The version of the show's stream this reflects.
     version: i64,
-    counts: queries::SeatCountsView,
+    counts: seat_map::SeatCountsView,
     /// One character per seat, in the order of the seat map's `seats` (the layout's
     /// order): `a` available, `h` held, `s` sold.
     #[schema(pattern = "^[ahs]*$", example = "aahhsa")]
@@ -313,7 +315,11 @@ pub async fn seat_statuses(
     Query(params): Query<ReadParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let position = read_position(&state, "seat_map", params.min_position).await?;
-    let view = current(&state, &state.seat_maps.statuses, show_id, position).await?;
+    let view = state
+        .seat_maps
+        .seat_statuses(&state.pool, show_id, position)
+        .await?
+        .ok_or(DomainError::ShowNotFound)?;
     Ok(axum::Json(SeatStatuses {
         show_id,
         position,
@@ -322,54 +328,4 @@ pub async fn seat_statuses(
         statuses: &view.statuses,
     })
     .into_response())
-}
-
-/// A seat map or the statuses as the read model has them at projector position `at` (or
-/// later): from memory when known current (see `seat_maps`), else from the database.
-async fn current<T: Versioned + Readable>(
-    state: &AppState,
-    cache: &VersionCache<T>,
-    show_id: Uuid,
-    at: Position,
-) -> Result<Arc<T>, ApiError> {
-    if let Some(value) = cache.fresh(show_id, at) {
-        return Ok(value);
-    }
-    let not_found = || ApiError::from(boxoffice_domain::DomainError::ShowNotFound);
-    let client = state.pool.get().await?;
-    let version = queries::seat_map_version(&client, show_id)
-        .await?
-        .ok_or_else(not_found)?;
-    if let Some(value) = cache.confirm(show_id, version, at) {
-        return Ok(value);
-    }
-    let value = Arc::new(T::read(&client, show_id).await?.ok_or_else(not_found)?);
-    cache.put(value.clone(), at);
-    Ok(value)
-}
-
-/// How a kept value is read from the database.
-trait Readable: Sized {
-    async fn read(
-        client: &deadpool_postgres::Client,
-        show_id: Uuid,
-    ) -> Result<Option<Self>, tokio_postgres::Error>;
-}
-
-impl Readable for SeatMapView {
-    async fn read(
-        client: &deadpool_postgres::Client,
-        show_id: Uuid,
-    ) -> Result<Option<Self>, tokio_postgres::Error> {
-        queries::seat_map(client, show_id).await
-    }
-}
-
-impl Readable for queries::SeatStatusesView {
-    async fn read(
-        client: &deadpool_postgres::Client,
-        show_id: Uuid,
-    ) -> Result<Option<Self>, tokio_postgres::Error> {
-        queries::seat_statuses(client, show_id).await
-    }
 }

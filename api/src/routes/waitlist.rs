@@ -13,7 +13,7 @@ use boxoffice_domain::{
     CustomerId, Money, SeatId, ShowCommand, ShowEvent, ShowId, WaitlistEntryId,
 };
 use boxoffice_eventstore::Position;
-use boxoffice_projections::queries::{waitlist_entry, WaitlistEntryView};
+use boxoffice_projections::waitlist::{waitlist_entry, WaitlistEntryView};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

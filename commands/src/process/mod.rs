@@ -20,7 +20,7 @@ mod worker;
 pub use worker::{TaskWorker, Workers};
 
 use crate::Cause;
-use boxoffice_projections::projectors::{Applying, Event, Projector};
+use boxoffice_projections::{Applying, Event, Projector};
 use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_postgres::Transaction;

@@ -11,7 +11,7 @@ use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoCode;
 use boxoffice_domain::show::OrderTransferredOut;
 use boxoffice_domain::{HoldId, Money, ShowEvent};
-use boxoffice_projections::projectors::Event;
+use boxoffice_projections::Event;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 

@@ -1,0 +1,1 @@
+UPDATE catalogue_shows SET cancelled = true WHERE show_id = $1

@@ -1,0 +1,1 @@
+UPDATE catalogue_cinemas SET retired = true WHERE cinema_id = $1

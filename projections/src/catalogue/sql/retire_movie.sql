@@ -1,0 +1,1 @@
+UPDATE catalogue_movies SET retired = true WHERE movie_id = $1

@@ -1,0 +1,175 @@
+//! Reads of the order history: a customer's orders page by page, and whose an order is.
+//! Other crates read the order history's tables through these functions only.
+
+use crate::MoneyView;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// One purchase of a customer: a hold, and the order it became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderView {
+    pub hold_id: Uuid,
+    /// Set once paid.
+    pub order_id: Option<Uuid>,
+    pub show_id: Uuid,
+    pub show_title: Option<String>,
+    pub starts_at: Option<DateTime<Utc>>,
+    /// The seats it holds or owns now.
+    pub seats: Vec<String>,
+    pub refunded_seats: Vec<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(held|released|expired|paid|partially_refunded|refunded|exchanged)$")
+    )]
+    pub status: String,
+    /// What it costs: list prices less the discount, plus what exchanges charged.
+    pub total: MoneyView,
+    pub discount: MoneyView,
+    pub promo_code: Option<String>,
+    /// Paid back so far (after fees).
+    pub refunded: MoneyView,
+    /// Kept as refund fees.
+    pub fees: MoneyView,
+    pub payment_reference: Option<String>,
+    pub payment_id: Option<Uuid>,
+    /// The last provider payment's status: `pending`, `succeeded` or `failed`.
+    pub payment_status: Option<String>,
+    /// Until when the hold may be paid.
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// What happened, newest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    /// `held`, `payment_started`, `payment_succeeded`, `payment_failed`, `paid`,
+    /// `paid_after_expiry`, `payment_refused`, `released`, `expired`, `refunded`,
+    /// `refund_paid_out`, `exchanged`, `charge_collected`, `payment_notification_ignored`.
+    pub kind: String,
+    /// The facts of the step (amounts in minor units of the order's currency).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: serde_json::Value,
+}
+
+/// Where the next page of a customer's orders starts: after this one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCursor {
+    pub created_at: DateTime<Utc>,
+    pub hold_id: Uuid,
+}
+
+impl OrderCursor {
+    pub fn encode(&self) -> String {
+        format!(
+            "{}_{}",
+            self.created_at.timestamp_micros(),
+            self.hold_id.simple()
+        )
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('_')?;
+        Some(Self {
+            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            hold_id: Uuid::try_parse(id).ok()?,
+        })
+    }
+}
+
+const ORDERS_OF_SQL: &str = include_str!("sql/orders_of.sql");
+const CUSTOMER_OF_ORDER_SQL: &str = include_str!("sql/customer_of_order.sql");
+
+/// A customer's orders, newest first, each with its timeline; `limit` per page.
+pub async fn orders_of(
+    client: &impl GenericClient,
+    customer_id: &str,
+    after: Option<OrderCursor>,
+    limit: i64,
+) -> Result<(Vec<OrderView>, Option<OrderCursor>), tokio_postgres::Error> {
+    let (created_at, hold_id) =
+        after.map_or((None, None), |c| (Some(c.created_at), Some(c.hold_id)));
+    let rows = client
+        .query(
+            ORDERS_OF_SQL,
+            &[&customer_id, &created_at, &hold_id, &(limit + 1)],
+        )
+        .await?;
+    let mut orders: Vec<OrderView> = rows
+        .iter()
+        .map(|row| {
+            let currency: String = row.get("currency");
+            let money = |column: &str| MoneyView {
+                amount_minor: row.get(column),
+                currency: currency.clone(),
+            };
+            OrderView {
+                hold_id: row.get("hold_id"),
+                order_id: row.get("order_id"),
+                show_id: row.get("show_id"),
+                show_title: row.get("show_title"),
+                starts_at: row.get("starts_at"),
+                seats: row.get("seats"),
+                refunded_seats: row.get("refunded_seats"),
+                status: row.get("status"),
+                total: money("total_minor"),
+                discount: money("discount_minor"),
+                promo_code: row.get("promo_code"),
+                refunded: money("refunded_minor"),
+                fees: money("fees_minor"),
+                payment_reference: row.get("payment_reference"),
+                payment_id: row.get("payment_id"),
+                payment_status: row.get("payment_status"),
+                expires_at: row.get("expires_at"),
+                created_at: row.get("created_at"),
+                updated_at: row.get("updated_at"),
+                timeline: timeline_of(row.get("timeline")),
+            }
+        })
+        .collect();
+    let next = if orders.len() as i64 > limit {
+        orders.truncate(limit.max(0) as usize);
+        orders.last().map(|o| OrderCursor {
+            created_at: o.created_at,
+            hold_id: o.hold_id,
+        })
+    } else {
+        None
+    };
+    Ok((orders, next))
+}
+
+fn timeline_of(value: serde_json::Value) -> Vec<TimelineEntry> {
+    let serde_json::Value::Array(entries) = value else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .filter_map(|mut entry| {
+            let at = entry.get("at")?.as_str()?.parse().ok()?;
+            let kind = entry.get("kind")?.as_str()?.to_owned();
+            Some(TimelineEntry {
+                at,
+                kind,
+                detail: entry.get_mut("detail").map(serde_json::Value::take)?,
+            })
+        })
+        .collect()
+}
+
+/// The customer who owns the order; None for an order the history does not know.
+pub async fn customer_of_order(
+    client: &impl GenericClient,
+    order_id: Uuid,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(CUSTOMER_OF_ORDER_SQL, &[&order_id])
+        .await?;
+    Ok(row.map(|row| row.get("customer_id")))
+}

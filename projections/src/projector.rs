@@ -1,0 +1,59 @@
+//! What a read model implements to be run: the [`Projector`] trait, and the events it is
+//! given. Each projector owns its tables and knows how to fold a batch of events into them:
+//! in memory first (the last status of each seat, the sum of each show's changes), then a
+//! few set-based statements per batch, however many events it holds.
+
+use async_trait::async_trait;
+use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
+use boxoffice_domain::payment::PaymentEvent;
+use boxoffice_domain::ShowEvent;
+use boxoffice_eventstore::RecordedEvent;
+use tokio_postgres::Transaction;
+use uuid::Uuid;
+
+#[async_trait]
+pub trait Projector: Send + Sync + 'static {
+    /// The checkpoint's name; also how operators refer to it.
+    fn name(&self) -> &'static str;
+    /// Its tables, emptied by a rebuild.
+    fn tables(&self) -> &'static [&'static str];
+    /// Whether `event` changes its read model; a batch with none of these only moves the
+    /// checkpoint (one statement instead of a transaction).
+    fn cares_about(&self, event: &Event) -> bool;
+    /// Folds events, in log order, into the read model.
+    async fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        events: &[Applying<'_>],
+    ) -> Result<(), tokio_postgres::Error>;
+}
+
+/// An event of any of this project's streams, read into its domain type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Show(ShowEvent),
+    Cities(CitiesEvent),
+    Cinema(CinemaEvent),
+    Movie(MovieEvent),
+    Payment(PaymentEvent),
+}
+
+/// One event, read and ready to fold.
+pub struct Applying<'a> {
+    /// The id in the stream's name (`show-{id}`, `cinema-{id}`, `movie-{id}`,
+    /// `payment-{id}`; nil for `cities`).
+    pub stream_id: Uuid,
+    pub event: Event,
+    pub recorded: &'a RecordedEvent,
+}
+
+pub(crate) fn seat_labels(seats: &[boxoffice_domain::SeatId]) -> Vec<&str> {
+    seats.iter().map(|s| s.as_str()).collect()
+}
+
+/// Seat labels as one JSON array, so that many rows' lists travel in one `jsonb[]`
+/// parameter (SQL arrays cannot nest lists of different lengths); SQL unpacks each with
+/// `ARRAY(SELECT jsonb_array_elements_text(..))`.
+pub(crate) fn seat_list(seats: &[boxoffice_domain::SeatId]) -> serde_json::Value {
+    serde_json::Value::from(seat_labels(seats))
+}

@@ -1,0 +1,2 @@
+-- Answers at once if the database does.
+SELECT 1

@@ -1,0 +1,299 @@
+//! Seat maps kept in memory by show and version.
+//!
+//! When a popular show is on sale, customers re-read its seats after every refused hold: many
+//! reads of the same few versions. Each kept map remembers the seat-map projector's position
+//! when it was last known current. While the projector has not moved since, nothing can have
+//! changed and the read is answered from memory without the database. Once it has moved, a
+//! read asks the database only for the show's version (one indexed row) and answers from
+//! memory if that is still the kept version; otherwise it reads the map and keeps it. So a
+//! kept map is never older than the position the answer reports.
+
+use super::queries::{seat_map, seat_map_version, seat_statuses, SeatMapView, SeatStatusesView};
+use crate::ProjectionError;
+use boxoffice_eventstore::Position;
+use deadpool_postgres::{Client, Pool};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+/// What the cache keeps: one value per show, at one version.
+trait Versioned {
+    fn show_id(&self) -> Uuid;
+    fn version(&self) -> i64;
+    /// Its share of the cache's budget (seats it describes).
+    fn weight(&self) -> usize;
+}
+
+impl Versioned for SeatMapView {
+    fn show_id(&self) -> Uuid {
+        self.show_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn weight(&self) -> usize {
+        self.seats.len()
+    }
+}
+
+impl Versioned for SeatStatusesView {
+    fn show_id(&self) -> Uuid {
+        self.show_id
+    }
+    fn version(&self) -> i64 {
+        self.version
+    }
+    /// A status is one byte where a full seat is a dozen small strings.
+    fn weight(&self) -> usize {
+        self.statuses.len() / 32 + 1
+    }
+}
+
+struct VersionCache<T> {
+    inner: Mutex<Inner<T>>,
+    /// Most weight kept in all values together.
+    budget: usize,
+}
+
+struct Inner<T> {
+    /// Each show's value, and the projector position at which it was last known current.
+    values: HashMap<Uuid, (Arc<T>, Position)>,
+    weight: usize,
+}
+
+impl<T: Versioned> VersionCache<T> {
+    fn new(budget: usize) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                values: HashMap::new(),
+                weight: 0,
+            }),
+            budget,
+        }
+    }
+
+    /// The value of `show` if it was known current at projector position `at`.
+    fn fresh(&self, show: Uuid, at: Position) -> Option<Arc<T>> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .values
+            .get(&show)
+            .filter(|(_, checked)| *checked == at)
+            .map(|(value, _)| value.clone())
+    }
+
+    /// The value of `show` if it is at exactly `version`, now known current at `at`.
+    fn confirm(&self, show: Uuid, version: i64, at: Position) -> Option<Arc<T>> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let (value, checked) = inner.values.get_mut(&show)?;
+        if value.version() != version {
+            return None;
+        }
+        *checked = (*checked).max(at);
+        Some(value.clone())
+    }
+
+    /// Keeps `value`, read when the projector was at `at`, unless a newer version of its
+    /// show is already kept. Over the budget, other shows' values are dropped (any of them:
+    /// the hot ones return at once).
+    fn put(&self, value: Arc<T>, at: Position) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let show = value.show_id();
+        if let Some((kept, _)) = inner.values.get(&show) {
+            if kept.version() >= value.version() {
+                return;
+            }
+        }
+        inner.weight += value.weight();
+        if let Some((old, _)) = inner.values.insert(show, (value, at)) {
+            inner.weight -= old.weight();
+        }
+        while inner.weight > self.budget {
+            let Some(victim) = inner.values.keys().find(|id| **id != show).copied() else {
+                break;
+            };
+            if let Some((old, _)) = inner.values.remove(&victim) {
+                inner.weight -= old.weight();
+            }
+        }
+    }
+}
+
+/// The server's caches: full seat maps, and the compact statuses.
+pub struct SeatMapCache {
+    maps: VersionCache<SeatMapView>,
+    statuses: VersionCache<SeatStatusesView>,
+}
+
+impl Default for SeatMapCache {
+    /// Room for about 25 full maps of a 2,000-seat hall (some 12 MB), and the statuses of
+    /// some 800 such shows (under 2 MB).
+    fn default() -> Self {
+        Self {
+            maps: VersionCache::new(50_000),
+            statuses: VersionCache::new(50_000),
+        }
+    }
+}
+
+impl SeatMapCache {
+    /// The seat map of `show_id` as the read model has it at projector position `at` (or
+    /// later); None for a show the seat map does not know.
+    pub async fn seat_map(
+        &self,
+        pool: &Pool,
+        show_id: Uuid,
+        at: Position,
+    ) -> Result<Option<Arc<SeatMapView>>, ProjectionError> {
+        current(&self.maps, pool, show_id, at).await
+    }
+
+    /// Every seat's status, compactly, as the read model has it at projector position `at`
+    /// (or later); None for a show the seat map does not know.
+    pub async fn seat_statuses(
+        &self,
+        pool: &Pool,
+        show_id: Uuid,
+        at: Position,
+    ) -> Result<Option<Arc<SeatStatusesView>>, ProjectionError> {
+        current(&self.statuses, pool, show_id, at).await
+    }
+}
+
+/// A kept value if it is known current at `at`, else the one the database has now (kept
+/// for the next read). The pool is asked for a connection only when memory cannot answer.
+async fn current<T: Versioned + Readable>(
+    cache: &VersionCache<T>,
+    pool: &Pool,
+    show_id: Uuid,
+    at: Position,
+) -> Result<Option<Arc<T>>, ProjectionError> {
+    if let Some(value) = cache.fresh(show_id, at) {
+        return Ok(Some(value));
+    }
+    let client = pool.get().await?;
+    let Some(version) = seat_map_version(&client, show_id).await? else {
+        return Ok(None);
+    };
+    if let Some(value) = cache.confirm(show_id, version, at) {
+        return Ok(Some(value));
+    }
+    let Some(value) = T::read(&client, show_id).await? else {
+        return Ok(None);
+    };
+    let value = Arc::new(value);
+    cache.put(value.clone(), at);
+    Ok(Some(value))
+}
+
+/// How a kept value is read from the database.
+trait Readable: Sized {
+    async fn read(client: &Client, show_id: Uuid) -> Result<Option<Self>, tokio_postgres::Error>;
+}
+
+impl Readable for SeatMapView {
+    async fn read(client: &Client, show_id: Uuid) -> Result<Option<Self>, tokio_postgres::Error> {
+        seat_map(client, show_id).await
+    }
+}
+
+impl Readable for SeatStatusesView {
+    async fn read(client: &Client, show_id: Uuid) -> Result<Option<Self>, tokio_postgres::Error> {
+        seat_statuses(client, show_id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seat_map::{SeatCountsView, SeatView};
+    use crate::MoneyView;
+
+    fn map(show: Uuid, version: i64, seats: usize) -> Arc<SeatMapView> {
+        let seat = SeatView {
+            seat_id: "A1".into(),
+            row: "A".into(),
+            number: 1,
+            category: "regular".into(),
+            status: "available".into(),
+            price: MoneyView {
+                amount_minor: 4500,
+                currency: "CNY".into(),
+            },
+            column: None,
+            kind: None,
+        };
+        Arc::new(SeatMapView {
+            show_id: show,
+            movie_id: Uuid::nil(),
+            title: "影".into(),
+            starts_at: chrono::Utc::now(),
+            ends_at: chrono::Utc::now(),
+            capacity: seats as i32,
+            counts: SeatCountsView {
+                available: seats as i32,
+                held: 0,
+                sold: 0,
+            },
+            version,
+            cancelled: false,
+            seats: vec![seat; seats],
+        })
+    }
+
+    fn at(n: u64) -> Position {
+        Position::new(n, n)
+    }
+
+    #[test]
+    fn answers_only_the_exact_version_and_never_goes_back() {
+        let cache = VersionCache::new(100);
+        let show = Uuid::new_v4();
+        cache.put(map(show, 3, 10), at(1));
+        assert!(cache.confirm(show, 3, at(1)).is_some());
+        assert!(
+            cache.confirm(show, 4, at(2)).is_none(),
+            "a newer version must be read"
+        );
+        cache.put(map(show, 5, 10), at(3));
+        cache.put(map(show, 4, 10), at(2));
+        assert!(cache.confirm(show, 5, at(3)).is_some());
+        assert!(
+            cache.confirm(show, 4, at(3)).is_none(),
+            "an older map never replaces a newer one"
+        );
+    }
+
+    #[test]
+    fn is_fresh_only_while_the_projector_has_not_moved() {
+        let cache = VersionCache::new(100);
+        let show = Uuid::new_v4();
+        cache.put(map(show, 3, 10), at(7));
+        assert!(cache.fresh(show, at(7)).is_some());
+        assert!(
+            cache.fresh(show, at(8)).is_none(),
+            "the projector moved: ask again"
+        );
+        assert!(cache.confirm(show, 3, at(8)).is_some(), "still version 3");
+        assert!(cache.fresh(show, at(8)).is_some());
+        assert!(cache.fresh(Uuid::new_v4(), at(8)).is_none());
+    }
+
+    #[test]
+    fn stays_within_its_budget() {
+        let cache = VersionCache::new(100);
+        let shows: Vec<Uuid> = (0..5).map(|_| Uuid::new_v4()).collect();
+        for show in &shows {
+            cache.put(map(*show, 1, 40), at(1));
+        }
+        let kept = shows
+            .iter()
+            .filter(|s| cache.fresh(**s, at(1)).is_some())
+            .count();
+        assert_eq!(kept, 2, "40-seat maps within a 100-seat budget");
+        assert!(
+            cache.fresh(shows[4], at(1)).is_some(),
+            "the map just read is kept"
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! The seat-map projector: a batch of show events becomes the last status of each seat it
+//! touched, the holds it began and ended, and each show's count changes, written with a few
+//! `unnest` statements however many events the batch holds.
+
+use crate::projector::seat_list;
+use crate::runner::etag_moved;
+use crate::{Applying, Event, Projector};
+use async_trait::async_trait;
+use boxoffice_domain::show::{SeatsHeld, ShowScheduled};
+use boxoffice_domain::{SeatId, ShowEvent, Timestamp};
+use std::collections::HashMap;
+use tokio_postgres::Transaction;
+use uuid::Uuid;
+
+const INSERT_HOLDS_SQL: &str = include_str!("sql/insert_holds.sql");
+const END_HOLDS_SQL: &str = include_str!("sql/end_holds.sql");
+const SET_SEATS_SQL: &str = include_str!("sql/set_seats.sql");
+const COUNT_SHOWS_SQL: &str = include_str!("sql/count_shows.sql");
+const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
+const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
+const SCHEDULE_CATEGORIES_SQL: &str = include_str!("sql/schedule_categories.sql");
+
+pub struct SeatMap;
+
+#[async_trait]
+impl Projector for SeatMap {
+    fn name(&self) -> &'static str {
+        "seat_map"
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &[
+            "seat_map_shows",
+            "seat_map_seats",
+            "seat_map_holds",
+            "seat_map_categories",
+        ]
+    }
+
+    /// Every show event moves the show's version, which the seat map reports.
+    fn cares_about(&self, event: &Event) -> bool {
+        matches!(event, Event::Show(_))
+    }
+
+    async fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        events: &[Applying<'_>],
+    ) -> Result<(), tokio_postgres::Error> {
+        let mut fold = Fold::default();
+        let mut scheduled = false;
+        for applying in events {
+            let Event::Show(event) = &applying.event else {
+                continue;
+            };
+            let show_id = applying.stream_id;
+            let version = applying.recorded.version as i64;
+            match event {
+                ShowEvent::ShowScheduled(e) => {
+                    schedule(tx, show_id, e, version).await?;
+                    scheduled = true;
+                    continue;
+                }
+                ShowEvent::SeatsHeld(e) => {
+                    fold.new_holds.push(e);
+                    fold.new_hold_shows.push(show_id);
+                    fold.seats(show_id, &e.seats, "held", Some(e.hold_id.0), None);
+                    fold.count(show_id, -1, 1, 0, e.seats.len());
+                }
+                ShowEvent::HoldReleased(e) => {
+                    fold.end_hold(e.hold_id.0, "released", e.released_at);
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, -1, 0, e.seats.len());
+                }
+                ShowEvent::HoldExpired(e) => {
+                    fold.end_hold(e.hold_id.0, "expired", e.expired_at);
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, -1, 0, e.seats.len());
+                }
+                ShowEvent::HoldConfirmed(e) => {
+                    fold.end_hold(e.hold_id.0, "confirmed", e.confirmed_at);
+                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
+                    fold.count(show_id, 0, -1, 1, e.seats.len());
+                }
+                ShowEvent::OrderRefunded(e) => {
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, 0, -1, e.seats.len());
+                }
+                ShowEvent::SeatsExchanged(e) => {
+                    for seat_move in &e.moves {
+                        let (from, to) = (&seat_move.from, &seat_move.to);
+                        fold.seats(show_id, std::slice::from_ref(from), "available", None, None);
+                        fold.seats(
+                            show_id,
+                            std::slice::from_ref(to),
+                            "sold",
+                            None,
+                            Some(e.order_id.0),
+                        );
+                    }
+                }
+                ShowEvent::OrderTransferredOut(e) => {
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, 0, -1, e.seats.len());
+                }
+                ShowEvent::TransferReverted(e) => {
+                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
+                    fold.count(show_id, -1, 0, 1, e.seats.len());
+                }
+                // Payments change no seat; the waiting list has its own read model (its
+                // holds arrive as SeatsHeld).
+                ShowEvent::PaymentRequested(_)
+                | ShowEvent::PaymentRefused(_)
+                | ShowEvent::OrderTransferredIn(_)
+                | ShowEvent::WaitlistJoined(_)
+                | ShowEvent::WaitlistOffered(_)
+                | ShowEvent::WaitlistLeft(_)
+                | ShowEvent::WaitlistClosed(_) => {}
+                ShowEvent::ShowCancelled(_) => {
+                    fold.shows.entry(show_id).or_default().cancelled = true
+                }
+            }
+            fold.shows.entry(show_id).or_default().version = version;
+        }
+        let availability_moved = fold.write(tx).await?;
+        if scheduled || availability_moved {
+            if let Some(last) = events.last() {
+                etag_moved(tx, self.name(), last.recorded.position).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A batch's effect, folded in memory: the last word on each seat and hold, and each show's
+/// count changes and last version.
+#[derive(Default)]
+struct Fold<'a> {
+    new_holds: Vec<&'a SeatsHeld>,
+    new_hold_shows: Vec<Uuid>,
+    ended_holds: HashMap<Uuid, HoldEnd>,
+    seats: HashMap<(Uuid, &'a str), SeatNow>,
+    shows: HashMap<Uuid, ShowChange>,
+}
+
+/// How and when a hold ended.
+struct HoldEnd {
+    status: &'static str,
+    at: Timestamp,
+}
+
+/// A seat's last status in the batch, with its hold or order.
+struct SeatNow {
+    status: &'static str,
+    hold_id: Option<Uuid>,
+    order_id: Option<Uuid>,
+}
+
+#[derive(Default)]
+struct ShowChange {
+    available: i32,
+    held: i32,
+    sold: i32,
+    version: i64,
+    cancelled: bool,
+}
+
+/// The batch's seats as the columns of `set_seats.sql`.
+#[derive(Default)]
+struct SeatColumns<'a> {
+    show_ids: Vec<Uuid>,
+    seat_ids: Vec<&'a str>,
+    statuses: Vec<&'static str>,
+    hold_ids: Vec<Option<Uuid>>,
+    order_ids: Vec<Option<Uuid>>,
+}
+
+/// The batch's shows as the columns of `count_shows.sql`.
+#[derive(Default)]
+struct ShowColumns {
+    show_ids: Vec<Uuid>,
+    available: Vec<i32>,
+    held: Vec<i32>,
+    sold: Vec<i32>,
+    versions: Vec<i64>,
+    cancelled: Vec<bool>,
+}
+
+impl<'a> Fold<'a> {
+    fn seats(
+        &mut self,
+        show_id: Uuid,
+        seats: &'a [SeatId],
+        status: &'static str,
+        hold_id: Option<Uuid>,
+        order_id: Option<Uuid>,
+    ) {
+        for seat in seats {
+            self.seats.insert(
+                (show_id, seat.as_str()),
+                SeatNow {
+                    status,
+                    hold_id,
+                    order_id,
+                },
+            );
+        }
+    }
+
+    /// Seats moved between statuses: each count changes by `sign` times the seats.
+    fn count(&mut self, show_id: Uuid, available: i32, held: i32, sold: i32, seats: usize) {
+        let seats = i32::try_from(seats).unwrap_or(i32::MAX);
+        let change = self.shows.entry(show_id).or_default();
+        change.available += available * seats;
+        change.held += held * seats;
+        change.sold += sold * seats;
+    }
+
+    fn end_hold(&mut self, hold_id: Uuid, status: &'static str, at: Timestamp) {
+        self.ended_holds.insert(hold_id, HoldEnd { status, at });
+    }
+
+    /// Writes the batch; returns whether any category's availability band changed (see
+    /// `availability_band` in the schema), or a show was cancelled.
+    async fn write(self, tx: &Transaction<'_>) -> Result<bool, tokio_postgres::Error> {
+        let mut moved = false;
+        if !self.new_holds.is_empty() {
+            let holds = &self.new_holds;
+            let ids: Vec<Uuid> = holds.iter().map(|h| h.hold_id.0).collect();
+            let customers: Vec<&str> = holds.iter().map(|h| h.customer_id.0.as_str()).collect();
+            let seats: Vec<serde_json::Value> = holds.iter().map(|h| seat_list(&h.seats)).collect();
+            let totals: Vec<i64> = holds.iter().map(|h| h.total.amount_minor).collect();
+            let currencies: Vec<&str> = holds.iter().map(|h| h.total.currency.as_str()).collect();
+            let held_at: Vec<Timestamp> = holds.iter().map(|h| h.held_at).collect();
+            let expires_at: Vec<Timestamp> = holds.iter().map(|h| h.expires_at).collect();
+            tx.execute(
+                INSERT_HOLDS_SQL,
+                &[
+                    &ids,
+                    &self.new_hold_shows,
+                    &customers,
+                    &seats,
+                    &totals,
+                    &currencies,
+                    &held_at,
+                    &expires_at,
+                ],
+            )
+            .await?;
+        }
+        if !self.ended_holds.is_empty() {
+            let (mut ids, mut statuses, mut at) = (Vec::new(), Vec::new(), Vec::new());
+            for (id, end) in &self.ended_holds {
+                ids.push(*id);
+                statuses.push(end.status);
+                at.push(end.at);
+            }
+            tx.execute(END_HOLDS_SQL, &[&ids, &statuses, &at]).await?;
+        }
+        if !self.seats.is_empty() {
+            let mut c = SeatColumns::default();
+            for ((show, seat), now) in &self.seats {
+                c.show_ids.push(*show);
+                c.seat_ids.push(*seat);
+                c.statuses.push(now.status);
+                c.hold_ids.push(now.hold_id);
+                c.order_ids.push(now.order_id);
+            }
+            let row = tx
+                .query_one(
+                    SET_SEATS_SQL,
+                    &[
+                        &c.show_ids,
+                        &c.seat_ids,
+                        &c.statuses,
+                        &c.hold_ids,
+                        &c.order_ids,
+                    ],
+                )
+                .await?;
+            moved |= row.get::<_, bool>("band_moved");
+        }
+        if !self.shows.is_empty() {
+            let mut c = ShowColumns::default();
+            for (show, change) in &self.shows {
+                c.show_ids.push(*show);
+                c.available.push(change.available);
+                c.held.push(change.held);
+                c.sold.push(change.sold);
+                c.versions.push(change.version);
+                c.cancelled.push(change.cancelled);
+            }
+            tx.execute(
+                COUNT_SHOWS_SQL,
+                &[
+                    &c.show_ids,
+                    &c.available,
+                    &c.held,
+                    &c.sold,
+                    &c.versions,
+                    &c.cancelled,
+                ],
+            )
+            .await?;
+            moved |= c.cancelled.contains(&true);
+        }
+        Ok(moved)
+    }
+}
+
+/// A new show's seats as the columns of `schedule_seats.sql`, in layout order.
+#[derive(Default)]
+struct LayoutColumns<'a> {
+    seat_ids: Vec<&'a str>,
+    ordinals: Vec<i32>,
+    rows: Vec<&'a str>,
+    numbers: Vec<i32>,
+    categories: Vec<&'a str>,
+    prices: Vec<i64>,
+    currencies: Vec<&'a str>,
+    grid_columns: Vec<Option<i32>>,
+    kinds: Vec<Option<&'static str>>,
+}
+
+/// A new show's categories as the columns of `schedule_categories.sql`.
+#[derive(Default)]
+struct CategoryColumns<'a> {
+    categories: Vec<&'a str>,
+    capacities: Vec<i32>,
+    prices: Vec<i64>,
+    currencies: Vec<&'a str>,
+}
+
+/// A new show: its row, one row per seat of its layout, and one per seat category.
+async fn schedule(
+    tx: &Transaction<'_>,
+    show_id: Uuid,
+    e: &ShowScheduled,
+    version: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let capacity = e.seats.len() as i32;
+    tx.execute(
+        SCHEDULE_SHOW_SQL,
+        &[
+            &show_id,
+            &e.movie_id,
+            &e.title,
+            &e.starts_at,
+            &e.ends_at,
+            &capacity,
+            &version,
+            &i32::try_from(e.expiry_grace_seconds).unwrap_or(i32::MAX),
+        ],
+    )
+    .await?;
+    let mut seats = LayoutColumns::default();
+    let mut by_category: std::collections::BTreeMap<&str, i32> = Default::default();
+    for (ordinal, seat) in e.seats.iter().enumerate() {
+        let price = e.prices.get(&seat.category);
+        *by_category.entry(seat.category.as_str()).or_default() += 1;
+        seats.seat_ids.push(seat.seat_id.as_str());
+        seats.ordinals.push(ordinal as i32);
+        seats.rows.push(seat.row.as_str());
+        seats
+            .numbers
+            .push(i32::try_from(seat.number).unwrap_or(i32::MAX));
+        seats.categories.push(seat.category.as_str());
+        seats.prices.push(price.map_or(0, |p| p.amount_minor));
+        seats
+            .currencies
+            .push(price.map_or("", |p| p.currency.as_str()));
+        seats
+            .grid_columns
+            .push(seat.column.map(|c| i32::try_from(c).unwrap_or(i32::MAX)));
+        seats.kinds.push(seat.kind.map(|k| k.as_str()));
+    }
+    tx.execute(
+        SCHEDULE_SEATS_SQL,
+        &[
+            &show_id,
+            &seats.seat_ids,
+            &seats.ordinals,
+            &seats.rows,
+            &seats.numbers,
+            &seats.categories,
+            &seats.prices,
+            &seats.currencies,
+            &seats.grid_columns,
+            &seats.kinds,
+        ],
+    )
+    .await?;
+    let mut categories = CategoryColumns::default();
+    for (category, capacity) in by_category {
+        let price = e.prices.get(category);
+        categories.categories.push(category);
+        categories.capacities.push(capacity);
+        categories.prices.push(price.map_or(0, |p| p.amount_minor));
+        categories
+            .currencies
+            .push(price.map_or("", |p| p.currency.as_str()));
+    }
+    tx.execute(
+        SCHEDULE_CATEGORIES_SQL,
+        &[
+            &show_id,
+            &categories.categories,
+            &categories.capacities,
+            &categories.prices,
+            &categories.currencies,
+        ],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Reads of the seat map: what ticket clients see of a show's seats, and what the expiry
+//! scheduler, the metrics and the exchange between shows need to know of holds and shows.
+//! Other crates read the seat map's tables through these functions only, so the tables can
+//! change with the projector that writes them.
+
+use crate::MoneyView;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatCountsView {
+    pub available: i32,
+    pub held: i32,
+    pub sold: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatView {
+    pub seat_id: String,
+    pub row: String,
+    pub number: i32,
+    pub category: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(available|held|sold)$"))]
+    pub status: String,
+    pub price: MoneyView,
+    /// Where to draw the seat in its row (1-based, gaps and aisles counted); absent when
+    /// the show's layout was given seat by seat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<i32>,
+    /// `wheelchair` (a wheelchair space) or `companion` (the seat beside one); absent for
+    /// ordinary seats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(wheelchair|companion)$"))]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatMapView {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub counts: SeatCountsView,
+    /// The version of the show's stream this map reflects.
+    pub version: i64,
+    /// Staff cancelled the show: nothing can be held or paid.
+    pub cancelled: bool,
+    pub seats: Vec<SeatView>,
+}
+
+/// Every seat's status as one character, in layout order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatStatusesView {
+    pub show_id: Uuid,
+    pub version: i64,
+    pub counts: SeatCountsView,
+    /// `a` available, `h` held, `s` sold, one per seat by ordinal.
+    pub statuses: String,
+}
+
+/// A hold whose time (expiry plus its show's grace) is up: the scheduler expires it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LapsedHold {
+    pub show_id: Uuid,
+    pub hold_id: Uuid,
+}
+
+/// Which movie a show is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShowMovie {
+    pub show_id: Uuid,
+    pub movie_id: Uuid,
+}
+
+const SEAT_MAP_VERSION_SQL: &str = include_str!("sql/seat_map_version.sql");
+const SEAT_STATUSES_SQL: &str = include_str!("sql/seat_statuses.sql");
+const SEAT_MAP_SQL: &str = include_str!("sql/seat_map.sql");
+const LAPSED_HOLDS_SQL: &str = include_str!("sql/lapsed_holds.sql");
+const ACTIVE_HOLDS_SQL: &str = include_str!("sql/active_holds.sql");
+const MOVIES_OF_SHOWS_SQL: &str = include_str!("sql/movies_of_shows.sql");
+
+/// The version of the show's stream its seat map reflects; None for an unknown show.
+pub async fn seat_map_version(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    let row = client.query_opt(SEAT_MAP_VERSION_SQL, &[&show_id]).await?;
+    Ok(row.map(|row| row.get("version")))
+}
+
+pub async fn seat_statuses(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<SeatStatusesView>, tokio_postgres::Error> {
+    let row = client.query_opt(SEAT_STATUSES_SQL, &[&show_id]).await?;
+    Ok(row.map(|row| SeatStatusesView {
+        show_id,
+        version: row.get("version"),
+        counts: counts_of(&row),
+        statuses: row.get("statuses"),
+    }))
+}
+
+pub async fn seat_map(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<SeatMapView>, tokio_postgres::Error> {
+    let rows = client.query(SEAT_MAP_SQL, &[&show_id]).await?;
+    let Some(show) = rows.first() else {
+        return Ok(None);
+    };
+    let seats = rows
+        .iter()
+        .filter(|row| row.get::<_, Option<String>>("seat_id").is_some())
+        .map(|row| SeatView {
+            seat_id: row.get("seat_id"),
+            row: row.get("row_label"),
+            number: row.get("number"),
+            category: row.get("category"),
+            status: row.get("status"),
+            price: MoneyView {
+                amount_minor: row.get("price_minor"),
+                currency: row.get("currency"),
+            },
+            column: row.get("grid_column"),
+            kind: row.get("kind"),
+        })
+        .collect();
+    Ok(Some(SeatMapView {
+        show_id,
+        movie_id: show.get("movie_id"),
+        title: show.get("title"),
+        starts_at: show.get("starts_at"),
+        ends_at: show.get("ends_at"),
+        capacity: show.get("capacity"),
+        counts: counts_of(show),
+        version: show.get("version"),
+        cancelled: show.get("cancelled"),
+        seats,
+    }))
+}
+
+fn counts_of(row: &tokio_postgres::Row) -> SeatCountsView {
+    SeatCountsView {
+        available: row.get("available"),
+        held: row.get("held"),
+        sold: row.get("sold"),
+    }
+}
+
+/// Up to `limit` holds whose expiry plus their show's grace is at or before `now`, the
+/// longest expired first: the expiry scheduler's timetable.
+pub async fn lapsed_holds(
+    client: &impl GenericClient,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<LapsedHold>, tokio_postgres::Error> {
+    let rows = client.query(LAPSED_HOLDS_SQL, &[&now, &limit]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| LapsedHold {
+            show_id: row.get("show_id"),
+            hold_id: row.get("hold_id"),
+        })
+        .collect())
+}
+
+/// How many holds are active, in every show.
+pub async fn active_holds(client: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
+    let row = client.query_one(ACTIVE_HOLDS_SQL, &[]).await?;
+    Ok(row.get("active"))
+}
+
+/// The movie of each of `show_ids` the seat map knows (unknown shows are left out).
+pub async fn movies_of_shows(
+    client: &impl GenericClient,
+    show_ids: &[Uuid],
+) -> Result<Vec<ShowMovie>, tokio_postgres::Error> {
+    let rows = client.query(MOVIES_OF_SHOWS_SQL, &[&show_ids]).await?;
+    Ok(rows
+        .iter()
+        .map(|row| ShowMovie {
+            show_id: row.get("show_id"),
+            movie_id: row.get("movie_id"),
+        })
+        .collect())
+}
