@@ -11,12 +11,25 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The source files under `dir`, in its folders too.
+fn sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a source folder") {
+        let path = entry.expect("a directory entry").path();
+        if path.is_dir() {
+            files.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// Handler functions in api/src/routes, by name, with whether `#[utoipa::path]` precedes them.
 fn handlers_in_source() -> Vec<(String, bool)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api/src/routes");
     let mut handlers = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("api/src/routes") {
-        let path = entry.expect("a directory entry").path();
+    for path in sources(&dir) {
         let source = std::fs::read_to_string(&path).expect("a source file");
         let lines: Vec<&str> = source.lines().collect();
         for (index, line) in lines.iter().enumerate() {
