@@ -8,7 +8,6 @@ pub mod auth;
 pub mod cli;
 mod command;
 pub mod error;
-pub mod expiry;
 mod extract;
 pub mod metrics;
 pub mod openapi;

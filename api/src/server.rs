@@ -5,11 +5,11 @@
 //! let the projectors finish the batch they are applying.
 
 use crate::auth::JwtKeys;
-use crate::expiry::ExpiryScheduler;
 use crate::payments::Sandbox;
 use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
 use boxoffice_audit::sealer::Sealer;
+use boxoffice_commands::expiry::ExpiryScheduler;
 use boxoffice_commands::process::{self, PaymentsProcess, TaskWorker, Workers};
 use boxoffice_commands::{AccessRecords, Exchanges, Holds, Payments, Promos, Streams};
 use boxoffice_commands::{Catalogue, Clock, ShowWriters, SystemClock, WriterConfig};

@@ -14,6 +14,7 @@ pub mod catalogue;
 pub mod clock;
 mod context;
 pub mod exchanges;
+pub mod expiry;
 pub mod holds;
 mod idempotency;
 mod outcome;

@@ -6,13 +6,16 @@ mod accounts;
 mod audit;
 mod catalogue;
 mod discovery;
+mod exchanges;
 mod health;
 mod holds;
 mod live;
 mod meta;
 mod orders;
 mod payments;
+mod promos;
 mod reports;
+mod sandbox;
 mod shows;
 mod waitlist;
 
@@ -113,11 +116,11 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(orders::refund)))
         .routes(command(routes!(payments::start)))
         .routes(command(routes!(payments::notify)))
-        .routes(command(routes!(payments::exchange)))
-        .routes(command(routes!(payments::transfer)))
-        .routes(command(routes!(payments::create_promo)))
-        .routes(query(routes!(payments::promo)))
-        .routes(query(routes!(payments::pay_page, payments::pay)))
+        .routes(command(routes!(exchanges::exchange)))
+        .routes(command(routes!(exchanges::transfer)))
+        .routes(command(routes!(promos::create_promo)))
+        .routes(query(routes!(promos::promo)))
+        .routes(query(routes!(sandbox::pay_page, sandbox::pay)))
         .routes(query(routes!(orders::mine)))
         .routes(query(routes!(reports::sales)))
         .routes(command(routes!(waitlist::join)))

@@ -9,7 +9,7 @@
 //! `expire-{hold_id}` under the actor `system:expiry`, so the aggregate turns duplicates into
 //! replays, and a hold paid or released meanwhile into a logged refusal.
 
-use boxoffice_commands::{Clock, CommandContext, CommandError, ShowWriters};
+use crate::{Cause, Clock, CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::{HoldId, ShowCommand, ShowId, WaitlistEntryId};
 use boxoffice_projections::{seat_map, waitlist};
 use deadpool_postgres::Pool;
@@ -117,7 +117,7 @@ async fn expire(writers: &ShowWriters, kind: Kind, show: Uuid, id: Uuid) {
         ),
     };
     // Time, not a request, causes an expiry: its correlation id is its own key.
-    let cause = boxoffice_commands::Cause {
+    let cause = Cause {
         correlation_id: Some(key.clone()),
         causation_id: None,
     };
