@@ -1,3 +1,6 @@
+//! The `boxoffice` binary: parses the command line (api/src/cli) and runs it, with jemalloc
+//! as the allocator, and exits with the status the command answers.
+
 use clap::Parser;
 
 #[cfg(not(target_env = "msvc"))]

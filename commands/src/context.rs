@@ -1,3 +1,7 @@
+//! Who asks for a command, under which idempotency key, and as part of which request: the
+//! context every command carries into its events' metadata, and the ids derived from it so
+//! that a retried command is recognised as the same command.
+
 use boxoffice_eventstore::Metadata;
 use uuid::Uuid;
 

@@ -1,3 +1,6 @@
+//! The port's vocabulary: positions in the log, expected versions, the events going in and
+//! coming out (with their metadata and hash-chain link), and the errors an adapter reports.
+
 use crate::chain::{Chained, EventHash};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,7 @@
+//! Liveness and readiness for load balancers and orchestrators: `/healthz` answers while the
+//! process runs; `/readyz` only while the database (and the event log) answer, so traffic
+//! goes elsewhere when this process cannot serve it.
+
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::State;

@@ -1,3 +1,6 @@
+//! Holding seats, releasing a hold, and selling one at the counter: the commands a ticket
+//! client sends between choosing seats and paying.
+
 use crate::auth::{Identity, Role};
 use crate::command::CommandHeaders;
 use crate::error::ApiError;

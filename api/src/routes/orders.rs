@@ -1,3 +1,6 @@
+//! Orders after the sale: refunds (under the show's refund policy) and a customer's own
+//! order history with its timeline.
+
 use super::{page_limit, read_position};
 use crate::auth::{Identity, Role};
 use crate::command::CommandHeaders;

@@ -1,3 +1,5 @@
+//! Box-office figures for analysts and staff, read from the sales read model.
+
 use super::read_position;
 use crate::auth::{Identity, Role};
 use crate::error::ApiError;

@@ -1,3 +1,6 @@
+//! Shows as staff schedule and cancel them, and the seat map ticket clients draw: in full,
+//! or every seat's status in one compact string for frequent polling.
+
 use super::read_position;
 use crate::auth::{Identity, Role};
 use crate::command::CommandHeaders;
