@@ -3,13 +3,13 @@
 //! its state at random points of that history — by version, by log position and by time —
 //! against the release server. The target is p99 <= 200 ms at any point.
 
+use crate::generate::{pay_or_let_go, schedule};
 use crate::server::{BenchDatabase, Server};
 use crate::stats::{Latency, Summary};
 use boxoffice_api::auth::Role;
 use boxoffice_commands::{CommandContext, ShowWriters, SystemClock, WriterConfig};
-use boxoffice_domain::show::Requester;
 use boxoffice_domain::{
-    Currency, CustomerId, HoldId, Money, OrderId, SeatId, SeatSpec, ShowCommand, ShowEvent, ShowId,
+    Currency, CustomerId, HoldId, Money, SeatId, SeatSpec, ShowCommand, ShowEvent, ShowId,
 };
 use boxoffice_eventstore::postgres::{pool, PgEventLog};
 use boxoffice_eventstore::EventLog;
@@ -62,13 +62,7 @@ pub async fn run(
     seed: u64,
 ) -> anyhow::Result<AuditResult> {
     let db = BenchDatabase::create(admin_url, "audit").await?;
-    let migrated = std::process::Command::new(binary)
-        .arg("migrate")
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
-        .status()?;
-    anyhow::ensure!(migrated.success(), "boxoffice migrate failed");
+    db.migrate(binary)?;
     let started = Instant::now();
     let config = db.config();
     let log = Arc::new(PgEventLog::new(pool(&config, 8), &config));
@@ -203,21 +197,13 @@ async fn long_history(log: Arc<PgEventLog>, events: usize) -> anyhow::Result<Sho
     writers
         .execute(
             show,
-            ShowCommand::ScheduleShow {
-                show_id: show.0,
-                movie_id: Uuid::new_v4(),
-                title: "审计 (The Audit)".into(),
+            schedule(
+                show,
+                "审计 (The Audit)".into(),
                 starts_at,
-                ends_at: starts_at + chrono::Duration::minutes(120),
-                seats: seats.clone(),
-                prices: BTreeMap::from([("regular".to_owned(), cny(5000))]),
-                hold_ttl_seconds: 600,
-                expiry_grace_seconds: 5,
-                max_holds_per_customer: 1,
-                waitlist_max_wait_seconds: 3600,
-                venue: None,
-                refund_policy: None,
-            },
+                seats.clone(),
+                BTreeMap::from([("regular".to_owned(), cny(5000))]),
+            ),
             context("staff:bench"),
         )
         .await?;
@@ -250,20 +236,7 @@ async fn long_history(log: Arc<PgEventLog>, events: usize) -> anyhow::Result<Sho
         written += held.len();
         let selling = free.len() > KEEP_FREE + 2 * CUSTOMERS_PER_ROUND;
         let settled = join_all(held.iter().enumerate().map(|(k, hold)| {
-            let command = if selling && k % PAYING_ONE_IN == 0 {
-                ShowCommand::ConfirmPayment {
-                    hold_id: hold.hold_id,
-                    order_id: OrderId(Uuid::new_v4()),
-                    requester: Requester::Staff,
-                    payment_reference: format!("audit-{}", hold.hold_id.0),
-                    amount: hold.total.clone(),
-                }
-            } else {
-                ShowCommand::ReleaseHold {
-                    hold_id: hold.hold_id,
-                    requester: Requester::Customer(hold.customer_id.clone()),
-                }
-            };
+            let command = pay_or_let_go(hold, selling && k % PAYING_ONE_IN == 0);
             writers.execute(show, command, context(&hold.customer_id.0))
         }))
         .await;

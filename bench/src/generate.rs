@@ -5,7 +5,7 @@
 use crate::client::{show_body, Http};
 use boxoffice_api::auth::Role;
 use boxoffice_commands::{CommandContext, ShowWriters, SystemClock, WriterConfig};
-use boxoffice_domain::show::Requester;
+use boxoffice_domain::show::{Requester, SeatsHeld};
 use boxoffice_domain::{
     CustomerId, HoldId, OrderId, RefundId, SeatId, SeatSpec, ShowCommand, ShowEvent, ShowId,
 };
@@ -65,21 +65,13 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
         ("premium".to_owned(), money(9000)),
         ("regular".to_owned(), money(6000)),
     ]);
-    let schedule = ShowCommand::ScheduleShow {
-        show_id: show.0,
-        movie_id: Uuid::new_v4(),
-        title: format!("回放 {n} (Replay Feature {n})"),
+    let schedule = schedule(
+        show,
+        format!("回放 {n} (Replay Feature {n})"),
         starts_at,
-        ends_at: starts_at + chrono::Duration::minutes(120),
-        seats: seats.clone(),
+        seats.clone(),
         prices,
-        hold_ttl_seconds: 600,
-        expiry_grace_seconds: 5,
-        max_holds_per_customer: 1,
-        waitlist_max_wait_seconds: 3600,
-        venue: None,
-        refund_policy: None,
-    };
+    );
     let staff = || context("staff:bench".into(), Uuid::new_v4().to_string());
     let mut written = writers.execute(show, schedule, staff()).await?.events.len();
     for cycle in 0..CYCLES_PER_SHOW {
@@ -106,20 +98,7 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
             }
         }
         let settled = join_all(held.iter().enumerate().map(|(k, hold)| {
-            let command = if k < PAID_PER_CYCLE {
-                ShowCommand::ConfirmPayment {
-                    hold_id: hold.hold_id,
-                    order_id: OrderId(Uuid::new_v4()),
-                    requester: Requester::Customer(hold.customer_id.clone()),
-                    payment_reference: format!("replay-{}", hold.hold_id.0),
-                    amount: hold.total.clone(),
-                }
-            } else {
-                ShowCommand::ReleaseHold {
-                    hold_id: hold.hold_id,
-                    requester: Requester::Customer(hold.customer_id.clone()),
-                }
-            };
+            let command = pay_or_let_go(hold, k < PAID_PER_CYCLE);
             writers.execute(
                 show,
                 command,
@@ -243,4 +222,47 @@ pub async fn gauge(http: &Http, name: &str) -> Option<f64> {
         .find(|line| line.starts_with(name))
         .and_then(|line| line.split_whitespace().last())
         .and_then(|value| value.parse().ok())
+}
+
+/// What a customer does after holding: pays at the counter, or lets the hold go.
+pub fn pay_or_let_go(hold: &SeatsHeld, pays: bool) -> ShowCommand {
+    if pays {
+        ShowCommand::ConfirmPayment {
+            hold_id: hold.hold_id,
+            order_id: OrderId(Uuid::new_v4()),
+            requester: Requester::Staff,
+            payment_reference: format!("bench-{}", hold.hold_id.0),
+            amount: hold.total.clone(),
+        }
+    } else {
+        ShowCommand::ReleaseHold {
+            hold_id: hold.hold_id,
+            requester: Requester::Customer(hold.customer_id.clone()),
+        }
+    }
+}
+
+/// Scheduling a two-hour show that is not in the catalogue, holds lasting ten minutes.
+pub fn schedule(
+    show: ShowId,
+    title: String,
+    starts_at: chrono::DateTime<chrono::Utc>,
+    seats: Vec<SeatSpec>,
+    prices: BTreeMap<String, boxoffice_domain::Money>,
+) -> ShowCommand {
+    ShowCommand::ScheduleShow {
+        show_id: show.0,
+        movie_id: Uuid::new_v4(),
+        title,
+        starts_at,
+        ends_at: starts_at + chrono::Duration::minutes(120),
+        seats,
+        prices,
+        hold_ttl_seconds: 600,
+        expiry_grace_seconds: 5,
+        max_holds_per_customer: 1,
+        waitlist_max_wait_seconds: 3600,
+        venue: None,
+        refund_policy: None,
+    }
 }

@@ -377,13 +377,7 @@ async fn memory(cli: &Cli) -> anyhow::Result<generate::MemoryResult> {
 
 async fn rebuild(cli: &Cli) -> anyhow::Result<generate::RebuildResult> {
     let db = BenchDatabase::create(&cli.database_url, "rebuild").await?;
-    let migrated = std::process::Command::new(&cli.server)
-        .arg("migrate")
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
-        .status()?;
-    anyhow::ensure!(migrated.success(), "boxoffice migrate failed");
+    db.migrate(&cli.server)?;
     let started = Instant::now();
     let events = generate::log_of(&db.config(), cli.rebuild_events).await?;
     let generate_seconds = started.elapsed().as_secs_f64();

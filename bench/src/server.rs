@@ -35,6 +35,18 @@ impl BenchDatabase {
         })
     }
 
+    /// Creates the server's tables with `binary migrate`.
+    pub fn migrate(&self, binary: &Path) -> anyhow::Result<()> {
+        let migrated = Command::new(binary)
+            .arg("migrate")
+            .env("DATABASE_URL", &self.url)
+            .env_remove("EVENTSTORE_URL")
+            .env("RUST_LOG", "warn")
+            .status()?;
+        anyhow::ensure!(migrated.success(), "boxoffice migrate failed");
+        Ok(())
+    }
+
     pub async fn client(&self) -> anyhow::Result<tokio_postgres::Client> {
         connect(&self.url).await
     }

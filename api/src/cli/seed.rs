@@ -35,18 +35,6 @@ pub struct SeedArgs {
 }
 
 pub async fn seed(cli: &Target, args: SeedArgs) -> Result<(), String> {
-    let SeedArgs {
-        cities,
-        cinemas_per_city,
-        halls_per_cinema,
-        days,
-        shows_per_hall_day,
-        movies,
-        first_day,
-        seed,
-        cleaning_minutes,
-    } = args;
-
     let config = server::prepare_database(&cli.database_url)
         .await
         .map_err(|e| e.to_string())?;
@@ -70,24 +58,24 @@ pub async fn seed(cli: &Target, args: SeedArgs) -> Result<(), String> {
     );
     let defaults = ApiSettings::default();
     let settings = ApiSettings {
-        cleaning_minutes,
+        cleaning_minutes: args.cleaning_minutes,
         ..defaults
     }
     .show_settings();
-    let first_day = first_day.unwrap_or_else(|| {
+    let first_day = args.first_day.unwrap_or_else(|| {
         chrono::Utc::now()
             .with_timezone(&chrono_tz::Asia::Shanghai)
             .date_naive()
             + chrono::Duration::days(1)
     });
     let plan = boxoffice_seed::SeedPlan {
-        seed,
-        cities,
-        cinemas_per_city,
-        halls_per_cinema,
-        days,
-        shows_per_hall_day,
-        movies,
+        seed: args.seed,
+        cities: args.cities,
+        cinemas_per_city: args.cinemas_per_city,
+        halls_per_cinema: args.halls_per_cinema,
+        days: args.days,
+        shows_per_hall_day: args.shows_per_hall_day,
+        movies: args.movies,
         first_day,
     };
     let started = std::time::Instant::now();

@@ -130,19 +130,10 @@ impl EsdbEventLog {
             } else {
                 StreamPosition::Position(mapping::esdb_position(from))
             };
-            let options = ReadAllOptions::default()
-                .forwards()
-                .position(start)
-                .max_count(PAGE);
-            let mut stream = self
-                .client
-                .read_all(&options)
-                .await
-                .map_err(|e| mapping::error("$all", e))?;
-            let mut read = 0;
-            while let Some(event) = stream.next().await.map_err(|e| mapping::error("$all", e))? {
-                read += 1;
-                let original = event.get_original_event();
+            let page = self
+                .all_page(ReadAllOptions::default().forwards().position(start))
+                .await?;
+            for original in &page {
                 let position = mapping::position(original.position);
                 if position <= from {
                     continue;
@@ -155,10 +146,28 @@ impl EsdbEventLog {
                     }
                 }
             }
-            if read < PAGE {
+            if page.len() < PAGE {
                 return Ok(out);
             }
         }
+    }
+
+    /// One page (up to [`PAGE`] events, of any stream) of `$all` as `options` reads it.
+    async fn all_page(
+        &self,
+        options: ReadAllOptions,
+    ) -> Result<Vec<eventstore::RecordedEvent>, EventLogError> {
+        let mut stream = self
+            .client
+            .read_all(&options.max_count(PAGE))
+            .await
+            .map_err(|e| mapping::error("$all", e))?;
+        let mut page = Vec::with_capacity(PAGE);
+        while let Some(event) = stream.next().await.map_err(|e| mapping::error("$all", e))? {
+            // The original event: the link when there is one (as `get_original_event`).
+            page.extend(event.link.or(event.event));
+        }
+        Ok(page)
     }
 }
 
@@ -296,19 +305,10 @@ impl EventLog for EsdbEventLog {
         let mut before: Option<eventstore::Position> = None;
         loop {
             let start = before.map_or(StreamPosition::End, StreamPosition::Position);
-            let options = ReadAllOptions::default()
-                .backwards()
-                .position(start)
-                .max_count(PAGE);
-            let mut stream = self
-                .client
-                .read_all(&options)
-                .await
-                .map_err(|e| mapping::error("$all", e))?;
-            let mut read = 0;
-            while let Some(event) = stream.next().await.map_err(|e| mapping::error("$all", e))? {
-                read += 1;
-                let original = event.get_original_event();
+            let page = self
+                .all_page(ReadAllOptions::default().backwards().position(start))
+                .await?;
+            for original in &page {
                 if before
                     .is_some_and(|b| mapping::position(original.position) >= mapping::position(b))
                 {
@@ -319,7 +319,7 @@ impl EventLog for EsdbEventLog {
                 }
                 before = Some(original.position);
             }
-            if read < PAGE {
+            if page.len() < PAGE {
                 return Ok(Position::START);
             }
         }
