@@ -485,3 +485,278 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A seat map as ticket clients were served it at one moment of the day, and where in the
+/// log that was.
+struct Served {
+    step: &'static str,
+    version: u64,
+    position: String,
+    seats: std::collections::BTreeMap<String, String>,
+}
+
+/// The seat map once it shows the log up to `position` (the answer to the step just taken).
+async fn served(api: &Api, show: &str, step: &'static str, position: &str) -> Served {
+    let map = api.seat_map(show).min_position(position).await;
+    map.expect_ok();
+    Served {
+        step,
+        version: map.body["version"].as_u64().unwrap(),
+        position: map.position().to_owned(),
+        seats: map.body["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["seat_id"].as_str().unwrap().to_owned(),
+                    s["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The seats of an audited state, as the seat map names their statuses.
+fn audited_seats(state: &Value) -> std::collections::BTreeMap<String, String> {
+    state["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["seat_id"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_state_at_every_point_of_a_day_is_the_seat_map_served_then_seat_by_seat() {
+    let clock = Arc::new(boxoffice_commands::ManualClock::new(
+        boxoffice_commands::Clock::now(&SystemClock),
+    ));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let api = &server.api;
+    let (staff, auditor) = (api.staff(), api.auditor());
+    let (alice, bob, carol, dave) = (
+        api.customer("alice"),
+        api.customer("bob"),
+        api.customer("carol"),
+        api.customer("dave"),
+    );
+    let mut day = Vec::new();
+
+    let scheduled = api.schedule_show(&staff, &fixtures::show(2, 5)).await;
+    let show = scheduled.created("show_id");
+    day.push(served(api, &show, "scheduled", scheduled.position()).await);
+
+    let alices = api.hold_seats(&alice, &show, &["A1", "A2"]).await;
+    let alices_hold = alices.created("hold_id");
+    day.push(served(api, &show, "alice holds", alices.position()).await);
+
+    let bobs = api.hold_seats(&bob, &show, &["B1"]).await;
+    let released = api
+        .release_hold(&bob, &show, &bobs.created("hold_id"))
+        .await;
+    released.expect_ok();
+    day.push(served(api, &show, "bob lets go", released.position()).await);
+
+    let paid = api
+        .confirm_hold(
+            &staff,
+            &show,
+            &alices_hold,
+            "counter-1",
+            &alices.body["total"],
+        )
+        .await;
+    let alices_order = paid.created("order_id");
+    day.push(served(api, &show, "alice pays at the counter", paid.position()).await);
+
+    // Carol's hold runs out: the scheduler expires it once its time and grace are past.
+    let carols = api.hold_seats(&carol, &show, &["B2", "B3"]).await;
+    carols.expect_created();
+    clock.advance(chrono::Duration::seconds(300 + 5 + 1));
+    let expired = boxoffice_tests::wait::eventually("carol's hold expires", async || {
+        // Her hold shown first (the map may lag): then its seats going free is the expiry.
+        let map = api.seat_map(&show).min_position(carols.position()).await;
+        let b2 = map.seat("B2")["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if b2 == "available" {
+            Ok(map)
+        } else {
+            Err(b2)
+        }
+    })
+    .await;
+    day.push(served(api, &show, "carol's hold expired", expired.position()).await);
+
+    // Dave pays through the provider.
+    let daves = api.hold_seats(&dave, &show, &["B4", "B5"]).await;
+    let daves_hold = daves.created("hold_id");
+    let payment = api.start_payment(&dave, &show, &daves_hold, "alipay").await;
+    payment.expect_created();
+    let page = api
+        .press_in_sandbox(payment.text("pay_url"), "succeed")
+        .await;
+    assert!(page.status.is_success(), "{page:?}");
+    let daves_order = boxoffice_tests::wait::eventually("dave's order", async || {
+        let orders = api.my_orders(&dave).await;
+        match orders.body["orders"][0]["order_id"].as_str() {
+            Some(order) => Ok((order.to_owned(), orders.position().to_owned())),
+            None => Err(orders.to_string()),
+        }
+    })
+    .await;
+    day.push(served(api, &show, "dave paid through the provider", &daves_order.1).await);
+
+    let refunded = api
+        .refund_seats(&alice, &show, &alices_order, &["A2"])
+        .await;
+    refunded.expect_created();
+    day.push(served(api, &show, "alice refunds a seat", refunded.position()).await);
+
+    let exchanged = api
+        .exchange_seats(&dave, &show, &daves_order.0, &["B4"], &["A3"])
+        .await;
+    exchanged.expect_created();
+    day.push(served(api, &show, "dave exchanges a seat", exchanged.position()).await);
+
+    let cancelled = api.cancel_show(&staff, &show, "the projector broke").await;
+    cancelled.expect_ok();
+    day.push(served(api, &show, "the show is cancelled", cancelled.position()).await);
+
+    // Every point, asked three ways, is the seat map served then.
+    for moment in &day {
+        let by_version = api
+            .show_state(&auditor, &show)
+            .query("at_version", moment.version)
+            .await;
+        by_version.expect_ok();
+        assert_eq!(
+            audited_seats(&by_version.body),
+            moment.seats,
+            "{} at version {}",
+            moment.step,
+            moment.version
+        );
+        assert_eq!(by_version.body["version"].as_u64(), Some(moment.version));
+        let by_position = api
+            .show_state(&auditor, &show)
+            .query("at_position", &moment.position)
+            .await;
+        by_position.expect_ok();
+        assert_eq!(
+            by_position.body["version"].as_u64(),
+            Some(moment.version),
+            "{}: the last event at or before {}",
+            moment.step,
+            moment.position
+        );
+        assert_eq!(
+            audited_seats(&by_position.body),
+            moment.seats,
+            "{}",
+            moment.step
+        );
+        let recorded_at = by_version.text("recorded_at").to_owned();
+        let by_time = api
+            .show_state(&auditor, &show)
+            .query("at_time", &recorded_at)
+            .await;
+        by_time.expect_ok();
+        assert_eq!(
+            by_time.body["version"].as_u64(),
+            Some(moment.version),
+            "{}: the last event recorded at or before {recorded_at}",
+            moment.step
+        );
+        assert_eq!(
+            audited_seats(&by_time.body),
+            moment.seats,
+            "{}",
+            moment.step
+        );
+    }
+
+    // What the day did to the money, as the log tells it at the end.
+    let end = api.show_state(&auditor, &show).await;
+    end.expect_ok();
+    assert_eq!(end.body["cancelled"], true);
+    assert!(end.body["holds"].as_array().unwrap().is_empty());
+    let log = api.show_stream(&auditor, &show).query("limit", 1000).await;
+    let types: Vec<&str> = log.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        end.body["holds_ended"]["expired"], 1,
+        "{}: {types:?}",
+        end.body["holds_ended"]
+    );
+    assert_eq!(end.body["holds_ended"]["released"], 1);
+    assert_eq!(end.body["holds_ended"]["confirmed"], 2);
+    let money = &end.body["money"][0];
+    assert_eq!(money["currency"], "CNY");
+    assert_eq!(
+        money["paid_minor"].as_i64(),
+        Some(
+            end.body["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["paid"]["amount_minor"].as_i64().unwrap())
+                .sum()
+        )
+    );
+    assert_eq!(
+        money["net_minor"], 0,
+        "a cancelled show refunds everything: {money}"
+    );
+
+    // Points that are not in the show's history, and questions that are not questions.
+    api.show_state(&auditor, &show)
+        .query("at_version", 1000)
+        .await
+        .expect_problem(422, "point_out_of_range");
+    api.show_state(&auditor, &show)
+        .query("at_time", "2000-01-01T00:00:00Z")
+        .await
+        .expect_problem(422, "point_out_of_range");
+    api.show_state(&auditor, &show)
+        .query("at_version", 1)
+        .query("at_position", &day[0].position)
+        .await
+        .expect_problem(422, "validation_failed");
+    api.show_state(&auditor, &uuid::Uuid::new_v4().to_string())
+        .await
+        .expect_problem(404, "show_not_found");
+    api.show_state(&alice, &show)
+        .await
+        .expect_problem(403, "forbidden");
+    api.show_state(&auditor, &show)
+        .query("at_position", "yesterday")
+        .await
+        .expect_problem(400, "invalid_query");
+    api.stream_state(&auditor, "not-a-stream")
+        .await
+        .expect_problem(404, "not_found");
+    // Any stream folds the same way: the cities stream of this day is empty, the show's
+    // stream is the show.
+    api.stream_state(&auditor, "cities")
+        .await
+        .expect_problem(404, "not_found");
+    let as_stream = api
+        .stream_state(&auditor, &format!("show-{show}"))
+        .query("at_version", day[1].version)
+        .await;
+    as_stream.expect_ok();
+    assert_eq!(as_stream.body["kind"], "show");
+    assert_eq!(audited_seats(&as_stream.body["state"]), day[1].seats);
+}
