@@ -8,10 +8,11 @@
 //! always be dropped and rebuilt from the log.
 //!
 //! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
-//! `catalogue`): its projector, its queries, its SQL. Nothing outside a room reads its tables
+//! `catalogue`, `actions`): its projector, its queries, its SQL. Nothing outside a room reads its tables
 //! but through its query functions. The runner, which follows the log and keeps the
 //! checkpoints, is a room of its own too.
 
+pub mod actions;
 pub mod catalogue;
 mod money;
 pub mod order_history;
@@ -38,6 +39,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_catalogue.sql"),
     include_str!("migrations/005_cinema_latitude.sql"),
     include_str!("migrations/006_order_history_timeline.sql"),
+    include_str!("migrations/007_audit_actions.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.
@@ -48,5 +50,6 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
         Arc::new(sales::Sales),
         Arc::new(waitlist::Waitlist),
         Arc::new(catalogue::Catalogue),
+        Arc::new(actions::Actions),
     ]
 }

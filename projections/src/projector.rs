@@ -4,8 +4,10 @@
 //! few set-based statements per batch, however many events it holds.
 
 use async_trait::async_trait;
+use boxoffice_domain::access::AccessEvent;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::payment::PaymentEvent;
+use boxoffice_domain::promo::PromoEvent;
 use boxoffice_domain::ShowEvent;
 use boxoffice_eventstore::RecordedEvent;
 use tokio_postgres::Transaction;
@@ -36,12 +38,14 @@ pub enum Event {
     Cinema(CinemaEvent),
     Movie(MovieEvent),
     Payment(PaymentEvent),
+    Promo(PromoEvent),
+    Access(AccessEvent),
 }
 
 /// One event, read and ready to fold.
 pub struct Applying<'a> {
     /// The id in the stream's name (`show-{id}`, `cinema-{id}`, `movie-{id}`,
-    /// `payment-{id}`; nil for `cities`).
+    /// `payment-{id}`, `promo-{id}`; nil for `cities` and `access`).
     pub stream_id: Uuid,
     pub event: Event,
     pub recorded: &'a RecordedEvent,

@@ -760,3 +760,129 @@ async fn the_state_at_every_point_of_a_day_is_the_seat_map_served_then_seat_by_s
     assert_eq!(as_stream.body["kind"], "show");
     assert_eq!(audited_seats(&as_stream.body["state"]), day[1].seats);
 }
+
+/// The actions an auditor is shown, as (actor, command, stream) with the rest of each.
+async fn actions_until(api: &Api, auditor: &str, command: &str) -> Vec<Value> {
+    boxoffice_tests::wait::eventually(&format!("a {command} among the actions"), async || {
+        let page = api.audit_actions(auditor).await;
+        page.expect_ok();
+        let actions = page.body["actions"].as_array().cloned().unwrap_or_default();
+        if actions.iter().any(|a| a["command"] == command) {
+            Ok(actions)
+        } else {
+            Err(page.to_string())
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn who_did_what_lists_every_command_with_its_actor_key_request_and_events() {
+    let server = audited_server().await;
+    let api = &server.api;
+    let (staff, auditor, admin) = (api.staff(), api.auditor(), api.admin());
+    let alice = api.customer("alice");
+
+    // A day at the box office: a sale at the counter, a staff refund, a cancellation, a
+    // catalogue change, a role grant and an API key made and revoked.
+    let show = api.scheduled_show(&fixtures::show(1, 4)).await;
+    let held = api
+        .hold_seats(&alice, &show, &["A1", "A2"])
+        .header("x-request-id", "req-hold-1")
+        .await;
+    let hold = held.created("hold_id");
+    let sold = api
+        .confirm_hold(&staff, &show, &hold, "counter-7", &held.body["total"])
+        .idempotency_key("sale-1")
+        .await;
+    let order = sold.created("order_id");
+    api.refund_seats(&staff, &show, &order, &["A2"])
+        .await
+        .expect_created();
+    api.cancel_show(&staff, &show, "no projectionist")
+        .await
+        .expect_ok();
+    api.create_city(&staff, "苏州", "Asia/Shanghai")
+        .await
+        .expect_created();
+    let account = api
+        .register("auditee@example.cn", "a long enough password", "审计")
+        .await;
+    let account_id = account.expect_created()["account"]["account_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.grant_roles(&admin, &account_id, &["staff"])
+        .await
+        .expect_ok();
+    let key = api.create_api_key(&admin, "partner-1", 600).await;
+    let key_id = key.expect_created()["key_id"].as_str().unwrap().to_owned();
+    api.revoke_api_key(&admin, &key_id).await.expect_ok();
+
+    let actions = actions_until(api, &auditor, "RevokeApiKey").await;
+    let find = |command: &str| {
+        actions
+            .iter()
+            .find(|a| a["command"] == command)
+            .unwrap_or_else(|| panic!("no {command} in {actions:#?}"))
+    };
+    let hold_action = find("HoldSeats");
+    assert_eq!(hold_action["actor"], "alice");
+    assert_eq!(hold_action["correlation_id"], "req-hold-1");
+    assert_eq!(hold_action["outcome"], serde_json::json!(["SeatsHeld"]));
+    let sale = find("ConfirmPayment");
+    assert_eq!(sale["actor"], "box-office-1");
+    assert_eq!(sale["idempotency_key"], "sale-1");
+    assert_eq!(sale["stream"], format!("show-{show}").as_str());
+    assert_eq!(sale["outcome"], serde_json::json!(["HoldConfirmed"]));
+    assert_eq!(find("RefundOrder")["actor"], "box-office-1");
+    assert_eq!(
+        find("RefundOrder")["outcome"],
+        serde_json::json!(["OrderRefunded"])
+    );
+    assert!(find("CancelShow")["outcome"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("ShowCancelled")));
+    assert_eq!(find("AddCity")["stream"], "cities");
+    let grant = find("SetRoles");
+    assert_eq!(grant["stream"], "access");
+    assert_eq!(grant["actor"], "admin-1");
+    assert_eq!(grant["outcome"], serde_json::json!(["RolesSet"]));
+    assert_eq!(
+        find("CreateApiKey")["outcome"],
+        serde_json::json!(["ApiKeyCreated"])
+    );
+    assert_eq!(
+        find("RevokeApiKey")["outcome"],
+        serde_json::json!(["ApiKeyRevoked"])
+    );
+    for action in &actions {
+        assert!(action["recorded_at"].is_string() && action["position"].is_string());
+    }
+
+    // Filtered by actor, by command, by time: only those.
+    let staffs = api
+        .audit_actions(&auditor)
+        .query("actor", "box-office-1")
+        .await;
+    let staffs = staffs.expect_ok()["actions"].as_array().unwrap().clone();
+    assert!(!staffs.is_empty() && staffs.iter().all(|a| a["actor"] == "box-office-1"));
+    let refunds = api
+        .audit_actions(&auditor)
+        .query("command", "RefundOrder")
+        .await;
+    assert_eq!(refunds.expect_ok()["actions"].as_array().unwrap().len(), 1);
+    let later = api
+        .audit_actions(&auditor)
+        .query("from", "2999-01-01T00:00:00Z")
+        .await;
+    assert!(later.expect_ok()["actions"].as_array().unwrap().is_empty());
+    api.audit_actions(&alice)
+        .await
+        .expect_problem(403, "forbidden");
+    api.audit_actions(&auditor)
+        .query("from", "yesterday")
+        .await
+        .expect_problem(400, "invalid_query");
+}

@@ -136,6 +136,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(audit(routes!(audit::state::show)))
         .routes(audit(routes!(audit::state::stream)))
         .routes(audit(routes!(audit::seals::seals)))
+        .routes(audit(routes!(audit::actions::actions)))
         .routes(routes!(audit::seals::public_key))
 }
 

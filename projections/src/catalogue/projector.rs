@@ -49,7 +49,7 @@ impl Projector for Catalogue {
         match event {
             Event::Show(ShowEvent::ShowScheduled(e)) => e.venue.is_some(),
             Event::Show(ShowEvent::ShowCancelled(_)) => true,
-            Event::Show(_) | Event::Payment(_) => false,
+            Event::Show(_) | Event::Payment(_) | Event::Promo(_) | Event::Access(_) => false,
             Event::Cinema(CinemaEvent::ShowBooked(_) | CinemaEvent::ShowReleased(_)) => false,
             Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => true,
         }
@@ -151,6 +151,8 @@ async fn apply_one(
         }
         Event::Show(_)
         | Event::Payment(_)
+        | Event::Promo(_)
+        | Event::Access(_)
         | Event::Cinema(CinemaEvent::ShowBooked(_) | CinemaEvent::ShowReleased(_)) => {}
     }
     Ok(())

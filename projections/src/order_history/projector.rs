@@ -64,7 +64,11 @@ impl Projector for OrderHistory {
                     | ShowEvent::ShowCancelled(_)
             ),
             Event::Payment(e) => !matches!(e, PaymentEvent::PaymentStarted(_)),
-            Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => false,
+            Event::Cities(_)
+            | Event::Cinema(_)
+            | Event::Movie(_)
+            | Event::Promo(_)
+            | Event::Access(_) => false,
         }
     }
 
@@ -105,7 +109,11 @@ impl Projector for OrderHistory {
                             .await?;
                     }
                 }
-                Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => {}
+                Event::Cities(_)
+                | Event::Cinema(_)
+                | Event::Movie(_)
+                | Event::Promo(_)
+                | Event::Access(_) => {}
             }
             if let Some(step) = timeline::step(applying) {
                 timeline.push(step, position(applying));

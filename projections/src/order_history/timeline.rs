@@ -101,7 +101,11 @@ pub(super) fn step(applying: &Applying<'_>) -> Option<Step> {
     let (row, at, kind, detail) = match &applying.event {
         Event::Show(event) => show_step(event)?,
         Event::Payment(event) => payment_step(applying.stream_id, event)?,
-        Event::Cities(_) | Event::Cinema(_) | Event::Movie(_) => return None,
+        Event::Cities(_)
+        | Event::Cinema(_)
+        | Event::Movie(_)
+        | Event::Promo(_)
+        | Event::Access(_) => return None,
     };
     Some(Step {
         row,

@@ -11,8 +11,10 @@ pub use checkpoints::EtagPosition;
 pub(crate) use checkpoints::{etag_moved, etag_positions};
 
 use crate::{Applying, Event, Projector};
+use boxoffice_domain::access::AccessEvent;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::payment::PaymentEvent;
+use boxoffice_domain::promo::PromoEvent;
 use boxoffice_domain::{ShowEvent, StoredEvent, StreamName};
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
@@ -204,8 +206,10 @@ fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> 
                 StreamName::Cinema(_) => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
                 StreamName::Movie(_) => MovieEvent::from_stored(t, v, data).map(Event::Movie),
                 StreamName::Payment(_) => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
-                // No projector reads these.
-                StreamName::Promo(_) | StreamName::Seals | StreamName::Access => return None,
+                StreamName::Promo(_) => PromoEvent::from_stored(t, v, data).map(Event::Promo),
+                StreamName::Access => AccessEvent::from_stored(t, v, data).map(Event::Access),
+                // The log's own seals are no projector's business.
+                StreamName::Seals => return None,
             };
             Some(
                 event

@@ -37,6 +37,13 @@ impl Api {
             .query("limit", 1000)
     }
 
+    /// `GET /v1/audit/actions`: who did what, in log order (filters by `.query(..)`).
+    pub fn audit_actions(&self, auditor: &str) -> Request<'_> {
+        self.get_request("/v1/audit/actions")
+            .token(auditor)
+            .query("limit", 1000)
+    }
+
     /// `GET /v1/audit/public-key` (anyone).
     pub fn audit_public_key(&self) -> Request<'_> {
         self.get_request("/v1/audit/public-key")

@@ -3,6 +3,7 @@
 //! verifications of the log and the read models. None of them reads a read model to answer
 //! what the log says.
 
+pub mod actions;
 pub mod log;
 pub mod seals;
 pub mod state;
