@@ -123,3 +123,80 @@ async fn the_log_refuses_updates_and_deletes() {
     }
     assert_eq!(log.read_stream("s", 0, 10).await.unwrap().len(), 1);
 }
+
+/// A log written before the hash chain existed: migrating computes the chain over its events
+/// as they are, new appends chain on from there, and the log still refuses every other change.
+#[tokio::test]
+async fn migrating_chains_a_log_written_before_the_chain_and_appends_chain_on() {
+    let db = TestDatabase::create().await;
+    let mut client = db.client().await;
+    // The log as it was: the first schema step only, events written by plain INSERTs.
+    migrations::apply(&mut client, "eventstore", &MIGRATIONS[..1])
+        .await
+        .expect("the first step");
+    for (stream, versions) in [("show-old", 3i64), ("cinema-old", 2)] {
+        client
+            .execute(
+                "INSERT INTO streams (stream, version) VALUES ($1, $2)",
+                &[&stream, &(versions - 1)],
+            )
+            .await
+            .unwrap();
+        for version in 0..versions {
+            client
+                .execute(
+                    "INSERT INTO events (stream, version, event_id, event_type, schema_version,
+                        data, metadata)
+                     VALUES ($1, $2, $3, 'Tested', 1, $4, '{\"actor\": \"old\"}')",
+                    &[
+                        &stream,
+                        &version,
+                        &Uuid::new_v4(),
+                        &serde_json::json!({ "seat": format!("贵宾{version}"), "price": 45.5 }),
+                    ],
+                )
+                .await
+                .unwrap();
+        }
+    }
+    drop(client);
+
+    boxoffice_api::server::prepare_database(&db.url)
+        .await
+        .expect("migrated, the old events chained");
+    let log = PgEventLog::new(postgres::pool(&db.config(), 4), &db.config());
+    log.append("show-old", ExpectedVersion::Exact(2), vec![event("new")])
+        .await
+        .expect("an append after the old events");
+    for (stream, length) in [("show-old", 4), ("cinema-old", 2)] {
+        let events = log.read_stream(stream, 0, 100).await.unwrap();
+        assert_eq!(events.len(), length);
+        let mut previous = boxoffice_eventstore::EventHash::GENESIS;
+        for event in &events {
+            let hash = event.hash.expect("every event has its hash");
+            assert_eq!(
+                event.chained().hash(&previous),
+                hash,
+                "{stream} v{}",
+                event.version
+            );
+            previous = hash;
+        }
+    }
+    // Setting a missing hash once was the only change ever allowed.
+    let client = db.client().await;
+    let refused = client
+        .execute(
+            "UPDATE events SET data = '{}' WHERE stream = 'show-old' AND version = 0",
+            &[],
+        )
+        .await;
+    assert!(refused.is_err(), "the log is append-only");
+    let rehashed = client
+        .execute(
+            "UPDATE events SET hash = '\\x00' WHERE stream = 'show-old' AND version = 0",
+            &[],
+        )
+        .await;
+    assert!(rehashed.is_err(), "a hash once set stays");
+}
