@@ -145,7 +145,7 @@ impl PgEventLog {
             ExpectedVersion::NoStream => (expected, EventHash::GENESIS),
             ExpectedVersion::Exact(version) => (expected, hash_at(tx, stream, version).await?),
         };
-        let batch = Batch::new(stream, expected, previous, events)?;
+        let batch = Batch::new(stream, expected, previous, &events)?;
         let rows = tx
             .query(batch.sql(), &batch.params())
             .await
@@ -195,7 +195,7 @@ impl EventLog for PgEventLog {
         let client = self.client().await?;
         loop {
             let (at, previous) = self.chain_point(&**client, stream, expected).await?;
-            let batch = Batch::new(stream, at, previous, events.clone())?;
+            let batch = Batch::new(stream, at, previous, &events)?;
             let statement = client.prepare_cached(batch.sql()).await.map_err(db_error)?;
             let rows = client
                 .query(&statement, &batch.params())
@@ -360,9 +360,9 @@ struct Batch<'a> {
     expected: ExpectedVersion,
     count: i64,
     ids: Vec<Uuid>,
-    types: Vec<String>,
+    types: Vec<&'a str>,
     versions: Vec<i32>,
-    data: Vec<serde_json::Value>,
+    data: Vec<&'a serde_json::Value>,
     metadata: Vec<serde_json::Value>,
     recorded_at: Vec<chrono::DateTime<chrono::Utc>>,
     hashes: Vec<Vec<u8>>,
@@ -376,7 +376,7 @@ impl<'a> Batch<'a> {
         stream: &'a str,
         expected: ExpectedVersion,
         previous: EventHash,
-        events: Vec<NewEvent>,
+        events: &'a [NewEvent],
     ) -> Result<Self, EventLogError> {
         if events.is_empty() {
             return Err(EventLogError::EmptyAppend);
@@ -386,7 +386,7 @@ impl<'a> Batch<'a> {
             ExpectedVersion::Exact(v) => v + 1,
             _ => 0,
         };
-        let links = chain::link(stream, first_version, previous, &events, chrono::Utc::now());
+        let links = chain::link(stream, first_version, previous, events, chrono::Utc::now());
         let mut batch = Batch {
             stream,
             expected,
@@ -408,9 +408,9 @@ impl<'a> Batch<'a> {
             batch.hashes.push(hash.0.to_vec());
             batch.recorded_at.push(recorded_at);
             batch.ids.push(event.event_id);
-            batch.types.push(event.event_type);
+            batch.types.push(&event.event_type);
             batch.versions.push(event.schema_version);
-            batch.data.push(event.data);
+            batch.data.push(&event.data);
             batch.metadata.push(
                 serde_json::to_value(&event.metadata)
                     .map_err(|e| EventLogError::Failed(e.to_string()))?,
