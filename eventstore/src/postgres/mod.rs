@@ -404,7 +404,7 @@ impl<'a> Batch<'a> {
                 _ => -1,
             },
         };
-        for (event, (recorded_at, hash)) in events.into_iter().zip(links) {
+        for (event, (recorded_at, hash)) in events.iter().zip(links) {
             batch.hashes.push(hash.0.to_vec());
             batch.recorded_at.push(recorded_at);
             batch.ids.push(event.event_id);
