@@ -116,6 +116,10 @@ impl Seal {
 
 /// A seal as the event the `seals` stream holds.
 impl boxoffice_domain::StoredEvent for Seal {
+    fn readable() -> &'static [(&'static str, i32)] {
+        &[(SEAL_EVENT, SEAL_SCHEMA_VERSION)]
+    }
+
     fn event_type(&self) -> &'static str {
         SEAL_EVENT
     }
@@ -257,6 +261,24 @@ mod tests {
             other.seal(body(&other)).verify(&key.public_key()),
             Err(SealError::OtherKey(1, _))
         ));
+    }
+
+    #[test]
+    fn a_seal_is_stored_and_read_as_the_one_type_and_version_it_lists() {
+        use boxoffice_domain::StoredEvent;
+        let key = SigningKey::development();
+        let seal = key.seal(body(&key));
+        assert_eq!(
+            Seal::readable(),
+            [(seal.event_type(), seal.schema_version())]
+        );
+        let stored = seal.to_json();
+        let read = Seal::from_stored(SEAL_EVENT, SEAL_SCHEMA_VERSION, &stored);
+        assert_eq!(read.ok(), Some(seal));
+        for version in [0, SEAL_SCHEMA_VERSION + 1] {
+            assert!(Seal::from_stored(SEAL_EVENT, version, &stored).is_err());
+        }
+        assert!(Seal::from_stored("SeatsHeld", SEAL_SCHEMA_VERSION, &stored).is_err());
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!
 //! The kit knows aggregates only through [`Aggregate`] and [`StoredEvent`]: it folds and
 //! decides the way the log's readers do, and on the way checks that every event a rule
-//! produces survives the trip through storage. It is compiled for tests only.
+//! produces is one its type lists as readable and survives the trip through storage. It is
+//! compiled for tests only.
 
 use crate::access::{Access, AccessEvent};
 use crate::catalogue::{Cinema, CinemaEvent, Cities, CitiesEvent, Movie, MovieEvent};
@@ -116,6 +117,11 @@ where
         };
         let mut state = self.state.clone();
         for event in &events {
+            let written = (event.event_type(), event.schema_version());
+            assert!(
+                A::Event::readable().contains(&written),
+                "{written:?} is written but not listed as readable"
+            );
             let stored = event.to_json();
             let read = A::Event::from_stored(event.event_type(), event.schema_version(), &stored)
                 .unwrap_or_else(|e| panic!("{e}"));
