@@ -495,8 +495,10 @@ pub async fn search(
             start: search.start,
             query: query_digest,
         };
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(serde_json::to_vec(&cursor).unwrap_or_default())
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&cursor)
+                .expect("a cursor is keys and numbers: it always serialises"),
+        )
     });
     Ok(tagged(
         tag,
