@@ -172,6 +172,11 @@ impl Payment {
         self.started.as_ref()
     }
 
+    /// What every command but `Start` needs: a payment that was started.
+    fn started_or_not_found(&self) -> Result<&PaymentStarted, DomainError> {
+        self.started.as_ref().ok_or(DomainError::PaymentNotFound)
+    }
+
     pub fn status(&self) -> PaymentStatus {
         self.status.clone().unwrap_or(PaymentStatus::Pending)
     }
@@ -241,17 +246,16 @@ impl Aggregate for Payment {
         command: &PaymentCommand,
         now: Timestamp,
     ) -> Result<Vec<PaymentEvent>, DomainError> {
-        if let PaymentCommand::Start {
-            payment_id,
-            show_id,
-            hold_id,
-            customer_id,
-            amount,
-            method,
-            expires_at,
-        } = command
-        {
-            return match &self.started {
+        match command {
+            PaymentCommand::Start {
+                payment_id,
+                show_id,
+                hold_id,
+                customer_id,
+                amount,
+                method,
+                expires_at,
+            } => match &self.started {
                 Some(started) if started.hold_id == *hold_id && started.amount == *amount => {
                     Ok(Vec::new())
                 }
@@ -266,17 +270,14 @@ impl Aggregate for Payment {
                     expires_at: *expires_at,
                     started_at: now,
                 })]),
-            };
-        }
-        let started = self.started.as_ref().ok_or(DomainError::PaymentNotFound)?;
-        match command {
-            PaymentCommand::Start { .. } => unreachable!("handled above"),
+            },
             PaymentCommand::Notify {
                 provider_event_id,
                 succeeded,
                 amount,
                 detail,
             } => {
+                let started = self.started_or_not_found()?;
                 provider_text("event_id", provider_event_id)?;
                 if self.notifications.contains_key(provider_event_id) {
                     return Ok(Vec::new());
@@ -323,6 +324,7 @@ impl Aggregate for Payment {
                 amount,
                 reason,
             } => {
+                let started = self.started_or_not_found()?;
                 if self.refunds.contains_key(refund_id) {
                     return Ok(Vec::new());
                 }
@@ -345,6 +347,7 @@ impl Aggregate for Payment {
                 })])
             }
             PaymentCommand::RecordCharge { charge_id, amount } => {
+                self.started_or_not_found()?;
                 if self.charges.contains_key(charge_id) {
                     return Ok(Vec::new());
                 }
