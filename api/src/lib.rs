@@ -11,8 +11,8 @@ pub mod error;
 mod extract;
 pub mod metrics;
 pub mod openapi;
-pub mod payments;
 mod routes;
+pub mod sandbox;
 pub mod server;
 
 use auth::JwtKeys;
@@ -157,7 +157,7 @@ pub struct AppState {
     pub seat_maps: Arc<boxoffice_projections::seat_map::SeatMapCache>,
     pub login_limiter: Arc<accounts::LoginLimiter>,
     pub api_keys: Arc<api_keys::ApiKeys>,
-    pub sandbox: Arc<payments::Sandbox>,
+    pub sandbox: Arc<sandbox::Sandbox>,
     pub payments: boxoffice_commands::Payments,
     pub promos: boxoffice_commands::Promos,
     pub holds: boxoffice_commands::Holds,

@@ -5,7 +5,7 @@
 //! let the projectors finish the batch they are applying.
 
 use crate::auth::JwtKeys;
-use crate::payments::Sandbox;
+use crate::sandbox::Sandbox;
 use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
 use boxoffice_audit::sealer::Sealer;
@@ -112,7 +112,8 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
     .await?;
     migrations::apply(&mut client, "accounts", crate::accounts::MIGRATIONS).await?;
     migrations::apply(&mut client, "process", process::MIGRATIONS).await?;
-    migrations::apply(&mut client, "payments", crate::payments::MIGRATIONS).await?;
+    // The sandbox's component kept its first name: databases remember steps by it.
+    migrations::apply(&mut client, "payments", crate::sandbox::MIGRATIONS).await?;
     Ok(config)
 }
 

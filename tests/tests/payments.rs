@@ -234,7 +234,7 @@ async fn forged_stale_and_replayed_notifications_change_nothing() {
     .to_string();
     let now = chrono::Utc::now().timestamp();
     let sign = |secret: &str, timestamp: i64| {
-        boxoffice_api::payments::sign(secret, timestamp, body.as_bytes())
+        boxoffice_api::sandbox::sign(secret, timestamp, body.as_bytes())
     };
     // Signed with another secret, with no signature, over another body, or too old.
     let old = now - 3600;

@@ -7,7 +7,7 @@ use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path};
 use crate::openapi::Problem;
-use crate::payments::{self, NotificationBody};
+use crate::sandbox::{self, NotificationBody};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -147,12 +147,12 @@ pub async fn notify(
         .detail(why)
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let timestamp: i64 = header(payments::TIMESTAMP_HEADER)
+    let timestamp: i64 = header(sandbox::TIMESTAMP_HEADER)
         .and_then(|t| t.trim().parse().ok())
         .ok_or_else(|| forged("X-Sandbox-Timestamp is missing or not a number"))?;
-    let signature = header(payments::SIGNATURE_HEADER)
+    let signature = header(sandbox::SIGNATURE_HEADER)
         .ok_or_else(|| forged("X-Sandbox-Signature is missing"))?;
-    if !payments::verify(&settings.sandbox_secret, timestamp, &body, signature) {
+    if !sandbox::verify(&settings.sandbox_secret, timestamp, &body, signature) {
         return Err(forged(
             "the signature does not match the timestamp and body",
         ));

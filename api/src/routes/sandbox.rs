@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::openapi::Problem;
-use crate::payments::Completed;
+use crate::sandbox::Completed;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
