@@ -8,6 +8,11 @@
 //! folds away and the city, date and start indexes serve as if the filter were never
 //! written. (A cached, named statement would be planned once for all values after a few
 //! runs, and could not use them.)
+//!
+//! The search clients make most, one city on one date with no point or postal code, has
+//! statements of its own (`sql/matching_shows_in_city_on_date.sql`) whose city and date
+//! are required: those are prepared once per connection and their plans kept, since the
+//! same index serves every value (planning each call cost about a millisecond more).
 
 use super::queries::{cinema_of, movie_of, CategoryView, CinemaView, HallRef, MovieView, ShowView};
 use crate::MoneyView;
@@ -16,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use tokio_postgres::types::{ToSql, Type};
-use tokio_postgres::{Client, Row};
+use deadpool_postgres::Client;
+use tokio_postgres::Row;
 use uuid::Uuid;
 
 const SEARCH_HITS_SQL: &str = concat!(
@@ -30,6 +36,20 @@ const HIT_SHOWS_SQL: &str = concat!(
 );
 const MOVIE_SHOWS_SQL: &str = concat!(
     include_str!("sql/matching_shows.sql"),
+    include_str!("sql/movie_shows.sql"),
+    include_str!("sql/picked_shows.sql")
+);
+const SEARCH_HITS_IN_CITY_SQL: &str = concat!(
+    include_str!("sql/matching_shows_in_city_on_date.sql"),
+    include_str!("sql/search_hits.sql")
+);
+const HIT_SHOWS_IN_CITY_SQL: &str = concat!(
+    include_str!("sql/matching_shows_in_city_on_date.sql"),
+    include_str!("sql/hit_shows.sql"),
+    include_str!("sql/picked_shows.sql")
+);
+const MOVIE_SHOWS_IN_CITY_SQL: &str = concat!(
+    include_str!("sql/matching_shows_in_city_on_date.sql"),
     include_str!("sql/movie_shows.sql"),
     include_str!("sql/picked_shows.sql")
 );
@@ -125,6 +145,32 @@ struct ShowParams {
 }
 
 impl ShowParams {
+    /// Whether the statements for one city on one date (`..._IN_CITY_SQL`) fit.
+    fn in_city_on_date(&self) -> bool {
+        self.city_id.is_some()
+            && self.date.is_some()
+            && self.postal_code.is_none()
+            && self.latitude.is_none()
+    }
+
+    /// Runs `general`, or `in_city` (prepared once per connection, its plan kept) when the
+    /// search is in one city on one date.
+    async fn run(
+        &self,
+        client: &Client,
+        (general, in_city): (&str, &str),
+        own: &[(&(dyn ToSql + Sync), Type)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let params = self.and(own);
+        if !self.in_city_on_date() {
+            return client.query_typed(general, &params).await;
+        }
+        let types: Vec<Type> = params.iter().map(|(_, t)| t.clone()).collect();
+        let values: Vec<&(dyn ToSql + Sync)> = params.iter().map(|(v, _)| *v).collect();
+        let statement = client.prepare_typed_cached(in_city, &types).await?;
+        client.query(&statement, &values).await
+    }
+
     fn of(search: &Search) -> Self {
         let mut params = Self {
             start: search.start,
@@ -229,14 +275,15 @@ pub async fn search(
 ) -> Result<SearchPage, tokio_postgres::Error> {
     let shows = ShowParams::of(search);
     let patterns = like_patterns(&search.words);
-    let rows = client
-        .query_typed(
-            SEARCH_HITS_SQL,
-            &shows.and(&[
+    let rows = shows
+        .run(
+            client,
+            (SEARCH_HITS_SQL, SEARCH_HITS_IN_CITY_SQL),
+            &[
                 (&patterns, Type::TEXT_ARRAY),
                 (&search.genre, Type::TEXT),
                 (&search.language, Type::TEXT),
-            ]),
+            ],
         )
         .await?;
     let mut hits: Vec<Hit> = rows
@@ -273,14 +320,15 @@ pub async fn search(
         .sort
         .first()
         .is_some_and(|(k, _)| *k == SortKey::Distance);
-    let rows = client
-        .query_typed(
-            HIT_SHOWS_SQL,
-            &shows.and(&[
+    let rows = shows
+        .run(
+            client,
+            (HIT_SHOWS_SQL, HIT_SHOWS_IN_CITY_SQL),
+            &[
                 (&ids, Type::UUID_ARRAY),
                 (&SHOWS_PER_HIT, Type::INT8),
                 (&by_distance, Type::BOOL),
-            ]),
+            ],
         )
         .await?;
     let mut shows: HashMap<Uuid, Vec<ShowView>> = HashMap::new();
@@ -340,10 +388,11 @@ pub async fn movie_shows(
     limit: i64,
 ) -> Result<Vec<CinemaShows>, tokio_postgres::Error> {
     let shows = ShowParams::of(search);
-    let rows = client
-        .query_typed(
-            MOVIE_SHOWS_SQL,
-            &shows.and(&[(&movie_id, Type::UUID), (&limit, Type::INT8)]),
+    let rows = shows
+        .run(
+            client,
+            (MOVIE_SHOWS_SQL, MOVIE_SHOWS_IN_CITY_SQL),
+            &[(&movie_id, Type::UUID), (&limit, Type::INT8)],
         )
         .await?;
     let mut groups: Vec<CinemaShows> = Vec::new();
