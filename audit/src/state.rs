@@ -27,11 +27,13 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// Events between two snapshots of a show.
-pub const SNAPSHOT_EVERY: u64 = 2_000;
+pub const SNAPSHOT_EVERY: u64 = 1_000;
 /// Snapshots kept at most, over all shows (the least recently asked-about show goes first).
-const MAX_SNAPSHOTS: usize = 256;
-/// Events read per page while folding.
+const MAX_SNAPSHOTS: usize = 128;
+/// Events read per page while folding, at most.
 const PAGE: usize = 5_000;
+/// The first page when the point does not say how many events it needs.
+const FIRST_PAGE: usize = 128;
 
 /// Where in a stream's history to look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -311,8 +313,19 @@ async fn fold<A: Fold>(
         None => (A::default(), None, 0),
     };
     let mut first = true;
+    // Read what the point needs, not a full page: a version says how many events; a
+    // position or an instant does not, so pages grow from small (a snapshot is near).
+    let mut grow = FIRST_PAGE;
     'pages: loop {
-        let page = log.read_stream(stream, from, PAGE).await?;
+        let limit = match point {
+            Point::Version(version) if version < from => break,
+            Point::Version(version) => {
+                usize::try_from(version - from + 1).map_or(PAGE, |n| n.min(PAGE))
+            }
+            _ => grow,
+        };
+        grow = (grow * 2).min(PAGE);
+        let page = log.read_stream(stream, from, limit).await?;
         for event in &page {
             from = event.version + 1;
             if first {
@@ -342,7 +355,7 @@ async fn fold<A: Fold>(
             keep(&state, &next);
             at = Some(next);
         }
-        if page.len() < PAGE {
+        if page.len() < limit {
             break;
         }
     }

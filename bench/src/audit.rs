@@ -35,6 +35,9 @@ const KEEP_FREE: usize = 400;
 pub struct AuditResult {
     pub events: u64,
     pub generate_seconds: f64,
+    /// The first question, at the latest point: the server folds the whole history once
+    /// (taking its snapshots); not part of `latency`.
+    pub first_answer_ms: f64,
     pub clients: usize,
     pub requests_per_s: f64,
     /// Any point, the kinds mixed: what the target is about.
@@ -163,6 +166,7 @@ pub async fn run(
     Ok(AuditResult {
         events: points.len() as u64,
         generate_seconds,
+        first_answer_ms: first.elapsed.as_secs_f64() * 1000.0,
         clients,
         requests_per_s: all.count() as f64 / elapsed,
         latency: all.summary(),

@@ -383,9 +383,10 @@ impl Report {
         }
         if let Some(audit) = &self.audit {
             println!(
-                "audit: a show of {} events (written in {:.1} s), {} auditors, {:.0} req/s; state at any point p50 {:.1} ms, p99 {:.1} ms (by version p99 {:.1}, by position {:.1}, by time {:.1}); {} errors",
+                "audit: a show of {} events (written in {:.1} s; first answer, folding it all, {:.0} ms), {} auditors, {:.0} req/s; state at any point p50 {:.1} ms, p99 {:.1} ms (by version p99 {:.1}, by position {:.1}, by time {:.1}); {} errors",
                 audit.events,
                 audit.generate_seconds,
+                audit.first_answer_ms,
                 audit.clients,
                 audit.requests_per_s,
                 audit.latency.p50_ms,

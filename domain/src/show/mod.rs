@@ -46,6 +46,7 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// One seat of the hall's layout as the show was scheduled.
@@ -170,7 +171,10 @@ pub struct WaitlistEntry {
 pub struct Show {
     info: Option<ShowInfo>,
     seats: BTreeMap<SeatId, (usize, SeatStatus)>,
-    holds: BTreeMap<HoldId, Hold>,
+    /// Every hold ever made here (ended ones stay, to answer late commands about them),
+    /// shared: a copy of the show (an auditor's snapshot, a writer's state kept across a
+    /// retry) copies the map, not the holds.
+    holds: BTreeMap<HoldId, Arc<Hold>>,
     orders: BTreeMap<OrderId, Order>,
     /// Every entry in the order it joined (ended ones stay, for lookups).
     waitlist: Vec<WaitlistEntry>,
@@ -242,11 +246,11 @@ impl Show {
     }
 
     pub fn hold(&self, hold_id: &HoldId) -> Option<&Hold> {
-        self.holds.get(hold_id)
+        self.holds.get(hold_id).map(|hold| &**hold)
     }
 
     pub fn holds(&self) -> impl Iterator<Item = (&HoldId, &Hold)> {
-        self.holds.iter()
+        self.holds.iter().map(|(hold_id, hold)| (hold_id, &**hold))
     }
 
     pub fn order(&self, order_id: &OrderId) -> Option<&Order> {
@@ -270,7 +274,7 @@ impl Show {
         now: Timestamp,
     ) -> impl Iterator<Item = (&'a HoldId, &'a Hold)> + 'a {
         let grace = self.grace();
-        self.holds.iter().filter(move |(_, hold)| {
+        self.holds().filter(move |(_, hold)| {
             hold.status == HoldStatus::Active
                 && &hold.customer_id == customer
                 && now < hold.expires_at + grace
@@ -295,7 +299,7 @@ impl Show {
     /// The hold a provider payment was started for.
     pub fn hold_of_payment(&self, payment_id: &Uuid) -> Option<(&HoldId, &Hold)> {
         let hold_id = self.payments.get(payment_id)?;
-        Some((hold_id, self.holds.get(hold_id)?))
+        Some((hold_id, self.hold(hold_id)?))
     }
 
     /// The waiting list in joining order, ended entries included.
@@ -370,7 +374,7 @@ impl Show {
 
     fn end_hold(&mut self, hold_id: &HoldId, status: HoldStatus) {
         if let Some(hold) = self.holds.get_mut(hold_id) {
-            hold.status = status;
+            Arc::make_mut(hold).status = status;
         }
     }
 
@@ -404,7 +408,7 @@ impl Show {
                 self.set_seats(&e.seats, SeatStatus::Held(e.hold_id));
                 self.holds.insert(
                     e.hold_id,
-                    Hold {
+                    Arc::new(Hold {
                         customer_id: e.customer_id.clone(),
                         seats: e.seats.clone(),
                         total: e.total.clone(),
@@ -412,13 +416,15 @@ impl Show {
                         status: HoldStatus::Active,
                         discount: e.discount.clone(),
                         payments: BTreeMap::new(),
-                    },
+                    }),
                 );
             }
             ShowEvent::PaymentRequested(e) => {
                 self.payments.insert(e.payment_id, e.hold_id);
                 if let Some(hold) = self.holds.get_mut(&e.hold_id) {
-                    hold.payments.insert(e.payment_id, e.amount.clone());
+                    Arc::make_mut(hold)
+                        .payments
+                        .insert(e.payment_id, e.amount.clone());
                 }
             }
             ShowEvent::PaymentRefused(_) => {}

@@ -17,11 +17,11 @@
 use super::queries::{cinema_of, movie_of, CategoryView, CinemaView, HallRef, MovieView, ShowView};
 use crate::MoneyView;
 use chrono::{DateTime, NaiveDate, Utc};
+use deadpool_postgres::Client;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use tokio_postgres::types::{ToSql, Type};
-use deadpool_postgres::Client;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
