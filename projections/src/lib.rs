@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_catalogue.sql"),
     include_str!("migrations/005_cinema_latitude.sql"),
     include_str!("migrations/006_order_history_timeline.sql"),
+    include_str!("migrations/007_order_history_timeline_key.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.
