@@ -10,7 +10,8 @@
 //! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
 //! `catalogue`): its projector, its queries, its SQL. Nothing outside a room reads its tables
 //! but through its query functions. The runner, which follows the log and keeps the
-//! checkpoints, is a room of its own too.
+//! checkpoints, is a room of its own too, and so is `verify`, which rebuilds read models
+//! into scratch copies at the live checkpoints and compares them with the live tables.
 
 pub mod catalogue;
 mod money;
@@ -19,6 +20,7 @@ mod projector;
 mod runner;
 pub mod sales;
 pub mod seat_map;
+pub mod verify;
 pub mod waitlist;
 
 pub use money::MoneyView;
