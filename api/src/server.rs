@@ -1,12 +1,14 @@
 //! Starting and stopping the server: database, event log, writers, projectors, HTTP.
 //!
 //! Shutdown runs in order: stop accepting and finish in-flight requests (which wait for
-//! their appends), stop the expiry scheduler, let the writers finish what is queued, then
-//! let the projectors finish the batch they are applying.
+//! their appends), stop the expiry scheduler, the task worker, the sealer and a running
+//! verification (recorded as stopped), let the writers finish what is queued, then let the
+//! projectors finish the batch they are applying.
 
 use crate::auth::JwtKeys;
 use crate::expiry::ExpiryScheduler;
 use crate::payments::Sandbox;
+use crate::verifications::Verifications;
 use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
 use boxoffice_audit::sealer::Sealer;
@@ -113,6 +115,12 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
     migrations::apply(&mut client, "accounts", crate::accounts::MIGRATIONS).await?;
     migrations::apply(&mut client, "process", process::MIGRATIONS).await?;
     migrations::apply(&mut client, "payments", crate::payments::MIGRATIONS).await?;
+    migrations::apply(
+        &mut client,
+        "verifications",
+        crate::verifications::MIGRATIONS,
+    )
+    .await?;
     Ok(config)
 }
 
@@ -159,6 +167,7 @@ pub struct Backend {
     pub tasks: TaskWorker,
     pub sealer: Sealer,
     pub audit: Arc<AuditKeys>,
+    pub verifications: Arc<Verifications>,
 }
 
 impl Backend {
@@ -212,6 +221,11 @@ impl Backend {
             },
             wake,
         );
+        let verifications = Arc::new(Verifications::new(
+            pool.clone(),
+            log.clone(),
+            audit.public_key.clone(),
+        ));
         let sealer = Sealer::start(
             log.clone(),
             Arc::new(signing_key),
@@ -220,6 +234,7 @@ impl Backend {
         Ok(Self {
             sealer,
             audit,
+            verifications,
             pool,
             log,
             writers,
@@ -294,6 +309,7 @@ pub async fn start_with_clock(
         exchanges: backend.exchanges.clone(),
         states: Arc::default(),
         audit: backend.audit.clone(),
+        verifications: backend.verifications.clone(),
     };
     backend.sandbox.set_base_url(
         config
@@ -318,6 +334,7 @@ pub async fn start_with_clock(
         backend.expiry.shutdown().await;
         backend.tasks.stop().await;
         backend.sealer.stop().await;
+        backend.verifications.stop().await;
         if !backend.writers.shutdown(Duration::from_secs(10)).await {
             tracing::warn!("some show writers did not finish within 10 s");
         }

@@ -6,3 +6,4 @@
 pub mod log;
 pub mod seals;
 pub mod state;
+pub mod verifications;
