@@ -353,9 +353,7 @@ impl From<boxoffice_projections::ProjectionError> for ApiError {
     fn from(error: boxoffice_projections::ProjectionError) -> Self {
         match error {
             boxoffice_projections::ProjectionError::Log(error) => error.into(),
-            unreadable @ boxoffice_projections::ProjectionError::Unreadable { .. } => {
-                ApiError::internal(unreadable)
-            }
+            other => ApiError::internal(other),
         }
     }
 }

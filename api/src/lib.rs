@@ -14,6 +14,7 @@ pub mod openapi;
 mod routes;
 pub mod sandbox;
 pub mod server;
+pub mod verifications;
 
 use auth::JwtKeys;
 use boxoffice_commands::{Catalogue, ShowSettings, ShowWriters};
@@ -166,4 +167,6 @@ pub struct AppState {
     /// Streams folded to points for auditors, with this process's snapshots.
     pub states: Arc<boxoffice_audit::state::States>,
     pub audit: Arc<AuditKeys>,
+    /// Verifications of the read models and the log that auditors start.
+    pub verifications: Arc<verifications::Verifications>,
 }

@@ -1,11 +1,13 @@
 //! Starting and stopping the server: database, event log, writers, projectors, HTTP.
 //!
 //! Shutdown runs in order: stop accepting and finish in-flight requests (which wait for
-//! their appends), stop the expiry scheduler, let the writers finish what is queued, then
-//! let the projectors finish the batch they are applying.
+//! their appends), stop the expiry scheduler, the task worker, the sealer and a running
+//! verification (recorded as stopped), let the writers finish what is queued, then let the
+//! projectors finish the batch they are applying.
 
 use crate::auth::JwtKeys;
 use crate::sandbox::Sandbox;
+use crate::verifications::Verifications;
 use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
 use boxoffice_audit::sealer::Sealer;
@@ -114,6 +116,12 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
     migrations::apply(&mut client, "process", process::MIGRATIONS).await?;
     // The sandbox's component kept its first name: databases remember steps by it.
     migrations::apply(&mut client, "payments", crate::sandbox::MIGRATIONS).await?;
+    migrations::apply(
+        &mut client,
+        "verifications",
+        crate::verifications::MIGRATIONS,
+    )
+    .await?;
     Ok(config)
 }
 
@@ -160,6 +168,7 @@ pub struct Backend {
     pub tasks: TaskWorker,
     pub sealer: Sealer,
     pub audit: Arc<AuditKeys>,
+    pub verifications: Arc<Verifications>,
 }
 
 impl Backend {
@@ -213,6 +222,11 @@ impl Backend {
             },
             wake,
         );
+        let verifications = Arc::new(Verifications::new(
+            pool.clone(),
+            log.clone(),
+            audit.public_key.clone(),
+        ));
         let sealer = Sealer::start(
             log.clone(),
             Arc::new(signing_key),
@@ -221,6 +235,7 @@ impl Backend {
         Ok(Self {
             sealer,
             audit,
+            verifications,
             pool,
             log,
             writers,
@@ -295,6 +310,7 @@ pub async fn start_with_clock(
         exchanges: backend.exchanges.clone(),
         states: Arc::default(),
         audit: backend.audit.clone(),
+        verifications: backend.verifications.clone(),
     };
     backend.sandbox.set_base_url(
         config
@@ -319,6 +335,7 @@ pub async fn start_with_clock(
         backend.expiry.shutdown().await;
         backend.tasks.stop().await;
         backend.sealer.stop().await;
+        backend.verifications.stop().await;
         if !backend.writers.shutdown(Duration::from_secs(10)).await {
             tracing::warn!("some show writers did not finish within 10 s");
         }

@@ -10,7 +10,8 @@
 //! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
 //! `catalogue`, `actions`): its projector, its queries, its SQL. Nothing outside a room reads its tables
 //! but through its query functions. The runner, which follows the log and keeps the
-//! checkpoints, is a room of its own too.
+//! checkpoints, is a room of its own too, and so is `verify`, which rebuilds read models
+//! into scratch copies at the live checkpoints and compares them with the live tables.
 
 pub mod actions;
 pub mod catalogue;
@@ -20,6 +21,7 @@ mod projector;
 mod runner;
 pub mod sales;
 pub mod seat_map;
+pub mod verify;
 pub mod waitlist;
 
 pub use money::MoneyView;
@@ -40,6 +42,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_cinema_latitude.sql"),
     include_str!("migrations/006_order_history_timeline.sql"),
     include_str!("migrations/007_audit_actions.sql"),
+    include_str!("migrations/008_order_history_timeline_key.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.

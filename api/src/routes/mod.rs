@@ -137,6 +137,8 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(audit(routes!(audit::state::stream)))
         .routes(audit(routes!(audit::seals::seals)))
         .routes(audit(routes!(audit::actions::actions)))
+        .routes(audit(routes!(audit::verifications::start)))
+        .routes(audit(routes!(audit::verifications::verification)))
         .routes(routes!(audit::seals::public_key))
 }
 

@@ -7,7 +7,9 @@
 //! What it guarantees: the timeline is in log order (newest first), whichever stream its
 //! steps came from (the show's or the payment's); a refund's seats leave the order's seats
 //! and join its refunded seats, and its amount and fee add up, however the batch that
-//! carried it was cut.
+//! carried it was cut; a row's `updated_at` is the latest time of the events that changed
+//! it, whichever order a batch applies its statements in (each statement keeps the later of
+//! the row's time and its own), so a rebuild cut into other batches writes the same rows.
 
 mod projector;
 mod queries;

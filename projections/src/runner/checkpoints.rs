@@ -44,6 +44,16 @@ pub(super) async fn load(pool: &Pool, name: &str) -> Result<Position, Projection
     Ok(position_of(&row))
 }
 
+/// The projector's checkpoint as stored, without making one (`None`: it has never run); for
+/// readers in a read-only transaction.
+pub(crate) async fn stored_position(
+    client: &impl GenericClient,
+    name: &str,
+) -> Result<Option<Position>, ProjectionError> {
+    let row = client.query_opt(CHECKPOINT_SQL, &[&name]).await?;
+    Ok(row.as_ref().map(position_of))
+}
+
 /// The projector's checkpoint, locked until `tx` ends.
 pub(super) async fn lock(tx: &impl GenericClient, name: &str) -> Result<Position, ProjectionError> {
     let row = tx.query_one(LOCK_CHECKPOINT_SQL, &[&name]).await?;

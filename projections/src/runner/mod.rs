@@ -8,7 +8,7 @@
 mod checkpoints;
 
 pub use checkpoints::EtagPosition;
-pub(crate) use checkpoints::{etag_moved, etag_positions};
+pub(crate) use checkpoints::{etag_moved, etag_positions, stored_position};
 
 use crate::{Applying, Event, Projector};
 use boxoffice_domain::access::AccessEvent;
@@ -32,8 +32,8 @@ const COMMIT_WITHOUT_WAITING_SQL: &str = include_str!("sql/commit_without_waitin
 
 /// Most events a running projector applies in one transaction.
 const BATCH: usize = 200;
-/// Most events a rebuild reads and applies at once.
-const REBUILD_BATCH: usize = 10_000;
+/// Most events a rebuild (or a verification's rebuild) reads and applies at once.
+pub(crate) const REBUILD_BATCH: usize = 10_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -45,6 +45,9 @@ pub enum ProjectionError {
         event_id: Uuid,
         reason: String,
     },
+    /// A verification cannot compare the table (it is missing, or has no key to order by).
+    #[error("read-model table {table} cannot be verified: {reason}")]
+    Unverifiable { table: String, reason: String },
 }
 
 impl From<tokio_postgres::Error> for ProjectionError {
@@ -190,7 +193,7 @@ enum Applied {
 }
 
 /// The events of a batch, read into domain events (streams of no projector are skipped).
-fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> {
+pub(crate) fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> {
     batch
         .iter()
         .filter_map(|recorded| {

@@ -1,9 +1,11 @@
 //! Requests to the audit log (auditors): one stream, or the whole log in log order; a
-//! stream's state at a point; the seals and their key. Tests read the log to check what a
-//! command appended (or that a refused one appended nothing), and what auditors are told.
+//! stream's state at a point; the seals and their key; verifications of the read models and
+//! the log. Tests read the log to check what a command appended (or that a refused one
+//! appended nothing), and what auditors are told.
 
 use super::Request;
 use crate::server::Api;
+use reqwest::Method;
 
 impl Api {
     /// `GET /v1/audit/streams/show-{show}`: the show's events, oldest first.
@@ -47,5 +49,17 @@ impl Api {
     /// `GET /v1/audit/public-key` (anyone).
     pub fn audit_public_key(&self) -> Request<'_> {
         self.get_request("/v1/audit/public-key")
+    }
+
+    /// `POST /v1/audit/verifications`: starts verifying the read models and the log.
+    pub fn start_verification(&self, auditor: &str) -> Request<'_> {
+        self.request(Method::POST, "/v1/audit/verifications")
+            .token(auditor)
+    }
+
+    /// `GET /v1/audit/verifications/{verification}`: its status, progress and result.
+    pub fn verification(&self, auditor: &str, verification: &str) -> Request<'_> {
+        self.get_request(format!("/v1/audit/verifications/{verification}"))
+            .token(auditor)
     }
 }

@@ -7,3 +7,4 @@ pub mod actions;
 pub mod log;
 pub mod seals;
 pub mod state;
+pub mod verifications;

@@ -2,5 +2,5 @@
 UPDATE order_history SET
     seats = ARRAY(SELECT s FROM unnest(seats) s WHERE s <> ALL($2::text[])) || $3::text[],
     total_minor = total_minor + $4, refunded_minor = refunded_minor + $5,
-    status = 'exchanged', updated_at = $6
+    status = 'exchanged', updated_at = greatest(updated_at, $6)
 WHERE order_id = $1

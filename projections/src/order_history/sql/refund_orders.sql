@@ -5,7 +5,7 @@ UPDATE order_history o SET
     seats = ARRAY(SELECT s FROM unnest(o.seats) s
         WHERE s <> ALL(ARRAY(SELECT jsonb_array_elements_text(d.seats)))),
     refunded_minor = o.refunded_minor + d.amount, fees_minor = o.fees_minor + d.fee,
-    status = d.status, updated_at = d.at
+    status = d.status, updated_at = greatest(o.updated_at, d.at)
 FROM unnest($1::uuid[], $2::jsonb[], $3::bigint[], $4::bigint[], $5::text[],
     $6::timestamptz[]) AS d(order_id, seats, amount, fee, status, at)
 WHERE o.order_id = d.order_id

@@ -1,0 +1,2 @@
+-- Done with a table: the next one opens `verify_rows` again.
+CLOSE verify_rows
