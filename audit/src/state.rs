@@ -16,7 +16,7 @@ use boxoffice_domain::payment::Payment;
 use boxoffice_domain::promo::Promo;
 use boxoffice_domain::show::AppliedDiscount;
 use boxoffice_domain::{
-    Aggregate, CustomerId, HoldId, HoldStatus, Money, OrderId, SeatCounts, SeatId, SeatStatus,
+    Aggregate, CustomerId, HoldId, HoldsEnded, Money, OrderId, SeatCounts, SeatId, SeatStatus,
     Show, ShowId, StoredEvent, StreamName, WaitlistEntryId, WaitlistStatus,
 };
 use boxoffice_eventstore::{EventHash, EventLog, EventLogError, Position, RecordedEvent};
@@ -27,13 +27,13 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// Events between two snapshots of a show.
-pub const SNAPSHOT_EVERY: u64 = 1_000;
+pub const SNAPSHOT_EVERY: u64 = 500;
 /// Snapshots kept at most, over all shows (the least recently asked-about show goes first).
 const MAX_SNAPSHOTS: usize = 128;
 /// Events read per page while folding, at most.
 const PAGE: usize = 5_000;
 /// The first page when the point does not say how many events it needs.
-const FIRST_PAGE: usize = 128;
+const FIRST_PAGE: usize = 64;
 
 /// Where in a stream's history to look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,7 +394,7 @@ pub struct ShowState {
     /// in the stream's events).
     pub holds: Vec<HoldState>,
     /// How many holds had ended by then: `released`, `expired`, `confirmed`.
-    pub holds_ended: BTreeMap<&'static str, u64>,
+    pub holds_ended: HoldsEnded,
     /// Every order made by then, fully refunded ones included.
     pub orders: Vec<OrderState>,
     pub waitlist: Vec<WaitlistState>,
@@ -492,29 +492,16 @@ impl ShowState {
                 }
             })
             .collect();
-        let mut holds_ended: BTreeMap<&'static str, u64> = BTreeMap::new();
         let holds = show
-            .holds()
-            .filter_map(|(hold_id, hold)| {
-                let ended = match &hold.status {
-                    HoldStatus::Active => None,
-                    HoldStatus::Released => Some("released"),
-                    HoldStatus::Expired => Some("expired"),
-                    HoldStatus::Confirmed(_) => Some("confirmed"),
-                };
-                if let Some(status) = ended {
-                    *holds_ended.entry(status).or_default() += 1;
-                    return None;
-                }
-                Some(HoldState {
-                    hold_id: *hold_id,
-                    customer_id: hold.customer_id.clone(),
-                    seats: hold.seats.clone(),
-                    total: hold.total.clone(),
-                    expires_at: hold.expires_at,
-                    promo: hold.discount.clone(),
-                    payments: hold.payments.clone(),
-                })
+            .active_holds()
+            .map(|(hold_id, hold)| HoldState {
+                hold_id: *hold_id,
+                customer_id: hold.customer_id.clone(),
+                seats: hold.seats.clone(),
+                total: hold.total.clone(),
+                expires_at: hold.expires_at,
+                promo: hold.discount.clone(),
+                payments: hold.payments.clone(),
             })
             .collect();
         let mut money: BTreeMap<String, MoneyTotals> = BTreeMap::new();
@@ -574,7 +561,7 @@ impl ShowState {
             counts: show.counts(),
             seats,
             holds,
-            holds_ended,
+            holds_ended: show.holds_ended(),
             orders,
             waitlist,
             money: money.into_values().collect(),

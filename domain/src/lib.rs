@@ -29,9 +29,9 @@ pub use ids::{
 };
 pub use money::{Currency, Money};
 pub use show::{
-    decide, Hold, HoldStatus, Order, PaymentRefusal, Requester, SeatCounts, SeatKind, SeatSpec,
-    SeatStatus, Show, ShowCommand, ShowEvent, ShowInfo, Venue, WaitlistCloseReason, WaitlistEntry,
-    WaitlistStatus, MAX_SEATS_PER_HOLD,
+    decide, Hold, HoldStatus, HoldsEnded, Order, PaymentRefusal, Requester, SeatCounts, SeatKind,
+    SeatSpec, SeatStatus, Show, ShowCommand, ShowEvent, ShowInfo, Venue, WaitlistCloseReason,
+    WaitlistEntry, WaitlistStatus, MAX_SEATS_PER_HOLD,
 };
 pub use stream::StreamName;
 

@@ -9,7 +9,7 @@
 use super::command::ShowCommand;
 use super::event::*;
 use super::holds::{promo_of, MAX_SEATS_PER_HOLD};
-use super::{HoldStatus, SeatSpec, Show, ShowInfo, WaitlistStatus};
+use super::{SeatSpec, Show, ShowInfo, WaitlistStatus};
 use crate::error::Problems;
 use crate::{DomainError, Money, RefundId, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
@@ -133,15 +133,13 @@ pub(super) fn cancel(
             }));
         }
     }
-    for (hold_id, hold) in show.holds() {
-        if hold.status == HoldStatus::Active {
-            events.push(ShowEvent::HoldReleased(HoldReleased {
-                hold_id: *hold_id,
-                seats: hold.seats.clone(),
-                released_at: now,
-                promo_code: promo_of(hold),
-            }));
-        }
+    for (hold_id, hold) in show.active_holds() {
+        events.push(ShowEvent::HoldReleased(HoldReleased {
+            hold_id: *hold_id,
+            seats: hold.seats.clone(),
+            released_at: now,
+            promo_code: promo_of(hold),
+        }));
     }
     for (order_id, order) in show.orders() {
         if order.seats.is_empty() {

@@ -175,6 +175,11 @@ pub struct Show {
     /// shared: a copy of the show (an auditor's snapshot, a writer's state kept across a
     /// retry) copies the map, not the holds.
     holds: BTreeMap<HoldId, Arc<Hold>>,
+    /// The holds still active: what deciding a hold or cancelling the show looks at,
+    /// however many holds ended before.
+    active: BTreeSet<HoldId>,
+    /// How many holds ended, by how.
+    ended: HoldsEnded,
     orders: BTreeMap<OrderId, Order>,
     /// Every entry in the order it joined (ended ones stay, for lookups).
     waitlist: Vec<WaitlistEntry>,
@@ -187,6 +192,27 @@ pub struct Show {
     /// Exchanges from other shows that made orders here.
     transfers_in: BTreeMap<Uuid, OrderId>,
     cancelled: bool,
+}
+
+/// How many holds ended, by how (a hold that expired and was then paid late counts as
+/// confirmed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HoldsEnded {
+    pub released: u64,
+    pub expired: u64,
+    pub confirmed: u64,
+}
+
+impl HoldsEnded {
+    fn count(&mut self, status: &HoldStatus) -> Option<&mut u64> {
+        match status {
+            HoldStatus::Active => None,
+            HoldStatus::Released => Some(&mut self.released),
+            HoldStatus::Expired => Some(&mut self.expired),
+            HoldStatus::Confirmed(_) => Some(&mut self.confirmed),
+        }
+    }
 }
 
 /// How many seats are in each state.
@@ -249,8 +275,20 @@ impl Show {
         self.holds.get(hold_id).map(|hold| &**hold)
     }
 
+    /// Every hold ever made here, ended ones included.
     pub fn holds(&self) -> impl Iterator<Item = (&HoldId, &Hold)> {
         self.holds.iter().map(|(hold_id, hold)| (hold_id, &**hold))
+    }
+
+    /// The holds still active, in id order.
+    pub fn active_holds(&self) -> impl Iterator<Item = (&HoldId, &Hold)> {
+        self.active
+            .iter()
+            .filter_map(|hold_id| Some((hold_id, self.hold(hold_id)?)))
+    }
+
+    pub fn holds_ended(&self) -> HoldsEnded {
+        self.ended
     }
 
     pub fn order(&self, order_id: &OrderId) -> Option<&Order> {
@@ -274,11 +312,8 @@ impl Show {
         now: Timestamp,
     ) -> impl Iterator<Item = (&'a HoldId, &'a Hold)> + 'a {
         let grace = self.grace();
-        self.holds().filter(move |(_, hold)| {
-            hold.status == HoldStatus::Active
-                && &hold.customer_id == customer
-                && now < hold.expires_at + grace
-        })
+        self.active_holds()
+            .filter(move |(_, hold)| &hold.customer_id == customer && now < hold.expires_at + grace)
     }
 
     /// A transfer of seats out of an order here, not reverted.
@@ -374,6 +409,15 @@ impl Show {
 
     fn end_hold(&mut self, hold_id: &HoldId, status: HoldStatus) {
         if let Some(hold) = self.holds.get_mut(hold_id) {
+            match self.ended.count(&hold.status) {
+                Some(count) => *count -= 1,
+                None => {
+                    self.active.remove(hold_id);
+                }
+            }
+            if let Some(count) = self.ended.count(&status) {
+                *count += 1;
+            }
             Arc::make_mut(hold).status = status;
         }
     }
@@ -406,6 +450,7 @@ impl Show {
             }
             ShowEvent::SeatsHeld(e) => {
                 self.set_seats(&e.seats, SeatStatus::Held(e.hold_id));
+                self.active.insert(e.hold_id);
                 self.holds.insert(
                     e.hold_id,
                     Arc::new(Hold {

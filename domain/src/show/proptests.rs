@@ -110,6 +110,25 @@ fn check_invariants(show: &Show) -> Result<(), TestCaseError> {
             }
         }
     }
+    // The active holds are the holds whose status is active, and the ended ones are
+    // counted by how they ended.
+    let active: Vec<HoldId> = show
+        .holds()
+        .filter(|(_, hold)| hold.status == HoldStatus::Active)
+        .map(|(id, _)| *id)
+        .collect();
+    let listed: Vec<HoldId> = show.active_holds().map(|(id, _)| *id).collect();
+    prop_assert_eq!(&listed, &active);
+    let ended = show.holds_ended();
+    prop_assert_eq!(
+        (ended.released + ended.expired + ended.confirmed) as usize,
+        show.holds().count() - active.len()
+    );
+    let confirmed = show
+        .holds()
+        .filter(|(_, hold)| matches!(hold.status, HoldStatus::Confirmed(_)))
+        .count();
+    prop_assert_eq!(ended.confirmed as usize, confirmed);
     // The converse: every active hold and every order owns its seats exclusively.
     for (id, hold) in show.holds() {
         if hold.status == HoldStatus::Active {
