@@ -285,6 +285,18 @@ fn page_limit(limit: Option<i64>, default: i64, max: i64) -> Result<i64, ApiErro
     }
 }
 
+/// A count the log keeps as a PostgreSQL `bigint` (a version, a seal's number): the API's
+/// schema says int64, so a larger number is refused rather than read past the schema.
+fn log_number(name: &str, value: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match value {
+        Some(n) if n > i64::MAX as u64 => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("{name} must be at most {}", i64::MAX),
+        )),
+        other => Ok(other),
+    }
+}
+
 /// Marks a response as the remembered answer to an earlier try.
 fn replayed_header(replayed: bool) -> [(&'static str, &'static str); 1] {
     [(

@@ -17,6 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct SealParams {
     /// Seals after this number (default: from the first).
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     after: Option<u64>,
     /// Page size, 1 to 1000 (default 100).
     limit: Option<i64>,
@@ -41,7 +42,7 @@ pub async fn seals(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Auditor])?;
     let limit = super::super::page_limit(params.limit, 100, 1000)? as usize;
-    let after = params.after.unwrap_or(0);
+    let after = super::super::log_number("after", params.after)?.unwrap_or(0);
     let mut seals: Vec<Seal> = read_seals(state.log.as_ref())
         .await?
         .into_iter()

@@ -23,7 +23,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct PointParams {
     /// After the stream's event of this version.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     at_version: Option<u64>,
     /// After the stream's last event at or before this log position.
     #[param(value_type = Option<String>, pattern = "^[0-9]+-[0-9]+$")]
@@ -34,7 +34,8 @@ pub struct PointParams {
 
 impl PointParams {
     fn point(&self) -> Result<Point, ApiError> {
-        match (self.at_version, self.at_position, self.at_time) {
+        let at_version = super::super::log_number("at_version", self.at_version)?;
+        match (at_version, self.at_position, self.at_time) {
             (None, None, None) => Ok(Point::Latest),
             (Some(version), None, None) => Ok(Point::Version(version)),
             (None, Some(position), None) => Ok(Point::Position(position)),
