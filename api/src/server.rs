@@ -53,6 +53,10 @@ pub enum StartError {
     Listen(SocketAddr, std::io::Error),
     #[error("EVENTSTORE_URL: {0}")]
     EventStore(boxoffice_eventstore::EventLogError),
+    #[error("the database `{0}` does not exist")]
+    NoDatabase(String),
+    #[error("the database is not migrated ({0} is behind): run `boxoffice migrate` first")]
+    NotMigrated(&'static str),
     #[error("cannot compute the hash chain of the events already logged: {0}")]
     Chain(boxoffice_eventstore::EventLogError),
     #[error("BOXOFFICE_AUDIT_SIGNING_KEY must be 64 hexadecimal digits (a 32-byte Ed25519 seed)")]
@@ -83,6 +87,24 @@ pub fn open_log(
     }
 }
 
+/// Every component's migrations after the event log's, in the order they are applied.
+/// The sandbox's component kept its first name (`payments`): databases remember steps by it.
+fn components() -> [(&'static str, &'static [&'static str]); 5] {
+    [
+        ("projections", boxoffice_projections::MIGRATIONS),
+        ("accounts", crate::accounts::MIGRATIONS),
+        ("process", process::MIGRATIONS),
+        ("payments", crate::sandbox::MIGRATIONS),
+        ("verifications", crate::verifications::MIGRATIONS),
+    ]
+}
+
+/// The hash chain of events written before the log had one is computed once, by the first
+/// start after the migration that added it, and marked done here. After that an event
+/// without a hash is one whose hash was removed: `audit verify-log` reports it, where a
+/// start that chained it again would make the edit look intact.
+const CHAINED: (&str, &[&str]) = ("eventstore_chained", &["SELECT 1"]);
+
 /// Connects, creating the database if it does not exist yet, and applies every migration.
 pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Config, StartError> {
     let config = tokio_postgres::Config::from_str(database_url).map_err(StartError::BadUrl)?;
@@ -97,31 +119,45 @@ pub async fn prepare_database(database_url: &str) -> Result<tokio_postgres::Conf
         Err(error) => return Err(StartError::Database(error)),
     };
     migrations::apply(&mut client, "eventstore", postgres::MIGRATIONS).await?;
-    let chained = postgres::chain_existing(&mut client)
-        .await
-        .map_err(StartError::Chain)?;
-    if chained > 0 {
-        tracing::info!(
-            events = chained,
-            "computed the hash chain of events written before it"
-        );
+    let (marker, steps) = CHAINED;
+    if migrations::pending(&client, marker, steps).await? > 0 {
+        let chained = postgres::chain_existing(&mut client)
+            .await
+            .map_err(StartError::Chain)?;
+        if chained > 0 {
+            tracing::info!(
+                events = chained,
+                "computed the hash chain of events written before it"
+            );
+        }
+        migrations::apply(&mut client, marker, steps).await?;
     }
-    migrations::apply(
-        &mut client,
-        "projections",
-        boxoffice_projections::MIGRATIONS,
-    )
-    .await?;
-    migrations::apply(&mut client, "accounts", crate::accounts::MIGRATIONS).await?;
-    migrations::apply(&mut client, "process", process::MIGRATIONS).await?;
-    // The sandbox's component kept its first name: databases remember steps by it.
-    migrations::apply(&mut client, "payments", crate::sandbox::MIGRATIONS).await?;
-    migrations::apply(
-        &mut client,
-        "verifications",
-        crate::verifications::MIGRATIONS,
-    )
-    .await?;
+    for (component, steps) in components() {
+        migrations::apply(&mut client, component, steps).await?;
+    }
+    Ok(config)
+}
+
+/// Connects to a database that `serve` or `migrate` has prepared and changes nothing in it:
+/// the auditors' tools look at the log as it is. Creating a database on a mistyped name, or
+/// migrating one, would have them report an empty or re-chained log as intact.
+pub async fn open_database(database_url: &str) -> Result<tokio_postgres::Config, StartError> {
+    let config = tokio_postgres::Config::from_str(database_url).map_err(StartError::BadUrl)?;
+    let client = connect(&config).await.map_err(|error| {
+        if error.code() == Some(&tokio_postgres::error::SqlState::INVALID_CATALOG_NAME) {
+            StartError::NoDatabase(config.get_dbname().unwrap_or_default().to_owned())
+        } else {
+            StartError::Database(error)
+        }
+    })?;
+    let all = [("eventstore", postgres::MIGRATIONS), CHAINED]
+        .into_iter()
+        .chain(components());
+    for (component, steps) in all {
+        if migrations::pending(&client, component, steps).await? > 0 {
+            return Err(StartError::NotMigrated(component));
+        }
+    }
     Ok(config)
 }
 

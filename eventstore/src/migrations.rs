@@ -66,3 +66,30 @@ pub async fn apply(
     tx.commit().await.map_err(fail(0))?;
     Ok(applied)
 }
+
+/// How many steps of `component` are not applied yet (every one in a database never
+/// migrated). Reads only: for tools that must not change the database they look at.
+pub async fn pending(
+    client: &Client,
+    component: &str,
+    steps: &[&str],
+) -> Result<usize, MigrationError> {
+    let done = match client
+        .query_one(
+            "SELECT coalesce(max(step), 0) FROM schema_migrations WHERE component = $1",
+            &[&component],
+        )
+        .await
+    {
+        Ok(row) => usize::try_from(row.get::<_, i32>(0)).unwrap_or(0),
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE) => 0,
+        Err(source) => {
+            return Err(MigrationError {
+                component: component.to_owned(),
+                step: 0,
+                source,
+            })
+        }
+    };
+    Ok(steps.len().saturating_sub(done))
+}

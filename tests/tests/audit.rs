@@ -278,6 +278,80 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
     assert_eq!(unusable.status.code(), Some(2), "{unusable:?}");
 }
 
+/// Runs `boxoffice migrate` on `database_url`, as an operator (or a restart) would.
+fn migrate(database_url: &str) -> Output {
+    std::process::Command::new(BinaryServer::binary())
+        .arg("migrate")
+        .env("DATABASE_URL", database_url)
+        .env_remove("EVENTSTORE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("boxoffice runs")
+}
+
+#[tokio::test]
+async fn an_auditor_is_never_shown_an_empty_or_re_chained_log_as_intact() {
+    let mut server = audited_server().await;
+    let api = server.api.clone();
+    let staff = api.token("box-office-1", &[Role::Staff]);
+    let public_key = api.audit_public_key().await.body["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (show, _) = show_with_history(&api, &staff, 2).await;
+    server.stop().await;
+    let url = server.db.url.clone();
+
+    // A mistyped database name cannot run, and is not created.
+    let missing = format!("{}_mistyped", server.db.name);
+    let wrong = verify_log(&url.replace(&server.db.name, &missing), &public_key, &[]);
+    assert_eq!(wrong.status.code(), Some(2), "{wrong:?}");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("does not exist"),
+        "{wrong:?}"
+    );
+    let admin = server.db.admin().await;
+    let created = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&missing])
+        .await
+        .unwrap();
+    assert!(
+        created.is_none(),
+        "verify-log created the database it was pointed at"
+    );
+
+    // An edited event whose hash (and every later one) was removed: a start must not chain
+    // it again as if it were written before the chain existed.
+    let stream = format!("show-{show}");
+    let db = server.db.client().await;
+    db.batch_execute("SET session_replication_role = replica")
+        .await
+        .unwrap();
+    db.execute(
+        "UPDATE events SET data = jsonb_set(data, '{seats,0}', '\"B5\"'), hash = NULL
+         WHERE stream = $1 AND version = 1",
+        &[&stream],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        "UPDATE events SET hash = NULL WHERE stream = $1 AND version > 1",
+        &[&stream],
+    )
+    .await
+    .unwrap();
+    let migrated = migrate(&url);
+    assert_eq!(migrated.status.code(), Some(0), "{migrated:?}");
+    let found = verify_log(&url, &public_key, &["--stream", &stream]);
+    assert_eq!(found.status.code(), Some(1), "{found:?}");
+    let said = lines(&found);
+    assert!(
+        said.iter()
+            .any(|l| l.starts_with(&format!("{stream}: version 1: ")) && l.contains("no hash")),
+        "{said:#?}"
+    );
+}
+
 /// Changes event `version` of `stream` and recomputes every hash from there, as someone who
 /// knows the chain's encoding would (the encoding is public: docs/audit.md).
 async fn rewrite_and_rechain(db: &tokio_postgres::Client, stream: &str, version: i64) {

@@ -1,6 +1,7 @@
 //! `boxoffice audit`: the auditors' tools on the command line, reading `DATABASE_URL` (and
-//! `EVENTSTORE_URL` where set) like `serve`. Exit status: 0 intact, 1 a finding (each on a
-//! line of its own, naming the stream or line), 2 could not run.
+//! `EVENTSTORE_URL` where set) like `serve`, but never creating, migrating or chaining the
+//! database they look at (`server::open_database`). Exit status: 0 intact, 1 a finding (each
+//! on a line of its own, naming the stream or line), 2 could not run.
 
 use super::progress::Progress;
 use super::{Failure, Target};
@@ -248,7 +249,7 @@ fn read_seal(path: &std::path::Path) -> Result<Seal, Failure> {
 }
 
 async fn open(cli: &Target) -> Result<Arc<dyn EventLog>, Failure> {
-    let config = server::prepare_database(&cli.database_url)
+    let config = server::open_database(&cli.database_url)
         .await
         .map_err(|e| Failure::could_not_run(e.to_string()))?;
     let pool = pg::pool(&config, 4);

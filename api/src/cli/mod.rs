@@ -159,7 +159,7 @@ async fn log_at(url: &str) -> Result<Arc<dyn EventLog>, String> {
 pub enum ProjectionsAction {
     /// Empty the read models and replay the whole log into them.
     Rebuild {
-        /// Only these projectors (seat_map, order_history, sales, waitlist, catalogue).
+        /// Only these projectors (seat_map, order_history, sales, waitlist, catalogue, actions).
         #[arg(long = "only")]
         only: Vec<String>,
     },
@@ -169,7 +169,7 @@ pub enum ProjectionsAction {
     /// of its live checkpoint, and compare them with the live tables row by row; safe while
     /// servers run. Exit status 0 equal, 1 a difference (one line each), 2 could not run.
     Verify {
-        /// Only these read models (seat_map, order_history, sales, waitlist, catalogue).
+        /// Only these read models (seat_map, order_history, sales, waitlist, catalogue, actions).
         #[arg(long = "only")]
         only: Vec<String>,
     },

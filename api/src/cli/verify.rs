@@ -16,7 +16,7 @@ use boxoffice_projections::verify::{verify, Difference, ReadModelReport, SHOWN};
 /// Runs the verification of the read models named in `only` (all when empty).
 pub async fn run(cli: &Target, only: &[String]) -> Result<u8, Failure> {
     let projectors = chosen(only)?;
-    let config = server::prepare_database(&cli.database_url)
+    let config = server::open_database(&cli.database_url)
         .await
         .map_err(|e| Failure::could_not_run(e.to_string()))?;
     // The snapshot, the scratch session and the log's reads each take a connection.
