@@ -10,7 +10,6 @@
 use super::best::best_available;
 use super::command::Requester;
 use super::event::*;
-use super::lifecycle::before_start;
 use super::{Hold, HoldStatus, SeatStatus, Show, ShowInfo};
 use crate::promo::{PromoCode, PromoOffer};
 use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp};
@@ -40,7 +39,7 @@ pub(super) fn hold(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    before_start(info, now)?;
+    info.before_start(now)?;
     if show.hold(&hold_id).is_some() {
         return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
     }

@@ -4,12 +4,13 @@
 //! Scheduling fixes what the show will keep (its layout, prices and rules); cancelling ends
 //! everything still open in one decision. Every other command first passes [`admit`]: a show
 //! that does not exist decides nothing, and a cancelled one only settles what had already
-//! begun. Most rules then refuse to act once the show has started ([`before_start`]).
+//! begun. Most rules then refuse to act once the show has started
+//! (`ShowInfo::before_start`).
 
 use super::command::ShowCommand;
 use super::event::*;
 use super::holds::{promo_of, MAX_SEATS_PER_HOLD};
-use super::{SeatSpec, Show, ShowInfo, WaitlistStatus};
+use super::{SeatSpec, Show, WaitlistStatus};
 use crate::error::Problems;
 use crate::{DomainError, Money, RefundId, Timestamp};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,14 +51,6 @@ pub(super) fn admit(show: &Show, command: &ShowCommand) -> Result<(), DomainErro
     }
     if !show.is_scheduled() {
         return Err(DomainError::ShowNotFound);
-    }
-    Ok(())
-}
-
-/// Refuses what may only be done before the show starts.
-pub(super) fn before_start(info: &ShowInfo, now: Timestamp) -> Result<(), DomainError> {
-    if now >= info.starts_at {
-        return Err(DomainError::ShowStarted);
     }
     Ok(())
 }

@@ -106,6 +106,16 @@ pub struct ShowInfo {
     pub venue: Option<Venue>,
 }
 
+impl ShowInfo {
+    /// Refuses what may only be done before the show starts.
+    fn before_start(&self, now: Timestamp) -> Result<(), DomainError> {
+        if now >= self.starts_at {
+            return Err(DomainError::ShowStarted);
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeatStatus {
     Available,

@@ -10,7 +10,6 @@ use super::holds::{
     active_hold, expire_lapsed, lapsed_holds_on, validate_seat_list, validate_seat_selection,
     MAX_SEATS_PER_HOLD,
 };
-use super::lifecycle::before_start;
 use super::{Order, SeatStatus, Show};
 use crate::{CustomerId, DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
 use chrono::Duration;
@@ -103,7 +102,7 @@ pub(super) fn exchange(
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
     let order = owned_order(show, &order_id, requester)?;
-    before_start(info, now)?;
+    info.before_start(now)?;
     validate_seat_list("give_back", give_back, MAX_SEATS_PER_HOLD)?;
     validate_seat_selection(show, "take", take)?;
     if give_back.len() != take.len() {
@@ -159,7 +158,7 @@ pub(super) fn transfer_out(
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
     let order = owned_order(show, &order_id, requester)?;
-    before_start(info, now)?;
+    info.before_start(now)?;
     if to_show_id == info.show_id {
         return Err(DomainError::invalid(
             "to_show_id",
@@ -210,7 +209,7 @@ pub(super) fn transfer_in(
     if show.transferred_in(exchange_id).is_some() {
         return Err(DomainError::DuplicateId(format!("exchange {exchange_id}")));
     }
-    before_start(info, now)?;
+    info.before_start(now)?;
     let requester = Requester::Customer(customer_id.clone());
     let hold = active_hold(show, hold_id, &requester, Some(now))?;
     if credit.amount.currency != hold.total.currency {

@@ -9,7 +9,6 @@
 use super::command::Requester;
 use super::event::*;
 use super::holds::{active_hold, expire_lapsed, lapsed_holds_on};
-use super::lifecycle::before_start;
 use super::{HoldStatus, Show};
 use crate::payment::PaymentMethod;
 use crate::{DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
@@ -70,7 +69,7 @@ pub(super) fn request(
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
     let hold = active_hold(show, hold_id, requester, Some(now))?;
-    before_start(info, now)?;
+    info.before_start(now)?;
     if show.hold_of_payment(payment_id).is_some() {
         return Err(DomainError::DuplicateId(format!("payment {payment_id}")));
     }

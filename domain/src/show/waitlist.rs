@@ -7,7 +7,6 @@ use super::best::best_available;
 use super::command::Requester;
 use super::event::*;
 use super::holds::check_request;
-use super::lifecycle::before_start;
 use super::{HoldStatus, SeatStatus, Show, WaitlistStatus};
 use crate::{CustomerId, DomainError, HoldId, SeatId, Timestamp, WaitlistEntryId};
 use chrono::Duration;
@@ -28,7 +27,7 @@ pub(crate) fn join(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
-    before_start(info, now)?;
+    info.before_start(now)?;
     if show.waitlist_entry(&entry_id).is_some() {
         return Err(DomainError::DuplicateId(format!(
             "waitlist entry {entry_id}"

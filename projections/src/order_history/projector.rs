@@ -8,7 +8,7 @@
 //! between orders (an exchange or a transfer): then each is written where it stands in the
 //! log, by the same statement. The hot path is thus a few statements per batch.
 
-use super::timeline::{self, held_detail, Timeline};
+use super::timeline::{self, held_detail, LogPosition, Timeline};
 use crate::projector::{seat_labels, seat_list};
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
@@ -123,13 +123,6 @@ impl Projector for OrderHistory {
         end_holds(tx, events).await?;
         timeline.write(tx).await
     }
-}
-
-/// An event's log position as the table stores it (as checkpoints do).
-#[derive(Clone, Copy)]
-pub(super) struct LogPosition {
-    pub commit: i64,
-    pub prepare: i64,
 }
 
 fn position(applying: &Applying<'_>) -> LogPosition {

@@ -6,7 +6,6 @@
 //! stream (the show's or a payment's) an entry came from. The steps every hold goes
 //! through (held, paid, ended) are kept in the hold's row instead (see `held_detail`).
 
-use super::projector::LogPosition;
 use crate::projector::seat_labels;
 use crate::{Applying, Event};
 use boxoffice_domain::payment::PaymentEvent;
@@ -15,6 +14,13 @@ use boxoffice_domain::{PaymentRefusal, ShowEvent, Timestamp};
 use serde_json::{json, Value};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
+
+/// An event's log position as the table stores it (as checkpoints do).
+#[derive(Clone, Copy)]
+pub(super) struct LogPosition {
+    pub commit: i64,
+    pub prepare: i64,
+}
 
 const INSERT_TIMELINE_SQL: &str = include_str!("sql/insert_timeline.sql");
 
