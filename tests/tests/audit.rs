@@ -8,7 +8,8 @@ use boxoffice_api::AuditSettings;
 use boxoffice_audit::sealer::SealSchedule;
 use boxoffice_commands::SystemClock;
 use boxoffice_tests::fixtures;
-use boxoffice_tests::server::{Api, BinaryServer, TestServer};
+use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
+use boxoffice_tests::wait::eventually;
 use serde_json::Value;
 use std::process::Output;
 use std::sync::Arc;
@@ -276,6 +277,57 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
     assert_ne!(wrong.status.code(), Some(0));
     let unusable = verify_log(&url, "not-a-key", &[]);
     assert_eq!(unusable.status.code(), Some(2), "{unusable:?}");
+
+    // The auditors' HTTP verification job, on a server started on the changed database (its
+    // sealer held back, so that it adds nothing to the log), finds the same.
+    let served = BinaryServer::start_with_env(
+        &server.db,
+        free_port(),
+        &[
+            ("BOXOFFICE_AUDIT_SIGNING_KEY", SIGNING_KEY),
+            ("BOXOFFICE_SEAL_EVERY_EVENTS", "1000000"),
+            ("BOXOFFICE_SEAL_EVERY_SECONDS", "86400"),
+        ],
+    )
+    .await;
+    let auditor = served.api.token("auditor-2", &[Role::Auditor]);
+    let started = served.api.start_verification(&auditor).await;
+    let id = started.expect_status(202)["verification_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = eventually("the verification is done", async || {
+        let reply = served.api.verification(&auditor, &id).await;
+        let view = reply.expect_ok();
+        if view["status"] == "running" {
+            Err(format!("running: {}", view["progress"]))
+        } else {
+            Ok(view.clone())
+        }
+    })
+    .await;
+    assert_eq!(view["status"], "failed", "{view:#}");
+    let mut over_http: Vec<String> = view["result"]["log"]["findings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no findings in {view:#}"))
+        .iter()
+        .map(|f| match f["version"].as_u64() {
+            Some(version) => format!(
+                "{}: version {version}: {}",
+                f["stream"].as_str().unwrap(),
+                f["problem"].as_str().unwrap()
+            ),
+            None => format!(
+                "{}: {}",
+                f["stream"].as_str().unwrap(),
+                f["problem"].as_str().unwrap()
+            ),
+        })
+        .collect();
+    over_http.sort();
+    let mut on_the_command_line = said.clone();
+    on_the_command_line.sort();
+    assert_eq!(over_http, on_the_command_line);
 }
 
 /// Runs `boxoffice migrate` on `database_url`, as an operator (or a restart) would.

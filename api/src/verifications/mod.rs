@@ -88,15 +88,19 @@ pub struct VerificationProgress {
 /// What a verification found.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct VerificationResult {
-    /// Each read model against its rebuild at its live checkpoint.
-    pub read_models: Verification,
+    /// Each read model against its rebuild at its live checkpoint; null when the log could
+    /// not be rebuilt into them, which the log's findings then explain (a log changed by hand
+    /// need not be one the projectors can apply).
+    pub read_models: Option<Verification>,
+    /// Why the read models could not be rebuilt, when they could not.
+    pub read_models_error: Option<String>,
     /// The walk of the log: broken chains, gaps, seals that do not hold.
     pub log: LogReport,
 }
 
 impl VerificationResult {
     fn passed(&self) -> bool {
-        self.read_models.equal() && self.log.intact()
+        self.read_models.as_ref().is_some_and(Verification::equal) && self.log.intact()
     }
 }
 
@@ -254,7 +258,7 @@ pub async fn view(
     }))
 }
 
-/// The read models, then the log.
+/// The read models, then the log (walked also when the read models could not be rebuilt).
 async fn work(
     log: &dyn EventLog,
     pool: &Pool,
@@ -266,7 +270,7 @@ async fn work(
         counters.rebuilt.store(done, Ordering::Relaxed)
     })
     .await
-    .map_err(|e| format!("verifying the read models: {e}"))?;
+    .map_err(|e| format!("verifying the read models: {e}"));
     let walk = Walk {
         stream: None,
         key,
@@ -277,7 +281,18 @@ async fn work(
     })
     .await
     .map_err(|e| format!("walking the log: {e}"))?;
-    Ok(VerificationResult { read_models, log })
+    // A rebuild that fails on an intact log could not run; on a broken one, the findings
+    // are the answer and the failure is part of it.
+    let (read_models, read_models_error) = match read_models {
+        Ok(verification) => (Some(verification), None),
+        Err(error) if !log.intact() => (None, Some(error)),
+        Err(error) => return Err(error),
+    };
+    Ok(VerificationResult {
+        read_models,
+        read_models_error,
+        log,
+    })
 }
 
 /// Renews the lease until it cannot: returns when the row is no longer running, or no

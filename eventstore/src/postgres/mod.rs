@@ -670,10 +670,16 @@ pub fn db_error(error: tokio_postgres::Error) -> EventLogError {
                     || code == &SqlState::T_R_DEADLOCK_DETECTED
             }
         };
+    // The driver's own text for a server error is only "db error": the server's message is
+    // what says what went wrong.
+    let text = match error.as_db_error() {
+        Some(db) => db.to_string(),
+        None => error.to_string(),
+    };
     if transient {
-        EventLogError::Unavailable(error.to_string())
+        EventLogError::Unavailable(text)
     } else {
-        EventLogError::Failed(error.to_string())
+        EventLogError::Failed(text)
     }
 }
 
