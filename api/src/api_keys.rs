@@ -144,10 +144,10 @@ async fn look_up(
         )
         .await?;
     Ok(row.map(|row| {
-        let roles: Vec<String> = row.get(2);
+        let roles: Vec<String> = row.get("roles");
         (
-            row.get(0),
-            u32::try_from(row.get::<_, i32>(1)).unwrap_or(1),
+            row.get("key_id"),
+            u32::try_from(row.get::<_, i32>("quota_per_minute")).unwrap_or(1),
             roles.iter().filter_map(|r| Role::parse(r)).collect(),
         )
     }))
@@ -165,16 +165,22 @@ pub struct ApiKeyView {
 
 fn key_of(row: &tokio_postgres::Row) -> ApiKeyView {
     ApiKeyView {
-        key_id: row.get(0),
-        name: row.get(1),
-        quota_per_minute: row.get(2),
-        roles: row.get(3),
-        created_at: row.get(4),
-        revoked_at: row.get(5),
+        key_id: row.get("key_id"),
+        name: row.get("name"),
+        quota_per_minute: row.get("quota_per_minute"),
+        roles: row.get("roles"),
+        created_at: row.get("created_at"),
+        revoked_at: row.get("revoked_at"),
     }
 }
 
-const KEY_COLUMNS: &str = "key_id, name, quota_per_minute, roles, created_at, revoked_at";
+/// The columns [`key_of`] reads, as a macro so that every statement naming them is one
+/// literal (`concat!`), not text assembled at run time.
+macro_rules! key_columns {
+    () => {
+        "key_id, name, quota_per_minute, roles, created_at, revoked_at"
+    };
+}
 
 /// Makes key `key_id`; returns it (the only time it is seen) with its record, or `None`
 /// when a key with that id exists already.
@@ -189,10 +195,11 @@ pub async fn create(
     let key = format!("bo_{secret}");
     let row = client
         .query_opt(
-            &format!(
+            concat!(
                 "INSERT INTO api_keys (key_id, key_hash, name, quota_per_minute, roles)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key_id) DO NOTHING
-                 RETURNING {KEY_COLUMNS}"
+                 RETURNING ",
+                key_columns!()
             ),
             &[&key_id, &token_hash(&key), &name, &quota_per_minute, &roles],
         )
@@ -207,7 +214,11 @@ pub async fn find(
 ) -> Result<Option<ApiKeyView>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_id = $1"),
+            concat!(
+                "SELECT ",
+                key_columns!(),
+                " FROM api_keys WHERE key_id = $1"
+            ),
             &[&key_id],
         )
         .await?;
@@ -217,7 +228,11 @@ pub async fn find(
 pub async fn list(client: &impl GenericClient) -> Result<Vec<ApiKeyView>, tokio_postgres::Error> {
     let rows = client
         .query(
-            &format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, key_id"),
+            concat!(
+                "SELECT ",
+                key_columns!(),
+                " FROM api_keys ORDER BY created_at, key_id"
+            ),
             &[],
         )
         .await?;
@@ -231,9 +246,10 @@ pub async fn revoke(
 ) -> Result<Option<ApiKeyView>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!(
+            concat!(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1
-                 RETURNING {KEY_COLUMNS}"
+                 RETURNING ",
+                key_columns!()
             ),
             &[&key_id],
         )

@@ -108,16 +108,22 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-const ACCOUNT_COLUMNS: &str = "account_id, email, display_name, phone, roles, created_at";
+/// The columns [`account_of`] reads, as a macro so that every statement naming them is one
+/// literal (`concat!`), not text assembled at run time.
+macro_rules! account_columns {
+    () => {
+        "account_id, email, display_name, phone, roles, created_at"
+    };
+}
 
 fn account_of(row: &tokio_postgres::Row) -> AccountView {
     AccountView {
-        account_id: row.get(0),
-        email: row.get(1),
-        display_name: row.get(2),
-        phone: row.get(3),
-        roles: row.get(4),
-        created_at: row.get(5),
+        account_id: row.get("account_id"),
+        email: row.get("email"),
+        display_name: row.get("display_name"),
+        phone: row.get("phone"),
+        roles: row.get("roles"),
+        created_at: row.get("created_at"),
     }
 }
 
@@ -130,10 +136,11 @@ pub async fn create(
 ) -> Result<Option<AccountView>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!(
+            concat!(
                 "INSERT INTO accounts (account_id, email, password_hash, display_name)
                  VALUES ($1, $2, $3, $4) ON CONFLICT (email) DO NOTHING
-                 RETURNING {ACCOUNT_COLUMNS}"
+                 RETURNING ",
+                account_columns!()
             ),
             &[&Uuid::new_v4(), &email, &password_hash, &display_name],
         )
@@ -148,11 +155,15 @@ pub async fn by_email(
 ) -> Result<Option<(AccountView, String)>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!("SELECT {ACCOUNT_COLUMNS}, password_hash FROM accounts WHERE email = $1"),
+            concat!(
+                "SELECT ",
+                account_columns!(),
+                ", password_hash FROM accounts WHERE email = $1"
+            ),
             &[&email],
         )
         .await?;
-    Ok(row.map(|row| (account_of(&row), row.get(6))))
+    Ok(row.map(|row| (account_of(&row), row.get("password_hash"))))
 }
 
 pub async fn by_id(
@@ -161,7 +172,11 @@ pub async fn by_id(
 ) -> Result<Option<AccountView>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1"),
+            concat!(
+                "SELECT ",
+                account_columns!(),
+                " FROM accounts WHERE account_id = $1"
+            ),
             &[&account_id],
         )
         .await?;
@@ -176,9 +191,10 @@ pub async fn update_profile(
 ) -> Result<Option<AccountView>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!(
+            concat!(
                 "UPDATE accounts SET display_name = $2, phone = $3, updated_at = now()
-                 WHERE account_id = $1 RETURNING {ACCOUNT_COLUMNS}"
+                 WHERE account_id = $1 RETURNING ",
+                account_columns!()
             ),
             &[&account_id, &display_name, &phone],
         )
@@ -193,9 +209,10 @@ pub async fn set_roles(
 ) -> Result<Option<AccountView>, tokio_postgres::Error> {
     let row = client
         .query_opt(
-            &format!(
+            concat!(
                 "UPDATE accounts SET roles = $2, updated_at = now()
-                 WHERE account_id = $1 RETURNING {ACCOUNT_COLUMNS}"
+                 WHERE account_id = $1 RETURNING ",
+                account_columns!()
             ),
             &[&account_id, &roles],
         )
@@ -239,7 +256,7 @@ pub async fn use_refresh_token(
     let tx = client.transaction().await?;
     let row = tx
         .query_opt(
-            "SELECT account_id, expires_at > now(), used_at IS NOT NULL, revoked
+            "SELECT account_id, expires_at > now() AS live, used_at IS NOT NULL AS used, revoked
              FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
             &[&hash],
         )
@@ -247,8 +264,12 @@ pub async fn use_refresh_token(
     let Some(row) = row else {
         return Ok(Refreshed::Invalid);
     };
-    let (account_id, live, used, revoked): (Uuid, bool, bool, bool) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (account_id, live, used, revoked): (Uuid, bool, bool, bool) = (
+        row.get("account_id"),
+        row.get("live"),
+        row.get("used"),
+        row.get("revoked"),
+    );
     let outcome = if used {
         tx.execute(
             "UPDATE refresh_tokens SET revoked = true WHERE account_id = $1",
