@@ -1,26 +1,50 @@
 //! Best available: which `count` adjacent seats to offer someone who did not pick them.
 //!
-//! Candidates are runs of `count` free seats in one row with consecutive numbers (and of the
-//! requested category). They are ranked by, in order:
-//! 1. not leaving a single free seat between the block and a taken seat (an orphan nobody
-//!    can buy with a friend), when a block without one exists;
+//! Candidates are runs of `count` free seats side by side in one row, of the requested
+//! category. Side by side is where the hall's layout draws them: in consecutive columns, so an
+//! aisle or a gap breaks a block (seat numbers skip aisles, so consecutive numbers can stand
+//! on both sides of one); a layout given seat by seat has no columns, and there consecutive
+//! numbers are side by side. With no category asked for, wheelchair spaces and companion
+//! seats (category `accessible`) are never offered: they are for those who ask for them.
+//! Candidates are ranked by, in order:
+//! 1. not leaving a single free seat between the block and a wall: a taken seat, an aisle
+//!    or gap, or the row's end (an orphan nobody can buy with a friend), when a block
+//!    without one exists;
 //! 2. the row: rows are ranked by distance from the best row, two thirds of the way from the
 //!    screen to the back (rows in layout order, the first nearest the screen); between two
 //!    rows equally far, the one further back;
-//! 3. the distance of the block's centre from the row's centre;
+//! 3. the distance of the block's centre from the row's centre, where the layout draws them;
 //! 4. the lower seat number.
 
-use super::{SeatStatus, Show};
+use super::{SeatSpec, SeatStatus, Show};
 use crate::{SeatId, Timestamp};
 use std::collections::BTreeMap;
 
 /// One seat of a row, as best-available sees it.
 struct Place<'a> {
     number: u32,
+    /// Where it stands in the row: its column, or its number where the layout has none.
+    column: u32,
     id: &'a SeatId,
     free: bool,
     wanted: bool,
 }
+
+/// Whether `b` stands right of `a`, with no aisle or gap between.
+fn side_by_side(a: &Place, b: &Place) -> bool {
+    b.column == a.column + 1
+}
+
+/// Whether a seat may go to someone who asked for `category` (or for none).
+fn wanted(spec: &SeatSpec, category: Option<&str>) -> bool {
+    match category {
+        Some(category) => spec.category == category,
+        None => spec.kind.is_none() && spec.category != ACCESSIBLE,
+    }
+}
+
+/// The category of wheelchair spaces and their companion seats.
+const ACCESSIBLE: &str = "accessible";
 
 /// How good a block is; smaller is better (see the module documentation).
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
@@ -47,13 +71,12 @@ pub fn best_available(
         if !rows.contains_key(spec.row.as_str()) {
             row_order.push(&spec.row);
         }
-        let free = is_free(show, &spec.seat_id, now);
-        let wanted = category.is_none_or(|c| spec.category == c);
         rows.entry(&spec.row).or_default().push(Place {
             number: spec.number,
+            column: spec.column.unwrap_or(spec.number),
             id: &spec.seat_id,
-            free,
-            wanted,
+            free: is_free(show, &spec.seat_id, now),
+            wanted: wanted(spec, category),
         });
     }
     let best_row = (row_order.len() * 2) / 3;
@@ -66,10 +89,10 @@ pub fn best_available(
         if seats.len() < count {
             continue;
         }
-        let (first, last) = (seats[0].number, seats[seats.len() - 1].number);
+        let (first, last) = (seats[0].column, seats[seats.len() - 1].column);
         for start in 0..=seats.len() - count {
             let block = &seats[start..start + count];
-            let adjacent = block.windows(2).all(|w| w[1].number == w[0].number + 1);
+            let adjacent = block.windows(2).all(|w| side_by_side(&w[0], &w[1]));
             if !adjacent || !block.iter().all(|place| place.free && place.wanted) {
                 continue;
             }
@@ -78,7 +101,7 @@ pub fn best_available(
                 row_distance: row_index.abs_diff(best_row),
                 rows_from_back: row_order.len() - row_index,
                 // Twice the distance between the centres, to stay in integers.
-                centre_distance: u64::from(block[0].number + block[count - 1].number)
+                centre_distance: u64::from(block[0].column + block[count - 1].column)
                     .abs_diff(u64::from(first + last)),
                 first_number: block[0].number,
             };
@@ -91,19 +114,19 @@ pub fn best_available(
 }
 
 /// Whether holding seats `from..=to` of a sorted row leaves exactly one free seat between the
-/// block and a taken seat, on either side.
+/// block and a wall (a taken seat, an aisle or gap, the row's end), on either side.
 fn leaves_orphan(seats: &[Place], from: usize, to: usize) -> bool {
-    let adjacent = |a: usize, b: usize| seats[b].number == seats[a].number + 1;
-    let left = from >= 2
-        && adjacent(from - 1, from)
-        && seats[from - 1].free
-        && adjacent(from - 2, from - 1)
-        && !seats[from - 2].free;
-    let right = to + 2 < seats.len()
-        && adjacent(to, to + 1)
-        && seats[to + 1].free
-        && adjacent(to + 1, to + 2)
-        && !seats[to + 2].free;
+    // The seat at `next` is free and alone: side by side with the block at `inner`, and
+    // walled off beyond (`outer` none: the row ends).
+    let alone = |inner: usize, next: usize, outer: Option<usize>| {
+        let beside = |a: usize, b: usize| side_by_side(&seats[a.min(b)], &seats[a.max(b)]);
+        beside(inner, next)
+            && seats[next].free
+            && outer.is_none_or(|outer| !beside(next, outer) || !seats[outer].free)
+    };
+    let left = from >= 1 && alone(from, from - 1, from.checked_sub(2));
+    let right =
+        to + 1 < seats.len() && alone(to, to + 1, Some(to + 2).filter(|&i| i < seats.len()));
     left || right
 }
 

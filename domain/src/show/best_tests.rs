@@ -62,11 +62,11 @@ fn best_available_is_the_centre_of_the_row_two_thirds_back() {
 
 #[test]
 fn best_available_moves_to_the_next_best_row_when_the_best_is_full() {
-    let mut events = vec![hall(3, 4, None)];
-    events.extend(sold(1, "zoe", &["C1", "C2", "C3", "C4"]));
+    let mut events = vec![hall(3, 6, None)];
+    events.extend(sold(1, "zoe", &["C1", "C2", "C3", "C4", "C5", "C6"]));
     let show = given(events);
     // Rows A, B, C; best is C (3 * 2 / 3 = 2), then B (distance 1, further back than D).
-    assert_eq!(best(&show, 2, None), ["B2", "B3"]);
+    assert_eq!(best(&show, 2, None), ["B3", "B4"]);
 }
 
 #[test]
@@ -138,4 +138,211 @@ fn a_customer_has_one_active_hold_per_show_until_it_ends_or_lapses() {
     show.when(hold(3, "bob", &["A2"]), t0()).then_accepted();
     show.when(hold(2, "alice", &["A2"]), t0() + Duration::seconds(305))
         .then_accepted();
+}
+
+/// A show in a hall drawn as staff draw it: `(label, cells)` rows, the first nearest the
+/// screen (`R` regular, `P` premium, `W` wheelchair, `C` companion, `_` aisle or gap).
+fn drawn(rows: &[(&str, &str)]) -> ShowEvent {
+    let layout = crate::catalogue::HallLayout {
+        rows: rows
+            .iter()
+            .map(|(label, cells)| crate::catalogue::LayoutRow {
+                label: (*label).to_owned(),
+                cells: (*cells).to_owned(),
+            })
+            .collect(),
+    };
+    scheduled_with(layout.seats("layout").expect("a valid layout"))
+}
+
+#[test]
+fn best_available_never_places_a_group_on_both_sides_of_an_aisle() {
+    // Row A: A1 A2 | A3 A4 (numbers run on across the aisle).
+    let show = given(vec![drawn(&[("A", "RR_RR")])]);
+    assert!(
+        best(&show, 3, None).is_empty(),
+        "no three seats side by side"
+    );
+    // Row A: A1 [A2 sold] A3 | A4: A3 and A4 have consecutive numbers but an aisle between.
+    let mut events = vec![drawn(&[("A", "RRR_R")])];
+    events.extend(sold(1, "zoe", &["A2"]));
+    assert!(best(&given(events), 2, None).is_empty());
+}
+
+#[test]
+fn an_aisle_and_the_end_of_a_row_are_walls_for_the_single_seat_rule() {
+    // Row A: A1 | A2 A3 A4 A5 A6 A7. The centre pair A3 A4 would leave A2 alone against the
+    // aisle; A2 A3 and A4 A5 leave no one alone, and A2 A3 has the lower number.
+    let show = given(vec![drawn(&[("A", "R_RRRRRR")])]);
+    assert_eq!(best(&show, 2, None), ["A2", "A3"]);
+    // A row of four: the middle pair would leave A1 and A4 alone at the row's ends.
+    let show = given(vec![hall(1, 4, None)]);
+    assert_eq!(best(&show, 2, None), ["A1", "A2"]);
+}
+
+#[test]
+fn wheelchair_and_companion_seats_go_only_to_those_who_ask_for_them() {
+    // Row A: wheelchair, companion, then two regular seats.
+    let show = given(vec![drawn(&[("A", "WCRR")])]);
+    assert_eq!(best(&show, 2, None), ["A3", "A4"]);
+    assert!(best(&show, 3, None).is_empty());
+    assert_eq!(best(&show, 2, Some("accessible")), ["A1", "A2"]);
+    // A hall of nothing but accessible seats offers nothing to a plain request.
+    let show = given(vec![drawn(&[("A", "CWC_CWC")])]);
+    assert!(best(&show, 1, None).is_empty());
+}
+
+/// Every block best-available may offer, found the plain way: per row, each run of `count`
+/// seats in consecutive columns, all free and all wanted; with whether it leaves a single
+/// free seat between itself and a wall (taken seat, aisle or gap, the row's end).
+fn blocks(show: &Show, count: usize, category: Option<&str>) -> Vec<(Vec<SeatId>, bool)> {
+    use std::collections::BTreeMap;
+    let info = show.info().unwrap();
+    let mut rows: BTreeMap<&str, BTreeMap<u32, &SeatSpec>> = BTreeMap::new();
+    for spec in info.layout.iter() {
+        let column = spec.column.unwrap_or(spec.number);
+        rows.entry(&spec.row).or_default().insert(column, spec);
+    }
+    let free = |spec: &SeatSpec| show.seat_status(&spec.seat_id) == Some(SeatStatus::Available);
+    let wanted = |spec: &SeatSpec| match category {
+        Some(category) => spec.category == category,
+        None => spec.kind.is_none() && spec.category != "accessible",
+    };
+    let mut found = Vec::new();
+    for row in rows.values() {
+        for &first in row.keys() {
+            let columns: Vec<u32> = (first..first + count as u32).collect();
+            let Some(block) = columns
+                .iter()
+                .map(|c| row.get(c).copied())
+                .collect::<Option<Vec<&SeatSpec>>>()
+            else {
+                continue;
+            };
+            if !block.iter().all(|spec| free(spec) && wanted(spec)) {
+                continue;
+            }
+            let free_at = |c: i64| {
+                u32::try_from(c)
+                    .ok()
+                    .and_then(|c| row.get(&c))
+                    .is_some_and(|spec| free(spec))
+            };
+            let alone = |next: i64, beyond: i64| free_at(next) && !free_at(beyond);
+            let (low, high) = (i64::from(first), i64::from(first) + count as i64 - 1);
+            let orphan = alone(low - 1, low - 2) || alone(high + 1, high + 2);
+            found.push((block.iter().map(|s| s.seat_id.clone()).collect(), orphan));
+        }
+    }
+    found
+}
+
+/// What best-available answered is one of the blocks, there is an answer whenever there is
+/// a block, and it leaves no one alone whenever some block does not.
+fn check_best(show: &Show, count: usize, category: Option<&str>) -> Result<(), String> {
+    let candidates = blocks(show, count, category);
+    let answer = best_available(show, count, category, t0());
+    let Some(answer) = answer else {
+        return match candidates.is_empty() {
+            true => Ok(()),
+            false => Err(format!("no answer, but {candidates:?} fit")),
+        };
+    };
+    let Some((_, orphan)) = candidates.iter().find(|(block, _)| *block == answer) else {
+        return Err(format!("{answer:?} is not a block of {count} that fits"));
+    };
+    if *orphan && candidates.iter().any(|(_, orphan)| !orphan) {
+        return Err(format!(
+            "{answer:?} leaves a seat alone; {candidates:?} do not all"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn best_available_on_every_small_row_with_aisles_and_every_set_of_taken_seats() {
+    // Every row of 1 to 7 cells of seats and aisles, with every set of its seats taken, and
+    // every group size from 1 to 4.
+    let mut checked = 0;
+    for cells_count in 1..=7u32 {
+        for pattern in 0..(1u32 << cells_count) {
+            let cells: String = (0..cells_count)
+                .map(|c| if pattern & (1 << c) == 0 { 'R' } else { '_' })
+                .collect();
+            let seats = cells.chars().filter(|c| *c == 'R').count();
+            if seats == 0 {
+                continue;
+            }
+            for taken in 0..(1u32 << seats) {
+                let labels: Vec<String> = (0..seats)
+                    .filter(|s| taken & (1 << s) != 0)
+                    .map(|s| format!("A{}", s + 1))
+                    .collect();
+                let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+                let mut events = vec![drawn(&[("A", &cells)])];
+                if !labels.is_empty() {
+                    events.extend(sold(1, "zoe", &labels));
+                }
+                let show = given(events);
+                for count in 1..=4 {
+                    check_best(&show, count, None)
+                        .unwrap_or_else(|e| panic!("row {cells}, taken {labels:?}, {count}: {e}"));
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 10_000, "{checked}");
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A hall of 1 to 4 rows of up to 12 cells of every kind.
+    fn hall_cells() -> impl Strategy<Value = Vec<String>> {
+        let cell = prop_oneof![4 => Just('R'), 2 => Just('_'), 1 => Just('P'), 1 => Just('W'), 1 => Just('C')];
+        // A companion seat stands beside a wheelchair space (the layout insists): one that
+        // does not becomes a regular seat.
+        let row = prop::collection::vec(cell, 1..12)
+            .prop_map(|cells| {
+                let beside_wheelchair =
+                    |i: usize| (i > 0 && cells[i - 1] == 'W') || cells.get(i + 1) == Some(&'W');
+                (0..cells.len())
+                    .map(|i| match cells[i] {
+                        'C' if !beside_wheelchair(i) => 'R',
+                        cell => cell,
+                    })
+                    .collect::<String>()
+            })
+            .prop_filter("a row has a seat", |cells| cells.chars().any(|c| c != '_'));
+        prop::collection::vec(row, 1..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn best_available_keeps_to_the_layout_and_to_who_asked(
+            rows in hall_cells(),
+            taken in prop::collection::vec(any::<bool>(), 48),
+            count in 1usize..5,
+            category in prop::option::of(prop_oneof![Just("regular"), Just("premium"), Just("accessible")]),
+        ) {
+            let labels: Vec<String> = rows.iter().enumerate().map(|(i, _)| char::from(b'A' + i as u8).to_string()).collect();
+            let drawn_rows: Vec<(&str, &str)> = labels.iter().map(String::as_str).zip(rows.iter().map(String::as_str)).collect();
+            let schedule = drawn(&drawn_rows);
+            let ShowEvent::ShowScheduled(scheduled) = &schedule else { unreachable!() };
+            let sold_labels: Vec<String> = scheduled.seats.iter().zip(&taken).filter(|(_, t)| **t).map(|(s, _)| s.seat_id.0.clone()).collect();
+            let sold_labels: Vec<&str> = sold_labels.iter().map(String::as_str).collect();
+            let mut events = vec![schedule.clone()];
+            if !sold_labels.is_empty() {
+                events.extend(sold(1, "zoe", &sold_labels));
+            }
+            let show = given(events);
+            if let Err(problem) = check_best(&show, count, category) {
+                return Err(TestCaseError::fail(format!("{rows:?}, sold {sold_labels:?}, {count} {category:?}: {problem}")));
+            }
+        }
+    }
 }
