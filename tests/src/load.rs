@@ -1,5 +1,5 @@
-//! A command load for the fault tests: customers holding, paying for and releasing seats on
-//! one show while the test breaks things, recording every request and what (if anything)
+//! A command load for the fault tests: customers holding and releasing seats on one show, and
+//! the box office selling their holds at the counter, while the test breaks things, recording every request and what (if anything)
 //! came back; then the checks on the log that must hold afterwards. A test paces its faults
 //! by the load's answers ([`Load::until_more_settled`]), never by the clock, so a slow
 //! machine only makes it slower.
@@ -35,7 +35,8 @@ impl Kind {
 /// One command as a client sent it, and its answer (`None`: no answer, e.g. the server died).
 #[derive(Debug, Clone)]
 pub struct Attempt {
-    pub customer: String,
+    /// Who sent it: the customer, or the box office for a counter sale.
+    pub actor: String,
     pub token: String,
     pub key: String,
     pub kind: Kind,
@@ -80,10 +81,13 @@ impl Progress {
 
 impl Load {
     /// `clients` customers (each with its own identity) on `show`, whose layout is
-    /// `rows` x `per_row` seats named like the fixtures' ("A1", ...).
+    /// `rows` x `per_row` seats named like the fixtures' ("A1", ...); the box office
+    /// (`staff`: its name and token) sells seven holds in ten at the counter, the customers
+    /// let the others go.
     pub fn start(
         base: &str,
         tokens: Vec<(String, String)>,
+        staff: (String, String),
         show: &str,
         rows: u8,
         per_row: u32,
@@ -104,6 +108,7 @@ impl Load {
                     show: show.to_owned(),
                     customer,
                     token,
+                    staff: staff.clone(),
                     seed: 0x9E37_79B9_7F4A_7C15
                         ^ (n as u64 + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9),
                     rows,
@@ -163,6 +168,8 @@ struct Client {
     show: String,
     customer: String,
     token: String,
+    /// The box office's name and token: counter sales are staff's.
+    staff: (String, String),
     seed: u64,
     rows: u8,
     per_row: u32,
@@ -246,9 +253,13 @@ impl Client {
         path: String,
         body: Option<Value>,
     ) -> Attempt {
+        let (actor, token) = match kind {
+            Kind::Confirm => (&self.staff.0, &self.staff.1),
+            Kind::Hold | Kind::Release => (&self.customer, &self.token),
+        };
         Attempt {
-            customer: self.customer.clone(),
-            token: self.token.clone(),
+            actor: actor.clone(),
+            token: token.clone(),
             key,
             kind,
             method,
@@ -356,7 +367,7 @@ pub async fn check_log(db: &TestDatabase, attempts: &[Attempt]) -> (usize, usize
         );
         let (event_type, id_field) = attempt.kind.event();
         let event = logged.get(&(
-            attempt.customer.clone(),
+            attempt.actor.clone(),
             attempt.key.clone(),
             event_type.to_owned(),
         ));

@@ -2,7 +2,7 @@
 //! server off under load. Afterwards every 2xx is in the log exactly once, retries with the
 //! same idempotency keys add nothing, and every read model equals a fresh rebuild.
 
-use boxoffice_tests::load::{check_log, retry_unsettled, Load};
+use boxoffice_tests::load::{check_log, retry_unsettled, Kind, Load};
 use boxoffice_tests::read_models::{assert_read_models_equal_a_rebuild, wait_for_projections};
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
 use boxoffice_tests::wait::eventually;
@@ -32,6 +32,11 @@ fn customers(api: &Api) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The box office, which sells the customers' holds at the counter.
+fn box_office(api: &Api) -> (String, String) {
+    ("box-office-1".to_owned(), api.staff())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn killing_the_server_under_load_loses_and_doubles_nothing() {
     let db = TestDatabase::create().await;
@@ -39,7 +44,14 @@ async fn killing_the_server_under_load_loses_and_doubles_nothing() {
     let mut server = BinaryServer::start(&db, port).await;
     let base = server.api.base.clone();
     let show = schedule(&server.api).await;
-    let load = Load::start(&base, customers(&server.api), &show, ROWS, PER_ROW);
+    let load = Load::start(
+        &base,
+        customers(&server.api),
+        box_office(&server.api),
+        &show,
+        ROWS,
+        PER_ROW,
+    );
 
     for _ in 0..3 {
         load.until_more_settled(A_WHILE).await;
@@ -63,6 +75,12 @@ async fn killing_the_server_under_load_loses_and_doubles_nothing() {
         successes > 0 && unanswered > 0,
         "the load did not meet a crash"
     );
+    let sold = attempts
+        .iter()
+        .filter(|a| a.kind == Kind::Confirm)
+        .filter(|a| a.answer.as_ref().is_some_and(|(s, _)| s.is_success()))
+        .count();
+    assert!(sold > 0, "the box office sold nothing through the crashes");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -72,7 +90,14 @@ async fn sigterm_under_load_finishes_what_is_in_flight_and_exits_zero() {
     let server = BinaryServer::start(&db, port).await;
     let base = server.api.base.clone();
     let show = schedule(&server.api).await;
-    let load = Load::start(&base, customers(&server.api), &show, ROWS, PER_ROW);
+    let load = Load::start(
+        &base,
+        customers(&server.api),
+        box_office(&server.api),
+        &show,
+        ROWS,
+        PER_ROW,
+    );
     load.until_more_settled(A_WHILE).await;
     let started = std::time::Instant::now();
     // Exits by itself: terminate() fails the test if it has not within a minute.
@@ -104,7 +129,14 @@ async fn losing_the_database_under_load_loses_and_doubles_nothing() {
     let admin = server.db.admin().await;
     let show = schedule(&api).await;
     let quiet_show = schedule(&api).await;
-    let load = Load::start(&base, customers(&api), &show, ROWS, PER_ROW);
+    let load = Load::start(
+        &base,
+        customers(&api),
+        box_office(&api),
+        &show,
+        ROWS,
+        PER_ROW,
+    );
 
     let cut = || async {
         admin
