@@ -70,14 +70,25 @@ fn split(position: &str) -> (u64, u64) {
     (commit.parse().unwrap(), prepare.parse().unwrap())
 }
 
-fn verify_log(database_url: &str, public_key: &str, extra: &[&str]) -> Output {
-    std::process::Command::new(BinaryServer::binary())
-        .args(["audit", "verify-log", "--public-key", public_key])
-        .args(extra)
-        .env("DATABASE_URL", database_url)
+/// The `boxoffice` binary as an operator or auditor runs it: on `database_url` (none: no
+/// database at all), the log in PostgreSQL, no signing key of its own, quiet logs.
+fn boxoffice(database_url: Option<&str>) -> std::process::Command {
+    let mut command = std::process::Command::new(BinaryServer::binary());
+    match database_url {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+    command
         .env_remove("EVENTSTORE_URL")
         .env_remove("BOXOFFICE_AUDIT_SIGNING_KEY")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn verify_log(database_url: &str, public_key: &str, extra: &[&str]) -> Output {
+    boxoffice(Some(database_url))
+        .args(["audit", "verify-log", "--public-key", public_key])
+        .args(extra)
         .output()
         .expect("boxoffice runs")
 }
@@ -332,11 +343,8 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
 
 /// Runs `boxoffice migrate` on `database_url`, as an operator (or a restart) would.
 fn migrate(database_url: &str) -> Output {
-    std::process::Command::new(BinaryServer::binary())
+    boxoffice(Some(database_url))
         .arg("migrate")
-        .env("DATABASE_URL", database_url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
         .output()
         .expect("boxoffice runs")
 }
@@ -473,13 +481,12 @@ fn run_python(script: &std::path::Path, export: &std::path::Path) -> Output {
 }
 
 fn verify_export(file: &std::path::Path, seal: &std::path::Path, public_key: &str) -> Output {
-    std::process::Command::new(BinaryServer::binary())
+    boxoffice(None)
         .args(["audit", "verify-export"])
         .arg(file)
         .arg("--seal")
         .arg(seal)
         .args(["--public-key", public_key])
-        .env("RUST_LOG", "warn")
         .output()
         .expect("boxoffice runs")
 }
@@ -493,7 +500,7 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
     let public_key = api.audit_public_key().await.text("public_key").to_owned();
     // A catalogue made the way operators make it (cinemas with coordinates: the chain's
     // encoding of doubles is part of what is checked), and a show with some history.
-    let seeded = std::process::Command::new(BinaryServer::binary())
+    let seeded = boxoffice(Some(&server.db.url))
         .args([
             "seed",
             "--cities",
@@ -504,8 +511,6 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
             "1",
         ])
         .args(["--days", "1", "--shows-per-hall-day", "1", "--movies", "2"])
-        .env("DATABASE_URL", &server.db.url)
-        .env("RUST_LOG", "warn")
         .output()
         .expect("boxoffice seed runs");
     assert!(seeded.status.success(), "{seeded:?}");
@@ -530,11 +535,9 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
     let dir = std::env::temp_dir().join(format!("export-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("log.ndjson");
-    let exported = std::process::Command::new(BinaryServer::binary())
+    let exported = boxoffice(Some(&server.db.url))
         .args(["audit", "export", "--all", "--to"])
         .arg(&file)
-        .env("DATABASE_URL", &server.db.url)
-        .env("RUST_LOG", "warn")
         .output()
         .expect("boxoffice audit export runs");
     assert!(exported.status.success(), "{exported:?}");
