@@ -199,4 +199,41 @@ async fn migrating_chains_a_log_written_before_the_chain_and_appends_chain_on() 
         )
         .await;
     assert!(rehashed.is_err(), "a hash once set stays");
+
+    // A hash removed afterwards (past the trigger, as a database administrator could) is not
+    // computed again by the next append of a process that has not seen it (this one has, and
+    // chains on from the hash it remembers): the append is refused and the hash stays
+    // missing, for `audit verify-log` to report.
+    let log = PgEventLog::new(postgres::pool(&db.config(), 4), &db.config());
+    client
+        .batch_execute("SET session_replication_role = replica")
+        .await
+        .unwrap();
+    client
+        .execute(
+            "UPDATE events SET hash = NULL WHERE stream = 'cinema-old' AND version = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    let refused = log
+        .append(
+            "cinema-old",
+            ExpectedVersion::Exact(1),
+            vec![event("after")],
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(e) if e.to_string().contains("has no hash")),
+        "{refused:?}"
+    );
+    let hash: Option<Vec<u8>> = client
+        .query_one(
+            "SELECT hash FROM events WHERE stream = 'cinema-old' AND version = 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(hash.is_none(), "the append chained over the removed hash");
 }

@@ -501,8 +501,10 @@ async fn current_version<C: tokio_postgres::GenericClient>(
     Ok(row.map(|row| from_i64(row.get(0))))
 }
 
-/// The hash of the event at `version` of `stream`, computing the stream's chain first if
-/// its events predate it.
+/// The hash of the event at `version` of `stream`. An event without one is refused, not
+/// chained: the events written before the chain existed were chained once, when the database
+/// was migrated, so a missing hash was removed since, and chaining on from it would make
+/// whatever was changed with it look intact.
 async fn hash_at<C: tokio_postgres::GenericClient>(
     client: &C,
     stream: &str,
@@ -514,10 +516,11 @@ async fn hash_at<C: tokio_postgres::GenericClient>(
         .map_err(db_error)?;
     match row.map(|row| row.get::<_, Option<Vec<u8>>>(0)) {
         Some(Some(bytes)) => stored_hash(stream, &bytes),
-        Some(None) => {
-            chain_stream(client, stream).await?;
-            Box::pin(hash_at(client, stream, version)).await
-        }
+        Some(None) => Err(EventLogError::Failed(format!(
+            "{stream}: the event at version {version} has no hash (removed after the log was \
+             chained?); nothing is appended after it until an auditor has looked \
+             (`boxoffice audit verify-log`)"
+        ))),
         // The version expected is not there: the append will find the conflict.
         None => Ok(EventHash::GENESIS),
     }
