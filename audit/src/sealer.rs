@@ -7,7 +7,7 @@
 //! goes in and the other process starts again from it.
 
 use crate::seal::{Seal, SealBody, SealedHead, SigningKey, SEAL_EVENT, SEAL_SCHEMA_VERSION};
-use crate::verify_log::read_seals;
+use crate::verify_log::read_seal_events;
 use boxoffice_domain::StreamName;
 use boxoffice_eventstore::{
     EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position, RecordedEvent,
@@ -101,11 +101,19 @@ async fn follow(
     stopping: &mut watch::Receiver<bool>,
 ) -> Result<Followed, EventLogError> {
     let seals_stream = StreamName::Seals.to_string();
-    let mut last = match read_seals(log).await?.pop() {
-        Some((version, seal)) => Last {
+    let mut last = match read_seal_events(log).await?.pop() {
+        Some((version, Ok(seal))) => Last {
             seal: Some(seal),
             version: Some(version),
         },
+        // Sealing on after it would chain seals past something that fixes nothing; an
+        // auditor must look first (`audit verify-log` names it).
+        Some((version, Err(reason))) => {
+            return Err(EventLogError::Failed(format!(
+                "the seals stream's last event (version {version}) is not a seal ({reason}): \
+                 no more seals until it is looked into"
+            )))
+        }
         None => Last {
             seal: None,
             version: None,

@@ -95,15 +95,26 @@ pub async fn verify_log(
     let mut kept_finding: Option<Finding> = None;
 
     // What the seals say each stream held: (version -> hash, seal number).
-    let seals = read_seals(log).await?;
+    let seal_events = read_seal_events(log).await?;
+    let mut seals = Vec::new();
+    for (version, seal) in &seal_events {
+        match seal {
+            Ok(seal) => seals.push((*version, seal)),
+            Err(reason) => found(Finding {
+                stream: StreamName::Seals.to_string(),
+                version: Some(*version),
+                problem: format!("is not a seal ({reason}): the sealer stops at it"),
+            }),
+        }
+    }
     report.seals = seals.len() as u64;
     let mut sealed: HashMap<String, BTreeMap<u64, (EventHash, u64)>> = HashMap::new();
     let mut previous: Option<&Seal> = None;
-    for (version, seal) in &seals {
+    for &(version, seal) in &seals {
         let number = seal.body.number;
         let at = |problem: String| Finding {
             stream: StreamName::Seals.to_string(),
-            version: Some(*version),
+            version: Some(version),
             problem,
         };
         // A seal that does not hold fixes nothing: it is a finding itself.
@@ -296,8 +307,20 @@ pub async fn verify_log(
     Ok(report)
 }
 
-/// The seals in the log, with the version of each in the `seals` stream.
+/// The seals in the log that read as seals, with the version of each in the `seals` stream.
 pub async fn read_seals(log: &dyn EventLog) -> Result<Vec<(u64, Seal)>, EventLogError> {
+    Ok(read_seal_events(log)
+        .await?
+        .into_iter()
+        .filter_map(|(version, seal)| Some((version, seal.ok()?)))
+        .collect())
+}
+
+/// Every event of the `seals` stream by version: a seal, or why it is not one (an event
+/// that is not a readable seal has no business there, and fixes nothing).
+pub async fn read_seal_events(
+    log: &dyn EventLog,
+) -> Result<Vec<(u64, Result<Seal, String>)>, EventLogError> {
     let stream = StreamName::Seals.to_string();
     let mut seals = Vec::new();
     let mut from = 0;
@@ -305,13 +328,12 @@ pub async fn read_seals(log: &dyn EventLog) -> Result<Vec<(u64, Seal)>, EventLog
         let page = log.read_stream(&stream, from, PAGE).await?;
         for event in &page {
             from = event.version + 1;
-            // A seal event that does not read as one is reported by the walk (its hash
-            // no longer matches); it says nothing here.
-            if event.event_type == SEAL_EVENT {
-                if let Ok(seal) = Seal::from_json(&event.data) {
-                    seals.push((event.version, seal));
-                }
-            }
+            let seal = if event.event_type == SEAL_EVENT {
+                Seal::from_json(&event.data).map_err(|e| e.to_string())
+            } else {
+                Err(format!("an event of type {}", event.event_type))
+            };
+            seals.push((event.version, seal));
         }
         if page.len() < PAGE {
             return Ok(seals);

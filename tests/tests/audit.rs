@@ -410,6 +410,35 @@ async fn an_auditor_is_never_shown_an_empty_or_re_chained_log_as_intact() {
             .any(|l| l.starts_with(&format!("{stream}: version 1: ")) && l.contains("no hash")),
         "{said:#?}"
     );
+
+    // Something that is not a seal appended to the seals stream, chained as the log chains
+    // every append (so only what it says is wrong): named, not skipped.
+    let log = boxoffice_eventstore::postgres::PgEventLog::new(
+        boxoffice_eventstore::postgres::pool(&server.db.config(), 2),
+        &server.db.config(),
+    );
+    let junk = boxoffice_eventstore::NewEvent {
+        event_id: uuid::Uuid::new_v4(),
+        event_type: "LogSealed".into(),
+        schema_version: 1,
+        data: serde_json::json!({ "note": "not a seal" }),
+        metadata: boxoffice_eventstore::Metadata::default(),
+        recorded_at: None,
+    };
+    use boxoffice_eventstore::EventLog;
+    let appended = log
+        .append(
+            "seals",
+            boxoffice_eventstore::ExpectedVersion::Any,
+            vec![junk],
+        )
+        .await
+        .expect("appended");
+    let found = verify_log(&url, &public_key, &[]);
+    assert_eq!(found.status.code(), Some(1), "{found:?}");
+    let said = lines(&found);
+    let at = format!("seals: version {}: is not a seal", appended.last_version);
+    assert!(said.iter().any(|l| l.starts_with(&at)), "{said:#?}");
 }
 
 /// Changes event `version` of `stream` and recomputes every hash from there, as someone who
