@@ -22,19 +22,18 @@ async fn schedule(api: &Api) -> String {
         .await
 }
 
-fn customers(api: &Api) -> Vec<(String, String)> {
-    (0..CLIENTS)
+/// The load on `show`: `CLIENTS` customers holding and letting go, and the box office
+/// selling their holds at the counter.
+fn load_on(api: &Api, show: &str) -> Load {
+    let customers = (0..CLIENTS)
         .map(|n| {
             let name = format!("customer-{n}");
             let token = api.customer(&name);
             (name, token)
         })
-        .collect()
-}
-
-/// The box office, which sells the customers' holds at the counter.
-fn box_office(api: &Api) -> (String, String) {
-    ("box-office-1".to_owned(), api.staff())
+        .collect();
+    let box_office = ("box-office-1".to_owned(), api.staff());
+    Load::start(&api.base, customers, box_office, show, ROWS, PER_ROW)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -44,14 +43,7 @@ async fn killing_the_server_under_load_loses_and_doubles_nothing() {
     let mut server = BinaryServer::start(&db, port).await;
     let base = server.api.base.clone();
     let show = schedule(&server.api).await;
-    let load = Load::start(
-        &base,
-        customers(&server.api),
-        box_office(&server.api),
-        &show,
-        ROWS,
-        PER_ROW,
-    );
+    let load = load_on(&server.api, &show);
 
     for _ in 0..3 {
         load.until_more_settled(A_WHILE).await;
@@ -90,14 +82,7 @@ async fn sigterm_under_load_finishes_what_is_in_flight_and_exits_zero() {
     let server = BinaryServer::start(&db, port).await;
     let base = server.api.base.clone();
     let show = schedule(&server.api).await;
-    let load = Load::start(
-        &base,
-        customers(&server.api),
-        box_office(&server.api),
-        &show,
-        ROWS,
-        PER_ROW,
-    );
+    let load = load_on(&server.api, &show);
     load.until_more_settled(A_WHILE).await;
     let started = std::time::Instant::now();
     // Exits by itself: terminate() fails the test if it has not within a minute.
@@ -129,14 +114,7 @@ async fn losing_the_database_under_load_loses_and_doubles_nothing() {
     let admin = server.db.admin().await;
     let show = schedule(&api).await;
     let quiet_show = schedule(&api).await;
-    let load = Load::start(
-        &base,
-        customers(&api),
-        box_office(&api),
-        &show,
-        ROWS,
-        PER_ROW,
-    );
+    let load = load_on(&api, &show);
 
     let cut = || async {
         admin
