@@ -2,6 +2,7 @@
 //! not the operators, not whoever administers the database. So everything here reads the
 //! log through the event-log port and nothing else.
 
+pub mod coverage;
 pub mod export;
 pub mod seal;
 pub mod sealer;

@@ -13,6 +13,7 @@
 //! Each broken stream is reported once, at the first version where it breaks; nothing
 //! after that point in the stream can be trusted anyway.
 
+use crate::coverage::Coverage;
 use crate::seal::{PublicKey, Seal, SEAL_EVENT};
 use boxoffice_domain::StreamName;
 use boxoffice_eventstore::{EventHash, EventLog, EventLogError, Position, RecordedEvent};
@@ -109,6 +110,8 @@ pub async fn verify_log(
     }
     report.seals = seals.len() as u64;
     let mut sealed: HashMap<String, BTreeMap<u64, (EventHash, u64)>> = HashMap::new();
+    // Each seal and whether it is signed, for the walk to split the log by.
+    let mut signed: Vec<(&Seal, bool)> = Vec::with_capacity(seals.len());
     let mut previous: Option<&Seal> = None;
     for &(version, seal) in &seals {
         let number = seal.body.number;
@@ -145,6 +148,7 @@ pub async fn verify_log(
                     .insert(head.version, (head.hash, number));
             }
         }
+        signed.push((seal, holds));
         previous = Some(seal);
     }
     if let Some(kept) = walk.kept {
@@ -182,7 +186,21 @@ pub async fn verify_log(
         }
     }
 
-    // The walk itself.
+    // The walk itself, splitting the log as the seals did.
+    let seals_stream = StreamName::Seals.to_string();
+    let mut coverage = Coverage::from_start(walk.stream.clone());
+    let mut due_seals = signed.into_iter().peekable();
+    let mut place = |event: &RecordedEvent| {
+        if event.stream == seals_stream {
+            return;
+        }
+        while let Some((seal, holds)) =
+            due_seals.next_if(|(seal, holds)| Coverage::due(seal, *holds, event.position))
+        {
+            coverage.seal(seal, holds);
+        }
+        coverage.event(&event.stream, event.version, event.position);
+    };
     let mut seen: HashMap<String, Seen> = HashMap::new();
     let mut check = |event: &RecordedEvent, report: &mut LogReport| {
         report.events += 1;
@@ -253,6 +271,7 @@ pub async fn verify_log(
                     if let Some(finding) = check(event, &mut report) {
                         found(finding);
                     }
+                    place(event);
                     from = event.version + 1;
                 }
                 progress(report.events);
@@ -273,6 +292,7 @@ pub async fn verify_log(
                     if let Some(finding) = check(event, &mut report) {
                         found(finding);
                     }
+                    place(event);
                 }
                 progress(report.events);
             }
@@ -298,6 +318,14 @@ pub async fn verify_log(
                 ),
             });
         }
+    }
+    // Events where no seal puts them: only for streams with nothing else wrong (a stream
+    // broken or cut further up is out of place too, and that says more).
+    for (seal, holds) in due_seals {
+        coverage.seal(seal, holds);
+    }
+    for finding in coverage.findings() {
+        found(finding);
     }
     report.streams = seen.len();
     if let Some(finding) = kept_finding {

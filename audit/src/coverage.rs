@@ -1,0 +1,325 @@
+//! Where events sit in the log, as the seals saw it: every event at or before a seal's
+//! `through` position must be under that seal or an earlier one.
+//!
+//! The hash chain ties each event to the one before it in its stream, and a seal fixes the
+//! head of every stream it names; neither says where in the log an event sits. A whole new
+//! stream inserted with positions before a kept seal chains correctly and is named by no
+//! seal, so walking the chains alone finds nothing. The sealer, though, seals in log order:
+//! seal k names exactly the streams with events after seal k-1's `through` and up to its
+//! own, each at its last version there (the `seals` stream itself is never named). Replaying
+//! that split and comparing it with each seal finds an event added to, or moved within, the
+//! part of the log the seals cover.
+//!
+//! Only a seal signed with the auditor's key says where it stopped; and only one linked to
+//! a signed seal before it (or the first of a log read from its start) says where it began.
+//! An interval whose ends are not vouched for is passed over: the seal that broke the chain
+//! is a finding of its own.
+//!
+//! Events are fed in log order and each seal once every event up to its `through` has been
+//! fed; only the events after the last signed seal are held, so memory stays bounded by
+//! the sealing schedule, not by the log.
+
+use crate::seal::Seal;
+use crate::verify_log::Finding;
+use boxoffice_eventstore::{EventHash, Position};
+use std::collections::{BTreeMap, VecDeque};
+
+/// What is known of the seal before the next one.
+enum Before {
+    /// The log is read from its start: the next seal must be the first.
+    Start,
+    /// The log is read from a position: where the next seal's interval begins is unknown.
+    Unknown,
+    Seal {
+        signed: bool,
+        digest: EventHash,
+    },
+}
+
+/// Replays the log's split into seal intervals; see the module documentation.
+pub struct Coverage {
+    /// Only this stream's events are fed, and only its heads compared.
+    only: Option<String>,
+    before: Before,
+    /// The events fed after the last signed seal's `through`, in log order.
+    pending: VecDeque<(Position, String, u64)>,
+    findings: Vec<Finding>,
+}
+
+impl Coverage {
+    /// For a log read from its first event.
+    pub fn from_start(only: Option<String>) -> Self {
+        Self::new(only, Before::Start)
+    }
+
+    /// For a log read from some position on (a partial export): the first seal read fixes
+    /// where intervals begin, and is not compared itself.
+    pub fn mid_log() -> Self {
+        Self::new(None, Before::Unknown)
+    }
+
+    fn new(only: Option<String>, before: Before) -> Self {
+        Self {
+            only,
+            before,
+            pending: VecDeque::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    /// An event that is not a seal, in log order.
+    pub fn event(&mut self, stream: &str, version: u64, position: Position) {
+        self.pending
+            .push_back((position, stream.to_owned(), version));
+    }
+
+    /// Whether `seal` must be fed before an event at `position`: it is signed and stops
+    /// before it, or it is not signed (its `through` says nothing, and it is passed over).
+    pub fn due(seal: &Seal, signed: bool, position: Position) -> bool {
+        !signed || seal.body.through < position
+    }
+
+    /// The next seal of the `seals` stream, once every event up to its `through` is fed;
+    /// `signed`: its signature holds with the auditor's key.
+    pub fn seal(&mut self, seal: &Seal, signed: bool) {
+        let linked = signed
+            && match &self.before {
+                Before::Start => seal.body.previous.is_none(),
+                Before::Unknown => false,
+                Before::Seal { signed, digest } => *signed && seal.body.previous == Some(*digest),
+            };
+        self.before = Before::Seal {
+            signed,
+            digest: seal.body.digest(),
+        };
+        if !signed {
+            return;
+        }
+        let through = seal.body.through;
+        // Per stream in the interval: its first and last version there.
+        let mut interval: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        while self.pending.front().is_some_and(|(p, _, _)| *p <= through) {
+            if let Some((_, stream, version)) = self.pending.pop_front() {
+                interval
+                    .entry(stream)
+                    .and_modify(|(_, last)| *last = version)
+                    .or_insert((version, version));
+            }
+        }
+        if linked {
+            self.compare(seal, interval);
+        }
+    }
+
+    fn compare(&mut self, seal: &Seal, mut interval: BTreeMap<String, (u64, u64)>) {
+        let number = seal.body.number;
+        let through = seal.body.through;
+        for head in &seal.body.streams {
+            if self.only.as_ref().is_some_and(|only| *only != head.stream) {
+                continue;
+            }
+            let sealed = head.version;
+            let finding = match interval.remove(&head.stream) {
+                Some((_, last)) if last == sealed => continue,
+                Some((_, last)) if last > sealed => Finding {
+                    stream: head.stream.clone(),
+                    version: Some(sealed + 1),
+                    problem: format!(
+                        "is in the log before the end of seal {number} ({through}), which \
+                         fixed the stream at version {sealed} (inserted after the seal)"
+                    ),
+                },
+                Some((_, last)) => Finding {
+                    stream: head.stream.clone(),
+                    version: Some(last + 1),
+                    problem: format!(
+                        "seal {number} fixed the stream at version {sealed} by {through}, \
+                         but the log holds this version only after that (moved)"
+                    ),
+                },
+                None => Finding {
+                    stream: head.stream.clone(),
+                    version: Some(sealed),
+                    problem: format!(
+                        "seal {number} fixed the stream here, but the log holds none of its \
+                         events between the seal before it and {through} (moved or cut)"
+                    ),
+                },
+            };
+            self.findings.push(finding);
+        }
+        for (stream, (first, _)) in interval {
+            self.findings.push(Finding {
+                stream,
+                version: Some(first),
+                problem: format!(
+                    "is in the log before the end of seal {number} ({through}), but no seal \
+                     names it there (inserted after the seal)"
+                ),
+            });
+        }
+    }
+
+    /// What the comparisons found, at most one per stream per seal, in the order found.
+    pub fn findings(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seal::{SealBody, SealedHead, SigningKey};
+
+    fn seal(
+        key: &SigningKey,
+        previous: Option<&Seal>,
+        through: u64,
+        heads: &[(&str, u64)],
+    ) -> Seal {
+        key.seal(SealBody {
+            number: previous.map_or(1, |p| p.body.number + 1),
+            sealed_at: chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            through: Position::new(through, through),
+            previous: previous.map(|p| p.body.digest()),
+            streams: heads
+                .iter()
+                .map(|(stream, version)| SealedHead {
+                    stream: (*stream).into(),
+                    version: *version,
+                    hash: EventHash([1; 32]),
+                })
+                .collect(),
+            public_key: key.public_key().to_hex(),
+        })
+    }
+
+    /// Feeds `events` (stream, version, position) and the seals as verify-log does.
+    fn walk(coverage: &mut Coverage, events: &[(&str, u64, u64)], seals: &[(Seal, bool)]) {
+        let mut seals = seals.iter().peekable();
+        for (stream, version, at) in events {
+            let position = Position::new(*at, *at);
+            while let Some((seal, signed)) =
+                seals.next_if(|(s, signed)| Coverage::due(s, *signed, position))
+            {
+                coverage.seal(seal, *signed);
+            }
+            coverage.event(stream, *version, position);
+        }
+        for (seal, signed) in seals {
+            coverage.seal(seal, *signed);
+        }
+    }
+
+    fn said(findings: &[Finding]) -> Vec<String> {
+        findings.iter().map(ToString::to_string).collect()
+    }
+
+    const LOG: [(&str, u64, u64); 5] = [
+        ("a", 0, 1),
+        ("b", 0, 2),
+        ("a", 1, 3),
+        ("b", 1, 5),
+        ("c", 0, 6),
+    ];
+
+    fn honest(key: &SigningKey) -> Vec<(Seal, bool)> {
+        let first = seal(key, None, 3, &[("a", 1), ("b", 0)]);
+        let second = seal(key, Some(&first), 6, &[("b", 1), ("c", 0)]);
+        vec![(first, true), (second, true)]
+    }
+
+    #[test]
+    fn a_log_split_as_its_seals_say_is_covered() {
+        let key = SigningKey::development();
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &LOG, &honest(&key));
+        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_stream_inserted_before_a_seal_is_found_at_its_first_version() {
+        let key = SigningKey::development();
+        let mut log = LOG.to_vec();
+        log.insert(1, ("inserted", 0, 1));
+        log.insert(2, ("inserted", 1, 2));
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &log, &honest(&key));
+        assert_eq!(
+            said(&coverage.findings()),
+            [
+                "inserted: version 0: is in the log before the end of seal 1 (3-3), but no seal \
+              names it there (inserted after the seal)"
+            ]
+        );
+    }
+
+    #[test]
+    fn events_added_to_or_moved_out_of_a_sealed_interval_are_found() {
+        let key = SigningKey::development();
+        // b's version 1 moved from before seal 2's end to after it...
+        let moved = [
+            ("a", 0, 1),
+            ("b", 0, 2),
+            ("a", 1, 3),
+            ("c", 0, 6),
+            ("b", 1, 7),
+        ];
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &moved, &honest(&key));
+        assert_eq!(
+            said(&coverage.findings()),
+            [
+                "b: version 1: seal 2 fixed the stream here, but the log holds none of its \
+              events between the seal before it and 6-6 (moved or cut)"
+            ]
+        );
+        // ...and a's version 2 added into the first interval.
+        let added = [
+            ("a", 0, 1),
+            ("b", 0, 2),
+            ("a", 1, 3),
+            ("a", 2, 3),
+            ("b", 1, 5),
+            ("c", 0, 6),
+        ];
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &added, &honest(&key));
+        let found = said(&coverage.findings());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("a: version 2: is in the log before the end of seal 1"));
+    }
+
+    #[test]
+    fn intervals_whose_ends_no_signature_vouches_for_are_passed_over() {
+        let key = SigningKey::development();
+        let other = SigningKey::from_hex(&"22".repeat(32)).unwrap();
+        let first = seal(&key, None, 3, &[("a", 1), ("b", 0)]);
+        // The second seal forged: with the wrong key, and a through that swallows the rest.
+        let forged = seal(&other, Some(&first), 99, &[("a", 1)]);
+        let third = seal(&key, Some(&forged), 6, &[("b", 1), ("c", 0)]);
+        let mut log = LOG.to_vec();
+        log.insert(3, ("inserted", 0, 4));
+        let mut coverage = Coverage::from_start(None);
+        walk(
+            &mut coverage,
+            &log,
+            &[(first, true), (forged, false), (third, true)],
+        );
+        // The third seal's interval began where nobody signed: it is not compared.
+        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn one_stream_alone_compares_only_its_heads() {
+        let key = SigningKey::development();
+        let only_a: Vec<_> = LOG.iter().copied().filter(|(s, _, _)| *s == "a").collect();
+        let mut coverage = Coverage::from_start(Some("a".into()));
+        walk(&mut coverage, &only_a, &honest(&key));
+        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+        // From the middle of the log, the first seal's interval is not known.
+        let mut coverage = Coverage::mid_log();
+        walk(&mut coverage, &LOG[1..], &honest(&key));
+        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+    }
+}
