@@ -71,6 +71,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "quota_exceeded",
     // Auditors.
     "point_out_of_range",
+    "log_not_intact",
     "verification_running",
     // The server cannot answer now.
     "service_unavailable",

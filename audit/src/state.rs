@@ -5,9 +5,17 @@
 //! after the stream's last event at or before it. Folding a show of 50,000 events from the
 //! start would take too long to answer interactively, so this process keeps snapshots of
 //! the shows it folded (every [`SNAPSHOT_EVERY`] events, in memory only: nothing an
-//! operator could edit). A snapshot records the hash of the event it was taken at, and is
-//! used only after the log shows that event with that hash still there; the hash chain then
-//! vouches for every event before it.
+//! operator could edit).
+//!
+//! Every event folded is checked against the hash chain as it is applied: versions follow
+//! each other from 0 and each stored hash is that of the event's contents chained to the
+//! one before. Where the chain breaks before the point, no state is given (the stream is
+//! named with the version, as `audit verify-log` would): a state is only ever folded from
+//! the events the chain commits to. A snapshot is taken during such a checked fold and
+//! records the hash of its event; it is used only after the log shows that event with that
+//! hash still there, and folding on from it checks the chain from that hash. An event
+//! before a snapshot changed later does not change the answer (it is the state the chain
+//! committed to); finding that change is `verify-log`'s work.
 
 use crate::seal::Seal;
 use boxoffice_domain::access::Access;
@@ -62,6 +70,14 @@ pub enum StateError {
         stream: String,
         version: u64,
         reason: String,
+    },
+    /// The stream's chain breaks before the point: no state is given from events that
+    /// are not the ones the chain commits to (`audit verify-log` says more).
+    #[error("{stream}: version {version}: {problem}")]
+    Broken {
+        stream: String,
+        version: u64,
+        problem: String,
     },
 }
 
@@ -312,6 +328,17 @@ async fn fold<A: Fold>(
         Some((state, at)) => (state, Some(at), at.version),
         None => (A::default(), None, 0),
     };
+    // Every event folded is checked against the chain: its version follows the one before
+    // and its hash is that of its contents chained to the one before (from the snapshot's,
+    // which its own fold checked, or from the start).
+    let mut previous = at.map_or(Some(EventHash::GENESIS), |a| a.hash);
+    let broken = |version: u64, problem: &str| {
+        FoldError::State(StateError::Broken {
+            stream: stream.to_owned(),
+            version,
+            problem: problem.to_owned(),
+        })
+    };
     let mut first = true;
     // Read what the point needs, not a full page: a version says how many events; a
     // position or an instant does not, so pages grow from small (a snapshot is near).
@@ -341,6 +368,26 @@ async fn fold<A: Fold>(
             let next = At::of(event, at.as_ref());
             if !next.within(point) {
                 break 'pages;
+            }
+            let expected = at.map_or(0, |a| a.version + 1);
+            if event.version != expected {
+                return Err(broken(
+                    expected,
+                    "is missing from the log: no state is given past it",
+                ));
+            }
+            match (previous, event.hash) {
+                (Some(before), Some(stored)) if event.chained().hash(&before) == stored => {
+                    previous = Some(stored);
+                }
+                (_, None) => return Err(broken(event.version, "has no hash")),
+                _ => {
+                    return Err(broken(
+                        event.version,
+                        "its hash does not match its contents and the event before it: \
+                         no state is given from it",
+                    ))
+                }
             }
             let decoded =
                 A::Event::from_stored(&event.event_type, event.schema_version, &event.data)

@@ -319,6 +319,46 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
     )
     .await;
     let auditor = served.api.token("auditor-2", &[Role::Auditor]);
+    // No state is folded from events the chain does not commit to: up to the change it is
+    // given, from it on refused, naming the version (and so on the command line).
+    let edited_show = edited.trim_start_matches("show-");
+    served
+        .api
+        .show_state(&auditor, edited_show)
+        .query("at_version", 0)
+        .await
+        .expect_ok();
+    for at_version in [Some(1), Some(2), None] {
+        let mut asked = served.api.show_state(&auditor, edited_show);
+        if let Some(version) = at_version {
+            asked = asked.query("at_version", version);
+        }
+        let refused = asked.await;
+        let problem = refused.expect_problem(409, "log_not_intact");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(&format!("{edited}: version 1: "))),
+            "{problem:#}"
+        );
+    }
+    let cli_state = |version: &str| {
+        boxoffice(Some(&url))
+            .args([
+                "audit",
+                "state",
+                "--stream",
+                &edited,
+                "--at-version",
+                version,
+            ])
+            .output()
+            .expect("boxoffice runs")
+    };
+    assert_eq!(cli_state("0").status.code(), Some(0));
+    let refused = cli_state("2");
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("version 1"));
     let started = served.api.start_verification(&auditor).await;
     let id = started.expect_status(202)["verification_id"]
         .as_str()

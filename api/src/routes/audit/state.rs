@@ -59,6 +59,12 @@ fn state_error(error: StateError, not_found: ApiError) -> ApiError {
         .detail(detail),
         StateError::Log(error) => error.into(),
         unreadable @ StateError::Unreadable { .. } => ApiError::internal(unreadable),
+        broken @ StateError::Broken { .. } => ApiError::new(
+            StatusCode::CONFLICT,
+            "log_not_intact",
+            "The stream's hash chain breaks before that point",
+        )
+        .detail(broken.to_string()),
     }
 }
 
@@ -71,6 +77,7 @@ fn state_error(error: StateError, not_found: ApiError) -> ApiError {
     responses(
         (status = 200, description = "The show as its events up to that point make it.", body = ShowState),
         (status = 404, description = "No such show (`show_not_found`).", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The show's hash chain breaks at or before the point (`log_not_intact`): no state is folded from events the chain does not commit to; the detail names the version.", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Two points at once (`validation_failed`), or a point before the show existed or past its last version (`point_out_of_range`).", body = crate::openapi::Problem, content_type = "application/problem+json")
     ))]
 pub async fn show(
@@ -97,6 +104,7 @@ pub async fn show(
     responses(
         (status = 200, description = "The stream's state at that point.", body = StreamState),
         (status = 404, description = "Not one of the log's stream names, or a stream with no events (`not_found`).", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The stream's hash chain breaks at or before the point (`log_not_intact`).", body = crate::openapi::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Two points at once, or a point outside the stream's history.", body = crate::openapi::Problem, content_type = "application/problem+json")
     ))]
 pub async fn stream(
