@@ -36,13 +36,16 @@ enum Before {
     },
 }
 
+/// An event where the log has it: position, stream, version and stored hash.
+type Placed = (Position, String, u64, Option<EventHash>);
+
 /// Replays the log's split into seal intervals; see the module documentation.
 pub struct Coverage {
     /// Only this stream's events are fed, and only its heads compared.
     only: Option<String>,
     before: Before,
     /// The events fed after the last signed seal's `through`, in log order.
-    pending: VecDeque<(Position, String, u64)>,
+    pending: VecDeque<Placed>,
     findings: Vec<Finding>,
 }
 
@@ -68,9 +71,15 @@ impl Coverage {
     }
 
     /// An event that is not a seal, in log order.
-    pub fn event(&mut self, stream: &str, version: u64, position: Position) {
+    pub fn event(
+        &mut self,
+        stream: &str,
+        version: u64,
+        hash: Option<EventHash>,
+        position: Position,
+    ) {
         self.pending
-            .push_back((position, stream.to_owned(), version));
+            .push_back((position, stream.to_owned(), version, hash));
     }
 
     /// Whether `seal` must be fed before an event at `position`: it is signed and stops
@@ -96,14 +105,21 @@ impl Coverage {
             return;
         }
         let through = seal.body.through;
-        // Per stream in the interval: its first and last version there.
-        let mut interval: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-        while self.pending.front().is_some_and(|(p, _, _)| *p <= through) {
-            if let Some((_, stream, version)) = self.pending.pop_front() {
+        // Per stream in the interval: its first and last version there, and the last hash.
+        let mut interval: BTreeMap<String, Span> = BTreeMap::new();
+        while self.pending.front().is_some_and(|(p, ..)| *p <= through) {
+            if let Some((_, stream, version, hash)) = self.pending.pop_front() {
                 interval
                     .entry(stream)
-                    .and_modify(|(_, last)| *last = version)
-                    .or_insert((version, version));
+                    .and_modify(|span| {
+                        span.last = version;
+                        span.hash = hash;
+                    })
+                    .or_insert(Span {
+                        first: version,
+                        last: version,
+                        hash,
+                    });
             }
         }
         if linked {
@@ -111,7 +127,7 @@ impl Coverage {
         }
     }
 
-    fn compare(&mut self, seal: &Seal, mut interval: BTreeMap<String, (u64, u64)>) {
+    fn compare(&mut self, seal: &Seal, mut interval: BTreeMap<String, Span>) {
         let number = seal.body.number;
         let through = seal.body.through;
         for head in &seal.body.streams {
@@ -120,8 +136,16 @@ impl Coverage {
             }
             let sealed = head.version;
             let finding = match interval.remove(&head.stream) {
-                Some((_, last)) if last == sealed => continue,
-                Some((_, last)) if last > sealed => Finding {
+                Some(span) if span.last == sealed && span.hash == Some(head.hash) => continue,
+                Some(span) if span.last == sealed => Finding {
+                    stream: head.stream.clone(),
+                    version: Some(sealed),
+                    problem: format!(
+                        "differs from seal {number}: the stream was rewritten up to here and \
+                         its chain recomputed"
+                    ),
+                },
+                Some(Span { last, .. }) if last > sealed => Finding {
                     stream: head.stream.clone(),
                     version: Some(sealed + 1),
                     problem: format!(
@@ -129,26 +153,26 @@ impl Coverage {
                          fixed the stream at version {sealed} (inserted after the seal)"
                     ),
                 },
-                Some((_, last)) => Finding {
+                Some(Span { last, .. }) => Finding {
                     stream: head.stream.clone(),
                     version: Some(last + 1),
                     problem: format!(
                         "seal {number} fixed the stream at version {sealed} by {through}, \
-                         but the log holds this version only after that (moved)"
+                         but this version comes only after that (moved)"
                     ),
                 },
                 None => Finding {
                     stream: head.stream.clone(),
                     version: Some(sealed),
                     problem: format!(
-                        "seal {number} fixed the stream here, but the log holds none of its \
-                         events between the seal before it and {through} (moved or cut)"
+                        "seal {number} fixed the stream here, but none of its events comes \
+                         between the seal before it and {through} (moved or cut)"
                     ),
                 },
             };
             self.findings.push(finding);
         }
-        for (stream, (first, _)) in interval {
+        for (stream, Span { first, .. }) in interval {
             self.findings.push(Finding {
                 stream,
                 version: Some(first),
@@ -164,6 +188,13 @@ impl Coverage {
     pub fn findings(self) -> Vec<Finding> {
         self.findings
     }
+}
+
+/// A stream's events within one seal's interval.
+struct Span {
+    first: u64,
+    last: u64,
+    hash: Option<EventHash>,
 }
 
 #[cfg(test)]
@@ -196,6 +227,15 @@ mod tests {
 
     /// Feeds `events` (stream, version, position) and the seals as verify-log does.
     fn walk(coverage: &mut Coverage, events: &[(&str, u64, u64)], seals: &[(Seal, bool)]) {
+        walk_hashed(coverage, events, seals, |_| EventHash([1; 32]));
+    }
+
+    fn walk_hashed(
+        coverage: &mut Coverage,
+        events: &[(&str, u64, u64)],
+        seals: &[(Seal, bool)],
+        hash: impl Fn(&str) -> EventHash,
+    ) {
         let mut seals = seals.iter().peekable();
         for (stream, version, at) in events {
             let position = Position::new(*at, *at);
@@ -204,7 +244,7 @@ mod tests {
             {
                 coverage.seal(seal, *signed);
             }
-            coverage.event(stream, *version, position);
+            coverage.event(stream, *version, Some(hash(stream)), position);
         }
         for (seal, signed) in seals {
             coverage.seal(seal, *signed);
@@ -270,8 +310,8 @@ mod tests {
         assert_eq!(
             said(&coverage.findings()),
             [
-                "b: version 1: seal 2 fixed the stream here, but the log holds none of its \
-              events between the seal before it and 6-6 (moved or cut)"
+                "b: version 1: seal 2 fixed the stream here, but none of its events comes \
+                 between the seal before it and 6-6 (moved or cut)"
             ]
         );
         // ...and a's version 2 added into the first interval.
@@ -288,6 +328,23 @@ mod tests {
         let found = said(&coverage.findings());
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("a: version 2: is in the log before the end of seal 1"));
+    }
+
+    #[test]
+    fn a_head_with_another_hash_than_its_seal_gives_is_found() {
+        let key = SigningKey::development();
+        let mut coverage = Coverage::from_start(None);
+        // Stream a rewritten and its chain recomputed: another head hash.
+        walk_hashed(&mut coverage, &LOG, &honest(&key), |stream| {
+            EventHash(if stream == "a" { [2; 32] } else { [1; 32] })
+        });
+        assert_eq!(
+            said(&coverage.findings()),
+            [
+                "a: version 1: differs from seal 1: the stream was rewritten up to here and its \
+              chain recomputed"
+            ]
+        );
     }
 
     #[test]

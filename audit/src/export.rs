@@ -1,16 +1,27 @@
 //! Exports an auditor can check with no access to the system: NDJSON, one event per line,
 //! in log order, each with the hash of the event before it in its stream and its own.
 //!
-//! A line holds exactly the fields the hash covers (`stream`, `version`, `event_id`,
-//! `event_type`, `schema_version`, `data`, `metadata`, `recorded_at`), plus `position`,
-//! `previous_hash` and `hash`, so the chain can be recomputed from the file alone
-//! (docs/audit.md shows it in a few lines of Python). [`verify_export`] does the same
-//! here: every line's hash, every stream's versions without a gap and in order, the lines
-//! in log order, and, given a seal and the key to check it with, that the file reaches
-//! every head the seal fixed for the streams it holds.
+//! A file opens with a header line naming what it holds (`{"export":{"format":1,
+//! "stream":…}}` or `…"after":…`) and closes with an end line counting its event lines and
+//! naming the last position (`{"end":{"lines":N,"last_position":…}}`), so that a file cut
+//! short, or with lines dropped, does not pass for whole. An event line holds exactly the
+//! fields the hash covers (`stream`, `version`, `event_id`, `event_type`, `schema_version`,
+//! `data`, `metadata`, `recorded_at`), plus `position`, `previous_hash` and `hash`, so the
+//! chain can be recomputed from the file alone (docs/audit.md shows it in a few lines of
+//! Python).
+//!
+//! [`verify_export`] checks a file alone: every line's hash, every stream's versions
+//! without a gap and in order, the lines in log order, the header and the end line; in an
+//! export of a whole stream or of the whole log, that every stream starts at its first
+//! event. Given the seals' public key, an export of the whole log is checked as
+//! `verify-log` checks the log: the chain of seals in it, and that the events sit where
+//! the seals put them (see [`crate::coverage`]). Given a seal kept outside the system
+//! too, the file must reach every head it fixed (and, for the whole log, hold it).
 
-use crate::seal::{PublicKey, Seal};
+use crate::coverage::Coverage;
+use crate::seal::{PublicKey, Seal, SealChain};
 use crate::verify_log::Finding;
+use boxoffice_domain::StreamName;
 use boxoffice_eventstore::{EventHash, EventLog, EventLogError, Metadata, Position, RecordedEvent};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -88,15 +99,80 @@ impl ExportLine {
     }
 }
 
+/// The first line of an export: what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeaderLine {
+    export: Header,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    format: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stream: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<Position>,
+}
+
+/// The format this code writes and reads.
+const FORMAT: u32 = 1;
+
+/// The last line of an export: how many event lines it holds, and the last one's position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndLine {
+    end: End,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct End {
+    lines: u64,
+    last_position: Option<Position>,
+}
+
+impl Selection {
+    fn header(&self) -> Header {
+        match self {
+            Self::Stream(stream) => Header {
+                format: FORMAT,
+                stream: Some(stream.clone()),
+                after: None,
+            },
+            Self::After(after) => Header {
+                format: FORMAT,
+                stream: None,
+                after: Some(*after),
+            },
+        }
+    }
+}
+
 /// Reads the events of `selection` page by page, each with the hash its stream had before
-/// it, and hands each page to `write` (the HTTP body, a file).
+/// it, and hands out the file a piece at a time: the header, a page of lines, ..., the end
+/// line (the HTTP body, a file).
 pub struct Exporter {
     log: Arc<dyn EventLog>,
     selection: Selection,
     /// The last hash seen per stream (to fill `previous_hash` without a read).
     heads: HashMap<String, EventHash>,
     next_version: u64,
-    done: bool,
+    /// The stream selected has been read to its end.
+    stream_read: bool,
+    /// What has been handed out: nothing, the header, every event, or the end line too.
+    stage: Stage,
+    lines: u64,
+    last_position: Option<Position>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Header,
+    Events,
+    End,
+    Done,
 }
 
 impl Exporter {
@@ -106,17 +182,64 @@ impl Exporter {
             selection,
             heads: HashMap::new(),
             next_version: 0,
-            done: false,
+            stream_read: false,
+            stage: Stage::Header,
+            lines: 0,
+            last_position: None,
         }
     }
 
-    /// The next page of lines; empty at the end.
-    pub async fn next_page(&mut self) -> Result<Vec<ExportLine>, EventLogError> {
-        if self.done {
-            return Ok(Vec::new());
+    /// Event lines handed out so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// The next piece of the file, as NDJSON text; `None` after the end line.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, EventLogError> {
+        let mut chunk = Vec::new();
+        loop {
+            match self.stage {
+                Stage::Header => {
+                    let header = HeaderLine {
+                        export: self.selection.header(),
+                    };
+                    push_line(&mut chunk, &header);
+                    self.stage = Stage::Events;
+                }
+                Stage::Events => {
+                    let lines = self.next_page().await?;
+                    if lines.is_empty() {
+                        self.stage = Stage::End;
+                        continue;
+                    }
+                    chunk.reserve(lines.len() * 512);
+                    for line in &lines {
+                        push_line(&mut chunk, line);
+                    }
+                }
+                Stage::End => {
+                    let end = EndLine {
+                        end: End {
+                            lines: self.lines,
+                            last_position: self.last_position,
+                        },
+                    };
+                    push_line(&mut chunk, &end);
+                    self.stage = Stage::Done;
+                }
+                Stage::Done => return Ok(None),
+            }
+            return Ok(Some(chunk));
         }
+    }
+
+    /// The next page of event lines; empty at the end.
+    async fn next_page(&mut self) -> Result<Vec<ExportLine>, EventLogError> {
         let page = match &mut self.selection {
             Selection::Stream(stream) => {
+                if self.stream_read {
+                    return Ok(Vec::new());
+                }
                 let page = self
                     .log
                     .read_stream(stream, self.next_version, PAGE)
@@ -124,14 +247,13 @@ impl Exporter {
                 if let Some(last) = page.last() {
                     self.next_version = last.version + 1;
                 }
-                self.done = page.len() < PAGE;
+                self.stream_read = page.len() < PAGE;
                 page
             }
             Selection::After(after) => {
                 let page = self.log.read_all(*after, PAGE).await?;
-                match page.last() {
-                    Some(last) => *after = last.position,
-                    None => self.done = true,
+                if let Some(last) = page.last() {
+                    *after = last.position;
                 }
                 page
             }
@@ -145,6 +267,10 @@ impl Exporter {
             let line = ExportLine::of(event, previous)?;
             self.heads.insert(event.stream.clone(), line.hash);
             lines.push(line);
+        }
+        self.lines += lines.len() as u64;
+        if let Some(last) = lines.last() {
+            self.last_position = Some(last.position);
         }
         Ok(lines)
     }
@@ -163,7 +289,15 @@ impl Exporter {
     }
 }
 
-/// Writes every line of `selection` to `out`; `progress` hears the count after each page.
+/// Appends `value` as one NDJSON line (export lines are plain data: they always serialise).
+fn push_line(out: &mut Vec<u8>, value: &impl Serialize) {
+    if serde_json::to_writer(&mut *out, value).is_ok() {
+        out.push(b'\n');
+    }
+}
+
+/// Writes the export of `selection` to `out`; `progress` hears the count of event lines
+/// after each page. Answers how many event lines were written.
 pub async fn export(
     log: Arc<dyn EventLog>,
     selection: Selection,
@@ -171,21 +305,12 @@ pub async fn export(
     mut progress: impl FnMut(u64),
 ) -> Result<u64, ExportError> {
     let mut exporter = Exporter::new(log, selection);
-    let mut written = 0u64;
-    loop {
-        let lines = exporter.next_page().await?;
-        if lines.is_empty() {
-            out.flush()?;
-            return Ok(written);
-        }
-        for line in &lines {
-            serde_json::to_writer(&mut *out, line)
-                .map_err(|e| ExportError::Io(std::io::Error::other(e)))?;
-            out.write_all(b"\n")?;
-        }
-        written += lines.len() as u64;
-        progress(written);
+    while let Some(chunk) = exporter.next_chunk().await? {
+        out.write_all(&chunk)?;
+        progress(exporter.lines());
     }
+    out.flush()?;
+    Ok(exporter.lines())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -199,16 +324,27 @@ pub enum ExportError {
 /// What checking an export found.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ExportReport {
+    /// Event lines.
     pub lines: u64,
     pub streams: usize,
+    /// Seals in the file that were checked (none without a key).
+    pub seals: u64,
     pub findings: Vec<Finding>,
+}
+
+/// What to check an export against: the auditor's copy of the seals' key, and a seal kept
+/// outside the system.
+#[derive(Default)]
+pub struct Against<'a> {
+    pub key: Option<&'a PublicKey>,
+    pub kept: Option<&'a Seal>,
 }
 
 /// Checks an export on its own: see the module documentation. A line that is not an export
 /// line is a finding too (named by its line number).
 pub fn verify_export(
     file: impl BufRead,
-    seal: Option<(&Seal, &PublicKey)>,
+    against: &Against<'_>,
 ) -> Result<ExportReport, std::io::Error> {
     /// One stream of the file as read so far.
     struct Stream {
@@ -219,9 +355,10 @@ pub fn verify_export(
     let mut report = ExportReport::default();
     let mut streams: HashMap<String, Stream> = HashMap::new();
     let mut findings: BTreeMap<String, Finding> = BTreeMap::new();
-    // The heads the seal fixed, and whether the file showed each.
-    let mut sealed: HashMap<(String, u64), (EventHash, bool)> = seal
-        .map(|(seal, _)| {
+    // The heads the kept seal fixed, and whether the file showed each.
+    let mut sealed: HashMap<(String, u64), (EventHash, bool)> = against
+        .kept
+        .map(|seal| {
             seal.body
                 .streams
                 .iter()
@@ -229,28 +366,96 @@ pub fn verify_export(
                 .collect()
         })
         .unwrap_or_default();
+    let seals_stream = StreamName::Seals.to_string();
+    let mut header: Option<Header> = None;
+    let mut end: Option<(usize, End)> = None;
     let mut last_position: Option<Position> = None;
+    // Filled once the header says what the file holds.
+    let mut whole_streams = false;
+    let mut seal_check: Option<(SealChain<'_>, Coverage)> = None;
+    let mut kept_in_file: Option<Result<(), String>> = None;
+    let mut first = true;
     for (index, line) in file.lines().enumerate() {
         let line = line?;
         if line.trim().is_empty() {
             continue;
         }
-        report.lines += 1;
-        let place = format!("line {}", index + 1);
+        let number = index + 1;
+        let place = format!("line {number}");
+        if std::mem::take(&mut first) {
+            match serde_json::from_str::<HeaderLine>(&line) {
+                Ok(HeaderLine { export }) if export.format == FORMAT => {
+                    let from_start = match (&export.stream, export.after) {
+                        (Some(_), None) => Some(false),
+                        (None, Some(after)) => Some(after == Position::START),
+                        _ => None,
+                    };
+                    match from_start {
+                        None => file_finding(
+                            &mut findings,
+                            FILE,
+                            "the header names no stream and no position".into(),
+                        ),
+                        Some(log_from_start) => {
+                            whole_streams = export.stream.is_some() || log_from_start;
+                            if export.stream.is_none() {
+                                seal_check = against.key.map(|key| {
+                                    if log_from_start {
+                                        (SealChain::from_start(key), Coverage::from_start(None))
+                                    } else {
+                                        (SealChain::mid_log(key), Coverage::mid_log())
+                                    }
+                                });
+                            }
+                        }
+                    }
+                    header = Some(export);
+                    continue;
+                }
+                Ok(HeaderLine { export }) => {
+                    file_finding(
+                        &mut findings,
+                        FILE,
+                        format!("format {} is not one this tool reads", export.format),
+                    );
+                    break;
+                }
+                Err(_) => file_finding(
+                    &mut findings,
+                    FILE,
+                    "does not begin with an export header (its first lines are cut, or it \
+                     is not an export)"
+                        .into(),
+                ),
+            }
+        }
+        if let Some((at, _)) = &end {
+            file_finding(
+                &mut findings,
+                FILE,
+                format!("{place} comes after the end line (line {at})"),
+            );
+        }
         let parsed: ExportLine = match serde_json::from_str(&line) {
             Ok(parsed) => parsed,
             Err(error) => {
-                findings.entry(place.clone()).or_insert(Finding {
-                    stream: place,
-                    version: None,
-                    problem: format!("not an export line: {error}"),
-                });
+                match serde_json::from_str::<EndLine>(&line) {
+                    Ok(EndLine { end: said }) if end.is_none() => end = Some((number, said)),
+                    _ => {
+                        findings.entry(place.clone()).or_insert(Finding {
+                            stream: place,
+                            version: None,
+                            problem: format!("not an export line: {error}"),
+                        });
+                    }
+                }
                 continue;
             }
         };
+        report.lines += 1;
         if last_position.is_some_and(|p| parsed.position <= p) {
             findings.entry(ORDER.into()).or_insert(Finding {
-                stream: place,
+                stream: place.clone(),
                 version: None,
                 problem: format!(
                     "{} v{} is out of log order (moved)",
@@ -259,20 +464,50 @@ pub fn verify_export(
             });
         }
         last_position = Some(parsed.position);
-        let stream = streams
-            .entry(parsed.stream.clone())
-            .or_insert_with(|| Stream {
-                next_version: parsed.version,
-                hash: parsed.previous_hash,
-                broken: false,
-            });
+        if let Some(header) = &header {
+            let outside = match (&header.stream, header.after) {
+                (Some(stream), _) => *stream != parsed.stream,
+                (None, Some(after)) => parsed.position <= after,
+                (None, None) => false,
+            };
+            if outside {
+                file_finding(
+                    &mut findings,
+                    SELECTION,
+                    format!(
+                        "{place}: {} v{} is not part of what the header says the file holds",
+                        parsed.stream, parsed.version
+                    ),
+                );
+            }
+        }
         let at = |problem: &str| Finding {
             stream: parsed.stream.clone(),
             version: Some(parsed.version),
             problem: problem.to_owned(),
         };
-        let problem = if stream.broken {
-            None
+        let mut problem = None;
+        let stream = streams.entry(parsed.stream.clone()).or_insert_with(|| {
+            if whole_streams && (parsed.version != 0 || parsed.previous_hash != EventHash::GENESIS)
+            {
+                problem = Some(Finding {
+                    stream: parsed.stream.clone(),
+                    version: Some(0),
+                    problem: format!(
+                        "the file begins the stream at version {}: its first lines are \
+                             missing",
+                        parsed.version
+                    ),
+                });
+            }
+            Stream {
+                next_version: parsed.version,
+                hash: parsed.previous_hash,
+                broken: false,
+            }
+        });
+        let problem = if problem.is_some() || stream.broken {
+            problem
         } else if parsed.version != stream.next_version {
             Some(at("a version is missing or moved before it"))
         } else if parsed.previous_hash != stream.hash {
@@ -299,19 +534,108 @@ pub fn verify_export(
                     .or_insert_with(|| at("differs from the seal's hash for it"));
             }
         }
+        // The seals in the file, and where they put the events.
+        let Some((chain, coverage)) = &mut seal_check else {
+            continue;
+        };
+        if parsed.stream != seals_stream {
+            coverage.event(
+                &parsed.stream,
+                parsed.version,
+                Some(parsed.hash),
+                parsed.position,
+            );
+            continue;
+        }
+        let seal = Seal::from_json(&parsed.data).map_err(|e| e.to_string());
+        match seal {
+            Ok(seal) => {
+                report.seals += 1;
+                let (holds, problem) = chain.next(&seal);
+                if let Some(problem) = problem {
+                    findings
+                        .entry(seals_stream.clone())
+                        .or_insert_with(|| at(&problem));
+                }
+                coverage.seal(&seal, holds);
+                if let Some(kept) = against.kept.filter(|k| k.body.number == seal.body.number) {
+                    kept_in_file = Some(if kept.body.digest() == seal.body.digest() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "seal {} in the file is not the one kept",
+                            kept.body.number
+                        ))
+                    });
+                }
+            }
+            Err(reason) => {
+                findings
+                    .entry(seals_stream.clone())
+                    .or_insert_with(|| at(&format!("is not a seal ({reason})")));
+            }
+        }
     }
-    if let Some((seal, key)) = seal {
-        let number = seal.body.number;
-        if let Err(error) = seal.verify(key) {
-            findings.entry(SEAL.into()).or_insert(Finding {
-                stream: SEAL.into(),
-                version: None,
-                problem: error.to_string(),
-            });
+    match end {
+        None => file_finding(
+            &mut findings,
+            FILE,
+            "ends without its end line (cut short)".into(),
+        ),
+        Some((_, said)) if said.lines != report.lines => file_finding(
+            &mut findings,
+            FILE,
+            format!(
+                "the end line counts {} event lines, the file holds {} (lines dropped or \
+                 added)",
+                said.lines, report.lines
+            ),
+        ),
+        Some((_, said)) if said.last_position != last_position => file_finding(
+            &mut findings,
+            FILE,
+            "the end line names another last position than the last line's (lines dropped \
+             or added)"
+                .into(),
+        ),
+        Some(_) => {}
+    }
+    let full_log = header
+        .as_ref()
+        .is_some_and(|h| h.stream.is_none() && h.after == Some(Position::START));
+    if let Some((_, coverage)) = seal_check {
+        for finding in coverage.findings() {
+            findings.entry(finding.stream.clone()).or_insert(finding);
+        }
+    }
+    if let Some(kept) = against.kept {
+        let number = kept.body.number;
+        let key_holds = against.key.map(|key| kept.verify(key));
+        if let Some(Err(error)) = key_holds {
+            file_finding(&mut findings, SEAL, error.to_string());
+        }
+        match &kept_in_file {
+            Some(Err(problem)) => file_finding(&mut findings, SEAL, problem.clone()),
+            None if full_log && against.key.is_some() => file_finding(
+                &mut findings,
+                SEAL,
+                format!("seal {number}, which was kept, is not in the file (cut)"),
+            ),
+            _ => {}
         }
         let mut held = 0;
         for ((stream, version), (_, seen)) in &sealed {
             let Some(read) = streams.get(stream) else {
+                if full_log {
+                    findings.entry(stream.clone()).or_insert(Finding {
+                        stream: stream.clone(),
+                        version: Some(0),
+                        problem: format!(
+                            "seal {number} fixed it at version {version}, but the file holds \
+                             none of it (dropped)"
+                        ),
+                    });
+                }
                 continue;
             };
             held += 1;
@@ -325,12 +649,12 @@ pub fn verify_export(
                 });
             }
         }
-        if held == 0 {
-            findings.entry(SEAL.into()).or_insert(Finding {
-                stream: SEAL.into(),
-                version: None,
-                problem: format!("the file holds none of the streams seal {number} fixed"),
-            });
+        if held == 0 && !full_log {
+            file_finding(
+                &mut findings,
+                SEAL,
+                format!("the file holds none of the streams seal {number} fixed"),
+            );
         }
     }
     report.streams = streams.len();
@@ -338,8 +662,20 @@ pub fn verify_export(
     Ok(report)
 }
 
-/// Where findings about the file's order and about the seal are filed.
+/// Files a finding about the file as a whole (one per `key`).
+fn file_finding(findings: &mut BTreeMap<String, Finding>, key: &str, problem: String) {
+    findings.entry(key.into()).or_insert(Finding {
+        stream: key.into(),
+        version: None,
+        problem,
+    });
+}
+
+/// Where findings about the file as a whole, its order, what it holds and the kept seal are
+/// filed.
+const FILE: &str = "(file)";
 const ORDER: &str = "(order)";
+const SELECTION: &str = "(selection)";
 const SEAL: &str = "seal";
 
 /// `recorded_at` exactly as the hash covers it: UTC with six fractional digits.

@@ -151,6 +151,54 @@ impl boxoffice_domain::StoredEvent for Seal {
     }
 }
 
+/// Checks seals one after the other, as the `seals` stream holds them: each signed by the
+/// auditor's key, numbered one more than the one before and naming it by its digest.
+pub struct SealChain<'a> {
+    key: &'a PublicKey,
+    /// The seal before the next one: `Some(None)` at the start of the log, `None` when the
+    /// reading began somewhere after it (the first seal read can name any seal).
+    before: Option<Option<(u64, EventHash)>>,
+}
+
+impl<'a> SealChain<'a> {
+    /// For the `seals` stream read from its first seal.
+    pub fn from_start(key: &'a PublicKey) -> Self {
+        Self {
+            key,
+            before: Some(None),
+        }
+    }
+
+    /// For seals read from somewhere in the middle of the log.
+    pub fn mid_log(key: &'a PublicKey) -> Self {
+        Self { key, before: None }
+    }
+
+    /// Checks the next seal: whether its signature holds, and the first thing wrong with
+    /// it (its signature, its number or the seal it names), if any.
+    pub fn next(&mut self, seal: &Seal) -> (bool, Option<String>) {
+        let number = seal.body.number;
+        let signature = seal.verify(self.key);
+        let holds = signature.is_ok();
+        let problem = match (signature, self.before) {
+            (Err(error), _) => Some(error.to_string()),
+            (Ok(()), None) => None,
+            (Ok(()), Some(before)) => {
+                let expected = before.map_or(1, |(n, _)| n + 1);
+                if number != expected {
+                    Some(format!("seal {number} follows seal {}", expected - 1))
+                } else if seal.body.previous != before.map(|(_, digest)| digest) {
+                    Some(format!("seal {number} does not name the seal before it"))
+                } else {
+                    None
+                }
+            }
+        };
+        self.before = Some(Some((number, seal.body.digest())));
+        (holds, problem)
+    }
+}
+
 /// The key the server signs seals with.
 pub struct SigningKey(ed25519_dalek::SigningKey);
 

@@ -8,13 +8,15 @@
 //! metadata, type or time was changed (its hash no longer matches), one deleted (a gap),
 //! one inserted or two swapped (a hash chained to the wrong predecessor), a chain
 //! recomputed after a change or a tail cut after a seal (a head that differs from the
-//! seal's, or is missing), and a forged seal (a signature that does not hold).
+//! seal's, or is missing), and a forged seal (a signature that does not hold). The walk
+//! also splits the log as the sealer did ([`crate::coverage`]), which finds a whole stream
+//! slipped in among sealed events, chain and all.
 //!
 //! Each broken stream is reported once, at the first version where it breaks; nothing
 //! after that point in the stream can be trusted anyway.
 
 use crate::coverage::Coverage;
-use crate::seal::{PublicKey, Seal, SEAL_EVENT};
+use crate::seal::{PublicKey, Seal, SealChain, SEAL_EVENT};
 use boxoffice_domain::StreamName;
 use boxoffice_eventstore::{EventHash, EventLog, EventLogError, Position, RecordedEvent};
 use std::collections::{BTreeMap, HashMap};
@@ -112,33 +114,17 @@ pub async fn verify_log(
     let mut sealed: HashMap<String, BTreeMap<u64, (EventHash, u64)>> = HashMap::new();
     // Each seal and whether it is signed, for the walk to split the log by.
     let mut signed: Vec<(&Seal, bool)> = Vec::with_capacity(seals.len());
-    let mut previous: Option<&Seal> = None;
+    let mut chain = SealChain::from_start(walk.key);
     for &(version, seal) in &seals {
         let number = seal.body.number;
-        let at = |problem: String| Finding {
-            stream: StreamName::Seals.to_string(),
-            version: Some(version),
-            problem,
-        };
         // A seal that does not hold fixes nothing: it is a finding itself.
-        let holds = match seal.verify(walk.key) {
-            Ok(()) => true,
-            Err(error) => {
-                found(at(error.to_string()));
-                false
-            }
-        };
-        let expected_number = previous.map_or(1, |p| p.body.number + 1);
-        if number != expected_number {
-            found(at(format!(
-                "seal {number} follows seal {}",
-                expected_number - 1
-            )));
-        }
-        if seal.body.previous != previous.map(|p| p.body.digest()) {
-            found(at(format!(
-                "seal {number} does not name the seal before it"
-            )));
+        let (holds, problem) = chain.next(seal);
+        if let Some(problem) = problem {
+            found(Finding {
+                stream: StreamName::Seals.to_string(),
+                version: Some(version),
+                problem,
+            });
         }
         if holds {
             for head in &seal.body.streams {
@@ -149,7 +135,6 @@ pub async fn verify_log(
             }
         }
         signed.push((seal, holds));
-        previous = Some(seal);
     }
     if let Some(kept) = walk.kept {
         let number = kept.body.number;
@@ -199,7 +184,7 @@ pub async fn verify_log(
         {
             coverage.seal(seal, holds);
         }
-        coverage.event(&event.stream, event.version, event.position);
+        coverage.event(&event.stream, event.version, event.hash, event.position);
     };
     let mut seen: HashMap<String, Seen> = HashMap::new();
     let mut check = |event: &RecordedEvent, report: &mut LogReport| {

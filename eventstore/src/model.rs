@@ -155,6 +155,23 @@ pub struct Metadata {
     pub other: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl Metadata {
+    /// Where a stored body that cannot be read as metadata at all is kept, whole.
+    pub const UNREADABLE: &'static str = "(unreadable)";
+
+    /// Metadata as the log stores it. Fields this version does not know are kept (see
+    /// `other`); a body it cannot read at all (not an object, a field of the wrong type)
+    /// is kept whole under [`Self::UNREADABLE`], so that the event stays readable and the
+    /// hash chain still covers what is stored: read as empty, a change to it would pass
+    /// for the empty metadata it replaced.
+    pub fn from_stored(stored: serde_json::Value) -> Self {
+        Self::deserialize(&stored).unwrap_or_else(|_| Self {
+            other: [(Self::UNREADABLE.to_owned(), stored)].into(),
+            ..Self::default()
+        })
+    }
+}
+
 /// An event about to be appended.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -272,6 +289,28 @@ mod tests {
             "99999999999999999999-1",
         ] {
             assert_eq!(bad.parse::<Position>(), Err(BadPosition), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stored_metadata_it_cannot_read_is_kept_whole_not_read_as_empty() {
+        let empty = Metadata::from_stored(serde_json::json!({}));
+        assert_eq!(empty, Metadata::default());
+        let newer = Metadata::from_stored(serde_json::json!({"actor": "a", "tenant": "t"}));
+        assert_eq!(newer.actor.as_deref(), Some("a"));
+        assert_eq!(newer.other["tenant"], "t");
+        for odd in [
+            serde_json::json!({"actor": 5}),
+            serde_json::json!([1]),
+            serde_json::json!("text"),
+        ] {
+            let read = Metadata::from_stored(odd.clone());
+            assert_ne!(read, empty, "{odd}");
+            assert_eq!(read.other[Metadata::UNREADABLE], odd);
+            assert_eq!(
+                serde_json::to_value(&read).unwrap()[Metadata::UNREADABLE],
+                odd
+            );
         }
     }
 

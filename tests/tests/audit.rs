@@ -555,6 +555,22 @@ async fn rechain(db: &tokio_postgres::Client, stream: &str, version: i64) {
 }
 
 /// The Python recomputation docs/audit.md gives auditors, as it stands there.
+/// `lines` of an export with its end line written again to count them, as someone hiding
+/// dropped lines would.
+fn recount(mut lines: Vec<String>) -> Vec<String> {
+    lines.pop();
+    let events: Vec<Value> = lines[1..]
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let end = serde_json::json!({"end": {
+        "lines": events.len(),
+        "last_position": events.last().map(|e| e["position"].clone()),
+    }});
+    lines.push(end.to_string());
+    lines
+}
+
 fn python_from_the_guide() -> String {
     let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/audit.md"))
         .expect("docs/audit.md");
@@ -620,7 +636,17 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
         "application/x-ndjson"
     );
     let over_http = over_http.text().await.unwrap();
-    assert_eq!(over_http.lines().count(), 7, "{over_http}");
+    // A header, the show's seven events, and the end line counting them.
+    let http_lines: Vec<&str> = over_http.lines().collect();
+    assert_eq!(http_lines.len(), 9, "{over_http}");
+    assert_eq!(
+        serde_json::from_str::<Value>(http_lines[0]).unwrap(),
+        serde_json::json!({"export": {"format": 1, "stream": format!("show-{show}")}})
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(http_lines[8]).unwrap()["end"]["lines"],
+        7
+    );
     server.stop().await;
 
     let dir = std::env::temp_dir().join(format!("export-{}", uuid::Uuid::new_v4()));
@@ -642,7 +668,7 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
         })
         .copied()
         .collect();
-    assert_eq!(stream_lines, over_http.lines().collect::<Vec<_>>());
+    assert_eq!(stream_lines, http_lines[1..8]);
     assert!(lines.len() > 15, "{} lines", lines.len());
     let seal_file = dir.join("seal.json");
     std::fs::write(&seal_file, serde_json::to_vec(&seal).unwrap()).unwrap();
@@ -685,17 +711,54 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
         .iter()
         .map(|l| (*l).to_owned())
         .collect::<Vec<_>>();
+    // Cut after the last event the seal covers: every chain in the file holds.
+    let cut_at_the_end = lines[..lines.len() - 2]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect::<Vec<_>>();
+    // A careful cutter drops lines and writes the end line again to match.
+    let of_the_show = |line: &str, version: Option<u64>| {
+        let line: Value = serde_json::from_str(line).unwrap();
+        line["stream"] == format!("show-{show}").as_str()
+            && version.is_none_or(|v| line["version"] == v)
+    };
+    let first_lines_dropped = recount(
+        lines
+            .iter()
+            .filter(|l| !of_the_show(l, Some(0)))
+            .map(|l| (*l).to_owned())
+            .collect(),
+    );
+    let stream_dropped = recount(
+        lines
+            .iter()
+            .filter(|l| !of_the_show(l, None))
+            .map(|l| (*l).to_owned())
+            .collect(),
+    );
     for (name, content, python_fails) in [
         ("changed", changed, true),
         ("dropped", dropped, true),
         ("reordered", reordered, true),
-        ("cut before the seal", cut, false),
+        ("cut before the seal", cut, true),
+        ("cut at the end", cut_at_the_end, true),
+        ("a stream's first lines dropped", first_lines_dropped, false),
+        ("a whole stream dropped", stream_dropped, false),
     ] {
         let path = dir.join(format!("{name}.ndjson"));
         std::fs::write(&path, content.join("\n") + "\n").unwrap();
         let checked = verify_export(&path, &seal_file, &public_key);
         assert_eq!(checked.status.code(), Some(1), "{name}: {checked:?}");
         assert!(!checked.stdout.is_empty(), "{name}: a finding is named");
+        if name.contains("stream") {
+            // The show, and nothing else: the seal the auditor kept is in the file.
+            let said = crate::lines(&checked);
+            assert_eq!(said.len(), 1, "{name}: {checked:?}");
+            assert!(
+                said[0].starts_with(&format!("show-{show}: version ")),
+                "{name}: {checked:?}"
+            );
+        }
         if python_fails {
             assert!(
                 !run_python(&script, &path).status.success(),

@@ -6,7 +6,7 @@
 use super::progress::Progress;
 use super::{Failure, Target};
 use crate::server;
-use boxoffice_audit::export::{export, verify_export, Selection};
+use boxoffice_audit::export::{export, verify_export, Against, Selection};
 use boxoffice_audit::seal::{PublicKey, Seal, SigningKey};
 use boxoffice_audit::state::{Point, States};
 use boxoffice_audit::verify_log::{verify_log, Walk};
@@ -63,13 +63,15 @@ pub enum AuditAction {
         #[arg(long)]
         to: PathBuf,
     },
-    /// Check an export alone, with no database: every chain, the order of the lines, and
-    /// (given a seal and the key) that the file reaches every head the seal fixed.
+    /// Check an export alone, with no database: every chain, the order of the lines, that
+    /// nothing is cut; given the key, the seals in an export of the whole log; given a seal
+    /// too, that the file reaches every head the seal fixed.
     VerifyExport {
         file: PathBuf,
+        /// A seal kept outside the system (as `GET /v1/audit/seals` served it).
         #[arg(long, requires = "public_key")]
         seal: Option<PathBuf>,
-        /// The seals' public key, 64 hex digits.
+        /// The seals' public key, 64 hex digits (an auditor's own copy).
         #[arg(long)]
         public_key: Option<String>,
     },
@@ -116,27 +118,33 @@ pub async fn run(cli: &Target, action: AuditAction) -> Result<u8, Failure> {
             seal,
             public_key,
         } => {
-            let kept = match (seal, public_key) {
-                (Some(path), Some(hex)) => Some((
-                    read_seal(&path)?,
-                    PublicKey::from_hex(&hex).ok_or_else(|| {
-                        Failure::could_not_run("--public-key is not 64 hex digits")
-                    })?,
-                )),
-                _ => None,
-            };
+            let key = public_key
+                .map(|hex| {
+                    PublicKey::from_hex(&hex)
+                        .ok_or_else(|| Failure::could_not_run("--public-key is not 64 hex digits"))
+                })
+                .transpose()?;
+            let kept = seal.as_deref().map(read_seal).transpose()?;
             let reader = std::fs::File::open(&file)
                 .map(std::io::BufReader::new)
                 .map_err(|e| Failure::could_not_run(format!("{}: {e}", file.display())))?;
-            let report = verify_export(reader, kept.as_ref().map(|(s, k)| (s, k)))
+            let against = Against {
+                key: key.as_ref(),
+                kept: kept.as_ref(),
+            };
+            let report = verify_export(reader, &against)
                 .map_err(|e| Failure::could_not_run(format!("{}: {e}", file.display())))?;
             for finding in &report.findings {
                 println!("{finding}");
             }
+            if key.is_none() {
+                eprintln!("seals not checked: give --public-key to check them");
+            }
             eprintln!(
-                "{} lines, {} streams: {}",
+                "{} lines, {} streams, {} seals checked: {}",
                 report.lines,
                 report.streams,
+                report.seals,
                 verdict(report.findings.len())
             );
             Ok(u8::from(!report.findings.is_empty()))

@@ -31,8 +31,8 @@ mod listener;
 
 use crate::chain::{self, EventHash, Heads};
 use crate::{
-    AppendResult, EventLog, EventLogError, ExpectedVersion, NewEvent, Position, RecordedEvent,
-    Subscription,
+    AppendResult, EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
+    RecordedEvent, Subscription,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -640,9 +640,7 @@ fn recorded(row: &Row) -> Result<RecordedEvent, EventLogError> {
         event_type: row.get(5),
         schema_version: row.get(6),
         data: row.get(7),
-        // Metadata ignores fields it does not know, so newer writers never make events
-        // unreadable; a body that is not even an object still leaves the event readable.
-        metadata: serde_json::from_value(metadata).unwrap_or_default(),
+        metadata: Metadata::from_stored(metadata),
         recorded_at: row.get(9),
         hash: row
             .get::<_, Option<Vec<u8>>>(10)

@@ -123,9 +123,9 @@ pub struct ExportParams {
     after: Option<Position>,
 }
 
-/// The log, or one stream, as NDJSON (auditor): one event per line in log order, with the
-/// hash of the event before it in its stream and its own, so the file can be checked with no
-/// access to the system (`boxoffice audit verify-export`, or the few lines of Python in
+/// The log, or one stream, as NDJSON (auditor): a header line, one event per line in log
+/// order with the hash of the event before it in its stream and its own, and an end line
+/// counting them, so the file can be checked with no access to the system (`boxoffice audit verify-export`, or the few lines of Python in
 /// docs/audit.md).
 #[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("bearer" = [])),
     params(ExportParams),
@@ -160,20 +160,11 @@ pub async fn export(
     let exporter = Exporter::new(state.log.clone(), selection);
     let pages = futures_util::stream::unfold(Some(exporter), |exporter| async move {
         let mut exporter = exporter?;
-        match exporter.next_page().await {
-            Ok(lines) if lines.is_empty() => None,
-            Ok(lines) => {
-                let mut body = Vec::with_capacity(lines.len() * 512);
-                for line in &lines {
-                    // Export lines are plain data: they always serialise.
-                    if serde_json::to_writer(&mut body, line).is_ok() {
-                        body.push(b'\n');
-                    }
-                }
-                Some((Ok::<_, std::io::Error>(body), Some(exporter)))
-            }
+        match exporter.next_chunk().await {
+            Ok(None) => None,
+            Ok(Some(chunk)) => Some((Ok::<_, std::io::Error>(chunk), Some(exporter))),
             // The status line is sent already: cutting the body short is what is left to
-            // say (a reader sees an incomplete last line or a missing stream end).
+            // say (the file then has no end line, which `verify-export` reports).
             Err(error) => Some((Err(std::io::Error::other(error)), None)),
         }
     });
