@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// Events between two snapshots of a show.
-pub const SNAPSHOT_EVERY: u64 = 500;
+pub const SNAPSHOT_EVERY: u64 = 250;
 /// Snapshots kept at most, over all shows (the least recently asked-about show goes first).
 const MAX_SNAPSHOTS: usize = 128;
 /// Events read per page while folding, at most.

@@ -145,18 +145,33 @@ impl Chained<'_> {
     pub fn canonical(&self) -> Vec<u8> {
         let metadata = serde_json::to_value(self.metadata)
             .expect("metadata is strings and a map of JSON values: it always serialises");
-        // Keys in code-point order, as the encoder sorts them anyway.
-        let body = serde_json::json!({
-            "data": self.data,
-            "event_id": self.event_id.hyphenated().to_string(),
-            "event_type": self.event_type,
-            "metadata": metadata,
-            "recorded_at": recorded_at_text(self.recorded_at),
-            "schema_version": self.schema_version,
-            "stream": self.stream,
-            "version": self.version,
-        });
-        canonical_json(&body)
+        // The object `{"data", "event_id", ..., "version"}` in the canonical encoding,
+        // written field by field in code-point order of the keys (what `canonical_json`
+        // writes for it, without copying the event's data into a new value first).
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"{\"data\":");
+        write_canonical(self.data, &mut out);
+        out.extend_from_slice(b",\"event_id\":\"");
+        out.extend_from_slice(
+            self.event_id
+                .hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"\",\"event_type\":");
+        write_string(self.event_type, &mut out);
+        out.extend_from_slice(b",\"metadata\":");
+        write_canonical(&metadata, &mut out);
+        out.extend_from_slice(b",\"recorded_at\":");
+        write_string(&recorded_at_text(self.recorded_at), &mut out);
+        out.extend_from_slice(b",\"schema_version\":");
+        write_number(self.schema_version, &mut out);
+        out.extend_from_slice(b",\"stream\":");
+        write_string(self.stream, &mut out);
+        out.extend_from_slice(b",\"version\":");
+        write_number(self.version, &mut out);
+        out.push(b'}');
+        out
     }
 }
 
@@ -245,16 +260,27 @@ pub fn truncate_to_micros(at: DateTime<Utc>) -> DateTime<Utc> {
 fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
             out.push(b'{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
+            let mut write = |i: usize, key: &str, value: &Value| {
                 if i > 0 {
                     out.push(b',');
                 }
                 write_string(key, out);
                 out.push(b':');
                 write_canonical(value, out);
+            };
+            // serde_json's map iterates in key order unless a crate turns on its
+            // `preserve_order` feature; sort only then.
+            if map.keys().is_sorted() {
+                for (i, (key, value)) in map.iter().enumerate() {
+                    write(i, key, value);
+                }
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                for (i, (key, value)) in entries.into_iter().enumerate() {
+                    write(i, key, value);
+                }
             }
             out.push(b'}');
         }
@@ -270,8 +296,8 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         }
         Value::String(text) => write_string(text, out),
         Value::Number(number) => match (number.as_u64(), number.as_i64(), number.as_f64()) {
-            (Some(n), _, _) => out.extend_from_slice(n.to_string().as_bytes()),
-            (None, Some(n), _) => out.extend_from_slice(n.to_string().as_bytes()),
+            (Some(n), _, _) => write_number(n, out),
+            (None, Some(n), _) => write_number(n, out),
             // Negative zero is written as zero: PostgreSQL's jsonb keeps no sign on zero, so
             // that is what the stored event reads back as.
             (None, None, Some(x)) => {
@@ -288,8 +314,12 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
 
 fn write_string(text: &str, out: &mut Vec<u8>) {
     // serde_json escapes exactly what JSON requires, as the module documentation says.
-    let quoted = serde_json::to_string(text).expect("a string always serialises");
-    out.extend_from_slice(quoted.as_bytes());
+    serde_json::to_writer(&mut *out, text).expect("a string always serialises into memory");
+}
+
+fn write_number(n: impl std::fmt::Display, out: &mut Vec<u8>) {
+    use std::io::Write;
+    write!(out, "{n}").expect("writing into memory does not fail");
 }
 
 /// A finite double as Python's `repr` writes it: the shortest digits that read back as the
@@ -409,6 +439,48 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"a":"上海 \"quoted\"\n\u0001","b":[1,{"a":true,"z":null}],"c":31.5,"é":-3}"#
         );
+    }
+
+    #[test]
+    fn an_event_is_encoded_as_the_canonical_json_of_its_covered_fields() {
+        let data = serde_json::json!({
+            "seats": ["A1", "座位 7", "quote \" and \\ and \u{1}"],
+            "total": {"amount_minor": 12_000, "currency": "CNY"},
+            "latitude": 31.230416, "delta": -3, "big": u64::MAX, "none": null,
+            "ok": true, "nested": [[], {}, [0.5, -0.0]]
+        });
+        let metadata = Metadata {
+            actor: Some("staff:售票员".into()),
+            correlation_id: Some("req-1".into()),
+            other: [("tenant".to_owned(), serde_json::json!({"b": 1, "a": 2}))].into(),
+            ..Metadata::default()
+        };
+        for (stream, version, schema_version) in [("show-1", 0, 1), ("影院-ü", u64::MAX, -7)] {
+            let event = Chained {
+                stream,
+                version,
+                event_id: Uuid::from_u128(0xabcdef),
+                event_type: "SeatsHeld\n",
+                schema_version,
+                data: &data,
+                metadata: &metadata,
+                recorded_at: Utc.with_ymd_and_hms(2026, 11, 28, 19, 2, 0).unwrap(),
+            };
+            let object = serde_json::json!({
+                "data": event.data,
+                "event_id": event.event_id.hyphenated().to_string(),
+                "event_type": event.event_type,
+                "metadata": event.metadata,
+                "recorded_at": recorded_at_text(event.recorded_at),
+                "schema_version": event.schema_version,
+                "stream": event.stream,
+                "version": event.version,
+            });
+            assert_eq!(
+                String::from_utf8(event.canonical()).unwrap(),
+                String::from_utf8(canonical_json(&object)).unwrap()
+            );
+        }
     }
 
     #[test]
