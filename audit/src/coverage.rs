@@ -21,6 +21,7 @@
 
 use crate::seal::Seal;
 use crate::verify_log::Finding;
+use boxoffice_domain::StreamName;
 use boxoffice_eventstore::{EventHash, Position};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -43,10 +44,27 @@ type Placed = (Position, String, u64, Option<EventHash>);
 pub struct Coverage {
     /// Only this stream's events are fed, and only its heads compared.
     only: Option<String>,
+    /// Where the events fed begin (a partial export): a seal ending before it says nothing
+    /// of where the next one's interval begins in what is fed.
+    after: Option<Position>,
     before: Before,
     /// The events fed after the last signed seal's `through`, in log order.
     pending: VecDeque<Placed>,
     findings: Vec<Finding>,
+    /// Signed seals whose `through` is the position of an event fed, and the findings about
+    /// those whose `through` is not (see [`Coverage::outcome`]).
+    placed: u64,
+    unplaced: Vec<Finding>,
+}
+
+/// What replaying the split found.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// No signed seal ends at an event of this log: the seals were made on another log
+    /// (one copied with `boxoffice events copy` keeps them, positions and all), so where
+    /// events sit was not checked against them.
+    pub foreign_seals: bool,
 }
 
 impl Coverage {
@@ -55,18 +73,24 @@ impl Coverage {
         Self::new(only, Before::Start)
     }
 
-    /// For a log read from some position on (a partial export): the first seal read fixes
-    /// where intervals begin, and is not compared itself.
-    pub fn mid_log() -> Self {
-        Self::new(None, Before::Unknown)
+    /// For a log read after `after` (a partial export): the first seal that ends at or
+    /// after it fixes where intervals begin, and is not compared itself.
+    pub fn mid_log(after: Position) -> Self {
+        Self {
+            after: Some(after),
+            ..Self::new(None, Before::Unknown)
+        }
     }
 
     fn new(only: Option<String>, before: Before) -> Self {
         Self {
             only,
+            after: None,
             before,
             pending: VecDeque::new(),
             findings: Vec::new(),
+            placed: 0,
+            unplaced: Vec::new(),
         }
     }
 
@@ -97,18 +121,25 @@ impl Coverage {
                 Before::Unknown => false,
                 Before::Seal { signed, digest } => *signed && seal.body.previous == Some(*digest),
             };
-        self.before = Before::Seal {
-            signed,
-            digest: seal.body.digest(),
+        let through = seal.body.through;
+        let before_what_is_fed = self.after.is_some_and(|after| through < after);
+        self.before = if before_what_is_fed {
+            Before::Unknown
+        } else {
+            Before::Seal {
+                signed,
+                digest: seal.body.digest(),
+            }
         };
         if !signed {
             return;
         }
-        let through = seal.body.through;
         // Per stream in the interval: its first and last version there, and the last hash.
         let mut interval: BTreeMap<String, Span> = BTreeMap::new();
+        let mut last = None;
         while self.pending.front().is_some_and(|(p, ..)| *p <= through) {
-            if let Some((_, stream, version, hash)) = self.pending.pop_front() {
+            if let Some((position, stream, version, hash)) = self.pending.pop_front() {
+                last = Some(position);
                 interval
                     .entry(stream)
                     .and_modify(|span| {
@@ -122,7 +153,23 @@ impl Coverage {
                     });
             }
         }
-        if linked {
+        // The sealer ends a seal at the last event it covers. With every event fed, an
+        // interval that does not end there was made on another log, or that event moved.
+        let placed = self.only.is_some() || before_what_is_fed || last == Some(through);
+        if placed {
+            self.placed += 1;
+        } else {
+            self.unplaced.push(Finding {
+                stream: StreamName::Seals.to_string(),
+                version: None,
+                problem: format!(
+                    "seal {} ends at {through}, where the log holds no event (the event there \
+                     was moved, or the seal was made on another log)",
+                    seal.body.number
+                ),
+            });
+        }
+        if linked && placed {
             self.compare(seal, interval);
         }
     }
@@ -184,9 +231,22 @@ impl Coverage {
         }
     }
 
-    /// What the comparisons found, at most one per stream per seal, in the order found.
-    pub fn findings(self) -> Vec<Finding> {
-        self.findings
+    /// What the comparisons found, at most one per stream per seal, in the order found;
+    /// and the seals that end where no event is, unless none does (then the seals were made
+    /// on another log, and nothing is compared).
+    pub fn outcome(self) -> Outcome {
+        if self.placed == 0 && !self.unplaced.is_empty() {
+            return Outcome {
+                findings: Vec::new(),
+                foreign_seals: true,
+            };
+        }
+        let mut findings = self.findings;
+        findings.extend(self.unplaced);
+        Outcome {
+            findings,
+            foreign_seals: false,
+        }
     }
 }
 
@@ -274,7 +334,7 @@ mod tests {
         let key = SigningKey::development();
         let mut coverage = Coverage::from_start(None);
         walk(&mut coverage, &LOG, &honest(&key));
-        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+        assert_eq!(said(&coverage.outcome().findings), Vec::<String>::new());
     }
 
     #[test]
@@ -286,7 +346,7 @@ mod tests {
         let mut coverage = Coverage::from_start(None);
         walk(&mut coverage, &log, &honest(&key));
         assert_eq!(
-            said(&coverage.findings()),
+            said(&coverage.outcome().findings),
             [
                 "inserted: version 0: is in the log before the end of seal 1 (3-3), but no seal \
               names it there (inserted after the seal)"
@@ -308,7 +368,7 @@ mod tests {
         let mut coverage = Coverage::from_start(None);
         walk(&mut coverage, &moved, &honest(&key));
         assert_eq!(
-            said(&coverage.findings()),
+            said(&coverage.outcome().findings),
             [
                 "b: version 1: seal 2 fixed the stream here, but none of its events comes \
                  between the seal before it and 6-6 (moved or cut)"
@@ -325,9 +385,50 @@ mod tests {
         ];
         let mut coverage = Coverage::from_start(None);
         walk(&mut coverage, &added, &honest(&key));
-        let found = said(&coverage.findings());
+        let found = said(&coverage.outcome().findings);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("a: version 2: is in the log before the end of seal 1"));
+    }
+
+    #[test]
+    fn a_partial_export_compares_no_interval_that_begins_before_it() {
+        let key = SigningKey::development();
+        let first = seal(&key, None, 3, &[("a", 0)]);
+        let second = seal(&key, Some(&first), 6, &[("x", 0), ("b", 0)]);
+        // The log: a0@1, x0@4, seal 1 written @5, b0@6, seal 2 @7; the export is after 4.
+        let mut coverage = Coverage::mid_log(Position::new(4, 4));
+        coverage.seal(&first, true);
+        coverage.event("b", 0, Some(EventHash([1; 32])), Position::new(6, 6));
+        coverage.seal(&second, true);
+        let outcome = coverage.outcome();
+        assert_eq!(said(&outcome.findings), Vec::<String>::new());
+        assert!(!outcome.foreign_seals);
+    }
+
+    #[test]
+    fn seals_made_on_another_log_are_named_as_such_and_compare_nothing() {
+        let key = SigningKey::development();
+        // The same events, copied to a log where they sit at other positions.
+        let copied: Vec<_> = LOG.iter().map(|(s, v, at)| (*s, *v, at * 10 + 1)).collect();
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &copied, &honest(&key));
+        let outcome = coverage.outcome();
+        assert_eq!(said(&outcome.findings), Vec::<String>::new());
+        assert!(outcome.foreign_seals);
+        // In the log the seals were made on, an event moved off a seal's end is found.
+        let mut moved = LOG.to_vec();
+        moved[4].2 = 7;
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &moved, &honest(&key));
+        let outcome = coverage.outcome();
+        assert!(!outcome.foreign_seals);
+        assert!(
+            said(&outcome.findings)
+                .iter()
+                .any(|f| f.starts_with("seals: seal 2 ends at 6-6, where the log holds no event")),
+            "{:?}",
+            said(&outcome.findings)
+        );
     }
 
     #[test]
@@ -339,7 +440,7 @@ mod tests {
             EventHash(if stream == "a" { [2; 32] } else { [1; 32] })
         });
         assert_eq!(
-            said(&coverage.findings()),
+            said(&coverage.outcome().findings),
             [
                 "a: version 1: differs from seal 1: the stream was rewritten up to here and its \
               chain recomputed"
@@ -364,7 +465,7 @@ mod tests {
             &[(first, true), (forged, false), (third, true)],
         );
         // The third seal's interval began where nobody signed: it is not compared.
-        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+        assert_eq!(said(&coverage.outcome().findings), Vec::<String>::new());
     }
 
     #[test]
@@ -373,10 +474,10 @@ mod tests {
         let only_a: Vec<_> = LOG.iter().copied().filter(|(s, _, _)| *s == "a").collect();
         let mut coverage = Coverage::from_start(Some("a".into()));
         walk(&mut coverage, &only_a, &honest(&key));
-        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+        assert_eq!(said(&coverage.outcome().findings), Vec::<String>::new());
         // From the middle of the log, the first seal's interval is not known.
-        let mut coverage = Coverage::mid_log();
+        let mut coverage = Coverage::mid_log(Position::new(1, 1));
         walk(&mut coverage, &LOG[1..], &honest(&key));
-        assert_eq!(said(&coverage.findings()), Vec::<String>::new());
+        assert_eq!(said(&coverage.outcome().findings), Vec::<String>::new());
     }
 }

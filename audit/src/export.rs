@@ -19,7 +19,7 @@
 //! too, the file must reach every head it fixed (and, for the whole log, hold it).
 
 use crate::coverage::Coverage;
-use crate::seal::{PublicKey, Seal, SealChain};
+use crate::seal::{PublicKey, Seal, SealChain, SEAL_EVENT};
 use crate::verify_log::Finding;
 use boxoffice_domain::StreamName;
 use boxoffice_eventstore::{EventHash, EventLog, EventLogError, Metadata, Position, RecordedEvent};
@@ -327,9 +327,15 @@ pub struct ExportReport {
     /// Event lines.
     pub lines: u64,
     pub streams: usize,
-    /// Seals in the file that were checked (none without a key).
+    /// Seals in the file signed with the key given (none without a key).
     pub seals: u64,
     pub findings: Vec<Finding>,
+    /// The seals in the file were made on another log (see [`crate::coverage::Outcome`]).
+    pub foreign_seals: bool,
+    /// What the header says the file holds: `the whole log`, `stream S`, `the log after P`.
+    pub holds: String,
+    /// What is worth saying that is not a finding.
+    pub notes: Vec<String>,
 }
 
 /// What to check an export against: the auditor's copy of the seals' key, and a seal kept
@@ -375,13 +381,19 @@ pub fn verify_export(
     let mut seal_check: Option<(SealChain<'_>, Coverage)> = None;
     let mut kept_in_file: Option<Result<(), String>> = None;
     let mut first = true;
-    for (index, line) in file.lines().enumerate() {
-        let line = line?;
+    for (index, line) in file.split(b'\n').enumerate() {
+        let number = index + 1;
+        let place = format!("line {number}");
+        let line = match String::from_utf8(line?) {
+            Ok(line) => line,
+            Err(_) => {
+                file_finding(&mut findings, &place, "is not UTF-8 text".into());
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
-        let number = index + 1;
-        let place = format!("line {number}");
         if std::mem::take(&mut first) {
             match serde_json::from_str::<HeaderLine>(&line) {
                 Ok(HeaderLine { export }) if export.format == FORMAT => {
@@ -403,7 +415,12 @@ pub fn verify_export(
                                     if log_from_start {
                                         (SealChain::from_start(key), Coverage::from_start(None))
                                     } else {
-                                        (SealChain::mid_log(key), Coverage::mid_log())
+                                        (
+                                            SealChain::mid_log(key),
+                                            Coverage::mid_log(
+                                                export.after.unwrap_or(Position::START),
+                                            ),
+                                        )
                                     }
                                 });
                             }
@@ -523,7 +540,9 @@ pub fn verify_export(
             stream.broken = true;
             findings.entry(parsed.stream.clone()).or_insert(problem);
         }
-        stream.next_version = parsed.version + 1;
+        // A version at the end of the numbers has no successor: whatever follows is out of
+        // place (never an overflow on a file's say-so).
+        stream.next_version = parsed.version.saturating_add(1);
         stream.hash = parsed.hash;
         if let Some((hash, seen)) = sealed.get_mut(&(parsed.stream.clone(), parsed.version)) {
             *seen = true;
@@ -547,11 +566,15 @@ pub fn verify_export(
             );
             continue;
         }
-        let seal = Seal::from_json(&parsed.data).map_err(|e| e.to_string());
+        let seal = if parsed.event_type == SEAL_EVENT {
+            Seal::from_json(&parsed.data).map_err(|e| e.to_string())
+        } else {
+            Err(format!("an event of type {}", parsed.event_type))
+        };
         match seal {
             Ok(seal) => {
-                report.seals += 1;
                 let (holds, problem) = chain.next(&seal);
+                report.seals += u64::from(holds);
                 if let Some(problem) = problem {
                     findings
                         .entry(seals_stream.clone())
@@ -604,7 +627,9 @@ pub fn verify_export(
         .as_ref()
         .is_some_and(|h| h.stream.is_none() && h.after == Some(Position::START));
     if let Some((_, coverage)) = seal_check {
-        for finding in coverage.findings() {
+        let outcome = coverage.outcome();
+        report.foreign_seals = outcome.foreign_seals;
+        for finding in outcome.findings {
             findings.entry(finding.stream.clone()).or_insert(finding);
         }
     }
@@ -650,14 +675,27 @@ pub fn verify_export(
             }
         }
         if held == 0 && !full_log {
-            file_finding(
-                &mut findings,
-                SEAL,
-                format!("the file holds none of the streams seal {number} fixed"),
-            );
+            report.notes.push(format!(
+                "the file holds none of the streams seal {number} fixed: it says nothing of \
+                 this file (give the seal that fixed its streams last)"
+            ));
         }
     }
     report.streams = streams.len();
+    report.holds = match &header {
+        Some(Header {
+            stream: Some(stream),
+            ..
+        }) => format!("stream {stream}"),
+        Some(Header {
+            after: Some(Position::START),
+            ..
+        }) => "the whole log".into(),
+        Some(Header {
+            after: Some(after), ..
+        }) => format!("the log after {after}"),
+        _ => "what its header does not say".into(),
+    };
     report.findings = findings.into_values().collect();
     Ok(report)
 }
@@ -691,8 +729,16 @@ mod micros {
         deserializer: D,
     ) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text)
+        let at = DateTime::parse_from_rfc3339(&text)
             .map(|at| at.with_timezone(&Utc))
-            .map_err(serde::de::Error::custom)
+            .map_err(serde::de::Error::custom)?;
+        // Exactly the text the hash covers: another way to write the same instant would
+        // check here and fail every other tool that hashes the text as it stands.
+        if boxoffice_eventstore::chain::recorded_at_text(at) != text {
+            return Err(serde::de::Error::custom(
+                "recorded_at is not written as the log writes it (UTC, six fractional digits)",
+            ));
+        }
+        Ok(at)
     }
 }

@@ -184,9 +184,9 @@ impl<'a> SealChain<'a> {
             (Err(error), _) => Some(error.to_string()),
             (Ok(()), None) => None,
             (Ok(()), Some(before)) => {
-                let expected = before.map_or(1, |(n, _)| n + 1);
-                if number != expected {
-                    Some(format!("seal {number} follows seal {}", expected - 1))
+                let follows = before.map_or(0, |(n, _)| n);
+                if Some(number) != follows.checked_add(1) {
+                    Some(format!("seal {number} follows seal {follows}"))
                 } else if seal.body.previous != before.map(|(_, digest)| digest) {
                     Some(format!("seal {number} does not name the seal before it"))
                 } else {

@@ -365,16 +365,17 @@ async fn fold<A: Fold>(
                     continue;
                 }
             }
-            let next = At::of(event, at.as_ref());
-            if !next.within(point) {
-                break 'pages;
-            }
+            // A missing version may be at or before the point: checked before the point is.
             let expected = at.map_or(0, |a| a.version + 1);
             if event.version != expected {
                 return Err(broken(
                     expected,
                     "is missing from the log: no state is given past it",
                 ));
+            }
+            let next = At::of(event, at.as_ref());
+            if !next.within(point) {
+                break 'pages;
             }
             match (previous, event.hash) {
                 (Some(before), Some(stored)) if event.chained().hash(&before) == stored => {

@@ -10,6 +10,7 @@ use boxoffice_commands::SystemClock;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
 use boxoffice_tests::wait::eventually;
+use boxoffice_tests::TestDatabase;
 use serde_json::Value;
 use std::process::Output;
 use std::sync::Arc;
@@ -134,6 +135,27 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
     let intact = verify_log(&url, &public_key, &[]);
     assert_eq!(intact.status.code(), Some(0), "{intact:?}");
     assert!(lines(&intact).is_empty(), "{intact:?}");
+
+    // The log moved to another database, seals and all: the seals name positions of the
+    // log they were made on, so where events sit is not checked (and the tool says so);
+    // the chains and the heads still are.
+    let moved = TestDatabase::create().await;
+    let migrated = migrate(&moved.url);
+    assert!(migrated.status.success(), "{migrated:?}");
+    let copied = boxoffice(None)
+        .args(["events", "copy", "--from", &url, "--to", &moved.url])
+        .output()
+        .expect("boxoffice events copy runs");
+    assert!(copied.status.success(), "{copied:?}");
+    let on_the_copy = verify_log(&moved.url, &public_key, &[]);
+    assert_eq!(on_the_copy.status.code(), Some(0), "{on_the_copy:?}");
+    assert!(
+        String::from_utf8_lossy(&on_the_copy.stderr).contains("made on another log"),
+        "{on_the_copy:?}"
+    );
+    let one_stream = verify_log(&moved.url, &public_key, &["--stream", &shows[0]]);
+    assert_eq!(one_stream.status.code(), Some(0), "{one_stream:?}");
+    drop(moved);
 
     // Tamper as a database administrator would: triggers off.
     let db = server.db.client().await;
@@ -342,6 +364,13 @@ async fn verify_log_names_every_stream_changed_with_sql_and_its_first_bad_versio
             "{problem:#}"
         );
     }
+    // A version deleted is a break at the point asked for, not a point past the end.
+    served
+        .api
+        .show_state(&auditor, deleted.trim_start_matches("show-"))
+        .query("at_version", 2)
+        .await
+        .expect_problem(409, "log_not_intact");
     let cli_state = |version: &str| {
         boxoffice(Some(&url))
             .args([
@@ -766,7 +795,51 @@ async fn an_export_checks_offline_with_the_tool_and_with_the_guides_python() {
             );
         }
     }
+    // The header is not signed: one changed to say "after a position" turns the whole-log
+    // checks off, so an auditor who asked for the whole log says so (`--all`).
+    let mut relabelled = stream_dropped_again(&lines, &show);
+    relabelled[0] = r#"{"export":{"format":1,"after":"0-1"}}"#.to_owned();
+    let path = dir.join("relabelled.ndjson");
+    std::fs::write(&path, relabelled.join("\n") + "\n").unwrap();
+    let all = |path: &std::path::Path| {
+        boxoffice(None)
+            .args([
+                "audit",
+                "verify-export",
+                "--all",
+                "--public-key",
+                &public_key,
+            ])
+            .arg(path)
+            .output()
+            .expect("boxoffice runs")
+    };
+    let caught = all(&path);
+    assert_eq!(caught.status.code(), Some(1), "{caught:?}");
+    assert!(
+        crate::lines(&caught)
+            .iter()
+            .any(|l| l.contains("not the whole log")),
+        "{caught:?}"
+    );
+    let whole = all(&file);
+    assert_eq!(whole.status.code(), Some(0), "{whole:?}");
+    assert!(String::from_utf8_lossy(&whole.stderr).contains("the whole log: "));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The lines of an export without `show`'s stream, the end line recounted.
+fn stream_dropped_again(lines: &[&str], show: &str) -> Vec<String> {
+    recount(
+        lines
+            .iter()
+            .filter(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["stream"]
+                    != format!("show-{show}").as_str()
+            })
+            .map(|l| (*l).to_owned())
+            .collect(),
+    )
 }
 
 /// A seat map as ticket clients were served it at one moment of the day, and where in the

@@ -74,6 +74,10 @@ pub enum AuditAction {
         /// The seals' public key, 64 hex digits (an auditor's own copy).
         #[arg(long)]
         public_key: Option<String>,
+        /// The file must be an export of the whole log (its header is not signed: without
+        /// this, a header changed to say "after a position" turns the whole-log checks off).
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -117,6 +121,7 @@ pub async fn run(cli: &Target, action: AuditAction) -> Result<u8, Failure> {
             file,
             seal,
             public_key,
+            all,
         } => {
             let key = public_key
                 .map(|hex| {
@@ -134,20 +139,38 @@ pub async fn run(cli: &Target, action: AuditAction) -> Result<u8, Failure> {
             };
             let report = verify_export(reader, &against)
                 .map_err(|e| Failure::could_not_run(format!("{}: {e}", file.display())))?;
-            for finding in &report.findings {
+            let mut findings: Vec<String> =
+                report.findings.iter().map(ToString::to_string).collect();
+            if all && report.holds != "the whole log" {
+                findings.push(format!(
+                    "(file): holds {}, not the whole log (--all)",
+                    report.holds
+                ));
+            }
+            for finding in &findings {
                 println!("{finding}");
+            }
+            for note in &report.notes {
+                eprintln!("note: {note}");
             }
             if key.is_none() {
                 eprintln!("seals not checked: give --public-key to check them");
             }
+            if report.foreign_seals {
+                eprintln!(
+                    "note: the seals were made on another log (this one was copied): where \
+                     events sit was not checked against them"
+                );
+            }
             eprintln!(
-                "{} lines, {} streams, {} seals checked: {}",
+                "{}: {} lines, {} streams, {} signed seals: {}",
+                report.holds,
                 report.lines,
                 report.streams,
                 report.seals,
-                verdict(report.findings.len())
+                verdict(findings.len())
             );
-            Ok(u8::from(!report.findings.is_empty()))
+            Ok(u8::from(!findings.is_empty()))
         }
         AuditAction::State {
             stream,
@@ -194,6 +217,12 @@ pub async fn run(cli: &Target, action: AuditAction) -> Result<u8, Failure> {
             progress.finish(report.events);
             for finding in &report.findings {
                 println!("{finding}");
+            }
+            if report.foreign_seals {
+                eprintln!(
+                    "note: the seals were made on another log (this one was copied): where \
+                     events sit was not checked against them"
+                );
             }
             eprintln!(
                 "{} events in {} streams, {} seals: {}",
