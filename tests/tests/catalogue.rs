@@ -443,29 +443,46 @@ async fn an_unchanged_answer_is_304_and_a_change_of_availability_is_not() {
     let f = Fixture::build(&server).await;
     let comedies = format!("city={}&genre=comedy&date={}", f.shanghai, day());
     let search = |position: &str| f.api.search_movies(&comedies).min_position(position);
-    let first = search(&f.position).await;
-    first.expect_ok();
-    let tag = first.header("etag").unwrap().to_owned();
-    let again = search(&f.position).header("if-none-match", &tag).await;
+    // A tag covers the current minute too (shows drop out as they start): a pair of reads
+    // that straddles a minute's turn is asked again, never more than twice.
+    let mut attempts = 0;
+    let (tag, again) = loop {
+        attempts += 1;
+        let first = search(&f.position).await;
+        first.expect_ok();
+        let tag = first.header("etag").unwrap().to_owned();
+        let again = search(&f.position).header("if-none-match", &tag).await;
+        if again.status == 304 || attempts == 3 {
+            break (tag, again);
+        }
+    };
     again.expect_status(304);
     assert_eq!(again.header("etag"), Some(tag.as_str()));
     assert_eq!(again.body, Value::Null, "a 304 has no body");
-    let browsing = || {
+    let browsing = |n: usize| {
         [
             f.api.cities(),
             f.api.city_movies(&f.shanghai),
             f.api.movie(&f.mom),
             f.api.movie_shows(&f.mom).query("city", &f.shanghai),
         ]
+        .into_iter()
+        .nth(n)
+        .unwrap()
     };
-    for (read, read_again) in browsing().into_iter().zip(browsing()) {
-        let reply = read.await;
-        reply.expect_ok();
-        let tag = reply.header("etag").unwrap();
-        read_again
-            .header("if-none-match", tag)
-            .await
-            .expect_status(304);
+    for n in 0..4 {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let reply = browsing(n).await;
+            reply.expect_ok();
+            let tag = reply.header("etag").unwrap().to_owned();
+            let again = browsing(n).header("if-none-match", &tag).await;
+            if again.status == 304 || attempts == 3 {
+                again.expect_status(304);
+                break;
+            }
+        }
     }
 
     // Someone holds both accessible seats of the comedy's show: its status changes.
