@@ -27,6 +27,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     // The request is readable but not valid.
     "validation_failed",
     "idempotency_key_reused",
+    "unknown_id",
     // Decided by the show aggregate (`DomainError::code`).
     "show_not_found",
     "show_already_scheduled",

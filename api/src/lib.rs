@@ -11,6 +11,7 @@ pub mod error;
 mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod reports;
 mod routes;
 pub mod sandbox;
 pub mod server;

@@ -18,6 +18,45 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Digits after the decimal point in this currency's amounts, as ISO 4217 lists them: 2
+    /// but for the currencies below (`CNY` 2, `JPY` 0, `KWD` 3).
+    pub fn minor_digits(&self) -> u32 {
+        const NONE: &[&str] = &[
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF",
+        ];
+        const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+        const FOUR: &[&str] = &["CLF", "UYW"];
+        let code = self.as_str();
+        if NONE.contains(&code) {
+            0
+        } else if THREE.contains(&code) {
+            3
+        } else if FOUR.contains(&code) {
+            4
+        } else {
+            2
+        }
+    }
+
+    /// `amount_minor` written as a decimal in this currency: `12345` CNY is `123.45`, JPY
+    /// `12345`, `-5` CNY `-0.05`.
+    pub fn decimal(&self, amount_minor: i64) -> String {
+        let digits = self.minor_digits();
+        if digits == 0 {
+            return amount_minor.to_string();
+        }
+        let unit = 10u64.pow(digits);
+        let sign = if amount_minor < 0 { "-" } else { "" };
+        let magnitude = amount_minor.unsigned_abs();
+        format!(
+            "{sign}{}.{:0width$}",
+            magnitude / unit,
+            magnitude % unit,
+            width = digits as usize
+        )
+    }
 }
 
 impl TryFrom<String> for Currency {
@@ -105,6 +144,17 @@ mod tests {
         assert!(Currency::parse("CN").is_none());
         assert!(Currency::parse("人民币").is_none());
         assert!(serde_json::from_str::<Currency>("\"usd\"").is_err());
+    }
+
+    #[test]
+    fn amounts_are_written_with_the_currency_s_minor_digits() {
+        let code = |c: &str| Currency::parse(c).unwrap();
+        assert_eq!(code("CNY").decimal(12345), "123.45");
+        assert_eq!(code("CNY").decimal(-5), "-0.05");
+        assert_eq!(code("CNY").decimal(0), "0.00");
+        assert_eq!(code("JPY").decimal(1200), "1200");
+        assert_eq!(code("KWD").decimal(1), "0.001");
+        assert_eq!(code("USD").decimal(i64::MIN), "-92233720368547758.08");
     }
 
     #[test]

@@ -8,12 +8,13 @@
 //! always be dropped and rebuilt from the log.
 //!
 //! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
-//! `catalogue`, `actions`): its projector, its queries, its SQL. Nothing outside a room reads its tables
+//! `catalogue`, `actions`, `box_office`): its projector, its queries, its SQL. Nothing outside a room reads its tables
 //! but through its query functions. The runner, which follows the log and keeps the
 //! checkpoints, is a room of its own too, and so is `verify`, which rebuilds read models
 //! into scratch copies at the live checkpoints and compares them with the live tables.
 
 pub mod actions;
+pub mod box_office;
 pub mod catalogue;
 mod money;
 pub mod order_history;
@@ -43,6 +44,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_order_history_timeline.sql"),
     include_str!("migrations/007_audit_actions.sql"),
     include_str!("migrations/008_order_history_timeline_key.sql"),
+    include_str!("migrations/009_box_office.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.
@@ -54,5 +56,6 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
         Arc::new(waitlist::Waitlist),
         Arc::new(catalogue::Catalogue),
         Arc::new(actions::Actions),
+        Arc::new(box_office::BoxOffice),
     ]
 }

@@ -123,6 +123,9 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(sandbox::pay_page, sandbox::pay)))
         .routes(query(routes!(orders::mine)))
         .routes(query(routes!(reports::sales)))
+        .routes(query(routes!(reports::box_office)))
+        .routes(query(routes!(reports::funnel)))
+        .routes(query(routes!(reports::timeline)))
         .routes(command(routes!(waitlist::join)))
         .routes(limited(
             routes!(waitlist::follow),

@@ -312,6 +312,18 @@ pub struct HoldConfirmed {
     pub after_expiry: bool,
 }
 
+/// How a confirmation paid by credit from another show names its payment:
+/// `exchange:{exchange_id}`.
+pub(crate) const TRANSFER_REFERENCE: &str = "exchange:";
+
+impl HoldConfirmed {
+    /// Whether the order was paid by the credit of seats given up on another show (an
+    /// exchange between shows) rather than by a payment of its own.
+    pub fn by_transfer(&self) -> bool {
+        self.payment_reference.starts_with(TRANSFER_REFERENCE)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderRefunded {

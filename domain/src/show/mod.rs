@@ -41,6 +41,28 @@ pub use event::{
 };
 pub use holds::MAX_SEATS_PER_HOLD;
 
+/// Shares `paid` out over items in proportion to their `prices` (rounded down, the
+/// remainder to the last item), so a discount taken off a hold is refunded in the same
+/// proportion as it was given. Each seat of an order counts as paid its share of the
+/// order's total; the box-office reports share refund fees out the same way.
+pub fn share_out(prices: &[i64], paid: i64) -> Vec<i64> {
+    let gross: i128 = prices.iter().map(|&p| i128::from(p)).sum();
+    let mut shares = Vec::with_capacity(prices.len());
+    let mut given: i64 = 0;
+    for (index, price) in prices.iter().enumerate() {
+        let share = if index + 1 == prices.len() {
+            paid - given
+        } else if gross == 0 {
+            0
+        } else {
+            i64::try_from(i128::from(paid) * i128::from(*price) / gross).unwrap_or(0)
+        };
+        given += share;
+        shares.push(share);
+    }
+    shares
+}
+
 use crate::{
     Aggregate, CustomerId, DomainError, HoldId, Money, OrderId, SeatId, Timestamp, WaitlistEntryId,
 };
@@ -373,28 +395,17 @@ impl Show {
         info.prices.get(&info.layout.get(*index)?.category)
     }
 
-    /// Shares `paid` out over `seats` in proportion to their prices (rounded down, the
-    /// remainder to the last seat), so a discount is refunded in the same proportion.
+    /// Shares `paid` out over `seats` in proportion to their prices (see [`share_out`]).
     pub(crate) fn split(&self, seats: &[SeatId], paid: i64) -> BTreeMap<SeatId, i64> {
-        let prices: Vec<i128> = seats
+        let prices: Vec<i64> = seats
             .iter()
-            .map(|s| self.price_of(s).map_or(0, |p| i128::from(p.amount_minor)))
+            .map(|s| self.price_of(s).map_or(0, |p| p.amount_minor))
             .collect();
-        let gross: i128 = prices.iter().sum();
-        let mut shares = BTreeMap::new();
-        let mut given: i64 = 0;
-        for (index, (seat, price)) in seats.iter().zip(&prices).enumerate() {
-            let share = if index + 1 == seats.len() {
-                paid - given
-            } else if gross == 0 {
-                0
-            } else {
-                i64::try_from(i128::from(paid) * price / gross).unwrap_or(0)
-            };
-            given += share;
-            shares.insert(seat.clone(), share);
-        }
-        shares
+        seats
+            .iter()
+            .cloned()
+            .zip(share_out(&prices, paid))
+            .collect()
     }
 
     fn set_seats(&mut self, seats: &[SeatId], status: SeatStatus) {

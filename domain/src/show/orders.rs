@@ -227,7 +227,7 @@ pub(super) fn transfer_in(
             customer_id: hold.customer_id.clone(),
             seats: hold.seats.clone(),
             total: hold.total.clone(),
-            payment_reference: format!("exchange:{exchange_id}"),
+            payment_reference: format!("{TRANSFER_REFERENCE}{exchange_id}"),
             confirmed_at: now,
             payment_id: credit.payment_id,
             after_expiry: false,

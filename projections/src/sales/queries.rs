@@ -1,5 +1,5 @@
-//! Reads of the sales facts for reports: per show, and totals per currency (summed here,
-//! over the rows read, so that the totals always match the rows).
+//! Reads of the sales facts for reports: a page of shows, and totals per currency over every
+//! show the filter matches (never over a cut page).
 
 use crate::MoneyView;
 use chrono::{DateTime, Utc};
@@ -44,12 +44,26 @@ pub struct SalesFilter {
 }
 
 const SALES_BY_SHOW_SQL: &str = include_str!("sql/sales_by_show.sql");
+const SALES_TOTALS_SQL: &str = include_str!("sql/sales_totals.sql");
 
-/// Sales per show (by start time) and totals per currency.
+/// A page of sales per show, the totals over every matching show, and where the next page
+/// starts (the last show's start and id), if there is one.
+#[derive(Debug, Clone)]
+pub struct SalesPage {
+    pub shows: Vec<SalesRow>,
+    pub totals: Vec<SalesTotal>,
+    pub next: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// Up to `page_size` shows by start time after `after`, and totals per currency over every
+/// show the filter matches.
 pub async fn sales_by_show(
     client: &impl GenericClient,
     filter: &SalesFilter,
-) -> Result<(Vec<SalesRow>, Vec<SalesTotal>), tokio_postgres::Error> {
+    page_size: i64,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> Result<SalesPage, tokio_postgres::Error> {
+    let (after_at, after_id) = (after.map(|a| a.0), after.map(|a| a.1));
     let rows = client
         .query(
             SALES_BY_SHOW_SQL,
@@ -58,12 +72,19 @@ pub async fn sales_by_show(
                 &filter.movie_id,
                 &filter.starts_from,
                 &filter.starts_before,
+                &after_id,
+                &after_at,
+                &(page_size + 1),
             ],
         )
         .await?;
     let mut shows = Vec::with_capacity(rows.len());
-    let mut totals: Vec<SalesTotal> = Vec::new();
+    let mut next = None;
     for row in rows {
+        if shows.len() as i64 == page_size {
+            next = shows.last().map(|s: &SalesRow| (s.starts_at, s.show_id));
+            break;
+        }
         let currency: String = row.get("currency");
         let gross: i64 = row.get("gross_minor");
         let refunds: i64 = row.get("refunds_minor");
@@ -71,7 +92,7 @@ pub async fn sales_by_show(
             amount_minor,
             currency: currency.clone(),
         };
-        let show = SalesRow {
+        shows.push(SalesRow {
             show_id: row.get("show_id"),
             movie_id: row.get("movie_id"),
             title: row.get("title"),
@@ -82,32 +103,38 @@ pub async fn sales_by_show(
             gross: money(gross),
             refunds: money(refunds),
             net: money(gross - refunds),
-        };
-        let index = match totals.iter().position(|t| t.currency == currency) {
-            Some(index) => index,
-            None => {
-                totals.push(SalesTotal {
-                    currency: currency.clone(),
-                    shows: 0,
-                    orders: 0,
-                    tickets_sold: 0,
-                    tickets_refunded: 0,
-                    gross_minor: 0,
-                    refunds_minor: 0,
-                    net_minor: 0,
-                });
-                totals.len() - 1
-            }
-        };
-        let total = &mut totals[index];
-        total.shows += 1;
-        total.orders += i64::from(show.orders);
-        total.tickets_sold += i64::from(show.tickets_sold);
-        total.tickets_refunded += i64::from(show.tickets_refunded);
-        total.gross_minor += gross;
-        total.refunds_minor += refunds;
-        total.net_minor += gross - refunds;
-        shows.push(show);
+        });
     }
-    Ok((shows, totals))
+    let totals = client
+        .query(
+            SALES_TOTALS_SQL,
+            &[
+                &filter.show_id,
+                &filter.movie_id,
+                &filter.starts_from,
+                &filter.starts_before,
+            ],
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            let gross: i64 = row.get("gross_minor");
+            let refunds: i64 = row.get("refunds_minor");
+            SalesTotal {
+                currency: row.get("currency"),
+                shows: row.get("shows"),
+                orders: row.get("orders"),
+                tickets_sold: row.get("tickets_sold"),
+                tickets_refunded: row.get("tickets_refunded"),
+                gross_minor: gross,
+                refunds_minor: refunds,
+                net_minor: gross - refunds,
+            }
+        })
+        .collect();
+    Ok(SalesPage {
+        shows,
+        totals,
+        next,
+    })
 }
