@@ -11,7 +11,9 @@
 //! - rebuild: a log of a million events, then `boxoffice projections rebuild` timed;
 //! - search: a catalogue of 20,000 shows seeded by `boxoffice seed`, then searches by city
 //!   and date, by keyword, and near a point;
-//! - audit: one show of 50,000 events, then auditors asking for its state at random points.
+//! - audit: one show of 50,000 events, then auditors asking for its state at random points;
+//! - reports: a week of the product's catalogue (20,000 shows a day) with a million tickets
+//!   sold, then analysts asking for box-office reports.
 
 mod audit;
 mod baseline;
@@ -19,6 +21,7 @@ mod check;
 mod client;
 mod generate;
 mod report;
+mod reports;
 mod search;
 mod server;
 mod stats;
@@ -71,6 +74,15 @@ struct Cli {
     /// Cities in the search phase's catalogue (10 cinemas x 2 halls x 2 shows each).
     #[arg(long, default_value_t = search::FULL_CITIES)]
     search_cities: usize,
+    /// Cities in the reports phase's catalogue (10 cinemas x 2 halls x 2 shows a day each).
+    #[arg(long, default_value_t = search::FULL_CITIES)]
+    report_cities: usize,
+    /// Days of shows in the reports phase.
+    #[arg(long, default_value_t = 7)]
+    report_days: u32,
+    /// Tickets the reports phase sells before asking.
+    #[arg(long, default_value_t = 1_000_000)]
+    report_tickets: usize,
     /// Only these phases (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Phase>,
@@ -98,6 +110,8 @@ enum Phase {
     Search,
     /// A show of 50,000 events: its state at any point, as auditors ask.
     Audit,
+    /// A week of shows with a million tickets sold: box-office reports, as analysts ask.
+    Reports,
 }
 
 /// The hot show's hall: 40 rows of 50 seats.
@@ -119,6 +133,9 @@ async fn main() {
         cli.rebuild_events = cli.rebuild_events.min(5_000);
         cli.search_cities = cli.search_cities.min(search::SMOKE_CITIES);
         cli.audit_events = cli.audit_events.min(2_000);
+        cli.report_cities = cli.report_cities.min(search::SMOKE_CITIES);
+        cli.report_days = cli.report_days.min(2);
+        cli.report_tickets = cli.report_tickets.min(400);
     }
     match run(&cli).await {
         Ok(report) => {
@@ -223,6 +240,29 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
                 &cli.server,
                 &cli.database_url,
                 cli.audit_events,
+                clients,
+                duration,
+                cli.seed,
+            )
+            .await?,
+        );
+    }
+    if wanted(cli, Phase::Reports) {
+        let clients = LIGHT_CLIENTS.min(cli.clients);
+        eprintln!(
+            "== reports: {} cities x 10 cinemas x 2 halls x 2 shows x {} days, {} tickets, {clients} clients",
+            cli.report_cities, cli.report_days, cli.report_tickets
+        );
+        let scale = reports::Scale {
+            cities: cli.report_cities,
+            days: cli.report_days,
+            tickets: cli.report_tickets,
+        };
+        report.reports = Some(
+            reports::run(
+                &cli.server,
+                &cli.database_url,
+                scale,
                 clients,
                 duration,
                 cli.seed,

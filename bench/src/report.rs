@@ -47,6 +47,7 @@ pub struct Report {
     pub rebuild: Option<RebuildResult>,
     pub search: Option<crate::search::SearchResult>,
     pub audit: Option<crate::audit::AuditResult>,
+    pub reports: Option<crate::reports::ReportsResult>,
     pub targets: Vec<Target>,
 }
 
@@ -78,6 +79,7 @@ impl Report {
             rebuild: None,
             search: None,
             audit: None,
+            reports: None,
             targets: Vec::new(),
         })
     }
@@ -172,6 +174,19 @@ impl Report {
                 search.city_date.latency.p99_ms <= 50.0,
             );
         }
+        if let Some(reports) = &self.reports {
+            for kind in &reports.kinds {
+                target(
+                    "reports: p99",
+                    format!(
+                        "<= 100 ms, {} ({} shows, {} tickets)",
+                        kind.query, reports.shows, reports.tickets_sold
+                    ),
+                    format!("{:.1} ms", kind.latency.p99_ms),
+                    kind.latency.p99_ms <= 100.0,
+                );
+            }
+        }
         if let Some(audit) = &self.audit {
             target(
                 "audit: a show's state at any point p99",
@@ -226,6 +241,19 @@ impl Report {
             }
             if search.city_date.hits == 0.0 {
                 failures.push("search: a city's search found nothing".into());
+            }
+        }
+        if let Some(reports) = &self.reports {
+            for kind in &reports.kinds {
+                if kind.errors > 0 {
+                    failures.push(format!("reports ({}): {} errors", kind.query, kind.errors));
+                }
+                if smoke && kind.latency.count == 0 {
+                    failures.push(format!("reports ({}): no answers", kind.query));
+                }
+            }
+            if reports.tickets_sold == 0 {
+                failures.push("reports: no ticket was sold".into());
             }
         }
         if let Some(audit) = &self.audit {
@@ -360,6 +388,25 @@ impl Report {
                 "rebuild: {} events replayed in {:.1} s = {:.0} events/s (the log was written in {:.1} s)",
                 rebuild.events, rebuild.rebuild_seconds, rebuild.events_per_s, rebuild.generate_seconds
             );
+        }
+        if let Some(reports) = &self.reports {
+            println!(
+                "reports: {} shows ({} cities, {} days) seeded in {:.1} s; {} tickets sold in {:.1} s, projected {:.1} s later; {} clients:",
+                reports.shows, reports.cities, reports.days, reports.seed_seconds,
+                reports.tickets_sold, reports.sell_seconds, reports.settle_seconds, reports.clients
+            );
+            for kind in &reports.kinds {
+                println!(
+                    "  {:<40} {:>8.0} req/s  p50 {:>6.1} ms  p95 {:>6.1} ms  p99 {:>6.1} ms  max {:>7.1} ms  {} errors",
+                    kind.query,
+                    kind.requests_per_s,
+                    kind.latency.p50_ms,
+                    kind.latency.p95_ms,
+                    kind.latency.p99_ms,
+                    kind.latency.max_ms,
+                    kind.errors
+                );
+            }
         }
         if let Some(search) = &self.search {
             println!(

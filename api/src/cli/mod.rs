@@ -1,7 +1,9 @@
-//! The `boxoffice` command line: serve, migrate, seed, token, events, projections, audit.
+//! The `boxoffice` command line: serve, migrate, seed, token, events, projections, audit,
+//! report.
 
 mod audit;
 mod progress;
+mod report;
 mod seed;
 mod serve;
 mod verify;
@@ -86,6 +88,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: audit::AuditAction,
+    },
+    /// Box-office reports (the same as `/v1/reports/*`), every page, as JSON or CSV.
+    Report {
+        #[command(subcommand)]
+        action: report::ReportAction,
     },
 }
 
@@ -246,6 +253,7 @@ async fn run_command(cli: Target, command: Command) -> Result<(), String> {
         Command::Audit { .. } => Err("audit commands run on their own".into()),
         Command::Serve(args) => serve::serve(&cli, args).await,
         Command::Seed(args) => seed::seed(&cli, args).await,
+        Command::Report { action } => report::run(&cli, action).await,
         Command::Events {
             action: EventsAction::Copy { from, to, limit },
         } => {
