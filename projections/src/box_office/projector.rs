@@ -44,6 +44,8 @@ impl Projector for BoxOffice {
             "report_movies",
             "report_shows",
             "box_office_facts",
+            "box_office_city_days",
+            "box_office_movie_days",
             "box_office_funnel",
             "sales_timeline",
             "report_seats",

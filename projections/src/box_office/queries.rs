@@ -65,7 +65,11 @@ impl Dimension {
                 ("cinema_name", "c.name", Kind::Text),
             ],
             Self::City => &[
-                ("city_id", "f.city_id", Kind::Uuid),
+                (
+                    "city_id",
+                    "nullif(f.city_id, '00000000-0000-0000-0000-000000000000')",
+                    Kind::Uuid,
+                ),
                 ("city_name", "ci.name", Kind::Text),
             ],
             Self::Day => &[("day", "f.local_date", Kind::Date)],
@@ -187,10 +191,21 @@ pub const FUNNEL_MEASURES: [&str; 15] = [
 ];
 
 impl Cube {
-    fn table(self) -> &'static str {
+    /// The table a grouping reads: the facts' day rollups per city or per movie when it
+    /// groups and filters by nothing finer, else the facts or the funnel themselves.
+    fn table(self, grouping: &Grouping) -> &'static str {
+        use Dimension::*;
+        let only = |allowed: &[Dimension]| grouping.dimensions.iter().all(|d| allowed.contains(d));
         match self {
-            Self::Facts => "box_office_facts",
             Self::Funnel => "box_office_funnel",
+            _ if grouping.cinema_id.is_some() => "box_office_facts",
+            _ if grouping.movie_id.is_none() && only(&[City, Day, Weekday, Category]) => {
+                "box_office_city_days"
+            }
+            _ if grouping.city_id.is_none() && only(&[Movie, Day, Weekday, Category]) => {
+                "box_office_movie_days"
+            }
+            _ => "box_office_facts",
         }
     }
 
@@ -331,33 +346,38 @@ pub async fn grouped(
         return Ok(Err(ForeignCursor));
     }
 
-    let table = cube.table();
+    let table = cube.table(grouping);
     let select_dims: Vec<String> = columns
         .iter()
-        .map(|(name, sql, _)| format!("{sql} AS {name}"))
+        .map(|(name, sql, _)| format!("{sql} AS {name}, "))
         .collect();
-    let group_dims: Vec<&str> = columns.iter().map(|(_, sql, _)| *sql).collect();
+    let mut group_dims: Vec<&str> = columns.iter().map(|(_, sql, _)| *sql).collect();
     let currency = if cube.has_currency() {
+        group_dims.push("f.currency");
         "f.currency"
     } else {
         "''::text"
     };
-    let mut sums: Vec<String> = vec!["count(DISTINCT f.show_id)::bigint AS shows".to_owned()];
-    sums.extend(
-        cube.measures()[1..]
-            .iter()
-            .map(|m| format!("sum(f.{m})::bigint AS {m}")),
-    );
-    let grouping_sets = if group_dims.is_empty() {
-        format!("({currency})")
-    } else {
-        format!("({}, {currency}), ({currency})", group_dims.join(", "))
+    // Each group's shows, and (for the totals) the shows counted once whatever categories
+    // they have: every fact row is one show's category, one row per show counts it first.
+    let shows = match cube {
+        Cube::Funnel => "count(*)::bigint AS shows, count(*)::bigint AS shows_once".to_owned(),
+        Cube::Facts if grouping.dimensions.contains(&Dimension::Category) => {
+            "sum(f.shows)::bigint AS shows, sum(f.shows_first)::bigint AS shows_once".to_owned()
+        }
+        Cube::Facts => {
+            "sum(f.shows_first)::bigint AS shows, sum(f.shows_first)::bigint AS shows_once"
+                .to_owned()
+        }
     };
-    let is_total = if group_dims.is_empty() {
-        "true".to_owned()
-    } else {
-        format!("GROUPING({}) = 1", group_dims[0])
-    };
+    let sums: Vec<String> = cube.measures()[1..]
+        .iter()
+        .map(|m| format!("sum(f.{m})::bigint AS {m}"))
+        .collect();
+    let total_sums: Vec<String> = cube.measures()[1..]
+        .iter()
+        .map(|m| format!("sum({m})::bigint AS {m}"))
+        .collect();
     let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![
         Box::new(grouping.from),
         Box::new(grouping.to),
@@ -365,12 +385,27 @@ pub async fn grouped(
         Box::new(grouping.cinema_id),
         Box::new(grouping.movie_id),
     ];
-    let currency_filter = if cube.has_currency() {
-        params.push(Box::new(grouping.currency.clone()));
-        " AND ($6::text IS NULL OR f.currency = $6)"
+    // The rollups have no cinema (a cinema filter reads the facts) and one of city and movie.
+    let mut filters = vec!["f.local_date BETWEEN $1 AND $2"];
+    if table != "box_office_movie_days" {
+        filters.push("($3::uuid IS NULL OR f.city_id = $3)");
     } else {
-        ""
-    };
+        filters.push("$3::uuid IS NULL");
+    }
+    if !table.ends_with("_days") {
+        filters.push("($4::uuid IS NULL OR f.cinema_id = $4)");
+    } else {
+        filters.push("$4::uuid IS NULL");
+    }
+    if table != "box_office_city_days" {
+        filters.push("($5::uuid IS NULL OR f.movie_id = $5)");
+    } else {
+        filters.push("$5::uuid IS NULL");
+    }
+    if cube.has_currency() {
+        params.push(Box::new(grouping.currency.clone()));
+        filters.push("($6::text IS NULL OR f.currency = $6)");
+    }
     let keyset = match &grouping.after {
         None => "true".to_owned(),
         Some(after) => {
@@ -402,27 +437,41 @@ pub async fn grouped(
         .enumerate()
         .map(|(n, (sql, _, _))| format!("({sql})::text AS k{n}"))
         .collect();
+    let no_keys: Vec<String> = (0..order.len())
+        .map(|n| format!("NULL::text AS k{n}"))
+        .collect();
+    let null_dims: Vec<String> = columns
+        .iter()
+        .map(|(name, sql, _)| format!("NULL::{} AS {name}, ", sql_type(*sql, name)))
+        .collect();
     params.push(Box::new(grouping.page_size + 1));
     let limit_slot = params.len();
+    let group_by = if group_dims.is_empty() {
+        "()".to_owned()
+    } else {
+        group_dims.join(", ")
+    };
     let sql = format!(
         "WITH g AS MATERIALIZED (
-            SELECT {select_dims}{comma} {currency} AS currency, {sums}, {is_total} AS is_total
+            SELECT {select_dims}{currency} AS currency, {shows}, {sums}
             FROM {table} f {joins}
-            WHERE f.local_date BETWEEN $1 AND $2
-                AND ($3::uuid IS NULL OR f.city_id = $3)
-                AND ($4::uuid IS NULL OR f.cinema_id = $4)
-                AND ($5::uuid IS NULL OR f.movie_id = $5){currency_filter}
-            GROUP BY GROUPING SETS ({grouping_sets})
+            WHERE {filters}
+            GROUP BY {group_by}
         )
-        (SELECT g.*, {key_text} FROM g WHERE is_total ORDER BY currency)
+        (SELECT {null_dims}currency, sum(shows_once)::bigint AS shows, 0::bigint AS shows_once,
+            {total_sums}, true AS is_total, {no_keys}
+         FROM g GROUP BY currency ORDER BY currency)
         UNION ALL
-        (SELECT g.*, {key_text} FROM g WHERE NOT is_total AND ({keyset})
+        (SELECT g.*, false AS is_total, {key_text} FROM g WHERE {keyset}
             ORDER BY {order_by} LIMIT ${limit_slot})",
-        select_dims = select_dims.join(", "),
-        comma = if select_dims.is_empty() { "" } else { "," },
+        select_dims = select_dims.concat(),
+        null_dims = null_dims.concat(),
         sums = sums.join(", "),
+        total_sums = total_sums.join(", "),
+        filters = filters.join(" AND "),
         joins = joins.join(" "),
         key_text = key_text.join(", "),
+        no_keys = no_keys.join(", "),
         order_by = order_by.join(", "),
     );
     let refs: Vec<&(dyn ToSql + Sync)> = params
@@ -485,6 +534,18 @@ pub async fn grouped(
         });
     }
     Ok(Ok(grouped))
+}
+
+/// The SQL type of a dimension's column, for the totals' empty cells.
+fn sql_type(sql: &str, name: &str) -> &'static str {
+    match name {
+        "day" => "date",
+        "weekday" | "hour" => "int",
+        "starts_at" => "timestamptz",
+        "cancelled" => "boolean",
+        _ if name.ends_with("_id") || sql.ends_with("_id") => "uuid",
+        _ => "text",
+    }
 }
 
 /// The parameter slots of the first `n` cursor values, after `before` other parameters.

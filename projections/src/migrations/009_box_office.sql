@@ -54,6 +54,11 @@ CREATE TABLE box_office_facts (
     starts_at timestamptz NOT NULL,
     currency text NOT NULL,
     capacity integer NOT NULL,
+    -- Shows counted: 1 here; `shows_first` is 1 on one category row of each show (its
+    -- first category by name), so that a sum over rows of several categories counts each
+    -- show once. The rollups below sum both.
+    shows integer NOT NULL DEFAULT 1,
+    shows_first integer NOT NULL,
     tickets_sold integer NOT NULL DEFAULT 0,
     tickets_refunded integer NOT NULL DEFAULT 0,
     tickets_exchanged_in integer NOT NULL DEFAULT 0,
@@ -67,6 +72,37 @@ CREATE TABLE box_office_facts (
     PRIMARY KEY (show_id, category)
 );
 CREATE INDEX box_office_facts_by_day ON box_office_facts (local_date);
+CREATE INDEX box_office_facts_by_city ON box_office_facts (city_id, local_date);
+CREATE INDEX box_office_facts_by_cinema ON box_office_facts (cinema_id, local_date);
+CREATE INDEX box_office_facts_by_movie ON box_office_facts (movie_id, local_date);
+
+-- The facts rolled up per local day and city, and per local day and movie (shows without a
+-- city under the nil id): a report that groups and filters by nothing finer reads these,
+-- a few thousand rows a week instead of one per show and category.
+CREATE TABLE box_office_city_days (
+    local_date date NOT NULL,
+    weekday smallint NOT NULL,
+    city_id uuid NOT NULL,
+    category text NOT NULL,
+    currency text NOT NULL,
+    capacity integer NOT NULL DEFAULT 0,
+    shows integer NOT NULL DEFAULT 0,
+    shows_first integer NOT NULL DEFAULT 0,
+    tickets_sold integer NOT NULL DEFAULT 0,
+    tickets_refunded integer NOT NULL DEFAULT 0,
+    tickets_exchanged_in integer NOT NULL DEFAULT 0,
+    tickets_exchanged_out integer NOT NULL DEFAULT 0,
+    gross_minor bigint NOT NULL DEFAULT 0,
+    discounts_minor bigint NOT NULL DEFAULT 0,
+    refunds_minor bigint NOT NULL DEFAULT 0,
+    fees_minor bigint NOT NULL DEFAULT 0,
+    exchanged_in_minor bigint NOT NULL DEFAULT 0,
+    exchanged_out_minor bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (local_date, city_id, category, currency)
+);
+CREATE TABLE box_office_movie_days (LIKE box_office_city_days INCLUDING DEFAULTS);
+ALTER TABLE box_office_movie_days RENAME COLUMN city_id TO movie_id;
+ALTER TABLE box_office_movie_days ADD PRIMARY KEY (local_date, movie_id, category, currency);
 
 -- The conversion funnel per show.
 CREATE TABLE box_office_funnel (
@@ -94,6 +130,9 @@ CREATE TABLE box_office_funnel (
     promo_orders integer NOT NULL DEFAULT 0
 );
 CREATE INDEX box_office_funnel_by_day ON box_office_funnel (local_date);
+CREATE INDEX box_office_funnel_by_city ON box_office_funnel (city_id, local_date);
+CREATE INDEX box_office_funnel_by_cinema ON box_office_funnel (cinema_id, local_date);
+CREATE INDEX box_office_funnel_by_movie ON box_office_funnel (movie_id, local_date);
 
 -- Sales per hour of sale time, per show and rolled up per movie, cinema and city (`scope`).
 -- `hour` counts hours since 1970-01-01T00:00Z.

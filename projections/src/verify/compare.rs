@@ -9,6 +9,7 @@
 
 use super::{Difference, TableReport, SHOWN};
 use crate::ProjectionError;
+use chrono::Datelike;
 use deadpool_postgres::Transaction;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -198,6 +199,10 @@ impl<'a, 't> Rows<'a, 't> {
                     KeyValue::Text(row.try_get(n)?)
                 }
                 Type::UUID => KeyValue::Uuid(row.try_get(n)?),
+                Type::DATE => {
+                    let date: chrono::NaiveDate = row.try_get(n)?;
+                    KeyValue::Integer(date.num_days_from_ce().into())
+                }
                 ref other => {
                     return Err(ProjectionError::Unverifiable {
                         table: self.table.clone(),
