@@ -442,7 +442,7 @@ pub async fn grouped(
         .collect();
     let null_dims: Vec<String> = columns
         .iter()
-        .map(|(name, sql, _)| format!("NULL::{} AS {name}, ", sql_type(*sql, name)))
+        .map(|(name, sql, _)| format!("NULL::{} AS {name}, ", sql_type(sql, name)))
         .collect();
     params.push(Box::new(grouping.page_size + 1));
     let limit_slot = params.len();
