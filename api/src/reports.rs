@@ -8,7 +8,7 @@ use boxoffice_domain::money::Currency;
 use boxoffice_projections::box_office::{
     Cell, Cube, Dimension, GroupRow, Grouped, Grouping, Scope, TimelineRow,
 };
-use chrono::{NaiveDate, SecondsFormat};
+use chrono::{Datelike, NaiveDate, SecondsFormat};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -52,6 +52,13 @@ pub fn date_range(
     to: Option<NaiveDate>,
     required: bool,
 ) -> Result<(), Invalid> {
+    for date in [from, to].into_iter().flatten() {
+        if !(1900..=9999).contains(&date.year()) {
+            return Err(invalid(format!(
+                "{date} is outside the years 1900 to 9999 a report covers"
+            )));
+        }
+    }
     match (from, to) {
         (Some(from), Some(to)) => {
             if to < from {
