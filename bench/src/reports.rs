@@ -73,30 +73,8 @@ pub async fn run(
     let first_day =
         (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(1);
     let last_day = first_day + chrono::Duration::days(i64::from(scale.days) - 1);
-    let started = Instant::now();
-    let seeded = std::process::Command::new(binary)
-        .args([
-            "seed",
-            "--cinemas-per-city",
-            "10",
-            "--halls-per-cinema",
-            "2",
-        ])
-        .args(["--shows-per-hall-day", "2", "--movies", "40"])
-        .args(["--days", &scale.days.to_string()])
-        .args(["--cities", &scale.cities.to_string()])
-        .args(["--first-day", &first_day.to_string()])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
-        .output()?;
-    anyhow::ensure!(
-        seeded.status.success(),
-        "boxoffice seed failed: {}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    let seed_seconds = started.elapsed().as_secs_f64();
-    eprintln!("   {}", String::from_utf8_lossy(&seeded.stdout).trim());
+    let seed_seconds =
+        crate::search::seed_catalogue(binary, &db.url, scale.cities, scale.days, first_day)?;
     let server = Server::start(binary, &db.url, clients, &[]).await?;
     let client = db.client().await?;
     caught_up(&client).await?;

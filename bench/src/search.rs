@@ -62,33 +62,7 @@ pub async fn run(
     let db = BenchDatabase::create(admin_url, "search").await?;
     let day =
         (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive() + chrono::Duration::days(1);
-    let started = Instant::now();
-    let seeded = std::process::Command::new(binary)
-        .args([
-            "seed",
-            "--cinemas-per-city",
-            "10",
-            "--halls-per-cinema",
-            "2",
-        ])
-        .args(["--days", "1", "--shows-per-hall-day", "2", "--movies", "40"])
-        .args([
-            "--cities",
-            &cities.to_string(),
-            "--first-day",
-            &day.to_string(),
-        ])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
-        .output()?;
-    anyhow::ensure!(
-        seeded.status.success(),
-        "boxoffice seed failed: {}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    let seed_seconds = started.elapsed().as_secs_f64();
-    eprintln!("   {}", String::from_utf8_lossy(&seeded.stdout).trim());
+    let seed_seconds = seed_catalogue(binary, &db.url, cities, 1, day)?;
     let server = Server::start(binary, &db.url, clients, &[]).await?;
     let started = Instant::now();
     let client = db.client().await?;
@@ -153,6 +127,41 @@ pub async fn run(
         keyword: keyword.with_query("keyword + date, 10 per page"),
         nearby: nearby.with_query("15 km of a point + date, by distance"),
     })
+}
+
+/// Seeds `cities` cities of the product's shape (10 cinemas of 2 halls, 2 shows a hall a
+/// day, 40 movies) for `days` days from `first_day` with `boxoffice seed`; returns the
+/// seconds it took.
+pub fn seed_catalogue(
+    binary: &Path,
+    database_url: &str,
+    cities: usize,
+    days: u32,
+    first_day: chrono::NaiveDate,
+) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let seeded = std::process::Command::new(binary)
+        .args([
+            "seed",
+            "--cinemas-per-city",
+            "10",
+            "--halls-per-cinema",
+            "2",
+        ])
+        .args(["--shows-per-hall-day", "2", "--movies", "40"])
+        .args(["--days", &days.to_string(), "--cities", &cities.to_string()])
+        .args(["--first-day", &first_day.to_string()])
+        .env("DATABASE_URL", database_url)
+        .env_remove("EVENTSTORE_URL")
+        .env("RUST_LOG", "warn")
+        .output()?;
+    anyhow::ensure!(
+        seeded.status.success(),
+        "boxoffice seed failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    eprintln!("   {}", String::from_utf8_lossy(&seeded.stdout).trim());
+    Ok(started.elapsed().as_secs_f64())
 }
 
 /// Waits until the catalogue and seat-map projectors have applied the whole log (read from

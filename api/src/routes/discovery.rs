@@ -8,7 +8,7 @@ use crate::extract::{Path, Query};
 use crate::openapi::Problem;
 use crate::AppState;
 use axum::extract::{OriginalUri, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use boxoffice_domain::DomainError;
@@ -47,22 +47,8 @@ async fn etag(
         "\"{}\"",
         Uuid::new_v5(&ETAG_NAMESPACE, name.as_bytes()).simple()
     );
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|v| v.trim().trim_start_matches("W/"))
-        .any(|v| v == tag);
+    let matches = super::etag_matches(headers, &tag);
     Ok((tag, matches))
-}
-
-fn not_modified(tag: String) -> Response {
-    let mut response = StatusCode::NOT_MODIFIED.into_response();
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
-    response
 }
 
 fn tagged(tag: String, body: impl Serialize) -> Response {
@@ -90,7 +76,7 @@ pub async fn cities(
     let client = state.pool.get().await?;
     let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     Ok(tagged(tag, catalogue::cities(&client).await?))
 }
@@ -112,7 +98,7 @@ pub async fn city_movies(
     let client = state.pool.get().await?;
     let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     catalogue::city(&client, city_id)
         .await?
@@ -138,7 +124,7 @@ pub async fn movie(
     let client = state.pool.get().await?;
     let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     let movie = catalogue::movie(&client, movie_id)
         .await?
@@ -266,7 +252,7 @@ pub async fn movie_shows(
     let client = state.pool.get().await?;
     let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     catalogue::movie(&client, movie_id)
         .await?
@@ -483,7 +469,7 @@ pub async fn search(
     let client = state.pool.get().await?;
     let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     let page = catalogue::search(&client, &search, after.as_ref()).await?;
     let next_cursor = page.next.map(|after| {

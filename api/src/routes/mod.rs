@@ -23,7 +23,8 @@ use crate::error::ApiError;
 use crate::{AppState, Limits};
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::{Extension, Router};
 use boxoffice_eventstore::Position;
@@ -274,6 +275,26 @@ async fn read_position(
         .with("position", reached)
         .retry_after(1))
     }
+}
+
+/// Whether the client's `If-None-Match` names `tag` (weak or strong).
+fn etag_matches(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.trim().trim_start_matches("W/"))
+        .any(|v| v == tag)
+}
+
+/// 304 Not Modified with the ETag the client has.
+fn not_modified(tag: String) -> Response {
+    let mut response = StatusCode::NOT_MODIFIED.into_response();
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 /// A page size from the query string.

@@ -87,13 +87,7 @@ async fn etag(
         "\"{}\"",
         Uuid::new_v5(&ETAG_NAMESPACE, name.as_bytes()).simple()
     );
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|v| v.trim().trim_start_matches("W/"))
-        .any(|v| v == tag);
+    let matches = super::etag_matches(headers, &tag);
     Ok((tag, matches))
 }
 
@@ -125,14 +119,6 @@ fn answer(
         headers.insert(header::ETAG, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
-}
-
-fn not_modified(tag: String) -> Response {
-    let mut response = StatusCode::NOT_MODIFIED.into_response();
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        response.headers_mut().insert(header::ETAG, value);
-    }
     response
 }
 
@@ -240,7 +226,7 @@ async fn grouped(
     }
     let (tag, unchanged) = etag(&client, &uri.to_string(), format, &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     let report = box_office::grouped(&client, cube, &grouping)
         .await?
@@ -397,7 +383,7 @@ pub async fn timeline(
     }
     let (tag, unchanged) = etag(&client, &uri.to_string(), format, &headers).await?;
     if unchanged {
-        return Ok(not_modified(tag));
+        return Ok(super::not_modified(tag));
     }
     let rows = box_office::timeline(&client, scope, by_day, &tz, params.from, params.to).await?;
     let body = match format {
