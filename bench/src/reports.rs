@@ -79,7 +79,10 @@ pub async fn run(
     let client = db.client().await?;
     caught_up(&client).await?;
     let shows: Vec<(Uuid, Vec<String>)> = client
-        .query("SELECT show_id, seat_ids FROM report_shows", &[])
+        .query(
+            "SELECT show_id, ARRAY(SELECT jsonb_array_elements_text(seat_ids)) FROM report_shows",
+            &[],
+        )
         .await?
         .iter()
         .map(|row| (row.get(0), row.get(1)))

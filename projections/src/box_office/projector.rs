@@ -9,16 +9,17 @@ use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::show::ShowScheduled;
-use boxoffice_domain::ShowEvent;
+use boxoffice_domain::{ShowEvent, Timestamp};
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 const UPSERT_CITY_SQL: &str = include_str!("sql/upsert_city.sql");
 const UPSERT_CINEMA_SQL: &str = include_str!("sql/upsert_cinema.sql");
 const UPSERT_MOVIE_SQL: &str = include_str!("sql/upsert_movie.sql");
-const INSERT_SHOW_SQL: &str = include_str!("sql/insert_show.sql");
-const CANCEL_SHOW_SQL: &str = include_str!("sql/cancel_show.sql");
+const INSERT_SHOWS_SQL: &str = include_str!("sql/insert_shows.sql");
+const CANCEL_SHOWS_SQL: &str = include_str!("sql/cancel_shows.sql");
 const LOAD_SHOWS_SQL: &str = include_str!("sql/load_shows.sql");
 const LOAD_SEATS_SQL: &str = include_str!("sql/load_seats.sql");
 const LOAD_TRANSFERS_SQL: &str = include_str!("sql/load_transfers.sql");
@@ -65,11 +66,22 @@ impl Projector for BoxOffice {
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
         let mut changed = None;
+        let mut scheduled = ScheduledShows::default();
+        let mut cancelled = Vec::new();
         for applying in events {
-            if self.cares_about(&applying.event) {
-                place(tx, applying).await?;
-                changed = Some(applying.recorded.position);
+            if !self.cares_about(&applying.event) {
+                continue;
             }
+            changed = Some(applying.recorded.position);
+            match &applying.event {
+                Event::Show(ShowEvent::ShowScheduled(e)) => scheduled.push(applying.stream_id, e),
+                Event::Show(ShowEvent::ShowCancelled(_)) => cancelled.push(applying.stream_id),
+                _ => name(tx, applying).await?,
+            }
+        }
+        scheduled.insert(tx).await?;
+        if !cancelled.is_empty() {
+            tx.execute(CANCEL_SHOWS_SQL, &[&cancelled]).await?;
         }
         let mut fold = load(tx, events).await?;
         fold.apply(events);
@@ -81,8 +93,9 @@ impl Projector for BoxOffice {
     }
 }
 
-/// Where shows sit: cities, cinemas, movies, shows scheduled and cancelled.
-async fn place(tx: &Transaction<'_>, applying: &Applying<'_>) -> Result<(), tokio_postgres::Error> {
+/// The catalogue's cities (with their time zones), cinemas and movies, one statement each
+/// (they are few), before the batch's shows are placed in them.
+async fn name(tx: &Transaction<'_>, applying: &Applying<'_>) -> Result<(), tokio_postgres::Error> {
     match &applying.event {
         Event::Cities(CitiesEvent::CityAdded(e)) => {
             let (id, city) = (e.city_id.0, &e.city);
@@ -116,50 +129,95 @@ async fn place(tx: &Transaction<'_>, applying: &Applying<'_>) -> Result<(), toki
             tx.execute(UPSERT_MOVIE_SQL, &[&e.movie_id.0, &e.movie.title])
                 .await?;
         }
-        Event::Show(ShowEvent::ShowScheduled(e)) => insert_show(tx, applying.stream_id, e).await?,
-        Event::Show(ShowEvent::ShowCancelled(_)) => {
-            tx.execute(CANCEL_SHOW_SQL, &[&applying.stream_id]).await?;
-        }
         _ => {}
     }
     Ok(())
 }
 
-async fn insert_show(
-    tx: &Transaction<'_>,
-    show_id: Uuid,
-    e: &ShowScheduled,
-) -> Result<(), tokio_postgres::Error> {
-    let seat_ids: Vec<&str> = e.seats.iter().map(|s| s.seat_id.as_str()).collect();
-    let categories: Vec<&str> = e.seats.iter().map(|s| s.category.as_str()).collect();
-    let price_categories: Vec<&str> = e.prices.keys().map(String::as_str).collect();
-    let prices: Vec<i64> = e.prices.values().map(|p| p.amount_minor).collect();
-    // A show is priced in one currency: any price's.
-    let currency = e
-        .prices
-        .values()
-        .next()
-        .map_or(String::new(), |p| p.currency.to_string());
-    let cinema_id = e.venue.as_ref().map(|v| v.cinema_id.0);
-    let hall_id = e.venue.as_ref().map(|v| v.hall_id.0);
-    tx.execute(
-        INSERT_SHOW_SQL,
-        &[
-            &show_id,
-            &e.movie_id,
-            &e.title,
-            &cinema_id,
-            &hall_id,
-            &e.starts_at,
-            &currency,
-            &seat_ids,
-            &categories,
-            &price_categories,
-            &prices,
-        ],
-    )
-    .await?;
-    Ok(())
+/// A batch's scheduled shows as the columns of `insert_shows.sql`: one row per show, and
+/// one per show and seat category.
+#[derive(Default)]
+struct ScheduledShows<'a> {
+    show_ids: Vec<Uuid>,
+    movie_ids: Vec<Uuid>,
+    titles: Vec<&'a str>,
+    cinema_ids: Vec<Option<Uuid>>,
+    hall_ids: Vec<Option<Uuid>>,
+    starts_at: Vec<Timestamp>,
+    currencies: Vec<String>,
+    seat_ids: Vec<Value>,
+    seat_categories: Vec<Value>,
+    prices: Vec<Value>,
+    category_shows: Vec<Uuid>,
+    categories: Vec<&'a str>,
+    capacities: Vec<i32>,
+    firsts: Vec<i32>,
+}
+
+impl<'a> ScheduledShows<'a> {
+    fn push(&mut self, show_id: Uuid, e: &'a ShowScheduled) {
+        self.show_ids.push(show_id);
+        self.movie_ids.push(e.movie_id);
+        self.titles.push(&e.title);
+        self.cinema_ids
+            .push(e.venue.as_ref().map(|v| v.cinema_id.0));
+        self.hall_ids.push(e.venue.as_ref().map(|v| v.hall_id.0));
+        self.starts_at.push(e.starts_at);
+        // A show is priced in one currency: any price's.
+        let currency = e.prices.values().next();
+        self.currencies
+            .push(currency.map_or(String::new(), |p| p.currency.to_string()));
+        self.seat_ids.push(Value::from_iter(
+            e.seats.iter().map(|s| Value::from(s.seat_id.as_str())),
+        ));
+        self.seat_categories.push(Value::from_iter(
+            e.seats.iter().map(|s| Value::from(s.category.as_str())),
+        ));
+        self.prices.push(Value::Object(
+            e.prices
+                .iter()
+                .map(|(category, price)| (category.clone(), Value::from(price.amount_minor)))
+                .collect(),
+        ));
+        let mut capacity: BTreeMap<&str, i32> = BTreeMap::new();
+        for seat in e.seats.iter() {
+            *capacity.entry(seat.category.as_str()).or_default() += 1;
+        }
+        // The first category by name counts the show once in sums over categories.
+        for (n, (category, seats)) in capacity.into_iter().enumerate() {
+            self.category_shows.push(show_id);
+            self.categories.push(category);
+            self.capacities.push(seats);
+            self.firsts.push(i32::from(n == 0));
+        }
+    }
+
+    async fn insert(&self, tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+        if self.show_ids.is_empty() {
+            return Ok(());
+        }
+        tx.execute(
+            INSERT_SHOWS_SQL,
+            &[
+                &self.show_ids,
+                &self.movie_ids,
+                &self.titles,
+                &self.cinema_ids,
+                &self.hall_ids,
+                &self.starts_at,
+                &self.currencies,
+                &self.seat_ids,
+                &self.seat_categories,
+                &self.prices,
+                &self.category_shows,
+                &self.categories,
+                &self.capacities,
+                &self.firsts,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
 }
 
 /// The state the batch folds against.
@@ -171,10 +229,9 @@ async fn load(
     let mut fold = Fold::default();
     if !wanted.shows.is_empty() {
         for row in tx.query(LOAD_SHOWS_SQL, &[&wanted.shows]).await? {
-            let seat_ids: Vec<String> = row.get("seat_ids");
-            let categories: Vec<String> = row.get("seat_categories");
-            let price_categories: Vec<String> = row.get("price_categories");
-            let prices: Vec<i64> = row.get("prices_minor");
+            let seat_ids: Vec<String> = json_of(row.get("seat_ids"));
+            let categories: Vec<String> = json_of(row.get("seat_categories"));
+            let prices: HashMap<String, i64> = json_of(row.get("prices_minor"));
             fold.shows.insert(
                 row.get("show_id"),
                 ShowPlace {
@@ -183,7 +240,7 @@ async fn load(
                     city_id: row.get("city_id"),
                     currency: row.get("currency"),
                     seats: seat_ids.into_iter().zip(categories).collect(),
-                    prices: price_categories.into_iter().zip(prices).collect(),
+                    prices,
                 },
             );
         }
@@ -226,6 +283,11 @@ async fn load(
         }
     }
     Ok(fold)
+}
+
+/// A JSON column this projector wrote, read back (empty if it were ever unreadable).
+fn json_of<T: serde::de::DeserializeOwned + Default>(value: Value) -> T {
+    serde_json::from_value(value).unwrap_or_default()
 }
 
 /// Writes the batch's changes and the state the next batches need.

@@ -19,8 +19,7 @@ CREATE TABLE report_movies (
     title text NOT NULL
 );
 
--- Each show as it was scheduled: its place, its local start, its layout (seat ids and their
--- categories, in layout order) and its list prices per category.
+-- Each show as it was scheduled: its place, its local start, its layout and its list prices.
 CREATE TABLE report_shows (
     show_id uuid PRIMARY KEY,
     movie_id uuid NOT NULL,
@@ -34,10 +33,11 @@ CREATE TABLE report_shows (
     local_hour smallint NOT NULL,
     currency text NOT NULL,
     cancelled boolean NOT NULL DEFAULT false,
-    seat_ids text[] NOT NULL,
-    seat_categories text[] NOT NULL,
-    price_categories text[] NOT NULL,
-    prices_minor bigint[] NOT NULL
+    -- JSON arrays of the seats' ids and categories, in layout order, and a JSON object of
+    -- the list price per category (kept as the projector reads them).
+    seat_ids jsonb NOT NULL,
+    seat_categories jsonb NOT NULL,
+    prices_minor jsonb NOT NULL
 );
 
 -- Box-office facts at the grain of (show, seat category), with the show's place copied in
