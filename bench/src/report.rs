@@ -135,6 +135,12 @@ impl Report {
                 r.projection_lag.p99_ms <= 100.0,
             );
             target(
+                "hot: box-office projector lag p99",
+                "<= 1000 ms".into(),
+                format!("{:.1} ms", r.box_office_lag.p99_ms),
+                r.box_office_lag.p99_ms <= 1000.0,
+            );
+            target(
                 "hot: seat-map query p99",
                 "<= 5 ms".into(),
                 format!("{:.1} ms", r.seat_map.p99_ms),

@@ -137,6 +137,8 @@ pub struct Tally {
     pub seat_map: Latency,
     pub lag: Latency,
     pub full_map: Latency,
+    /// The box-office projector's lag behind the log, sampled from `/metrics`.
+    pub box_office_lag: Latency,
     /// (show, seat) of every confirmed seat as the clients saw it.
     pub sold: Vec<(Uuid, String)>,
 }
@@ -165,6 +167,7 @@ impl Tally {
         self.seat_map.merge(&other.seat_map);
         self.lag.merge(&other.lag);
         self.full_map.merge(&other.full_map);
+        self.box_office_lag.merge(&other.box_office_lag);
         self.sold.extend(other.sold);
     }
 
@@ -204,6 +207,8 @@ pub struct BookingResult {
     /// The full seat map (layout, prices and statuses), sampled ten times a second.
     pub full_seat_map: Summary,
     pub projection_lag: Summary,
+    /// How far the box-office projector was behind the log (sampled every 250 ms).
+    pub box_office_lag: Summary,
 }
 
 pub struct Run {
@@ -244,6 +249,11 @@ impl Run {
             self.board.clone(),
             deadline,
         ));
+        let box_office = tokio::spawn(sample_projector_lag(
+            self.servers[0].clone(),
+            "box_office",
+            deadline,
+        ));
         let mut tally = Tally::default();
         for customer in customers {
             tally.merge(customer.await.expect("a customer task"));
@@ -252,6 +262,8 @@ impl Run {
         tally.lag.merge(&lag);
         let full = sampler.await.expect("the full seat map sampler");
         tally.full_map.merge(&full);
+        let box_office = box_office.await.expect("the box-office lag sampler");
+        tally.box_office_lag.merge(&box_office);
         (tally, started.elapsed())
     }
 }
@@ -282,8 +294,29 @@ impl BookingResult {
             seat_map: tally.seat_map.summary(),
             full_seat_map: tally.full_map.summary(),
             projection_lag: tally.lag.summary(),
+            box_office_lag: tally.box_office_lag.summary(),
         }
     }
+}
+
+/// Samples `projector`'s lag behind the log (`boxoffice_projection_lag_seconds` on
+/// `/metrics`) every 250 ms until `deadline`.
+async fn sample_projector_lag(http: Http, projector: &str, deadline: Instant) -> Latency {
+    let mut lag = Latency::default();
+    let gauge = format!("boxoffice_projection_lag_seconds{{projector=\"{projector}\"}}");
+    while Instant::now() < deadline {
+        if let Ok(reply) = http.send(Method::GET, "/metrics", None, None).await {
+            let seconds = String::from_utf8_lossy(&reply.body)
+                .lines()
+                .find(|line| line.starts_with(&gauge))
+                .and_then(|line| line.split_whitespace().last()?.parse::<f64>().ok());
+            if let Some(seconds) = seconds.filter(|s| s.is_finite() && *s >= 0.0) {
+                lag.record(Duration::from_secs_f64(seconds));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    lag
 }
 
 /// A hold's 201 waiting to be seen in the seat map: (show, position, answered at).
