@@ -323,7 +323,7 @@ impl Fold {
         let funnel = self.funnel.entry(show).or_default();
         funnel.holds_paid += 1;
         funnel.paid_after_expiry += i32::from(e.after_expiry);
-        if let Some(Some(_)) = self.offers.insert(e.hold_id.0, None) {
+        if self.end_offer(e.hold_id.0) {
             self.funnel.entry(show).or_default().offers_taken += 1;
         }
         let Some(place) = self.shows.get(&show) else {
@@ -392,8 +392,20 @@ impl Fold {
     }
 
     fn offer_lapsed(&mut self, show: Uuid, hold: Uuid) {
-        if let Some(Some(_)) = self.offers.insert(hold, None) {
+        if self.end_offer(hold) {
             self.funnel.entry(show).or_default().offers_lapsed += 1;
+        }
+    }
+
+    /// Ends the waiting-list offer that `hold` is, if it is one (only those are written
+    /// back: most holds are not offers).
+    fn end_offer(&mut self, hold: Uuid) -> bool {
+        match self.offers.get_mut(&hold) {
+            Some(offer @ Some(_)) => {
+                *offer = None;
+                true
+            }
+            _ => false,
         }
     }
 
