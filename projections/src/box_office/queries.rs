@@ -111,6 +111,28 @@ impl Dimension {
         }
     }
 
+    /// For a dimension that names a catalogue entity sorted by name: the entity's table, its
+    /// id column (named the same in the facts, the funnel and the day rollups) and its name
+    /// column. Every id in those tables is in the entity's table or is the group of
+    /// shows without one (NULL or the nil id): a cinema comes from the hall a show was
+    /// scheduled in, a city from its cinema, both from the catalogue. (A movie is not one:
+    /// a show made without the catalogue may name a movie it never listed.)
+    fn entity(self) -> Option<Entity> {
+        match self {
+            Self::Cinema => Some(Entity {
+                table: "report_cinemas",
+                id: "cinema_id",
+                name: "name",
+            }),
+            Self::City => Some(Entity {
+                table: "report_cities",
+                id: "city_id",
+                name: "name",
+            }),
+            _ => None,
+        }
+    }
+
     /// The join its columns need.
     fn join(self) -> Option<&'static str> {
         match self {
@@ -121,6 +143,13 @@ impl Dimension {
             _ => None,
         }
     }
+}
+
+/// A catalogue entity a report's groups may be led by (see [`Dimension::entity`]).
+struct Entity {
+    table: &'static str,
+    id: &'static str,
+    name: &'static str,
 }
 
 type Column = (&'static str, &'static str, Kind);
@@ -191,11 +220,12 @@ pub const FUNNEL_MEASURES: [&str; 15] = [
 ];
 
 impl Cube {
-    /// The table a grouping reads: the facts' day rollups per city or per movie when it
-    /// groups and filters by nothing finer, else the facts or the funnel themselves.
-    fn table(self, grouping: &Grouping) -> &'static str {
+    /// The table to read for groups by `dimensions` under `grouping`'s filters: the facts'
+    /// day rollups per city or per movie when they group and filter by nothing finer, else
+    /// the facts or the funnel themselves.
+    fn table(self, dimensions: &[Dimension], grouping: &Grouping) -> &'static str {
         use Dimension::*;
-        let only = |allowed: &[Dimension]| grouping.dimensions.iter().all(|d| allowed.contains(d));
+        let only = |allowed: &[Dimension]| dimensions.iter().all(|d| allowed.contains(d));
         match self {
             Self::Funnel => "box_office_funnel",
             _ if grouping.cinema_id.is_some() => "box_office_facts",
@@ -346,7 +376,9 @@ pub async fn grouped(
         return Ok(Err(ForeignCursor));
     }
 
-    let table = cube.table(grouping);
+    let table = cube.table(&grouping.dimensions, grouping);
+    // The totals do not depend on the grouping: the smallest table the filters allow.
+    let totals_table = cube.table(&[], grouping);
     let select_dims: Vec<String> = columns
         .iter()
         .map(|(name, sql, _)| format!("{sql} AS {name}, "))
@@ -358,25 +390,18 @@ pub async fn grouped(
     } else {
         "''::text"
     };
-    // Each group's shows, and (for the totals) the shows counted once whatever categories
-    // they have: every fact row is one show's category, one row per show counts it first.
-    let shows = match cube {
-        Cube::Funnel => "count(*)::bigint AS shows, count(*)::bigint AS shows_once".to_owned(),
+    // Each group's shows: every fact row is one show's category, and one category row of
+    // each show counts it unless the groups are categories.
+    let (shows, total_shows) = match cube {
+        Cube::Funnel => ("count(*)", "count(*)"),
         Cube::Facts if grouping.dimensions.contains(&Dimension::Category) => {
-            "sum(f.shows)::bigint AS shows, sum(f.shows_first)::bigint AS shows_once".to_owned()
+            ("sum(f.shows)", "sum(f.shows_first)")
         }
-        Cube::Facts => {
-            "sum(f.shows_first)::bigint AS shows, sum(f.shows_first)::bigint AS shows_once"
-                .to_owned()
-        }
+        Cube::Facts => ("sum(f.shows_first)", "sum(f.shows_first)"),
     };
     let sums: Vec<String> = cube.measures()[1..]
         .iter()
         .map(|m| format!("sum(f.{m})::bigint AS {m}"))
-        .collect();
-    let total_sums: Vec<String> = cube.measures()[1..]
-        .iter()
-        .map(|m| format!("sum({m})::bigint AS {m}"))
         .collect();
     let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![
         Box::new(grouping.from),
@@ -385,27 +410,10 @@ pub async fn grouped(
         Box::new(grouping.cinema_id),
         Box::new(grouping.movie_id),
     ];
-    // The rollups have no cinema (a cinema filter reads the facts) and one of city and movie.
-    let mut filters = vec!["f.local_date BETWEEN $1 AND $2"];
-    if table != "box_office_movie_days" {
-        filters.push("($3::uuid IS NULL OR f.city_id = $3)");
-    } else {
-        filters.push("$3::uuid IS NULL");
-    }
-    if !table.ends_with("_days") {
-        filters.push("($4::uuid IS NULL OR f.cinema_id = $4)");
-    } else {
-        filters.push("$4::uuid IS NULL");
-    }
-    if table != "box_office_city_days" {
-        filters.push("($5::uuid IS NULL OR f.movie_id = $5)");
-    } else {
-        filters.push("$5::uuid IS NULL");
-    }
     if cube.has_currency() {
         params.push(Box::new(grouping.currency.clone()));
-        filters.push("($6::text IS NULL OR f.currency = $6)");
     }
+    let first_after_slot = params.len() + 1;
     let keyset = match &grouping.after {
         None => "true".to_owned(),
         Some(after) => {
@@ -414,12 +422,13 @@ pub async fn grouped(
             for (n, (sql, ty, descending)) in order.iter().enumerate() {
                 let mut terms: Vec<String> = order[..n]
                     .iter()
-                    .zip(&params_slots(params.len(), n))
-                    .map(|((sql, ty, _), slot)| format!("{sql} = ${slot}::text::{ty}"))
+                    .enumerate()
+                    .map(|(k, (sql, ty, _))| {
+                        format!("{sql} = ${}::text::{ty}", first_after_slot + k)
+                    })
                     .collect();
-                let slot = params.len() + n + 1;
                 let op = if *descending { "<" } else { ">" };
-                terms.push(format!("{sql} {op} ${slot}::text::{ty}"));
+                terms.push(format!("{sql} {op} ${}::text::{ty}", first_after_slot + n));
                 alternatives.push(format!("({})", terms.join(" AND ")));
             }
             for value in after {
@@ -451,24 +460,78 @@ pub async fn grouped(
     } else {
         group_dims.join(", ")
     };
+    let filters = filters_on(cube, table).join(" AND ");
+    // Groups led by a cinema or a city, in the order of its name, need only the first
+    // entities that have a row here from the cursor's on: each gives at least one group, so
+    // the page's rows, the one after them and the cursor's own come from page size + 2 of
+    // them. A page reads a page's worth of cinemas' rows, not the whole country's.
+    let (candidates, only_candidates) = match leading_entity(grouping) {
+        Some((entity, descending)) => {
+            let (dir, op) = if descending {
+                (" DESC", "<=")
+            } else {
+                ("", ">=")
+            };
+            let after = match grouping.after {
+                Some(_) => format!(
+                    "(e.{name}, e.{id}) {op} (${a}::text, ${b}::text::uuid)",
+                    name = entity.name,
+                    id = entity.id,
+                    a = first_after_slot,
+                    b = first_after_slot + 1
+                ),
+                None => "true".to_owned(),
+            };
+            (
+                format!(
+                    "candidates AS MATERIALIZED (
+                        SELECT e.{id} AS id FROM {entities} e
+                        WHERE {after} AND EXISTS (
+                            SELECT 1 FROM {table} f WHERE f.{id} = e.{id} AND {filters})
+                        ORDER BY e.{name}{dir}, e.{id}{dir} LIMIT ${limit_slot}::bigint + 1
+                    ), ",
+                    id = entity.id,
+                    name = entity.name,
+                    entities = entity.table,
+                ),
+                format!(
+                    " AND (f.{id} = ANY(ARRAY(SELECT id FROM candidates)) OR f.{id} IS NULL
+                        OR f.{id} = '00000000-0000-0000-0000-000000000000')",
+                    id = entity.id
+                ),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
+    let totals_currency = if cube.has_currency() {
+        "f.currency"
+    } else {
+        "''::text"
+    };
     let sql = format!(
-        "WITH g AS MATERIALIZED (
-            SELECT {select_dims}{currency} AS currency, {shows}, {sums}
-            FROM {table} f {joins}
-            WHERE {filters}
-            GROUP BY {group_by}
+        "WITH {candidates}t AS (
+            SELECT {totals_currency} AS currency, {total_shows}::bigint AS shows, {sums}
+            FROM {totals_table} f
+            WHERE {totals_filters}
+            GROUP BY 1
         )
-        (SELECT {null_dims}currency, sum(shows_once)::bigint AS shows, 0::bigint AS shows_once,
-            {total_sums}, true AS is_total, {no_keys}
-         FROM g GROUP BY currency ORDER BY currency)
+        (SELECT {null_dims}currency, shows, {measures}, true AS is_total, {no_keys}
+         FROM t ORDER BY currency)
         UNION ALL
-        (SELECT g.*, false AS is_total, {key_text} FROM g WHERE {keyset}
-            ORDER BY {order_by} LIMIT ${limit_slot})",
+        (SELECT g.*, false AS is_total, {key_text}
+         FROM (
+            SELECT {select_dims}{currency} AS currency, {shows}::bigint AS shows, {sums}
+            FROM {table} f {joins}
+            WHERE {filters}{only_candidates}
+            GROUP BY {group_by}
+         ) g
+         WHERE {keyset}
+         ORDER BY {order_by} LIMIT ${limit_slot})",
         select_dims = select_dims.concat(),
         null_dims = null_dims.concat(),
         sums = sums.join(", "),
-        total_sums = total_sums.join(", "),
-        filters = filters.join(" AND "),
+        measures = cube.measures()[1..].join(", "),
+        totals_filters = filters_on(cube, totals_table).join(" AND "),
         joins = joins.join(" "),
         key_text = key_text.join(", "),
         no_keys = no_keys.join(", "),
@@ -548,9 +611,39 @@ fn sql_type(sql: &str, name: &str) -> &'static str {
     }
 }
 
-/// The parameter slots of the first `n` cursor values, after `before` other parameters.
-fn params_slots(before: usize, n: usize) -> Vec<usize> {
-    (1..=n).map(|k| before + k).collect()
+/// The filters on `table` (aliased `f`): $1 and $2 the local dates, $3 to $5 the city,
+/// cinema and movie (NULL: any), $6 the currency (facts only). The day rollups have no
+/// cinema and only one of city and movie: they are read only when the others are NULL.
+fn filters_on(cube: Cube, table: &str) -> Vec<&'static str> {
+    let mut filters = vec!["f.local_date BETWEEN $1 AND $2"];
+    filters.push(if table == "box_office_movie_days" {
+        "$3::uuid IS NULL"
+    } else {
+        "($3::uuid IS NULL OR f.city_id = $3)"
+    });
+    filters.push(if table.ends_with("_days") {
+        "$4::uuid IS NULL"
+    } else {
+        "($4::uuid IS NULL OR f.cinema_id = $4)"
+    });
+    filters.push(if table == "box_office_city_days" {
+        "$5::uuid IS NULL"
+    } else {
+        "($5::uuid IS NULL OR f.movie_id = $5)"
+    });
+    if cube.has_currency() {
+        filters.push("($6::text IS NULL OR f.currency = $6)");
+    }
+    filters
+}
+
+/// The catalogue entity whose name orders a report's groups first, and whether downwards:
+/// the sorted dimension, or with no sort the first one.
+fn leading_entity(grouping: &Grouping) -> Option<(Entity, bool)> {
+    match grouping.sort.as_deref() {
+        None => Some((grouping.dimensions.first()?.entity()?, false)),
+        Some(sort) => Some((Dimension::parse(sort)?.entity()?, grouping.descending)),
+    }
 }
 
 fn cell(row: &tokio_postgres::Row, name: &str, kind: Kind) -> Cell {
