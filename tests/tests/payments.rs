@@ -337,6 +337,34 @@ async fn customers_cannot_touch_each_others_holds_payments_or_orders_and_bad_tok
         .expect_problem(404, "order_not_found");
     let bobs = api.my_orders(&bob).await;
     assert_eq!(bobs.body["orders"], json!([]), "{bobs}");
+    api.my_order(&bob, order_id)
+        .await
+        .expect_problem(404, "order_not_found");
+    api.my_hold(&bob, &hold_id)
+        .await
+        .expect_problem(404, "hold_not_found");
+
+    // Alice reads her order one at a time, by the order or by its hold: the same as in her
+    // history, with the position it reflects.
+    let mut mine = history["orders"][0].clone();
+    for one in [
+        api.my_order(&alice, order_id).await,
+        api.my_hold(&alice, &hold_id).await,
+    ] {
+        let mut one = one.expect_ok().clone();
+        assert!(one["position"].is_string(), "{one}");
+        one.as_object_mut().unwrap().remove("position");
+        mine.as_object_mut().unwrap().remove("position");
+        assert_eq!(one, mine);
+        assert_eq!(one["status"], "paid");
+        assert_eq!(one["hold_id"], hold_id.as_str());
+    }
+    api.my_order(&alice, &hold_id)
+        .await
+        .expect_problem(404, "order_not_found");
+    api.my_hold(&alice, "not-a-uuid")
+        .await
+        .expect_problem(400, "invalid_path");
 
     // Tokens signed with another key, or expired, are 401.
     let forged = boxoffice_api::auth::JwtKeys::new("another-secret-entirely-32-bytes!!").mint(

@@ -123,6 +123,8 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(promos::promo)))
         .routes(query(routes!(sandbox::pay_page, sandbox::pay)))
         .routes(query(routes!(orders::mine)))
+        .routes(query(routes!(orders::my_order)))
+        .routes(query(routes!(orders::my_hold)))
         .routes(query(routes!(reports::sales)))
         .routes(query(routes!(reports::box_office)))
         .routes(query(routes!(reports::funnel)))

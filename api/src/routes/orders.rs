@@ -1,5 +1,5 @@
 //! Orders after the sale: refunds (under the show's refund policy) and a customer's own
-//! order history with its timeline.
+//! order history with its timeline, page by page or one order or hold at a time.
 
 use super::{page_limit, read_position};
 use crate::auth::{Identity, Role};
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use boxoffice_domain::{Money, OrderId, RefundId, SeatId, ShowCommand, ShowEvent, ShowId};
 use boxoffice_eventstore::Position;
-use boxoffice_projections::order_history::{orders_of, OrderCursor, OrderView};
+use boxoffice_projections::order_history::{order_of, orders_of, OrderCursor, OrderKey, OrderView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -145,4 +145,92 @@ pub async fn mine(
         next_cursor: next.map(|c| c.encode()),
         position,
     }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OneOrderParams {
+    /// Wait (up to 5 s) until the read model has reached this position.
+    min_position: Option<Position>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyOrder {
+    #[serde(flatten)]
+    order: OrderView,
+    position: Position,
+}
+
+/// One of the caller's orders, with its timeline (as in `GET /v1/me/orders`).
+#[utoipa::path(
+    get,
+    path = "/v1/me/orders/{order_id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("order_id" = Uuid, Path, description = "The order."), OneOrderParams),
+    responses(
+        (status = 200, description = "The order.", body = MyOrder),
+        (status = 404, description = "No such order of the caller's (`order_not_found`), someone else's included.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn my_order(
+    State(state): State<AppState>,
+    caller: Identity,
+    Path(order_id): Path<Uuid>,
+    Query(params): Query<OneOrderParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    one_of_mine(
+        &state,
+        &caller,
+        OrderKey::Order(order_id),
+        params.min_position,
+    )
+    .await
+}
+
+/// One of the caller's holds, paid or not, with its timeline: what a client shows while a
+/// hold counts down and after it is paid, released or expired.
+#[utoipa::path(
+    get,
+    path = "/v1/me/holds/{hold_id}",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(("hold_id" = Uuid, Path, description = "The hold."), OneOrderParams),
+    responses(
+        (status = 200, description = "The hold, and the order it became.", body = MyOrder),
+        (status = 404, description = "No such hold of the caller's (`hold_not_found`), someone else's included.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn my_hold(
+    State(state): State<AppState>,
+    caller: Identity,
+    Path(hold_id): Path<Uuid>,
+    Query(params): Query<OneOrderParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    one_of_mine(
+        &state,
+        &caller,
+        OrderKey::Hold(hold_id),
+        params.min_position,
+    )
+    .await
+}
+
+async fn one_of_mine(
+    state: &AppState,
+    caller: &Identity,
+    key: OrderKey,
+    min_position: Option<Position>,
+) -> Result<axum::Json<MyOrder>, ApiError> {
+    caller.require(&[Role::Customer, Role::Staff])?;
+    let position = read_position(state, "order_history", min_position).await?;
+    let client = state.pool.get().await?;
+    let order = order_of(&client, &caller.sub, key)
+        .await?
+        .ok_or(match key {
+            OrderKey::Hold(_) => boxoffice_domain::DomainError::HoldNotFound,
+            OrderKey::Order(_) => boxoffice_domain::DomainError::OrderNotFound,
+        })?;
+    Ok(axum::Json(MyOrder { order, position }))
 }

@@ -1,4 +1,5 @@
-//! Reads of the order history: a customer's orders page by page, and whose an order is.
+//! Reads of the order history: a customer's orders page by page or one at a time, and whose
+//! an order is.
 //! Other crates read the order history's tables through these functions only.
 
 use crate::MoneyView;
@@ -95,44 +96,21 @@ pub async fn orders_of(
 ) -> Result<(Vec<OrderView>, Option<OrderCursor>), tokio_postgres::Error> {
     let (created_at, hold_id) =
         after.map_or((None, None), |c| (Some(c.created_at), Some(c.hold_id)));
+    let none: Option<Uuid> = None;
     let rows = client
         .query(
             ORDERS_OF_SQL,
-            &[&customer_id, &created_at, &hold_id, &(limit + 1)],
+            &[
+                &customer_id,
+                &created_at,
+                &hold_id,
+                &(limit + 1),
+                &none,
+                &none,
+            ],
         )
         .await?;
-    let mut orders: Vec<OrderView> = rows
-        .iter()
-        .map(|row| {
-            let currency: String = row.get("currency");
-            let money = |column: &str| MoneyView {
-                amount_minor: row.get(column),
-                currency: currency.clone(),
-            };
-            OrderView {
-                hold_id: row.get("hold_id"),
-                order_id: row.get("order_id"),
-                show_id: row.get("show_id"),
-                show_title: row.get("show_title"),
-                starts_at: row.get("starts_at"),
-                seats: row.get("seats"),
-                refunded_seats: row.get("refunded_seats"),
-                status: row.get("status"),
-                total: money("total_minor"),
-                discount: money("discount_minor"),
-                promo_code: row.get("promo_code"),
-                refunded: money("refunded_minor"),
-                fees: money("fees_minor"),
-                payment_reference: row.get("payment_reference"),
-                payment_id: row.get("payment_id"),
-                payment_status: row.get("payment_status"),
-                expires_at: row.get("expires_at"),
-                created_at: row.get("created_at"),
-                updated_at: row.get("updated_at"),
-                timeline: timeline_of(row.get("timeline")),
-            }
-        })
-        .collect();
+    let mut orders: Vec<OrderView> = rows.iter().map(order_view).collect();
     let next = if orders.len() as i64 > limit {
         orders.truncate(limit.max(0) as usize);
         orders.last().map(|o| OrderCursor {
@@ -143,6 +121,71 @@ pub async fn orders_of(
         None
     };
     Ok((orders, next))
+}
+
+/// Which one of a customer's purchases to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderKey {
+    Hold(Uuid),
+    Order(Uuid),
+}
+
+/// One of a customer's purchases, by its hold or its order; None when the customer has no
+/// such one (someone else's is none too).
+pub async fn order_of(
+    client: &impl GenericClient,
+    customer_id: &str,
+    key: OrderKey,
+) -> Result<Option<OrderView>, tokio_postgres::Error> {
+    let (hold_id, order_id) = match key {
+        OrderKey::Hold(id) => (Some(id), None),
+        OrderKey::Order(id) => (None, Some(id)),
+    };
+    let no_cursor: (Option<DateTime<Utc>>, Option<Uuid>) = (None, None);
+    let row = client
+        .query_opt(
+            ORDERS_OF_SQL,
+            &[
+                &customer_id,
+                &no_cursor.0,
+                &no_cursor.1,
+                &1_i64,
+                &hold_id,
+                &order_id,
+            ],
+        )
+        .await?;
+    Ok(row.as_ref().map(order_view))
+}
+
+fn order_view(row: &tokio_postgres::Row) -> OrderView {
+    let currency: String = row.get("currency");
+    let money = |column: &str| MoneyView {
+        amount_minor: row.get(column),
+        currency: currency.clone(),
+    };
+    OrderView {
+        hold_id: row.get("hold_id"),
+        order_id: row.get("order_id"),
+        show_id: row.get("show_id"),
+        show_title: row.get("show_title"),
+        starts_at: row.get("starts_at"),
+        seats: row.get("seats"),
+        refunded_seats: row.get("refunded_seats"),
+        status: row.get("status"),
+        total: money("total_minor"),
+        discount: money("discount_minor"),
+        promo_code: row.get("promo_code"),
+        refunded: money("refunded_minor"),
+        fees: money("fees_minor"),
+        payment_reference: row.get("payment_reference"),
+        payment_id: row.get("payment_id"),
+        payment_status: row.get("payment_status"),
+        expires_at: row.get("expires_at"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+        timeline: timeline_of(row.get("timeline")),
+    }
 }
 
 fn timeline_of(value: serde_json::Value) -> Vec<TimelineEntry> {

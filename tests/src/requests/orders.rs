@@ -69,6 +69,18 @@ impl Api {
         self.get_request("/v1/me/orders").token(token)
     }
 
+    /// `GET /v1/me/orders/{order_id}`.
+    pub fn my_order(&self, token: &str, order_id: &str) -> Request<'_> {
+        self.get_request(format!("/v1/me/orders/{order_id}"))
+            .token(token)
+    }
+
+    /// `GET /v1/me/holds/{hold_id}`.
+    pub fn my_hold(&self, token: &str, hold_id: &str) -> Request<'_> {
+        self.get_request(format!("/v1/me/holds/{hold_id}"))
+            .token(token)
+    }
+
     /// `GET /v1/reports/sales`.
     pub fn sales_report(&self, token: &str) -> Request<'_> {
         self.get_request("/v1/reports/sales").token(token)

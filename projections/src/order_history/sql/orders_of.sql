@@ -1,5 +1,6 @@
 -- A page of a customer's orders, newest first, after the cursor ($2, $3) when given; one
--- more than the page ($4) tells whether another page follows. Each row's timeline folds the
+-- more than the page ($4) tells whether another page follows. Or only the one with the hold
+-- $5 or the order $6. Each row's timeline folds the
 -- steps kept in the row (held, paid, ended) and its timeline rows, newest first by log
 -- position.
 SELECT o.hold_id, o.order_id, o.show_id, s.title AS show_title, s.starts_at, o.seats,
@@ -26,5 +27,7 @@ FROM order_history o
 LEFT JOIN order_history_shows s ON s.show_id = o.show_id
 WHERE o.customer_id = $1
     AND ($2::timestamptz IS NULL OR (o.created_at, o.hold_id) < ($2, $3::uuid))
+    AND ($5::uuid IS NULL OR o.hold_id = $5)
+    AND ($6::uuid IS NULL OR o.order_id = $6)
 ORDER BY o.created_at DESC, o.hold_id DESC
 LIMIT $4
