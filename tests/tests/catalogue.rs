@@ -604,6 +604,172 @@ async fn cities_movies_and_shows_by_cinema_are_browsable_without_a_token() {
     }
 }
 
+#[tokio::test]
+async fn one_show_and_a_cinemas_day_are_readable_without_a_token() {
+    let server = TestServer::start().await;
+    let f = Fixture::build(&server).await;
+    let d = day();
+    let show_page = async |show: &str, position: &str| {
+        let page = f.api.show_page(show).query("min_position", position).await;
+        page.expect_ok().clone()
+    };
+
+    // 流浪地球3 at 人民广场影城, tomorrow at 10:00 in Shanghai.
+    let earth = &f.shows[0];
+    let page = show_page(earth, &f.position).await;
+    assert_eq!(page["show_id"], earth.as_str());
+    assert_eq!(page["title"], "流浪地球3");
+    assert_eq!(page["movie"]["movie_id"], f.earth.as_str());
+    assert_eq!(page["movie"]["original_title"], "The Wandering Earth III");
+    assert_eq!(page["cinema"]["cinema_id"], f.cinemas[0].as_str());
+    assert_eq!(page["cinema"]["name"], "人民广场影城");
+    assert_eq!(page["cinema"]["address"], "人民广场影城 1号");
+    assert_eq!(page["cinema"]["latitude"], 31.2304);
+    assert_eq!(page["hall"]["hall_id"], f.halls[0].as_str());
+    assert_eq!(page["hall"]["name"], "1号厅");
+    assert_eq!(
+        page["starts_at"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap(),
+        at(d, 10)
+    );
+    assert_eq!(
+        (page["on_sale"].clone(), page["cancelled"].clone()),
+        (json!(true), json!(false))
+    );
+    assert_eq!(page["capacity"], 14);
+    assert_eq!(
+        page["counts"],
+        json!({"available": 14, "held": 0, "sold": 0})
+    );
+    // The same categories, prices and bands as the movie's page shows for it.
+    let by_cinema = f
+        .api
+        .movie_shows(&f.earth)
+        .query("city", &f.shanghai)
+        .query("date", d)
+        .await;
+    assert_eq!(
+        page["categories"],
+        by_cinema.expect_ok()[0]["shows"][0]["categories"]
+    );
+    let names: Vec<&str> = page["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["category"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["accessible", "premium", "regular"]);
+
+    // A hold shows in the counts at once (read your writes).
+    let held = f
+        .api
+        .hold_seats(&f.api.customer("alice"), earth, &["A1", "A2"])
+        .await;
+    held.expect_created();
+    let page = show_page(earth, held.position()).await;
+    assert_eq!(
+        page["counts"],
+        json!({"available": 12, "held": 2, "sold": 0})
+    );
+
+    // A cancelled show is not on sale, and its cinema's day still lists it.
+    let avatar = &f.shows[1];
+    let cancelled = f.api.cancel_show(&f.staff, avatar, "放映机故障").await;
+    cancelled.expect_ok();
+    let page = show_page(avatar, cancelled.position()).await;
+    assert_eq!(
+        (page["on_sale"].clone(), page["cancelled"].clone()),
+        (json!(false), json!(true))
+    );
+
+    let schedule = |date: NaiveDate| {
+        f.api
+            .cinema_schedule(&f.cinemas[0])
+            .query("date", date)
+            .query("min_position", cancelled.position())
+    };
+    let today = schedule(d).await;
+    let today = today.expect_ok();
+    assert_eq!(today["cinema_id"], f.cinemas[0].as_str());
+    assert_eq!(today["date"], d.to_string());
+    let halls = today["halls"].as_array().unwrap();
+    assert_eq!(halls.len(), 1, "{today:#}");
+    assert_eq!(halls[0]["hall"]["name"], "1号厅");
+    let shows: Vec<(&str, &str, bool)> = halls[0]["shows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["show_id"].as_str().unwrap(),
+                s["title"].as_str().unwrap(),
+                s["cancelled"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shows,
+        [
+            (earth.as_str(), "流浪地球3", false),
+            (avatar.as_str(), "Avatar: Fire and Ash", true)
+        ]
+    );
+    let next_day = schedule(d + Duration::days(1)).await;
+    assert_eq!(
+        next_day.expect_ok()["halls"][0]["shows"][0]["show_id"],
+        f.shows[2].as_str()
+    );
+    let empty = schedule(d + Duration::days(5)).await;
+    assert_eq!(empty.expect_ok()["halls"], json!([]));
+
+    // A show made without the catalogue has no movie, cinema or hall to name.
+    let inline = f.api.scheduled_show(&fixtures::show(2, 10)).await;
+    let page = eventually_ok(&f.api, &inline).await;
+    assert_eq!(page["cinema"], Value::Null);
+    assert_eq!(page["hall"], Value::Null);
+    assert_eq!(page["capacity"], 20);
+
+    let unknown = uuid::Uuid::new_v4();
+    f.api
+        .show_page(&unknown.to_string())
+        .await
+        .expect_problem(404, "show_not_found");
+    f.api
+        .cinema_schedule(&unknown.to_string())
+        .query("date", d)
+        .await
+        .expect_problem(404, "cinema_not_found");
+    let no_date = f.api.cinema_schedule(&f.cinemas[0]).await;
+    no_date.expect_problem(400, "invalid_query");
+    for date in ["tomorrow", "2026-02-30"] {
+        f.api
+            .cinema_schedule(&f.cinemas[0])
+            .query("date", date)
+            .await
+            .expect_problem(400, "invalid_query");
+    }
+    f.api
+        .show_page("not-a-show")
+        .await
+        .expect_problem(400, "invalid_path");
+}
+
+/// The show's page once it is 200 (the read model may not have the show yet).
+async fn eventually_ok(api: &Api, show: &str) -> Value {
+    boxoffice_tests::wait::eventually("the show is readable", async || {
+        let reply = api.show_page(show).await;
+        if reply.status == reqwest::StatusCode::OK {
+            Ok(reply.body)
+        } else {
+            Err(reply)
+        }
+    })
+    .await
+}
+
 async fn events_in_log(server: &TestServer) -> i64 {
     let client = server.db.client().await;
     client

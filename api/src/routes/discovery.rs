@@ -1,5 +1,5 @@
 //! What ticket clients browse, without a token: cities, what is showing, movies and their
-//! shows, and search. Answers carry an ETag derived from the positions at which the
+//! shows, one show, a cinema's schedule for a day, and search. Answers carry an ETag derived from the positions at which the
 //! catalogue and the seat categories' availability last changed (and the minute, since
 //! shows drop out as they start); a matching `If-None-Match` gets 304 without a search.
 
@@ -14,7 +14,8 @@ use base64::Engine;
 use boxoffice_domain::DomainError;
 use boxoffice_eventstore::Position;
 use boxoffice_projections::catalogue::{
-    self, After, CinemaShows, CityView, MovieView, NowShowing, Search, SearchHit, SortKey,
+    self, After, CinemaSchedule, CinemaShows, CityView, MovieView, NowShowing, Search, SearchHit,
+    ShowDetail, SortKey,
 };
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -493,4 +494,84 @@ pub async fn search(
             next_cursor,
         },
     ))
+}
+
+/// How fresh a single read must be.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FreshParams {
+    /// Wait (up to 5 s) until the read models have reached this position.
+    min_position: Option<Position>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ShowPage {
+    #[serde(flatten)]
+    show: ShowDetail,
+    position: Position,
+}
+
+/// One show with what its page needs before a sale: the movie, the cinema (name, address,
+/// coordinates) and hall, the times, the seats by status, each category's price and
+/// availability band, and whether it is on sale (anyone). Not cached by ETag: the counts
+/// move with every hold.
+#[utoipa::path(get, path = "/v1/shows/{show_id}", tag = "discovery",
+    params(("show_id" = Uuid, Path, description = "The show."), FreshParams),
+    responses(
+        (status = 200, description = "The show.", body = ShowPage),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json")
+    ))]
+pub async fn show(
+    State(state): State<AppState>,
+    Path(show_id): Path<Uuid>,
+    Query(params): Query<FreshParams>,
+) -> Result<Response, ApiError> {
+    caught_up(&state, params.min_position).await?;
+    let position = super::read_position(&state, "seat_map", None).await?;
+    let client = state.pool.get().await?;
+    let show = catalogue::show_detail(&client, show_id, Utc::now())
+        .await?
+        .ok_or(DomainError::ShowNotFound)?;
+    Ok(axum::Json(ShowPage { show, position }).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ScheduleParams {
+    /// The day, in the cinema's city's time zone (YYYY-MM-DD).
+    date: NaiveDate,
+    /// Wait (up to 5 s) until the read models have reached this position.
+    min_position: Option<Position>,
+}
+
+/// A cinema's schedule (排期) for a day: every hall's shows by start, cancelled ones marked,
+/// with each category's price and availability band (anyone).
+#[utoipa::path(get, path = "/v1/cinemas/{cinema_id}/shows", tag = "discovery",
+    params(("cinema_id" = Uuid, Path, description = "The cinema."), ScheduleParams),
+    responses(
+        (status = 200, description = "The day's shows, hall by hall.", body = CinemaSchedule, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, description = "No date, or not a date (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown cinema (`cinema_not_found`).", body = Problem, content_type = "application/problem+json")
+    ))]
+pub async fn cinema_schedule(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path(cinema_id): Path<Uuid>,
+    Query(params): Query<ScheduleParams>,
+) -> Result<Response, ApiError> {
+    caught_up(&state, params.min_position).await?;
+    let client = state.pool.get().await?;
+    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
+    if unchanged {
+        return Ok(super::not_modified(tag));
+    }
+    catalogue::cinema(&client, cinema_id)
+        .await?
+        .ok_or(DomainError::CinemaNotFound)?;
+    let schedule = catalogue::cinema_schedule(&client, cinema_id, params.date, Utc::now()).await?;
+    Ok(tagged(tag, schedule))
 }

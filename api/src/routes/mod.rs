@@ -108,6 +108,8 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(discovery::search)))
         .routes(query(routes!(discovery::movie)))
         .routes(query(routes!(discovery::movie_shows)))
+        .routes(query(routes!(discovery::show)))
+        .routes(query(routes!(discovery::cinema_schedule)))
         .routes(query(routes!(shows::seat_map)))
         .routes(query(routes!(shows::seat_statuses)))
         .routes(query(routes!(live::live)))

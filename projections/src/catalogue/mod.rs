@@ -13,7 +13,9 @@
 mod projector;
 mod queries;
 mod search;
+mod shows;
 
 pub use projector::Catalogue;
 pub use queries::*;
 pub use search::*;
+pub use shows::*;

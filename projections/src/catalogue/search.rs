@@ -435,7 +435,7 @@ fn show_of(row: &Row) -> ShowView {
 }
 
 /// A show's categories from the four arrays of `sql/picked_shows.sql`.
-fn categories_of(row: &Row) -> Vec<CategoryView> {
+pub(super) fn categories_of(row: &Row) -> Vec<CategoryView> {
     let names: Option<Vec<String>> = row.get("categories");
     let prices: Option<Vec<i64>> = row.get("prices");
     let currencies: Option<Vec<String>> = row.get("currencies");

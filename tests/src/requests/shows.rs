@@ -11,6 +11,16 @@ impl Api {
         self.post_request("/v1/shows", staff, show)
     }
 
+    /// `GET /v1/shows/{show}`: the show's page (anyone).
+    pub fn show_page(&self, show: &str) -> Request<'_> {
+        self.get_request(format!("/v1/shows/{show}"))
+    }
+
+    /// `GET /v1/cinemas/{cinema}/shows`: a cinema's schedule (give `date`).
+    pub fn cinema_schedule(&self, cinema: &str) -> Request<'_> {
+        self.get_request(format!("/v1/cinemas/{cinema}/shows"))
+    }
+
     /// `POST /v1/shows/{show}/cancel`.
     pub fn cancel_show(&self, staff: &str, show: &str, reason: &str) -> Request<'_> {
         self.post_request(

@@ -5,3 +5,7 @@
 CREATE INDEX report_cinemas_by_name ON report_cinemas (name, cinema_id);
 CREATE INDEX report_cities_by_name ON report_cities (name, city_id);
 CREATE INDEX box_office_city_days_by_city ON box_office_city_days (city_id, local_date);
+
+-- A cinema's schedule for a day lists its cancelled shows too, which the partial index by
+-- cinema leaves out.
+CREATE INDEX catalogue_shows_by_cinema_day ON catalogue_shows (cinema_id, local_date);
