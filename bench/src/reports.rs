@@ -278,32 +278,29 @@ async fn sell(
     Ok(sold)
 }
 
-/// Waits until every projector has applied the whole log, so that the reports are asked
-/// of a quiet server, as analysts would ask after the evening's sales.
+/// Waits until the box-office projector has applied the whole log. (The seat-map projector
+/// drew about 3 of the seed's 140,000 shows a second here, hours in all, so the reports are
+/// asked while it still works: a busy server; see docs/performance.md.)
 async fn caught_up(client: &tokio_postgres::Client) -> anyhow::Result<()> {
-    let names: Vec<&str> = boxoffice_projections::all()
-        .iter()
-        .map(|p| p.name())
-        .collect();
     let deadline = Instant::now() + Duration::from_secs(3600);
     loop {
-        let done: Option<i64> = client
+        let behind: Option<bool> = client
             .query_one(
-                "SELECT count(*) FROM projection_checkpoints c
-                 WHERE c.name = ANY($1) AND (c.commit_position, c.prepare_position) >= (
-                    SELECT xid, position FROM events ORDER BY xid DESC, position DESC
-                    LIMIT 1)",
-                &[&names],
+                "SELECT (c.commit_position, c.prepare_position) < (
+                        SELECT xid, position FROM events ORDER BY xid DESC, position DESC
+                        LIMIT 1)
+                 FROM projection_checkpoints c WHERE c.name = 'box_office'",
+                &[],
             )
             .await
             .ok()
-            .map(|row| row.get(0));
-        if done == Some(names.len() as i64) {
+            .and_then(|row| row.get(0));
+        if behind == Some(false) {
             return Ok(());
         }
         anyhow::ensure!(
             Instant::now() < deadline,
-            "the projectors did not catch up in an hour"
+            "the box office did not catch up in an hour"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
