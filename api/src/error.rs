@@ -227,9 +227,9 @@ impl From<DomainError> for ApiError {
             )
             .detail(detail)
             .with("errors", errors),
-            DomainError::SeatsUnavailable(seats) => {
-                conflict("Seats unavailable").with("unavailable_seats", seats)
-            }
+            DomainError::SeatsUnavailable { seats, reason } => conflict("Seats unavailable")
+                .with("unavailable_seats", seats)
+                .with("reason", reason),
             DomainError::HoldExpired { expires_at } => {
                 ApiError::new(StatusCode::GONE, code, "Hold expired")
                     .detail(detail)

@@ -22,6 +22,20 @@ impl FieldError {
     }
 }
 
+/// Which of the three cases a refusal of seats is, so that a client knows what to offer
+/// next: pick other seats, join the waiting list, or nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Unavailability {
+    /// No seat is free or held: sold out.
+    ShowFull,
+    /// Other seats are free: pick again.
+    SeatsTaken,
+    /// No seat is free, but some are held and may come back: the waiting list.
+    HeldByOthers,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
     #[error("the show does not exist")]
@@ -30,8 +44,12 @@ pub enum DomainError {
     ShowAlreadyScheduled,
     #[error("the command is invalid: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Validation(Vec<FieldError>),
-    #[error("some seats are not available: {}", join(.0))]
-    SeatsUnavailable(Vec<SeatId>),
+    #[error("some seats are not available: {}", join(seats))]
+    SeatsUnavailable {
+        /// The seats asked for that are taken (none when best available found no block).
+        seats: Vec<SeatId>,
+        reason: Unavailability,
+    },
     #[error("the show has started")]
     ShowStarted,
     #[error("the show was cancelled")]
@@ -113,7 +131,7 @@ impl DomainError {
             Self::ShowNotFound => "show_not_found",
             Self::ShowAlreadyScheduled => "show_already_scheduled",
             Self::Validation(_) => "validation_failed",
-            Self::SeatsUnavailable(_) => "seats_unavailable",
+            Self::SeatsUnavailable { .. } => "seats_unavailable",
             Self::ShowStarted => "show_started",
             Self::ShowCancelled => "show_cancelled",
             Self::HoldNotFound => "hold_not_found",

@@ -22,7 +22,7 @@ pub mod stream;
 mod testkit;
 
 pub use aggregate::{Aggregate, StoredEvent, UnknownEvent};
-pub use error::{DomainError, FieldError};
+pub use error::{DomainError, FieldError, Unavailability};
 pub use ids::{
     CinemaId, CityId, CustomerId, HallId, HoldId, MovieId, OrderId, RefundId, SeatId, ShowId,
     WaitlistEntryId,

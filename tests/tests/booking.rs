@@ -451,10 +451,9 @@ async fn an_unpaid_hold_runs_out_and_its_seats_go_to_the_next_customer() {
     // Inside the hold's five minutes the seats stay Alice's.
     clock.advance(chrono::Duration::seconds(299));
     let early = api.hold_seats(&bob, &show, &["B2"]).await;
-    assert_eq!(
-        early.expect_problem(409, "seats_unavailable")["unavailable_seats"],
-        json!(["B2"])
-    );
+    let refused = early.expect_problem(409, "seats_unavailable");
+    assert_eq!(refused["unavailable_seats"], json!(["B2"]));
+    assert_eq!(refused["reason"], "seats_taken", "other seats are free");
 
     // Past expiry plus the 5 s grace, Alice can no longer pay and Bob gets the seat.
     clock.advance(chrono::Duration::seconds(7));

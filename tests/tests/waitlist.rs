@@ -36,6 +36,12 @@ async fn seats_freed_go_to_the_queue_in_order_and_a_long_poll_sees_its_offer_at_
         .await
         .created("hold_id");
 
+    // Every seat is held: Bob is told they may come back, and joins the waiting list.
+    let refused = api.hold_seats(&bob, &show, &["B1"]).await;
+    assert_eq!(
+        refused.expect_problem(409, "seats_unavailable")["reason"],
+        "held_by_others"
+    );
     let bobs = api.join_waitlist(&bob, &show, 2).await;
     assert_eq!(bobs.expect_created()["status"], "waiting");
     assert_eq!(bobs.body["place"], 1);

@@ -114,7 +114,10 @@ fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
     };
     assert_eq!(h.seats, [SeatId::new("B1"), SeatId::new("B2")]);
     show.when(command(2, "bob", 4), t0())
-        .then_error(DomainError::SeatsUnavailable(Vec::new()));
+        .then_error(DomainError::SeatsUnavailable {
+            seats: Vec::new(),
+            reason: crate::Unavailability::SeatsTaken,
+        });
     show.when(command(3, "bob", 0), t0())
         .then_code("validation_failed");
     let unknown = ShowCommand::HoldBestAvailable {

@@ -12,7 +12,7 @@ use super::command::Requester;
 use super::event::*;
 use super::{Hold, HoldStatus, SeatStatus, Show, ShowInfo};
 use crate::promo::{PromoCode, PromoOffer};
-use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp};
+use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp, Unavailability};
 use chrono::Duration;
 use std::collections::BTreeSet;
 
@@ -55,11 +55,12 @@ pub(super) fn hold(
         Wanted::Seats(seats) => seats,
         Wanted::Best { count, category } => {
             best = best_available(show, count as usize, category, now)
-                .ok_or(DomainError::SeatsUnavailable(Vec::new()))?;
+                .ok_or_else(|| unavailable(show, Vec::new(), now))?;
             &best
         }
     };
-    let lapsed = lapsed_holds_on(show, seats, None, now).map_err(DomainError::SeatsUnavailable)?;
+    let lapsed =
+        lapsed_holds_on(show, seats, None, now).map_err(|taken| unavailable(show, taken, now))?;
     let currency = &info
         .prices
         .values()
@@ -205,6 +206,35 @@ pub(super) fn active_hold<'a>(
 /// The holds to expire first so `seats` can be taken now, or the seats that cannot be: a
 /// seat still held by a hold past its expiry plus grace counts as free (that hold is
 /// expired in the same decision), so a late expiry run never keeps seats from anyone.
+/// The refusal of `seats` (taken), saying whether any other seat is free now (a hold past
+/// its expiry and grace counts as free), and if not whether some are held and may come back.
+pub(super) fn unavailable(show: &Show, seats: Vec<SeatId>, now: Timestamp) -> DomainError {
+    let grace = show.grace();
+    let (mut free, mut held) = (0_usize, 0_usize);
+    for (_, status) in show.seat_statuses() {
+        match status {
+            SeatStatus::Available => free += 1,
+            SeatStatus::Held(hold) => {
+                if show
+                    .hold(&hold)
+                    .is_some_and(|h| now >= h.expires_at + grace)
+                {
+                    free += 1;
+                } else {
+                    held += 1;
+                }
+            }
+            SeatStatus::Sold(_) => {}
+        }
+    }
+    let reason = match (free, held) {
+        (1.., _) => Unavailability::SeatsTaken,
+        (0, 1..) => Unavailability::HeldByOthers,
+        (0, 0) => Unavailability::ShowFull,
+    };
+    DomainError::SeatsUnavailable { seats, reason }
+}
+
 pub(super) fn lapsed_holds_on(
     show: &Show,
     seats: &[SeatId],

@@ -7,8 +7,8 @@
 use super::command::Requester;
 use super::event::*;
 use super::holds::{
-    active_hold, expire_lapsed, lapsed_holds_on, validate_seat_list, validate_seat_selection,
-    MAX_SEATS_PER_HOLD,
+    active_hold, expire_lapsed, lapsed_holds_on, unavailable, validate_seat_list,
+    validate_seat_selection, MAX_SEATS_PER_HOLD,
 };
 use super::{Order, SeatStatus, Show};
 use crate::{CustomerId, DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
@@ -116,7 +116,8 @@ pub(super) fn exchange(
         ));
     }
     in_order(order, give_back)?;
-    let lapsed = lapsed_holds_on(show, take, None, now).map_err(DomainError::SeatsUnavailable)?;
+    let lapsed =
+        lapsed_holds_on(show, take, None, now).map_err(|taken| unavailable(show, taken, now))?;
     let currency = order.total.currency.clone();
     let mut moves = Vec::with_capacity(take.len());
     let mut difference: i64 = 0;

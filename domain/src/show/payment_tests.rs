@@ -238,7 +238,10 @@ fn an_exchange_moves_seats_at_once_and_settles_the_difference() {
     // All or nothing: one seat taken, nothing moves.
     let (show, _) = show.when(hold(5, "bob", &["A5"]), t0()).then_accepted();
     show.when(exchange(2, &["A1", "贵宾2"], &["A4", "A5"]), t0())
-        .then_error(DomainError::SeatsUnavailable(seats(&["A5"])));
+        .then_error(DomainError::SeatsUnavailable {
+            seats: seats(&["A5"]),
+            reason: crate::Unavailability::SeatsTaken,
+        });
     show.when(exchange(3, &["A3"], &["A4"]), t0())
         .then_error(DomainError::SeatsNotInOrder(seats(&["A3"])));
     show.when(exchange(4, &["A1"], &["A4", "A3"]), t0())

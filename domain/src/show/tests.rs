@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::testkit::*;
-use crate::{DomainError, RefundId, SeatId, StoredEvent};
+use crate::{DomainError, RefundId, SeatId, StoredEvent, Unavailability};
 use chrono::Duration;
 
 #[test]
@@ -17,7 +17,47 @@ fn holding_free_seats_prices_them_and_sets_the_expiry() {
 fn a_hold_is_all_or_nothing() {
     given(vec![scheduled(), held(1, "alice", &["A2"], 4500)])
         .when(hold(2, "bob", &["A1", "A2", "A3"]), t0())
-        .then_error(DomainError::SeatsUnavailable(seats(&["A2"])));
+        .then_error(DomainError::SeatsUnavailable {
+            seats: seats(&["A2"]),
+            reason: Unavailability::SeatsTaken,
+        });
+}
+
+#[test]
+fn a_refusal_of_seats_says_whether_to_pick_again_wait_or_give_up() {
+    let two = || scheduled_with(vec![seat("A", 1, "regular"), seat("A", 2, "regular")]);
+    let refused = |seats_taken: &[&str], reason| DomainError::SeatsUnavailable {
+        seats: seats(seats_taken),
+        reason,
+    };
+    // A2 is free: pick again.
+    given(vec![two(), held(1, "alice", &["A1"], 4500)])
+        .when(hold(2, "bob", &["A1"]), t0())
+        .then_error(refused(&["A1"], Unavailability::SeatsTaken));
+    // Nothing is free, but a hold may lapse: the waiting list.
+    given(vec![
+        two(),
+        held(1, "alice", &["A1"], 4500),
+        confirmed(2, "carol", &["A2"], 4500),
+    ])
+    .when(hold(3, "bob", &["A2"]), t0())
+    .then_error(refused(&["A2"], Unavailability::HeldByOthers));
+    // Everything is sold.
+    given(vec![
+        two(),
+        confirmed(1, "alice", &["A1"], 4500),
+        confirmed(2, "carol", &["A2"], 4500),
+    ])
+    .when(hold(3, "bob", &["A1"]), t0())
+    .then_error(refused(&["A1"], Unavailability::ShowFull));
+    // A hold past its expiry and grace counts as free: bob gets its seat.
+    given(vec![
+        two(),
+        held(1, "alice", &["A1"], 4500),
+        confirmed(2, "carol", &["A2"], 4500),
+    ])
+    .when(hold(3, "bob", &["A1"]), t0() + Duration::hours(1))
+    .then_accepted();
 }
 
 #[test]
