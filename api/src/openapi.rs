@@ -134,7 +134,7 @@ fn problem_schema() -> RefOr<Schema> {
     ObjectBuilder::new()
         .description(Some(
             "An RFC 9457 problem. `code` is stable and machine-readable; some codes add members \
-             (`unavailable_seats`, `errors`, `expires_at`, `expected`, `paid`, `order_id`, \
+             (`unavailable_seats` with `reason`, `errors`, `expires_at`, `expected`, `paid`, `order_id`, \
              `seats`, `expirable_at`, `position`).",
         ))
         .property(
