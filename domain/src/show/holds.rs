@@ -208,29 +208,30 @@ pub(super) fn active_hold<'a>(
 /// expired in the same decision), so a late expiry run never keeps seats from anyone.
 /// The refusal of `seats` (taken), saying whether any other seat is free now (a hold past
 /// its expiry and grace counts as free), and if not whether some are held and may come back.
+/// Refusals are common on a hot show: this stops at the first free seat, and otherwise looks
+/// only at the active holds.
 pub(super) fn unavailable(show: &Show, seats: Vec<SeatId>, now: Timestamp) -> DomainError {
     let grace = show.grace();
-    let (mut free, mut held) = (0_usize, 0_usize);
-    for (_, status) in show.seat_statuses() {
-        match status {
-            SeatStatus::Available => free += 1,
-            SeatStatus::Held(hold) => {
-                if show
-                    .hold(&hold)
-                    .is_some_and(|h| now >= h.expires_at + grace)
-                {
-                    free += 1;
-                } else {
-                    held += 1;
-                }
+    let reason = if show
+        .seats
+        .values()
+        .any(|(_, status)| matches!(status, SeatStatus::Available))
+    {
+        Unavailability::SeatsTaken
+    } else {
+        let (mut lapsed, mut active) = (false, false);
+        for (_, hold) in show.active_holds() {
+            if now >= hold.expires_at + grace {
+                lapsed = true;
+            } else {
+                active = true;
             }
-            SeatStatus::Sold(_) => {}
         }
-    }
-    let reason = match (free, held) {
-        (1.., _) => Unavailability::SeatsTaken,
-        (0, 1..) => Unavailability::HeldByOthers,
-        (0, 0) => Unavailability::ShowFull,
+        match (lapsed, active) {
+            (true, _) => Unavailability::SeatsTaken,
+            (false, true) => Unavailability::HeldByOthers,
+            (false, false) => Unavailability::ShowFull,
+        }
     };
     DomainError::SeatsUnavailable { seats, reason }
 }
