@@ -170,10 +170,10 @@ fn invalid(detail: impl Into<String>) -> ApiError {
 }
 
 /// Read-your-writes for discovery: both read models it joins must have reached `min`.
-async fn caught_up(state: &AppState, min: Option<Position>) -> Result<(), ApiError> {
+/// Answers the seat map's position.
+async fn caught_up(state: &AppState, min: Option<Position>) -> Result<Position, ApiError> {
     super::read_position(state, "catalogue", min).await?;
-    super::read_position(state, "seat_map", min).await?;
-    Ok(())
+    super::read_position(state, "seat_map", min).await
 }
 
 impl ShowFilters {
@@ -527,8 +527,7 @@ pub async fn show(
     Path(show_id): Path<Uuid>,
     Query(params): Query<FreshParams>,
 ) -> Result<Response, ApiError> {
-    caught_up(&state, params.min_position).await?;
-    let position = super::read_position(&state, "seat_map", None).await?;
+    let position = caught_up(&state, params.min_position).await?;
     let client = state.pool.get().await?;
     let show = catalogue::show_detail(&client, show_id, Utc::now())
         .await?
