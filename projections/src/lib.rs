@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_order_history_timeline_key.sql"),
     include_str!("migrations/009_box_office.sql"),
     include_str!("migrations/010_indexes_by_name_and_day.sql"),
+    include_str!("migrations/011_box_office_days.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.

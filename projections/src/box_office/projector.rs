@@ -47,6 +47,7 @@ impl Projector for BoxOffice {
             "box_office_facts",
             "box_office_city_days",
             "box_office_movie_days",
+            "box_office_days",
             "box_office_funnel",
             "sales_timeline",
             "report_seats",

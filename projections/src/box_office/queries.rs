@@ -221,14 +221,20 @@ pub const FUNNEL_MEASURES: [&str; 15] = [
 
 impl Cube {
     /// The table to read for groups by `dimensions` under `grouping`'s filters: the facts'
-    /// day rollups per city or per movie when they group and filter by nothing finer, else
-    /// the facts or the funnel themselves.
+    /// day rollups for the chain, per city or per movie when they group and filter by
+    /// nothing finer, else the facts or the funnel themselves.
     fn table(self, dimensions: &[Dimension], grouping: &Grouping) -> &'static str {
         use Dimension::*;
         let only = |allowed: &[Dimension]| dimensions.iter().all(|d| allowed.contains(d));
         match self {
             Self::Funnel => "box_office_funnel",
             _ if grouping.cinema_id.is_some() => "box_office_facts",
+            _ if grouping.city_id.is_none()
+                && grouping.movie_id.is_none()
+                && only(&[Day, Weekday, Category]) =>
+            {
+                "box_office_days"
+            }
             _ if grouping.movie_id.is_none() && only(&[City, Day, Weekday, Category]) => {
                 "box_office_city_days"
             }
@@ -613,24 +619,28 @@ fn sql_type(sql: &str, name: &str) -> &'static str {
 
 /// The filters on `table` (aliased `f`): $1 and $2 the local dates, $3 to $5 the city,
 /// cinema and movie (NULL: any), $6 the currency (facts only). The day rollups have no
-/// cinema and only one of city and movie: they are read only when the others are NULL.
+/// cinema and at most one of city and movie: they are read only when the others are NULL.
 fn filters_on(cube: Cube, table: &str) -> Vec<&'static str> {
     let mut filters = vec!["f.local_date BETWEEN $1 AND $2"];
-    filters.push(if table == "box_office_movie_days" {
-        "$3::uuid IS NULL"
-    } else {
-        "($3::uuid IS NULL OR f.city_id = $3)"
-    });
+    filters.push(
+        if matches!(table, "box_office_movie_days" | "box_office_days") {
+            "$3::uuid IS NULL"
+        } else {
+            "($3::uuid IS NULL OR f.city_id = $3)"
+        },
+    );
     filters.push(if table.ends_with("_days") {
         "$4::uuid IS NULL"
     } else {
         "($4::uuid IS NULL OR f.cinema_id = $4)"
     });
-    filters.push(if table == "box_office_city_days" {
-        "$5::uuid IS NULL"
-    } else {
-        "($5::uuid IS NULL OR f.movie_id = $5)"
-    });
+    filters.push(
+        if matches!(table, "box_office_city_days" | "box_office_days") {
+            "$5::uuid IS NULL"
+        } else {
+            "($5::uuid IS NULL OR f.movie_id = $5)"
+        },
+    );
     if cube.has_currency() {
         filters.push("($6::text IS NULL OR f.currency = $6)");
     }

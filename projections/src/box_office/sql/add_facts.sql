@@ -1,5 +1,5 @@
--- Each (show, category)'s facts moved by the batch's sums, and the day's rollups per city
--- and per movie by the same sums.
+-- Each (show, category)'s facts moved by the batch's sums, and the day's rollups per city,
+-- per movie and for the chain by the same sums.
 WITH d AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[],
         $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])
@@ -47,6 +47,28 @@ WITH d AS (
           FROM moved GROUP BY local_date, city_id, category, currency) m
     WHERE r.local_date = m.local_date AND r.city_id = m.city_id AND r.category = m.category
         AND r.currency = m.currency
+), days AS (
+    UPDATE box_office_days r SET
+        tickets_sold = r.tickets_sold + m.tickets_sold,
+        tickets_refunded = r.tickets_refunded + m.tickets_refunded,
+        tickets_exchanged_in = r.tickets_exchanged_in + m.tickets_exchanged_in,
+        tickets_exchanged_out = r.tickets_exchanged_out + m.tickets_exchanged_out,
+        gross_minor = r.gross_minor + m.gross_minor,
+        discounts_minor = r.discounts_minor + m.discounts_minor,
+        refunds_minor = r.refunds_minor + m.refunds_minor,
+        fees_minor = r.fees_minor + m.fees_minor,
+        exchanged_in_minor = r.exchanged_in_minor + m.exchanged_in_minor,
+        exchanged_out_minor = r.exchanged_out_minor + m.exchanged_out_minor
+    FROM (SELECT local_date, category, currency, sum(tickets_sold) AS tickets_sold,
+            sum(tickets_refunded) AS tickets_refunded,
+            sum(tickets_exchanged_in) AS tickets_exchanged_in,
+            sum(tickets_exchanged_out) AS tickets_exchanged_out,
+            sum(gross_minor) AS gross_minor, sum(discounts_minor) AS discounts_minor,
+            sum(refunds_minor) AS refunds_minor, sum(fees_minor) AS fees_minor,
+            sum(exchanged_in_minor) AS exchanged_in_minor,
+            sum(exchanged_out_minor) AS exchanged_out_minor
+          FROM moved GROUP BY local_date, category, currency) m
+    WHERE r.local_date = m.local_date AND r.category = m.category AND r.currency = m.currency
 )
 UPDATE box_office_movie_days r SET
     tickets_sold = r.tickets_sold + m.tickets_sold,

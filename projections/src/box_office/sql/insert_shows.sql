@@ -1,7 +1,7 @@
 -- A batch's scheduled shows: each one's place, its start in its city's time zone (UTC
 -- without a cinema), its layout and prices; a fact row per seat category of its layout
 -- ($11 to $14: show, category, capacity, whether it is the show's first category), counted
--- into the day's rollups per city and per movie; and an empty funnel row.
+-- into the day's rollups per city, per movie and for the chain; and an empty funnel row.
 WITH placed AS (
     INSERT INTO report_shows (show_id, movie_id, title, cinema_id, city_id, hall_id, starts_at,
         local_date, weekday, local_hour, currency, seat_ids, seat_categories, prices_minor)
@@ -49,6 +49,15 @@ WITH placed AS (
     FROM categories
     GROUP BY 1, 2, 3, 4, 5
     ON CONFLICT (local_date, movie_id, category, currency) DO UPDATE SET
+        capacity = r.capacity + excluded.capacity, shows = r.shows + excluded.shows,
+        shows_first = r.shows_first + excluded.shows_first
+), days AS (
+    INSERT INTO box_office_days AS r (local_date, weekday, category, currency, capacity, shows,
+        shows_first)
+    SELECT local_date, weekday, category, currency, sum(capacity), count(*), sum(shows_first)
+    FROM categories
+    GROUP BY 1, 2, 3, 4
+    ON CONFLICT (local_date, category, currency) DO UPDATE SET
         capacity = r.capacity + excluded.capacity, shows = r.shows + excluded.shows,
         shows_first = r.shows_first + excluded.shows_first
 )
