@@ -470,9 +470,18 @@ pub async fn grouped(
     // Groups led by a cinema or a city, in the order of its name, need only the first
     // entities that have a row here from the cursor's on: each gives at least one group, so
     // the page's rows, the one after them and the cursor's own come from page size + 2 of
-    // them. A page reads a page's worth of cinemas' rows, not the whole country's.
-    let (candidates, only_candidates) = match leading_entity(grouping) {
-        Some((entity, descending)) => {
+    // them. A page reads a page's worth of cinemas' rows, not the whole country's. When
+    // other dimensions split each entity into several groups (a cinema's hours, a city's
+    // days), a quarter of that is tried first (see `fewer_candidates_sufficed`).
+    let leading = leading_entity(grouping);
+    let split = leading.is_some() && grouping.dimensions.len() > 1;
+    // Its value is set by each try below.
+    let candidates_slot = leading.as_ref().map(|_| {
+        params.push(Box::new(0_i64));
+        params.len()
+    });
+    let (candidates, only_candidates) = match (leading, candidates_slot) {
+        (Some((entity, descending)), Some(candidates_slot)) => {
             let (dir, op) = if descending {
                 (" DESC", "<=")
             } else {
@@ -494,7 +503,7 @@ pub async fn grouped(
                         SELECT e.{id} AS id FROM {entities} e
                         WHERE {after} AND EXISTS (
                             SELECT 1 FROM {table} f WHERE f.{id} = e.{id} AND {filters})
-                        ORDER BY e.{name}{dir}, e.{id}{dir} LIMIT ${limit_slot}::bigint + 1
+                        ORDER BY e.{name}{dir}, e.{id}{dir} LIMIT ${candidates_slot}
                     ), ",
                     id = entity.id,
                     name = entity.name,
@@ -507,7 +516,7 @@ pub async fn grouped(
                 ),
             )
         }
-        None => (String::new(), String::new()),
+        _ => (String::new(), String::new()),
     };
     let totals_currency = if cube.has_currency() {
         "f.currency"
@@ -543,21 +552,37 @@ pub async fn grouped(
         no_keys = no_keys.join(", "),
         order_by = order_by.join(", "),
     );
-    let refs: Vec<&(dyn ToSql + Sync)> = params
-        .iter()
-        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-        .collect();
-    let result = match client.query(&sql, &refs).await {
-        Ok(rows) => rows,
-        // Every other parameter is typed: a value that does not cast is the cursor's.
-        Err(error)
-            if grouping.after.is_some()
-                && error.code().is_some_and(|c| c.code().starts_with("22")) =>
-        {
-            return Ok(Err(ForeignCursor))
-        }
-        Err(error) => return Err(error),
+    let full = grouping.page_size + 2;
+    let mut tries = if split {
+        vec![grouping.page_size / 4 + 2, full]
+    } else {
+        vec![full]
     };
+    tries.dedup();
+    let mut result = Vec::new();
+    for (n, limit) in tries.iter().enumerate() {
+        if let Some(slot) = candidates_slot {
+            params[slot - 1] = Box::new(*limit);
+        }
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        result = match client.query(&sql, &refs).await {
+            Ok(rows) => rows,
+            // Every other parameter is typed: a value that does not cast is the cursor's.
+            Err(error)
+                if grouping.after.is_some()
+                    && error.code().is_some_and(|c| c.code().starts_with("22")) =>
+            {
+                return Ok(Err(ForeignCursor))
+            }
+            Err(error) => return Err(error),
+        };
+        if n + 1 == tries.len() || fewer_candidates_sufficed(&result, grouping.page_size) {
+            break;
+        }
+    }
     let mut grouped = Grouped {
         columns: columns
             .iter()
@@ -645,6 +670,20 @@ fn filters_on(cube: Cube, table: &str) -> Vec<&'static str> {
         filters.push("($6::text IS NULL OR f.currency = $6)");
     }
     filters
+}
+
+/// Whether a try with fewer candidate entities than page size + 2 answered the page. The
+/// first entities in name order give the first groups in that order, so it did if it found
+/// the page's rows and the one after, the last of them a real entity's: the group of shows
+/// without one (always read, its name empty) may sort after every candidate but not after
+/// entities never read. `rows` are the query's, totals first; the leading entity's id is
+/// key `k1`.
+fn fewer_candidates_sufficed(rows: &[tokio_postgres::Row], page_size: i64) -> bool {
+    let groups = rows.iter().filter(|r| !r.get::<_, bool>("is_total"));
+    groups.clone().count() as i64 > page_size
+        && groups
+            .last()
+            .is_some_and(|r| r.get::<_, String>("k1") != Uuid::nil().to_string())
 }
 
 /// The catalogue entity whose name orders a report's groups first, and whether downwards:
