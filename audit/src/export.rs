@@ -200,6 +200,10 @@ impl Exporter {
         loop {
             match self.stage {
                 Stage::Header => {
+                    // The whole log, or what follows a position, as it is now.
+                    if let Selection::After(_) = self.selection {
+                        boxoffice_eventstore::readable(self.log.as_ref()).await?;
+                    }
                     let header = HeaderLine {
                         export: self.selection.header(),
                     };

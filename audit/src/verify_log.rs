@@ -99,6 +99,8 @@ pub async fn verify_log(
             .or_insert(finding);
     };
     let mut kept_finding: Option<Finding> = None;
+    // The walk reads the log as it is now, to its newest event.
+    boxoffice_eventstore::readable(log).await?;
 
     // What the seals say each stream held: (version -> hash, seal number).
     let seal_events = read_seal_events(log).await?;

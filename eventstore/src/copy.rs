@@ -38,6 +38,8 @@ pub async fn copy_log(
     limit: Option<u64>,
     mut progress: impl FnMut(CopyReport),
 ) -> Result<CopyReport, CopyError> {
+    // The source as it is now, to its newest event.
+    crate::readable(from).await?;
     let (already_there, last) = count(to).await?;
     let mut report = CopyReport {
         already_there,

@@ -61,6 +61,11 @@ pub trait EventLog: Send + Sync + 'static {
     /// The position of the newest event whose place is final (`Position::START` when empty).
     async fn head(&self) -> Result<Position, EventLogError>;
 
+    /// The position of the newest event recorded now, readable yet or not
+    /// (`Position::START` when empty). Once [`EventLog::head`] has reached it, `read_all`
+    /// returns every event recorded before this call: see [`readable`].
+    async fn last_recorded(&self) -> Result<Position, EventLogError>;
+
     /// Whether an event is recorded at exactly this position, readable yet or not. Every
     /// position an append returned is; a position never handed out is not.
     async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError>;
@@ -76,4 +81,22 @@ pub trait Subscription: Send {
     /// The next events after the last one returned, at most `max`; waits until at least one
     /// exists. Never returns an event twice or skips one.
     async fn next_batch(&mut self, max: usize) -> Result<Vec<RecordedEvent>, EventLogError>;
+}
+
+/// Waits until every event recorded before the call can be read with `read_all`, and
+/// returns the newest one's position. On PostgreSQL an event's place is final only once
+/// every transaction older than its own has ended (see [`postgres`]): any transaction open
+/// in the database server, a migration or a long query, holds the readable end of the log
+/// back for a moment. A walk that must see the whole log as it is now (an auditor's
+/// verification, an export) starts here; otherwise it would end early and take the log's
+/// newest events, and the seals naming them, for cut. Stops waiting if that newest event
+/// is deleted meanwhile.
+pub async fn readable(log: &dyn EventLog) -> Result<Position, EventLogError> {
+    let last = log.last_recorded().await?;
+    let mut pause = std::time::Duration::from_millis(2);
+    while log.head().await? < last && log.is_recorded(last).await? {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(100));
+    }
+    Ok(last)
 }

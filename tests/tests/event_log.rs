@@ -1,9 +1,10 @@
-//! The PostgreSQL event log against the port's contract, and its ordering guarantee under
-//! transactions that commit in reverse order.
+//! The PostgreSQL event log against the port's contract, its ordering guarantee under
+//! transactions that commit in reverse order, and a whole-log walk's wait for the events
+//! an older open transaction holds back.
 
 use boxoffice_eventstore::postgres::{self, PgEventLog, MIGRATIONS};
 use boxoffice_eventstore::{
-    contract, migrations, EventLog, ExpectedVersion, Metadata, NewEvent, Position,
+    contract, migrations, readable, EventLog, ExpectedVersion, Metadata, NewEvent, Position,
 };
 use boxoffice_tests::wait::PATIENCE;
 use boxoffice_tests::TestDatabase;
@@ -99,6 +100,49 @@ async fn a_subscriber_never_skips_an_append_that_commits_out_of_order() {
         replay.iter().map(|e| e.event_id).collect::<Vec<_>>(),
         seen.iter().map(|e| e.event_id).collect::<Vec<_>>()
     );
+}
+
+/// Any transaction open in the database server (here one that only took an id, as a
+/// migration or a long query of another database would) holds the readable end of the log
+/// back. An auditor's walk of the whole log must wait for it, not end early and take the
+/// newest events for cut: `readable` returns only once they can be read.
+#[tokio::test]
+async fn a_walk_of_the_whole_log_waits_for_an_older_transaction_to_end() {
+    let db = TestDatabase::create().await;
+    let log = log(&db).await;
+    let older = db.client().await;
+    older.batch_execute("BEGIN").await.unwrap();
+    older
+        .query_one("SELECT pg_current_xact_id()", &[])
+        .await
+        .unwrap();
+    let appended = log
+        .append("show-a", ExpectedVersion::NoStream, vec![event("A")])
+        .await
+        .unwrap();
+    assert_eq!(log.last_recorded().await.unwrap(), appended.position);
+    assert!(log.read_all(Position::START, 10).await.unwrap().is_empty());
+
+    let walk = tokio::spawn({
+        let log = log.clone();
+        async move { readable(&log).await }
+    });
+    // It cannot end while the older transaction is open, however long it is given.
+    tokio::task::yield_now().await;
+    assert!(
+        !walk.is_finished(),
+        "readable before the older transaction ended"
+    );
+    older.batch_execute("COMMIT").await.unwrap();
+    let last = tokio::time::timeout(PATIENCE, walk)
+        .await
+        .expect("readable once the older transaction ended")
+        .unwrap()
+        .unwrap();
+    assert_eq!(last, appended.position);
+    let read = log.read_all(Position::START, 10).await.unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].position, appended.position);
 }
 
 #[tokio::test]

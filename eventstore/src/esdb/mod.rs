@@ -325,6 +325,11 @@ impl EventLog for EsdbEventLog {
         }
     }
 
+    /// Every event EventStoreDB has recorded is readable at once.
+    async fn last_recorded(&self) -> Result<Position, EventLogError> {
+        self.head().await
+    }
+
     async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError> {
         if position == Position::START || !mapping::is_valid_position(position) {
             return Ok(false);

@@ -280,6 +280,20 @@ impl EventLog for PgEventLog {
         }))
     }
 
+    async fn last_recorded(&self) -> Result<Position, EventLogError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT xid, position FROM events ORDER BY xid DESC, position DESC LIMIT 1",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(row.map_or(Position::START, |row| {
+            Position::new(from_i64(row.get(0)), from_i64(row.get(1)))
+        }))
+    }
+
     async fn is_recorded(&self, position: Position) -> Result<bool, EventLogError> {
         let (Ok(xid), Ok(sequence)) = (
             i64::try_from(position.commit),
