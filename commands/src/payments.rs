@@ -15,6 +15,7 @@ use boxoffice_domain::{
     DomainError, HoldId, Money, OrderId, PaymentRefusal, Requester, ShowCommand, ShowEvent, ShowId,
     StreamName, Timestamp,
 };
+use boxoffice_eventstore::Position;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -88,6 +89,8 @@ pub struct StartedPayment {
     pub amount: Money,
     pub pay_url: String,
     pub expires_at: Timestamp,
+    /// The log position after the payment's start; read models that reached it show it.
+    pub position: Position,
     pub replayed: bool,
 }
 
@@ -167,7 +170,8 @@ impl Payments {
             })
             .await
             .map_err(provider_error)?;
-        self.streams
+        let started = self
+            .streams
             .execute::<Payment>(
                 &payment_stream(payment_id),
                 PaymentCommand::Start {
@@ -187,6 +191,7 @@ impl Payments {
             amount: requested.amount,
             pay_url,
             expires_at,
+            position: started.position.max(outcome.position),
             replayed: outcome.replayed,
         })
     }

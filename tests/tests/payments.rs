@@ -322,10 +322,42 @@ async fn customers_cannot_touch_each_others_holds_payments_or_orders_and_bad_tok
         .expect_problem(403, "forbidden");
 
     let payment = api.start_payment(&alice, &show, &hold_id, "alipay").await;
+    let payment_id = payment.created("payment_id");
+    // Before the provider says anything, Alice's payment is pending.
+    let pending = api
+        .my_payment(&alice, &payment_id)
+        .min_position(payment.position())
+        .await;
+    assert_eq!(pending.expect_ok()["status"], "pending", "{pending}");
+    assert_eq!(pending.body["hold_id"], hold_id.as_str());
+    assert_eq!(pending.body["order_id"], Value::Null);
+    assert_eq!(pending.body["method"], "alipay");
     api.press_in_sandbox(&payment.created("pay_url"), "succeed")
         .await;
     let history = history_until(api, &alice, |o| o["status"] == "paid").await;
     let order_id = history["orders"][0]["order_id"].as_str().unwrap();
+    // Then it succeeded, took the order's total, paid nothing back, and names the order.
+    let paid = api.my_payment(&alice, &payment_id).await;
+    assert_eq!(paid.expect_ok()["status"], "succeeded", "{paid}");
+    assert_eq!(paid.body["order_id"], order_id);
+    assert_eq!(paid.body["amount"], history["orders"][0]["total"]);
+    assert_eq!(paid.body["refunded"]["amount_minor"], 0);
+    let steps: Vec<&str> = paid.body["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["payment_succeeded", "payment_started"]);
+    api.my_payment(&bob, &payment_id)
+        .await
+        .expect_problem(404, "payment_not_found");
+    api.my_payment(&alice, &hold_id)
+        .await
+        .expect_problem(404, "payment_not_found");
+    api.my_payment(&alice, "not-a-uuid")
+        .await
+        .expect_problem(400, "invalid_path");
 
     // Nor refund or exchange her order, nor see it.
     api.refund_order(&bob, &show, order_id)
@@ -531,6 +563,12 @@ async fn a_payment_after_the_hold_lapsed_buys_free_seats_or_is_refunded_automati
         .unwrap()
         .contains("sold to someone else"));
     assert_eq!(count(&server, REFUNDED).await, 9000);
+    // Her payment says so too: refused, and paid back whole.
+    let payment = api.my_payment(&alice, alice_pays.text("payment_id")).await;
+    assert_eq!(payment.expect_ok()["status"], "refused", "{payment}");
+    assert_eq!(payment.body["amount"]["amount_minor"], 9000);
+    assert_eq!(payment.body["refunded"]["amount_minor"], 9000);
+    assert_eq!(payment.body["order_id"], Value::Null);
 
     // Carol pays late too, but B7 is still free: she gets it.
     let page = api

@@ -127,6 +127,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(orders::mine)))
         .routes(query(routes!(orders::my_order)))
         .routes(query(routes!(orders::my_hold)))
+        .routes(query(routes!(orders::my_payment)))
         .routes(query(routes!(reports::sales)))
         .routes(query(routes!(reports::box_office)))
         .routes(query(routes!(reports::funnel)))

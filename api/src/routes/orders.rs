@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use boxoffice_domain::{Money, OrderId, RefundId, SeatId, ShowCommand, ShowEvent, ShowId};
 use boxoffice_eventstore::Position;
-use boxoffice_projections::order_history::{order_of, orders_of, OrderCursor, OrderKey, OrderView};
+use boxoffice_projections::order_history::{
+    order_of, orders_of, payment_of, OrderCursor, OrderKey, OrderView, PaymentView,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -215,6 +217,42 @@ pub async fn my_hold(
         params.min_position,
     )
     .await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyPayment {
+    #[serde(flatten)]
+    payment: PaymentView,
+    position: Position,
+}
+
+/// One of the caller's payments: how it stands (`pending`, `succeeded`, `failed`, or
+/// `refused` when the show could not sell the seats any more), what it took and paid back,
+/// and its steps. What a client asks when the pay page sends the customer back.
+#[utoipa::path(
+    get,
+    path = "/v1/me/payments/{payment_id}",
+    tag = "payments",
+    security(("bearer" = [])),
+    params(("payment_id" = Uuid, Path, description = "The payment."), OneOrderParams),
+    responses(
+        (status = 200, description = "The payment.", body = MyPayment),
+        (status = 404, description = "No such payment of the caller's (`payment_not_found`), someone else's included.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn my_payment(
+    State(state): State<AppState>,
+    caller: Identity,
+    Path(payment_id): Path<Uuid>,
+    Query(params): Query<OneOrderParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Customer, Role::Staff])?;
+    let position = read_position(&state, "order_history", params.min_position).await?;
+    let client = state.pool.get().await?;
+    let payment = payment_of(&client, &caller.sub, payment_id)
+        .await?
+        .ok_or(boxoffice_domain::DomainError::PaymentNotFound)?;
+    Ok(axum::Json(MyPayment { payment, position }))
 }
 
 async fn one_of_mine(

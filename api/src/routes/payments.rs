@@ -17,6 +17,7 @@ use axum::response::IntoResponse;
 use boxoffice_commands::payments::Notification;
 use boxoffice_domain::payment::PaymentMethod;
 use boxoffice_domain::{HoldId, Money, OrderId, PaymentRefusal, ShowId};
+use boxoffice_eventstore::Position;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -41,6 +42,9 @@ pub struct PaymentStarted {
     pay_url: String,
     /// Until when the provider takes the payment.
     expires_at: DateTime<Utc>,
+    /// The log position after the start: `GET /v1/me/payments/{payment_id}` with it as
+    /// `min_position` finds the payment.
+    position: Position,
 }
 
 /// Start paying for a hold through the payment provider: answers the pay URL to send the
@@ -95,6 +99,7 @@ pub async fn start(
             method: body.method,
             pay_url: started.pay_url,
             expires_at: started.expires_at,
+            position: started.position,
         }),
     ))
 }

@@ -1,5 +1,5 @@
-//! Reads of the order history: a customer's orders page by page or one at a time, and whose
-//! an order is.
+//! Reads of the order history: a customer's orders page by page or one at a time, one of
+//! their payments, and whose an order is.
 //! Other crates read the order history's tables through these functions only.
 
 use crate::MoneyView;
@@ -156,6 +156,109 @@ pub async fn order_of(
         )
         .await?;
     Ok(row.as_ref().map(order_view))
+}
+
+/// One provider payment of a customer's: what a client asks after the pay page sends the
+/// customer back, to say whether the seats are theirs. Read from the purchase it was
+/// started for (its steps are that purchase's timeline entries naming it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentView {
+    pub payment_id: Uuid,
+    /// The hold it was started for.
+    pub hold_id: Uuid,
+    /// The order the hold became, once paid (by this payment or another).
+    pub order_id: Option<Uuid>,
+    pub show_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(alipay|wechat_pay)$"))]
+    pub method: String,
+    /// What the provider was asked to take.
+    pub amount: MoneyView,
+    /// `pending` (the provider has not said), `succeeded` (paid, and the hold is an
+    /// order), `failed` (the provider declined) or `refused` (paid, but the show could not
+    /// sell the seats any more: the money goes back, see `refunded`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(pending|succeeded|failed|refused)$")
+    )]
+    pub status: String,
+    /// Paid back through this payment so far (refunds of the order, or a refused payment).
+    pub refunded: MoneyView,
+    /// Collected through it later (exchanges to dearer seats).
+    pub charged: MoneyView,
+    /// Its steps, newest first (as in the order's timeline).
+    pub steps: Vec<TimelineEntry>,
+}
+
+impl PaymentView {
+    /// `payment_id` as `order`'s timeline tells it; `None` if it never started there.
+    fn of(order: &OrderView, payment_id: Uuid) -> Option<Self> {
+        let id = payment_id.to_string();
+        let steps: Vec<TimelineEntry> = order
+            .timeline
+            .iter()
+            .filter(|step| step.detail["payment_id"].as_str() == Some(id.as_str()))
+            .cloned()
+            .collect();
+        let started = steps.iter().find(|s| s.kind == "payment_started")?;
+        let money = |amount_minor: i64| MoneyView {
+            amount_minor,
+            currency: order.total.currency.clone(),
+        };
+        let sum = |kind: &str| {
+            steps
+                .iter()
+                .filter(|s| s.kind == kind)
+                .filter_map(|s| s.detail["amount_minor"].as_i64())
+                .sum::<i64>()
+        };
+        // The newest step that says how it stands (steps are newest first).
+        let status = steps
+            .iter()
+            .find_map(|s| match s.kind.as_str() {
+                "payment_started" => Some("pending"),
+                "payment_succeeded" => Some("succeeded"),
+                "payment_failed" => Some("failed"),
+                "payment_refused" => Some("refused"),
+                _ => None,
+            })
+            .unwrap_or("pending");
+        Some(Self {
+            payment_id,
+            hold_id: order.hold_id,
+            order_id: order.order_id,
+            show_id: order.show_id,
+            method: started.detail["method"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            amount: money(started.detail["amount_minor"].as_i64().unwrap_or_default()),
+            status: status.to_owned(),
+            refunded: money(sum("refund_paid_out")),
+            charged: money(sum("charge_collected")),
+            steps,
+        })
+    }
+}
+
+/// One of a customer's payments; None when the customer has no such one (someone else's is
+/// none too).
+pub async fn payment_of(
+    client: &impl GenericClient,
+    customer_id: &str,
+    payment_id: Uuid,
+) -> Result<Option<PaymentView>, tokio_postgres::Error> {
+    let Some(row) = client
+        .query_opt(
+            "SELECT hold_id FROM order_history_payments WHERE payment_id = $1",
+            &[&payment_id],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let order = order_of(client, customer_id, OrderKey::Hold(row.get(0))).await?;
+    Ok(order.and_then(|order| PaymentView::of(&order, payment_id)))
 }
 
 fn order_view(row: &tokio_postgres::Row) -> OrderView {

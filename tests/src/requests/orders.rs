@@ -81,6 +81,12 @@ impl Api {
             .token(token)
     }
 
+    /// `GET /v1/me/payments/{payment_id}`.
+    pub fn my_payment(&self, token: &str, payment_id: &str) -> Request<'_> {
+        self.get_request(format!("/v1/me/payments/{payment_id}"))
+            .token(token)
+    }
+
     /// `GET /v1/reports/sales`.
     pub fn sales_report(&self, token: &str) -> Request<'_> {
         self.get_request("/v1/reports/sales").token(token)
