@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_box_office.sql"),
     include_str!("migrations/010_indexes_by_name_and_day.sql"),
     include_str!("migrations/011_box_office_days.sql"),
+    include_str!("migrations/012_order_history_venue.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.

@@ -664,15 +664,34 @@ async fn one_show_and_a_cinemas_day_are_readable_without_a_token() {
     assert_eq!(names, ["accessible", "premium", "regular"]);
 
     // A hold shows in the counts at once (read your writes).
-    let held = f
-        .api
-        .hold_seats(&f.api.customer("alice"), earth, &["A1", "A2"])
-        .await;
+    let alice = f.api.customer("alice");
+    let held = f.api.hold_seats(&alice, earth, &["A1", "A2"]).await;
     held.expect_created();
     let page = show_page(earth, held.position()).await;
     assert_eq!(
         page["counts"],
         json!({"available": 12, "held": 2, "sold": 0})
+    );
+    // Alice's order row says where to go: the cinema and the hall, by id and by name.
+    let mine = f
+        .api
+        .my_hold(&alice, held.text("hold_id"))
+        .min_position(held.position())
+        .await;
+    let mine = mine.expect_ok();
+    assert_eq!(
+        [
+            &mine["cinema_id"],
+            &mine["cinema_name"],
+            &mine["hall_id"],
+            &mine["hall_name"]
+        ],
+        [
+            &json!(f.cinemas[0]),
+            &json!("人民广场影城"),
+            &json!(f.halls[0]),
+            &json!("1号厅")
+        ]
     );
 
     // A cancelled show is not on sale, and its cinema's day still lists it.

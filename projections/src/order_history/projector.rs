@@ -140,6 +140,8 @@ struct ShowColumns<'a> {
     show_ids: Vec<Uuid>,
     titles: Vec<&'a str>,
     starts_at: Vec<Timestamp>,
+    cinema_ids: Vec<Option<Uuid>>,
+    hall_ids: Vec<Option<Uuid>>,
 }
 
 /// A batch's new holds as the columns of `insert_holds.sql`.
@@ -203,6 +205,10 @@ async fn bulk_rows(
                 shows.show_ids.push(applying.stream_id);
                 shows.titles.push(e.title.as_str());
                 shows.starts_at.push(e.starts_at);
+                shows
+                    .cinema_ids
+                    .push(e.venue.as_ref().map(|v| v.cinema_id.0));
+                shows.hall_ids.push(e.venue.as_ref().map(|v| v.hall_id.0));
             }
             ShowEvent::SeatsHeld(e) => {
                 held.hold_ids.push(e.hold_id.0);
@@ -244,7 +250,13 @@ async fn bulk_rows(
     if !shows.show_ids.is_empty() {
         tx.execute(
             INSERT_SHOWS_SQL,
-            &[&shows.show_ids, &shows.titles, &shows.starts_at],
+            &[
+                &shows.show_ids,
+                &shows.titles,
+                &shows.starts_at,
+                &shows.cinema_ids,
+                &shows.hall_ids,
+            ],
         )
         .await?;
     }

@@ -18,6 +18,12 @@ pub struct OrderView {
     pub show_id: Uuid,
     pub show_title: Option<String>,
     pub starts_at: Option<DateTime<Utc>>,
+    /// Where the show plays (none for a show scheduled with an inline layout); the names
+    /// as the catalogue has them now.
+    pub cinema_id: Option<Uuid>,
+    pub cinema_name: Option<String>,
+    pub hall_id: Option<Uuid>,
+    pub hall_name: Option<String>,
     /// The seats it holds or owns now.
     pub seats: Vec<String>,
     pub refunded_seats: Vec<String>,
@@ -273,6 +279,10 @@ fn order_view(row: &tokio_postgres::Row) -> OrderView {
         show_id: row.get("show_id"),
         show_title: row.get("show_title"),
         starts_at: row.get("starts_at"),
+        cinema_id: row.get("cinema_id"),
+        cinema_name: row.get("cinema_name"),
+        hall_id: row.get("hall_id"),
+        hall_name: row.get("hall_name"),
         seats: row.get("seats"),
         refunded_seats: row.get("refunded_seats"),
         status: row.get("status"),

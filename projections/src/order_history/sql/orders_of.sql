@@ -2,8 +2,9 @@
 -- more than the page ($4) tells whether another page follows. Or only the one with the hold
 -- $5 or the order $6. Each row's timeline folds the
 -- steps kept in the row (held, paid, ended) and its timeline rows, newest first by log
--- position.
-SELECT o.hold_id, o.order_id, o.show_id, s.title AS show_title, s.starts_at, o.seats,
+-- position. The cinema's and hall's names are the catalogue's (as it is now).
+SELECT o.hold_id, o.order_id, o.show_id, s.title AS show_title, s.starts_at, s.cinema_id,
+    c.name AS cinema_name, s.hall_id, h.name AS hall_name, o.seats,
     o.refunded_seats, o.status, o.total_minor, o.discount_minor, o.promo_code,
     o.refunded_minor, o.fees_minor, o.currency, o.payment_reference, o.payment_id,
     o.payment_status, o.expires_at, o.created_at, o.updated_at,
@@ -25,6 +26,8 @@ SELECT o.hold_id, o.order_id, o.show_id, s.title AS show_title, s.starts_at, o.s
             WHERE o.ended_at IS NOT NULL) t) AS timeline
 FROM order_history o
 LEFT JOIN order_history_shows s ON s.show_id = o.show_id
+LEFT JOIN catalogue_cinemas c ON c.cinema_id = s.cinema_id
+LEFT JOIN catalogue_halls h ON h.hall_id = s.hall_id
 WHERE o.customer_id = $1
     AND ($2::timestamptz IS NULL OR (o.created_at, o.hold_id) < ($2, $3::uuid))
     AND ($5::uuid IS NULL OR o.hold_id = $5)
