@@ -79,6 +79,24 @@ pub struct PaymentSettings {
     /// The address clients and the sandbox reach this server at (pay URLs, notifications);
     /// the listening address when absent.
     pub public_url: Option<String>,
+    /// Origins (`https://app.example.cn`) a payment's return URL may lead to, besides this
+    /// server's own.
+    pub return_origins: Vec<String>,
+}
+
+impl PaymentSettings {
+    /// The origin of an http or https URL, as browsers write it (`https://host[:port]`,
+    /// the default port left out); `None` for anything else.
+    pub fn origin_of(url: &str) -> Option<String> {
+        let url = url::Url::parse(url).ok()?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return None;
+        }
+        match url.origin() {
+            origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+            url::Origin::Opaque(_) => None,
+        }
+    }
 }
 
 impl Default for PaymentSettings {
@@ -88,6 +106,7 @@ impl Default for PaymentSettings {
             window: chrono::Duration::minutes(15),
             notify_tolerance: chrono::Duration::minutes(5),
             public_url: None,
+            return_origins: Vec::new(),
         }
     }
 }

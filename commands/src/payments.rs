@@ -35,6 +35,9 @@ pub struct PaymentOrder {
     pub expires_at: Timestamp,
     /// What the customer sees at the provider (the show's title, say).
     pub description: String,
+    /// Where the provider sends the customer back when they have paid or given up (the
+    /// merchant's app), already checked against the origins the merchant allows.
+    pub return_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +141,7 @@ impl Payments {
         requester: Requester,
         method: PaymentMethod,
         description: String,
+        return_url: Option<String>,
         context: &CommandContext,
     ) -> Result<StartedPayment, CommandError> {
         let payment_id = context.derive_id_in(&show_id.stream(), "payment");
@@ -167,6 +171,7 @@ impl Payments {
                 method,
                 expires_at,
                 description,
+                return_url,
             })
             .await
             .map_err(provider_error)?;

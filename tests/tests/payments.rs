@@ -697,3 +697,102 @@ async fn an_exchange_to_another_show_of_the_movie_moves_the_order_and_settles_th
     server.stop().await;
     assert_read_models_equal_a_rebuild(&server.db).await;
 }
+
+/// A client names where the pay page sends the customer back. An allowed origin (configured,
+/// or the server's own) gets them there, with the payment's id and outcome in the query;
+/// any other return URL is refused and writes nothing.
+#[tokio::test]
+async fn the_pay_page_sends_the_customer_back_to_an_allowed_return_url_only() {
+    let server = TestServer::start_configured(Arc::new(SystemClock), |config| {
+        config.settings.payments.return_origins = vec!["https://app.example.cn".into()];
+    })
+    .await;
+    let api = &server.api;
+    let show = api.scheduled_show(&fixtures::show(2, 10)).await;
+    let alice = api.customer("alice");
+    let hold_id = api
+        .hold_seats(&alice, &show, &["A1"])
+        .await
+        .created("hold_id");
+    let start = |return_url: &str| {
+        api.start_payment(&alice, &show, &hold_id, "alipay")
+            .json(&json!({ "method": "alipay", "return_url": return_url }))
+    };
+
+    let before = count(&server, EVENTS).await;
+    let too_long = format!("https://app.example.cn/{}", "x".repeat(2100));
+    for refused in [
+        "https://evil.example.com/paid",
+        "https://app.example.cn.evil.com/paid",
+        "http://app.example.cn/paid",
+        "https://app.example.cn:8443/paid",
+        "javascript:alert(1)",
+        "/relative/path",
+        "not a url",
+        too_long.as_str(),
+    ] {
+        let answer = start(refused).await;
+        answer.expect_problem(422, "validation_failed");
+        assert_eq!(answer.invalid_fields(), ["return_url"], "{refused}");
+    }
+    assert_eq!(
+        count(&server, EVENTS).await,
+        before,
+        "a refused start wrote to the log"
+    );
+
+    let started = start("https://app.example.cn/orders/done?lang=zh").await;
+    let pay_url = started.created("pay_url");
+    let payment_id = started.text("payment_id").to_owned();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let pressed = browser
+        .post(&pay_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("outcome=succeed")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pressed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        pressed.headers()["location"].to_str().unwrap(),
+        format!(
+            "https://app.example.cn/orders/done?lang=zh&payment_id={payment_id}&status=succeeded"
+        )
+    );
+    // Coming to the pay page again, the customer finds the way back too.
+    let page = browser
+        .get(&pay_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "href=\"https://app.example.cn/orders/done?lang=zh&amp;payment_id={payment_id}&amp;status=succeeded\""
+        )),
+        "{page}"
+    );
+    // The sandbox notified the server before it answered: the payment is done.
+    eventually("the payment succeeded", async || {
+        let payment = api.my_payment(&alice, &payment_id).await;
+        match payment.body["status"] == "succeeded" {
+            true => Ok(()),
+            false => Err(payment.to_string()),
+        }
+    })
+    .await;
+
+    // The server's own origin is always one (its own web app); without a return URL the
+    // pay page answers itself, as before.
+    let bobs = api.hold_seats(&api.customer("bob"), &show, &["A2"]).await;
+    let own = api
+        .start_payment(&api.customer("bob"), &show, bobs.text("hold_id"), "alipay")
+        .json(&json!({ "method": "alipay", "return_url": format!("{}/app/paid", api.base()) }))
+        .await;
+    own.expect_created();
+}

@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// listening address when absent.
     #[arg(long, env = "BOXOFFICE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Origins a payment's `return_url` may lead back to (the merchant's apps), comma
+    /// separated: `https://app.example.cn,http://localhost:3000`. This server's own
+    /// public URL is always one.
+    #[arg(long, env = "BOXOFFICE_RETURN_ORIGINS", value_delimiter = ',')]
+    pub return_origins: Vec<String>,
     /// The Ed25519 key seals over the log are signed with: its 32-byte seed, 64 hex digits
     /// (`openssl rand -hex 32`). Without it, a development key anyone can make.
     #[arg(long, env = "BOXOFFICE_AUDIT_SIGNING_KEY", hide_env_values = true)]
@@ -98,10 +103,19 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         sandbox_secret,
         payment_window_seconds,
         public_url,
+        return_origins,
         audit_signing_key,
         seal_every_events,
         seal_every_seconds,
     } = args;
+    let return_origins = return_origins
+        .iter()
+        .filter(|o| !o.trim().is_empty())
+        .map(|o| {
+            crate::PaymentSettings::origin_of(o.trim())
+                .ok_or_else(|| format!("--return-origins: `{o}` is not an http or https origin"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
 
     if sandbox_secret.len() < 16 {
         return Err("--sandbox-secret must be at least 16 bytes".into());
@@ -153,6 +167,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                 sandbox_secret,
                 window: chrono::Duration::seconds(i64::from(payment_window_seconds)),
                 public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+                return_origins,
                 ..crate::PaymentSettings::default()
             },
             audit: AuditSettings {

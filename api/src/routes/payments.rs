@@ -25,9 +25,13 @@ use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"method": "alipay"}))]
+#[schema(example = json!({"method": "alipay", "return_url": "https://app.example.cn/paid"}))]
 pub struct StartPayment {
     method: PaymentMethod,
+    /// Where the provider sends the customer back when they have paid or given up, with
+    /// `payment_id` and `status` added to its query: an http(s) URL on this server's origin
+    /// or one of `BOXOFFICE_RETURN_ORIGINS`.
+    return_url: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,6 +80,19 @@ pub async fn start(
     Json(body): Json<StartPayment>,
 ) -> Result<impl IntoResponse, ApiError> {
     let requester = requester(&caller)?;
+    if let Some(url) = &body.return_url {
+        let allowed = crate::PaymentSettings::origin_of(url).is_some_and(|origin| {
+            crate::PaymentSettings::origin_of(state.sandbox.base_url()).as_ref() == Some(&origin)
+                || state.settings.payments.return_origins.contains(&origin)
+        });
+        if !allowed || url.len() > 2048 {
+            return Err(ApiError::validation(
+                "return_url",
+                "must be an http(s) URL of at most 2,048 bytes on this server's origin or \
+                 one of BOXOFFICE_RETURN_ORIGINS",
+            ));
+        }
+    }
     let context = headers.context(&caller);
     let started = state
         .payments
@@ -85,6 +102,7 @@ pub async fn start(
             requester,
             body.method,
             format!("Boxoffice tickets (hold {hold_id})"),
+            body.return_url,
             &context,
         )
         .await?;

@@ -9,7 +9,7 @@ use crate::sandbox::Completed;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::Html;
 use axum::response::IntoResponse;
 use chrono::Utc;
@@ -46,7 +46,13 @@ pub async fn pay_page(
 </form>"#
         )
     } else {
-        format!("<p>This payment is {}.</p>", escape(&payment.status))
+        let back = payment.return_url.as_deref().map_or(String::new(), |url| {
+            format!(
+                r#"<p><a href="{}">Back to the merchant</a></p>"#,
+                escape(&back_to(url, payment_id, &payment.status))
+            )
+        });
+        format!("<p>This payment is {}.</p>{back}", escape(&payment.status))
     };
     Ok(Html(format!(
         r#"<!doctype html>
@@ -83,6 +89,7 @@ pub struct PayForm {
     request_body(content = PayForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "Done: the page says what the server answered.", content_type = "text/html"),
+        (status = 303, description = "Done, and the payment named a return URL: back to it, with `payment_id` and `status` (`succeeded`, `failed`) in its query.", content_type = "text/html"),
         (status = 404, description = "No such payment.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The payment is no longer pending, or expired.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither `succeed` nor `fail`.", body = Problem, content_type = "application/problem+json")
@@ -118,10 +125,38 @@ pub async fn pay(
             "Payment closed",
         )
         .detail(why)),
-        Completed::Notified { status, answer } => Ok(Html(format!(
+        Completed::Notified {
+            status,
+            answer,
+            return_url: Some(url),
+        } => Ok((
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, back_to(&url, payment_id, &status))],
+            Html(format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sandbox payment</title></head>\
+                 <body><h1>Payment {status}</h1><p>The merchant was notified (answer {answer}).</p></body></html>"
+            )),
+        )
+            .into_response()),
+        Completed::Notified { status, answer, .. } => Ok(Html(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sandbox payment</title></head>\
              <body><h1>Payment {status}</h1><p>The merchant was notified (answer {answer}).</p></body></html>"
-        ))),
+        ))
+        .into_response()),
+    }
+}
+
+/// The merchant's return URL with what happened added to its query, as providers do.
+fn back_to(url: &str, payment_id: Uuid, status: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut url) => {
+            url.query_pairs_mut()
+                .append_pair("payment_id", &payment_id.to_string())
+                .append_pair("status", status);
+            url.into()
+        }
+        // Checked when the payment started; kept as given if it no longer parses.
+        Err(_) => url.to_owned(),
     }
 }
 

@@ -15,7 +15,10 @@ use sha2::Sha256;
 use std::sync::OnceLock;
 use uuid::Uuid;
 
-pub const MIGRATIONS: &[&str] = &[include_str!("sql/001_sandbox.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("sql/001_sandbox.sql"),
+    include_str!("sql/002_sandbox_return_url.sql"),
+];
 
 /// Headers of a sandbox notification.
 pub const TIMESTAMP_HEADER: &str = "x-sandbox-timestamp";
@@ -82,6 +85,8 @@ pub enum Completed {
     Notified {
         status: String,
         answer: u16,
+        /// Where to send the customer back, if the merchant said.
+        return_url: Option<String>,
     },
     /// The payment was no longer pending (paid, failed) or past its expiry.
     Closed(String),
@@ -105,19 +110,21 @@ impl Sandbox {
         let _ = self.base_url.set(url);
     }
 
-    fn base_url(&self) -> &str {
+    /// Where this server is reached (its origin may always be returned to).
+    pub fn base_url(&self) -> &str {
         self.base_url
             .get()
             .map_or("http://127.0.0.1:8080", String::as_str)
     }
 
     /// The payment as the sandbox has it: amount, currency, method, description, status,
-    /// expiry.
+    /// expiry, where to send the customer back.
     pub async fn payment(&self, payment_id: Uuid) -> Result<Option<SandboxPayment>, ProviderError> {
         let client = self.pool.get().await.map_err(unavailable)?;
         let row = client
             .query_opt(
-                "SELECT amount_minor, currency, method, description, status, expires_at
+                "SELECT amount_minor, currency, method, description, status, expires_at,
+                    return_url
                  FROM sandbox_payments WHERE payment_id = $1",
                 &[&payment_id],
             )
@@ -131,6 +138,7 @@ impl Sandbox {
             description: row.get(3),
             status: row.get(4),
             expires_at: row.get(5),
+            return_url: row.get(6),
         }))
     }
 
@@ -206,6 +214,7 @@ impl Sandbox {
         Ok(Completed::Notified {
             status: status.to_owned(),
             answer,
+            return_url: payment.return_url,
         })
     }
 
@@ -251,6 +260,9 @@ pub struct SandboxPayment {
     pub description: String,
     pub status: String,
     pub expires_at: DateTime<Utc>,
+    /// The merchant's page to send the customer back to (checked when the payment was
+    /// started).
+    pub return_url: Option<String>,
 }
 
 fn unavailable(error: impl std::fmt::Display) -> ProviderError {
@@ -264,8 +276,8 @@ impl PaymentProvider for Sandbox {
         client
             .execute(
                 "INSERT INTO sandbox_payments (payment_id, amount_minor, currency, method,
-                    description, status, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, 'pending', $6)
+                    description, status, expires_at, return_url)
+                 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
                  ON CONFLICT (payment_id) DO NOTHING",
                 &[
                     &order.payment_id,
@@ -274,6 +286,7 @@ impl PaymentProvider for Sandbox {
                     &order.method.as_str(),
                     &order.description,
                     &order.expires_at,
+                    &order.return_url,
                 ],
             )
             .await
