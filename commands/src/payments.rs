@@ -85,6 +85,15 @@ pub struct Notification {
     pub detail: String,
 }
 
+/// How a customer pays for a hold: the method, what they see at the provider, and where
+/// the provider sends them back (see [`PaymentOrder`]).
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub method: PaymentMethod,
+    pub description: String,
+    pub return_url: Option<String>,
+}
+
 /// A started payment.
 #[derive(Debug, Clone)]
 pub struct StartedPayment {
@@ -139,11 +148,14 @@ impl Payments {
         show_id: ShowId,
         hold_id: HoldId,
         requester: Requester,
-        method: PaymentMethod,
-        description: String,
-        return_url: Option<String>,
+        checkout: Checkout,
         context: &CommandContext,
     ) -> Result<StartedPayment, CommandError> {
+        let Checkout {
+            method,
+            description,
+            return_url,
+        } = checkout;
         let payment_id = context.derive_id_in(&show_id.stream(), "payment");
         let outcome = self
             .writers

@@ -7,7 +7,9 @@
 //! test says so.
 
 use async_trait::async_trait;
-use boxoffice_commands::payments::{Notification, PaymentOrder, PaymentProvider, ProviderError};
+use boxoffice_commands::payments::{
+    Checkout, Notification, PaymentOrder, PaymentProvider, ProviderError,
+};
 use boxoffice_commands::process::{PaymentsProcess, TaskWorker, Workers};
 use boxoffice_commands::{
     CommandContext, Exchanges, Payments, Promos, ShowWriters, Streams, SystemClock, WriterConfig,
@@ -166,8 +168,11 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
             show,
             hold,
             alice(),
-            PaymentMethod::Card,
-            "two seats".into(),
+            Checkout {
+                method: PaymentMethod::Card,
+                description: "two seats".into(),
+                return_url: None,
+            },
             &context("alice", "pay"),
         )
         .await

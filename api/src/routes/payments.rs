@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use boxoffice_commands::payments::Notification;
+use boxoffice_commands::payments::{Checkout, Notification};
 use boxoffice_domain::payment::PaymentMethod;
 use boxoffice_domain::{HoldId, Money, OrderId, PaymentRefusal, ShowId};
 use boxoffice_eventstore::Position;
@@ -100,9 +100,11 @@ pub async fn start(
             ShowId(show_id),
             HoldId(hold_id),
             requester,
-            body.method,
-            format!("Boxoffice tickets (hold {hold_id})"),
-            body.return_url,
+            Checkout {
+                method: body.method,
+                description: format!("Boxoffice tickets (hold {hold_id})"),
+                return_url: body.return_url,
+            },
             &context,
         )
         .await?;
