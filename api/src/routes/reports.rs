@@ -181,11 +181,22 @@ pub struct GroupedReport {
     rows: Vec<Value>,
     /// Over every group, not just this page: one per currency (box office), one object
     /// (funnel).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = totals_schema)]
     totals: Value,
     /// The next page's cursor; null on the last page.
     next_cursor: Option<String>,
     position: Position,
+}
+
+/// The box office's totals are a list (one per currency), the funnel's one object.
+fn totals_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ArrayBuilder::new().items(ObjectBuilder::new()))
+            .item(ObjectBuilder::new())
+            .build(),
+    )
 }
 
 async fn grouped(
