@@ -105,6 +105,13 @@ pub async fn events(
     let limit = page_limit(params.limit, 100, 1000)? as usize;
     let after = params.after.unwrap_or(Position::START);
     let mut events = state.log.read_all(after, limit + 1).await?;
+    if events.len() <= limit {
+        // The last page: the end of the log as it is now, with no event recorded so far
+        // held back by an older transaction still open elsewhere (see
+        // `boxoffice_eventstore::readable`), or the auditor would take it for cut.
+        boxoffice_eventstore::readable(state.log.as_ref()).await?;
+        events = state.log.read_all(after, limit + 1).await?;
+    }
     let next = (events.len() > limit).then(|| {
         events.truncate(limit);
         events.last().map_or(after, |e| e.position)
