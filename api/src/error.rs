@@ -314,6 +314,20 @@ impl From<DomainError> for ApiError {
             .with("conflicting_show_id", show_id)
             .with("busy_from", starts_at)
             .with("busy_until", free_at),
+            DomainError::TicketNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, code, "Ticket not found").detail(detail)
+            }
+            DomainError::TicketVoid => conflict("Ticket void"),
+            DomainError::AlreadyCheckedIn { at, door } => conflict("Already checked in")
+                .with("checked_in_at", at)
+                .with("door", door),
+            DomainError::CheckInNotOpen { opens_at } => {
+                conflict("Doors not open yet").with("opens_at", opens_at)
+            }
+            DomainError::ShowEnded => conflict("Show has ended"),
+            DomainError::SeatsCheckedIn(seats) => {
+                conflict("Seats already let in").with("seats", seats)
+            }
         }
     }
 }

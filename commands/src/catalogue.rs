@@ -170,6 +170,7 @@ impl Catalogue {
             venue: Some(Venue {
                 cinema_id: show.cinema_id,
                 hall_id: show.hall_id,
+                day_number: cinema.booking(&show.show_id).and_then(|b| b.day_number),
             }),
             refund_policy: cinema.info().and_then(|i| i.details.refund_policy),
         };

@@ -114,6 +114,18 @@ pub enum DomainError {
     PromoCustomerLimit { limit: u32 },
     #[error("no such payment")]
     PaymentNotFound,
+    #[error("no ticket has this pickup code on this show")]
+    TicketNotFound,
+    #[error("the ticket is void (refunded, exchanged or replaced)")]
+    TicketVoid,
+    #[error("the ticket was already checked in at {at} at door {door}")]
+    AlreadyCheckedIn { at: Timestamp, door: String },
+    #[error("the doors open at {opens_at}")]
+    CheckInNotOpen { opens_at: Timestamp },
+    #[error("the show has ended")]
+    ShowEnded,
+    #[error("these seats were already let in at the door: {}", join(.0))]
+    SeatsCheckedIn(Vec<SeatId>),
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -161,6 +173,12 @@ impl DomainError {
             Self::PromoUsedUp => "promo_used_up",
             Self::PromoCustomerLimit { .. } => "promo_customer_limit",
             Self::PaymentNotFound => "payment_not_found",
+            Self::TicketNotFound => "ticket_not_found",
+            Self::TicketVoid => "ticket_void",
+            Self::AlreadyCheckedIn { .. } => "already_checked_in",
+            Self::CheckInNotOpen { .. } => "check_in_not_open",
+            Self::ShowEnded => "show_ended",
+            Self::SeatsCheckedIn(_) => "seats_checked_in",
         }
     }
 

@@ -232,6 +232,7 @@ pub(crate) fn confirmed(id: u128, who: &str, labels: &[&str], total: i64) -> Sho
         total: cny(total),
         payment_reference: "pay-1".into(),
         confirmed_at: t0() + Duration::seconds(60),
+        pickup_code: None,
     })
 }
 

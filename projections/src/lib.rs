@@ -8,7 +8,7 @@
 //! always be dropped and rebuilt from the log.
 //!
 //! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
-//! `catalogue`, `actions`, `box_office`): its projector, its queries, its SQL. Nothing outside a room reads its tables
+//! `catalogue`, `actions`, `box_office`, `tickets`): its projector, its queries, its SQL. Nothing outside a room reads its tables
 //! but through its query functions. The runner, which follows the log and keeps the
 //! checkpoints, is a room of its own too, and so is `verify`, which rebuilds read models
 //! into scratch copies at the live checkpoints and compares them with the live tables.
@@ -22,6 +22,7 @@ mod projector;
 mod runner;
 pub mod sales;
 pub mod seat_map;
+pub mod tickets;
 pub mod verify;
 pub mod waitlist;
 
@@ -48,6 +49,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/010_indexes_by_name_and_day.sql"),
     include_str!("migrations/011_box_office_days.sql"),
     include_str!("migrations/012_order_history_venue.sql"),
+    include_str!("migrations/013_tickets.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.
@@ -60,5 +62,6 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
         Arc::new(catalogue::Catalogue),
         Arc::new(actions::Actions),
         Arc::new(box_office::BoxOffice),
+        Arc::new(tickets::Tickets),
     ]
 }

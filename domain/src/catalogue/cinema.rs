@@ -253,6 +253,11 @@ pub struct ShowBooked {
     pub ends_at: Timestamp,
     /// When the hall is ready for the next show: the end plus the cleaning gap.
     pub free_at: Timestamp,
+    /// The show's number among the cinema's shows of its day: no other show starting
+    /// within a day of it has it, so it is unique on any calendar day in any time zone. It
+    /// starts the show's pickup codes. Absent in bookings made before numbers existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_number: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +313,7 @@ pub struct Booking {
     pub ends_at: Timestamp,
     pub free_at: Timestamp,
     pub released: bool,
+    pub day_number: Option<u32>,
 }
 
 /// One cinema as its stream tells it (serialised for auditors as it is).
@@ -405,6 +411,7 @@ impl Aggregate for Cinema {
                         ends_at: e.ends_at,
                         free_at: e.free_at,
                         released: false,
+                        day_number: e.day_number,
                     },
                 );
             }
@@ -601,6 +608,14 @@ impl Cinema {
                 free_at: booking.free_at,
             });
         }
+        // Cancelled shows keep their number: their codes were handed out.
+        let taken: BTreeSet<u32> = self
+            .bookings
+            .values()
+            .filter(|b| (b.starts_at - starts_at).abs() < Duration::days(1))
+            .filter_map(|b| b.day_number)
+            .collect();
+        let day_number = (1..).find(|n| !taken.contains(n));
         Ok(vec![CinemaEvent::ShowBooked(ShowBooked {
             cinema_id: info.cinema_id,
             show_id,
@@ -609,6 +624,7 @@ impl Cinema {
             starts_at,
             ends_at,
             free_at,
+            day_number,
         })])
     }
 }

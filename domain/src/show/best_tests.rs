@@ -47,6 +47,7 @@ fn sold(id: u128, who: &str, labels: &[&str]) -> Vec<ShowEvent> {
         total: cny(0),
         payment_reference: "p".into(),
         confirmed_at: t0(),
+        pickup_code: None,
     });
     vec![held, confirmed]
 }

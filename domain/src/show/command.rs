@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::{RefundPolicy, SeatSpec, Venue};
+use super::{Door, Presented, RefundPolicy, SeatSpec, Venue};
 use crate::payment::PaymentMethod;
 use crate::promo::PromoOffer;
 
@@ -156,6 +156,11 @@ pub enum ShowCommand {
         /// `None` refunds every seat the order still owns.
         seats: Option<Vec<SeatId>>,
     },
+    /// Door staff let in a ticket (or an order's tickets, by pickup code).
+    CheckIn {
+        presented: Presented,
+        door: Door,
+    },
 }
 
 impl ShowCommand {
@@ -179,6 +184,7 @@ impl ShowCommand {
             Self::TransferOut { .. } => "TransferOut",
             Self::TransferIn { .. } => "TransferIn",
             Self::RevertTransferOut { .. } => "RevertTransferOut",
+            Self::CheckIn { .. } => "CheckIn",
         }
     }
 }

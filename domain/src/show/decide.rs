@@ -13,7 +13,7 @@ use super::command::ShowCommand;
 use super::event::{ShowEvent, ShowScheduled};
 use super::holds::Wanted;
 use super::orders::Credit;
-use super::{holds, lifecycle, orders, payments, waitlist, Show};
+use super::{holds, lifecycle, orders, payments, tickets, waitlist, Show};
 use crate::{DomainError, Timestamp};
 
 /// Decides which events a command produces against the current state, at instant `now`.
@@ -211,6 +211,10 @@ pub fn decide(
         ),
         ShowCommand::RevertTransferOut { exchange_id } => {
             orders::revert_transfer(show, *exchange_id, now)
+        }
+        // Letting people in frees no seat: nothing for the waiting list.
+        ShowCommand::CheckIn { presented, door } => {
+            return tickets::check_in(show, presented, door, now)
         }
     }?;
     Ok(waitlist::follow_up(show, events, now))

@@ -86,6 +86,10 @@ impl RefundPolicy {
 pub struct Venue {
     pub cinema_id: CinemaId,
     pub hall_id: HallId,
+    /// The show's number among its cinema's shows of the day, which starts its pickup codes
+    /// (absent for shows booked before numbers existed: 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_number: Option<u32>,
 }
 
 /// Staff cancelled the show: its active holds were released, its waiting list closed and
@@ -310,6 +314,47 @@ pub struct HoldConfirmed {
     /// Paid after the hold had lapsed, its seats still free.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub after_expiry: bool,
+    /// What the customer types at the ticket machine or tells the door (absent for orders
+    /// paid before pickup codes existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pickup_code: Option<String>,
+}
+
+/// Tickets of one order let in at a door (a QR code admits its ticket, a pickup code
+/// every ticket of the order not in yet).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketsCheckedIn {
+    pub order_id: OrderId,
+    pub tickets: Vec<AdmittedTicket>,
+    pub door: String,
+    pub method: CheckInMethod,
+    pub checked_in_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmittedTicket {
+    pub ticket_id: Uuid,
+    pub seat_id: SeatId,
+    pub version: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CheckInMethod {
+    Qr,
+    PickupCode,
+}
+
+impl CheckInMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Qr => "qr",
+            Self::PickupCode => "pickup_code",
+        }
+    }
 }
 
 /// How a confirmation paid by credit from another show names its payment:
@@ -464,6 +509,7 @@ pub enum ShowEvent {
     OrderTransferredOut(OrderTransferredOut),
     OrderTransferredIn(OrderTransferredIn),
     TransferReverted(TransferReverted),
+    TicketsCheckedIn(TicketsCheckedIn),
 }
 
 stored_events!(ShowEvent, "not a show event", {
@@ -484,4 +530,5 @@ stored_events!(ShowEvent, "not a show event", {
     OrderTransferredOut,
     OrderTransferredIn,
     TransferReverted,
+    TicketsCheckedIn,
 });

@@ -43,7 +43,8 @@ pub(super) fn admit(show: &Show, command: &ShowCommand) -> Result<(), DomainErro
         | ShowCommand::RequestPayment { .. }
         | ShowCommand::ExchangeSeats { .. }
         | ShowCommand::TransferOut { .. }
-        | ShowCommand::TransferIn { .. } => {
+        | ShowCommand::TransferIn { .. }
+        | ShowCommand::CheckIn { .. } => {
             if show.is_cancelled() {
                 return Err(DomainError::ShowCancelled);
             }

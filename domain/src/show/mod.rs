@@ -17,6 +17,7 @@ mod holds;
 mod lifecycle;
 mod orders;
 mod payments;
+mod tickets;
 mod waitlist;
 
 #[cfg(test)]
@@ -28,18 +29,21 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod ticket_tests;
+#[cfg(test)]
 mod waitlist_tests;
 
 pub use command::{Requester, ShowCommand};
 pub use decide::decide;
 pub use event::{
-    AppliedDiscount, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
+    AdmittedTicket, AppliedDiscount, CheckInMethod, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
     OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
     RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled,
-    TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
+    TicketsCheckedIn, TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
     WaitlistOffered,
 };
 pub use holds::MAX_SEATS_PER_HOLD;
+pub use tickets::{pickup_code, ticket_id, CheckedIn, Door, Presented, Ticket};
 
 /// Shares `paid` out over items in proportion to their `prices` (rounded down, the
 /// remainder to the last item), so a discount taken off a hold is refunded in the same
@@ -179,6 +183,8 @@ pub struct Order {
     /// What each seat it owns counts as paid (its share of a discount taken off), in minor
     /// units: what refunding it gives back before any fee.
     pub seat_paid: BTreeMap<SeatId, i64>,
+    /// What the customer shows at the door instead of a QR code (see [`pickup_code`]).
+    pub pickup_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +229,8 @@ pub struct Show {
     transfers: BTreeMap<Uuid, OrderTransferredOut>,
     /// Exchanges from other shows that made orders here.
     transfers_in: BTreeMap<Uuid, OrderId>,
+    /// The ticket history of every seat ever sold.
+    tickets: BTreeMap<SeatId, tickets::SeatTickets>,
     cancelled: bool,
 }
 
@@ -331,6 +339,29 @@ impl Show {
         self.orders.iter()
     }
 
+    /// The valid ticket of a seat: none unless it is sold.
+    pub fn ticket(&self, seat: &SeatId) -> Option<&Ticket> {
+        self.tickets.get(seat)?.current.as_ref()
+    }
+
+    /// The valid tickets of an order, by seat.
+    pub fn tickets_of<'a>(
+        &'a self,
+        order_id: &'a OrderId,
+    ) -> impl Iterator<Item = (&'a SeatId, &'a Ticket)> + 'a {
+        let seats = self.orders.get(order_id).map(|o| &o.seats);
+        seats
+            .into_iter()
+            .flatten()
+            .filter_map(|seat| Some((seat, self.ticket(seat)?)))
+    }
+
+    /// The pickup code the next order here gets.
+    pub(crate) fn next_pickup_code(&self, order_id: &OrderId) -> String {
+        let day_number = self.venue().and_then(|v| v.day_number).unwrap_or(0);
+        pickup_code(day_number, self.orders.len() + 1, order_id)
+    }
+
     /// How long after a hold's expiry the server waits before it may expire it.
     pub fn grace(&self) -> chrono::Duration {
         let seconds = self.info.as_ref().map_or(0, |i| i.expiry_grace_seconds);
@@ -408,10 +439,28 @@ impl Show {
             .collect()
     }
 
+    /// Sets seats' status; a seat sold gets its next ticket, any other loses its ticket.
     fn set_seats(&mut self, seats: &[SeatId], status: SeatStatus) {
         for seat in seats {
             if let Some((_, current)) = self.seats.get_mut(seat) {
                 *current = status;
+            }
+            match status {
+                SeatStatus::Sold(order_id) => {
+                    let history = self.tickets.entry(seat.clone()).or_default();
+                    history.issued += 1;
+                    history.current = Some(Ticket {
+                        ticket_id: ticket_id(&order_id, seat),
+                        order_id,
+                        version: history.issued,
+                        checked_in: None,
+                    });
+                }
+                SeatStatus::Available | SeatStatus::Held(_) => {
+                    if let Some(history) = self.tickets.get_mut(seat) {
+                        history.current = None;
+                    }
+                }
             }
         }
     }
@@ -554,6 +603,7 @@ impl Show {
                         fees: Money::zero(e.total.currency.clone()),
                         payment_id: e.payment_id,
                         seat_paid,
+                        pickup_code: e.pickup_code.clone(),
                     },
                 );
             }
@@ -580,6 +630,20 @@ impl Show {
             ShowEvent::WaitlistLeft(e) => self.end_entry(&e.entry_id),
             ShowEvent::WaitlistClosed(e) => self.end_entry(&e.entry_id),
             ShowEvent::ShowCancelled(_) => self.cancelled = true,
+            ShowEvent::TicketsCheckedIn(e) => {
+                for admitted in &e.tickets {
+                    let ticket = self
+                        .tickets
+                        .get_mut(&admitted.seat_id)
+                        .and_then(|t| t.current.as_mut());
+                    if let Some(ticket) = ticket {
+                        ticket.checked_in = Some(CheckedIn {
+                            at: e.checked_in_at,
+                            door: e.door.clone(),
+                        });
+                    }
+                }
+            }
         }
         self
     }

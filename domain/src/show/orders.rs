@@ -10,7 +10,7 @@ use super::holds::{
     active_hold, expire_lapsed, lapsed_holds_on, unavailable, validate_seat_list,
     validate_seat_selection, MAX_SEATS_PER_HOLD,
 };
-use super::{Order, SeatStatus, Show};
+use super::{tickets, Order, SeatStatus, Show};
 use crate::{CustomerId, DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
 use chrono::Duration;
 use uuid::Uuid;
@@ -52,6 +52,9 @@ pub(super) fn refund(
             seats.to_vec()
         }
     };
+    if !by_staff {
+        tickets::not_checked_in(show, &refunded)?;
+    }
     let paid: i64 = refunded
         .iter()
         .map(|s| order.seat_paid.get(s).copied().unwrap_or(0))
@@ -116,6 +119,7 @@ pub(super) fn exchange(
         ));
     }
     in_order(order, give_back)?;
+    tickets::not_checked_in(show, give_back)?;
     let lapsed =
         lapsed_holds_on(show, take, None, now).map_err(|taken| unavailable(show, taken, now))?;
     let currency = order.total.currency.clone();
@@ -171,6 +175,7 @@ pub(super) fn transfer_out(
     }
     validate_seat_list("give_back", seats, MAX_SEATS_PER_HOLD)?;
     in_order(order, seats)?;
+    tickets::not_checked_in(show, seats)?;
     let paid_minor: Vec<i64> = seats
         .iter()
         .map(|s| order.seat_paid.get(s).copied().unwrap_or(0))
@@ -232,6 +237,7 @@ pub(super) fn transfer_in(
             confirmed_at: now,
             payment_id: credit.payment_id,
             after_expiry: false,
+            pickup_code: Some(show.next_pickup_code(order_id)),
         }),
         ShowEvent::OrderTransferredIn(OrderTransferredIn {
             order_id: *order_id,

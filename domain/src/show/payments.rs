@@ -54,6 +54,7 @@ pub(super) fn confirm_at_counter(
         confirmed_at: now,
         payment_id: None,
         after_expiry: false,
+        pickup_code: Some(show.next_pickup_code(order_id)),
     })])
 }
 
@@ -144,6 +145,7 @@ pub(super) fn settle(
         confirmed_at: now,
         payment_id: Some(payment_id),
         after_expiry: !payable,
+        pickup_code: Some(show.next_pickup_code(&order_id)),
     }));
     Ok(events)
 }

@@ -129,7 +129,13 @@ fn seats_of_a_lapsed_hold_can_be_held_again() {
 fn paying_the_exact_total_of_an_active_hold_sells_its_seats() {
     given(vec![scheduled(), held(1, "alice", &["A1", "A2"], 9000)])
         .when(confirm(1, "alice", 9000), t0() + Duration::seconds(60))
-        .then_expect(vec![confirmed(1, "alice", &["A1", "A2"], 9000)]);
+        .then_expect(vec![{
+            let mut sold = confirmed(1, "alice", &["A1", "A2"], 9000);
+            if let ShowEvent::HoldConfirmed(e) = &mut sold {
+                e.pickup_code = Some(pickup_code(0, 1, &e.order_id));
+            }
+            sold
+        }]);
 }
 
 #[test]

@@ -315,7 +315,8 @@ impl Fold {
             | ShowEvent::OrderTransferredIn(_)
             | ShowEvent::WaitlistLeft(_)
             | ShowEvent::WaitlistClosed(_)
-            | ShowEvent::ShowCancelled(_) => {}
+            | ShowEvent::ShowCancelled(_)
+            | ShowEvent::TicketsCheckedIn(_) => {}
         }
     }
 

@@ -451,7 +451,8 @@ async fn change_row(tx: &Transaction<'_>, event: &ShowEvent) -> Result<(), tokio
         | ShowEvent::WaitlistOffered(_)
         | ShowEvent::WaitlistLeft(_)
         | ShowEvent::WaitlistClosed(_)
-        | ShowEvent::ShowCancelled(_) => {}
+        | ShowEvent::ShowCancelled(_)
+        | ShowEvent::TicketsCheckedIn(_) => {}
     }
     Ok(())
 }

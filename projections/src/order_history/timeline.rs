@@ -182,6 +182,15 @@ fn show_step(event: &ShowEvent) -> Option<Said> {
                 "amount_minor": e.amount.amount_minor,
                 "detail": refusal_detail(e.reason)}),
         ),
+        ShowEvent::TicketsCheckedIn(e) => {
+            let seats: Vec<&str> = e.tickets.iter().map(|t| t.seat_id.as_str()).collect();
+            (
+                Row::Order(e.order_id.0),
+                e.checked_in_at,
+                "checked_in",
+                json!({"seats": seats, "door": e.door, "method": e.method.as_str()}),
+            )
+        }
         // Kept in the row itself (see `held_detail` and the paid and ended columns).
         ShowEvent::SeatsHeld(_)
         | ShowEvent::HoldReleased(_)

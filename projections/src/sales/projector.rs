@@ -76,7 +76,8 @@ impl Projector for Sales {
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
                 | ShowEvent::WaitlistClosed(_)
-                | ShowEvent::ShowCancelled(_) => {}
+                | ShowEvent::ShowCancelled(_)
+                | ShowEvent::TicketsCheckedIn(_) => {}
             }
         }
         if !scheduled.show_ids.is_empty() {

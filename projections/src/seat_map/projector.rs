@@ -115,7 +115,8 @@ impl Projector for SeatMap {
                 | ShowEvent::WaitlistJoined(_)
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_) => {}
+                | ShowEvent::WaitlistClosed(_)
+                | ShowEvent::TicketsCheckedIn(_) => {}
                 ShowEvent::ShowCancelled(_) => {
                     fold.shows.entry(show_id).or_default().cancelled = true
                 }

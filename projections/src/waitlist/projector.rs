@@ -107,7 +107,8 @@ async fn apply_one(
         | ShowEvent::OrderTransferredOut(_)
         | ShowEvent::OrderTransferredIn(_)
         | ShowEvent::TransferReverted(_)
-        | ShowEvent::ShowCancelled(_) => {}
+        | ShowEvent::ShowCancelled(_)
+        | ShowEvent::TicketsCheckedIn(_) => {}
     }
     Ok(())
 }
