@@ -18,6 +18,8 @@ pub enum Role {
     Auditor,
     /// Grants roles to accounts.
     Admin,
+    /// Lets ticket holders in at a cinema's doors (scans tickets, sees who is in).
+    Door,
 }
 
 impl Role {
@@ -28,6 +30,7 @@ impl Role {
             "analyst" => Some(Self::Analyst),
             "auditor" => Some(Self::Auditor),
             "admin" => Some(Self::Admin),
+            "door" => Some(Self::Door),
             _ => None,
         }
     }
@@ -39,6 +42,7 @@ impl Role {
             Self::Analyst => "analyst",
             Self::Auditor => "auditor",
             Self::Admin => "admin",
+            Self::Door => "door",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod reports;
 mod routes;
 pub mod sandbox;
 pub mod server;
+pub mod tickets;
 pub mod verifications;
 
 use auth::JwtKeys;
@@ -47,6 +48,26 @@ pub struct ApiSettings {
     pub limits: Limits,
     pub payments: PaymentSettings,
     pub audit: AuditSettings,
+    pub tickets: TicketSettings,
+}
+
+/// Tickets and the doors.
+#[derive(Debug, Clone)]
+pub struct TicketSettings {
+    /// The Ed25519 key tickets' QR codes are signed with: its 32-byte seed as 64 hex
+    /// digits. Absent: the development key, which anyone can make (a warning is logged).
+    pub signing_key: Option<String>,
+    /// How long before a show starts its doors let tickets in.
+    pub doors_open_minutes: u32,
+}
+
+impl Default for TicketSettings {
+    fn default() -> Self {
+        Self {
+            signing_key: None,
+            doors_open_minutes: 60,
+        }
+    }
 }
 
 /// Seals over the log's hash chain.
@@ -161,6 +182,7 @@ impl Default for ApiSettings {
             limits: Limits::default(),
             payments: PaymentSettings::default(),
             audit: AuditSettings::default(),
+            tickets: TicketSettings::default(),
         }
     }
 }
@@ -187,6 +209,8 @@ pub struct AppState {
     /// Streams folded to points for auditors, with this process's snapshots.
     pub states: Arc<boxoffice_audit::state::States>,
     pub audit: Arc<AuditKeys>,
+    /// The key tickets' QR codes are signed with.
+    pub tickets: Arc<tickets::TicketKeys>,
     /// Verifications of the read models and the log that auditors start.
     pub verifications: Arc<verifications::Verifications>,
 }

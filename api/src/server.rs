@@ -7,6 +7,7 @@
 
 use crate::auth::JwtKeys;
 use crate::sandbox::Sandbox;
+use crate::tickets::TicketKeys;
 use crate::verifications::Verifications;
 use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
@@ -61,6 +62,8 @@ pub enum StartError {
     Chain(boxoffice_eventstore::EventLogError),
     #[error("BOXOFFICE_AUDIT_SIGNING_KEY must be 64 hexadecimal digits (a 32-byte Ed25519 seed)")]
     AuditKey,
+    #[error("BOXOFFICE_TICKET_SIGNING_KEY must be 64 hexadecimal digits (a 32-byte Ed25519 seed)")]
+    TicketKey,
 }
 
 /// The event log: EventStoreDB when a connection string is given, else the PostgreSQL log in
@@ -204,6 +207,7 @@ pub struct Backend {
     pub tasks: TaskWorker,
     pub sealer: Sealer,
     pub audit: Arc<AuditKeys>,
+    pub tickets: Arc<TicketKeys>,
     pub verifications: Arc<Verifications>,
 }
 
@@ -220,6 +224,15 @@ impl Backend {
                 SigningKey::development()
             }
         };
+        let tickets = TicketKeys::new(config.settings.tickets.signing_key.as_deref())
+            .ok_or(StartError::TicketKey)?;
+        if tickets.development {
+            tracing::warn!(
+                "signing tickets with the development key, which anyone can forge; set \
+                 BOXOFFICE_TICKET_SIGNING_KEY in production"
+            );
+        }
+        let tickets = Arc::new(tickets);
         let audit = Arc::new(AuditKeys {
             public_key: signing_key.public_key(),
             development: audit_settings.signing_key.is_none(),
@@ -271,6 +284,7 @@ impl Backend {
         Ok(Self {
             sealer,
             audit,
+            tickets,
             verifications,
             pool,
             log,
@@ -346,6 +360,7 @@ pub async fn start_with_clock(
         exchanges: backend.exchanges.clone(),
         states: Arc::default(),
         audit: backend.audit.clone(),
+        tickets: backend.tickets.clone(),
         verifications: backend.verifications.clone(),
     };
     backend.sandbox.set_base_url(

@@ -199,7 +199,7 @@ impl<'a> SealChain<'a> {
     }
 }
 
-/// The key the server signs seals with.
+/// The key the server signs seals with (and, a key of the same kind, tickets).
 pub struct SigningKey(ed25519_dalek::SigningKey);
 
 /// The key anyone checks seals with.
@@ -214,8 +214,20 @@ impl SigningKey {
 
     /// The development key: anyone can make it, so seals signed with it prove nothing.
     pub fn development() -> Self {
-        let seed: [u8; 32] = Sha256::digest(b"boxoffice development audit key").into();
+        Self::development_for("audit")
+    }
+
+    /// The development key for `purpose` (the server signs tickets too, with a key of their
+    /// own): as public as [`SigningKey::development`].
+    pub fn development_for(purpose: &str) -> Self {
+        let seed: [u8; 32] =
+            Sha256::digest(format!("boxoffice development {purpose} key").as_bytes()).into();
         Self(ed25519_dalek::SigningKey::from_bytes(&seed))
+    }
+
+    /// Signs any message (a ticket's QR code): the 64 bytes of the Ed25519 signature.
+    pub fn sign_message(&self, message: &[u8]) -> [u8; 64] {
+        self.0.sign(message).to_bytes()
     }
 
     pub fn public_key(&self) -> PublicKey {
@@ -242,6 +254,12 @@ impl PublicKey {
 
     pub fn to_hex(&self) -> String {
         to_hex(self.0.as_bytes())
+    }
+
+    /// Whether `signature` is this key's over `message` (strictly: no malleable forms).
+    pub fn verifies(&self, message: &[u8], signature: &[u8; 64]) -> bool {
+        let signature = ed25519_dalek::Signature::from_bytes(signature);
+        self.0.verify_strict(message, &signature).is_ok()
     }
 }
 

@@ -34,7 +34,7 @@ pub struct AccountView {
     pub email: String,
     pub display_name: String,
     pub phone: Option<String>,
-    /// `customer`, `staff`, `analyst`, `auditor`, `admin`.
+    /// `customer`, `staff`, `analyst`, `auditor`, `admin`, `door`.
     pub roles: Vec<String>,
     pub created_at: DateTime<Utc>,
 }

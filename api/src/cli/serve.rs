@@ -77,6 +77,13 @@ pub struct ServeArgs {
     /// (`openssl rand -hex 32`). Without it, a development key anyone can make.
     #[arg(long, env = "BOXOFFICE_AUDIT_SIGNING_KEY", hide_env_values = true)]
     pub audit_signing_key: Option<String>,
+    /// The Ed25519 key tickets' QR codes are signed with: its 32-byte seed, 64 hex digits.
+    /// Without it, a development key anyone can make (and so forge tickets with).
+    #[arg(long, env = "BOXOFFICE_TICKET_SIGNING_KEY", hide_env_values = true)]
+    pub ticket_signing_key: Option<String>,
+    /// How many minutes before a show starts its doors let tickets in (0 to 1440).
+    #[arg(long, env = "BOXOFFICE_DOORS_OPEN_MINUTES", default_value_t = 60)]
+    pub doors_open_minutes: u32,
     /// Seal after this many events...
     #[arg(long, env = "BOXOFFICE_SEAL_EVERY_EVENTS", default_value_t = 10_000)]
     pub seal_every_events: u64,
@@ -105,9 +112,14 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         public_url,
         return_origins,
         audit_signing_key,
+        ticket_signing_key,
+        doors_open_minutes,
         seal_every_events,
         seal_every_seconds,
     } = args;
+    if doors_open_minutes > 1440 {
+        return Err("--doors-open-minutes must be 0 to 1440".into());
+    }
     let return_origins = return_origins
         .iter()
         .filter(|o| !o.trim().is_empty())
@@ -176,6 +188,10 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                     every_events: seal_every_events,
                     every: Duration::from_secs(seal_every_seconds),
                 },
+            },
+            tickets: crate::TicketSettings {
+                signing_key: ticket_signing_key,
+                doors_open_minutes,
             },
             ..ApiSettings::default()
         },

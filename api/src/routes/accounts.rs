@@ -389,7 +389,7 @@ pub async fn favorites(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Roles {
-    /// Any of `customer`, `staff`, `analyst`, `auditor`, `admin`; at least one. They take
+    /// Any of `customer`, `staff`, `analyst`, `auditor`, `admin`, `door`; at least one. They take
     /// effect from the account's next login or refresh.
     roles: Vec<String>,
 }
@@ -458,7 +458,7 @@ fn parse_roles(roles: &[String]) -> Result<Vec<String>, ApiError> {
         let Some(role) = Role::parse(role) else {
             return Err(invalid(
                 &format!("roles[{index}]"),
-                "must be customer, staff, analyst, auditor or admin",
+                "must be customer, staff, analyst, auditor, admin or door",
             ));
         };
         if !parsed.iter().any(|r| r == role.as_str()) {

@@ -17,6 +17,7 @@ mod promos;
 mod reports;
 mod sandbox;
 mod shows;
+mod tickets;
 mod waitlist;
 
 use crate::error::ApiError;
@@ -128,6 +129,10 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(orders::my_order)))
         .routes(query(routes!(orders::my_hold)))
         .routes(query(routes!(orders::my_payment)))
+        .routes(query(routes!(tickets::order_tickets)))
+        .routes(routes!(tickets::public_key))
+        .routes(command(routes!(tickets::check_in)))
+        .routes(query(routes!(tickets::attendance_of)))
         .routes(query(routes!(reports::sales)))
         .routes(query(routes!(reports::box_office)))
         .routes(query(routes!(reports::funnel)))

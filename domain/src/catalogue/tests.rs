@@ -157,6 +157,30 @@ fn shows_in_one_hall_may_not_overlap_counting_the_cleaning_gap() {
 }
 
 #[test]
+fn each_show_gets_a_number_no_show_within_a_day_of_it_has_and_keeps_it_when_released() {
+    let number = |cinema: &Cinema, command| {
+        let (cinema, events) = cinema.when(command, t0()).then_accepted();
+        let [CinemaEvent::ShowBooked(booked)] = &events[..] else {
+            panic!("{events:?}")
+        };
+        (cinema, booked.day_number)
+    };
+    let (cinema, first) = number(&open_cinema(), book(10, 120, 100));
+    let (cinema, second) = number(&cinema, book(11, 240, 100));
+    assert_eq!((first, second), (Some(1), Some(2)));
+    // A cancelled show's codes were handed out: its number is not given again.
+    let release = CinemaCommand::ReleaseShow {
+        show_id: ShowId(Uuid::from_u128(10)),
+    };
+    let (cinema, _) = cinema.when(release, t0()).then_accepted();
+    let (cinema, third) = number(&cinema, book(12, 120, 100));
+    assert_eq!(third, Some(3));
+    // Two days on, the numbers start again.
+    let (_, later) = number(&cinema, book(13, 2 * 24 * 60, 100));
+    assert_eq!(later, Some(1));
+}
+
+#[test]
 fn a_hall_needs_a_price_for_each_category_it_uses_and_no_other() {
     let cinema = open_cinema();
     let hall = |prices: BTreeMap<String, Money>| CinemaCommand::AddHall {

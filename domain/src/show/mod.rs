@@ -36,11 +36,11 @@ mod waitlist_tests;
 pub use command::{Requester, ShowCommand};
 pub use decide::decide;
 pub use event::{
-    AdmittedTicket, AppliedDiscount, CheckInMethod, HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
-    OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
-    RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled,
-    TicketsCheckedIn, TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft,
-    WaitlistOffered,
+    AdmittedTicket, AppliedDiscount, CheckInMethod, HoldConfirmed, HoldExpired, HoldReleased,
+    OrderRefunded, OrderTransferredIn, OrderTransferredOut, PaymentRefusal, PaymentRefused,
+    PaymentRequested, RefundPolicy, RefundReason, SeatMove, SeatsExchanged, SeatsHeld,
+    ShowCancelled, ShowEvent, ShowScheduled, TicketsCheckedIn, TransferReverted, Venue,
+    WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
 };
 pub use holds::MAX_SEATS_PER_HOLD;
 pub use tickets::{pickup_code, ticket_id, CheckedIn, Door, Presented, Ticket};

@@ -46,8 +46,16 @@ fn a_paid_seat_has_a_ticket_and_its_order_a_pickup_code() {
         ticket.ticket_id,
         show.ticket(&SeatId::new("A2")).unwrap().ticket_id
     );
-    assert!(show.ticket(&SeatId::new("A3")).is_none(), "unsold: no ticket");
-    let code = show.order(&order_id(1)).unwrap().pickup_code.clone().unwrap();
+    assert!(
+        show.ticket(&SeatId::new("A3")).is_none(),
+        "unsold: no ticket"
+    );
+    let code = show
+        .order(&order_id(1))
+        .unwrap()
+        .pickup_code
+        .clone()
+        .unwrap();
     assert_eq!(code.len(), 10);
     assert!(code.chars().all(|c| c.is_ascii_digit()));
     // A show outside the catalogue is number 0 of its day; this is its first order.
@@ -83,7 +91,12 @@ fn a_ticket_is_let_in_once_and_the_second_scan_says_when_and_where() {
 #[test]
 fn a_pickup_code_lets_in_what_of_the_order_is_not_in_yet() {
     let show = sold();
-    let code = show.order(&order_id(1)).unwrap().pickup_code.clone().unwrap();
+    let code = show
+        .order(&order_id(1))
+        .unwrap()
+        .pickup_code
+        .clone()
+        .unwrap();
     let by_code = |code: &str| ShowCommand::CheckIn {
         presented: Presented::PickupCode(code.into()),
         door: door("south"),
@@ -117,7 +130,8 @@ fn a_refunded_or_exchanged_seat_s_ticket_is_void_and_its_replacement_is_a_new_ve
             t0(),
         )
         .then_accepted();
-    show.when(old, at_the_door()).then_error(DomainError::TicketVoid);
+    show.when(old, at_the_door())
+        .then_error(DomainError::TicketVoid);
     assert_eq!(show.ticket(&SeatId::new("A3")).unwrap().version, 1);
     show.when(scan(&show, "A3"), at_the_door()).then_accepted();
 

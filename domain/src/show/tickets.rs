@@ -102,11 +102,7 @@ pub(super) fn check_in(
                 .ticket(seat_id)
                 .filter(|t| t.ticket_id == *ticket_id && t.version == *version)
                 .ok_or(DomainError::TicketVoid)?;
-            (
-                ticket.order_id,
-                vec![(seat_id, ticket)],
-                CheckInMethod::Qr,
-            )
+            (ticket.order_id, vec![(seat_id, ticket)], CheckInMethod::Qr)
         }
         Presented::PickupCode(code) => {
             let (order_id, _) = show

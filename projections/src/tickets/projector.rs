@@ -79,11 +79,8 @@ async fn apply_one(
         }
         ShowEvent::TicketsCheckedIn(e) => {
             let seats: Vec<&str> = e.tickets.iter().map(|t| t.seat_id.as_str()).collect();
-            tx.execute(
-                CHECK_IN_SQL,
-                &[&show_id, &seats, &e.checked_in_at, &e.door],
-            )
-            .await?;
+            tx.execute(CHECK_IN_SQL, &[&show_id, &seats, &e.checked_in_at, &e.door])
+                .await?;
         }
         ShowEvent::ShowScheduled(_)
         | ShowEvent::SeatsHeld(_)

@@ -17,6 +17,7 @@ mod holds;
 mod orders;
 mod payments;
 mod shows;
+mod tickets;
 mod waitlist;
 
 pub use payments::SandboxPage;
