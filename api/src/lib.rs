@@ -59,6 +59,8 @@ pub struct TicketSettings {
     pub signing_key: Option<String>,
     /// How long before a show starts its doors let tickets in.
     pub doors_open_minutes: u32,
+    /// The font printable tickets are set in (see `tickets::pdf`); None: a known one.
+    pub font: Option<std::path::PathBuf>,
 }
 
 impl Default for TicketSettings {
@@ -66,6 +68,7 @@ impl Default for TicketSettings {
         Self {
             signing_key: None,
             doors_open_minutes: 60,
+            font: None,
         }
     }
 }

@@ -64,6 +64,8 @@ pub enum StartError {
     AuditKey,
     #[error("BOXOFFICE_TICKET_SIGNING_KEY must be 64 hexadecimal digits (a 32-byte Ed25519 seed)")]
     TicketKey,
+    #[error("{0}")]
+    TicketFont(String),
 }
 
 /// The event log: EventStoreDB when a connection string is given, else the PostgreSQL log in
@@ -224,7 +226,10 @@ impl Backend {
                 SigningKey::development()
             }
         };
-        let tickets = TicketKeys::new(config.settings.tickets.signing_key.as_deref())
+        let font = crate::tickets::pdf::Font::load(config.settings.tickets.font.as_deref())
+            .map_err(StartError::TicketFont)?;
+        tracing::info!(font = %font.describe(), "printable tickets are set in this font");
+        let tickets = TicketKeys::new(config.settings.tickets.signing_key.as_deref(), font)
             .ok_or(StartError::TicketKey)?;
         if tickets.development {
             tracing::warn!(

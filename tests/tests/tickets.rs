@@ -88,6 +88,90 @@ fn read_png(png_base64: &str) -> String {
     grids[0].decode().expect("a readable QR code").1
 }
 
+/// The font the server prints Chinese with when it is installed (`fonts-wqy-microhei`).
+const CHINESE_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+
+/// The text of each page of an order's printable tickets, as a PDF reader shows it.
+async fn printed_pages(api: &Api, who: &str, order: &str, position: &str) -> Vec<String> {
+    let response = api
+        .http()
+        .get(api.order_tickets_pdf_url(order))
+        .query(&[("min_position", position)])
+        .bearer_auth(who)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/pdf"
+    );
+    let bytes = response.bytes().await.unwrap();
+    let pdf = lopdf::Document::load_mem(&bytes).expect("a PDF that opens");
+    let to_unicode = to_unicode(&pdf);
+    pdf.get_pages()
+        .values()
+        .map(|page| {
+            let content = pdf.get_page_content(*page).expect("page content");
+            let content = lopdf::content::Content::decode(&content).expect("page operations");
+            let mut text = String::new();
+            for operation in content.operations {
+                if operation.operator == "Tj" {
+                    if let Some(lopdf::Object::String(bytes, _)) = operation.operands.first() {
+                        text.push_str(&decoded(bytes, &to_unicode));
+                        text.push('\n');
+                    }
+                }
+            }
+            text
+        })
+        .collect()
+}
+
+/// The embedded font's map from glyph codes to characters (none for a built-in font).
+fn to_unicode(pdf: &lopdf::Document) -> BTreeMap<u16, char> {
+    let mut map = BTreeMap::new();
+    for object in pdf.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        let Ok(reference) = dict.get(b"ToUnicode").and_then(lopdf::Object::as_reference) else {
+            continue;
+        };
+        let stream = pdf.get_object(reference).unwrap().as_stream().unwrap();
+        let cmap = stream
+            .decompressed_content()
+            .unwrap_or_else(|_| stream.content.clone());
+        for line in String::from_utf8_lossy(&cmap).lines() {
+            let hex: Vec<&str> = line
+                .split(['<', '>', ' '])
+                .filter(|p| !p.is_empty())
+                .collect();
+            if let [code, unicode] = hex[..] {
+                if let (Ok(code), Ok(unicode)) = (
+                    u16::from_str_radix(code, 16),
+                    u32::from_str_radix(unicode, 16),
+                ) {
+                    map.extend(char::from_u32(unicode).map(|c| (code, c)));
+                }
+            }
+        }
+    }
+    map
+}
+
+/// A shown string: two-byte glyph codes through the font's map, or Latin-1 bytes.
+fn decoded(bytes: &[u8], to_unicode: &BTreeMap<u16, char>) -> String {
+    if to_unicode.is_empty() {
+        return bytes.iter().map(|b| char::from(*b)).collect();
+    }
+    bytes
+        .chunks(2)
+        .filter_map(|pair| {
+            let code = u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]);
+            to_unicode.get(&code).copied()
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_paid_order_s_tickets_verify_offline_and_each_is_let_in_exactly_once() {
     let server = doors_open_server().await;
@@ -129,6 +213,24 @@ async fn a_paid_order_s_tickets_verify_offline_and_each_is_let_in_exactly_once()
         assert_eq!(said["ticket_id"], ticket["ticket_id"]);
         assert_eq!(said["version"], 1);
     }
+    // Printable: a page per seat, each with the show, its seat and the pickup code.
+    let pages = printed_pages(api, &alice, &order, &position).await;
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    for (page, seat) in pages.iter().zip(["A1", "A2", "A3"]) {
+        assert!(page.contains("The Wandering Earth II"), "{page}");
+        if std::path::Path::new(CHINESE_FONT).exists() {
+            assert!(page.contains("流浪地球"), "{page}");
+            assert!(page.contains("取票码"), "{page}");
+        }
+        assert!(
+            page.contains(&format!("Row A Seat {}", &seat[1..])),
+            "{page}"
+        );
+        assert!(page.contains(&format!("({seat})")), "{page}");
+        assert!(page.contains("80.00 CNY"), "{page}");
+        assert!(page.contains(&code), "{page}");
+    }
+
     // Someone else's order has no tickets for them; a customer cannot let people in.
     api.order_tickets(&bob, &order)
         .await

@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// Without it, a development key anyone can make (and so forge tickets with).
     #[arg(long, env = "BOXOFFICE_TICKET_SIGNING_KEY", hide_env_values = true)]
     pub ticket_signing_key: Option<String>,
+    /// The TrueType font printable tickets are set in (one with Chinese, such as
+    /// /usr/share/fonts/truetype/wqy/wqy-microhei.ttc); without it, that one if installed.
+    #[arg(long, env = "BOXOFFICE_TICKET_FONT")]
+    pub ticket_font: Option<std::path::PathBuf>,
     /// How many minutes before a show starts its doors let tickets in (0 to 1440).
     #[arg(long, env = "BOXOFFICE_DOORS_OPEN_MINUTES", default_value_t = 60)]
     pub doors_open_minutes: u32,
@@ -113,6 +117,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         return_origins,
         audit_signing_key,
         ticket_signing_key,
+        ticket_font,
         doors_open_minutes,
         seal_every_events,
         seal_every_seconds,
@@ -192,6 +197,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
             tickets: crate::TicketSettings {
                 signing_key: ticket_signing_key,
                 doors_open_minutes,
+                font: ticket_font,
             },
             ..ApiSettings::default()
         },

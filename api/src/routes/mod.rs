@@ -130,6 +130,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(orders::my_hold)))
         .routes(query(routes!(orders::my_payment)))
         .routes(query(routes!(tickets::order_tickets)))
+        .routes(query(routes!(tickets::order_tickets_pdf)))
         .routes(routes!(tickets::public_key))
         .routes(command(routes!(tickets::check_in)))
         .routes(query(routes!(tickets::attendance_of)))

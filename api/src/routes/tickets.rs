@@ -1,5 +1,5 @@
 //! Tickets at the door: the customer's tickets (QR codes signed for offline checking, and
-//! the order's pickup code), the key scanners check them with, checking in, and who is in.
+//! the order's pickup code; printable as a PDF), the key scanners check them with, checking in, and who is in.
 
 use super::read_position;
 use crate::auth::{Identity, Role};
@@ -7,19 +7,23 @@ use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::openapi::Problem;
+use crate::tickets::pdf::{self, Printed};
 use crate::tickets::{self, QrTicket};
 use crate::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use base64::Engine;
 use boxoffice_domain::show::{Door, Presented};
-use boxoffice_domain::{DomainError, SeatId, ShowCommand, ShowEvent, ShowId};
+use boxoffice_domain::{Currency, DomainError, SeatId, ShowCommand, ShowEvent, ShowId};
 use boxoffice_eventstore::Position;
+use boxoffice_projections::catalogue;
 use boxoffice_projections::order_history::{order_of, OrderKey};
-use boxoffice_projections::tickets::{attendance, tickets_of, Attendance};
+use boxoffice_projections::seat_map::{self, SeatView};
+use boxoffice_projections::tickets::{attendance, tickets_of, Attendance, OrderTickets};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -117,13 +121,8 @@ pub async fn order_tickets(
     Path(order_id): Path<Uuid>,
     Query(params): Query<TicketsParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(&[Role::Customer, Role::Staff])?;
-    let position = read_position(&state, "tickets", params.min_position).await?;
+    let (order, position) = owned(&state, &caller, order_id, params.min_position).await?;
     let client = state.pool.get().await?;
-    let order = tickets_of(&client, order_id)
-        .await?
-        .filter(|o| o.customer_id == caller.sub || caller.has(Role::Staff))
-        .ok_or(DomainError::OrderNotFound)?;
     let shown = order_of(&client, &order.customer_id, OrderKey::Order(order_id)).await?;
     let mut tickets = Vec::with_capacity(order.tickets.len());
     for ticket in order.tickets {
@@ -133,8 +132,8 @@ pub async fn order_tickets(
             ticket_id: ticket.ticket_id,
             version: ticket.version,
         });
-        let (svg, png) = tickets::svg(&payload)
-            .zip(tickets::png(&payload))
+        let (svg, png) = tickets::draw::svg(&payload)
+            .zip(tickets::draw::png(&payload))
             .ok_or_else(|| ApiError::internal("a ticket's QR code could not be drawn"))?;
         tickets.push(TicketView {
             ticket_id: ticket.ticket_id,
@@ -165,6 +164,126 @@ pub async fn order_tickets(
         tickets,
         position,
     }))
+}
+
+/// The caller's order's tickets (staff: anyone's), once the read model has `min_position`.
+async fn owned(
+    state: &AppState,
+    caller: &Identity,
+    order_id: Uuid,
+    min_position: Option<Position>,
+) -> Result<(OrderTickets, Position), ApiError> {
+    caller.require(&[Role::Customer, Role::Staff])?;
+    let position = read_position(state, "tickets", min_position).await?;
+    let client = state.pool.get().await?;
+    let order = tickets_of(&client, order_id)
+        .await?
+        .filter(|o| o.customer_id == caller.sub || caller.has(Role::Staff))
+        .ok_or(DomainError::OrderNotFound)?;
+    Ok((order, position))
+}
+
+/// The tickets of one of the caller's orders, printable: a PDF with an A6 page per seat
+/// (movie, cinema, hall, local time, row and seat, category and price, pickup code, QR code).
+#[utoipa::path(
+    get,
+    path = "/v1/me/orders/{order_id}/tickets.pdf",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("order_id" = Uuid, Path, description = "The order."), TicketsParams),
+    responses(
+        (status = 200, description = "The tickets, a page per seat.", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "No such order of the caller's (`order_not_found`), someone else's included.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Every seat of the order was refunded or exchanged away (`order_fully_refunded`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn order_tickets_pdf(
+    State(state): State<AppState>,
+    caller: Identity,
+    Path(order_id): Path<Uuid>,
+    Query(params): Query<TicketsParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (order, _) = owned(&state, &caller, order_id, params.min_position).await?;
+    if order.tickets.is_empty() {
+        return Err(DomainError::OrderFullyRefunded.into());
+    }
+    let client = state.pool.get().await?;
+    let show = catalogue::show_detail(&client, order.show_id, Utc::now()).await?;
+    let time_zone = match show.as_ref().and_then(|s| s.cinema.as_ref()) {
+        Some(cinema) => catalogue::city(&client, cinema.city_id)
+            .await?
+            .and_then(|city| city.time_zone.parse::<chrono_tz::Tz>().ok()),
+        None => None,
+    };
+    let seats: BTreeMap<String, SeatView> = seat_map::seat_map(&client, order.show_id)
+        .await?
+        .map(|map| map.seats)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|seat| (seat.seat_id.clone(), seat))
+        .collect();
+    let title = show.as_ref().map_or_else(String::new, |s| s.title.clone());
+    let starts = show.as_ref().map_or_else(String::new, |s| match time_zone {
+        Some(tz) => format!(
+            "{} ({tz})",
+            s.starts_at.with_timezone(&tz).format("%Y-%m-%d %H:%M")
+        ),
+        None => s.starts_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+    });
+    let printed: Vec<Printed> = order
+        .tickets
+        .iter()
+        .map(|ticket| {
+            let seat = seats.get(&ticket.seat_id);
+            Printed {
+                title: title.clone(),
+                cinema: show
+                    .as_ref()
+                    .and_then(|s| s.cinema.as_ref())
+                    .map(|c| c.name.clone()),
+                hall: show
+                    .as_ref()
+                    .and_then(|s| s.hall.as_ref())
+                    .map(|h| h.name.clone()),
+                starts: starts.clone(),
+                seat_id: ticket.seat_id.clone(),
+                row: seat.map(|s| s.row.clone()),
+                number: seat.and_then(|s| u32::try_from(s.number).ok()),
+                category: seat.map(|s| s.category.clone()),
+                price: seat.and_then(|s| {
+                    let currency = Currency::parse(&s.price.currency)?;
+                    Some(format!(
+                        "{} {currency}",
+                        currency.decimal(s.price.amount_minor)
+                    ))
+                }),
+                pickup_code: order.pickup_code.clone(),
+                ticket_id: ticket.ticket_id.to_string(),
+                version: ticket.version,
+                payload: state.tickets.sign(&QrTicket {
+                    show_id: order.show_id,
+                    seat_id: ticket.seat_id.clone(),
+                    ticket_id: ticket.ticket_id,
+                    version: ticket.version,
+                }),
+            }
+        })
+        .collect();
+    let document =
+        tokio::task::spawn_blocking(move || pdf::printable(&title, &printed, &state.tickets.font))
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?
+            .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"tickets-{order_id}.pdf\""),
+            ),
+        ],
+        document,
+    ))
 }
 
 /// What the door scanned: a ticket's QR code or an order's pickup code, and which door.

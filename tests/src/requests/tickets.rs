@@ -12,6 +12,11 @@ impl Api {
             .token(token)
     }
 
+    /// `GET /v1/me/orders/{order}/tickets.pdf`: send it with [`Api::http`] to keep the bytes.
+    pub fn order_tickets_pdf_url(&self, order: &str) -> String {
+        format!("{}/v1/me/orders/{order}/tickets.pdf", self.base())
+    }
+
     /// `GET /v1/tickets/public-key` (anyone).
     pub fn ticket_public_key(&self) -> Request<'_> {
         self.get_request("/v1/tickets/public-key")

@@ -7,6 +7,11 @@
 //! (`GET /v1/tickets/public-key`) knows the ticket was issued here and for which seat; only
 //! the server knows whether it is still valid (a refund or exchange voids it), so the door
 //! asks it once the code has been read (`POST /v1/shows/{show_id}/check-ins`).
+//!
+//! The drawings of a code are in [`draw`]; printable tickets, a page per seat, in [`pdf`].
+
+pub mod draw;
+pub mod pdf;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -26,16 +31,18 @@ pub struct QrTicket {
 
 const PREFIX: &str = "BOXT1.";
 
-/// The server's ticket key, and whether it is the development one.
+/// The server's ticket key (and whether it is the development one), and the font tickets
+/// are printed with.
 pub struct TicketKeys {
     key: SigningKey,
     pub public_key: PublicKey,
     pub development: bool,
+    pub font: pdf::Font,
 }
 
 impl TicketKeys {
     /// From the configured seed (64 hex digits); None: the development key.
-    pub fn new(seed: Option<&str>) -> Option<Self> {
+    pub fn new(seed: Option<&str>, font: pdf::Font) -> Option<Self> {
         let (key, development) = match seed {
             Some(hex) => (SigningKey::from_hex(hex)?, false),
             None => (SigningKey::development_for("ticket"), true),
@@ -44,6 +51,7 @@ impl TicketKeys {
             public_key: key.public_key(),
             key,
             development,
+            font,
         })
     }
 
@@ -70,48 +78,6 @@ impl TicketKeys {
     }
 }
 
-/// A QR code drawn as an SVG document, or None when the text is too long for one.
-pub fn svg(payload: &str) -> Option<String> {
-    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
-    Some(
-        code.render::<qrcode::render::svg::Color>()
-            .min_dimensions(256, 256)
-            .build(),
-    )
-}
-
-/// A QR code drawn as a PNG image (8 pixels a module, the standard quiet zone of four).
-pub fn png(payload: &str) -> Option<Vec<u8>> {
-    const SCALE: usize = 8;
-    const QUIET: usize = 4;
-    let code = qrcode::QrCode::new(payload.as_bytes()).ok()?;
-    let modules = code.width();
-    let colors = code.to_colors();
-    let side = (modules + 2 * QUIET) * SCALE;
-    let mut pixels = vec![255u8; side * side];
-    for (index, color) in colors.iter().enumerate() {
-        if *color != qrcode::Color::Dark {
-            continue;
-        }
-        let (x, y) = (
-            (index % modules + QUIET) * SCALE,
-            (index / modules + QUIET) * SCALE,
-        );
-        for row in y..y + SCALE {
-            pixels[row * side + x..row * side + x + SCALE].fill(0);
-        }
-    }
-    let mut out = Vec::new();
-    let side = u32::try_from(side).ok()?;
-    let mut encoder = png::Encoder::new(&mut out, side, side);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::Eight);
-    let mut writer = encoder.write_header().ok()?;
-    writer.write_image_data(&pixels).ok()?;
-    writer.finish().ok()?;
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,7 +93,7 @@ mod tests {
 
     #[test]
     fn a_signed_ticket_verifies_and_a_changed_one_does_not() {
-        let keys = TicketKeys::new(None).unwrap();
+        let keys = TicketKeys::new(None, pdf::Font::Builtin).unwrap();
         let payload = keys.sign(&ticket());
         assert_eq!(keys.verify(&payload), Some(ticket()));
         let (head, signature) = payload.rsplit_once('.').unwrap();
@@ -140,15 +106,7 @@ mod tests {
         );
         assert_eq!(keys.verify(head), None);
         assert_eq!(keys.verify("not a ticket"), None);
-        let elsewhere = TicketKeys::new(Some(&"11".repeat(32))).unwrap();
+        let elsewhere = TicketKeys::new(Some(&"11".repeat(32)), pdf::Font::Builtin).unwrap();
         assert_eq!(elsewhere.verify(&payload), None);
-    }
-
-    #[test]
-    fn the_drawings_are_an_svg_document_and_a_png_image() {
-        let payload = TicketKeys::new(None).unwrap().sign(&ticket());
-        assert!(svg(&payload).unwrap().contains("<svg"));
-        let png = png(&payload).unwrap();
-        assert_eq!(&png[1..4], b"PNG");
     }
 }
