@@ -352,6 +352,12 @@ async fn customers_cannot_touch_each_others_holds_payments_or_orders_and_bad_tok
     api.my_payment(&bob, &payment_id)
         .await
         .expect_problem(404, "payment_not_found");
+    // The staff desk finds the purchase by its payment.
+    let found = api
+        .find_orders(&api.staff(), "payment_id", &payment_id)
+        .await;
+    assert_eq!(found.expect_ok()["orders"][0]["order_id"], order_id);
+    assert_eq!(found.body["orders"].as_array().unwrap().len(), 1);
     api.my_payment(&alice, &hold_id)
         .await
         .expect_problem(404, "payment_not_found");

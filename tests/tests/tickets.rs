@@ -445,3 +445,88 @@ async fn the_doors_open_before_the_start_and_close_at_the_end() {
         .await
         .expect_problem(StatusCode::CONFLICT, "show_ended");
 }
+
+#[tokio::test]
+async fn the_staff_desk_finds_an_order_by_pickup_code_customer_show_or_payment_and_acts_on_it() {
+    let server = doors_open_server().await;
+    let api = &server.api;
+    let staff = api.staff();
+    let (alice, bob) = (api.customer("alice"), api.customer("bob"));
+    let show = api
+        .schedule_show(&staff, &fixtures::show(2, 5))
+        .await
+        .created("show_id");
+    let (order, position) = sold(api, &alice, &show, &["B1", "B2"], 9_000).await;
+    let (bobs, last) = sold(api, &bob, &show, &["B3"], 4_500).await;
+    let code = tickets(api, &alice, &order, &position).await["pickup_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let order_ids = |reply: &boxoffice_tests::reply::Reply| -> Vec<String> {
+        reply.expect_ok()["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["order_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let by_code = api
+        .find_orders(&staff, "pickup_code", &code)
+        .min_position(&last)
+        .await;
+    assert_eq!(order_ids(&by_code), [order.as_str()]);
+    assert_eq!(
+        by_code.body["orders"][0]["seats"],
+        serde_json::json!(["B1", "B2"])
+    );
+    let by_customer = api
+        .find_orders(&staff, "customer", "bob")
+        .min_position(&last)
+        .await;
+    assert_eq!(order_ids(&by_customer), [bobs.as_str()]);
+    let by_show = api
+        .find_orders(&staff, "show_id", &show)
+        .min_position(&last)
+        .await;
+    assert_eq!(order_ids(&by_show), [bobs.as_str(), order.as_str()]);
+    let one_page = api
+        .find_orders(&staff, "show_id", &show)
+        .query("limit", 1)
+        .min_position(&last)
+        .await;
+    assert_eq!(order_ids(&one_page), [bobs.as_str()]);
+    let rest = api
+        .find_orders(&staff, "show_id", &show)
+        .query("cursor", one_page.text("next_cursor"))
+        .await;
+    assert_eq!(order_ids(&rest), [order.as_str()]);
+    assert!(rest.body["next_cursor"].is_null());
+    api.find_orders(&staff, "pickup_code", "0000000000")
+        .await
+        .expect_ok();
+    // Not for customers; a filter is needed.
+    api.find_orders(&alice, "customer", "alice")
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    api.request(reqwest::Method::GET, "/v1/orders")
+        .token(&staff)
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+    // What was found is acted on with the customer's routes and a staff token: the staff
+    // refund is recorded as the staff's.
+    let refunded = api.refund_seats(&staff, &show, &order, &["B2"]).await;
+    refunded.expect_created();
+    let actions = api
+        .audit_actions(&api.auditor())
+        .query("actor", "box-office-1")
+        .query("command", "RefundOrder")
+        .min_position(refunded.position())
+        .await;
+    assert_eq!(actions.expect_ok()["actions"].as_array().unwrap().len(), 1);
+    let found = api
+        .find_orders(&staff, "customer", "alice")
+        .min_position(refunded.position())
+        .await;
+    assert_eq!(found.body["orders"][0]["status"], "partially_refunded");
+}

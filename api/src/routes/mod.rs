@@ -126,6 +126,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(query(routes!(promos::promo)))
         .routes(query(routes!(sandbox::pay_page, sandbox::pay)))
         .routes(query(routes!(orders::mine)))
+        .routes(query(routes!(orders::find)))
         .routes(query(routes!(orders::my_order)))
         .routes(query(routes!(orders::my_hold)))
         .routes(query(routes!(orders::my_payment)))

@@ -1,5 +1,6 @@
-//! Orders after the sale: refunds (under the show's refund policy) and a customer's own
-//! order history with its timeline, page by page or one order or hold at a time.
+//! Orders after the sale: refunds (under the show's refund policy), a customer's own order
+//! history with its timeline, page by page or one order or hold at a time, and the staff
+//! desk's search over everyone's.
 
 use super::{page_limit, read_position};
 use crate::auth::{Identity, Role};
@@ -11,11 +12,15 @@ use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use boxoffice_domain::{Money, OrderId, RefundId, SeatId, ShowCommand, ShowEvent, ShowId};
+use boxoffice_domain::{
+    DomainError, Money, OrderId, RefundId, SeatId, ShowCommand, ShowEvent, ShowId,
+};
 use boxoffice_eventstore::Position;
 use boxoffice_projections::order_history::{
-    order_of, orders_of, payment_of, OrderCursor, OrderKey, OrderView, PaymentView,
+    order_of, orders_matching, orders_of, payment_of, OrderCursor, OrderKey, OrderSearch,
+    OrderView, PaymentView,
 };
+use boxoffice_projections::tickets::orders_with_code;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -143,6 +148,111 @@ pub async fn mine(
     let client = state.pool.get().await?;
     let (orders, next) = orders_of(&client, &caller.sub, cursor, limit).await?;
     Ok(axum::Json(MyOrders {
+        orders,
+        next_cursor: next.map(|c| c.encode()),
+        position,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FindOrdersParams {
+    /// The customer's id (an account id, or a partner's customer reference).
+    customer: Option<String>,
+    /// An order's pickup code (ten digits).
+    pickup_code: Option<String>,
+    show_id: Option<Uuid>,
+    /// A provider payment: the purchase it was started for.
+    payment_id: Option<Uuid>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 100 (default 20).
+    limit: Option<i64>,
+    /// Wait (up to 5 s) until the read models have reached this position.
+    min_position: Option<Position>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FoundOrders {
+    orders: Vec<OrderView>,
+    next_cursor: Option<String>,
+    position: Position,
+}
+
+/// The staff desk: anyone's purchases by customer, pickup code, show or payment (at least
+/// one; several narrow it down), newest first, as customers see them. Refunds, exchanges and
+/// check-ins on what is found are the customer's routes, called with a staff token.
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(FindOrdersParams),
+    responses(
+        (status = 200, description = "A page of purchases.", body = FoundOrders),
+        (status = 400, description = "A cursor this server did not hand out (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not staff.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No filter, or an empty one (`validation_failed`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn find(
+    State(state): State<AppState>,
+    caller: Identity,
+    Query(params): Query<FindOrdersParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Staff])?;
+    let limit = page_limit(params.limit, 20, 100)?;
+    let cursor = match params.cursor.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(OrderCursor::decode(text).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "cursor is not one this server handed out")
+        })?),
+    };
+    let text = |value: Option<String>, field: &str| -> Result<Option<String>, ApiError> {
+        match value.map(|v| v.trim().to_owned()) {
+            Some(v) if v.is_empty() || v.chars().count() > 200 => Err(DomainError::Validation(
+                vec![boxoffice_domain::FieldError::new(
+                    field,
+                    "must be 1 to 200 characters",
+                )],
+            )
+            .into()),
+            other => Ok(other),
+        }
+    };
+    let customer = text(params.customer, "customer")?;
+    let pickup_code = text(params.pickup_code, "pickup_code")?;
+    if customer.is_none()
+        && pickup_code.is_none()
+        && params.show_id.is_none()
+        && params.payment_id.is_none()
+    {
+        return Err(
+            DomainError::Validation(vec![boxoffice_domain::FieldError::new(
+                "customer",
+                "give at least one of customer, pickup_code, show_id, payment_id",
+            )])
+            .into(),
+        );
+    }
+    let position = read_position(&state, "order_history", params.min_position).await?;
+    let client = state.pool.get().await?;
+    let order_ids = match &pickup_code {
+        Some(code) => {
+            read_position(&state, "tickets", params.min_position).await?;
+            Some(orders_with_code(&client, code).await?)
+        }
+        None => None,
+    };
+    let search = OrderSearch {
+        customer_id: customer,
+        show_id: params.show_id,
+        payment_id: params.payment_id,
+        order_ids,
+    };
+    let (orders, next) = orders_matching(&client, &search, cursor, limit).await?;
+    Ok(axum::Json(FoundOrders {
         orders,
         next_cursor: next.map(|c| c.encode()),
         position,

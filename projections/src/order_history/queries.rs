@@ -90,7 +90,15 @@ impl OrderCursor {
     }
 }
 
-const ORDERS_OF_SQL: &str = include_str!("sql/orders_of.sql");
+const ORDERS_OF_SQL: &str = concat!(
+    include_str!("sql/order_rows.sql"),
+    include_str!("sql/orders_of.sql")
+);
+const ORDERS_BY_HOLD_SQL: &str = concat!(
+    include_str!("sql/order_rows.sql"),
+    include_str!("sql/orders_by_hold.sql")
+);
+const ORDERS_MATCHING_SQL: &str = include_str!("sql/orders_matching.sql");
 const CUSTOMER_OF_ORDER_SQL: &str = include_str!("sql/customer_of_order.sql");
 
 /// A customer's orders, newest first, each with its timeline; `limit` per page.
@@ -116,6 +124,56 @@ pub async fn orders_of(
             ],
         )
         .await?;
+    let mut orders: Vec<OrderView> = rows.iter().map(order_view).collect();
+    let next = if orders.len() as i64 > limit {
+        orders.truncate(limit.max(0) as usize);
+        orders.last().map(|o| OrderCursor {
+            created_at: o.created_at,
+            hold_id: o.hold_id,
+        })
+    } else {
+        None
+    };
+    Ok((orders, next))
+}
+
+/// What staff look orders up by (one or more, all of which must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderSearch {
+    pub customer_id: Option<String>,
+    pub show_id: Option<Uuid>,
+    pub payment_id: Option<Uuid>,
+    /// Only these orders (a pickup code's, found in the tickets' read model).
+    pub order_ids: Option<Vec<Uuid>>,
+}
+
+/// Anyone's purchases that match, newest first, each with its timeline; `limit` per page.
+pub async fn orders_matching(
+    client: &impl GenericClient,
+    search: &OrderSearch,
+    after: Option<OrderCursor>,
+    limit: i64,
+) -> Result<(Vec<OrderView>, Option<OrderCursor>), tokio_postgres::Error> {
+    let (created_at, hold_id) =
+        after.map_or((None, None), |c| (Some(c.created_at), Some(c.hold_id)));
+    let holds: Vec<Uuid> = client
+        .query(
+            ORDERS_MATCHING_SQL,
+            &[
+                &search.customer_id,
+                &search.show_id,
+                &search.payment_id,
+                &search.order_ids,
+                &created_at,
+                &hold_id,
+                &(limit + 1),
+            ],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get("hold_id"))
+        .collect();
+    let rows = client.query(ORDERS_BY_HOLD_SQL, &[&holds]).await?;
     let mut orders: Vec<OrderView> = rows.iter().map(order_view).collect();
     let next = if orders.len() as i64 > limit {
         orders.truncate(limit.max(0) as usize);

@@ -28,6 +28,16 @@ pub struct TicketRow {
 
 const ORDER_TICKETS_SQL: &str = include_str!("sql/order_tickets.sql");
 const SHOW_TICKETS_SQL: &str = include_str!("sql/show_tickets.sql");
+const ORDERS_WITH_CODE_SQL: &str = include_str!("sql/orders_with_code.sql");
+
+/// The orders a pickup code was given to.
+pub async fn orders_with_code(
+    client: &impl GenericClient,
+    pickup_code: &str,
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
+    let rows = client.query(ORDERS_WITH_CODE_SQL, &[&pickup_code]).await?;
+    Ok(rows.iter().map(|row| row.get("order_id")).collect())
+}
 
 /// An order's tickets; None for an order the read model does not know (yet).
 pub async fn tickets_of(

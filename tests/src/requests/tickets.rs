@@ -40,6 +40,13 @@ impl Api {
         )
     }
 
+    /// `GET /v1/orders?{name}={value}`: the staff desk's search.
+    pub fn find_orders(&self, staff: &str, name: &str, value: &str) -> Request<'_> {
+        self.get_request("/v1/orders")
+            .token(staff)
+            .query(name, value)
+    }
+
     /// `GET /v1/shows/{show}/check-ins`: who is in, who is expected.
     pub fn attendance(&self, token: &str, show: &str) -> Request<'_> {
         self.get_request(format!("/v1/shows/{show}/check-ins"))
