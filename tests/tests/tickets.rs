@@ -10,6 +10,7 @@ use boxoffice_api::auth::Role;
 use boxoffice_audit::seal::PublicKey;
 use boxoffice_commands::{Clock, ManualClock, SystemClock};
 use boxoffice_tests::fixtures::{self, cny};
+use boxoffice_tests::read_models::{assert_read_models_equal_a_rebuild, wait_for_projections};
 use boxoffice_tests::server::{Api, TestServer};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -407,6 +408,11 @@ async fn refunded_exchanged_forged_and_other_shows_tickets_are_refused_at_the_do
     api.attendance(&bob, &show)
         .await
         .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+
+    // Seats sold, voided, sold again and let in, folded batch by batch, are what a rebuild
+    // from the log makes of them.
+    wait_for_projections(&server.db).await;
+    assert_read_models_equal_a_rebuild(&server.db).await;
 }
 
 #[tokio::test]

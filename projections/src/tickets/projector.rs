@@ -1,18 +1,17 @@
-//! The tickets projector: a statement per sale, refund, exchange or check-in (a handful per
-//! order over its life), each over all the seats the event names.
+//! The tickets projector: a batch's sales, refunds, exchanges, transfers and check-ins
+//! folded per seat in memory, in log order, then written with two statements (the seats,
+//! and the new orders with their pickup codes), however many events the batch holds.
 
-use crate::projector::seat_labels;
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::ticket_id;
-use boxoffice_domain::{OrderId, SeatId, ShowEvent};
+use boxoffice_domain::{OrderId, SeatId, ShowEvent, Timestamp};
+use std::collections::HashMap;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
-const SELL_SQL: &str = include_str!("sql/sell.sql");
-const VOID_SQL: &str = include_str!("sql/void.sql");
-const CHECK_IN_SQL: &str = include_str!("sql/check_in.sql");
-const ORDER_SQL: &str = include_str!("sql/order.sql");
+const APPLY_SQL: &str = include_str!("sql/apply.sql");
+const ORDERS_SQL: &str = include_str!("sql/orders.sql");
 
 pub struct Tickets;
 
@@ -45,80 +44,158 @@ impl Projector for Tickets {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
+        let mut fold = Fold::default();
         for applying in events {
             if let Event::Show(event) = &applying.event {
-                apply_one(tx, applying.stream_id, event).await?;
+                fold.event(applying.stream_id, event);
             }
         }
+        fold.write(tx).await
+    }
+}
+
+/// What a batch did to one seat.
+#[derive(Default)]
+struct SeatChange {
+    sold: i32,
+    /// Its order and ticket at the end of the batch (None: void), if the batch changed them.
+    owner: Option<Option<(Uuid, Uuid)>>,
+    /// When and where it was let in at the end of the batch, if the batch changed that.
+    entry: Option<Option<(Timestamp, String)>>,
+}
+
+#[derive(Default)]
+struct Fold {
+    /// In first-touched order, so the statement's rows come in log order.
+    seats: Vec<(Uuid, String)>,
+    changes: HashMap<(Uuid, String), SeatChange>,
+    orders: Vec<(Uuid, Uuid, String, Option<String>)>,
+}
+
+impl Fold {
+    fn seat(&mut self, show: Uuid, seat: &SeatId) -> &mut SeatChange {
+        let key = (show, seat.as_str().to_owned());
+        if !self.changes.contains_key(&key) {
+            self.seats.push(key.clone());
+        }
+        self.changes.entry(key).or_default()
+    }
+
+    fn sell(&mut self, show: Uuid, order: &OrderId, seats: &[SeatId]) {
+        for seat in seats {
+            let change = self.seat(show, seat);
+            change.sold += 1;
+            change.owner = Some(Some((order.0, ticket_id(order, seat))));
+            change.entry = Some(None);
+        }
+    }
+
+    fn void(&mut self, show: Uuid, seats: impl IntoIterator<Item = SeatId>) {
+        for seat in seats {
+            let change = self.seat(show, &seat);
+            change.owner = Some(None);
+            change.entry = Some(None);
+        }
+    }
+
+    fn event(&mut self, show: Uuid, event: &ShowEvent) {
+        match event {
+            ShowEvent::HoldConfirmed(e) => {
+                self.orders.push((
+                    e.order_id.0,
+                    show,
+                    e.customer_id.0.clone(),
+                    e.pickup_code.clone(),
+                ));
+                self.sell(show, &e.order_id, &e.seats);
+            }
+            ShowEvent::OrderRefunded(e) => self.void(show, e.seats.iter().cloned()),
+            ShowEvent::OrderTransferredOut(e) => self.void(show, e.seats.iter().cloned()),
+            ShowEvent::TransferReverted(e) => self.sell(show, &e.order_id, &e.seats),
+            ShowEvent::SeatsExchanged(e) => {
+                self.void(show, e.moves.iter().map(|m| m.from.clone()));
+                let to: Vec<SeatId> = e.moves.iter().map(|m| m.to.clone()).collect();
+                self.sell(show, &e.order_id, &to);
+            }
+            ShowEvent::TicketsCheckedIn(e) => {
+                for admitted in &e.tickets {
+                    self.seat(show, &admitted.seat_id).entry =
+                        Some(Some((e.checked_in_at, e.door.clone())));
+                }
+            }
+            ShowEvent::ShowScheduled(_)
+            | ShowEvent::SeatsHeld(_)
+            | ShowEvent::HoldReleased(_)
+            | ShowEvent::HoldExpired(_)
+            | ShowEvent::PaymentRequested(_)
+            | ShowEvent::PaymentRefused(_)
+            | ShowEvent::OrderTransferredIn(_)
+            | ShowEvent::WaitlistJoined(_)
+            | ShowEvent::WaitlistOffered(_)
+            | ShowEvent::WaitlistLeft(_)
+            | ShowEvent::WaitlistClosed(_)
+            | ShowEvent::ShowCancelled(_) => {}
+        }
+    }
+
+    async fn write(mut self, tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+        if !self.orders.is_empty() {
+            let ids: Vec<Uuid> = self.orders.iter().map(|o| o.0).collect();
+            let shows: Vec<Uuid> = self.orders.iter().map(|o| o.1).collect();
+            let customers: Vec<&str> = self.orders.iter().map(|o| o.2.as_str()).collect();
+            let codes: Vec<Option<&str>> = self.orders.iter().map(|o| o.3.as_deref()).collect();
+            tx.execute(ORDERS_SQL, &[&ids, &shows, &customers, &codes])
+                .await?;
+        }
+        if self.seats.is_empty() {
+            return Ok(());
+        }
+        let mut c = SeatColumns::default();
+        for key in &self.seats {
+            let Some(change) = self.changes.remove(key) else {
+                continue;
+            };
+            c.shows.push(key.0);
+            c.seats.push(key.1.clone());
+            c.sold.push(change.sold);
+            c.owner_changed.push(change.owner.is_some());
+            let owner = change.owner.flatten();
+            c.orders.push(owner.map(|(order, _)| order));
+            c.tickets.push(owner.map(|(_, ticket)| ticket));
+            c.entry_changed.push(change.entry.is_some());
+            let (at, door) = change.entry.flatten().unzip();
+            c.at.push(at);
+            c.doors.push(door);
+        }
+        tx.execute(
+            APPLY_SQL,
+            &[
+                &c.shows,
+                &c.seats,
+                &c.sold,
+                &c.owner_changed,
+                &c.orders,
+                &c.tickets,
+                &c.entry_changed,
+                &c.at,
+                &c.doors,
+            ],
+        )
+        .await?;
         Ok(())
     }
 }
 
-async fn apply_one(
-    tx: &Transaction<'_>,
-    show_id: Uuid,
-    event: &ShowEvent,
-) -> Result<(), tokio_postgres::Error> {
-    match event {
-        ShowEvent::HoldConfirmed(e) => {
-            tx.execute(
-                ORDER_SQL,
-                &[&e.order_id.0, &show_id, &e.customer_id.0, &e.pickup_code],
-            )
-            .await?;
-            sell(tx, show_id, &e.order_id, &e.seats).await?;
-        }
-        ShowEvent::OrderRefunded(e) => void(tx, show_id, &e.seats).await?,
-        ShowEvent::OrderTransferredOut(e) => void(tx, show_id, &e.seats).await?,
-        ShowEvent::TransferReverted(e) => sell(tx, show_id, &e.order_id, &e.seats).await?,
-        ShowEvent::SeatsExchanged(e) => {
-            let from: Vec<SeatId> = e.moves.iter().map(|m| m.from.clone()).collect();
-            let to: Vec<SeatId> = e.moves.iter().map(|m| m.to.clone()).collect();
-            void(tx, show_id, &from).await?;
-            sell(tx, show_id, &e.order_id, &to).await?;
-        }
-        ShowEvent::TicketsCheckedIn(e) => {
-            let seats: Vec<&str> = e.tickets.iter().map(|t| t.seat_id.as_str()).collect();
-            tx.execute(CHECK_IN_SQL, &[&show_id, &seats, &e.checked_in_at, &e.door])
-                .await?;
-        }
-        ShowEvent::ShowScheduled(_)
-        | ShowEvent::SeatsHeld(_)
-        | ShowEvent::HoldReleased(_)
-        | ShowEvent::HoldExpired(_)
-        | ShowEvent::PaymentRequested(_)
-        | ShowEvent::PaymentRefused(_)
-        | ShowEvent::OrderTransferredIn(_)
-        | ShowEvent::WaitlistJoined(_)
-        | ShowEvent::WaitlistOffered(_)
-        | ShowEvent::WaitlistLeft(_)
-        | ShowEvent::WaitlistClosed(_)
-        | ShowEvent::ShowCancelled(_) => {}
-    }
-    Ok(())
-}
-
-async fn sell(
-    tx: &Transaction<'_>,
-    show_id: Uuid,
-    order_id: &OrderId,
-    seats: &[SeatId],
-) -> Result<(), tokio_postgres::Error> {
-    let tickets: Vec<Uuid> = seats.iter().map(|s| ticket_id(order_id, s)).collect();
-    tx.execute(
-        SELL_SQL,
-        &[&show_id, &order_id.0, &seat_labels(seats), &tickets],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn void(
-    tx: &Transaction<'_>,
-    show_id: Uuid,
-    seats: &[SeatId],
-) -> Result<(), tokio_postgres::Error> {
-    tx.execute(VOID_SQL, &[&show_id, &seat_labels(seats)])
-        .await?;
-    Ok(())
+/// A batch's seats as the columns of `apply.sql`.
+#[derive(Default)]
+struct SeatColumns {
+    shows: Vec<Uuid>,
+    seats: Vec<String>,
+    sold: Vec<i32>,
+    owner_changed: Vec<bool>,
+    orders: Vec<Option<Uuid>>,
+    tickets: Vec<Option<Uuid>>,
+    entry_changed: Vec<bool>,
+    at: Vec<Option<Timestamp>>,
+    doors: Vec<Option<String>>,
 }
