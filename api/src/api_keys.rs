@@ -5,7 +5,7 @@
 //! revoked key stops working within 10 s. Quotas are counted per process.
 
 use crate::accounts::{new_refresh_token, token_hash};
-use crate::auth::{Identity, KeyIdentity, Role};
+use crate::auth::{Identity, KeyIdentity};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{Request, State};
@@ -26,7 +26,7 @@ const LOOKUP_TTL: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 struct Known {
     /// `None`: no such key, or revoked.
-    key: Option<(Uuid, u32, Vec<Role>)>,
+    key: Option<(Uuid, u32, Vec<String>)>,
     looked_up: Instant,
 }
 
@@ -120,10 +120,10 @@ pub async fn enforce(State(state): State<AppState>, mut request: Request, next: 
         .retry_after(u32::try_from(wait).unwrap_or(60))
         .into_response();
     }
-    request.extensions_mut().insert(KeyIdentity(Identity {
-        sub: format!("partner:{key_id}"),
-        roles,
-    }));
+    request.extensions_mut().insert(KeyIdentity(Identity::new(
+        format!("partner:{key_id}"),
+        &roles,
+    )));
     next.run(request).await
 }
 
@@ -134,7 +134,7 @@ fn invalid() -> ApiError {
 async fn look_up(
     state: &AppState,
     hash: &[u8],
-) -> Result<Option<(Uuid, u32, Vec<Role>)>, ApiError> {
+) -> Result<Option<(Uuid, u32, Vec<String>)>, ApiError> {
     let client = state.pool.get().await?;
     let row = client
         .query_opt(
@@ -148,7 +148,7 @@ async fn look_up(
         (
             row.get("key_id"),
             u32::try_from(row.get::<_, i32>("quota_per_minute")).unwrap_or(1),
-            roles.iter().filter_map(|r| Role::parse(r)).collect(),
+            roles,
         )
     }))
 }

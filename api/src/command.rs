@@ -27,6 +27,7 @@ impl CommandHeaders {
                 .unwrap_or_else(|| Uuid::new_v4().to_string()),
             self.request_id.clone(),
         )
+        .limited_to(caller.cinemas.clone())
     }
 }
 

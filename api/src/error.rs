@@ -353,6 +353,7 @@ impl From<CommandError> for ApiError {
             .detail("this Idempotency-Key was already used for a different request; use a new key"),
             CommandError::Unavailable(reason) => ApiError::unavailable(reason),
             CommandError::Failed(reason) => ApiError::internal(reason),
+            CommandError::Forbidden(reason) => ApiError::forbidden(reason),
         }
     }
 }

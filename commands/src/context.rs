@@ -23,6 +23,10 @@ pub struct CommandContext {
     /// else (the command of the request it belongs to, or the event a process follows);
     /// `None` for a client's own command, which is its own cause.
     pub causation_id: Option<String>,
+    /// The only cinemas the caller may act on (staff of some cinemas); None: any. Checked
+    /// against the stream the command goes to before it is decided
+    /// ([`CommandContext::may_act_on`]).
+    pub cinemas: Option<std::collections::BTreeSet<Uuid>>,
 }
 
 /// What a step the system takes on its own follows from: the request it belongs to (its
@@ -59,6 +63,26 @@ impl CommandContext {
             idempotency_key: idempotency_key.into(),
             correlation_id,
             causation_id: None,
+            cinemas: None,
+        }
+    }
+
+    /// The same, for a caller who may act on these cinemas only.
+    pub fn limited_to(mut self, cinemas: Option<std::collections::BTreeSet<Uuid>>) -> Self {
+        self.cinemas = cinemas;
+        self
+    }
+
+    /// Refuses a command on a stream of `cinema` (None: of no cinema, such as a show with
+    /// an inline layout, or of the whole chain: cities, movies, promo codes) when the caller
+    /// may act on some cinemas only, and not this one.
+    pub fn may_act_on(&self, cinema: Option<Uuid>) -> Result<(), crate::CommandError> {
+        match (&self.cinemas, cinema) {
+            (None, _) => Ok(()),
+            (Some(cinemas), Some(cinema)) if cinemas.contains(&cinema) => Ok(()),
+            (Some(_), _) => Err(crate::CommandError::Forbidden(
+                "this account does not act for this cinema".into(),
+            )),
         }
     }
 
@@ -70,6 +94,7 @@ impl CommandContext {
             idempotency_key,
             correlation_id: cause.correlation_id.clone(),
             causation_id: cause.causation_id.clone(),
+            cinemas: None,
         }
     }
 

@@ -45,6 +45,9 @@ pub enum CommandError {
     Unavailable(String),
     #[error("the command could not be carried out: {0}")]
     Failed(String),
+    /// The caller may not act here (staff of other cinemas); nothing was decided.
+    #[error("{0}")]
+    Forbidden(String),
 }
 
 impl From<EventLogError> for CommandError {

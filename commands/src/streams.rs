@@ -9,7 +9,7 @@
 
 use crate::idempotency::{digest, Ledger};
 use crate::{Clock, CommandContext, CommandError, Outcome};
-use boxoffice_domain::{Aggregate, StoredEvent};
+use boxoffice_domain::{Aggregate, StoredEvent, StreamName};
 use boxoffice_eventstore::{EventLog, EventLogError, ExpectedVersion, NewEvent, Position};
 use std::sync::Arc;
 
@@ -53,6 +53,15 @@ impl Streams {
         command: A::Command,
         context: &CommandContext,
     ) -> Result<Outcome<A::Event>, CommandError> {
+        if context.cinemas.is_some() {
+            // Staff of some cinemas act on their cinemas' streams only; the chain's own
+            // (cities, movies, promo codes) and anyone else's are not theirs.
+            let cinema = match StreamName::parse(stream) {
+                Some(StreamName::Cinema(cinema_id)) => Some(cinema_id.0),
+                _ => None,
+            };
+            context.may_act_on(cinema)?;
+        }
         let digest = digest(&command);
         for _ in 0..MAX_ATTEMPTS {
             let folded = self.fold::<A>(stream, None).await?;

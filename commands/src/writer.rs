@@ -380,6 +380,10 @@ impl Writer {
                 });
                 continue;
             }
+            if let Err(refused) = context.may_act_on(cinema_of(&state.show, &envelope.command)) {
+                decisions.push(Decision::Rejected(refused));
+                continue;
+            }
             match decide(&state.show, &envelope.command, now) {
                 Ok(decided) => {
                     in_batch.insert(key, index);
@@ -499,6 +503,7 @@ fn count_command(command: &ShowCommand, answer: &Result<Outcome, CommandError>) 
         Err(CommandError::KeyReused) => ("rejected", "idempotency_key_reused"),
         Err(CommandError::Unavailable(_)) => ("unavailable", ""),
         Err(CommandError::Failed(_)) => ("failed", ""),
+        Err(CommandError::Forbidden(_)) => ("rejected", "forbidden"),
     };
     metrics::counter!(
         "boxoffice_commands_total",
@@ -507,4 +512,13 @@ fn count_command(command: &ShowCommand, answer: &Result<Outcome, CommandError>) 
         "code" => code,
     )
     .increment(1);
+}
+
+/// The cinema a show command acts in: the show's venue, or the one it is being scheduled in.
+fn cinema_of(show: &Show, command: &ShowCommand) -> Option<uuid::Uuid> {
+    let venue = match command {
+        ShowCommand::ScheduleShow { venue, .. } => venue.as_ref(),
+        _ => show.venue(),
+    };
+    venue.map(|v| v.cinema_id.0)
 }

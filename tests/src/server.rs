@@ -48,6 +48,11 @@ impl Api {
         self.jwt.mint(sub, roles, chrono::Duration::hours(1))
     }
 
+    /// A token for `sub` with roles as accounts name them (`staff:{cinema_id}` too).
+    pub fn token_named(&self, sub: &str, roles: &[String]) -> String {
+        self.jwt.mint_names(sub, roles, chrono::Duration::hours(1))
+    }
+
     /// A customer's token: `name` is the customer's id.
     pub fn customer(&self, name: &str) -> String {
         self.token(name, &[Role::Customer])

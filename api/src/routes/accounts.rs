@@ -3,7 +3,7 @@
 //! tokens are random, stored hashed, and used once.
 
 use crate::accounts::{self, AccountView, FavoriteView, Refreshed};
-use crate::auth::{Identity, Role};
+use crate::auth::{Grant, Identity, Role};
 use crate::command::CommandHeaders;
 use crate::error::ApiError;
 use crate::extract::{Json, Path};
@@ -60,13 +60,10 @@ async fn session(
     account: AccountView,
     refresh: Option<String>,
 ) -> Result<Session, ApiError> {
-    let roles: Vec<Role> = account
-        .roles
-        .iter()
-        .filter_map(|r| Role::parse(r))
-        .collect();
     let ttl = state.settings.access_token_ttl;
-    let access_token = state.jwt.mint(&account.account_id.to_string(), &roles, ttl);
+    let access_token = state
+        .jwt
+        .mint_names(&account.account_id.to_string(), &account.roles, ttl);
     let refresh_token = match refresh {
         Some(token) => token,
         None => {
@@ -389,8 +386,9 @@ pub async fn favorites(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Roles {
-    /// Any of `customer`, `staff`, `analyst`, `auditor`, `admin`, `door`; at least one. They take
-    /// effect from the account's next login or refresh.
+    /// Any of `customer`, `staff`, `analyst`, `auditor`, `admin`, `door`, or
+    /// `staff:{cinema_id}` / `door:{cinema_id}` for staff of that cinema only; at least one.
+    /// They take effect from the account's next login or refresh.
     roles: Vec<String>,
 }
 
@@ -455,14 +453,15 @@ pub struct CreatedApiKey {
 fn parse_roles(roles: &[String]) -> Result<Vec<String>, ApiError> {
     let mut parsed: Vec<String> = Vec::new();
     for (index, role) in roles.iter().enumerate() {
-        let Some(role) = Role::parse(role) else {
+        let Some(grant) = Grant::parse(role) else {
             return Err(invalid(
                 &format!("roles[{index}]"),
-                "must be customer, staff, analyst, auditor, admin or door",
+                "must be customer, staff, analyst, auditor, admin or door, or \
+                 staff:{cinema_id} or door:{cinema_id} for one cinema",
             ));
         };
-        if !parsed.iter().any(|r| r == role.as_str()) {
-            parsed.push(role.as_str().to_owned());
+        if !parsed.contains(&grant.name()) {
+            parsed.push(grant.name());
         }
     }
     if parsed.is_empty() {

@@ -179,6 +179,10 @@ pub async fn transfer(
             "to exchange within the show, use .../exchanges",
         ));
     }
+    // Staff of some cinemas: both shows theirs, before the first step writes anything on
+    // the other one.
+    super::require_show_cinema(&state, &caller, show_id).await?;
+    super::require_show_cinema(&state, &caller, body.to_show_id).await?;
     let client = state.pool.get().await?;
     let movies = seat_map::movies_of_shows(&client, &[show_id, body.to_show_id]).await?;
     let movie_of = |id: Uuid| movies.iter().find(|m| m.show_id == id).map(|m| m.movie_id);

@@ -251,6 +251,22 @@ async fn method_not_allowed() -> ApiError {
 /// Read-your-writes: waits until `projector` has applied the log up to `min_position`.
 /// Returns the position the read model has reached. A position that no command handed out
 /// is refused (400) rather than waited for.
+/// Refuses (403) staff of some cinemas reading about a show of another (or of none); no
+/// lookup for anyone else.
+async fn require_show_cinema(
+    state: &AppState,
+    caller: &crate::auth::Identity,
+    show_id: uuid::Uuid,
+) -> Result<(), ApiError> {
+    if caller.cinemas.is_none() {
+        return Ok(());
+    }
+    let client = state.pool.get().await?;
+    let show =
+        boxoffice_projections::catalogue::show_detail(&client, show_id, chrono::Utc::now()).await?;
+    caller.require_cinema(show.and_then(|s| s.cinema).map(|c| c.cinema_id))
+}
+
 async fn read_position(
     state: &AppState,
     projector: &str,

@@ -250,6 +250,7 @@ pub async fn find(
         show_id: params.show_id,
         payment_id: params.payment_id,
         order_ids,
+        cinema_ids: caller.cinemas.as_ref().map(|c| c.iter().copied().collect()),
     };
     let (orders, next) = orders_matching(&client, &search, cursor, limit).await?;
     Ok(axum::Json(FoundOrders {

@@ -115,6 +115,9 @@ pub async fn promo(
     Path(code): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Staff, Role::Admin, Role::Analyst])?;
+    if !caller.has(Role::Admin) && !caller.has(Role::Analyst) {
+        caller.require_every_cinema()?;
+    }
     let code = PromoCode::parse(&code)
         .ok_or_else(|| ApiError::from(boxoffice_domain::DomainError::PromoNotFound))?;
     let promo = state.promos.get(&code).await?;

@@ -208,6 +208,9 @@ async fn grouped(
     params: GroupedParams,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Analyst, Role::Staff])?;
+    if !caller.has(Role::Analyst) {
+        caller.require_every_cinema()?;
+    }
     let format = format_of(params.format.as_deref(), &headers)?;
     let args = GroupedArgs {
         group_by: params.group_by,
@@ -360,6 +363,9 @@ pub async fn timeline(
     Query(params): Query<TimelineParams>,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Analyst, Role::Staff])?;
+    if !caller.has(Role::Analyst) {
+        caller.require_every_cinema()?;
+    }
     let format = format_of(params.format.as_deref(), &headers)?;
     let scope = reports::timeline_scope(
         params.show_id,
@@ -459,6 +465,9 @@ pub async fn sales(
     Query(params): Query<SalesParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Analyst, Role::Staff])?;
+    if !caller.has(Role::Analyst) {
+        caller.require_every_cinema()?;
+    }
     let page_size = super::page_limit(params.page_size, 1000, 10_000).map_err(|_| {
         ApiError::bad_request("invalid_query", "page_size must be between 1 and 10000")
     })?;

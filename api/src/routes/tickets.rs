@@ -180,6 +180,9 @@ async fn owned(
         .await?
         .filter(|o| o.customer_id == caller.sub || caller.has(Role::Staff))
         .ok_or(DomainError::OrderNotFound)?;
+    if order.customer_id != caller.sub {
+        super::require_show_cinema(state, caller, order.show_id).await?;
+    }
     Ok((order, position))
 }
 
@@ -453,6 +456,7 @@ pub async fn attendance_of(
     Query(params): Query<TicketsParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Door, Role::Staff])?;
+    super::require_show_cinema(&state, &caller, show_id).await?;
     let position = read_position(&state, "tickets", params.min_position).await?;
     let client = state.pool.get().await?;
     let attendance = attendance(&client, show_id).await?;

@@ -170,6 +170,7 @@ pub async fn follow(
     Query(params): Query<FollowParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Customer, Role::Staff])?;
+    super::require_show_cinema(&state, &caller, show_id).await?;
     let wait = params.wait.unwrap_or(0);
     if wait > MAX_WAIT_SECONDS {
         return Err(ApiError::bad_request(

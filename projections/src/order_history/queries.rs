@@ -145,6 +145,8 @@ pub struct OrderSearch {
     pub payment_id: Option<Uuid>,
     /// Only these orders (a pickup code's, found in the tickets' read model).
     pub order_ids: Option<Vec<Uuid>>,
+    /// Only of these cinemas' shows (staff of some cinemas).
+    pub cinema_ids: Option<Vec<Uuid>>,
 }
 
 /// Anyone's purchases that match, newest first, each with its timeline; `limit` per page.
@@ -167,6 +169,7 @@ pub async fn orders_matching(
                 &created_at,
                 &hold_id,
                 &(limit + 1),
+                &search.cinema_ids,
             ],
         )
         .await?
