@@ -51,8 +51,9 @@ pub fn complete(mut api: OpenApi) -> OpenApi {
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
                 .description(Some(
-                    "HS256 JWT with `sub` and `roles` (customer, staff, analyst, auditor, admin, door), \
-                     from `POST /v1/auth/login`. Partner ticket clients may send an \
+                    "HS256 JWT with `sub` and `roles` (customer, staff, analyst, auditor, admin, door; \
+                     `staff:{cinema_id}` and `door:{cinema_id}` for one cinema's staff), from \
+                     `POST /v1/auth/login`. Partner ticket clients may send an \
                      `X-Api-Key` instead (made by an admin at `POST /v1/api-keys`): the key is \
                      their identity, within its request quota per minute (429 \
                      `quota_exceeded` past it).",
