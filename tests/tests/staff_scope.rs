@@ -490,6 +490,11 @@ async fn scoped_roles_are_granted_by_name_and_bad_ones_refused() {
             .await
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     }
+    // An administrator who is also staff of one cinema still administers roles.
+    let manager = api.token_named("manager", &["admin".into(), format!("staff:{cinema}")]);
+    api.grant_roles(&manager, &account, &[&format!("door:{cinema}")])
+        .await
+        .expect_ok();
     // Logged in, the account is door staff of that cinema only.
     let login = api.login("usher@example.cn", password).await;
     let token = login.expect_ok()["access_token"]
