@@ -408,6 +408,9 @@ async fn refunded_exchanged_forged_and_other_shows_tickets_are_refused_at_the_do
     api.attendance(&bob, &show)
         .await
         .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    api.attendance(&door, &uuid::Uuid::new_v4().to_string())
+        .await
+        .expect_problem(StatusCode::NOT_FOUND, "show_not_found");
 
     // Seats sold, voided, sold again and let in, folded batch by batch, are what a rebuild
     // from the log makes of them.

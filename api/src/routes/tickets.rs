@@ -446,7 +446,8 @@ pub struct AttendanceView {
     params(("show_id" = Uuid, Path, description = "The show."), TicketsParams),
     responses(
         (status = 200, description = "The show's attendance.", body = AttendanceView),
-        (status = 403, description = "Not door staff or staff.", body = Problem, content_type = "application/problem+json")
+        (status = 403, description = "Not door staff or staff (of this show's cinema).", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn attendance_of(
@@ -459,6 +460,12 @@ pub async fn attendance_of(
     super::require_show_cinema(&state, &caller, show_id).await?;
     let position = read_position(&state, "tickets", params.min_position).await?;
     let client = state.pool.get().await?;
+    if seat_map::seat_map_version(&client, show_id)
+        .await?
+        .is_none()
+    {
+        return Err(DomainError::ShowNotFound.into());
+    }
     let attendance = attendance(&client, show_id).await?;
     Ok(axum::Json(AttendanceView {
         show_id,
