@@ -301,6 +301,32 @@ async fn a_paid_order_s_tickets_verify_offline_and_each_is_let_in_exactly_once()
         .unwrap()
         .iter()
         .all(|t| t["status"] == "checked_in"));
+
+    // Analysts see the attendance in the box office: three sold, three let in.
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (today - chrono::Days::new(1), today + chrono::Days::new(1));
+    let report = api
+        .request(
+            reqwest::Method::GET,
+            format!("/v1/reports/box-office?group_by=show&from={from}&to={to}"),
+        )
+        .token(&api.analyst())
+        .min_position(by_code_reply.position())
+        .await;
+    let row = report.expect_ok()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["show_id"] == show.as_str())
+        .cloned()
+        .expect("the show's row");
+    assert_eq!(
+        (
+            row["tickets_sold"].clone(),
+            row["tickets_checked_in"].clone()
+        ),
+        (3.into(), 3.into())
+    );
 }
 
 #[tokio::test]

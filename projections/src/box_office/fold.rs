@@ -62,6 +62,8 @@ pub(super) struct FactChange {
     pub fees_minor: i64,
     pub exchanged_in_minor: i64,
     pub exchanged_out_minor: i64,
+    /// Tickets let in at the door.
+    pub tickets_checked_in: i32,
 }
 
 /// Changes of one show's funnel.
@@ -166,6 +168,7 @@ pub(super) fn wanted(events: &[Applying<'_>]) -> Wanted {
                     wanted.shows.push(show);
                     wanted.transfers.push((show, e.exchange_id));
                 }
+                ShowEvent::TicketsCheckedIn(_) => wanted.shows.push(show),
                 ShowEvent::HoldReleased(e) => wanted.holds.push(e.hold_id.0),
                 ShowEvent::HoldExpired(e) => wanted.holds.push(e.hold_id.0),
                 _ => {}
@@ -315,8 +318,14 @@ impl Fold {
             | ShowEvent::OrderTransferredIn(_)
             | ShowEvent::WaitlistLeft(_)
             | ShowEvent::WaitlistClosed(_)
-            | ShowEvent::ShowCancelled(_)
-            | ShowEvent::TicketsCheckedIn(_) => {}
+            | ShowEvent::ShowCancelled(_) => {}
+            ShowEvent::TicketsCheckedIn(e) => {
+                for admitted in &e.tickets {
+                    let category = self.place(show).map(|p| p.category(&admitted.seat_id.0));
+                    let category = category.unwrap_or_default();
+                    self.fact(show, &category).tickets_checked_in += 1;
+                }
+            }
         }
     }
 

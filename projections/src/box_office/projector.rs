@@ -303,6 +303,7 @@ async fn save(tx: &Transaction<'_>, fold: &Fold) -> Result<(), tokio_postgres::E
             c.counts[1].push(f.tickets_refunded);
             c.counts[2].push(f.tickets_exchanged_in);
             c.counts[3].push(f.tickets_exchanged_out);
+            c.counts[4].push(f.tickets_checked_in);
             c.money[0].push(f.gross_minor);
             c.money[1].push(f.discounts_minor);
             c.money[2].push(f.refunds_minor);
@@ -310,7 +311,7 @@ async fn save(tx: &Transaction<'_>, fold: &Fold) -> Result<(), tokio_postgres::E
             c.money[4].push(f.exchanged_in_minor);
             c.money[5].push(f.exchanged_out_minor);
         }
-        let [sold, refunded, ex_in, ex_out] = &c.counts;
+        let [sold, refunded, ex_in, ex_out, checked_in] = &c.counts;
         let [gross, discounts, refunds, fees, in_minor, out_minor] = &c.money;
         tx.execute(
             ADD_FACTS_SQL,
@@ -327,6 +328,7 @@ async fn save(tx: &Transaction<'_>, fold: &Fold) -> Result<(), tokio_postgres::E
                 fees,
                 in_minor,
                 out_minor,
+                checked_in,
             ],
         )
         .await?;
@@ -485,7 +487,7 @@ async fn save_state(tx: &Transaction<'_>, fold: &Fold) -> Result<(), tokio_postg
 struct FactColumns<'a> {
     show_ids: Vec<Uuid>,
     categories: Vec<&'a str>,
-    counts: [Vec<i32>; 4],
+    counts: [Vec<i32>; 5],
     money: [Vec<i64>; 6],
 }
 

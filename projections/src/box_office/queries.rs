@@ -185,7 +185,7 @@ pub enum Cube {
 }
 
 /// The facts' summed measures, in the order rows carry them.
-pub const FACT_MEASURES: [&str; 12] = [
+pub const FACT_MEASURES: [&str; 13] = [
     "shows",
     "capacity",
     "tickets_sold",
@@ -198,6 +198,7 @@ pub const FACT_MEASURES: [&str; 12] = [
     "fees_minor",
     "exchanged_in_minor",
     "exchanged_out_minor",
+    "tickets_checked_in",
 ];
 
 /// The funnel's summed measures, in order.
