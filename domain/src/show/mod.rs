@@ -1,4 +1,4 @@
-//! The show aggregate: every seat of one showing, its holds, orders and refunds.
+//! The show aggregate: every seat of one showing, its holds, orders, refunds and tickets.
 //!
 //! All seat invariants live here, so no command needs a lock beyond this one stream: a seat is
 //! free, held by exactly one hold, or sold to exactly one order; free + held + sold is always
@@ -7,7 +7,8 @@
 //!
 //! The rules are in [`decide`], which routes each command to the module of its concern:
 //! `lifecycle` (scheduling, cancelling, the checks every command passes), `holds`,
-//! `payments`, `orders` and `waitlist`; [`best`] ranks seats for best-available holds.
+//! `payments`, `orders`, `tickets` (the door) and `waitlist`; [`best`] ranks seats for
+//! best-available holds.
 
 pub mod best;
 mod command;
