@@ -6,7 +6,7 @@
 
 use boxoffice_commands::SystemClock;
 use boxoffice_tests::fixtures::{self, cny};
-use boxoffice_tests::server::{Api, TestServer};
+use boxoffice_tests::server::{Api, BinaryServer, TestServer, JWT_SECRET};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -460,6 +460,19 @@ async fn staff_of_one_cinema_is_refused_on_every_staff_route_elsewhere_and_write
         .await
         .expect_created();
     api.attendance(&scoped, &c.show_a).await.expect_ok();
+    // `boxoffice token` mints a limited role too (for a door's scanner, say).
+    let minted = std::process::Command::new(BinaryServer::binary())
+        .args(["token", "--sub", "scanner-1", "--role"])
+        .arg(format!("door:{}", c.cinema_a))
+        .env("BOXOFFICE_JWT_SECRET", JWT_SECRET)
+        .output()
+        .expect("boxoffice token runs");
+    assert!(minted.status.success(), "{minted:?}");
+    let scanner = String::from_utf8(minted.stdout).unwrap().trim().to_owned();
+    api.attendance(&scanner, &c.show_a).await.expect_ok();
+    api.attendance(&scanner, &c.show_b)
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
     // B is still B's: unlimited staff and the customer are unaffected.
     api.refund_order(&alice, &c.show_b, &c.order_b)
         .await

@@ -8,7 +8,7 @@ mod seed;
 mod serve;
 mod verify;
 
-use crate::auth::{JwtKeys, Role};
+use crate::auth::JwtKeys;
 use crate::server;
 use boxoffice_eventstore::postgres::{self as pg, PgEventLog};
 use boxoffice_eventstore::EventLog;
@@ -62,8 +62,10 @@ pub enum Command {
     Token {
         #[arg(long)]
         sub: String,
-        #[arg(long = "role", value_enum, required = true)]
-        roles: Vec<Role>,
+        /// `customer`, `staff`, `analyst`, `auditor`, `admin`, `door`, or `staff:{cinema_id}`
+        /// / `door:{cinema_id}` for one cinema's staff; repeat for several.
+        #[arg(long = "role", required = true, value_parser = role_name)]
+        roles: Vec<String>,
         #[arg(long, default_value_t = 24)]
         ttl_hours: i64,
         #[arg(long, env = "BOXOFFICE_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
@@ -231,8 +233,11 @@ async fn run_command(cli: Target, command: Command) -> Result<(), String> {
             if sub.trim().is_empty() {
                 return Err("--sub must not be empty".into());
             }
-            let token =
-                JwtKeys::new(&jwt_secret).mint(&sub, &roles, chrono::Duration::hours(ttl_hours));
+            let token = JwtKeys::new(&jwt_secret).mint_names(
+                &sub,
+                &roles,
+                chrono::Duration::hours(ttl_hours),
+            );
             println!("{token}");
             Ok(())
         }
@@ -343,4 +348,15 @@ async fn run_command(cli: Target, command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// A `--role` as tokens carry it, or why it is not one.
+fn role_name(text: &str) -> Result<String, String> {
+    crate::auth::Grant::parse(text)
+        .map(|grant| grant.name())
+        .ok_or_else(|| {
+            "must be customer, staff, analyst, auditor, admin or door, or staff:{cinema_id} or \
+             door:{cinema_id}"
+                .into()
+        })
 }
