@@ -113,11 +113,22 @@ pub struct MyOrdersParams {
     min_position: Option<Position>,
 }
 
+/// A page of orders, newest first.
 #[derive(Serialize, ToSchema)]
-pub struct MyOrders {
+pub struct OrderPage {
     orders: Vec<OrderView>,
     next_cursor: Option<String>,
     position: Position,
+}
+
+/// The `cursor` a client sent back, if any.
+fn order_cursor(text: Option<&str>) -> Result<Option<OrderCursor>, ApiError> {
+    match text {
+        None | Some("") => Ok(None),
+        Some(text) => OrderCursor::decode(text).map(Some).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "cursor is not one this server handed out")
+        }),
+    }
 }
 
 /// The caller's orders, newest first.
@@ -128,7 +139,7 @@ pub struct MyOrders {
     security(("bearer" = [])),
     params(MyOrdersParams),
     responses(
-        (status = 200, description = "A page of orders.", body = MyOrders)
+        (status = 200, description = "A page of orders.", body = OrderPage)
     )
 )]
 pub async fn mine(
@@ -138,16 +149,11 @@ pub async fn mine(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Customer, Role::Staff])?;
     let limit = page_limit(params.limit, 20, 100)?;
-    let cursor = match params.cursor.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(OrderCursor::decode(text).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "cursor is not one this server handed out")
-        })?),
-    };
+    let cursor = order_cursor(params.cursor.as_deref())?;
     let position = read_position(&state, "order_history", params.min_position).await?;
     let client = state.pool.get().await?;
     let (orders, next) = orders_of(&client, &caller.sub, cursor, limit).await?;
-    Ok(axum::Json(MyOrders {
+    Ok(axum::Json(OrderPage {
         orders,
         next_cursor: next.map(|c| c.encode()),
         position,
@@ -173,13 +179,6 @@ pub struct FindOrdersParams {
     min_position: Option<Position>,
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct FoundOrders {
-    orders: Vec<OrderView>,
-    next_cursor: Option<String>,
-    position: Position,
-}
-
 /// The staff desk: anyone's purchases by customer, pickup code, show or payment (at least
 /// one; several narrow it down), newest first, as customers see them. Refunds, exchanges and
 /// check-ins on what is found are the customer's routes, called with a staff token.
@@ -190,7 +189,7 @@ pub struct FoundOrders {
     security(("bearer" = [])),
     params(FindOrdersParams),
     responses(
-        (status = 200, description = "A page of purchases.", body = FoundOrders),
+        (status = 200, description = "A page of purchases.", body = OrderPage),
         (status = 400, description = "A cursor this server did not hand out (`invalid_query`).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not staff.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No filter, or an empty one (`validation_failed`).", body = Problem, content_type = "application/problem+json")
@@ -203,12 +202,7 @@ pub async fn find(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Staff])?;
     let limit = page_limit(params.limit, 20, 100)?;
-    let cursor = match params.cursor.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(OrderCursor::decode(text).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "cursor is not one this server handed out")
-        })?),
-    };
+    let cursor = order_cursor(params.cursor.as_deref())?;
     let text = |value: Option<String>, field: &str| -> Result<Option<String>, ApiError> {
         match value.map(|v| v.trim().to_owned()) {
             Some(v) if v.is_empty() || v.chars().count() > 200 => Err(DomainError::Validation(
@@ -253,7 +247,7 @@ pub async fn find(
         cinema_ids: caller.cinemas.as_ref().map(|c| c.iter().copied().collect()),
     };
     let (orders, next) = orders_matching(&client, &search, cursor, limit).await?;
-    Ok(axum::Json(FoundOrders {
+    Ok(axum::Json(OrderPage {
         orders,
         next_cursor: next.map(|c| c.encode()),
         position,

@@ -124,6 +124,12 @@ pub async fn orders_of(
             ],
         )
         .await?;
+    Ok(page(&rows, limit))
+}
+
+/// A page of `limit` orders from `rows` (one more than the page when another follows), and
+/// where the next page starts.
+fn page(rows: &[tokio_postgres::Row], limit: i64) -> (Vec<OrderView>, Option<OrderCursor>) {
     let mut orders: Vec<OrderView> = rows.iter().map(order_view).collect();
     let next = if orders.len() as i64 > limit {
         orders.truncate(limit.max(0) as usize);
@@ -134,7 +140,7 @@ pub async fn orders_of(
     } else {
         None
     };
-    Ok((orders, next))
+    (orders, next)
 }
 
 /// What staff look orders up by (one or more, all of which must hold).
@@ -177,17 +183,7 @@ pub async fn orders_matching(
         .map(|row| row.get("hold_id"))
         .collect();
     let rows = client.query(ORDERS_BY_HOLD_SQL, &[&holds]).await?;
-    let mut orders: Vec<OrderView> = rows.iter().map(order_view).collect();
-    let next = if orders.len() as i64 > limit {
-        orders.truncate(limit.max(0) as usize);
-        orders.last().map(|o| OrderCursor {
-            created_at: o.created_at,
-            hold_id: o.hold_id,
-        })
-    } else {
-        None
-    };
-    Ok((orders, next))
+    Ok(page(&rows, limit))
 }
 
 /// Which one of a customer's purchases to read.
