@@ -24,6 +24,17 @@ fn sold() -> Show {
     show.when(confirm(1, "alice", 9000), t0()).then_accepted().0
 }
 
+/// Alice exchanges A1 of her order for A3.
+fn a1_for_a3() -> ShowCommand {
+    ShowCommand::ExchangeSeats {
+        order_id: order_id(1),
+        exchange_id: Uuid::from_u128(70),
+        requester: Requester::Customer(customer("alice")),
+        give_back: seats(&["A1"]),
+        take: seats(&["A3"]),
+    }
+}
+
 fn scan(show: &Show, seat: &str) -> ShowCommand {
     let ticket = show.ticket(&SeatId::new(seat)).expect("a valid ticket");
     ShowCommand::CheckIn {
@@ -118,18 +129,7 @@ fn a_pickup_code_lets_in_what_of_the_order_is_not_in_yet() {
 fn a_refunded_or_exchanged_seat_s_ticket_is_void_and_its_replacement_is_a_new_version() {
     let show = sold();
     let old = scan(&show, "A1");
-    let (show, _) = show
-        .when(
-            ShowCommand::ExchangeSeats {
-                order_id: order_id(1),
-                exchange_id: Uuid::from_u128(70),
-                requester: Requester::Customer(customer("alice")),
-                give_back: seats(&["A1"]),
-                take: seats(&["A3"]),
-            },
-            t0(),
-        )
-        .then_accepted();
+    let (show, _) = show.when(a1_for_a3(), t0()).then_accepted();
     show.when(old, at_the_door())
         .then_error(DomainError::TicketVoid);
     assert_eq!(show.ticket(&SeatId::new("A3")).unwrap().version, 1);
@@ -185,17 +185,8 @@ fn seats_let_in_cannot_be_refunded_or_exchanged_by_the_customer_but_staff_may_re
         at_the_door(),
     )
     .then_error(DomainError::SeatsCheckedIn(seats(&["A1"])));
-    show.when(
-        ShowCommand::ExchangeSeats {
-            order_id: order_id(1),
-            exchange_id: Uuid::from_u128(70),
-            requester: Requester::Customer(customer("alice")),
-            give_back: seats(&["A1"]),
-            take: seats(&["A3"]),
-        },
-        at_the_door(),
-    )
-    .then_code("seats_checked_in");
+    show.when(a1_for_a3(), at_the_door())
+        .then_code("seats_checked_in");
     show.when(refund(Requester::Staff), at_the_door())
         .then_accepted();
 }
