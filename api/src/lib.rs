@@ -49,6 +49,8 @@ pub struct ApiSettings {
     pub payments: PaymentSettings,
     pub audit: AuditSettings,
     pub tickets: TicketSettings,
+    /// How webhook deliveries are sent and retried.
+    pub webhooks: boxoffice_webhooks::DelivererConfig,
 }
 
 /// Tickets and the doors.
@@ -186,6 +188,7 @@ impl Default for ApiSettings {
             payments: PaymentSettings::default(),
             audit: AuditSettings::default(),
             tickets: TicketSettings::default(),
+            webhooks: boxoffice_webhooks::DelivererConfig::default(),
         }
     }
 }

@@ -1,9 +1,9 @@
 //! Starting and stopping the server: database, event log, writers, projectors, HTTP.
 //!
 //! Shutdown runs in order: stop accepting and finish in-flight requests (which wait for
-//! their appends), stop the expiry scheduler, the task worker, the sealer and a running
-//! verification (recorded as stopped), let the writers finish what is queued, then let the
-//! projectors finish the batch they are applying.
+//! their appends), stop the expiry scheduler, the task worker, the webhook deliverer, the
+//! sealer and a running verification (recorded as stopped), let the writers finish what is
+//! queued, then let the projectors finish the batch they are applying.
 
 use crate::auth::JwtKeys;
 use crate::sandbox::Sandbox;
@@ -21,6 +21,7 @@ use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
 use boxoffice_projections::Projections;
+use boxoffice_webhooks::{Deliverer, WebhookDeliveries};
 use deadpool_postgres::Pool;
 use std::net::SocketAddr;
 use std::str::FromStr;
@@ -94,13 +95,14 @@ pub fn open_log(
 
 /// Every component's migrations after the event log's, in the order they are applied.
 /// The sandbox's component kept its first name (`payments`): databases remember steps by it.
-fn components() -> [(&'static str, &'static [&'static str]); 5] {
+fn components() -> [(&'static str, &'static [&'static str]); 6] {
     [
         ("projections", boxoffice_projections::MIGRATIONS),
         ("accounts", crate::accounts::MIGRATIONS),
         ("process", process::MIGRATIONS),
         ("payments", crate::sandbox::MIGRATIONS),
         ("verifications", crate::verifications::MIGRATIONS),
+        ("webhooks", boxoffice_webhooks::MIGRATIONS),
     ]
 }
 
@@ -207,6 +209,7 @@ pub struct Backend {
     pub access: AccessRecords,
     pub exchanges: Exchanges,
     pub tasks: TaskWorker,
+    pub deliverer: Deliverer,
     pub sealer: Sealer,
     pub audit: Arc<AuditKeys>,
     pub tickets: Arc<TicketKeys>,
@@ -265,6 +268,10 @@ impl Backend {
         let wake = Arc::new(tokio::sync::Notify::new());
         let mut projectors = boxoffice_projections::all();
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
+        let deliveries = Arc::new(tokio::sync::Notify::new());
+        projectors.push(Arc::new(WebhookDeliveries {
+            wake: deliveries.clone(),
+        }));
         let projections = Arc::new(Projections::start(log.clone(), pool.clone(), projectors));
         let exchanges = Exchanges::new(writers.clone());
         let tasks = TaskWorker::start(
@@ -276,6 +283,8 @@ impl Backend {
             },
             wake,
         );
+        let deliverer =
+            Deliverer::start(pool.clone(), config.settings.webhooks.clone(), deliveries);
         let verifications = Arc::new(Verifications::new(
             pool.clone(),
             log.clone(),
@@ -304,6 +313,7 @@ impl Backend {
             access,
             exchanges,
             tasks,
+            deliverer,
         })
     }
 }
@@ -390,6 +400,7 @@ pub async fn start_with_clock(
         }
         backend.expiry.shutdown().await;
         backend.tasks.stop().await;
+        backend.deliverer.stop().await;
         backend.sealer.stop().await;
         backend.verifications.stop().await;
         if !backend.writers.shutdown(Duration::from_secs(10)).await {

@@ -1,6 +1,7 @@
-//! Who may do what: roles set on accounts and API keys made and revoked, recorded in one
-//! stream (`access`) so an auditor sees every change of access beside the actions it
-//! allowed, hash-chained like every other fact.
+//! Who may do what: roles set on accounts, API keys made and revoked, and webhook endpoints
+//! registered and disabled (who is sent the log's events), recorded in one stream (`access`)
+//! so an auditor sees every change of access beside the actions it allowed, hash-chained
+//! like every other fact.
 //!
 //! Accounts and keys themselves stay in ordinary tables (personal data and secrets never
 //! enter the immutable log): these events name an account or a key by its id only. The
@@ -29,6 +30,16 @@ pub enum AccessCommand {
     },
     RevokeApiKey {
         key_id: Uuid,
+    },
+    /// A webhook endpoint was registered to be sent these kinds of events (its signing
+    /// secret is not here).
+    RegisterWebhook {
+        webhook_id: Uuid,
+        url: String,
+        kinds: Vec<String>,
+    },
+    DisableWebhook {
+        webhook_id: Uuid,
     },
 }
 
@@ -59,17 +70,37 @@ pub struct ApiKeyRevoked {
     pub revoked_at: Timestamp,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRegistered {
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub kinds: Vec<String>,
+    pub registered_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDisabled {
+    pub webhook_id: Uuid,
+    pub disabled_at: Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessEvent {
     RolesSet(RolesSet),
     ApiKeyCreated(ApiKeyCreated),
     ApiKeyRevoked(ApiKeyRevoked),
+    WebhookRegistered(WebhookRegistered),
+    WebhookDisabled(WebhookDisabled),
 }
 
 stored_events!(AccessEvent {
     RolesSet,
     ApiKeyCreated,
     ApiKeyRevoked,
+    WebhookRegistered,
+    WebhookDisabled,
 });
 
 /// An API key as the stream tells it.
@@ -81,11 +112,13 @@ pub struct ApiKeyRecord {
     pub revoked: bool,
 }
 
-/// Every account's roles as last set through the API, and every key.
+/// Every account's roles as last set through the API, every key, and every webhook
+/// endpoint (whether it is disabled).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Access {
     roles: BTreeMap<Uuid, Vec<String>>,
     keys: BTreeMap<Uuid, ApiKeyRecord>,
+    webhooks: BTreeMap<Uuid, bool>,
 }
 
 impl Access {
@@ -122,6 +155,12 @@ impl Aggregate for Access {
                 if let Some(key) = self.keys.get_mut(&e.key_id) {
                     key.revoked = true;
                 }
+            }
+            AccessEvent::WebhookRegistered(e) => {
+                self.webhooks.insert(e.webhook_id, false);
+            }
+            AccessEvent::WebhookDisabled(e) => {
+                self.webhooks.insert(e.webhook_id, true);
             }
         }
     }
@@ -169,6 +208,29 @@ impl Aggregate for Access {
                 Some(key) if !key.revoked => vec![AccessEvent::ApiKeyRevoked(ApiKeyRevoked {
                     key_id: *key_id,
                     revoked_at: now,
+                })],
+                _ => Vec::new(),
+            },
+            AccessCommand::RegisterWebhook {
+                webhook_id,
+                url,
+                kinds,
+            } => {
+                if self.webhooks.contains_key(webhook_id) {
+                    Vec::new()
+                } else {
+                    vec![AccessEvent::WebhookRegistered(WebhookRegistered {
+                        webhook_id: *webhook_id,
+                        url: url.clone(),
+                        kinds: kinds.clone(),
+                        registered_at: now,
+                    })]
+                }
+            }
+            AccessCommand::DisableWebhook { webhook_id } => match self.webhooks.get(webhook_id) {
+                Some(false) => vec![AccessEvent::WebhookDisabled(WebhookDisabled {
+                    webhook_id: *webhook_id,
+                    disabled_at: now,
                 })],
                 _ => Vec::new(),
             },
@@ -222,6 +284,28 @@ mod tests {
         assert_eq!(events.len(), 1);
         access
             .when(AccessCommand::RevokeApiKey { key_id }, t0())
+            .then_expect(vec![]);
+    }
+
+    #[test]
+    fn a_webhook_is_registered_once_and_disabled_once() {
+        let webhook_id = Uuid::from_u128(7);
+        let register = AccessCommand::RegisterWebhook {
+            webhook_id,
+            url: "https://hooks.example.com/boxoffice".into(),
+            kinds: vec!["order.paid".into()],
+        };
+        let (access, events) = given(Vec::<AccessEvent>::new())
+            .when(register.clone(), t0())
+            .then_accepted();
+        assert!(matches!(events[..], [AccessEvent::WebhookRegistered(_)]));
+        access.when(register, t0()).then_expect(vec![]);
+        let (access, events) = access
+            .when(AccessCommand::DisableWebhook { webhook_id }, t0())
+            .then_accepted();
+        assert!(matches!(events[..], [AccessEvent::WebhookDisabled(_)]));
+        access
+            .when(AccessCommand::DisableWebhook { webhook_id }, t0())
             .then_expect(vec![]);
     }
 }

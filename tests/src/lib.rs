@@ -7,7 +7,8 @@
 //! - [`wait`]: waiting for the server's own work, by condition and never by the clock;
 //! - [`fixtures`]: the test data (shows, halls, movies) in one place;
 //! - [`load`]: a command load, and the checks on the log that must hold after faults;
-//! - [`read_models`]: the projectors caught up, and the read models equal to a rebuild.
+//! - [`read_models`]: the projectors caught up, and the read models equal to a rebuild;
+//! - [`receiver`]: a webhook receiver on loopback that can be killed and brought back.
 //!
 //! Tests find PostgreSQL through `DATABASE_URL` (any database on the cluster; `scripts/test`
 //! sets it), falling back to `postgres://postgres@127.0.0.1:5432/postgres`.
@@ -15,6 +16,7 @@
 pub mod given;
 pub mod load;
 pub mod read_models;
+pub mod receiver;
 pub mod reply;
 pub mod requests;
 pub mod server;

@@ -96,10 +96,15 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
 }
 
 /// A new refresh token (256 random bits, URL-safe) and the hash it is stored under.
-pub fn new_refresh_token() -> (String, Vec<u8>) {
+/// 32 bytes from the operating system's random source: for tokens, keys and secrets.
+pub fn new_secret_bytes() -> [u8; 32] {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    bytes
+}
+
+pub fn new_refresh_token() -> (String, Vec<u8>) {
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(new_secret_bytes());
     let hash = token_hash(&token);
     (token, hash)
 }

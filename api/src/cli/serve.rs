@@ -88,6 +88,17 @@ pub struct ServeArgs {
     /// How many minutes before a show starts its doors let tickets in (0 to 1440).
     #[arg(long, env = "BOXOFFICE_DOORS_OPEN_MINUTES", default_value_t = 60)]
     pub doors_open_minutes: u32,
+    /// How many seconds a webhook receiver has to answer (1 to 60).
+    #[arg(long, env = "BOXOFFICE_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub webhook_timeout_seconds: u64,
+    /// The longest wait between two attempts of a webhook delivery, in seconds (1 to
+    /// 86400): the waits double from 1 s up to it.
+    #[arg(
+        long,
+        env = "BOXOFFICE_WEBHOOK_MAX_RETRY_SECONDS",
+        default_value_t = 3600
+    )]
+    pub webhook_max_retry_seconds: u64,
     /// Seal after this many events...
     #[arg(long, env = "BOXOFFICE_SEAL_EVERY_EVENTS", default_value_t = 10_000)]
     pub seal_every_events: u64,
@@ -119,11 +130,19 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         ticket_signing_key,
         ticket_font,
         doors_open_minutes,
+        webhook_timeout_seconds,
+        webhook_max_retry_seconds,
         seal_every_events,
         seal_every_seconds,
     } = args;
     if doors_open_minutes > 1440 {
         return Err("--doors-open-minutes must be 0 to 1440".into());
+    }
+    if !(1..=60).contains(&webhook_timeout_seconds) {
+        return Err("--webhook-timeout-seconds must be 1 to 60".into());
+    }
+    if !(1..=86_400).contains(&webhook_max_retry_seconds) {
+        return Err("--webhook-max-retry-seconds must be 1 to 86400".into());
     }
     let return_origins = return_origins
         .iter()
@@ -198,6 +217,10 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                 signing_key: ticket_signing_key,
                 doors_open_minutes,
                 font: ticket_font,
+            },
+            webhooks: boxoffice_webhooks::DelivererConfig {
+                timeout: Duration::from_secs(webhook_timeout_seconds),
+                max_retry_delay: Duration::from_secs(webhook_max_retry_seconds),
             },
             ..ApiSettings::default()
         },

@@ -19,6 +19,7 @@ mod sandbox;
 mod shows;
 mod tickets;
 mod waitlist;
+mod webhooks;
 
 use crate::error::ApiError;
 use crate::{AppState, Limits};
@@ -104,6 +105,9 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
             accounts::api_keys
         )))
         .routes(command(routes!(accounts::revoke_api_key)))
+        .routes(command(routes!(webhooks::register, webhooks::list)))
+        .routes(command(routes!(webhooks::find, webhooks::disable)))
+        .routes(query(routes!(webhooks::deliveries)))
         .routes(query(routes!(discovery::cities)))
         .routes(query(routes!(discovery::city_movies)))
         .routes(query(routes!(discovery::search)))

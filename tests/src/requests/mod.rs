@@ -19,6 +19,7 @@ mod payments;
 mod shows;
 mod tickets;
 mod waitlist;
+mod webhooks;
 
 pub use payments::SandboxPage;
 
