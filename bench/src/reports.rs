@@ -229,6 +229,7 @@ async fn sell(
                     .execute(
                         show,
                         ShowCommand::HoldSeats {
+                            ticket_types: Default::default(),
                             hold_id: HoldId(Uuid::new_v4()),
                             customer_id: CustomerId(customer.clone()),
                             seats,

@@ -23,8 +23,12 @@ pub struct CatalogueShow {
     pub cinema_id: CinemaId,
     pub hall_id: HallId,
     pub starts_at: Timestamp,
-    /// Prices per category; the hall's when absent.
+    /// Adult prices per category; the hall's (at matinee prices if the cinema has them
+    /// and the show starts early) when absent.
     pub prices: Option<BTreeMap<String, Money>>,
+    /// The other ticket types' prices (type, then category); from the cinema's ticket types
+    /// when absent.
+    pub ticket_prices: Option<BTreeMap<String, BTreeMap<String, Money>>>,
 }
 
 /// The settings shows scheduled now get (as for `ShowCommand::ScheduleShow`).
@@ -129,7 +133,26 @@ impl Catalogue {
         let hall = cinema
             .hall(&show.hall_id)
             .ok_or_else(|| field("hall_id", "no such hall"))?;
-        let prices = show.prices.unwrap_or_else(|| hall.details.prices.clone());
+        let info = cinema
+            .info()
+            .ok_or_else(|| field("hall_id", "no such hall"))?;
+        let cities = self.load::<Cities>(&StreamName::Cities.to_string()).await?;
+        let time_zone = cities
+            .get(&info.city_id)
+            .map_or("", |city| city.details.time_zone.as_str());
+        let priced = catalogue::price_show(
+            show.prices.as_ref().unwrap_or(&hall.details.prices),
+            &info.details.ticket_types,
+            // Prices the request names are the prices: no matinee on top.
+            info.details
+                .matinee
+                .as_ref()
+                .filter(|_| show.prices.is_none()),
+            time_zone,
+            show.starts_at,
+        );
+        let prices = priced.prices;
+        let ticket_prices = show.ticket_prices.unwrap_or(priced.ticket_prices);
         catalogue::check_show_prices(&prices, &hall.seats)?;
         let booked = self
             .cinema(
@@ -163,6 +186,7 @@ impl Catalogue {
             ends_at,
             seats,
             prices,
+            ticket_prices,
             hold_ttl_seconds: settings.hold_ttl_seconds,
             expiry_grace_seconds: settings.expiry_grace_seconds,
             max_holds_per_customer: settings.max_holds_per_customer,

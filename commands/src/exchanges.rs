@@ -12,10 +12,11 @@
 //! again from the `OrderTransferredOut` event if the request never got that far (a crash).
 
 use crate::{Cause, CommandContext, CommandError, Outcome, ShowWriters};
-use boxoffice_domain::show::OrderTransferredOut;
+use boxoffice_domain::show::{OrderTransferredOut, ADULT};
 use boxoffice_domain::{
     CustomerId, HoldId, OrderId, Requester, SeatId, ShowCommand, ShowEvent, ShowId,
 };
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 const ORDER_NAMESPACE: Uuid = Uuid::from_u128(0x6e1f_92b4_0a73_4c58_9d2e_b5c4_17a0_e8f3);
@@ -69,6 +70,9 @@ impl Exchanges {
                     hold_id: to_hold,
                     customer_id: transfer.customer_id.clone(),
                     seats: transfer.take.clone(),
+                    // Priced as adult tickets here; the transfer in gives the seats the
+                    // types of the seats given up, and prices them so.
+                    ticket_types: BTreeMap::new(),
                     promo: None,
                 },
                 step("hold"),
@@ -127,6 +131,16 @@ impl Exchanges {
             movie_id: out.movie_id,
             credit: out.credit.clone(),
             payment_id: out.payment_id,
+            ticket_types: out
+                .seats
+                .iter()
+                .map(|seat| {
+                    out.ticket_types
+                        .get(seat)
+                        .map_or(ADULT, String::as_str)
+                        .to_owned()
+                })
+                .collect(),
         };
         let to_show = ShowId(out.to_show_id);
         match self

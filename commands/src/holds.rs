@@ -15,16 +15,22 @@
 use crate::{CommandContext, CommandError, Outcome, Promos, ShowWriters};
 use boxoffice_domain::promo::PromoCode;
 use boxoffice_domain::{CustomerId, HoldId, SeatId, ShowCommand, ShowId};
+use std::collections::BTreeMap;
 
-/// Which seats to hold.
+/// Which seats to hold, and as which ticket types (seats and types not named: `adult`).
 #[derive(Debug, Clone)]
 pub enum SeatChoice {
     /// These seats, all of them or none.
-    Seats(Vec<SeatId>),
-    /// The best block of `count` adjacent seats, of `category` when given.
+    Seats {
+        seats: Vec<SeatId>,
+        ticket_types: BTreeMap<SeatId, String>,
+    },
+    /// The best block of `count` adjacent seats, of `category` when given, with how many
+    /// of each ticket type.
     Best {
         count: u32,
         category: Option<String>,
+        ticket_types: BTreeMap<String, u32>,
     },
 }
 
@@ -70,17 +76,26 @@ impl Holds {
             None => None,
         };
         let command = match hold.seats {
-            SeatChoice::Seats(seats) => ShowCommand::HoldSeats {
+            SeatChoice::Seats {
+                seats,
+                ticket_types,
+            } => ShowCommand::HoldSeats {
                 hold_id: hold.hold_id,
                 customer_id: hold.customer_id,
                 seats,
+                ticket_types,
                 promo,
             },
-            SeatChoice::Best { count, category } => ShowCommand::HoldBestAvailable {
+            SeatChoice::Best {
+                count,
+                category,
+                ticket_types,
+            } => ShowCommand::HoldBestAvailable {
                 hold_id: hold.hold_id,
                 customer_id: hold.customer_id,
                 count,
                 category,
+                ticket_types,
                 promo,
             },
         };

@@ -184,6 +184,7 @@ pub(crate) fn seat(row: &str, number: u32, category: &str) -> SeatSpec {
 /// at 80 CNY; holds last 300 s with a 5 s grace, one at a time per customer.
 pub(crate) fn scheduled_with(layout: Vec<SeatSpec>) -> ShowEvent {
     ShowEvent::ShowScheduled(ShowScheduled {
+        ticket_prices: Default::default(),
         refund_policy: None,
         show_id: Uuid::from_u128(1),
         movie_id: Uuid::from_u128(2),
@@ -210,6 +211,7 @@ pub(crate) fn scheduled() -> ShowEvent {
 /// Hold `id` of `who` on `labels`, made at [`t0`].
 pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
     ShowEvent::SeatsHeld(SeatsHeld {
+        ticket_types: Default::default(),
         discount: None,
         hold_id: hold_id(id),
         customer_id: customer(who),
@@ -223,6 +225,7 @@ pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEven
 /// Hold `id` paid at the counter a minute after [`t0`], as order `id`.
 pub(crate) fn confirmed(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
     ShowEvent::HoldConfirmed(HoldConfirmed {
+        ticket_types: Default::default(),
         after_expiry: false,
         payment_id: None,
         hold_id: hold_id(id),
@@ -261,6 +264,7 @@ pub(crate) fn refunded(
 /// `who` holds `labels` as hold `id`.
 pub(crate) fn hold(id: u128, who: &str, labels: &[&str]) -> ShowCommand {
     ShowCommand::HoldSeats {
+        ticket_types: Default::default(),
         promo: None,
         hold_id: hold_id(id),
         customer_id: customer(who),

@@ -16,7 +16,7 @@ use boxoffice_commands::{
 };
 use boxoffice_domain::catalogue::{
     CinemaCommand, CinemaDetails, CitiesCommand, CityDetails, HallDetails, HallLayout, LayoutRow,
-    MovieCommand, MovieDetails,
+    Matinee, MovieCommand, MovieDetails, TicketTypeRule,
 };
 use boxoffice_domain::{CinemaId, CityId, Currency, HallId, Money, MovieId, ShowId};
 use chrono::{Duration, NaiveDate, TimeZone};
@@ -266,6 +266,25 @@ pub async fn seed(
                     longitude: longitude + (rng.unit() - 0.5) * 0.15,
                     postal_code: format!("{:03}{:03}", 100 + c % 900, rng.between(0, 999)),
                     refund_policy: None,
+                    // Children half price, students and seniors less; morning shows cheaper.
+                    ticket_types: vec![
+                        TicketTypeRule {
+                            name: "child".into(),
+                            percent: 50,
+                        },
+                        TicketTypeRule {
+                            name: "student".into(),
+                            percent: 70,
+                        },
+                        TicketTypeRule {
+                            name: "senior".into(),
+                            percent: 60,
+                        },
+                    ],
+                    matinee: Some(Matinee {
+                        before: "12:00".into(),
+                        percent: 80,
+                    }),
                 };
                 let command = CinemaCommand::OpenCinema {
                     cinema_id,
@@ -335,6 +354,7 @@ pub async fn seed(
                                 hall_id,
                                 starts_at: starts_at.with_timezone(&chrono::Utc),
                                 prices: None,
+                                ticket_prices: None,
                             };
                             catalogue
                                 .schedule_show(writers, show, settings, &context(seed, &key))

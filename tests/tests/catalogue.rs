@@ -303,9 +303,9 @@ async fn each_search_filter_narrows_the_hits() {
     assert_eq!(
         show["categories"],
         json!([
-            {"category": "accessible", "price": {"amount_minor": 3000, "currency": "CNY"}, "status": "available"},
-            {"category": "premium", "price": {"amount_minor": 6800, "currency": "CNY"}, "status": "available"},
-            {"category": "regular", "price": {"amount_minor": 4500, "currency": "CNY"}, "status": "available"}
+            {"category": "accessible", "price": {"amount_minor": 3000, "currency": "CNY"}, "status": "available", "ticket_prices": {}},
+            {"category": "premium", "price": {"amount_minor": 6800, "currency": "CNY"}, "status": "available", "ticket_prices": {}},
+            {"category": "regular", "price": {"amount_minor": 4500, "currency": "CNY"}, "status": "available", "ticket_prices": {}}
         ])
     );
 

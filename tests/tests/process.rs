@@ -122,6 +122,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::ScheduleShow {
+                ticket_prices: Default::default(),
                 show_id: show.0,
                 movie_id: Uuid::new_v4(),
                 title: "流浪地球".into(),
@@ -154,6 +155,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::HoldSeats {
+                ticket_types: Default::default(),
                 hold_id: hold,
                 customer_id: CustomerId("alice".into()),
                 seats: vec![SeatId::new("A1"), SeatId::new("A2")],
@@ -220,6 +222,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::HoldSeats {
+                ticket_types: Default::default(),
                 hold_id: HoldId(Uuid::new_v4()),
                 customer_id: CustomerId("bob".into()),
                 seats: vec![SeatId::new("A5")],

@@ -163,6 +163,13 @@ pub struct NewCinema {
     /// Full refund until this many minutes before a show, then the price less a fee until
     /// it starts; absent: a full refund until the start.
     refund_policy: Option<boxoffice_domain::show::RefundPolicy>,
+    /// Ticket types sold besides adult (`[{"name": "child", "percent": 50}]`), each a
+    /// percentage of the adult price; absent: adult tickets only.
+    #[serde(default)]
+    ticket_types: Vec<boxoffice_domain::catalogue::TicketTypeRule>,
+    /// Lower prices for shows starting before a local time of day
+    /// (`{"before": "12:00", "percent": 80}`); absent: none.
+    matinee: Option<boxoffice_domain::catalogue::Matinee>,
 }
 
 /// Open a cinema in a city (staff).
@@ -196,6 +203,8 @@ pub async fn open_cinema(
             longitude: body.longitude,
             postal_code: body.postal_code,
             refund_policy: body.refund_policy,
+            ticket_types: body.ticket_types,
+            matinee: body.matinee,
         },
     };
     let outcome = state.catalogue.cinema(cinema_id, command, &context).await?;

@@ -20,6 +20,7 @@ use boxoffice_domain::{
 use boxoffice_eventstore::Position;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -46,6 +47,13 @@ pub struct HoldSeats {
     count: Option<u32>,
     /// With `count`: only seats of this category (such as `premium`).
     category: Option<String>,
+    /// With `seats`: the ticket type of each seat that is not `adult`
+    /// (`{"A2": "child"}`), one of the show's `ticket_types`; each seat is priced as its type.
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
+    ticket_types: Option<BTreeMap<SeatId, String>>,
+    /// With `count`: how many of the seats are of each ticket type other than `adult`
+    /// (`{"child": 2}`); the block's first seats get them.
+    ticket_type_counts: Option<BTreeMap<String, u32>>,
     /// A promo code: its discount is taken off the hold's total (one use of the code is
     /// reserved until the hold is paid, or given back if it expires or is released).
     promo_code: Option<String>,
@@ -57,9 +65,12 @@ pub struct Held {
     show_id: Uuid,
     customer_id: CustomerId,
     seats: Vec<SeatId>,
+    /// The ticket type of each seat that is not `adult`.
+    #[schema(value_type = BTreeMap<String, String>)]
+    ticket_types: BTreeMap<SeatId, String>,
     held_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
-    /// What the customer pays: the seats' prices less `discount`.
+    /// What the customer pays: the seats' prices (as their ticket types) less `discount`.
     total: Money,
     discount: Option<AppliedDiscount>,
     position: Position,
@@ -103,8 +114,31 @@ pub async fn hold(
         })?),
     };
     let seats = match (body.seats, body.count, body.category) {
-        (Some(seats), None, None) => SeatChoice::Seats(seats),
-        (None, Some(count), category) => SeatChoice::Best { count, category },
+        (Some(seats), None, None) => {
+            if body.ticket_type_counts.is_some() {
+                return Err(ApiError::validation(
+                    "ticket_type_counts",
+                    "goes with `count`; with `seats`, give `ticket_types` per seat",
+                ));
+            }
+            SeatChoice::Seats {
+                seats,
+                ticket_types: body.ticket_types.unwrap_or_default(),
+            }
+        }
+        (None, Some(count), category) => {
+            if body.ticket_types.is_some() {
+                return Err(ApiError::validation(
+                    "ticket_types",
+                    "goes with `seats`; with `count`, give `ticket_type_counts`",
+                ));
+            }
+            SeatChoice::Best {
+                count,
+                category,
+                ticket_types: body.ticket_type_counts.unwrap_or_default(),
+            }
+        }
         (Some(_), _, _) => {
             return Err(ApiError::validation(
                 "seats",
@@ -137,6 +171,7 @@ pub async fn hold(
             show_id,
             customer_id: held.customer_id.clone(),
             seats: held.seats.clone(),
+            ticket_types: held.ticket_types.clone(),
             held_at: held.held_at,
             expires_at: held.expires_at,
             total: held.total.clone(),

@@ -49,8 +49,13 @@ pub struct ScheduleShow {
     ends_at: Option<DateTime<FixedOffset>>,
     /// Inline form: 1 to 10,000 seats with distinct ids.
     seats: Option<Vec<SeatSpec>>,
-    /// A price for every seat category (catalogue form: the hall's when absent).
+    /// The adult price of every seat category (catalogue form: the hall's when absent, at
+    /// the cinema's matinee percentage if the show starts before its time).
     prices: Option<BTreeMap<String, Money>>,
+    /// The other ticket types' prices: type, then category
+    /// (`{"child": {"regular": {"amount_minor": 2250, "currency": "CNY"}}}`). Catalogue
+    /// form: from the cinema's ticket types when absent; inline form: adult only.
+    ticket_prices: Option<BTreeMap<String, BTreeMap<String, Money>>>,
     /// Inline form: the refund policy (absent: a full refund until the start). The
     /// catalogue form takes the cinema's.
     refund_policy: Option<boxoffice_domain::show::RefundPolicy>,
@@ -118,6 +123,7 @@ pub async fn schedule(
                 hall_id: HallId(hall_id),
                 starts_at: body.starts_at.with_timezone(&Utc),
                 prices: body.prices,
+                ticket_prices: body.ticket_prices,
             };
             state
                 .catalogue
@@ -153,6 +159,7 @@ pub async fn schedule(
                 ends_at: ends_at.with_timezone(&Utc),
                 seats,
                 prices,
+                ticket_prices: body.ticket_prices.unwrap_or_default(),
                 hold_ttl_seconds: state.settings.hold_ttl_seconds,
                 expiry_grace_seconds: state.settings.expiry_grace_seconds,
                 max_holds_per_customer: state.settings.max_holds_per_customer,

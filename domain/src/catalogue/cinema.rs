@@ -45,6 +45,14 @@ pub struct CinemaDetails {
     /// afterwards. Absent: a full refund until the show starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_policy: Option<crate::show::RefundPolicy>,
+    /// Ticket types sold besides adult, each a percentage of the adult price; shows
+    /// scheduled afterwards get their prices. Absent: adult tickets only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<super::TicketTypeRule>,
+    /// Lower prices for shows starting before a time of day; applied to shows scheduled
+    /// afterwards at the hall's prices. Absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matinee: Option<super::Matinee>,
 }
 
 impl CinemaDetails {
@@ -55,6 +63,7 @@ impl CinemaDetails {
         let mut problems = Problems::default();
         check_text(&mut problems, "name", &self.name, MAX_NAME_CHARS);
         check_text(&mut problems, "address", &self.address, MAX_ADDRESS_CHARS);
+        super::pricing::validate(&mut problems, &self.ticket_types, self.matinee.as_ref());
         problems.check(
             self.latitude.is_finite() && (-90.0..=90.0).contains(&self.latitude),
             "latitude",

@@ -13,6 +13,7 @@ mod cinema;
 mod cities;
 pub mod layout;
 mod movie;
+pub mod pricing;
 
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use cinema::{
 pub use cities::{Cities, CitiesCommand, CitiesEvent, City, CityDetails};
 pub use layout::{HallLayout, LayoutRow};
 pub use movie::{Movie, MovieCommand, MovieDetails, MovieEvent};
+pub use pricing::{price_show, Matinee, ShowPrices, TicketTypeRule};
 
 use crate::error::Problems;
 use crate::DomainError;

@@ -85,6 +85,8 @@ fn open_cinema() -> Cinema {
                 cinema_id: CinemaId(Uuid::from_u128(1)),
                 city_id: CityId(Uuid::from_u128(2)),
                 cinema: CinemaDetails {
+                    ticket_types: Default::default(),
+                    matinee: Default::default(),
                     name: "影城".into(),
                     address: "路 1 号".into(),
                     latitude: 31.2,

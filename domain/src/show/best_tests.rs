@@ -38,6 +38,7 @@ fn sold(id: u128, who: &str, labels: &[&str]) -> Vec<ShowEvent> {
         unreachable!()
     };
     let confirmed = ShowEvent::HoldConfirmed(HoldConfirmed {
+        ticket_types: Default::default(),
         after_expiry: false,
         payment_id: None,
         hold_id: h.hold_id,
@@ -103,6 +104,7 @@ fn best_available_keeps_to_the_category_and_to_adjacent_seats() {
 fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
     let show = given(vec![hall(2, 3, None)]);
     let command = |id: u128, who: &str, count: u32| ShowCommand::HoldBestAvailable {
+        ticket_types: Default::default(),
         promo: None,
         hold_id: hold_id(id),
         customer_id: customer(who),
@@ -122,6 +124,7 @@ fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
     show.when(command(3, "bob", 0), t0())
         .then_code("validation_failed");
     let unknown = ShowCommand::HoldBestAvailable {
+        ticket_types: Default::default(),
         promo: None,
         hold_id: hold_id(4),
         customer_id: customer("bob"),

@@ -37,6 +37,8 @@ pub enum ShowCommand {
         ends_at: Timestamp,
         seats: Vec<SeatSpec>,
         prices: BTreeMap<String, Money>,
+        /// The other ticket types' prices: type, then category (see `ShowScheduled`).
+        ticket_prices: BTreeMap<String, BTreeMap<String, Money>>,
         hold_ttl_seconds: u32,
         expiry_grace_seconds: u32,
         /// Active holds one customer may have on this show at once.
@@ -57,6 +59,8 @@ pub enum ShowCommand {
         hold_id: HoldId,
         customer_id: CustomerId,
         seats: Vec<SeatId>,
+        /// The ticket type of each seat that is not `adult`.
+        ticket_types: BTreeMap<SeatId, String>,
         /// A promo code use reserved for this hold.
         promo: Option<PromoOffer>,
     },
@@ -66,6 +70,9 @@ pub enum ShowCommand {
         customer_id: CustomerId,
         count: u32,
         category: Option<String>,
+        /// How many of the seats are of each ticket type other than `adult` (the block's
+        /// first seats get them, in the types' order; the rest are `adult`).
+        ticket_types: BTreeMap<String, u32>,
         promo: Option<PromoOffer>,
     },
     /// Queues for `count` seats (of `category`): offered first-come-first-served as seats
@@ -143,6 +150,8 @@ pub enum ShowCommand {
         movie_id: Uuid,
         credit: Money,
         payment_id: Option<Uuid>,
+        /// The ticket type of each seat given up, in order (`adult` when it had none).
+        ticket_types: Vec<String>,
     },
     /// Undoes step 2 when step 3 failed: the seats go back to the order if still free,
     /// else the credit is refunded.

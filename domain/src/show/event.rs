@@ -29,8 +29,13 @@ pub struct ShowScheduled {
     /// The hall's layout at scheduling time: later hall edits never change this show.
     /// Shared with the aggregate built from it (a layout never changes once scheduled).
     pub seats: std::sync::Arc<[SeatSpec]>,
-    /// Price per seat category.
+    /// Price per seat category: the standard (`adult`) ticket's.
     pub prices: BTreeMap<String, Money>,
+    /// The other ticket types' prices (`child`, `student`, ...): type, then category. A type
+    /// without a price for a category cannot be had on its seats. Absent in events written
+    /// before ticket types: every seat is `adult`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ticket_prices: BTreeMap<String, BTreeMap<String, Money>>,
     /// How long a hold lasts, and the extra time the server waits before expiring it.
     pub hold_ttl_seconds: u32,
     pub expiry_grace_seconds: u32,
@@ -124,6 +129,9 @@ pub struct SeatsHeld {
     /// A promo code's discount, already taken off `total`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount: Option<AppliedDiscount>,
+    /// The ticket type of each seat that is not `adult` (`{"A2": "child"}`), priced so.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ticket_types: BTreeMap<SeatId, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -234,6 +242,9 @@ pub struct OrderTransferredOut {
     pub to_show_id: Uuid,
     pub to_hold_id: HoldId,
     pub transferred_at: Timestamp,
+    /// The seats' ticket types other than `adult`: the new show's seats take them, pairwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ticket_types: BTreeMap<SeatId, String>,
 }
 
 /// The other half: a hold of this show became an order paid by a credit from another show
@@ -318,6 +329,10 @@ pub struct HoldConfirmed {
     /// paid before pickup codes existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pickup_code: Option<String>,
+    /// The hold's ticket types (seats not named are `adult`), so the sale's prices can be
+    /// told from this event and the show's price list alone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ticket_types: BTreeMap<SeatId, String>,
 }
 
 /// Tickets of one order let in at a door (a QR code admits its ticket, a pickup code

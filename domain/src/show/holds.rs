@@ -10,22 +10,27 @@
 use super::best::best_available;
 use super::command::Requester;
 use super::event::*;
-use super::{Hold, HoldStatus, SeatStatus, Show, ShowInfo};
+use super::{Hold, HoldStatus, SeatStatus, Show, ShowInfo, ADULT};
 use crate::promo::{PromoCode, PromoOffer};
 use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp, Unavailability};
 use chrono::Duration;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A hold takes at most this many seats (seed 003: "at most ten seats per booking").
 pub const MAX_SEATS_PER_HOLD: usize = 10;
 
-/// What a hold asks for: the seats the customer chose, or the best block of `count`
-/// adjacent seats (of `category`, if given; see [`best`](super::best)).
+/// What a hold asks for: the seats the customer chose (with the ticket type of those not
+/// `adult`), or the best block of `count` adjacent seats (of `category`, if given; see
+/// [`best`](super::best)) with how many of each ticket type other than `adult`.
 pub(super) enum Wanted<'a> {
-    Seats(&'a [SeatId]),
+    Seats {
+        seats: &'a [SeatId],
+        ticket_types: &'a BTreeMap<SeatId, String>,
+    },
     Best {
         count: u32,
         category: Option<&'a str>,
+        ticket_types: &'a BTreeMap<String, u32>,
     },
 }
 
@@ -45,18 +50,56 @@ pub(super) fn hold(
     }
     // A bad request is refused before the customer's hold limit is looked at...
     match wanted {
-        Wanted::Seats(seats) => validate_seat_selection(show, "seats", seats)?,
-        Wanted::Best { count, category } => check_request(info, count, category)?,
+        Wanted::Seats {
+            seats,
+            ticket_types,
+        } => {
+            validate_seat_selection(show, "seats", seats)?;
+            for (seat, ticket_type) in ticket_types {
+                let field = format!("ticket_types.{seat}");
+                if !seats.contains(seat) {
+                    return Err(DomainError::invalid(
+                        field,
+                        "is not one of the seats to hold",
+                    ));
+                }
+                priced(show, seat, ticket_type, field)?;
+            }
+        }
+        Wanted::Best {
+            count,
+            category,
+            ticket_types,
+        } => {
+            check_request(info, count, category)?;
+            check_type_counts(info, count, ticket_types)?;
+        }
     }
     within_hold_limit(show, customer_id, now)?;
     // ... and the best block is looked for only once the customer may hold.
     let best;
-    let seats = match wanted {
-        Wanted::Seats(seats) => seats,
-        Wanted::Best { count, category } => {
+    let (seats, ticket_types) = match wanted {
+        Wanted::Seats {
+            seats,
+            ticket_types,
+        } => (seats, standard_left_out(ticket_types)),
+        Wanted::Best {
+            count,
+            category,
+            ticket_types,
+        } => {
             best = best_available(show, count as usize, category, now)
                 .ok_or_else(|| unavailable(show, Vec::new(), now))?;
-            &best
+            let typed = types_in_order(&best, ticket_types);
+            for (seat, ticket_type) in &typed {
+                priced(
+                    show,
+                    seat,
+                    ticket_type,
+                    format!("ticket_types.{ticket_type}"),
+                )?;
+            }
+            (&best[..], typed)
         }
     };
     let lapsed =
@@ -67,7 +110,7 @@ pub(super) fn hold(
         .next()
         .ok_or(DomainError::ShowNotFound)?
         .currency;
-    let gross = total_price(show, seats, currency)?;
+    let gross = total_price(show, seats, &ticket_types, currency)?;
     let discount = match promo {
         None => None,
         Some(offer) => Some(discount_for(show, offer, &gross)?),
@@ -86,8 +129,69 @@ pub(super) fn hold(
         held_at: now,
         expires_at: now + ttl,
         discount,
+        ticket_types,
     }));
     Ok(events)
+}
+
+/// Refuses a ticket type the show does not sell on `seat`.
+fn priced(show: &Show, seat: &SeatId, ticket_type: &str, field: String) -> Result<(), DomainError> {
+    match show.price_of(seat, ticket_type) {
+        Some(_) => Ok(()),
+        None => Err(DomainError::invalid(
+            field,
+            format!("this show sells no `{ticket_type}` ticket on seat {seat}"),
+        )),
+    }
+}
+
+/// Ticket type counts for a best-available hold: types the show sells, no more seats than
+/// `count` in all.
+fn check_type_counts(
+    info: &ShowInfo,
+    count: u32,
+    ticket_types: &BTreeMap<String, u32>,
+) -> Result<(), DomainError> {
+    let mut typed: u32 = 0;
+    for (ticket_type, n) in ticket_types {
+        if ticket_type != ADULT && !info.ticket_prices.contains_key(ticket_type) {
+            return Err(DomainError::invalid(
+                format!("ticket_types.{ticket_type}"),
+                format!("this show sells no `{ticket_type}` tickets"),
+            ));
+        }
+        typed = typed.saturating_add(*n);
+    }
+    if typed > count {
+        return Err(DomainError::invalid(
+            "ticket_types",
+            format!("names {typed} seats, more than count ({count})"),
+        ));
+    }
+    Ok(())
+}
+
+/// Seats' ticket types as events keep them: `adult` is left out.
+fn standard_left_out(ticket_types: &BTreeMap<SeatId, String>) -> BTreeMap<SeatId, String> {
+    ticket_types
+        .iter()
+        .filter(|(_, t)| *t != ADULT)
+        .map(|(seat, t)| (seat.clone(), t.clone()))
+        .collect()
+}
+
+/// Gives the block's first seats the counted ticket types, in the types' order.
+fn types_in_order(seats: &[SeatId], counts: &BTreeMap<String, u32>) -> BTreeMap<SeatId, String> {
+    let mut seats = seats.iter();
+    let mut typed = BTreeMap::new();
+    for (ticket_type, n) in counts {
+        for seat in seats.by_ref().take(*n as usize) {
+            if ticket_type != ADULT {
+                typed.insert(seat.clone(), ticket_type.clone());
+            }
+        }
+    }
+    typed
 }
 
 /// The customer (or staff) gives a hold's seats back.
@@ -323,12 +427,14 @@ fn discount_for(
 fn total_price(
     show: &Show,
     seats: &[SeatId],
+    ticket_types: &BTreeMap<SeatId, String>,
     currency: &crate::Currency,
 ) -> Result<Money, DomainError> {
     seats
         .iter()
         .try_fold(Money::zero(currency.clone()), |sum, seat| {
-            show.price_of(seat)
+            let ticket_type = ticket_types.get(seat).map_or(ADULT, String::as_str);
+            show.price_of(seat, ticket_type)
                 .and_then(|price| sum.checked_add(price))
                 .ok_or_else(|| DomainError::invalid("seats", "the total price cannot be computed"))
         })

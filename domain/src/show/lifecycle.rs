@@ -80,6 +80,7 @@ pub(super) fn schedule(
             "must be 60 seconds to 7 days",
         ));
     }
+    validate_ticket_prices(&requested.prices, &requested.ticket_prices)?;
     if let Some(policy) = requested.refund_policy {
         policy.validate("refund_policy")?;
     }
@@ -242,6 +243,68 @@ fn validate_schedule(
         }
     }
     problems.into_result()
+}
+
+/// Most ticket types a show sells besides `adult`.
+const MAX_TICKET_TYPES: usize = 10;
+const MAX_TICKET_TYPE_CHARS: usize = 32;
+
+/// Ticket types other than `adult`: short lowercase names, each priced only for categories
+/// the show has, in the show's currency.
+fn validate_ticket_prices(
+    prices: &BTreeMap<String, Money>,
+    ticket_prices: &BTreeMap<String, BTreeMap<String, Money>>,
+) -> Result<(), DomainError> {
+    let mut problems = Problems::default();
+    problems.check(
+        ticket_prices.len() <= MAX_TICKET_TYPES,
+        "ticket_prices",
+        format!("at most {MAX_TICKET_TYPES} ticket types besides adult"),
+    );
+    let currency = prices.values().next().map(|p| &p.currency);
+    for (ticket_type, by_category) in ticket_prices {
+        let field = format!("ticket_prices.{ticket_type}");
+        if !valid_ticket_type(ticket_type) || ticket_type == super::ADULT {
+            problems.add(
+                field.clone(),
+                format!(
+                    "a ticket type is 1 to {MAX_TICKET_TYPE_CHARS} lowercase letters, digits,                      `_` or `-`, other than `adult` (the show's prices)"
+                ),
+            );
+        }
+        problems.check(
+            !by_category.is_empty(),
+            field.clone(),
+            "price at least one category",
+        );
+        for (category, price) in by_category {
+            let field = format!("{field}.{category}");
+            if !prices.contains_key(category) {
+                problems.add(
+                    field.clone(),
+                    format!("the show has no category `{category}`"),
+                );
+            }
+            if Some(&price.currency) != currency {
+                problems.add(
+                    field.clone(),
+                    "must be in the currency of the show's prices",
+                );
+            }
+            if price.amount_minor < 0 {
+                problems.add(format!("{field}.amount_minor"), "must not be negative");
+            }
+        }
+    }
+    problems.into_result()
+}
+
+/// A ticket type's name: `child`, `student`, `senior_65`.
+pub fn valid_ticket_type(name: &str) -> bool {
+    (1..=MAX_TICKET_TYPE_CHARS).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 fn valid_label(label: &str) -> bool {

@@ -32,6 +32,8 @@ mod tests;
 #[cfg(test)]
 mod ticket_tests;
 #[cfg(test)]
+mod ticket_type_tests;
+#[cfg(test)]
 mod waitlist_tests;
 
 pub use command::{Requester, ShowCommand};
@@ -44,6 +46,7 @@ pub use event::{
     WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
 };
 pub use holds::MAX_SEATS_PER_HOLD;
+pub use lifecycle::valid_ticket_type;
 pub use tickets::{pickup_code, ticket_id, CheckedIn, Door, Presented, Ticket};
 
 /// Shares `paid` out over items in proportion to their `prices` (rounded down, the
@@ -125,6 +128,8 @@ pub struct ShowInfo {
     /// The layout as scheduled, shared with the `ShowScheduled` event it came from.
     pub layout: std::sync::Arc<[SeatSpec]>,
     pub prices: BTreeMap<String, Money>,
+    /// The other ticket types' prices: type, then category.
+    pub ticket_prices: BTreeMap<String, BTreeMap<String, Money>>,
     pub hold_ttl_seconds: u32,
     pub expiry_grace_seconds: u32,
     pub max_holds_per_customer: u32,
@@ -133,7 +138,20 @@ pub struct ShowInfo {
     pub venue: Option<Venue>,
 }
 
+/// The standard ticket type: the show's `prices`. Every seat held without a type is one.
+pub const ADULT: &str = "adult";
+
 impl ShowInfo {
+    /// The price of a ticket of `ticket_type` on a seat of `category`, if the show sells
+    /// that type there.
+    pub fn price(&self, category: &str, ticket_type: &str) -> Option<&Money> {
+        if ticket_type == ADULT {
+            self.prices.get(category)
+        } else {
+            self.ticket_prices.get(ticket_type)?.get(category)
+        }
+    }
+
     /// Refuses what may only be done before the show starts.
     fn before_start(&self, now: Timestamp) -> Result<(), DomainError> {
         if now >= self.starts_at {
@@ -168,6 +186,8 @@ pub struct Hold {
     pub discount: Option<AppliedDiscount>,
     /// Provider payments started for it, with their amounts.
     pub payments: BTreeMap<Uuid, Money>,
+    /// Seats held as a ticket type other than `adult`.
+    pub ticket_types: BTreeMap<SeatId, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,6 +206,15 @@ pub struct Order {
     pub seat_paid: BTreeMap<SeatId, i64>,
     /// What the customer shows at the door instead of a QR code (see [`pickup_code`]).
     pub pickup_code: Option<String>,
+    /// Seats it owns as a ticket type other than `adult` (an exchanged seat keeps its type).
+    pub ticket_types: BTreeMap<SeatId, String>,
+}
+
+impl Order {
+    /// The ticket type of a seat of the order.
+    pub fn ticket_type(&self, seat: &SeatId) -> &str {
+        self.ticket_types.get(seat).map_or(ADULT, String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,17 +450,27 @@ impl Show {
         }
     }
 
-    pub(crate) fn price_of(&self, seat: &SeatId) -> Option<&Money> {
+    /// The price of a ticket of `ticket_type` on `seat`, if the show sells that type there.
+    pub(crate) fn price_of(&self, seat: &SeatId, ticket_type: &str) -> Option<&Money> {
         let info = self.info.as_ref()?;
         let (index, _) = self.seats.get(seat)?;
-        info.prices.get(&info.layout.get(*index)?.category)
+        info.price(&info.layout.get(*index)?.category, ticket_type)
     }
 
-    /// Shares `paid` out over `seats` in proportion to their prices (see [`share_out`]).
-    pub(crate) fn split(&self, seats: &[SeatId], paid: i64) -> BTreeMap<SeatId, i64> {
+    /// Shares `paid` out over `seats` in proportion to their prices as `ticket_types` (the
+    /// seats not named are `adult`; see [`share_out`]).
+    pub(crate) fn split(
+        &self,
+        seats: &[SeatId],
+        ticket_types: &BTreeMap<SeatId, String>,
+        paid: i64,
+    ) -> BTreeMap<SeatId, i64> {
         let prices: Vec<i64> = seats
             .iter()
-            .map(|s| self.price_of(s).map_or(0, |p| p.amount_minor))
+            .map(|s| {
+                let ticket_type = ticket_types.get(s).map_or(ADULT, String::as_str);
+                self.price_of(s, ticket_type).map_or(0, |p| p.amount_minor)
+            })
             .collect();
         seats
             .iter()
@@ -474,6 +513,7 @@ impl Show {
         for seat in seats {
             order.seats.remove(seat);
             order.seat_paid.remove(seat);
+            order.ticket_types.remove(seat);
         }
         Some(order)
     }
@@ -511,6 +551,7 @@ impl Show {
                     ends_at: e.ends_at,
                     layout: e.seats.clone(),
                     prices: e.prices.clone(),
+                    ticket_prices: e.ticket_prices.clone(),
                     hold_ttl_seconds: e.hold_ttl_seconds,
                     expiry_grace_seconds: e.expiry_grace_seconds,
                     max_holds_per_customer: e.max_holds_per_customer,
@@ -532,6 +573,7 @@ impl Show {
                         status: HoldStatus::Active,
                         discount: e.discount.clone(),
                         payments: BTreeMap::new(),
+                        ticket_types: e.ticket_types.clone(),
                     }),
                 );
             }
@@ -550,13 +592,17 @@ impl Show {
             }
             ShowEvent::TransferReverted(e) => {
                 self.set_seats(&e.seats, SeatStatus::Sold(e.order_id));
+                let transfer = self.transfers.remove(&e.exchange_id);
                 if let Some(order) = self.orders.get_mut(&e.order_id) {
                     for (seat, paid) in e.seats.iter().zip(&e.paid_minor) {
                         order.seats.insert(seat.clone());
                         order.seat_paid.insert(seat.clone(), *paid);
+                        let ticket_type = transfer.as_ref().and_then(|t| t.ticket_types.get(seat));
+                        if let Some(ticket_type) = ticket_type {
+                            order.ticket_types.insert(seat.clone(), ticket_type.clone());
+                        }
                     }
                 }
-                self.transfers.remove(&e.exchange_id);
             }
             ShowEvent::OrderTransferredIn(e) => {
                 self.transfers_in.insert(e.exchange_id, e.order_id);
@@ -573,6 +619,9 @@ impl Show {
                     for seat_move in &e.moves {
                         order.seats.remove(&seat_move.from);
                         order.seat_paid.remove(&seat_move.from);
+                        if let Some(ticket_type) = order.ticket_types.remove(&seat_move.from) {
+                            order.ticket_types.insert(seat_move.to.clone(), ticket_type);
+                        }
                         order.seats.insert(seat_move.to.clone());
                         order
                             .seat_paid
@@ -593,7 +642,7 @@ impl Show {
             ShowEvent::HoldConfirmed(e) => {
                 self.set_seats(&e.seats, SeatStatus::Sold(e.order_id));
                 self.end_hold(&e.hold_id, HoldStatus::Confirmed(e.order_id));
-                let seat_paid = self.split(&e.seats, e.total.amount_minor);
+                let seat_paid = self.split(&e.seats, &e.ticket_types, e.total.amount_minor);
                 self.orders.insert(
                     e.order_id,
                     Order {
@@ -605,6 +654,7 @@ impl Show {
                         payment_id: e.payment_id,
                         seat_paid,
                         pickup_code: e.pickup_code.clone(),
+                        ticket_types: e.ticket_types.clone(),
                     },
                 );
             }

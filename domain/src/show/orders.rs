@@ -10,9 +10,10 @@ use super::holds::{
     active_hold, expire_lapsed, lapsed_holds_on, unavailable, validate_seat_list,
     validate_seat_selection, MAX_SEATS_PER_HOLD,
 };
-use super::{tickets, Order, SeatStatus, Show};
+use super::{tickets, Order, SeatStatus, Show, ADULT};
 use crate::{CustomerId, DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
 use chrono::Duration;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Where the credit that pays for a transfer in comes from: the order on another show of
@@ -23,6 +24,9 @@ pub(super) struct Credit<'a> {
     pub movie_id: Uuid,
     pub amount: &'a Money,
     pub payment_id: Option<Uuid>,
+    /// The ticket type of each seat given up, in order: the seats held here take them,
+    /// pairwise.
+    pub ticket_types: &'a [String],
 }
 
 /// Refunds seats of an order: customers under the show's refund policy until it starts,
@@ -125,10 +129,20 @@ pub(super) fn exchange(
     let currency = order.total.currency.clone();
     let mut moves = Vec::with_capacity(take.len());
     let mut difference: i64 = 0;
-    for (from, to) in give_back.iter().zip(take) {
-        let price = |seat: &SeatId| show.price_of(seat).map_or(0, |p| p.amount_minor);
+    for (index, (from, to)) in give_back.iter().zip(take).enumerate() {
+        // The new seat keeps the old one's ticket type, so the show must sell it there.
+        let ticket_type = order.ticket_type(from);
+        let price_to = show.price_of(to, ticket_type).ok_or_else(|| {
+            DomainError::invalid(
+                format!("take[{index}]"),
+                format!("this show sells no `{ticket_type}` ticket on seat {to}"),
+            )
+        })?;
+        let price_from = show
+            .price_of(from, ticket_type)
+            .map_or(0, |p| p.amount_minor);
         let old_paid = order.seat_paid.get(from).copied().unwrap_or(0);
-        let new_paid = (old_paid + price(to) - price(from)).max(0);
+        let new_paid = (old_paid + price_to.amount_minor - price_from).max(0);
         difference += new_paid - old_paid;
         moves.push(SeatMove {
             from: from.clone(),
@@ -180,6 +194,10 @@ pub(super) fn transfer_out(
         .iter()
         .map(|s| order.seat_paid.get(s).copied().unwrap_or(0))
         .collect();
+    let ticket_types = seats
+        .iter()
+        .filter_map(|s| Some((s.clone(), order.ticket_types.get(s)?.clone())))
+        .collect();
     Ok(vec![ShowEvent::OrderTransferredOut(OrderTransferredOut {
         order_id,
         exchange_id,
@@ -192,6 +210,7 @@ pub(super) fn transfer_out(
         to_show_id,
         to_hold_id,
         transferred_at: now,
+        ticket_types,
     })])
 }
 
@@ -224,20 +243,39 @@ pub(super) fn transfer_in(
             "the other show is sold in another currency",
         ));
     }
-    let difference = hold.total.amount_minor - credit.amount.amount_minor;
-    let currency = hold.total.currency.clone();
+    // The hold was priced as adult tickets; the seats take the given-up seats' types.
+    let mut ticket_types = BTreeMap::new();
+    let mut total = Money::zero(hold.total.currency.clone());
+    for (index, seat) in hold.seats.iter().enumerate() {
+        let ticket_type = credit.ticket_types.get(index).map_or(ADULT, String::as_str);
+        let price = show.price_of(seat, ticket_type).ok_or_else(|| {
+            DomainError::invalid(
+                format!("take[{index}]"),
+                format!("that show sells no `{ticket_type}` ticket on seat {seat}"),
+            )
+        })?;
+        total = total
+            .checked_add(price)
+            .ok_or_else(|| DomainError::invalid("take", "the total cannot be computed"))?;
+        if ticket_type != ADULT {
+            ticket_types.insert(seat.clone(), ticket_type.to_owned());
+        }
+    }
+    let difference = total.amount_minor - credit.amount.amount_minor;
+    let currency = total.currency.clone();
     Ok(vec![
         ShowEvent::HoldConfirmed(HoldConfirmed {
             hold_id: *hold_id,
             order_id: *order_id,
             customer_id: hold.customer_id.clone(),
             seats: hold.seats.clone(),
-            total: hold.total.clone(),
+            total,
             payment_reference: format!("{TRANSFER_REFERENCE}{exchange_id}"),
             confirmed_at: now,
             payment_id: credit.payment_id,
             after_expiry: false,
             pickup_code: Some(show.next_pickup_code(order_id)),
+            ticket_types,
         }),
         ShowEvent::OrderTransferredIn(OrderTransferredIn {
             order_id: *order_id,

@@ -55,6 +55,7 @@ pub(super) fn confirm_at_counter(
         payment_id: None,
         after_expiry: false,
         pickup_code: Some(show.next_pickup_code(order_id)),
+        ticket_types: hold.ticket_types.clone(),
     })])
 }
 
@@ -146,6 +147,7 @@ pub(super) fn settle(
         payment_id: Some(payment_id),
         after_expiry: !payable,
         pickup_code: Some(show.next_pickup_code(&order_id)),
+        ticket_types: hold.ticket_types.clone(),
     }));
     Ok(events)
 }

@@ -167,6 +167,7 @@ proptest! {
                 Op::Hold { who: w, seats } => {
                     holds += 1;
                     ShowCommand::HoldSeats { promo: None,
+                        ticket_types: Default::default(),
                         hold_id: hold_id(holds),
                         customer_id: who(w),
                         seats: seats.into_iter().map(label).collect(),
@@ -175,6 +176,7 @@ proptest! {
                 Op::HoldBest { who: w, count } => {
                     holds += 1;
                     ShowCommand::HoldBestAvailable { promo: None,
+                        ticket_types: Default::default(),
                         hold_id: hold_id(holds),
                         customer_id: who(w),
                         count,
@@ -254,6 +256,7 @@ proptest! {
     fn contested_seats_go_wholly_to_one_hold(a in prop::collection::vec(0usize..8, 1..5), b in prop::collection::vec(0usize..8, 1..5)) {
         let show = Show::replay(&[scheduled()]);
         let command = |n: u128, seats: &[usize]| ShowCommand::HoldSeats { promo: None,
+            ticket_types: Default::default(),
             hold_id: hold_id(n),
             customer_id: customer(&n.to_string()),
             seats: seats.iter().copied().map(label).collect(),

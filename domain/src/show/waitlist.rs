@@ -10,6 +10,7 @@ use super::holds::check_request;
 use super::{HoldStatus, SeatStatus, Show, WaitlistStatus};
 use crate::{CustomerId, DomainError, HoldId, SeatId, Timestamp, WaitlistEntryId};
 use chrono::Duration;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// The hold offered to an entry: derived from the entry, so a re-decided batch offers the
@@ -240,6 +241,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
                 held_at: now,
                 expires_at: now + ttl,
                 discount: None,
+                ticket_types: BTreeMap::new(),
             }),
         );
         push(
@@ -306,7 +308,7 @@ fn price(show: &Show, seats: &[SeatId]) -> Option<crate::Money> {
     seats
         .iter()
         .try_fold(crate::Money::zero(currency), |sum, seat| {
-            sum.checked_add(show.price_of(seat)?)
+            sum.checked_add(show.price_of(seat, super::ADULT)?)
         })
 }
 

@@ -20,8 +20,10 @@ pub(super) struct ShowPlace {
     pub currency: String,
     /// Each seat's category.
     pub seats: HashMap<String, String>,
-    /// List price per category.
+    /// Adult list price per category.
     pub prices: HashMap<String, i64>,
+    /// The other ticket types' list prices: type, then category.
+    pub ticket_prices: HashMap<String, HashMap<String, i64>>,
 }
 
 impl ShowPlace {
@@ -29,8 +31,13 @@ impl ShowPlace {
         self.seats.get(seat).cloned().unwrap_or_default()
     }
 
-    fn price(&self, category: &str) -> i64 {
-        self.prices.get(category).copied().unwrap_or(0)
+    /// The list price of a ticket of `ticket_type` (`None`: adult) on a seat of `category`.
+    fn price(&self, category: &str, ticket_type: Option<&str>) -> i64 {
+        let prices = match ticket_type {
+            None => Some(&self.prices),
+            Some(ticket_type) => self.ticket_prices.get(ticket_type),
+        };
+        prices.and_then(|p| p.get(category)).copied().unwrap_or(0)
     }
 }
 
@@ -341,7 +348,12 @@ impl Fold {
             return;
         };
         let categories: Vec<String> = e.seats.iter().map(|s| place.category(&s.0)).collect();
-        let prices: Vec<i64> = categories.iter().map(|c| place.price(c)).collect();
+        let prices: Vec<i64> = e
+            .seats
+            .iter()
+            .zip(&categories)
+            .map(|(seat, c)| place.price(c, e.ticket_types.get(seat).map(String::as_str)))
+            .collect();
         let shares = share_out(&prices, e.total.amount_minor);
         let list: i64 = prices.iter().sum();
         let by_transfer = e.by_transfer();

@@ -149,6 +149,7 @@ struct ScheduledShows<'a> {
     seat_ids: Vec<Value>,
     seat_categories: Vec<Value>,
     prices: Vec<Value>,
+    ticket_prices: Vec<Value>,
     category_shows: Vec<Uuid>,
     categories: Vec<&'a str>,
     capacities: Vec<i32>,
@@ -178,6 +179,20 @@ impl<'a> ScheduledShows<'a> {
             e.prices
                 .iter()
                 .map(|(category, price)| (category.clone(), Value::from(price.amount_minor)))
+                .collect(),
+        ));
+        self.ticket_prices.push(Value::Object(
+            e.ticket_prices
+                .iter()
+                .map(|(ticket_type, by_category)| {
+                    let by_category = by_category
+                        .iter()
+                        .map(|(category, price)| {
+                            (category.clone(), Value::from(price.amount_minor))
+                        })
+                        .collect();
+                    (ticket_type.clone(), Value::Object(by_category))
+                })
                 .collect(),
         ));
         let mut capacity: BTreeMap<&str, i32> = BTreeMap::new();
@@ -214,6 +229,7 @@ impl<'a> ScheduledShows<'a> {
                 &self.categories,
                 &self.capacities,
                 &self.firsts,
+                &self.ticket_prices,
             ],
         )
         .await?;
@@ -233,6 +249,8 @@ async fn load(
             let seat_ids: Vec<String> = json_of(row.get("seat_ids"));
             let categories: Vec<String> = json_of(row.get("seat_categories"));
             let prices: HashMap<String, i64> = json_of(row.get("prices_minor"));
+            let ticket_prices: HashMap<String, HashMap<String, i64>> =
+                json_of(row.get("ticket_prices_minor"));
             fold.shows.insert(
                 row.get("show_id"),
                 ShowPlace {
@@ -242,6 +260,7 @@ async fn load(
                     currency: row.get("currency"),
                     seats: seat_ids.into_iter().zip(categories).collect(),
                     prices,
+                    ticket_prices,
                 },
             );
         }

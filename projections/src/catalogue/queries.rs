@@ -8,6 +8,7 @@ use crate::{EtagPosition, MoneyView};
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -90,7 +91,11 @@ pub struct CinemaDetailView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryView {
     pub category: String,
+    /// The adult price.
     pub price: MoneyView,
+    /// The other ticket types' prices on seats of this category (`{"child": ...}`); a type
+    /// not named is not sold on them.
+    pub ticket_prices: BTreeMap<String, MoneyView>,
     /// `available`, `almost_full` (under 20% of its seats left) or `full`.
     #[cfg_attr(
         feature = "openapi",

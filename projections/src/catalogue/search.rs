@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::Client;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 use uuid::Uuid;
@@ -434,26 +434,42 @@ fn show_of(row: &Row) -> ShowView {
     }
 }
 
-/// A show's categories from the four arrays of `sql/picked_shows.sql`.
+/// A show's categories from the five arrays of `sql/picked_shows.sql`.
 pub(super) fn categories_of(row: &Row) -> Vec<CategoryView> {
     let names: Option<Vec<String>> = row.get("categories");
     let prices: Option<Vec<i64>> = row.get("prices");
     let currencies: Option<Vec<String>> = row.get("currencies");
     let statuses: Option<Vec<String>> = row.get("statuses");
+    let ticket_prices: Option<Vec<serde_json::Value>> = row.get("ticket_prices");
     names
         .unwrap_or_default()
         .into_iter()
         .zip(prices.unwrap_or_default())
         .zip(currencies.unwrap_or_default())
         .zip(statuses.unwrap_or_default())
+        .zip(ticket_prices.unwrap_or_default())
         .map(
-            |(((category, amount_minor), currency), status)| CategoryView {
-                category,
-                price: MoneyView {
-                    amount_minor,
-                    currency,
-                },
-                status,
+            |((((category, amount_minor), currency), status), ticket_prices)| {
+                let ticket_prices: BTreeMap<String, i64> =
+                    serde_json::from_value(ticket_prices).unwrap_or_default();
+                CategoryView {
+                    category,
+                    ticket_prices: ticket_prices
+                        .into_iter()
+                        .map(|(ticket_type, amount_minor)| {
+                            let price = MoneyView {
+                                amount_minor,
+                                currency: currency.clone(),
+                            };
+                            (ticket_type, price)
+                        })
+                        .collect(),
+                    price: MoneyView {
+                        amount_minor,
+                        currency,
+                    },
+                    status,
+                }
             },
         )
         .collect()

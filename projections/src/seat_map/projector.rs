@@ -330,6 +330,7 @@ struct CategoryColumns<'a> {
     capacities: Vec<i32>,
     prices: Vec<i64>,
     currencies: Vec<&'a str>,
+    ticket_prices: Vec<serde_json::Value>,
 }
 
 /// A new show: its row, one row per seat of its layout, and one per seat category.
@@ -400,6 +401,15 @@ async fn schedule(
         categories
             .currencies
             .push(price.map_or("", |p| p.currency.as_str()));
+        categories.ticket_prices.push(serde_json::Value::Object(
+            e.ticket_prices
+                .iter()
+                .filter_map(|(ticket_type, by_category)| {
+                    let price = by_category.get(category)?;
+                    Some((ticket_type.clone(), price.amount_minor.into()))
+                })
+                .collect(),
+        ));
     }
     tx.execute(
         SCHEDULE_CATEGORIES_SQL,
@@ -409,6 +419,7 @@ async fn schedule(
             &categories.capacities,
             &categories.prices,
             &categories.currencies,
+            &categories.ticket_prices,
         ],
     )
     .await?;

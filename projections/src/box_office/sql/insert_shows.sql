@@ -1,18 +1,20 @@
 -- A batch's scheduled shows: each one's place, its start in its city's time zone (UTC
--- without a cinema), its layout and prices; a fact row per seat category of its layout
+-- without a cinema), its layout and prices (adult per category; $15 the other ticket
+-- types' per type and category); a fact row per seat category of its layout
 -- ($11 to $14: show, category, capacity, whether it is the show's first category), counted
 -- into the day's rollups per city, per movie and for the chain; and an empty funnel row.
 WITH placed AS (
     INSERT INTO report_shows (show_id, movie_id, title, cinema_id, city_id, hall_id, starts_at,
-        local_date, weekday, local_hour, currency, seat_ids, seat_categories, prices_minor)
+        local_date, weekday, local_hour, currency, seat_ids, seat_categories, prices_minor,
+        ticket_prices_minor)
     SELECT i.show_id, i.movie_id, i.title, i.cinema_id, c.city_id, i.hall_id, i.starts_at,
         (local.at)::date, extract(isodow FROM local.at)::smallint,
         extract(hour FROM local.at)::smallint, i.currency, i.seat_ids, i.seat_categories,
-        i.prices
+        i.prices, i.ticket_prices
     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[], $5::uuid[],
-        $6::timestamptz[], $7::text[], $8::jsonb[], $9::jsonb[], $10::jsonb[])
+        $6::timestamptz[], $7::text[], $8::jsonb[], $9::jsonb[], $10::jsonb[], $15::jsonb[])
         AS i(show_id, movie_id, title, cinema_id, hall_id, starts_at, currency, seat_ids,
-            seat_categories, prices)
+            seat_categories, prices, ticket_prices)
     LEFT JOIN report_cinemas c ON c.cinema_id = i.cinema_id
     LEFT JOIN report_cities ci ON ci.city_id = c.city_id
     CROSS JOIN LATERAL (

@@ -3,7 +3,7 @@
 -- category name.
 SELECT p.movie_id, p.n, p.show_id, p.starts_at, p.ends_at, p.distance_km, c.cinema_id,
     c.city_id, c.name, c.address, c.latitude, c.longitude, c.postal_code, p.hall_id,
-    h.name AS hall_name, k.categories, k.prices, k.currencies, k.statuses
+    h.name AS hall_name, k.categories, k.prices, k.currencies, k.statuses, k.ticket_prices
 FROM picked p
 JOIN catalogue_cinemas c ON c.cinema_id = p.cinema_id
 JOIN catalogue_halls h ON h.hall_id = p.hall_id
@@ -11,7 +11,8 @@ LEFT JOIN LATERAL (
     SELECT array_agg(category ORDER BY category) AS categories,
         array_agg(price_minor ORDER BY category) AS prices,
         array_agg(currency ORDER BY category) AS currencies,
-        array_agg(availability_band(available, capacity) ORDER BY category) AS statuses
+        array_agg(availability_band(available, capacity) ORDER BY category) AS statuses,
+        array_agg(ticket_prices ORDER BY category) AS ticket_prices
     FROM seat_map_categories WHERE show_id = p.show_id
 ) k ON true
 ORDER BY p.movie_id, p.n

@@ -8,7 +8,7 @@ SELECT s.show_id, s.movie_id, s.title AS show_title, s.starts_at, s.ends_at, s.c
     m.duration_minutes, m.genres, m.language, m.country, m.release_date, m.rating, m.retired,
     c.cinema_id, c.city_id, c.name, c.address, c.latitude, c.longitude, c.postal_code,
     h.hall_id, h.name AS hall_name,
-    k.categories, k.prices, k.currencies, k.statuses
+    k.categories, k.prices, k.currencies, k.statuses, k.ticket_prices
 FROM seat_map_shows s
 LEFT JOIN catalogue_shows cs ON cs.show_id = s.show_id
 LEFT JOIN catalogue_cinemas c ON c.cinema_id = cs.cinema_id
@@ -18,7 +18,8 @@ LEFT JOIN LATERAL (
     SELECT array_agg(category ORDER BY category) AS categories,
         array_agg(price_minor ORDER BY category) AS prices,
         array_agg(currency ORDER BY category) AS currencies,
-        array_agg(availability_band(available, capacity) ORDER BY category) AS statuses
+        array_agg(availability_band(available, capacity) ORDER BY category) AS statuses,
+        array_agg(ticket_prices ORDER BY category) AS ticket_prices
     FROM seat_map_categories WHERE show_id = s.show_id
 ) k ON true
 WHERE s.show_id = $1

@@ -1,0 +1,9 @@
+-- Ticket types (adult, child, student, ...): a show's prices for the types other than
+-- adult (type, then category, in minor units), so the box office prices each seat sold as
+-- its type. Shows scheduled before ticket types sold adult tickets only: '{}'.
+ALTER TABLE report_shows ADD COLUMN ticket_prices_minor jsonb NOT NULL DEFAULT '{}';
+
+-- The other ticket types' prices on each seat category of a show ({"child": 2250}, minor
+-- units in the category's currency), for the show's page. Shows scheduled before ticket
+-- types sold adult tickets only: '{}'.
+ALTER TABLE seat_map_categories ADD COLUMN ticket_prices jsonb NOT NULL DEFAULT '{}';
