@@ -144,6 +144,24 @@ async fn ticket_types_and_matinee_prices_flow_through_holds_payments_refunds_exc
     let exchange = exchange.expect_created().clone();
     assert_eq!(exchange["refund"], cny(3400 - 2250), "{exchange}");
     assert_eq!(exchange["charge"], cny(0));
+    // Her tickets say which is which: the child ticket moved with the seat.
+    let tickets = api
+        .order_tickets(&alice, &order_id)
+        .min_position(exchange["position"].as_str().unwrap())
+        .await;
+    let types: Vec<(String, String)> = tickets.expect_ok()["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let text = |k: &str| t[k].as_str().unwrap().to_owned();
+            (text("seat_id"), text("ticket_type"))
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [("A1".into(), "adult".into()), ("A4".into(), "child".into())]
+    );
 
     // Bob: the best two regular seats of the morning show, one of them a student's.
     let bob = api.customer("bob");

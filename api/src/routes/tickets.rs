@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use base64::Engine;
-use boxoffice_domain::show::{Door, Presented};
+use boxoffice_domain::show::{Door, Presented, ADULT};
 use boxoffice_domain::{Currency, DomainError, SeatId, ShowCommand, ShowEvent, ShowId};
 use boxoffice_eventstore::Position;
 use boxoffice_projections::catalogue;
@@ -89,6 +89,8 @@ pub struct TicketView {
     status: &'static str,
     checked_in_at: Option<DateTime<Utc>>,
     door: Option<String>,
+    /// `adult`, or the other ticket type the seat was sold as (`child`, ...).
+    ticket_type: String,
     qr: QrView,
 }
 
@@ -146,6 +148,7 @@ pub async fn order_tickets(
             },
             checked_in_at: ticket.checked_in_at,
             door: ticket.door,
+            ticket_type: ticket.ticket_type,
             qr: QrView {
                 payload,
                 svg,
@@ -252,12 +255,25 @@ pub async fn order_tickets_pdf(
                 seat_id: ticket.seat_id.clone(),
                 row: seat.map(|s| s.row.clone()),
                 number: seat.and_then(|s| u32::try_from(s.number).ok()),
-                category: seat.map(|s| s.category.clone()),
+                category: seat.map(|s| match ticket.ticket_type.as_str() {
+                    ADULT => s.category.clone(),
+                    ticket_type => format!("{} · {ticket_type}", s.category),
+                }),
                 price: seat.and_then(|s| {
-                    let currency = Currency::parse(&s.price.currency)?;
+                    // The list price of the seat's ticket type (the adult one is the seat's).
+                    let price = match ticket.ticket_type.as_str() {
+                        ADULT => Some(&s.price),
+                        ticket_type => show
+                            .as_ref()
+                            .and_then(|show| {
+                                show.categories.iter().find(|c| c.category == s.category)
+                            })
+                            .and_then(|c| c.ticket_prices.get(ticket_type)),
+                    }?;
+                    let currency = Currency::parse(&price.currency)?;
                     Some(format!(
                         "{} {currency}",
-                        currency.decimal(s.price.amount_minor)
+                        currency.decimal(price.amount_minor)
                     ))
                 }),
                 pickup_code: order.pickup_code.clone(),

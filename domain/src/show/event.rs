@@ -276,6 +276,9 @@ pub struct TransferReverted {
     pub paid_minor: Vec<i64>,
     pub credit: Money,
     pub reverted_at: Timestamp,
+    /// The ticket types (other than `adult`) of the seats given back to the order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ticket_types: BTreeMap<SeatId, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,6 +288,9 @@ pub struct SeatMove {
     pub to: SeatId,
     /// What the new seat counts as paid, in the order's currency's minor unit.
     pub paid_minor: i64,
+    /// The seat's ticket type when not `adult` (it keeps it on the new seat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_type: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -592,16 +592,13 @@ impl Show {
             }
             ShowEvent::TransferReverted(e) => {
                 self.set_seats(&e.seats, SeatStatus::Sold(e.order_id));
-                let transfer = self.transfers.remove(&e.exchange_id);
+                self.transfers.remove(&e.exchange_id);
                 if let Some(order) = self.orders.get_mut(&e.order_id) {
                     for (seat, paid) in e.seats.iter().zip(&e.paid_minor) {
                         order.seats.insert(seat.clone());
                         order.seat_paid.insert(seat.clone(), *paid);
-                        let ticket_type = transfer.as_ref().and_then(|t| t.ticket_types.get(seat));
-                        if let Some(ticket_type) = ticket_type {
-                            order.ticket_types.insert(seat.clone(), ticket_type.clone());
-                        }
                     }
+                    order.ticket_types.extend(e.ticket_types.clone());
                 }
             }
             ShowEvent::OrderTransferredIn(e) => {
@@ -619,8 +616,11 @@ impl Show {
                     for seat_move in &e.moves {
                         order.seats.remove(&seat_move.from);
                         order.seat_paid.remove(&seat_move.from);
-                        if let Some(ticket_type) = order.ticket_types.remove(&seat_move.from) {
-                            order.ticket_types.insert(seat_move.to.clone(), ticket_type);
+                        order.ticket_types.remove(&seat_move.from);
+                        if let Some(ticket_type) = &seat_move.ticket_type {
+                            order
+                                .ticket_types
+                                .insert(seat_move.to.clone(), ticket_type.clone());
                         }
                         order.seats.insert(seat_move.to.clone());
                         order

@@ -148,6 +148,7 @@ pub(super) fn exchange(
             from: from.clone(),
             to: to.clone(),
             paid_minor: new_paid,
+            ticket_type: (ticket_type != ADULT).then(|| ticket_type.to_owned()),
         });
     }
     let mut events = expire_lapsed(show, &lapsed, now);
@@ -327,9 +328,15 @@ pub(super) fn revert_transfer(
     let none_back = back.0.is_empty();
     let mut events = expire_lapsed(show, &lapsed, now);
     let currency = transfer.credit.currency.clone();
+    let ticket_types = back
+        .0
+        .iter()
+        .filter_map(|s| Some((s.clone(), transfer.ticket_types.get(s)?.clone())))
+        .collect();
     events.push(ShowEvent::TransferReverted(TransferReverted {
         order_id: transfer.order_id,
         exchange_id,
+        ticket_types,
         credit: Money::new(back.1.iter().sum(), currency.clone()),
         seats: back.0,
         paid_minor: back.1,

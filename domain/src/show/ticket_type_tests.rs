@@ -227,3 +227,89 @@ fn ticket_prices_must_name_the_shows_categories_in_its_currency() {
     )
     .then_invalid(&["ticket_prices.Child Ticket"]);
 }
+
+#[test]
+fn an_order_moved_to_another_show_keeps_its_types_there_and_back() {
+    // Alice's child ticket on A2 leaves for another show...
+    let sold = given(vec![typed_show()])
+        .when(
+            hold_typed(1, "alice", &["A1", "A2"], &[("A2", "child")]),
+            t0(),
+        )
+        .then_accepted()
+        .0
+        .when(confirm(1, "alice", 6750), t0())
+        .then_accepted()
+        .0;
+    let (away, events) = sold
+        .when(
+            ShowCommand::TransferOut {
+                order_id: order_id(1),
+                exchange_id: Uuid::from_u128(50),
+                requester: Requester::Customer(customer("alice")),
+                seats: seats(&["A2"]),
+                to_show_id: Uuid::from_u128(99),
+                to_hold_id: hold_id(7),
+            },
+            t0(),
+        )
+        .then_accepted();
+    let ShowEvent::OrderTransferredOut(out) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(out.ticket_types, typed(&[("A2", "child")]));
+    assert_eq!(out.credit, cny(2250));
+    // ... and comes back when that show refuses it: still a child ticket.
+    let (back, _) = away
+        .when(
+            ShowCommand::RevertTransferOut {
+                exchange_id: Uuid::from_u128(50),
+            },
+            t0(),
+        )
+        .then_accepted();
+    assert_eq!(
+        back.order(&order_id(1))
+            .unwrap()
+            .ticket_type(&SeatId::new("A2")),
+        "child"
+    );
+
+    // On the other show, the seat held for it (priced as adult) becomes a child ticket.
+    let other = given(vec![typed_show()])
+        .when(hold_typed(7, "alice", &["贵宾1"], &[]), t0())
+        .then_accepted()
+        .0;
+    let into = |ticket_types: Vec<String>| ShowCommand::TransferIn {
+        hold_id: hold_id(7),
+        order_id: order_id(9),
+        exchange_id: Uuid::from_u128(50),
+        customer_id: customer("alice"),
+        from_show_id: Uuid::from_u128(98),
+        from_order_id: order_id(1),
+        movie_id: Uuid::from_u128(2),
+        credit: cny(2250),
+        payment_id: None,
+        ticket_types,
+    };
+    let (arrived, events) = other.when(into(vec!["child".into()]), t0()).then_accepted();
+    let [ShowEvent::HoldConfirmed(confirmed), ShowEvent::OrderTransferredIn(transferred)] =
+        &events[..]
+    else {
+        panic!("{events:?}")
+    };
+    assert_eq!(confirmed.total, cny(4001));
+    assert_eq!(confirmed.ticket_types, typed(&[("贵宾1", "child")]));
+    assert_eq!(transferred.charge, cny(4001 - 2250));
+    assert_eq!(
+        arrived
+            .order(&order_id(9))
+            .unwrap()
+            .ticket_type(&SeatId::new("贵宾1")),
+        "child"
+    );
+    // A type that show does not sell there is refused (and the transfer is undone).
+    other
+        .when(into(vec!["student".into()]), t0())
+        .then_invalid(&["take[0]"]);
+}

@@ -7,3 +7,7 @@ ALTER TABLE report_shows ADD COLUMN ticket_prices_minor jsonb NOT NULL DEFAULT '
 -- units in the category's currency), for the show's page. Shows scheduled before ticket
 -- types sold adult tickets only: '{}'.
 ALTER TABLE seat_map_categories ADD COLUMN ticket_prices jsonb NOT NULL DEFAULT '{}';
+
+-- Each valid ticket's type when it is not adult (NULL: adult); tickets issued before ticket
+-- types were adult.
+ALTER TABLE tickets ADD COLUMN ticket_type text;

@@ -58,8 +58,9 @@ impl Projector for Tickets {
 #[derive(Default)]
 struct SeatChange {
     sold: i32,
-    /// Its order and ticket at the end of the batch (None: void), if the batch changed them.
-    owner: Option<Option<(Uuid, Uuid)>>,
+    /// Its order, ticket and ticket type (None: adult) at the end of the batch (None: void),
+    /// if the batch changed them.
+    owner: Option<Option<(Uuid, Uuid, Option<String>)>>,
     /// When and where it was let in at the end of the batch, if the batch changed that.
     entry: Option<Option<(Timestamp, String)>>,
 }
@@ -81,11 +82,19 @@ impl Fold {
         self.changes.entry(key).or_default()
     }
 
-    fn sell(&mut self, show: Uuid, order: &OrderId, seats: &[SeatId]) {
+    /// Issues tickets to `seats`, each of the ticket type `type_of` says (None: adult).
+    fn sell<'a>(
+        &mut self,
+        show: Uuid,
+        order: &OrderId,
+        seats: impl IntoIterator<Item = &'a SeatId>,
+        type_of: impl Fn(&SeatId) -> Option<String>,
+    ) {
         for seat in seats {
+            let ticket_type = type_of(seat);
             let change = self.seat(show, seat);
             change.sold += 1;
-            change.owner = Some(Some((order.0, ticket_id(order, seat))));
+            change.owner = Some(Some((order.0, ticket_id(order, seat), ticket_type)));
             change.entry = Some(None);
         }
     }
@@ -107,15 +116,27 @@ impl Fold {
                     e.customer_id.0.clone(),
                     e.pickup_code.clone(),
                 ));
-                self.sell(show, &e.order_id, &e.seats);
+                self.sell(show, &e.order_id, &e.seats, |s| {
+                    e.ticket_types.get(s).cloned()
+                });
             }
             ShowEvent::OrderRefunded(e) => self.void(show, e.seats.iter().cloned()),
             ShowEvent::OrderTransferredOut(e) => self.void(show, e.seats.iter().cloned()),
-            ShowEvent::TransferReverted(e) => self.sell(show, &e.order_id, &e.seats),
+            ShowEvent::TransferReverted(e) => {
+                self.sell(show, &e.order_id, &e.seats, |s| {
+                    e.ticket_types.get(s).cloned()
+                });
+            }
             ShowEvent::SeatsExchanged(e) => {
                 self.void(show, e.moves.iter().map(|m| m.from.clone()));
-                let to: Vec<SeatId> = e.moves.iter().map(|m| m.to.clone()).collect();
-                self.sell(show, &e.order_id, &to);
+                let types: HashMap<&SeatId, &String> = e
+                    .moves
+                    .iter()
+                    .filter_map(|m| Some((&m.to, m.ticket_type.as_ref()?)))
+                    .collect();
+                self.sell(show, &e.order_id, e.moves.iter().map(|m| &m.to), |s| {
+                    types.get(s).map(|t| (*t).clone())
+                });
             }
             ShowEvent::TicketsCheckedIn(e) => {
                 for admitted in &e.tickets {
@@ -160,8 +181,10 @@ impl Fold {
             c.sold.push(change.sold);
             c.owner_changed.push(change.owner.is_some());
             let owner = change.owner.flatten();
-            c.orders.push(owner.map(|(order, _)| order));
-            c.tickets.push(owner.map(|(_, ticket)| ticket));
+            c.orders.push(owner.as_ref().map(|(order, _, _)| *order));
+            c.tickets.push(owner.as_ref().map(|(_, ticket, _)| *ticket));
+            c.types
+                .push(owner.and_then(|(_, _, ticket_type)| ticket_type));
             c.entry_changed.push(change.entry.is_some());
             let (at, door) = change.entry.flatten().unzip();
             c.at.push(at);
@@ -179,6 +202,7 @@ impl Fold {
                 &c.entry_changed,
                 &c.at,
                 &c.doors,
+                &c.types,
             ],
         )
         .await?;
@@ -198,4 +222,5 @@ struct SeatColumns {
     entry_changed: Vec<bool>,
     at: Vec<Option<Timestamp>>,
     doors: Vec<Option<String>>,
+    types: Vec<Option<String>>,
 }

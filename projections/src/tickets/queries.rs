@@ -24,6 +24,8 @@ pub struct TicketRow {
     pub version: u32,
     pub checked_in_at: Option<DateTime<Utc>>,
     pub door: Option<String>,
+    /// `adult`, `child`, ...
+    pub ticket_type: String,
 }
 
 const ORDER_TICKETS_SQL: &str = include_str!("sql/order_tickets.sql");
@@ -67,6 +69,9 @@ pub async fn tickets_of(
             version: u32::try_from(row.get::<_, i32>("issued")).unwrap_or(0),
             checked_in_at: row.get("checked_in_at"),
             door: row.get("door"),
+            ticket_type: row
+                .get::<_, Option<String>>("ticket_type")
+                .unwrap_or_else(|| boxoffice_domain::show::ADULT.to_owned()),
         });
     }
     Ok(Some(order))
