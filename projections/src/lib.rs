@@ -51,7 +51,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_order_history_venue.sql"),
     include_str!("migrations/013_tickets.sql"),
     include_str!("migrations/014_box_office_attendance.sql"),
-    include_str!("migrations/015_ticket_types.sql"),
+    include_str!("migrations/015_ticket_types_and_attendance.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.

@@ -327,6 +327,29 @@ async fn a_paid_order_s_tickets_verify_offline_and_each_is_let_in_exactly_once()
         ),
         (3.into(), 3.into())
     );
+
+    // The seat map shows who is in; a seat staff refund after it was let in is free again,
+    // and no longer counted in.
+    let map = api
+        .seat_map(&show)
+        .min_position(by_code_reply.position())
+        .await;
+    let map = map.expect_ok();
+    assert_eq!(map["counts"]["checked_in"], 3);
+    assert_eq!(map["seats"][0]["seat_id"], "A1");
+    assert_eq!(map["seats"][0]["checked_in"], true);
+    let refunded = api.refund_seats(&api.staff(), &show, &order, &["A1"]).await;
+    refunded.expect_created();
+    let map = api.seat_map(&show).min_position(refunded.position()).await;
+    let map = map.expect_ok();
+    assert_eq!(map["counts"]["checked_in"], 2);
+    assert_eq!(map["seats"][0]["status"], "available");
+    assert_eq!(map["seats"][0]["checked_in"], false);
+    let statuses = api
+        .seat_statuses(&show)
+        .min_position(refunded.position())
+        .await;
+    assert_eq!(statuses.expect_ok()["counts"]["checked_in"], 2);
 }
 
 #[tokio::test]

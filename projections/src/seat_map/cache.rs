@@ -216,6 +216,7 @@ mod tests {
             number: 1,
             category: "regular".into(),
             status: "available".into(),
+            checked_in: false,
             price: MoneyView {
                 amount_minor: 4500,
                 currency: "CNY".into(),
@@ -234,6 +235,7 @@ mod tests {
                 available: seats as i32,
                 held: 0,
                 sold: 0,
+                checked_in: 0,
             },
             version,
             cancelled: false,

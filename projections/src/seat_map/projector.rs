@@ -8,13 +8,14 @@ use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{SeatsHeld, ShowScheduled};
 use boxoffice_domain::{SeatId, ShowEvent, Timestamp};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
 const INSERT_HOLDS_SQL: &str = include_str!("sql/insert_holds.sql");
 const END_HOLDS_SQL: &str = include_str!("sql/end_holds.sql");
 const SET_SEATS_SQL: &str = include_str!("sql/set_seats.sql");
+const CHECK_IN_SEATS_SQL: &str = include_str!("sql/check_in_seats.sql");
 const COUNT_SHOWS_SQL: &str = include_str!("sql/count_shows.sql");
 const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
 const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
@@ -115,8 +116,12 @@ impl Projector for SeatMap {
                 | ShowEvent::WaitlistJoined(_)
                 | ShowEvent::WaitlistOffered(_)
                 | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_)
-                | ShowEvent::TicketsCheckedIn(_) => {}
+                | ShowEvent::WaitlistClosed(_) => {}
+                ShowEvent::TicketsCheckedIn(e) => {
+                    for admitted in &e.tickets {
+                        fold.checked_in.insert((show_id, admitted.seat_id.as_str()));
+                    }
+                }
                 ShowEvent::ShowCancelled(_) => {
                     fold.shows.entry(show_id).or_default().cancelled = true
                 }
@@ -141,6 +146,8 @@ struct Fold<'a> {
     new_hold_shows: Vec<Uuid>,
     ended_holds: HashMap<Uuid, HoldEnd>,
     seats: HashMap<(Uuid, &'a str), SeatNow>,
+    /// Seats let in during the batch, and not changed hands after.
+    checked_in: HashSet<(Uuid, &'a str)>,
     shows: HashMap<Uuid, ShowChange>,
 }
 
@@ -197,6 +204,7 @@ impl<'a> Fold<'a> {
         order_id: Option<Uuid>,
     ) {
         for seat in seats {
+            self.checked_in.remove(&(show_id, seat.as_str()));
             self.seats.insert(
                 (show_id, seat.as_str()),
                 SeatNow {
@@ -280,6 +288,10 @@ impl<'a> Fold<'a> {
                 )
                 .await?;
             moved |= row.get::<_, bool>("band_moved");
+        }
+        if !self.checked_in.is_empty() {
+            let (shows, seats): (Vec<Uuid>, Vec<&str>) = self.checked_in.iter().copied().unzip();
+            tx.execute(CHECK_IN_SEATS_SQL, &[&shows, &seats]).await?;
         }
         if !self.shows.is_empty() {
             let mut c = ShowColumns::default();

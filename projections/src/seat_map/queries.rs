@@ -15,6 +15,8 @@ pub struct SeatCountsView {
     pub available: i32,
     pub held: i32,
     pub sold: i32,
+    /// Sold seats whose tickets were let in at the door (attendance: `checked_in / sold`).
+    pub checked_in: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -26,6 +28,8 @@ pub struct SeatView {
     pub category: String,
     #[cfg_attr(feature = "openapi", schema(pattern = "^(available|held|sold)$"))]
     pub status: String,
+    /// A sold seat whose ticket was let in at the door.
+    pub checked_in: bool,
     pub price: MoneyView,
     /// Where to draw the seat in its row (1-based, gaps and aisles counted); absent when
     /// the show's layout was given seat by seat.
@@ -103,7 +107,7 @@ pub async fn seat_statuses(
     Ok(row.map(|row| SeatStatusesView {
         show_id,
         version: row.get("version"),
-        counts: counts_of(&row),
+        counts: counts_of(&row, row.get("checked_in")),
         statuses: row.get("statuses"),
     }))
 }
@@ -125,6 +129,7 @@ pub async fn seat_map(
             number: row.get("number"),
             category: row.get("category"),
             status: row.get("status"),
+            checked_in: row.get("checked_in"),
             price: MoneyView {
                 amount_minor: row.get("price_minor"),
                 currency: row.get("currency"),
@@ -132,7 +137,8 @@ pub async fn seat_map(
             column: row.get("grid_column"),
             kind: row.get("kind"),
         })
-        .collect();
+        .collect::<Vec<SeatView>>();
+    let checked_in = seats.iter().filter(|seat| seat.checked_in).count();
     Ok(Some(SeatMapView {
         show_id,
         movie_id: show.get("movie_id"),
@@ -140,18 +146,22 @@ pub async fn seat_map(
         starts_at: show.get("starts_at"),
         ends_at: show.get("ends_at"),
         capacity: show.get("capacity"),
-        counts: counts_of(show),
+        counts: SeatCountsView {
+            checked_in: i32::try_from(checked_in).unwrap_or(i32::MAX),
+            ..counts_of(show, 0)
+        },
         version: show.get("version"),
         cancelled: show.get("cancelled"),
         seats,
     }))
 }
 
-fn counts_of(row: &tokio_postgres::Row) -> SeatCountsView {
+fn counts_of(row: &tokio_postgres::Row, checked_in: i32) -> SeatCountsView {
     SeatCountsView {
         available: row.get("available"),
         held: row.get("held"),
         sold: row.get("sold"),
+        checked_in,
     }
 }
 

@@ -3,7 +3,7 @@
 -- columns).
 SELECT s.movie_id, s.title, s.starts_at, s.ends_at, s.capacity, s.available, s.held, s.sold,
     s.version, s.cancelled, seat.seat_id, seat.row_label, seat.number, seat.category,
-    seat.status, seat.price_minor, seat.currency, seat.grid_column, seat.kind
+    seat.status, seat.checked_in, seat.price_minor, seat.currency, seat.grid_column, seat.kind
 FROM seat_map_shows s
 LEFT JOIN seat_map_seats seat ON seat.show_id = s.show_id
 WHERE s.show_id = $1

@@ -1,4 +1,5 @@
--- The seats' last statuses in the batch, and each category's count of available seats by
+-- The seats' last statuses in the batch (a seat that changes hands is no longer let in),
+-- and each category's count of available seats by
 -- the difference between the seats' statuses before (read in the same snapshot) and after.
 -- Answers whether any category's availability band moved.
 WITH d AS (
@@ -8,7 +9,8 @@ WITH d AS (
     SELECT s.show_id, s.seat_id, s.category, s.status
     FROM seat_map_seats s JOIN d USING (show_id, seat_id)
 ), changed AS (
-    UPDATE seat_map_seats s SET status = d.status, hold_id = d.hold_id, order_id = d.order_id
+    UPDATE seat_map_seats s SET status = d.status, hold_id = d.hold_id, order_id = d.order_id,
+        checked_in = false
     FROM d WHERE s.show_id = d.show_id AND s.seat_id = d.seat_id
     RETURNING s.show_id, s.seat_id, s.status
 ), delta AS (
