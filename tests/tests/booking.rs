@@ -54,7 +54,7 @@ async fn a_customer_holds_pays_and_refunds_and_every_read_model_shows_it() {
     let seats = api.seat_map(&show).min_position(held.position()).await;
     assert_eq!(
         seats.expect_ok()["counts"],
-        json!({ "available": 27, "held": 3, "sold": 0 })
+        json!({ "available": 27, "held": 3, "sold": 0, "checked_in": 0 })
     );
     assert_eq!(seats.seat("B2")["status"], "held");
 
@@ -71,7 +71,7 @@ async fn a_customer_holds_pays_and_refunds_and_every_read_model_shows_it() {
     let seats = api.seat_map(&show).min_position(refund.position()).await;
     assert_eq!(
         seats.body["counts"],
-        json!({ "available": 28, "held": 0, "sold": 2 })
+        json!({ "available": 28, "held": 0, "sold": 2, "checked_in": 0 })
     );
     assert_eq!(seats.seat("A1")["status"], "available");
     assert_eq!(seats.seat("B3")["status"], "sold");
@@ -544,7 +544,7 @@ async fn seat_statuses_follow_the_seat_map_in_layout_order() {
     assert_eq!(statuses.expect_ok()["statuses"], "ahhsaa");
     assert_eq!(
         statuses.body["counts"],
-        json!({"available": 3, "held": 2, "sold": 1})
+        json!({"available": 3, "held": 2, "sold": 1, "checked_in": 0})
     );
     let map = api.seat_map(&show).min_position(at).await;
     assert_eq!(map.body["version"], statuses.body["version"]);
