@@ -55,6 +55,10 @@ pub struct Coverage {
     /// those whose `through` is not (see [`Coverage::outcome`]).
     placed: u64,
     unplaced: Vec<Finding>,
+    /// What comparing the intervals of seals that end where no event is found: they count
+    /// only if other seals are placed (the log is the one they were made on; its event at
+    /// the seal's end was deleted or moved, and the events before it are still compared).
+    unplaced_compared: Vec<Finding>,
 }
 
 /// What replaying the split found.
@@ -91,6 +95,7 @@ impl Coverage {
             findings: Vec::new(),
             placed: 0,
             unplaced: Vec::new(),
+            unplaced_compared: Vec::new(),
         }
     }
 
@@ -169,8 +174,13 @@ impl Coverage {
                 ),
             });
         }
-        if linked && placed {
+        if linked {
+            let before = self.findings.len();
             self.compare(seal, interval);
+            if !placed {
+                let found: Vec<Finding> = self.findings.drain(before..).collect();
+                self.unplaced_compared.extend(found);
+            }
         }
     }
 
@@ -232,8 +242,8 @@ impl Coverage {
     }
 
     /// What the comparisons found, at most one per stream per seal, in the order found;
-    /// and the seals that end where no event is, unless none does (then the seals were made
-    /// on another log, and nothing is compared).
+    /// and the seals that end where no event is, with what comparing their intervals found,
+    /// unless none does (then the seals were made on another log, and nothing is compared).
     pub fn outcome(self) -> Outcome {
         if self.placed == 0 && !self.unplaced.is_empty() {
             return Outcome {
@@ -242,6 +252,7 @@ impl Coverage {
             };
         }
         let mut findings = self.findings;
+        findings.extend(self.unplaced_compared);
         findings.extend(self.unplaced);
         Outcome {
             findings,
@@ -479,5 +490,33 @@ mod tests {
         let mut coverage = Coverage::mid_log(Position::new(1, 1));
         walk(&mut coverage, &LOG[1..], &honest(&key));
         assert_eq!(said(&coverage.outcome().findings), Vec::<String>::new());
+    }
+
+    /// A seal whose last event was deleted cannot be placed, but the log is the one it was
+    /// made on (other seals are placed): a stream slipped into its interval is still found.
+    #[test]
+    fn a_stream_slipped_before_a_seal_whose_last_event_was_deleted_is_found() {
+        let key = SigningKey::development();
+        let mut log = LOG.to_vec();
+        // c's version 0 (seal 2's last event) is deleted; a stream is slipped in before it.
+        log.remove(4);
+        log.insert(3, ("slipped", 0, 4));
+        let mut coverage = Coverage::from_start(None);
+        walk(&mut coverage, &log, &honest(&key));
+        let outcome = coverage.outcome();
+        assert!(!outcome.foreign_seals);
+        let found = said(&outcome.findings);
+        assert!(
+            found.iter().any(
+                |f| f.starts_with("slipped: version 0: is in the log before the end of seal 2")
+            ),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("seal 2 ends at 6-6, where the log holds no event")),
+            "{found:?}"
+        );
     }
 }
