@@ -51,42 +51,15 @@ mod tests {
         let secret = secret_of(&[7; 32]);
         let header = sign(&secret, "msg_1", 1_700_000_000, b"{\"a\":1}").unwrap();
         assert!(header.starts_with("v1,"));
-        assert!(verifies(
-            &secret,
-            "msg_1",
-            1_700_000_000,
-            b"{\"a\":1}",
-            &header
-        ));
-        assert!(!verifies(
-            &secret,
-            "msg_1",
-            1_700_000_000,
-            b"{\"a\":2}",
-            &header
-        ));
-        assert!(!verifies(
-            &secret,
-            "msg_2",
-            1_700_000_000,
-            b"{\"a\":1}",
-            &header
-        ));
-        assert!(!verifies(
-            &secret,
-            "msg_1",
-            1_700_000_001,
-            b"{\"a\":1}",
-            &header
-        ));
+        let checks = |secret: &str, id: &str, timestamp: i64, body: &[u8]| {
+            verifies(secret, id, timestamp, body, &header)
+        };
+        assert!(checks(&secret, "msg_1", 1_700_000_000, b"{\"a\":1}"));
+        assert!(!checks(&secret, "msg_1", 1_700_000_000, b"{\"a\":2}"));
+        assert!(!checks(&secret, "msg_2", 1_700_000_000, b"{\"a\":1}"));
+        assert!(!checks(&secret, "msg_1", 1_700_000_001, b"{\"a\":1}"));
         let other = secret_of(&[8; 32]);
-        assert!(!verifies(
-            &other,
-            "msg_1",
-            1_700_000_000,
-            b"{\"a\":1}",
-            &header
-        ));
+        assert!(!checks(&other, "msg_1", 1_700_000_000, b"{\"a\":1}"));
         assert!(sign("not a secret", "msg_1", 0, b"").is_none());
     }
 

@@ -177,9 +177,16 @@ pub async fn find(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let client = state.pool.get().await?;
-    endpoints::find(&client, webhook_id)
+    Ok(axum::Json(existing(&client, webhook_id).await?))
+}
+
+/// The endpoint, or 404.
+async fn existing(
+    client: &deadpool_postgres::Client,
+    webhook_id: Uuid,
+) -> Result<WebhookView, ApiError> {
+    endpoints::find(client, webhook_id)
         .await?
-        .map(axum::Json)
         .ok_or_else(|| ApiError::not_found("this webhook endpoint"))
 }
 
@@ -199,9 +206,7 @@ pub async fn disable(
 ) -> Result<impl IntoResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let client = state.pool.get().await?;
-    endpoints::find(&client, webhook_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("this webhook endpoint"))?;
+    existing(&client, webhook_id).await?;
     state
         .access
         .record(
@@ -250,9 +255,7 @@ pub async fn deliveries(
     caller.require(&[Role::Admin])?;
     let limit = page_limit(params.limit, 50, 100)?;
     let client = state.pool.get().await?;
-    endpoints::find(&client, webhook_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("this webhook endpoint"))?;
+    existing(&client, webhook_id).await?;
     let deliveries =
         endpoints::deliveries(&client, webhook_id, limit, params.cursor, params.status)
             .await

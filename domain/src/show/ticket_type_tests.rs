@@ -47,6 +47,20 @@ fn hold_typed(id: u128, who: &str, labels: &[&str], types: &[(&str, &str)]) -> S
     }
 }
 
+/// Alice's order 1: A1 adult and A2 child (45.00 + 22.50), paid.
+fn alice_with_a_child() -> Show {
+    given(vec![typed_show()])
+        .when(
+            hold_typed(1, "alice", &["A1", "A2"], &[("A2", "child")]),
+            t0(),
+        )
+        .then_accepted()
+        .0
+        .when(confirm(1, "alice", 6750), t0())
+        .then_accepted()
+        .0
+}
+
 fn refund(order: u128, who: &str, labels: &[&str]) -> ShowCommand {
     ShowCommand::RefundOrder {
         order_id: order_id(order),
@@ -138,16 +152,7 @@ fn best_available_gives_the_counted_types_to_the_first_seats_of_the_block() {
 
 #[test]
 fn an_exchanged_seat_keeps_its_type_and_the_difference_is_that_types() {
-    let sold = given(vec![typed_show()])
-        .when(
-            hold_typed(1, "alice", &["A1", "A2"], &[("A2", "child")]),
-            t0(),
-        )
-        .then_accepted()
-        .0
-        .when(confirm(1, "alice", 6750), t0())
-        .then_accepted()
-        .0;
+    let sold = alice_with_a_child();
     let exchange = |give: &str, take: &str| ShowCommand::ExchangeSeats {
         order_id: order_id(1),
         exchange_id: Uuid::from_u128(70),
@@ -231,16 +236,7 @@ fn ticket_prices_must_name_the_shows_categories_in_its_currency() {
 #[test]
 fn an_order_moved_to_another_show_keeps_its_types_there_and_back() {
     // Alice's child ticket on A2 leaves for another show...
-    let sold = given(vec![typed_show()])
-        .when(
-            hold_typed(1, "alice", &["A1", "A2"], &[("A2", "child")]),
-            t0(),
-        )
-        .then_accepted()
-        .0
-        .when(confirm(1, "alice", 6750), t0())
-        .then_accepted()
-        .0;
+    let sold = alice_with_a_child();
     let (away, events) = sold
         .when(
             ShowCommand::TransferOut {
