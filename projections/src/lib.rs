@@ -52,6 +52,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/013_tickets.sql"),
     include_str!("migrations/014_box_office_attendance.sql"),
     include_str!("migrations/015_ticket_types_and_attendance.sql"),
+    include_str!("migrations/016_order_history_ticket_types.sql"),
 ];
 
 /// Every projector of the server, in a fixed order.

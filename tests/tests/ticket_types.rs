@@ -162,6 +162,13 @@ async fn ticket_types_and_matinee_prices_flow_through_holds_payments_refunds_exc
         types,
         [("A1".into(), "adult".into()), ("A4".into(), "child".into())]
     );
+    let order = api
+        .my_order(&alice, &order_id)
+        .min_position(exchange["position"].as_str().unwrap())
+        .await;
+    let order = order.expect_ok();
+    assert_eq!(order["seats"], json!(["A1", "A4"]), "{order}");
+    assert_eq!(order["ticket_types"], json!({"A4": "child"}), "{order}");
 
     // Bob: the best two regular seats of the morning show, one of them a student's.
     let bob = api.customer("bob");

@@ -14,9 +14,9 @@ use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::show::OrderRefunded;
-use boxoffice_domain::{ShowEvent, Timestamp};
+use boxoffice_domain::{SeatId, ShowEvent, Timestamp};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -184,6 +184,19 @@ struct PaidColumns<'a> {
     late: Vec<bool>,
     commits: Vec<i64>,
     prepares: Vec<i64>,
+    ticket_types: Vec<Value>,
+}
+
+/// Seats' ticket types as one JSON object (`{"A2": "child"}`), as `ticket_types` keeps them.
+fn types_of(ticket_types: &BTreeMap<SeatId, String>) -> Value {
+    Value::Object(
+        ticket_types
+            .iter()
+            .map(|(seat, ticket_type)| {
+                (seat.as_str().to_owned(), Value::from(ticket_type.as_str()))
+            })
+            .collect(),
+    )
 }
 
 /// Shows, new holds, payments started and holds paid, in bulk.
@@ -237,6 +250,7 @@ async fn bulk_rows(
                 paid.order_ids.push(e.order_id.0);
                 paid.totals.push(e.total.amount_minor);
                 paid.seats.push(seat_list(&e.seats));
+                paid.ticket_types.push(types_of(&e.ticket_types));
                 paid.references.push(e.payment_reference.as_str());
                 paid.payment_ids.push(e.payment_id);
                 paid.at.push(e.confirmed_at);
@@ -307,6 +321,7 @@ async fn bulk_rows(
                 &paid.late,
                 &paid.commits,
                 &paid.prepares,
+                &paid.ticket_types,
             ],
         )
         .await?;
@@ -403,9 +418,22 @@ async fn change_row(tx: &Transaction<'_>, event: &ShowEvent) -> Result<(), tokio
             let from: Vec<&str> = e.moves.iter().map(|m| m.from.as_str()).collect();
             let to: Vec<&str> = e.moves.iter().map(|m| m.to.as_str()).collect();
             let (charge, refund) = (e.charge.amount_minor, e.refund.amount_minor);
+            let types: BTreeMap<SeatId, String> = e
+                .moves
+                .iter()
+                .filter_map(|m| Some((m.to.clone(), m.ticket_type.clone()?)))
+                .collect();
             tx.execute(
                 EXCHANGE_SEATS_SQL,
-                &[&e.order_id.0, &from, &to, &charge, &refund, &e.exchanged_at],
+                &[
+                    &e.order_id.0,
+                    &from,
+                    &to,
+                    &charge,
+                    &refund,
+                    &e.exchanged_at,
+                    &types_of(&types),
+                ],
             )
             .await?;
         }
@@ -430,7 +458,12 @@ async fn change_row(tx: &Transaction<'_>, event: &ShowEvent) -> Result<(), tokio
             let seats = seat_labels(&e.seats);
             tx.execute(
                 REVERT_TRANSFER_SQL,
-                &[&e.order_id.0, &seats, &e.reverted_at],
+                &[
+                    &e.order_id.0,
+                    &seats,
+                    &e.reverted_at,
+                    &types_of(&e.ticket_types),
+                ],
             )
             .await?;
         }

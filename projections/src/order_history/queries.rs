@@ -6,6 +6,7 @@ use crate::MoneyView;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// One purchase of a customer: a hold, and the order it became.
@@ -26,6 +27,9 @@ pub struct OrderView {
     pub hall_name: Option<String>,
     /// The seats it holds or owns now.
     pub seats: Vec<String>,
+    /// Those of its paid seats that are not adult tickets, with their type
+    /// (`{"A2": "child"}`).
+    pub ticket_types: BTreeMap<String, String>,
     pub refunded_seats: Vec<String>,
     #[cfg_attr(
         feature = "openapi",
@@ -341,6 +345,7 @@ fn order_view(row: &tokio_postgres::Row) -> OrderView {
         hall_id: row.get("hall_id"),
         hall_name: row.get("hall_name"),
         seats: row.get("seats"),
+        ticket_types: serde_json::from_value(row.get("ticket_types")).unwrap_or_default(),
         refunded_seats: row.get("refunded_seats"),
         status: row.get("status"),
         total: money("total_minor"),

@@ -3,7 +3,7 @@
 -- steps kept in the row (held, paid, ended) and its timeline rows, newest first by log
 -- position. The cinema's and hall's names are the catalogue's (as it is now).
 SELECT o.hold_id, o.order_id, o.show_id, s.title AS show_title, s.starts_at, s.cinema_id,
-    c.name AS cinema_name, s.hall_id, h.name AS hall_name, o.seats,
+    c.name AS cinema_name, s.hall_id, h.name AS hall_name, o.seats, o.ticket_types,
     o.refunded_seats, o.status, o.total_minor, o.discount_minor, o.promo_code,
     o.refunded_minor, o.fees_minor, o.currency, o.payment_reference, o.payment_id,
     o.payment_status, o.expires_at, o.created_at, o.updated_at,
