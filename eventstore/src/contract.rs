@@ -22,6 +22,7 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
     read_all_pages_without_gaps_or_repeats(log).await;
     knows_which_positions_it_handed_out(log).await;
     chains_each_stream_with_hashes_and_keeps_a_copied_time(log).await;
+    tells_how_far_a_reader_is_behind(log).await;
     vec![
         "appends_and_reads_back_in_order",
         "guards_the_expected_version",
@@ -33,6 +34,7 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
         "read_all_pages_without_gaps_or_repeats",
         "knows_which_positions_it_handed_out",
         "chains_each_stream_with_hashes_and_keeps_a_copied_time",
+        "tells_how_far_a_reader_is_behind",
     ]
 }
 
@@ -294,6 +296,40 @@ async fn read_all_pages_without_gaps_or_repeats(log: &dyn EventLog) {
         assert_eq!(versions, (0..6).collect::<Vec<_>>());
     }
     assert!(log.head().await.unwrap() >= after);
+}
+
+/// A reader behind the log learns so without reading the events between: at least one
+/// event and the oldest one's recorded time; a reader at the head is exactly 0 behind.
+async fn tells_how_far_a_reader_is_behind(log: &dyn EventLog) {
+    let s = stream();
+    let events: Vec<NewEvent> = (0..3).map(event).collect();
+    let appended = log
+        .append(&s, ExpectedVersion::NoStream, events)
+        .await
+        .expect("append");
+    let head = crate::readable(log).await.expect("readable");
+    assert!(head >= appended.position);
+    let mine = log.read_stream(&s, 0, 3).await.expect("read_stream");
+    let before_mine = log.lag(Position::START).await.expect("lag");
+    assert!(before_mine.events >= 3, "{before_mine:?}");
+    assert!(before_mine.oldest.is_some());
+    // Read through the head, then a reader at the last of them is behind by nothing.
+    let mut at = Position::START;
+    loop {
+        let page = log.read_all(at, 10_000).await.expect("read_all");
+        let Some(last) = page.last() else { break };
+        at = last.position;
+    }
+    assert_eq!(
+        log.lag(at).await.expect("lag"),
+        crate::Lag::default(),
+        "a reader at the head"
+    );
+    // A reader just before this stream's events: behind by them, oldest first. Other
+    // events may follow them (the suite may share a log), so at least two.
+    let behind = log.lag(mine[0].position).await.expect("lag");
+    assert!(behind.events >= 2, "{behind:?}");
+    assert_eq!(behind.oldest, Some(mine[1].recorded_at), "{behind:?}");
 }
 
 /// Every event carries its hash, chained from 32 zero bytes along its stream over whatever

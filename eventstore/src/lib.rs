@@ -73,7 +73,27 @@ pub trait EventLog: Send + Sync + 'static {
     /// How many events one stream, or the whole log, holds now, if the backend can tell
     /// without reading them all (for progress reports; `None`: it cannot).
     async fn count(&self, stream: Option<&str>) -> Result<Option<u64>, EventLogError>;
+
+    /// How far a reader at `after` is behind the readable end of the log, for lag gauges
+    /// that must answer quickly however far behind it is. This default reads the events
+    /// after `after` and counts them, up to [`LAG_COUNT_LIMIT`]; an adapter that can tell
+    /// without reading them says so.
+    async fn lag(&self, after: Position) -> Result<Lag, EventLogError> {
+        let mut lag = Lag::default();
+        let mut from = after;
+        while lag.events < LAG_COUNT_LIMIT {
+            let page = self.read_all(from, 10_000).await?;
+            let Some(last) = page.last() else { break };
+            lag.oldest = lag.oldest.or(page.first().map(|e| e.recorded_at));
+            from = last.position;
+            lag.events += page.len() as u64;
+        }
+        Ok(lag)
+    }
 }
+
+/// Most events [`EventLog::lag`]'s default counts by reading them.
+pub const LAG_COUNT_LIMIT: u64 = 100_000;
 
 /// A live reader of the log.
 #[async_trait]

@@ -206,6 +206,16 @@ impl NewEvent {
     }
 }
 
+/// How far a reader is behind the readable end of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lag {
+    /// Events after the reader's position: exactly 0 when none follow, otherwise at least
+    /// 1 and, where the backend cannot count without reading them, an estimate.
+    pub events: u64,
+    /// When the oldest event the reader has not read was recorded (`None`: none follow).
+    pub oldest: Option<DateTime<Utc>>,
+}
+
 /// An event as the log holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -31,7 +31,7 @@ mod listener;
 
 use crate::chain::{self, EventHash, Heads};
 use crate::{
-    AppendResult, EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position,
+    AppendResult, EventLog, EventLogError, ExpectedVersion, Lag, Metadata, NewEvent, Position,
     RecordedEvent, Subscription,
 };
 use async_trait::async_trait;
@@ -57,6 +57,7 @@ const READ_ALL_SQL: &str = include_str!("sql/read_all.sql");
 const HEAD_SQL: &str = include_str!("sql/head.sql");
 const HEAD_OF_SQL: &str = include_str!("sql/head_of.sql");
 const HASH_AT_SQL: &str = include_str!("sql/hash_at.sql");
+const LAG_SQL: &str = include_str!("sql/lag.sql");
 
 /// The schema steps of the event log, applied by [`crate::migrations::apply`].
 pub const MIGRATIONS: &[&str] = &[
@@ -327,6 +328,20 @@ impl EventLog for PgEventLog {
         }
         .map_err(db_error)?;
         Ok(Some(from_i64(row.get(0))))
+    }
+
+    /// Two index probes, however far behind `after` is: the oldest event after it and the
+    /// newest readable one, whose sequence numbers' difference is the estimate.
+    async fn lag(&self, after: Position) -> Result<Lag, EventLogError> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(LAG_SQL, &[&to_i64(after.commit), &to_i64(after.prepare)])
+            .await
+            .map_err(db_error)?;
+        Ok(row.map_or_else(Lag::default, |row| Lag {
+            events: from_i64(row.get("events")),
+            oldest: Some(row.get("recorded_at")),
+        }))
     }
 }
 

@@ -322,8 +322,9 @@ pub struct ProjectorStatus {
     pub position: Position,
     pub events_applied: i64,
     pub updated_at: DateTime<Utc>,
-    /// Events in the log after the checkpoint (counted up to 100,000).
-    pub lag_events: usize,
+    /// Events in the log after the checkpoint: 0 exactly when it has applied every readable
+    /// event, otherwise an estimate (see [`EventLog::lag`]).
+    pub lag_events: u64,
     /// How long the oldest event not yet applied has waited.
     pub lag_seconds: f64,
 }
@@ -332,30 +333,19 @@ pub async fn status(
     log: &dyn EventLog,
     pool: &Pool,
 ) -> Result<Vec<ProjectorStatus>, ProjectionError> {
-    const COUNT_LIMIT: usize = 100_000;
     let client = pool.get().await?;
     let mut statuses = Vec::new();
     for checkpoint in checkpoints::all(&client).await? {
-        let position = checkpoint.position;
-        let mut lag_events = 0;
-        let mut oldest: Option<DateTime<Utc>> = None;
-        let mut after = position;
-        while lag_events < COUNT_LIMIT {
-            let page = log.read_all(after, 10_000).await?;
-            let Some(last) = page.last() else { break };
-            oldest = oldest.or(page.first().map(|e| e.recorded_at));
-            after = last.position;
-            lag_events += page.len();
-        }
-        let lag_seconds = oldest.map_or(0.0, |t| {
+        let lag = log.lag(checkpoint.position).await?;
+        let lag_seconds = lag.oldest.map_or(0.0, |t| {
             (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
         });
         statuses.push(ProjectorStatus {
             name: checkpoint.name,
-            position,
+            position: checkpoint.position,
             events_applied: checkpoint.events_applied,
             updated_at: checkpoint.updated_at,
-            lag_events,
+            lag_events: lag.events,
             lag_seconds,
         });
     }
