@@ -42,12 +42,13 @@ pub enum Event {
     Access(AccessEvent),
 }
 
-/// One event, read and ready to fold.
+/// One event, read and ready to fold. The decoded event is shared: the log is read and
+/// decoded once for every projector of the process.
 pub struct Applying<'a> {
     /// The id in the stream's name (`show-{id}`, `cinema-{id}`, `movie-{id}`,
     /// `payment-{id}`, `promo-{id}`; nil for `cities` and `access`).
     pub stream_id: Uuid,
-    pub event: Event,
+    pub event: &'a Event,
     pub recorded: &'a RecordedEvent,
 }
 

@@ -42,7 +42,7 @@ impl Projector for WebhookDeliveries {
         let mut bodies: Vec<String> = Vec::new();
         let mut recorded: Vec<DateTime<Utc>> = Vec::new();
         for applying in events {
-            let Some(kind) = kinds::of(&applying.event) else {
+            let Some(kind) = kinds::of(applying.event) else {
                 continue;
             };
             event_ids.push(applying.recorded.event_id);

@@ -213,6 +213,11 @@ pub async fn order_tickets_pdf(
     if order.tickets.is_empty() {
         return Err(DomainError::OrderFullyRefunded.into());
     }
+    // The page also prints the show from the catalogue and the seats from the seat map:
+    // each follows the log at its own pace, so each is waited for.
+    for projector in ["catalogue", "seat_map"] {
+        read_position(&state, projector, params.min_position).await?;
+    }
     let client = state.pool.get().await?;
     let show = catalogue::show_detail(&client, order.show_id, Utc::now()).await?;
     let time_zone = match show.as_ref().and_then(|s| s.cinema.as_ref()) {

@@ -61,7 +61,7 @@ impl Projector for PaymentsProcess {
             .flat_map(|applying| {
                 let cause =
                     Cause::of_event(applying.recorded.event_id, &applying.recorded.metadata);
-                tasks::react(applying.stream_id, &applying.event)
+                tasks::react(applying.stream_id, applying.event)
                     .into_iter()
                     .map(move |task| tasks::Planned {
                         task,

@@ -147,7 +147,7 @@ pub(super) fn wanted(events: &[Applying<'_>]) -> Wanted {
     let mut wanted = Wanted::default();
     for applying in events {
         let show = applying.stream_id;
-        match &applying.event {
+        match applying.event {
             Event::Show(event) => match event {
                 ShowEvent::HoldConfirmed(e) => {
                     wanted.shows.push(show);
@@ -194,7 +194,7 @@ impl Fold {
     pub fn apply(&mut self, events: &[Applying<'_>]) {
         for applying in events {
             let show = applying.stream_id;
-            match &applying.event {
+            match applying.event {
                 Event::Show(event) => self.show_event(show, event),
                 Event::Payment(PaymentEvent::PaymentStarted(e)) => {
                     self.payments.insert(e.payment_id, e.show_id.0);

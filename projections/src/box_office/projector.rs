@@ -70,11 +70,11 @@ impl Projector for BoxOffice {
         let mut scheduled = ScheduledShows::default();
         let mut cancelled = Vec::new();
         for applying in events {
-            if !self.cares_about(&applying.event) {
+            if !self.cares_about(applying.event) {
                 continue;
             }
             changed = Some(applying.recorded.position);
-            match &applying.event {
+            match applying.event {
                 Event::Show(ShowEvent::ShowScheduled(e)) => scheduled.push(applying.stream_id, e),
                 Event::Show(ShowEvent::ShowCancelled(_)) => cancelled.push(applying.stream_id),
                 _ => name(tx, applying).await?,
@@ -97,7 +97,7 @@ impl Projector for BoxOffice {
 /// The catalogue's cities (with their time zones), cinemas and movies, one statement each
 /// (they are few), before the batch's shows are placed in them.
 async fn name(tx: &Transaction<'_>, applying: &Applying<'_>) -> Result<(), tokio_postgres::Error> {
-    match &applying.event {
+    match applying.event {
         Event::Cities(CitiesEvent::CityAdded(e)) => {
             let (id, city) = (e.city_id.0, &e.city);
             tx.execute(UPSERT_CITY_SQL, &[&id, &city.name, &city.time_zone])

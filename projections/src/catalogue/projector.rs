@@ -64,7 +64,7 @@ impl Projector for Catalogue {
         // statement per event, in log order.
         let mut changed = None;
         for applying in events {
-            if !self.cares_about(&applying.event) {
+            if !self.cares_about(applying.event) {
                 continue;
             }
             apply_one(tx, applying).await?;
@@ -81,7 +81,7 @@ async fn apply_one(
     tx: &Transaction<'_>,
     applying: &Applying<'_>,
 ) -> Result<(), tokio_postgres::Error> {
-    match &applying.event {
+    match applying.event {
         Event::Cities(CitiesEvent::CityAdded(e)) => {
             tx.execute(
                 ADD_CITY_SQL,

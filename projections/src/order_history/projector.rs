@@ -92,7 +92,7 @@ impl Projector for OrderHistory {
         let mut refunds = Refunds::default();
         let mut timeline = Timeline::default();
         for applying in events {
-            match &applying.event {
+            match applying.event {
                 Event::Show(ShowEvent::OrderRefunded(e)) => {
                     if e.payment_id.is_some() {
                         settle(tx, e.refund_id.0, OrderOf::Order(e.order_id.0)).await?;
@@ -209,7 +209,7 @@ async fn bulk_rows(
     let mut requested = PaymentColumns::default();
     let mut paid = PaidColumns::default();
     for applying in events {
-        let Event::Show(event) = &applying.event else {
+        let Event::Show(event) = applying.event else {
             continue;
         };
         let at = position(applying);
@@ -540,7 +540,7 @@ async fn end_holds(
 ) -> Result<(), tokio_postgres::Error> {
     let mut ended = EndColumns::default();
     for applying in events {
-        let (hold, status, at) = match &applying.event {
+        let (hold, status, at) = match applying.event {
             Event::Show(ShowEvent::HoldReleased(e)) => (e.hold_id.0, "released", e.released_at),
             Event::Show(ShowEvent::HoldExpired(e)) => (e.hold_id.0, "expired", e.expired_at),
             _ => continue,

@@ -104,7 +104,7 @@ impl Timeline {
 /// The entry an event adds to a timeline; None for the steps kept in the row and for
 /// events of no order.
 pub(super) fn step(applying: &Applying<'_>) -> Option<Step> {
-    let (row, at, kind, detail) = match &applying.event {
+    let (row, at, kind, detail) = match applying.event {
         Event::Show(event) => show_step(event)?,
         Event::Payment(event) => payment_step(applying.stream_id, event)?,
         Event::Cities(_)

@@ -1,37 +1,39 @@
 //! Runs projectors: follows the log from each projector's checkpoint and applies batches.
 //!
-//! A batch and the checkpoint move in one transaction that first locks the checkpoint row.
-//! If the row no longer says what this runner last wrote (another process applied the
-//! batch, or an operator rebuilt the read model), nothing is applied and the runner
-//! follows the log again from the stored checkpoint.
+//! The log is read once for all of them ([`feed`]); a projector behind the feed reads the
+//! log itself until it meets it. A batch and the checkpoint move in one transaction that
+//! first locks the checkpoint row. If the row no longer says what this runner last wrote
+//! (another process applied the batch, or an operator rebuilt the read model), nothing is
+//! applied and the runner follows the log again from the stored checkpoint.
 
 mod checkpoints;
+mod feed;
 
 pub use checkpoints::EtagPosition;
 pub(crate) use checkpoints::{etag_moved, etag_positions, stored_position};
+pub(crate) use feed::{applying, decode};
 
-use crate::{Applying, Event, Projector};
-use boxoffice_domain::access::AccessEvent;
-use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
-use boxoffice_domain::payment::PaymentEvent;
-use boxoffice_domain::promo::PromoEvent;
-use boxoffice_domain::{ShowEvent, StoredEvent, StreamName};
+use crate::{Applying, Projector};
 use boxoffice_eventstore::postgres::{db_error, pool_error};
-use boxoffice_eventstore::{EventLog, EventLogError, Position, RecordedEvent};
+use boxoffice_eventstore::{EventLog, EventLogError, Position};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
+use feed::FeedBatch;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 const PING_SQL: &str = include_str!("sql/ping.sql");
 const COMMIT_WITHOUT_WAITING_SQL: &str = include_str!("sql/commit_without_waiting.sql");
 
-/// Most events a running projector applies in one transaction.
+/// Most events the feed reads at once, and a projector reading on its own applies at once.
 const BATCH: usize = 200;
+/// Most events a projector applies in one transaction when several of the feed's batches
+/// wait for it.
+const MERGED: usize = 2_000;
 /// Most events a rebuild (or a verification's rebuild) reads and applies at once.
 pub(crate) const REBUILD_BATCH: usize = 10_000;
 
@@ -72,6 +74,7 @@ pub struct Projections {
 impl Projections {
     pub fn start(log: Arc<dyn EventLog>, pool: Pool, projectors: Vec<Arc<dyn Projector>>) -> Self {
         let (stop, stopping) = watch::channel(false);
+        let (feed, _) = broadcast::channel(feed::CAPACITY);
         let mut positions = HashMap::new();
         let mut tasks = Vec::new();
         for projector in projectors {
@@ -81,10 +84,12 @@ impl Projections {
                 projector,
                 log.clone(),
                 pool.clone(),
+                feed.clone(),
                 position,
                 stopping.clone(),
             )));
         }
+        tasks.push(tokio::spawn(feed::run(log, feed, BATCH, stopping)));
         Self {
             positions,
             stop,
@@ -130,6 +135,7 @@ async fn run(
     projector: Arc<dyn Projector>,
     log: Arc<dyn EventLog>,
     pool: Pool,
+    feed: broadcast::Sender<Arc<FeedBatch>>,
     position: watch::Sender<Position>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -138,7 +144,14 @@ async fn run(
     let mut backoff = FIRST_BACKOFF;
     loop {
         let before = *position.borrow();
-        match follow(&*projector, &*log, &pool, &position, &mut stop).await {
+        let mut runner = Runner {
+            projector: &*projector,
+            log: &*log,
+            pool: &pool,
+            position: &position,
+            checkpoint: before,
+        };
+        match runner.follow(&feed, &mut stop).await {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(projector = projector.name(), %error, "projector stopped; retrying")
@@ -156,33 +169,130 @@ async fn run(
     }
 }
 
-async fn follow(
-    projector: &dyn Projector,
-    log: &dyn EventLog,
-    pool: &Pool,
-    position: &watch::Sender<Position>,
-    stop: &mut watch::Receiver<bool>,
-) -> Result<(), ProjectionError> {
-    let mut checkpoint = checkpoints::load(pool, projector.name()).await?;
-    position.send_replace(checkpoint);
-    let mut subscription = log.subscribe(checkpoint).await?;
-    loop {
-        if *stop.borrow() {
+/// One projector following the log: from the feed's batches, or on its own while behind.
+struct Runner<'a> {
+    projector: &'a dyn Projector,
+    log: &'a dyn EventLog,
+    pool: &'a Pool,
+    position: &'a watch::Sender<Position>,
+    /// Where the stored checkpoint stands, as far as this runner knows.
+    checkpoint: Position,
+}
+
+impl Runner<'_> {
+    async fn follow(
+        &mut self,
+        feed: &broadcast::Sender<Arc<FeedBatch>>,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), ProjectionError> {
+        // Listening before catching up: every batch sent from now on reaches this runner,
+        // or tells it, by where it starts, that it missed some.
+        let mut batches = feed.subscribe();
+        self.checkpoint = checkpoints::load(self.pool, self.projector.name()).await?;
+        self.position.send_replace(self.checkpoint);
+        self.catch_up(None, stop).await?;
+        loop {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            let first = tokio::select! {
+                batch = batches.recv() => batch,
+                _ = stop.changed() => return Ok(()),
+            };
+            let mut taken = match first {
+                Ok(batch) => vec![batch],
+                // Batches were missed: the next one starts after a gap, filled from the log.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            // Whatever else waits joins the same transaction.
+            let mut events = taken[0].events.len();
+            while events < MERGED {
+                let Ok(batch) = batches.try_recv() else { break };
+                events += batch.events.len();
+                taken.push(batch);
+            }
+            self.apply_taken(&taken, stop).await?;
+        }
+    }
+
+    /// Applies contiguous batches of the feed, after filling any gap between the checkpoint
+    /// and their start from the log.
+    async fn apply_taken(
+        &mut self,
+        taken: &[Arc<FeedBatch>],
+        stop: &mut watch::Receiver<bool>,
+    ) -> Result<(), ProjectionError> {
+        let (Some(first), Some(last)) = (taken.first(), taken.last()) else {
+            return Ok(());
+        };
+        let last = last.last();
+        if last <= self.checkpoint {
             return Ok(());
         }
-        let batch = tokio::select! {
-            batch = subscription.next_batch(BATCH) => batch?,
-            _ = stop.changed() => return Ok(()),
-        };
-        let events = parse(&batch)?;
-        match apply_batch(pool, projector, &batch, &events, checkpoint).await? {
-            Applied::Through(reached) => checkpoint = reached,
-            Applied::Moved(stored) => {
-                checkpoint = stored;
-                subscription = log.subscribe(stored).await?;
+        if first.after > self.checkpoint {
+            self.catch_up(Some(first.after), stop).await?;
+            if *stop.borrow() || self.checkpoint >= last {
+                return Ok(());
             }
         }
-        position.send_replace(checkpoint);
+        let after = self.checkpoint;
+        let events: Vec<Applying<'_>> = taken
+            .iter()
+            .flat_map(|batch| applying(&batch.events, &batch.decoded))
+            .filter(|e| e.recorded.position > after)
+            .collect();
+        let count = taken
+            .iter()
+            .flat_map(|batch| &batch.events)
+            .filter(|e| e.position > after)
+            .count();
+        match apply_batch(self.pool, self.projector, &events, last, count, after).await? {
+            Applied::Through(reached) => self.moved_to(reached),
+            Applied::Moved(stored) => {
+                self.moved_to(stored);
+                self.catch_up(None, stop).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the log itself from the checkpoint and applies it, up to `until` (or to the
+    /// log's readable end), or until `stop`.
+    async fn catch_up(
+        &mut self,
+        until: Option<Position>,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<(), ProjectionError> {
+        while !*stop.borrow() && until.is_none_or(|until| self.checkpoint < until) {
+            let mut batch = self.log.read_all(self.checkpoint, BATCH).await?;
+            if let Some(until) = until {
+                batch.truncate(batch.partition_point(|e| e.position <= until));
+            }
+            let Some(last) = batch.last().map(|e| e.position) else {
+                return Ok(());
+            };
+            let decoded = decode(&batch)?;
+            let events: Vec<Applying<'_>> = applying(&batch, &decoded).collect();
+            let applied = apply_batch(
+                self.pool,
+                self.projector,
+                &events,
+                last,
+                batch.len(),
+                self.checkpoint,
+            )
+            .await?;
+            match applied {
+                Applied::Through(reached) | Applied::Moved(reached) => self.moved_to(reached),
+            }
+        }
+        Ok(())
+    }
+
+    fn moved_to(&mut self, checkpoint: Position) {
+        self.checkpoint = checkpoint;
+        self.position.send_replace(checkpoint);
     }
 }
 
@@ -192,64 +302,27 @@ enum Applied {
     Moved(Position),
 }
 
-/// The events of a batch, read into domain events (streams of no projector are skipped).
-pub(crate) fn parse(batch: &[RecordedEvent]) -> Result<Vec<Applying<'_>>, ProjectionError> {
-    batch
-        .iter()
-        .filter_map(|recorded| {
-            let name = StreamName::parse(&recorded.stream)?;
-            let (t, v, data) = (
-                recorded.event_type.as_str(),
-                recorded.schema_version,
-                &recorded.data,
-            );
-            let event = match name {
-                StreamName::Show(_) => ShowEvent::from_stored(t, v, data).map(Event::Show),
-                StreamName::Cities => CitiesEvent::from_stored(t, v, data).map(Event::Cities),
-                StreamName::Cinema(_) => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
-                StreamName::Movie(_) => MovieEvent::from_stored(t, v, data).map(Event::Movie),
-                StreamName::Payment(_) => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
-                StreamName::Promo(_) => PromoEvent::from_stored(t, v, data).map(Event::Promo),
-                StreamName::Access => AccessEvent::from_stored(t, v, data).map(Event::Access),
-                // The log's own seals are no projector's business.
-                StreamName::Seals => return None,
-            };
-            Some(
-                event
-                    .map(|event| Applying {
-                        stream_id: name.id(),
-                        event,
-                        recorded,
-                    })
-                    .map_err(|e| ProjectionError::Unreadable {
-                        stream: recorded.stream.clone(),
-                        event_id: recorded.event_id,
-                        reason: e.to_string(),
-                    }),
-            )
-        })
-        .collect()
-}
-
+/// Applies `events` (the decoded ones of `count` events of the log ending at `last`) and
+/// moves the checkpoint from `expected` to `last`, if it is still at `expected`.
 async fn apply_batch(
     pool: &Pool,
     projector: &dyn Projector,
-    batch: &[RecordedEvent],
     events: &[Applying<'_>],
+    last: Position,
+    count: usize,
     expected: Position,
 ) -> Result<Applied, ProjectionError> {
-    let Some(last) = batch.last() else {
+    if count == 0 {
         return Ok(Applied::Through(expected));
-    };
+    }
     let name = projector.name();
     let mut client = pool.get().await?;
-    if !events.iter().any(|e| projector.cares_about(&e.event)) {
+    if !events.iter().any(|e| projector.cares_about(e.event)) {
         // Nothing for this read model: move the checkpoint if it is still where we left it.
-        let moved =
-            checkpoints::advance(&client, name, expected, last.position, batch.len()).await?;
+        let moved = checkpoints::advance(&client, name, expected, last, count).await?;
         drop(client);
         if moved {
-            return Ok(Applied::Through(last.position));
+            return Ok(Applied::Through(last));
         }
         return Ok(Applied::Moved(checkpoints::load(pool, name).await?));
     }
@@ -261,9 +334,9 @@ async fn apply_batch(
     }
     projector.apply(&tx, events).await?;
     // The row is locked and at `expected`: it moves.
-    checkpoints::advance(&tx, name, expected, last.position, batch.len()).await?;
+    checkpoints::advance(&tx, name, expected, last, count).await?;
     tx.commit().await?;
-    Ok(Applied::Through(last.position))
+    Ok(Applied::Through(last))
 }
 
 /// Empties the read models of `projectors` and replays the whole log into them. Safe while
@@ -290,10 +363,13 @@ pub async fn rebuild(
     let mut applied = vec![0u64; projectors.len()];
     let mut batch = log.read_all(Position::START, REBUILD_BATCH).await?;
     while let Some(last) = batch.last().map(|e| e.position) {
-        let events = parse(&batch)?;
+        let decoded = decode(&batch)?;
+        let events: Vec<Applying<'_>> = applying(&batch, &decoded).collect();
         // The next batch is read while this one is applied.
         let applying = futures_util::future::join_all(projectors.iter().zip(&checkpoints).map(
-            |(projector, checkpoint)| apply_batch(pool, &**projector, &batch, &events, *checkpoint),
+            |(projector, checkpoint)| {
+                apply_batch(pool, &**projector, &events, last, batch.len(), *checkpoint)
+            },
         ));
         let (results, following) = tokio::join!(applying, log.read_all(last, REBUILD_BATCH));
         for (n, result) in results.into_iter().enumerate() {
@@ -307,6 +383,7 @@ pub async fn rebuild(
             }
         }
         drop(events);
+        drop(decoded);
         batch = following?;
     }
     Ok(projectors

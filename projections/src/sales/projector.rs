@@ -36,7 +36,7 @@ impl Projector for Sales {
         let mut scheduled = ShowColumns::default();
         let mut changes: HashMap<Uuid, Change> = HashMap::new();
         for applying in events {
-            let Event::Show(event) = &applying.event else {
+            let Event::Show(event) = applying.event else {
                 continue;
             };
             let show_id = applying.stream_id;

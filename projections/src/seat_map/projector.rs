@@ -51,7 +51,7 @@ impl Projector for SeatMap {
         let mut fold = Fold::default();
         let mut scheduled = false;
         for applying in events {
-            let Event::Show(event) = &applying.event else {
+            let Event::Show(event) = applying.event else {
                 continue;
             };
             let show_id = applying.stream_id;

@@ -46,7 +46,7 @@ impl Projector for Tickets {
     ) -> Result<(), tokio_postgres::Error> {
         let mut fold = Fold::default();
         for applying in events {
-            if let Event::Show(event) = &applying.event {
+            if let Event::Show(event) = applying.event {
                 fold.event(applying.stream_id, event);
             }
         }

@@ -6,7 +6,7 @@
 //! It must never hand its session back to the pool: there, the temporary tables would stand
 //! in for the live ones. Dropping it ends the session, and PostgreSQL drops the copies.
 
-use crate::runner::{parse, REBUILD_BATCH};
+use crate::runner::{applying, decode, REBUILD_BATCH};
 use crate::{Applying, ProjectionError, Projector};
 use boxoffice_eventstore::{EventLog, Position};
 use deadpool_postgres::{ClientWrapper, Pool, Transaction};
@@ -88,7 +88,8 @@ impl Scratch {
             let Some(last) = batch.last().map(|e| e.position) else {
                 break;
             };
-            let events = parse(&batch)?;
+            let decoded = decode(&batch)?;
+            let events: Vec<Applying<'_>> = applying(&batch, &decoded).collect();
             // The next batch is read while this one is applied.
             let following: OptionFuture<_> = if reached_end || last >= end {
                 None
@@ -103,7 +104,7 @@ impl Scratch {
                     batch.partition_point(|e| e.position <= *position) as u64;
                 // Parsing skips streams no projector reads: the parsed events are cut apart.
                 let mine = &events[..events.partition_point(|e| e.recorded.position <= *position)];
-                if mine.iter().any(|e| projector.cares_about(&e.event)) {
+                if mine.iter().any(|e| projector.cares_about(e.event)) {
                     given.push((projector.as_ref(), mine));
                 }
             }
@@ -113,6 +114,7 @@ impl Scratch {
             rebuilt.events += batch.len() as u64;
             progress(rebuilt.events);
             drop(events);
+            drop(decoded);
             batch = following.transpose()?.unwrap_or_default();
         }
         Ok(rebuilt)

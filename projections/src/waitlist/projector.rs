@@ -54,7 +54,7 @@ async fn apply_one(
     applying: &Applying<'_>,
 ) -> Result<(), tokio_postgres::Error> {
     let (show_id, recorded) = (applying.stream_id, applying.recorded);
-    let Event::Show(event) = &applying.event else {
+    let Event::Show(event) = applying.event else {
         return Ok(());
     };
     match event {

@@ -1,0 +1,157 @@
+//! One reader of the log for every projector of the process.
+//!
+//! Each projector used to follow the log on its own: nine readers woken by every commit, each
+//! reading and decoding the same new events. The feed reads them once, decodes them once and
+//! hands the same batch to every projector. A projector that is behind (it has just started,
+//! an operator rebuilt its read model, or it fell more than [`CAPACITY`] batches behind the
+//! feed) reads the log itself until it meets the feed's batches again: each batch says where
+//! it starts, so a projector always knows whether it has a gap to fill first.
+
+use super::ProjectionError;
+use crate::{Applying, Event};
+use boxoffice_domain::access::AccessEvent;
+use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
+use boxoffice_domain::payment::PaymentEvent;
+use boxoffice_domain::promo::PromoEvent;
+use boxoffice_domain::{ShowEvent, StoredEvent, StreamName};
+use boxoffice_eventstore::{EventLog, Position, RecordedEvent};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+/// Batches the feed keeps for a projector that has not taken them yet. A projector further
+/// behind reads the log itself; a batch every projector has taken is freed at once.
+pub(super) const CAPACITY: usize = 32;
+
+/// Events of the log in order, decoded, starting right after `after`.
+pub(super) struct FeedBatch {
+    pub after: Position,
+    pub events: Vec<RecordedEvent>,
+    pub decoded: Vec<Decoded>,
+}
+
+impl FeedBatch {
+    pub fn last(&self) -> Position {
+        self.events.last().map_or(self.after, |e| e.position)
+    }
+}
+
+/// One event of a batch, decoded into its domain type.
+pub(crate) struct Decoded {
+    /// Its place in the batch it was read in.
+    index: usize,
+    stream_id: Uuid,
+    event: Event,
+}
+
+/// The events of a batch, read into domain events (streams of no projector are skipped).
+pub(crate) fn decode(batch: &[RecordedEvent]) -> Result<Vec<Decoded>, ProjectionError> {
+    batch
+        .iter()
+        .enumerate()
+        .filter_map(|(index, recorded)| {
+            let name = StreamName::parse(&recorded.stream)?;
+            let (t, v, data) = (
+                recorded.event_type.as_str(),
+                recorded.schema_version,
+                &recorded.data,
+            );
+            let event = match name {
+                StreamName::Show(_) => ShowEvent::from_stored(t, v, data).map(Event::Show),
+                StreamName::Cities => CitiesEvent::from_stored(t, v, data).map(Event::Cities),
+                StreamName::Cinema(_) => CinemaEvent::from_stored(t, v, data).map(Event::Cinema),
+                StreamName::Movie(_) => MovieEvent::from_stored(t, v, data).map(Event::Movie),
+                StreamName::Payment(_) => PaymentEvent::from_stored(t, v, data).map(Event::Payment),
+                StreamName::Promo(_) => PromoEvent::from_stored(t, v, data).map(Event::Promo),
+                StreamName::Access => AccessEvent::from_stored(t, v, data).map(Event::Access),
+                // The log's own seals are no projector's business.
+                StreamName::Seals => return None,
+            };
+            Some(
+                event
+                    .map(|event| Decoded {
+                        index,
+                        stream_id: name.id(),
+                        event,
+                    })
+                    .map_err(|e| ProjectionError::Unreadable {
+                        stream: recorded.stream.clone(),
+                        event_id: recorded.event_id,
+                        reason: e.to_string(),
+                    }),
+            )
+        })
+        .collect()
+}
+
+/// The decoded events of `batch` as projectors take them.
+pub(crate) fn applying<'a>(
+    batch: &'a [RecordedEvent],
+    decoded: &'a [Decoded],
+) -> impl Iterator<Item = Applying<'a>> {
+    decoded.iter().map(|d| Applying {
+        stream_id: d.stream_id,
+        event: &d.event,
+        recorded: &batch[d.index],
+    })
+}
+
+/// Follows the log from its readable end at the start and sends every batch to every
+/// projector, until `stop`. A failed read is logged and tried again from where it failed.
+pub(super) async fn run(
+    log: Arc<dyn EventLog>,
+    sender: broadcast::Sender<Arc<FeedBatch>>,
+    batch_size: usize,
+    mut stop: watch::Receiver<bool>,
+) {
+    const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+    const MAX_BACKOFF: Duration = Duration::from_secs(1);
+    let mut backoff = FIRST_BACKOFF;
+    let mut after: Option<Position> = None;
+    loop {
+        match follow(&*log, &sender, batch_size, &mut after, &mut stop).await {
+            Ok(()) => return,
+            Err(error) => tracing::warn!(%error, "the projectors' log reader stopped; retrying"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => return,
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn follow(
+    log: &dyn EventLog,
+    sender: &broadcast::Sender<Arc<FeedBatch>>,
+    batch_size: usize,
+    after: &mut Option<Position>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), ProjectionError> {
+    let start = match *after {
+        Some(position) => position,
+        None => *after.insert(log.head().await?),
+    };
+    let mut subscription = log.subscribe(start).await?;
+    let mut at = start;
+    loop {
+        if *stop.borrow() {
+            return Ok(());
+        }
+        let events = tokio::select! {
+            events = subscription.next_batch(batch_size) => events?,
+            _ = stop.changed() => return Ok(()),
+        };
+        let decoded = decode(&events)?;
+        let batch = FeedBatch {
+            after: at,
+            events,
+            decoded,
+        };
+        at = batch.last();
+        *after = Some(at);
+        // No projector listening (all are catching up on their own) is not an error.
+        let _ = sender.send(Arc::new(batch));
+    }
+}
