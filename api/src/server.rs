@@ -20,6 +20,7 @@ use boxoffice_domain::StreamName;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
+use boxoffice_projections::seat_map::SeatMapCache;
 use boxoffice_projections::Projections;
 use boxoffice_webhooks::{Deliverer, WebhookDeliveries};
 use deadpool_postgres::Pool;
@@ -201,6 +202,8 @@ pub struct Backend {
     pub writers: ShowWriters,
     pub catalogue: Catalogue,
     pub projections: Arc<Projections>,
+    /// Seat maps kept in memory, which this process's seat-map projector keeps current.
+    pub seat_maps: Arc<SeatMapCache>,
     pub expiry: ExpiryScheduler,
     pub sandbox: Arc<Sandbox>,
     pub payments: Payments,
@@ -266,7 +269,8 @@ impl Backend {
         let promos = Promos::new(streams);
         let holds = Holds::new(writers.clone(), promos.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
-        let mut projectors = boxoffice_projections::all();
+        let seat_maps = Arc::new(SeatMapCache::default());
+        let mut projectors = boxoffice_projections::serving(seat_maps.clone());
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
         let deliveries = Arc::new(tokio::sync::Notify::new());
         projectors.push(Arc::new(WebhookDeliveries {
@@ -305,6 +309,7 @@ impl Backend {
             writers,
             catalogue,
             projections,
+            seat_maps,
             expiry,
             sandbox,
             payments,
@@ -364,7 +369,7 @@ pub async fn start_with_clock(
         log: backend.log.clone(),
         jwt: JwtKeys::new(&config.jwt_secret),
         settings: Arc::new(config.settings.clone()),
-        seat_maps: Arc::default(),
+        seat_maps: backend.seat_maps.clone(),
         login_limiter: Arc::default(),
         api_keys: Arc::default(),
         sandbox: backend.sandbox.clone(),

@@ -55,10 +55,21 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/016_order_history_ticket_types.sql"),
 ];
 
-/// Every projector of the server, in a fixed order.
+/// Every projector, in a fixed order (for rebuilds and verifications: nothing kept in
+/// memory).
 pub fn all() -> Vec<Arc<dyn Projector>> {
+    with_seat_map(seat_map::SeatMap::default())
+}
+
+/// Every projector of a server, in the same order, its seat-map projector keeping the
+/// server's in-memory seat maps current.
+pub fn serving(seat_maps: Arc<seat_map::SeatMapCache>) -> Vec<Arc<dyn Projector>> {
+    with_seat_map(seat_map::SeatMap::keeping(seat_maps))
+}
+
+fn with_seat_map(seat_map: seat_map::SeatMap) -> Vec<Arc<dyn Projector>> {
     vec![
-        Arc::new(seat_map::SeatMap),
+        Arc::new(seat_map),
         Arc::new(order_history::OrderHistory),
         Arc::new(sales::Sales),
         Arc::new(waitlist::Waitlist),

@@ -9,7 +9,7 @@ use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoEvent;
 use boxoffice_domain::ShowEvent;
-use boxoffice_eventstore::RecordedEvent;
+use boxoffice_eventstore::{Position, RecordedEvent};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -28,6 +28,13 @@ pub trait Projector: Send + Sync + 'static {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error>;
+    /// Told once the checkpoint has moved from `from` to `to` over `events` (committed, or
+    /// moved alone when none of them changed the read model), before readers learn the new
+    /// position: for copies of the read model kept in memory, which follow the batch instead
+    /// of asking the database again. Not told of batches another process applied.
+    fn committed(&self, events: &[Applying<'_>], from: Position, to: Position) {
+        let _ = (events, from, to);
+    }
 }
 
 /// An event of any of this project's streams, read into its domain type.

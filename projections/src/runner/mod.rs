@@ -322,6 +322,7 @@ async fn apply_batch(
         let moved = checkpoints::advance(&client, name, expected, last, count).await?;
         drop(client);
         if moved {
+            projector.committed(events, expected, last);
             return Ok(Applied::Through(last));
         }
         return Ok(Applied::Moved(checkpoints::load(pool, name).await?));
@@ -336,6 +337,7 @@ async fn apply_batch(
     // The row is locked and at `expected`: it moves.
     checkpoints::advance(&tx, name, expected, last, count).await?;
     tx.commit().await?;
+    projector.committed(events, expected, last);
     Ok(Applied::Through(last))
 }
 

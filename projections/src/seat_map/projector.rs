@@ -2,13 +2,16 @@
 //! touched, the holds it began and ended, and each show's count changes, written with a few
 //! `unnest` statements however many events the batch holds.
 
+use super::cache::{Change, SeatMapCache};
 use crate::projector::seat_list;
 use crate::runner::etag_moved;
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{SeatsHeld, ShowScheduled};
 use boxoffice_domain::{SeatId, ShowEvent, Timestamp};
+use boxoffice_eventstore::Position;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -21,7 +24,19 @@ const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
 const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
 const SCHEDULE_CATEGORIES_SQL: &str = include_str!("sql/schedule_categories.sql");
 
-pub struct SeatMap;
+/// The seat-map projector; a server's also keeps its in-memory seat maps current.
+#[derive(Default)]
+pub struct SeatMap {
+    cache: Option<Arc<SeatMapCache>>,
+}
+
+impl SeatMap {
+    /// A projector that, after each batch it commits, brings the seat maps kept in `cache`
+    /// up to date (or lets them go) itself.
+    pub fn keeping(cache: Arc<SeatMapCache>) -> Self {
+        Self { cache: Some(cache) }
+    }
+}
 
 #[async_trait]
 impl Projector for SeatMap {
@@ -48,93 +63,44 @@ impl Projector for SeatMap {
         tx: &Transaction<'_>,
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
-        let mut fold = Fold::default();
-        let mut scheduled = false;
-        for applying in events {
-            let Event::Show(event) = applying.event else {
-                continue;
-            };
-            let show_id = applying.stream_id;
-            let version = applying.recorded.version as i64;
-            match event {
-                ShowEvent::ShowScheduled(e) => {
-                    schedule(tx, show_id, e, version).await?;
-                    scheduled = true;
-                    continue;
-                }
-                ShowEvent::SeatsHeld(e) => {
-                    fold.new_holds.push(e);
-                    fold.new_hold_shows.push(show_id);
-                    fold.seats(show_id, &e.seats, "held", Some(e.hold_id.0), None);
-                    fold.count(show_id, -1, 1, 0, e.seats.len());
-                }
-                ShowEvent::HoldReleased(e) => {
-                    fold.end_hold(e.hold_id.0, "released", e.released_at);
-                    fold.seats(show_id, &e.seats, "available", None, None);
-                    fold.count(show_id, 1, -1, 0, e.seats.len());
-                }
-                ShowEvent::HoldExpired(e) => {
-                    fold.end_hold(e.hold_id.0, "expired", e.expired_at);
-                    fold.seats(show_id, &e.seats, "available", None, None);
-                    fold.count(show_id, 1, -1, 0, e.seats.len());
-                }
-                ShowEvent::HoldConfirmed(e) => {
-                    fold.end_hold(e.hold_id.0, "confirmed", e.confirmed_at);
-                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
-                    fold.count(show_id, 0, -1, 1, e.seats.len());
-                }
-                ShowEvent::OrderRefunded(e) => {
-                    fold.seats(show_id, &e.seats, "available", None, None);
-                    fold.count(show_id, 1, 0, -1, e.seats.len());
-                }
-                ShowEvent::SeatsExchanged(e) => {
-                    for seat_move in &e.moves {
-                        let (from, to) = (&seat_move.from, &seat_move.to);
-                        fold.seats(show_id, std::slice::from_ref(from), "available", None, None);
-                        fold.seats(
-                            show_id,
-                            std::slice::from_ref(to),
-                            "sold",
-                            None,
-                            Some(e.order_id.0),
-                        );
-                    }
-                }
-                ShowEvent::OrderTransferredOut(e) => {
-                    fold.seats(show_id, &e.seats, "available", None, None);
-                    fold.count(show_id, 1, 0, -1, e.seats.len());
-                }
-                ShowEvent::TransferReverted(e) => {
-                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
-                    fold.count(show_id, -1, 0, 1, e.seats.len());
-                }
-                // Payments change no seat; the waiting list has its own read model (its
-                // holds arrive as SeatsHeld).
-                ShowEvent::PaymentRequested(_)
-                | ShowEvent::PaymentRefused(_)
-                | ShowEvent::OrderTransferredIn(_)
-                | ShowEvent::WaitlistJoined(_)
-                | ShowEvent::WaitlistOffered(_)
-                | ShowEvent::WaitlistLeft(_)
-                | ShowEvent::WaitlistClosed(_) => {}
-                ShowEvent::TicketsCheckedIn(e) => {
-                    for admitted in &e.tickets {
-                        fold.checked_in.insert((show_id, admitted.seat_id.as_str()));
-                    }
-                }
-                ShowEvent::ShowCancelled(_) => {
-                    fold.shows.entry(show_id).or_default().cancelled = true
-                }
-            }
-            fold.shows.entry(show_id).or_default().version = version;
+        let (fold, scheduled) = Fold::of(events);
+        for (show_id, e, version) in &scheduled {
+            schedule(tx, *show_id, e, *version).await?;
         }
         let availability_moved = fold.write(tx).await?;
-        if scheduled || availability_moved {
+        if !scheduled.is_empty() || availability_moved {
             if let Some(last) = events.last() {
                 etag_moved(tx, self.name(), last.recorded.position).await?;
             }
         }
         Ok(())
+    }
+
+    fn committed(&self, events: &[Applying<'_>], from: Position, to: Position) {
+        let Some(cache) = &self.cache else { return };
+        let (fold, _) = Fold::of(events);
+        let mut changes: HashMap<Uuid, Change<'_>> = fold
+            .shows
+            .iter()
+            .map(|(show, c)| {
+                let change = Change {
+                    first_version: c.first_version,
+                    last_version: c.version,
+                    followable: c.followable,
+                    available: c.available,
+                    held: c.held,
+                    sold: c.sold,
+                    seats: Vec::new(),
+                };
+                (*show, change)
+            })
+            .collect();
+        for ((show, seat), now) in &fold.seats {
+            if let Some(change) = changes.get_mut(show) {
+                change.seats.push((seat, now.status));
+            }
+        }
+        cache.follow(from, to, &changes);
     }
 }
 
@@ -164,13 +130,31 @@ struct SeatNow {
     order_id: Option<Uuid>,
 }
 
-#[derive(Default)]
 struct ShowChange {
     available: i32,
     held: i32,
     sold: i32,
+    /// The version of the show's first and last event in the batch.
+    first_version: Option<i64>,
     version: i64,
     cancelled: bool,
+    /// Whether in-memory copies can follow the batch's change of this show (see
+    /// [`Change`]).
+    followable: bool,
+}
+
+impl Default for ShowChange {
+    fn default() -> Self {
+        Self {
+            available: 0,
+            held: 0,
+            sold: 0,
+            first_version: None,
+            version: 0,
+            cancelled: false,
+            followable: true,
+        }
+    }
 }
 
 /// The batch's seats as the columns of `set_seats.sql`.
@@ -195,6 +179,102 @@ struct ShowColumns {
 }
 
 impl<'a> Fold<'a> {
+    /// The batch folded, and the shows it schedules (written first, seat by seat).
+    #[allow(clippy::type_complexity)]
+    fn of(events: &'a [Applying<'a>]) -> (Self, Vec<(Uuid, &'a ShowScheduled, i64)>) {
+        let mut fold = Fold::default();
+        let mut scheduled = Vec::new();
+        for applying in events {
+            let Event::Show(event) = applying.event else {
+                continue;
+            };
+            let show_id = applying.stream_id;
+            let version = applying.recorded.version as i64;
+            // Holds made and ended and payments: what in-memory copies can follow.
+            let mut followable = true;
+            match event {
+                ShowEvent::ShowScheduled(e) => {
+                    scheduled.push((show_id, e, version));
+                    continue;
+                }
+                ShowEvent::SeatsHeld(e) => {
+                    fold.new_holds.push(e);
+                    fold.new_hold_shows.push(show_id);
+                    fold.seats(show_id, &e.seats, "held", Some(e.hold_id.0), None);
+                    fold.count(show_id, -1, 1, 0, e.seats.len());
+                }
+                ShowEvent::HoldReleased(e) => {
+                    fold.end_hold(e.hold_id.0, "released", e.released_at);
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, -1, 0, e.seats.len());
+                }
+                ShowEvent::HoldExpired(e) => {
+                    fold.end_hold(e.hold_id.0, "expired", e.expired_at);
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, -1, 0, e.seats.len());
+                }
+                ShowEvent::HoldConfirmed(e) => {
+                    fold.end_hold(e.hold_id.0, "confirmed", e.confirmed_at);
+                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
+                    fold.count(show_id, 0, -1, 1, e.seats.len());
+                }
+                ShowEvent::OrderRefunded(e) => {
+                    followable = false;
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, 0, -1, e.seats.len());
+                }
+                ShowEvent::SeatsExchanged(e) => {
+                    followable = false;
+                    for seat_move in &e.moves {
+                        let (from, to) = (&seat_move.from, &seat_move.to);
+                        fold.seats(show_id, std::slice::from_ref(from), "available", None, None);
+                        fold.seats(
+                            show_id,
+                            std::slice::from_ref(to),
+                            "sold",
+                            None,
+                            Some(e.order_id.0),
+                        );
+                    }
+                }
+                ShowEvent::OrderTransferredOut(e) => {
+                    followable = false;
+                    fold.seats(show_id, &e.seats, "available", None, None);
+                    fold.count(show_id, 1, 0, -1, e.seats.len());
+                }
+                ShowEvent::TransferReverted(e) => {
+                    followable = false;
+                    fold.seats(show_id, &e.seats, "sold", None, Some(e.order_id.0));
+                    fold.count(show_id, -1, 0, 1, e.seats.len());
+                }
+                // Payments change no seat; the waiting list has its own read model (its
+                // holds arrive as SeatsHeld).
+                ShowEvent::PaymentRequested(_)
+                | ShowEvent::PaymentRefused(_)
+                | ShowEvent::OrderTransferredIn(_)
+                | ShowEvent::WaitlistJoined(_)
+                | ShowEvent::WaitlistOffered(_)
+                | ShowEvent::WaitlistLeft(_)
+                | ShowEvent::WaitlistClosed(_) => {}
+                ShowEvent::TicketsCheckedIn(e) => {
+                    followable = false;
+                    for admitted in &e.tickets {
+                        fold.checked_in.insert((show_id, admitted.seat_id.as_str()));
+                    }
+                }
+                ShowEvent::ShowCancelled(_) => {
+                    followable = false;
+                    fold.shows.entry(show_id).or_default().cancelled = true
+                }
+            }
+            let change = fold.shows.entry(show_id).or_default();
+            change.first_version.get_or_insert(version);
+            change.version = version;
+            change.followable &= followable;
+        }
+        (fold, scheduled)
+    }
+
     fn seats(
         &mut self,
         show_id: Uuid,

@@ -7,6 +7,8 @@ use crate::MoneyView;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,6 +69,8 @@ pub struct SeatStatusesView {
     pub counts: SeatCountsView,
     /// `a` available, `h` held, `s` sold, one per seat by ordinal.
     pub statuses: String,
+    /// Each seat's place in `statuses`, by seat id.
+    pub(crate) ordinals: Arc<HashMap<String, usize>>,
 }
 
 /// A hold whose time (expiry plus its show's grace) is up: the scheduler expires it.
@@ -109,6 +113,13 @@ pub async fn seat_statuses(
         version: row.get("version"),
         counts: counts_of(&row, row.get("checked_in")),
         statuses: row.get("statuses"),
+        ordinals: Arc::new(
+            row.get::<_, Vec<String>>("seat_ids")
+                .into_iter()
+                .enumerate()
+                .map(|(ordinal, seat)| (seat, ordinal))
+                .collect(),
+        ),
     }))
 }
 
