@@ -167,6 +167,8 @@ pub struct MemoryResult {
     pub shows: usize,
     pub seats: usize,
     pub active_writers: Option<f64>,
+    /// How long `/metrics` took to answer with the shows active (None: no answer).
+    pub metrics_ms: Option<f64>,
     pub rss_before_mib: f64,
     pub rss_mib: f64,
     pub peak_rss_mib: f64,

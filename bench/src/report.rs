@@ -163,6 +163,14 @@ impl Report {
                 format!("{:.0} MiB", memory.rss_mib),
                 memory.rss_mib <= 300.0,
             );
+            target(
+                "memory: /metrics answered",
+                format!("<= 100 ms at {} shows", memory.shows),
+                memory
+                    .metrics_ms
+                    .map_or("no answer".to_owned(), |ms| format!("{ms:.1} ms")),
+                memory.metrics_ms.is_some_and(|ms| ms <= 100.0),
+            );
         }
         if let Some(rebuild) = &self.rebuild {
             target(
