@@ -45,6 +45,9 @@ pub struct ApiSettings {
     pub access_token_ttl: chrono::Duration,
     /// Longest a query waits for the read models to reach a client's `min_position`.
     pub read_wait: Duration,
+    /// Batches of the log the projectors' shared reader keeps for a projector that has not
+    /// taken them yet (see `boxoffice_projections::Projections::start`).
+    pub feed_batches: usize,
     pub limits: Limits,
     pub payments: PaymentSettings,
     pub audit: AuditSettings,
@@ -184,6 +187,7 @@ impl Default for ApiSettings {
             cleaning_minutes: 15,
             access_token_ttl: chrono::Duration::minutes(15),
             read_wait: Duration::from_secs(5),
+            feed_batches: boxoffice_projections::DEFAULT_FEED_BATCHES,
             limits: Limits::default(),
             payments: PaymentSettings::default(),
             audit: AuditSettings::default(),

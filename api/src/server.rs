@@ -276,7 +276,12 @@ impl Backend {
         projectors.push(Arc::new(WebhookDeliveries {
             wake: deliveries.clone(),
         }));
-        let projections = Arc::new(Projections::start(log.clone(), pool.clone(), projectors));
+        let projections = Arc::new(Projections::start(
+            log.clone(),
+            pool.clone(),
+            projectors,
+            config.settings.feed_batches,
+        ));
         let exchanges = Exchanges::new(writers.clone());
         let tasks = TaskWorker::start(
             pool.clone(),

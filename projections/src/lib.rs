@@ -30,6 +30,7 @@ pub use money::MoneyView;
 pub use projector::{Applying, Event, Projector};
 pub use runner::{
     database_answers, rebuild, status, EtagPosition, ProjectionError, Projections, ProjectorStatus,
+    DEFAULT_FEED_BATCHES,
 };
 
 use std::sync::Arc;

@@ -104,7 +104,12 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
     let wake = Arc::new(Notify::new());
     let mut projectors = boxoffice_projections::all();
     projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
-    let projections = Projections::start(log.clone(), pool.clone(), projectors);
+    let projections = Projections::start(
+        log.clone(),
+        pool.clone(),
+        projectors,
+        boxoffice_projections::DEFAULT_FEED_BATCHES,
+    );
     let worker = TaskWorker::start(
         pool.clone(),
         Workers {

@@ -611,6 +611,46 @@ async fn buy(api: Api, show: String, n: usize, stop: Arc<AtomicBool>, done: Arc<
     }
 }
 
+/// With the projectors' shared reader keeping a single batch, every projector falls behind
+/// it again and again and reads the gap from the log itself while customers keep buying:
+/// afterwards every read model equals what a rebuild makes of the log.
+#[tokio::test]
+async fn projectors_that_fall_behind_the_shared_reader_read_the_gap_from_the_log() {
+    let db = TestDatabase::create().await;
+    let env = [("BOXOFFICE_PROJECTION_FEED_BATCHES", "1")];
+    let server = BinaryServer::start_with_env(&db, free_port(), &env).await;
+    let api = &server.api;
+    let show = api.scheduled_show(&fixtures::show(ROWS, PER_ROW)).await;
+    let buying = Buying::start(api, &show, 8);
+    let gaps = eventually("projectors fell behind the reader", async || {
+        let text = api
+            .http()
+            .get(format!("{}/metrics", api.base))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .text()
+            .await
+            .map_err(|e| e.to_string())?;
+        let gaps: f64 = text
+            .lines()
+            .filter(|line| line.starts_with("boxoffice_projection_feed_gaps_total{"))
+            .filter_map(|line| line.split_whitespace().last()?.parse::<f64>().ok())
+            .sum();
+        match gaps >= 5.0 {
+            true => Ok(gaps),
+            false => Err(format!("{gaps} gaps so far")),
+        }
+    })
+    .await;
+    buying.until_more_done(100).await;
+    buying.stop().await;
+    wait_for_projections(&db).await;
+    let verified = projections_verify(&db, &[]).await;
+    assert_eq!(verified.status.code(), Some(0), "{verified:?}");
+    println!("{gaps} gaps read from the log; the read models equal a rebuild");
+}
+
 /// The order a hold paid through the provider became, once the order history has it.
 /// (Polled here rather than with `wait::eventually`, with the same deadline: a spawned
 /// customer's future must be `Send`, which an async closure's cannot promise.)

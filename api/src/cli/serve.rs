@@ -99,6 +99,10 @@ pub struct ServeArgs {
         default_value_t = 3600
     )]
     pub webhook_max_retry_seconds: u64,
+    /// Batches of the log the projectors' shared reader keeps for a projector that has not
+    /// taken them yet (1 to 1024); a projector further behind reads the log itself.
+    #[arg(long, env = "BOXOFFICE_PROJECTION_FEED_BATCHES", default_value_t = boxoffice_projections::DEFAULT_FEED_BATCHES)]
+    pub projection_feed_batches: usize,
     /// Seal after this many events...
     #[arg(long, env = "BOXOFFICE_SEAL_EVERY_EVENTS", default_value_t = 10_000)]
     pub seal_every_events: u64,
@@ -132,9 +136,13 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         doors_open_minutes,
         webhook_timeout_seconds,
         webhook_max_retry_seconds,
+        projection_feed_batches,
         seal_every_events,
         seal_every_seconds,
     } = args;
+    if !(1..=1024).contains(&projection_feed_batches) {
+        return Err("--projection-feed-batches must be 1 to 1024".into());
+    }
     if doors_open_minutes > 1440 {
         return Err("--doors-open-minutes must be 0 to 1440".into());
     }
@@ -222,6 +230,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                 timeout: Duration::from_secs(webhook_timeout_seconds),
                 max_retry_delay: Duration::from_secs(webhook_max_retry_seconds),
             },
+            feed_batches: projection_feed_batches,
             ..ApiSettings::default()
         },
         writer: WriterConfig::default(),

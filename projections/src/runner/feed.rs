@@ -3,8 +3,8 @@
 //! Each projector used to follow the log on its own: nine readers woken by every commit, each
 //! reading and decoding the same new events. The feed reads them once, decodes them once and
 //! hands the same batch to every projector. A projector that is behind (it has just started,
-//! an operator rebuilt its read model, or it fell more than [`CAPACITY`] batches behind the
-//! feed) reads the log itself until it meets the feed's batches again: each batch says where
+//! an operator rebuilt its read model, or it fell more batches behind the feed than the
+//! feed keeps) reads the log itself until it meets the feed's batches again: each batch says where
 //! it starts, so a projector always knows whether it has a gap to fill first.
 
 use super::ProjectionError;
@@ -19,10 +19,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
-
-/// Batches the feed keeps for a projector that has not taken them yet. A projector further
-/// behind reads the log itself; a batch every projector has taken is freed at once.
-pub(super) const CAPACITY: usize = 32;
 
 /// Events of the log in order, decoded, starting right after `after`.
 pub(super) struct FeedBatch {

@@ -31,6 +31,9 @@ const COMMIT_WITHOUT_WAITING_SQL: &str = include_str!("sql/commit_without_waitin
 
 /// Most events the feed reads at once, and a projector reading on its own applies at once.
 const BATCH: usize = 200;
+/// Batches of the log the feed keeps for a projector that has not taken them yet. One
+/// further behind reads the log itself; a batch every projector has taken is freed at once.
+pub const DEFAULT_FEED_BATCHES: usize = 32;
 /// Most events a projector applies in one transaction when several of the feed's batches
 /// wait for it.
 const MERGED: usize = 2_000;
@@ -72,9 +75,16 @@ pub struct Projections {
 }
 
 impl Projections {
-    pub fn start(log: Arc<dyn EventLog>, pool: Pool, projectors: Vec<Arc<dyn Projector>>) -> Self {
+    /// Starts every projector, fed by one reader of the log that keeps up to `feed_batches`
+    /// batches for a projector that has not taken them yet ([`DEFAULT_FEED_BATCHES`]).
+    pub fn start(
+        log: Arc<dyn EventLog>,
+        pool: Pool,
+        projectors: Vec<Arc<dyn Projector>>,
+        feed_batches: usize,
+    ) -> Self {
         let (stop, stopping) = watch::channel(false);
-        let (feed, _) = broadcast::channel(feed::CAPACITY);
+        let (feed, _) = broadcast::channel(feed_batches.max(1));
         let mut positions = HashMap::new();
         let mut tasks = Vec::new();
         for projector in projectors {
@@ -231,6 +241,8 @@ impl Runner<'_> {
             return Ok(());
         }
         if first.after > self.checkpoint {
+            metrics::counter!("boxoffice_projection_feed_gaps_total", "projector" => self.projector.name())
+                .increment(1);
             self.catch_up(Some(first.after), stop).await?;
             if *stop.borrow() || self.checkpoint >= last {
                 return Ok(());
