@@ -10,8 +10,10 @@
 //! Each read model is a room of its own (`seat_map`, `order_history`, `sales`, `waitlist`,
 //! `catalogue`, `actions`, `box_office`, `tickets`): its projector, its queries, its SQL. Nothing outside a room reads its tables
 //! but through its query functions. The runner, which follows the log and keeps the
-//! checkpoints, is a room of its own too, and so is `verify`, which rebuilds read models
-//! into scratch copies at the live checkpoints and compares them with the live tables.
+//! checkpoints, is a room of its own too; so is `rebuild`, which folds the log into shadow
+//! copies of read models and swaps them in while servers serve, and so is `verify`, which
+//! rebuilds read models into scratch copies at the live checkpoints and compares them with
+//! the live tables.
 
 pub mod actions;
 pub mod box_office;
@@ -19,6 +21,7 @@ pub mod catalogue;
 mod money;
 pub mod order_history;
 mod projector;
+pub mod rebuild;
 mod runner;
 pub mod sales;
 pub mod seat_map;
@@ -28,8 +31,9 @@ pub mod waitlist;
 
 pub use money::MoneyView;
 pub use projector::{Applying, Event, Projector};
+pub use rebuild::rebuild;
 pub use runner::{
-    database_answers, rebuild, status, EtagPosition, ProjectionError, Projections, ProjectorStatus,
+    database_answers, status, EtagPosition, ProjectionError, Projections, ProjectorStatus,
     DEFAULT_FEED_BATCHES,
 };
 

@@ -132,6 +132,11 @@ impl Load {
         until_more(&self.progress.settled, more, &what).await;
     }
 
+    /// How many final answers (2xx or 4xx) the clients have had so far.
+    pub fn settled(&self) -> usize {
+        self.progress.settled.load(Ordering::Relaxed)
+    }
+
     /// Waits until `more` further commands got no answer or a 503: the load has met an
     /// outage.
     pub async fn until_more_unsettled(&self, more: usize) {

@@ -12,7 +12,7 @@ use crate::TestDatabase;
 pub async fn rebuild(db: &TestDatabase) -> Vec<(&'static str, u64)> {
     let pool = boxoffice_eventstore::postgres::pool(&db.config(), 4);
     let log = boxoffice_eventstore::postgres::PgEventLog::new(pool.clone(), &db.config());
-    boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::all())
+    boxoffice_projections::rebuild(&log, &pool, &boxoffice_projections::all(), |_| {})
         .await
         .expect("rebuild the read models")
 }

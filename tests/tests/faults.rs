@@ -1,13 +1,15 @@
-//! Fault tests: the real binary killed with SIGKILL under load, and the database cutting the
-//! server off under load. Afterwards every 2xx is in the log exactly once, retries with the
-//! same idempotency keys add nothing, and every read model equals a fresh rebuild.
+//! Fault tests: the real binary killed with SIGKILL under load, a rebuild of the read models
+//! killed midway, and the database cutting the server off under load. Afterwards every 2xx
+//! is in the log exactly once, retries with the same idempotency keys add nothing, and every
+//! read model equals a fresh rebuild.
 
 use boxoffice_tests::load::{check_log, retry_unsettled, Kind, Load};
 use boxoffice_tests::read_models::{assert_read_models_equal_a_rebuild, wait_for_projections};
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
-use boxoffice_tests::wait::eventually;
+use boxoffice_tests::wait::{eventually, PATIENCE};
 use boxoffice_tests::{fixtures, TestDatabase};
 use reqwest::{Method, StatusCode};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 const ROWS: u8 = 12;
 const PER_ROW: u32 = 20;
@@ -73,6 +75,128 @@ async fn killing_the_server_under_load_loses_and_doubles_nothing() {
         .filter(|a| a.answer.as_ref().is_some_and(|(s, _)| s.is_success()))
         .count();
     assert!(sold > 0, "the box office sold nothing through the crashes");
+}
+
+/// The identities of the live read-model tables: a rebuild swapped in replaces them.
+async fn live_tables(db: &TestDatabase) -> Vec<(String, u32)> {
+    let mut tables = Vec::new();
+    for projector in boxoffice_projections::all() {
+        for &table in projector.tables() {
+            let row = db
+                .client()
+                .await
+                .query_one("SELECT to_regclass($1)::oid", &[&table])
+                .await
+                .expect("look the table up");
+            tables.push((table.to_owned(), row.get(0)));
+        }
+    }
+    tables
+}
+
+/// How many tables a rebuild left in its schema.
+async fn shadow_tables(db: &TestDatabase) -> i64 {
+    db.client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'boxoffice_rebuild'",
+            &[],
+        )
+        .await
+        .expect("count the shadow tables")
+        .get(0)
+}
+
+fn projections_rebuild(db: &TestDatabase) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(BinaryServer::binary());
+    command
+        .args(["projections", "rebuild"])
+        .env("DATABASE_URL", &db.url)
+        .env_remove("EVENTSTORE_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// A rebuild killed with SIGKILL once it has loaded every shadow table and waits to swap the
+/// seat map in (a reader keeps the live seat-map table in use), and the server killed and
+/// restarted: the old read models serve as they were, and a new rebuild completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_a_rebuild_midway_leaves_the_old_read_models_serving() {
+    let db = TestDatabase::create().await;
+    let port = free_port();
+    let server = BinaryServer::start(&db, port).await;
+    let base = server.api.base.clone();
+    let show = schedule(&server.api).await;
+    let load = load_on(&server.api, &show);
+    load.until_more_settled(A_WHILE).await;
+    let live = live_tables(&db).await;
+
+    let mut reader = db.client().await;
+    let reading = reader.transaction().await.unwrap();
+    reading
+        .batch_execute("LOCK TABLE seat_map_shows IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let mut rebuild = projections_rebuild(&db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("boxoffice projections rebuild starts");
+    let mut lines = BufReader::new(rebuild.stderr.take().unwrap()).lines();
+    let waiting = tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await.expect("the rebuild's output") {
+            if line.starts_with("seat_map:") && line.ends_with("trying again") {
+                return;
+            }
+        }
+        panic!("the rebuild ended without waiting for the seat map's readers");
+    });
+    waiting
+        .await
+        .expect("the rebuild waits to swap the seat map in");
+    assert!(shadow_tables(&db).await > 0, "no shadow table was loaded");
+    rebuild.start_kill().unwrap();
+    let killed = rebuild.wait().await.unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&killed),
+        Some(9)
+    );
+    reading.rollback().await.unwrap();
+    server.kill();
+
+    let server = BinaryServer::start(&db, port).await;
+    load.until_more_settled(A_WHILE).await;
+    assert_eq!(live_tables(&db).await, live, "a live table was replaced");
+    let seats = server.api.seat_map(&show).await;
+    let counts = &seats.expect_ok()["counts"];
+    let seats_counted: u64 = ["available", "held", "sold"]
+        .iter()
+        .map(|c| counts[c].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        seats_counted,
+        u64::from(ROWS) * u64::from(PER_ROW),
+        "{counts}"
+    );
+
+    // A new rebuild, while the load goes on, clears what the killed one left and swaps in.
+    let rebuilt = projections_rebuild(&db).output().await.unwrap();
+    assert_eq!(rebuilt.status.code(), Some(0), "{rebuilt:?}");
+    assert_eq!(shadow_tables(&db).await, 0, "shadow tables left behind");
+    let now = live_tables(&db).await;
+    assert!(
+        now.iter().zip(&live).all(|(now, before)| now.1 != before.1),
+        "not every table was swapped: {live:?} -> {now:?}"
+    );
+    load.until_more_settled(A_WHILE).await;
+    let mut attempts = load.stop().await;
+    retry_unsettled(&base, &mut attempts).await;
+    let (successes, _) = check_log(&db, &attempts).await;
+    wait_for_projections(&db).await;
+    server.terminate();
+    assert_read_models_equal_a_rebuild(&db).await;
+    println!("a rebuild killed midway; {successes} commands succeeded around it and the next");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

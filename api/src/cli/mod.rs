@@ -3,6 +3,7 @@
 
 mod audit;
 mod progress;
+mod rebuild;
 mod report;
 mod seed;
 mod serve;
@@ -166,9 +167,11 @@ async fn log_at(url: &str) -> Result<Arc<dyn EventLog>, String> {
 
 #[derive(Subcommand)]
 pub enum ProjectionsAction {
-    /// Empty the read models and replay the whole log into them.
+    /// Fold the whole log into shadow copies of the read models and swap them in for the
+    /// live ones; servers keep serving the old ones until then. One rebuild at a time.
     Rebuild {
-        /// Only these projectors (seat_map, order_history, sales, waitlist, catalogue, actions).
+        /// Only these read models (seat_map, order_history, sales, waitlist, catalogue,
+        /// actions, box_office, tickets).
         #[arg(long = "only")]
         only: Vec<String>,
     },
@@ -209,6 +212,9 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Projections {
             action: ProjectionsAction::Verify { only },
         } => verify::run(&target, &only).await,
+        Command::Projections {
+            action: ProjectionsAction::Rebuild { only },
+        } => rebuild::run(&target, &only).await,
         command => run_command(target, command)
             .await
             .map(|()| 0)
@@ -298,28 +304,8 @@ async fn run_command(cli: Target, command: Command) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             let log = log.as_ref();
             match action {
-                ProjectionsAction::Rebuild { only } => {
-                    let all = boxoffice_projections::all();
-                    let unknown: Vec<&String> = only
-                        .iter()
-                        .filter(|name| !all.iter().any(|p| p.name() == name.as_str()))
-                        .collect();
-                    if !unknown.is_empty() {
-                        return Err(format!("no such projector: {unknown:?}"));
-                    }
-                    let chosen: Vec<_> = all
-                        .into_iter()
-                        .filter(|p| only.is_empty() || only.iter().any(|n| n == p.name()))
-                        .collect();
-                    let report = boxoffice_projections::rebuild(log, &pool, &chosen)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    for (name, events) in report {
-                        println!("{name}: rebuilt from {events} events");
-                    }
-                }
-                ProjectionsAction::Verify { .. } => {
-                    return Err("projections verify runs on its own".into())
+                ProjectionsAction::Rebuild { .. } | ProjectionsAction::Verify { .. } => {
+                    return Err("projections rebuild and verify run on their own".into())
                 }
                 ProjectionsAction::Status => {
                     let head = log.head().await.map_err(|e| e.to_string())?;

@@ -48,7 +48,7 @@ pub async fn run(cli: &Target, only: &[String]) -> Result<u8, Failure> {
 }
 
 /// The projectors named (all when none is), or why not.
-fn chosen(
+pub(super) fn chosen(
     only: &[String],
 ) -> Result<Vec<std::sync::Arc<dyn boxoffice_projections::Projector>>, Failure> {
     let all = boxoffice_projections::all();

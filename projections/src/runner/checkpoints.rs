@@ -15,7 +15,7 @@ const CREATE_CHECKPOINT_SQL: &str = include_str!("sql/create_checkpoint.sql");
 const CHECKPOINT_SQL: &str = include_str!("sql/checkpoint.sql");
 const LOCK_CHECKPOINT_SQL: &str = include_str!("sql/lock_checkpoint.sql");
 const ADVANCE_CHECKPOINT_SQL: &str = include_str!("sql/advance_checkpoint.sql");
-const RESET_CHECKPOINT_SQL: &str = include_str!("sql/reset_checkpoint.sql");
+const SWAPPED_CHECKPOINT_SQL: &str = include_str!("sql/swapped_checkpoint.sql");
 const CHECKPOINTS_SQL: &str = include_str!("sql/checkpoints.sql");
 const ETAG_MOVED_SQL: &str = include_str!("sql/etag_moved.sql");
 const ETAG_POSITIONS_SQL: &str = include_str!("sql/etag_positions.sql");
@@ -37,7 +37,7 @@ pub struct EtagPosition {
 }
 
 /// The projector's checkpoint, made at the start of the log if it has none.
-pub(super) async fn load(pool: &Pool, name: &str) -> Result<Position, ProjectionError> {
+pub(crate) async fn load(pool: &Pool, name: &str) -> Result<Position, ProjectionError> {
     let client = pool.get().await?;
     client.execute(CREATE_CHECKPOINT_SQL, &[&name]).await?;
     let row = client.query_one(CHECKPOINT_SQL, &[&name]).await?;
@@ -55,7 +55,7 @@ pub(crate) async fn stored_position(
 }
 
 /// The projector's checkpoint, locked until `tx` ends.
-pub(super) async fn lock(tx: &impl GenericClient, name: &str) -> Result<Position, ProjectionError> {
+pub(crate) async fn lock(tx: &impl GenericClient, name: &str) -> Result<Position, ProjectionError> {
     let row = tx.query_one(LOCK_CHECKPOINT_SQL, &[&name]).await?;
     Ok(position_of(&row))
 }
@@ -86,9 +86,20 @@ pub(super) async fn advance(
     Ok(moved == 1)
 }
 
-/// Back to the start of the log.
-pub(super) async fn reset(tx: &impl GenericClient, name: &str) -> Result<(), ProjectionError> {
-    tx.execute(RESET_CHECKPOINT_SQL, &[&name]).await?;
+/// A rebuilt read model of the projector, having folded `events` events up to `at`, was
+/// swapped in (in `tx`, which holds the row [`lock`]ed).
+pub(crate) async fn swapped(
+    tx: &impl GenericClient,
+    name: &str,
+    at: Position,
+    events: u64,
+) -> Result<(), ProjectionError> {
+    let (commit, prepare) = stored(at)?;
+    tx.execute(
+        SWAPPED_CHECKPOINT_SQL,
+        &[&name, &commit, &prepare, &(events as i64)],
+    )
+    .await?;
     Ok(())
 }
 

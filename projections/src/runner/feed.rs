@@ -21,15 +21,50 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 /// Events of the log in order, decoded, starting right after `after`.
-pub(super) struct FeedBatch {
+pub(crate) struct FeedBatch {
     pub after: Position,
     pub events: Vec<RecordedEvent>,
     pub decoded: Vec<Decoded>,
 }
 
 impl FeedBatch {
+    /// Up to `max` events of the log after `after`, decoded on a blocking thread: a large
+    /// batch (a rebuild's) would otherwise hold a worker of the runtime for as long.
+    pub async fn read(
+        log: &dyn EventLog,
+        after: Position,
+        max: usize,
+    ) -> Result<Self, ProjectionError> {
+        let events = log.read_all(after, max).await?;
+        let decoding = tokio::task::spawn_blocking(move || {
+            let decoded = decode(&events);
+            (events, decoded)
+        });
+        let (events, decoded) = match decoding.await {
+            Ok(done) => done,
+            Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+        };
+        Ok(Self {
+            after,
+            events,
+            decoded: decoded?,
+        })
+    }
+
     pub fn last(&self) -> Position {
         self.events.last().map_or(self.after, |e| e.position)
+    }
+
+    /// Drops its events after `until`.
+    pub fn end_at(&mut self, until: Position) {
+        let kept = self.events.partition_point(|e| e.position <= until);
+        self.events.truncate(kept);
+        self.decoded.retain(|d| d.index < kept);
+    }
+
+    /// Its decoded events after `after`, as projectors take them.
+    pub fn applying_after(&self, after: Position) -> impl Iterator<Item = Applying<'_>> {
+        applying(&self.events, &self.decoded).filter(move |e| e.recorded.position > after)
     }
 }
 

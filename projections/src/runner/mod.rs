@@ -3,22 +3,21 @@
 //! The log is read once for all of them ([`feed`]); a projector behind the feed reads the
 //! log itself until it meets it. A batch and the checkpoint move in one transaction that
 //! first locks the checkpoint row. If the row no longer says what this runner last wrote
-//! (another process applied the batch, or an operator rebuilt the read model), nothing is
+//! (another process applied the batch, or an operator's rebuild was swapped in), nothing is
 //! applied and the runner follows the log again from the stored checkpoint.
 
-mod checkpoints;
+pub(crate) mod checkpoints;
 mod feed;
 
 pub use checkpoints::EtagPosition;
 pub(crate) use checkpoints::{etag_moved, etag_positions, stored_position};
-pub(crate) use feed::{applying, decode};
+pub(crate) use feed::{applying, decode, FeedBatch};
 
 use crate::{Applying, Projector};
 use boxoffice_eventstore::postgres::{db_error, pool_error};
 use boxoffice_eventstore::{EventLog, EventLogError, Position};
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool};
-use feed::FeedBatch;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +52,11 @@ pub enum ProjectionError {
     /// A verification cannot compare the table (it is missing, or has no key to order by).
     #[error("read-model table {table} cannot be verified: {reason}")]
     Unverifiable { table: String, reason: String },
+    /// A rebuild cannot make, load or swap in the table's shadow copy.
+    #[error("read-model table {table} cannot be rebuilt: {reason}")]
+    Unrebuildable { table: String, reason: String },
+    #[error("another rebuild of the read models is running")]
+    RebuildRunning,
 }
 
 impl From<tokio_postgres::Error> for ProjectionError {
@@ -351,60 +355,6 @@ async fn apply_batch(
     tx.commit().await?;
     projector.committed(events, expected, last);
     Ok(Applied::Through(last))
-}
-
-/// Empties the read models of `projectors` and replays the whole log into them. Safe while
-/// servers run: their runners notice the reset checkpoint and follow from it.
-pub async fn rebuild(
-    log: &dyn EventLog,
-    pool: &Pool,
-    projectors: &[Arc<dyn Projector>],
-) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
-    for projector in projectors {
-        checkpoints::load(pool, projector.name()).await?;
-        let mut client = pool.get().await?;
-        let tx = client.transaction().await?;
-        checkpoints::lock(&tx, projector.name()).await?;
-        // Table names come from the projector's own constant list, never from input.
-        let tables = projector.tables().join(", ");
-        tx.batch_execute(&format!("TRUNCATE {tables}")).await?;
-        checkpoints::reset(&tx, projector.name()).await?;
-        tx.commit().await?;
-    }
-    // The log is read and decoded once; each batch goes to every projector at once, each in
-    // a transaction of its own (their tables are disjoint).
-    let mut checkpoints = vec![Position::START; projectors.len()];
-    let mut applied = vec![0u64; projectors.len()];
-    let mut batch = log.read_all(Position::START, REBUILD_BATCH).await?;
-    while let Some(last) = batch.last().map(|e| e.position) {
-        let decoded = decode(&batch)?;
-        let events: Vec<Applying<'_>> = applying(&batch, &decoded).collect();
-        // The next batch is read while this one is applied.
-        let applying = futures_util::future::join_all(projectors.iter().zip(&checkpoints).map(
-            |(projector, checkpoint)| {
-                apply_batch(pool, &**projector, &events, last, batch.len(), *checkpoint)
-            },
-        ));
-        let (results, following) = tokio::join!(applying, log.read_all(last, REBUILD_BATCH));
-        for (n, result) in results.into_iter().enumerate() {
-            match result? {
-                Applied::Through(reached) => {
-                    applied[n] += batch.len() as u64;
-                    checkpoints[n] = reached;
-                }
-                // A running server applied this batch first; it carries on from there.
-                Applied::Moved(stored) => checkpoints[n] = stored,
-            }
-        }
-        drop(events);
-        drop(decoded);
-        batch = following?;
-    }
-    Ok(projectors
-        .iter()
-        .zip(applied)
-        .map(|(projector, applied)| (projector.name(), applied))
-        .collect())
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
