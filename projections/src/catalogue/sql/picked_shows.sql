@@ -8,11 +8,11 @@ FROM picked p
 JOIN catalogue_cinemas c ON c.cinema_id = p.cinema_id
 JOIN catalogue_halls h ON h.hall_id = p.hall_id
 LEFT JOIN LATERAL (
-    SELECT array_agg(category ORDER BY category) AS categories,
-        array_agg(price_minor ORDER BY category) AS prices,
-        array_agg(currency ORDER BY category) AS currencies,
-        array_agg(availability_band(available, capacity) ORDER BY category) AS statuses,
-        array_agg(ticket_prices ORDER BY category) AS ticket_prices
-    FROM seat_map_categories WHERE show_id = p.show_id
+    SELECT array_agg(category) AS categories, array_agg(price_minor) AS prices,
+        array_agg(currency) AS currencies,
+        array_agg(availability_band(available, capacity)) AS statuses,
+        array_agg(ticket_prices) AS ticket_prices
+    -- In category order, from the key: one order for the five arrays, and no sort.
+    FROM (SELECT * FROM seat_map_categories WHERE show_id = p.show_id ORDER BY category) c
 ) k ON true
 ORDER BY p.movie_id, p.n
