@@ -3,6 +3,7 @@
 //! They never write to the database themselves.
 
 pub mod accounts;
+mod answers;
 pub mod api_keys;
 pub mod auth;
 pub mod cli;
@@ -48,6 +49,9 @@ pub struct ApiSettings {
     /// Batches of the log the projectors' shared reader keeps for a projector that has not
     /// taken them yet (see `boxoffice_projections::Projections::start`).
     pub feed_batches: usize,
+    /// Bytes of discovery answers kept to answer other clients asking the same while the
+    /// ETag is the same (0: none kept).
+    pub answer_cache_bytes: usize,
     pub limits: Limits,
     pub payments: PaymentSettings,
     pub audit: AuditSettings,
@@ -188,6 +192,7 @@ impl Default for ApiSettings {
             access_token_ttl: chrono::Duration::minutes(15),
             read_wait: Duration::from_secs(5),
             feed_batches: boxoffice_projections::DEFAULT_FEED_BATCHES,
+            answer_cache_bytes: 64 << 20,
             limits: Limits::default(),
             payments: PaymentSettings::default(),
             audit: AuditSettings::default(),
@@ -208,6 +213,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub settings: Arc<ApiSettings>,
     pub seat_maps: Arc<boxoffice_projections::seat_map::SeatMapCache>,
+    /// Discovery answers shared between clients.
+    pub answers: Arc<answers::Answers>,
     pub login_limiter: Arc<accounts::LoginLimiter>,
     pub api_keys: Arc<api_keys::ApiKeys>,
     pub sandbox: Arc<sandbox::Sandbox>,

@@ -375,6 +375,9 @@ pub async fn start_with_clock(
         jwt: JwtKeys::new(&config.jwt_secret),
         settings: Arc::new(config.settings.clone()),
         seat_maps: backend.seat_maps.clone(),
+        answers: Arc::new(crate::answers::Answers::new(
+            config.settings.answer_cache_bytes,
+        )),
         login_limiter: Arc::default(),
         api_keys: Arc::default(),
         sandbox: backend.sandbox.clone(),

@@ -82,14 +82,18 @@ impl Http {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await?;
-        let status = response.status();
-        let body = response.bytes().await?;
-        Ok(Reply {
-            status,
-            body,
-            elapsed: started.elapsed(),
-        })
+        exchange(request, started).await
+    }
+
+    /// A GET that asks for an answer computed afresh (`Cache-Control: no-cache`), not one
+    /// the server kept from another client's same question.
+    pub async fn get_fresh(&self, path: &str) -> anyhow::Result<Reply> {
+        let started = Instant::now();
+        let request = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("Cache-Control", "no-cache");
+        exchange(request, started).await
     }
 
     /// Schedules a show as staff; returns its id and the position of its first event.
@@ -196,6 +200,18 @@ pub struct SeatMapDoc {
 pub struct SeatDoc {
     pub seat_id: String,
     pub status: String,
+}
+
+/// Sends `request` (made at `started`) and reads the whole answer.
+async fn exchange(request: reqwest::RequestBuilder, started: Instant) -> anyhow::Result<Reply> {
+    let response = request.send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    Ok(Reply {
+        status,
+        body,
+        elapsed: started.elapsed(),
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The discovery benchmark: a catalogue seeded at the product's scale for one day (seed
 //! 003: 500 cities x 10 cinemas x 2 halls x 2 shows = 20,000 shows) through
 //! `boxoffice seed`, then searches from concurrent clients against the release server:
-//! by city and date (the target), by keyword, and near a point sorted by distance.
+//! by city and date, by keyword (answers kept for other clients allowed, and each computed
+//! afresh), and near a point sorted by distance.
 
 use crate::client::Http;
 use crate::server::{BenchDatabase, Server};
@@ -36,6 +37,9 @@ pub struct SearchResult {
     pub clients: usize,
     pub city_date: Kind,
     pub keyword: Kind,
+    /// The same searches, each asking for an answer computed afresh rather than one the
+    /// server kept from another client's same question.
+    pub keyword_fresh: Kind,
     pub nearby: Kind,
 }
 
@@ -91,23 +95,40 @@ pub async fn run(
 
     let city_date = {
         let places = places.clone();
-        load(&server.http, clients, duration, seed, move |rng| {
+        load(&server.http, clients, duration, seed, false, move |rng| {
             let (city, _, _) = &places[rng.random_range(0..places.len())];
             format!("/v1/movies/search?city={city}&date={day}&page_size=30")
         })
         .await
     };
-    let keyword = load(&server.http, clients, duration / 2, seed + 1, move |rng| {
+    let keyword_search = move |rng: &mut SmallRng| {
         let word = KEYWORDS[rng.random_range(0..KEYWORDS.len())];
         format!(
             "/v1/movies/search?keyword={}&date={day}&page_size=10",
             urlencode(word)
         )
-    })
+    };
+    let keyword = load(
+        &server.http,
+        clients,
+        duration / 2,
+        seed + 1,
+        false,
+        keyword_search,
+    )
+    .await;
+    let keyword_fresh = load(
+        &server.http,
+        clients,
+        duration / 2,
+        seed + 1,
+        true,
+        keyword_search,
+    )
     .await;
     let nearby = {
         let places = places.clone();
-        load(&server.http, clients, duration / 2, seed + 2, move |rng| {
+        load(&server.http, clients, duration / 2, seed + 2, false, move |rng| {
             let (_, lat, lon) = &places[rng.random_range(0..places.len())];
             format!(
                 "/v1/movies/search?latitude={lat:.4}&longitude={lon:.4}&radius_km=15&date={day}&sort=distance,date&page_size=10"
@@ -125,6 +146,7 @@ pub async fn run(
         clients,
         city_date: city_date.with_query("city + date, 30 per page"),
         keyword: keyword.with_query("keyword + date, 10 per page"),
+        keyword_fresh: keyword_fresh.with_query("the same, each computed afresh"),
         nearby: nearby.with_query("15 km of a point + date, by distance"),
     })
 }
@@ -218,12 +240,14 @@ impl Kind {
     }
 }
 
-/// `clients` closed-loop clients sending the paths `path` makes, for `duration`.
+/// `clients` closed-loop clients sending the paths `path` makes, for `duration`; `fresh`:
+/// each asking for an answer computed afresh.
 async fn load(
     http: &Http,
     clients: usize,
     duration: Duration,
     seed: u64,
+    fresh: bool,
     path: impl Fn(&mut SmallRng) -> String + Send + Sync + Clone + 'static,
 ) -> Kind {
     let deadline = Instant::now() + duration;
@@ -236,7 +260,12 @@ async fn load(
                 let mut latency = Latency::default();
                 let (mut errors, mut hits, mut shows, mut parsed) = (0u64, 0u64, 0u64, 0u64);
                 while Instant::now() < deadline {
-                    match http.send(Method::GET, &path(&mut rng), None, None).await {
+                    let path = path(&mut rng);
+                    let reply = match fresh {
+                        true => http.get_fresh(&path).await,
+                        false => http.send(Method::GET, &path, None, None).await,
+                    };
+                    match reply {
                         Ok(reply) if reply.status == StatusCode::OK => {
                             latency.record(reply.elapsed);
                             // Reading every answer would take the cores the server needs:

@@ -499,28 +499,40 @@ async fn an_unchanged_answer_is_304_and_a_change_of_availability_is_not() {
         .hold_seats(&bob, show, &["A1", "A2", "A3", "A4", "A5", "A6", "A7"])
         .await;
     hold.expect_created();
+    let statuses = |answer: &Value| -> Vec<(String, String)> {
+        answer["hits"][0]["shows"][0]["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["category"].as_str().unwrap().to_owned(),
+                    c["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let now_statuses = [
+        ("accessible", "full"),
+        ("premium", "available"),
+        ("regular", "almost_full"),
+    ]
+    .map(|(c, s)| (c.to_owned(), s.to_owned()));
     let changed = search(hold.position()).header("if-none-match", &tag).await;
-    let statuses: Vec<(&str, &str)> = changed.expect_ok()["hits"][0]["shows"][0]["categories"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["category"].as_str().unwrap(),
-                c["status"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        statuses,
-        [
-            ("accessible", "full"),
-            ("premium", "available"),
-            ("regular", "almost_full")
-        ]
-    );
+    assert_eq!(statuses(changed.expect_ok()), now_statuses);
+    // The question first asked (its answer kept for other clients under the first ETag) is
+    // answered afresh: the availability it showed has changed.
     let now = search(&f.position).await;
     assert_ne!(now.header("etag"), Some(tag.as_str()));
+    assert_eq!(statuses(now.expect_ok()), now_statuses);
+    // Asked again it is the same answer, whether kept or, with `Cache-Control: no-cache`,
+    // computed afresh.
+    let kept = search(&f.position).await;
+    let fresh = search(&f.position)
+        .header("cache-control", "no-cache")
+        .await;
+    assert_eq!(kept.expect_ok(), now.expect_ok());
+    assert_eq!(fresh.expect_ok(), now.expect_ok());
 }
 
 #[tokio::test]

@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// taken them yet (1 to 1024); a projector further behind reads the log itself.
     #[arg(long, env = "BOXOFFICE_PROJECTION_FEED_BATCHES", default_value_t = boxoffice_projections::DEFAULT_FEED_BATCHES)]
     pub projection_feed_batches: usize,
+    /// MiB of discovery answers (searches, schedules, ...) kept to answer other clients who
+    /// ask the same while its ETag is the same (0 to 4096; 0 keeps none).
+    #[arg(long, env = "BOXOFFICE_ANSWER_CACHE_MIB", default_value_t = 64)]
+    pub answer_cache_mib: usize,
     /// Seal after this many events...
     #[arg(long, env = "BOXOFFICE_SEAL_EVERY_EVENTS", default_value_t = 10_000)]
     pub seal_every_events: u64,
@@ -137,11 +141,15 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         webhook_timeout_seconds,
         webhook_max_retry_seconds,
         projection_feed_batches,
+        answer_cache_mib,
         seal_every_events,
         seal_every_seconds,
     } = args;
     if !(1..=1024).contains(&projection_feed_batches) {
         return Err("--projection-feed-batches must be 1 to 1024".into());
+    }
+    if answer_cache_mib > 4096 {
+        return Err("--answer-cache-mib must be 0 to 4096".into());
     }
     if doors_open_minutes > 1440 {
         return Err("--doors-open-minutes must be 0 to 1440".into());
@@ -231,6 +239,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                 max_retry_delay: Duration::from_secs(webhook_max_retry_seconds),
             },
             feed_batches: projection_feed_batches,
+            answer_cache_bytes: answer_cache_mib << 20,
             ..ApiSettings::default()
         },
         writer: WriterConfig::default(),

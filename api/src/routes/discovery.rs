@@ -1,12 +1,15 @@
 //! What ticket clients browse, without a token: cities, what is showing, movies and their
 //! shows, one show, a cinema's schedule for a day, and search. Answers carry an ETag derived from the positions at which the
 //! catalogue and the seat categories' availability last changed (and the minute, since
-//! shows drop out as they start); a matching `If-None-Match` gets 304 without a search.
+//! shows drop out as they start); a matching `If-None-Match` gets 304 without a search, and
+//! an answer computed for one client is reused for others while its ETag is the same
+//! (`crate::answers`).
 
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 use crate::openapi::Problem;
 use crate::AppState;
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -30,12 +33,39 @@ const MAX_KEYWORD_CHARS: usize = 100;
 const NEXT_SHOWS: i64 = 5;
 const MOVIE_SHOWS_LIMIT: i64 = 500;
 
-/// The ETag of `uri`'s answer now, or a 304 if the client has it.
+/// What is known of `uri`'s answer before computing it.
+enum Known {
+    /// The client has it (304), or another client's answer with the same ETag is kept.
+    Answered(Response),
+    /// It must be computed; [`Tagged::answer`] sends it and keeps it for other clients.
+    Compute(Tagged),
+}
+
+/// The ETag an answer about to be computed will carry.
+struct Tagged {
+    tag: String,
+    /// Everything the ETag is made of but the URI: the answers of one generation are kept
+    /// together (`crate::answers`).
+    generation: String,
+}
+
+impl Tagged {
+    fn answer(self, state: &AppState, body: impl Serialize) -> Result<Response, ApiError> {
+        let body = Bytes::from(serde_json::to_vec(&body).map_err(ApiError::internal)?);
+        state.answers.put(&self.generation, &self.tag, &body);
+        Ok(tagged(self.tag, body))
+    }
+}
+
+/// The ETag of `uri`'s answer now, and whether the answer is known already: the client has
+/// it, or another client asked the same while the ETag was the same (unless this one says
+/// `Cache-Control: no-cache`).
 async fn etag(
+    state: &AppState,
     client: &deadpool_postgres::Client,
     uri: &str,
     headers: &HeaderMap,
-) -> Result<(String, bool), ApiError> {
+) -> Result<Known, ApiError> {
     // As (name, commit, prepare) triples: the ETags handed out before stay valid.
     let positions: Vec<(String, i64, i64)> = catalogue::etag_positions(client)
         .await?
@@ -43,17 +73,39 @@ async fn etag(
         .map(|p| (p.projector, p.commit, p.prepare))
         .collect();
     let minute = Utc::now().timestamp() / 60;
-    let name = format!("{uri}\u{1f}{positions:?}\u{1f}{minute}");
+    let generation = format!("{positions:?}\u{1f}{minute}");
+    let name = format!("{uri}\u{1f}{generation}");
     let tag = format!(
         "\"{}\"",
         Uuid::new_v5(&ETAG_NAMESPACE, name.as_bytes()).simple()
     );
-    let matches = super::etag_matches(headers, &tag);
-    Ok((tag, matches))
+    if super::etag_matches(headers, &tag) {
+        return Ok(Known::Answered(super::not_modified(tag)));
+    }
+    let fresh = headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| v.trim().eq_ignore_ascii_case("no-cache"));
+    if !fresh {
+        if let Some(body) = state.answers.get(&generation, &tag) {
+            return Ok(Known::Answered(tagged(tag, body)));
+        }
+    }
+    Ok(Known::Compute(Tagged { tag, generation }))
 }
 
-fn tagged(tag: String, body: impl Serialize) -> Response {
-    let mut response = axum::Json(body).into_response();
+/// A JSON answer with its ETag; clients revalidate before reusing it.
+fn tagged(tag: String, body: Bytes) -> Response {
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
     if let Ok(value) = HeaderValue::from_str(&tag) {
         response.headers_mut().insert(header::ETAG, value);
     }
@@ -75,11 +127,11 @@ pub async fn cities(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let client = state.pool.get().await?;
-    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
-    if unchanged {
-        return Ok(super::not_modified(tag));
-    }
-    Ok(tagged(tag, catalogue::cities(&client).await?))
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
+    tagged.answer(&state, catalogue::cities(&client).await?)
 }
 
 /// Movies showing in a city, soonest first, each with its next show times (anyone).
@@ -97,15 +149,15 @@ pub async fn city_movies(
     Path(city_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let client = state.pool.get().await?;
-    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
-    if unchanged {
-        return Ok(super::not_modified(tag));
-    }
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
     catalogue::city(&client, city_id)
         .await?
         .ok_or(DomainError::CityNotFound)?;
     let showing = catalogue::now_showing(&client, city_id, Utc::now(), NEXT_SHOWS).await?;
-    Ok(tagged(tag, showing))
+    tagged.answer(&state, showing)
 }
 
 /// What the catalogue says about a movie (anyone).
@@ -123,14 +175,14 @@ pub async fn movie(
     Path(movie_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
     let client = state.pool.get().await?;
-    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
-    if unchanged {
-        return Ok(super::not_modified(tag));
-    }
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
     let movie = catalogue::movie(&client, movie_id)
         .await?
         .ok_or(DomainError::MovieNotFound)?;
-    Ok(tagged(tag, movie))
+    tagged.answer(&state, movie)
 }
 
 /// The filters shows are picked by.
@@ -251,15 +303,15 @@ pub async fn movie_shows(
     caught_up(&state, filters.min_position).await?;
     let search = filters.into_search()?;
     let client = state.pool.get().await?;
-    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
-    if unchanged {
-        return Ok(super::not_modified(tag));
-    }
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
     catalogue::movie(&client, movie_id)
         .await?
         .ok_or(DomainError::MovieNotFound)?;
     let shows = catalogue::movie_shows(&client, movie_id, &search, MOVIE_SHOWS_LIMIT).await?;
-    Ok(tagged(tag, shows))
+    tagged.answer(&state, shows)
 }
 
 /// Search for movies by what they are and where and when they show. The show filters are
@@ -468,10 +520,10 @@ pub async fn search(
         }
     };
     let client = state.pool.get().await?;
-    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
-    if unchanged {
-        return Ok(super::not_modified(tag));
-    }
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
     let page = catalogue::search(&client, &search, after.as_ref()).await?;
     let next_cursor = page.next.map(|after| {
         let cursor = Cursor {
@@ -487,13 +539,13 @@ pub async fn search(
                 .expect("a cursor is keys and numbers: it always serialises"),
         )
     });
-    Ok(tagged(
-        tag,
+    tagged.answer(
+        &state,
         SearchResults {
             hits: page.hits,
             next_cursor,
         },
-    ))
+    )
 }
 
 /// How fresh a single read must be.
@@ -564,13 +616,13 @@ pub async fn cinema_schedule(
 ) -> Result<Response, ApiError> {
     caught_up(&state, params.min_position).await?;
     let client = state.pool.get().await?;
-    let (tag, unchanged) = etag(&client, &uri.to_string(), &headers).await?;
-    if unchanged {
-        return Ok(super::not_modified(tag));
-    }
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
     catalogue::cinema(&client, cinema_id)
         .await?
         .ok_or(DomainError::CinemaNotFound)?;
     let schedule = catalogue::cinema_schedule(&client, cinema_id, params.date, Utc::now()).await?;
-    Ok(tagged(tag, schedule))
+    tagged.answer(&state, schedule)
 }
