@@ -52,6 +52,8 @@ pub struct ApiSettings {
     /// Bytes of discovery answers kept to answer other clients asking the same while the
     /// ETag is the same (0: none kept).
     pub answer_cache_bytes: usize,
+    /// Live seat-map streams open at once; past it a new one is refused (503).
+    pub live_streams_max: usize,
     pub limits: Limits,
     pub payments: PaymentSettings,
     pub audit: AuditSettings,
@@ -193,6 +195,7 @@ impl Default for ApiSettings {
             read_wait: Duration::from_secs(5),
             feed_batches: boxoffice_projections::DEFAULT_FEED_BATCHES,
             answer_cache_bytes: 64 << 20,
+            live_streams_max: 10_000,
             limits: Limits::default(),
             payments: PaymentSettings::default(),
             audit: AuditSettings::default(),
@@ -213,6 +216,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub settings: Arc<ApiSettings>,
     pub seat_maps: Arc<boxoffice_projections::seat_map::SeatMapCache>,
+    /// Who watches which show's live seat map; woken by the seat-map projector.
+    pub watchers: Arc<boxoffice_projections::seat_map::ShowWatchers>,
     /// Discovery answers shared between clients.
     pub answers: Arc<answers::Answers>,
     pub login_limiter: Arc<accounts::LoginLimiter>,

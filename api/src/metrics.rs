@@ -59,6 +59,7 @@ pub async fn track_requests(request: Request, next: Next) -> Response {
 /// Sets the gauges that are cheaper to read now than to keep up to date, then renders.
 pub async fn render(state: &AppState) -> String {
     metrics::gauge!("boxoffice_active_writers").set(state.writers.active_writers() as f64);
+    metrics::gauge!("boxoffice_live_streams").set(state.watchers.open() as f64);
     let pool = state.pool.status();
     metrics::gauge!("boxoffice_db_pool_connections", "state" => "max").set(pool.max_size as f64);
     metrics::gauge!("boxoffice_db_pool_connections", "state" => "open").set(pool.size as f64);

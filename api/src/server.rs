@@ -20,7 +20,7 @@ use boxoffice_domain::StreamName;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
-use boxoffice_projections::seat_map::SeatMapCache;
+use boxoffice_projections::seat_map::{SeatMapCache, ShowWatchers};
 use boxoffice_projections::Projections;
 use boxoffice_webhooks::{Deliverer, WebhookDeliveries};
 use deadpool_postgres::Pool;
@@ -204,6 +204,7 @@ pub struct Backend {
     pub projections: Arc<Projections>,
     /// Seat maps kept in memory, which this process's seat-map projector keeps current.
     pub seat_maps: Arc<SeatMapCache>,
+    pub watchers: Arc<ShowWatchers>,
     pub expiry: ExpiryScheduler,
     pub sandbox: Arc<Sandbox>,
     pub payments: Payments,
@@ -270,7 +271,8 @@ impl Backend {
         let holds = Holds::new(writers.clone(), promos.clone());
         let wake = Arc::new(tokio::sync::Notify::new());
         let seat_maps = Arc::new(SeatMapCache::default());
-        let mut projectors = boxoffice_projections::serving(seat_maps.clone());
+        let watchers = Arc::new(ShowWatchers::new(config.settings.live_streams_max));
+        let mut projectors = boxoffice_projections::serving(seat_maps.clone(), watchers.clone());
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
         let deliveries = Arc::new(tokio::sync::Notify::new());
         projectors.push(Arc::new(WebhookDeliveries {
@@ -315,6 +317,7 @@ impl Backend {
             catalogue,
             projections,
             seat_maps,
+            watchers,
             expiry,
             sandbox,
             payments,
@@ -375,6 +378,7 @@ pub async fn start_with_clock(
         jwt: JwtKeys::new(&config.jwt_secret),
         settings: Arc::new(config.settings.clone()),
         seat_maps: backend.seat_maps.clone(),
+        watchers: backend.watchers.clone(),
         answers: Arc::new(crate::answers::Answers::new(
             config.settings.answer_cache_bytes,
         )),

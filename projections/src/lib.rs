@@ -68,9 +68,12 @@ pub fn all() -> Vec<Arc<dyn Projector>> {
 }
 
 /// Every projector of a server, in the same order, its seat-map projector keeping the
-/// server's in-memory seat maps current.
-pub fn serving(seat_maps: Arc<seat_map::SeatMapCache>) -> Vec<Arc<dyn Projector>> {
-    with_seat_map(seat_map::SeatMap::keeping(seat_maps))
+/// server's in-memory seat maps current and waking its live streams.
+pub fn serving(
+    seat_maps: Arc<seat_map::SeatMapCache>,
+    watchers: Arc<seat_map::ShowWatchers>,
+) -> Vec<Arc<dyn Projector>> {
+    with_seat_map(seat_map::SeatMap::serving(seat_maps, watchers))
 }
 
 fn with_seat_map(seat_map: seat_map::SeatMap) -> Vec<Arc<dyn Projector>> {

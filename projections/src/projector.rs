@@ -35,6 +35,11 @@ pub trait Projector: Send + Sync + 'static {
     fn committed(&self, events: &[Applying<'_>], from: Position, to: Position) {
         let _ = (events, from, to);
     }
+    /// Told when the checkpoint was found moved from `from` to `to` by another process,
+    /// over batches this process's projector never saw.
+    fn passed(&self, from: Position, to: Position) {
+        let _ = (from, to);
+    }
 }
 
 /// An event of any of this project's streams, read into its domain type.

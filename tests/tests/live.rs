@@ -1,10 +1,12 @@
 //! The live seat map over Server-Sent Events: every change, in order, across a reconnect.
 
+use boxoffice_commands::SystemClock;
 use boxoffice_tests::fixtures;
 use boxoffice_tests::server::{Api, TestServer};
-use boxoffice_tests::wait::PATIENCE;
+use boxoffice_tests::wait::{eventually, PATIENCE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// One parsed Server-Sent Event.
 #[derive(Debug)]
@@ -158,4 +160,69 @@ async fn a_client_sees_every_seat_change_in_order_across_a_reconnect() {
         .header("last-event-id", "yesterday")
         .await
         .expect_problem(400, "invalid_header");
+}
+
+/// A server allowing two live streams refuses a third with 503 `too_many_streams` and
+/// `Retry-After`; once a client goes away, a new stream is let in. Each stream hears its own
+/// show's changes, and streams of the same show all hear them.
+#[tokio::test]
+async fn streams_past_the_cap_are_refused_and_each_hears_its_own_show() {
+    let server = TestServer::start_configured(Arc::new(SystemClock), |config| {
+        config.settings.live_streams_max = 2;
+    })
+    .await;
+    let api = &server.api;
+    let staff = api.staff();
+    let mut shows = Vec::new();
+    for _ in 0..2 {
+        let scheduled = api.schedule_show(&staff, &fixtures::show(2, 5)).await;
+        api.seat_map(&scheduled.created("show_id"))
+            .min_position(scheduled.position())
+            .await
+            .expect_ok();
+        shows.push(scheduled.created("show_id"));
+    }
+    let mut first = Reader::open(api, &shows[0], None).await;
+    let mut second = Reader::open(api, &shows[1], None).await;
+    assert_eq!(first.next().await.event, "snapshot");
+    assert_eq!(second.next().await.event, "snapshot");
+    let refused = api
+        .request(Method::GET, format!("/v1/shows/{}/seats/live", shows[0]))
+        .await;
+    refused.expect_problem(503, "too_many_streams");
+    assert!(refused.header("retry-after").is_some(), "{refused}");
+
+    api.hold_seats(&api.customer("alice"), &shows[1], &["A1"])
+        .await
+        .expect_created();
+    api.hold_seats(&api.customer("bob"), &shows[0], &["B2"])
+        .await
+        .expect_created();
+    assert_eq!(changes(&second.next().await), [pair("A1", "held")]);
+    assert_eq!(changes(&first.next().await), [pair("B2", "held")]);
+
+    // The second client goes away; the server lets a new stream in once it notices.
+    drop(second);
+    let mut third = eventually("a stream is let in after one closed", async || {
+        let response = api
+            .http()
+            .get(format!("{}/v1/shows/{}/seats/live", api.base, shows[0]))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        match response.status() {
+            StatusCode::OK => Ok(Reader {
+                response,
+                buffer: String::new(),
+            }),
+            status => Err(status.to_string()),
+        }
+    })
+    .await;
+    assert_eq!(third.next().await.event, "snapshot");
+    api.hold_seats(&api.customer("carol"), &shows[0], &["A5"])
+        .await
+        .expect_created();
+    assert_eq!(changes(&first.next().await), [pair("A5", "held")]);
+    assert_eq!(changes(&third.next().await), [pair("A5", "held")]);
 }

@@ -107,6 +107,10 @@ pub struct ServeArgs {
     /// ask the same while its ETag is the same (0 to 4096; 0 keeps none).
     #[arg(long, env = "BOXOFFICE_ANSWER_CACHE_MIB", default_value_t = 64)]
     pub answer_cache_mib: usize,
+    /// Live seat-map streams one process keeps open at once (1 to 1,000,000); past it a new
+    /// stream is refused with 503 `too_many_streams`.
+    #[arg(long, env = "BOXOFFICE_LIVE_STREAMS_MAX", default_value_t = 10_000)]
+    pub live_streams_max: usize,
     /// Seal after this many events...
     #[arg(long, env = "BOXOFFICE_SEAL_EVERY_EVENTS", default_value_t = 10_000)]
     pub seal_every_events: u64,
@@ -142,11 +146,15 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         webhook_max_retry_seconds,
         projection_feed_batches,
         answer_cache_mib,
+        live_streams_max,
         seal_every_events,
         seal_every_seconds,
     } = args;
     if !(1..=1024).contains(&projection_feed_batches) {
         return Err("--projection-feed-batches must be 1 to 1024".into());
+    }
+    if !(1..=1_000_000).contains(&live_streams_max) {
+        return Err("--live-streams-max must be 1 to 1000000".into());
     }
     if answer_cache_mib > 4096 {
         return Err("--answer-cache-mib must be 0 to 4096".into());
@@ -240,6 +248,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
             },
             feed_batches: projection_feed_batches,
             answer_cache_bytes: answer_cache_mib << 20,
+            live_streams_max,
             ..ApiSettings::default()
         },
         writer: WriterConfig::default(),

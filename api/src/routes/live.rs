@@ -1,16 +1,19 @@
 //! The live seat map: Server-Sent Events with a snapshot, then every change to the show's
 //! seats in stream order. Each message's id is the stream version it brings the client to; a
 //! client that reconnects with `Last-Event-ID` gets every change after it, read from the log
-//! itself, so nothing is skipped or repeated.
+//! itself, so nothing is skipped or repeated. A stream looks at the log when the seat-map
+//! projector has changed its show (or was moved by another process), and every few seconds
+//! anyway; a process keeps at most `BOXOFFICE_LIVE_STREAMS_MAX` streams open.
 
 use crate::error::ApiError;
 use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use boxoffice_domain::{SeatId, ShowEvent, ShowId, StoredEvent};
-use boxoffice_eventstore::{EventLog, Position};
+use boxoffice_eventstore::EventLog;
+use boxoffice_projections::seat_map::Watching;
 use futures_util::stream::{self, Stream};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -56,7 +59,8 @@ pub struct SeatChange {
     ),
     responses(
         (status = 200, description = "An event stream: `snapshot` (a seat map), then `seats` messages (SeatChanges).", content_type = "text/event-stream"),
-        (status = 404, description = "Unknown show (`show_not_found`).", body = crate::openapi::Problem, content_type = "application/problem+json")
+        (status = 404, description = "Unknown show (`show_not_found`).", body = crate::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "As many live streams are open as this server allows (`too_many_streams`); retry after `Retry-After` seconds.", body = crate::openapi::Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn live(
@@ -80,6 +84,15 @@ pub async fn live(
                 })?,
         ),
     };
+    let watching = state.watchers.watch(show_id).map_err(|full| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            "Too many live streams",
+        )
+        .detail(full.to_string())
+        .retry_after(5)
+    })?;
     let client = state.pool.get().await?;
     let view = boxoffice_projections::seat_map::seat_map(&client, show_id)
         .await?
@@ -105,6 +118,7 @@ pub async fn live(
         stream: ShowId(show_id).stream(),
         next_version,
         pending: first,
+        watching,
     };
     let events = stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await;
@@ -118,6 +132,7 @@ struct Follower {
     stream: String,
     next_version: u64,
     pending: VecDeque<Event>,
+    watching: Watching,
 }
 
 impl Follower {
@@ -127,11 +142,8 @@ impl Follower {
             if let Some(event) = self.pending.pop_front() {
                 return event;
             }
-            let seen = self
-                .state
-                .projections
-                .position("seat_map")
-                .unwrap_or_default();
+            // Wakes from now on are not missed while the log is read.
+            self.watching.seen();
             match read(self.state.log.clone(), &self.stream, self.next_version).await {
                 Ok(changes) if !changes.is_empty() => {
                     for change in changes {
@@ -152,12 +164,8 @@ impl Follower {
                 Ok(_) => {}
                 Err(error) => tracing::warn!(stream = %self.stream, %error, "live seat map"),
             }
-            // Sleep until the seat map projector moves on (something was appended), or a while.
-            let next = Position::new(seen.commit, seen.prepare.saturating_add(1));
-            self.state
-                .projections
-                .wait_for("seat_map", next, IDLE)
-                .await;
+            // Sleep until the seat-map projector changes this show, or a while.
+            self.watching.changed(IDLE).await;
         }
     }
 }

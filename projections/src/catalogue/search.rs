@@ -34,6 +34,11 @@ const HIT_SHOWS_SQL: &str = concat!(
     include_str!("sql/hit_shows.sql"),
     include_str!("sql/picked_shows.sql")
 );
+const HIT_SHOWS_BY_MOVIE_SQL: &str = concat!(
+    include_str!("sql/matching_shows.sql"),
+    include_str!("sql/hit_shows_by_movie.sql"),
+    include_str!("sql/picked_shows.sql")
+);
 const MOVIE_SHOWS_SQL: &str = concat!(
     include_str!("sql/matching_shows.sql"),
     include_str!("sql/movie_shows.sql"),
@@ -151,6 +156,11 @@ impl ShowParams {
             && self.date.is_some()
             && self.postal_code.is_none()
             && self.latitude.is_none()
+    }
+
+    /// Whether the search matches shows in every city (no city, postal code or point).
+    fn everywhere(&self) -> bool {
+        self.city_id.is_none() && self.postal_code.is_none() && self.latitude.is_none()
     }
 
     /// Runs `general`, or `in_city` (prepared once per connection, its plan kept) when the
@@ -323,7 +333,10 @@ pub async fn search(
     let rows = shows
         .run(
             client,
-            (HIT_SHOWS_SQL, HIT_SHOWS_IN_CITY_SQL),
+            match shows.everywhere() {
+                true => (HIT_SHOWS_BY_MOVIE_SQL, HIT_SHOWS_IN_CITY_SQL),
+                false => (HIT_SHOWS_SQL, HIT_SHOWS_IN_CITY_SQL),
+            },
             &[
                 (&ids, Type::UUID_ARRAY),
                 (&SHOWS_PER_HIT, Type::INT8),

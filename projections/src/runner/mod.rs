@@ -341,13 +341,13 @@ async fn apply_batch(
             projector.committed(events, expected, last);
             return Ok(Applied::Through(last));
         }
-        return Ok(Applied::Moved(checkpoints::load(pool, name).await?));
+        return Ok(moved(projector, expected, checkpoints::load(pool, name).await?));
     }
     let tx = client.transaction().await?;
     tx.batch_execute(COMMIT_WITHOUT_WAITING_SQL).await?;
     let stored = checkpoints::lock(&tx, name).await?;
     if stored != expected {
-        return Ok(Applied::Moved(stored));
+        return Ok(moved(projector, expected, stored));
     }
     projector.apply(&tx, events).await?;
     // The row is locked and at `expected`: it moves.
@@ -355,6 +355,14 @@ async fn apply_batch(
     tx.commit().await?;
     projector.committed(events, expected, last);
     Ok(Applied::Through(last))
+}
+
+/// The checkpoint was not at `expected` but at `stored`: another process moved it.
+fn moved(projector: &dyn Projector, expected: Position, stored: Position) -> Applied {
+    if stored > expected {
+        projector.passed(expected, stored);
+    }
+    Applied::Moved(stored)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -3,6 +3,7 @@
 //! `unnest` statements however many events the batch holds.
 
 use super::cache::{Change, SeatMapCache};
+use super::watchers::ShowWatchers;
 use crate::projector::seat_list;
 use crate::runner::etag_moved;
 use crate::{Applying, Event, Projector};
@@ -24,17 +25,23 @@ const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
 const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
 const SCHEDULE_CATEGORIES_SQL: &str = include_str!("sql/schedule_categories.sql");
 
-/// The seat-map projector; a server's also keeps its in-memory seat maps current.
+/// The seat-map projector; a server's also keeps its in-memory seat maps current and wakes
+/// the live streams of the shows each batch changed.
 #[derive(Default)]
 pub struct SeatMap {
     cache: Option<Arc<SeatMapCache>>,
+    watchers: Option<Arc<ShowWatchers>>,
 }
 
 impl SeatMap {
     /// A projector that, after each batch it commits, brings the seat maps kept in `cache`
-    /// up to date (or lets them go) itself.
-    pub fn keeping(cache: Arc<SeatMapCache>) -> Self {
-        Self { cache: Some(cache) }
+    /// up to date (or lets them go) itself, and wakes the streams in `watchers` of the shows
+    /// the batch changed.
+    pub fn serving(cache: Arc<SeatMapCache>, watchers: Arc<ShowWatchers>) -> Self {
+        Self {
+            cache: Some(cache),
+            watchers: Some(watchers),
+        }
     }
 }
 
@@ -77,8 +84,11 @@ impl Projector for SeatMap {
     }
 
     fn committed(&self, events: &[Applying<'_>], from: Position, to: Position) {
-        let Some(cache) = &self.cache else { return };
         let (fold, _) = Fold::of(events);
+        if let Some(watchers) = &self.watchers {
+            watchers.wake(fold.shows.keys());
+        }
+        let Some(cache) = &self.cache else { return };
         let mut changes: HashMap<Uuid, Change<'_>> = fold
             .shows
             .iter()
@@ -101,6 +111,12 @@ impl Projector for SeatMap {
             }
         }
         cache.follow(from, to, &changes);
+    }
+
+    fn passed(&self, _from: Position, _to: Position) {
+        if let Some(watchers) = &self.watchers {
+            watchers.wake_all();
+        }
     }
 }
 
