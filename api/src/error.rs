@@ -76,6 +76,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "email_taken",
     "invalid_credentials",
     "too_many_attempts",
+    "too_many_streams",
     "invalid_refresh_token",
     "account_not_found",
     "quota_exceeded",

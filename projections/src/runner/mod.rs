@@ -341,13 +341,17 @@ async fn apply_batch(
             projector.committed(events, expected, last);
             return Ok(Applied::Through(last));
         }
-        return Ok(moved(projector, expected, checkpoints::load(pool, name).await?));
+        return Ok(moved_elsewhere(
+            projector,
+            expected,
+            checkpoints::load(pool, name).await?,
+        ));
     }
     let tx = client.transaction().await?;
     tx.batch_execute(COMMIT_WITHOUT_WAITING_SQL).await?;
     let stored = checkpoints::lock(&tx, name).await?;
     if stored != expected {
-        return Ok(moved(projector, expected, stored));
+        return Ok(moved_elsewhere(projector, expected, stored));
     }
     projector.apply(&tx, events).await?;
     // The row is locked and at `expected`: it moves.
@@ -358,7 +362,7 @@ async fn apply_batch(
 }
 
 /// The checkpoint was not at `expected` but at `stored`: another process moved it.
-fn moved(projector: &dyn Projector, expected: Position, stored: Position) -> Applied {
+fn moved_elsewhere(projector: &dyn Projector, expected: Position, stored: Position) -> Applied {
     if stored > expected {
         projector.passed(expected, stored);
     }

@@ -134,7 +134,10 @@ mod tests {
         let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let mut on_a = watchers.watch(a).unwrap();
         let mut on_b = watchers.watch(b).unwrap();
-        assert!(watchers.watch(a).is_err(), "a third stream past a cap of two");
+        assert!(
+            watchers.watch(a).is_err(),
+            "a third stream past a cap of two"
+        );
         on_a.seen();
         on_b.seen();
         watchers.wake([a].iter());
@@ -147,7 +150,10 @@ mod tests {
         assert!(woken(&on_a) && woken(&on_b), "every stream is woken");
         drop(on_a);
         assert_eq!(watchers.open(), 1);
-        assert!(!watchers.lock().contains_key(&a), "nobody watches a any more");
+        assert!(
+            !watchers.lock().contains_key(&a),
+            "nobody watches a any more"
+        );
         let _again = watchers.watch(a).unwrap();
     }
 }
