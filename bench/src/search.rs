@@ -36,11 +36,13 @@ pub struct SearchResult {
     pub settle_seconds: f64,
     pub clients: usize,
     pub city_date: Kind,
-    pub keyword: Kind,
     /// The same searches, each asking for an answer computed afresh rather than one the
-    /// server kept from another client's same question.
+    /// server kept from another client's same question (so for the other `_fresh`).
+    pub city_date_fresh: Kind,
+    pub keyword: Kind,
     pub keyword_fresh: Kind,
     pub nearby: Kind,
+    pub nearby_fresh: Kind,
 }
 
 /// One kind of search under load.
@@ -93,13 +95,12 @@ pub async fn run(
     eprintln!("   {shows} shows projected in {settle_seconds:.1} s; searching");
     let places = Arc::new(places);
 
-    let city_date = {
+    let city_search = {
         let places = places.clone();
-        load(&server.http, clients, duration, seed, false, move |rng| {
+        move |rng: &mut SmallRng| {
             let (city, _, _) = &places[rng.random_range(0..places.len())];
             format!("/v1/movies/search?city={city}&date={day}&page_size=30")
-        })
-        .await
+        }
     };
     let keyword_search = move |rng: &mut SmallRng| {
         let word = KEYWORDS[rng.random_range(0..KEYWORDS.len())];
@@ -108,34 +109,32 @@ pub async fn run(
             urlencode(word)
         )
     };
-    let keyword = load(
-        &server.http,
-        clients,
-        duration / 2,
-        seed + 1,
-        false,
-        keyword_search,
-    )
-    .await;
-    let keyword_fresh = load(
-        &server.http,
-        clients,
-        duration / 2,
-        seed + 1,
-        true,
-        keyword_search,
-    )
-    .await;
-    let nearby = {
+    let nearby_search = {
         let places = places.clone();
-        load(&server.http, clients, duration / 2, seed + 2, false, move |rng| {
+        move |rng: &mut SmallRng| {
             let (_, lat, lon) = &places[rng.random_range(0..places.len())];
             format!(
                 "/v1/movies/search?latitude={lat:.4}&longitude={lon:.4}&radius_km=15&date={day}&sort=distance,date&page_size=10"
             )
-        })
-        .await
+        }
     };
+    // Each kind twice: as clients ask (answers the server kept for another client's same
+    // question allowed), and each answer computed afresh.
+    let http = &server.http;
+    let city_date = load(http, clients, duration, seed, false, city_search.clone()).await;
+    let city_date_fresh = load(http, clients, duration / 2, seed, true, city_search).await;
+    let keyword = load(http, clients, duration / 2, seed + 1, false, keyword_search).await;
+    let keyword_fresh = load(http, clients, duration / 2, seed + 1, true, keyword_search).await;
+    let nearby = load(
+        http,
+        clients,
+        duration / 2,
+        seed + 2,
+        false,
+        nearby_search.clone(),
+    )
+    .await;
+    let nearby_fresh = load(http, clients, duration / 2, seed + 2, true, nearby_search).await;
     server.stop();
     db.drop_now().await?;
     Ok(SearchResult {
@@ -145,9 +144,11 @@ pub async fn run(
         settle_seconds,
         clients,
         city_date: city_date.with_query("city + date, 30 per page"),
+        city_date_fresh: city_date_fresh.with_query("the same, each computed afresh"),
         keyword: keyword.with_query("keyword + date, 10 per page"),
         keyword_fresh: keyword_fresh.with_query("the same, each computed afresh"),
         nearby: nearby.with_query("15 km of a point + date, by distance"),
+        nearby_fresh: nearby_fresh.with_query("the same, each computed afresh"),
     })
 }
 
@@ -231,6 +232,20 @@ fn urlencode(text: &str) -> String {
             }
         })
         .collect()
+}
+
+impl SearchResult {
+    /// Every kind measured, in the order printed.
+    pub fn kinds(&self) -> [&Kind; 6] {
+        [
+            &self.city_date,
+            &self.city_date_fresh,
+            &self.keyword,
+            &self.keyword_fresh,
+            &self.nearby,
+            &self.nearby_fresh,
+        ]
+    }
 }
 
 impl Kind {
