@@ -53,16 +53,23 @@ pub async fn wait_for_projections(db: &TestDatabase) {
     .await;
 }
 
-/// `boxoffice projections verify` with `extra` arguments on `db`: every read model rebuilt
-/// from the log at its live checkpoint and compared row by row. Runs without blocking the
-/// test's runtime (an in-process server may share it).
-pub async fn projections_verify(db: &TestDatabase, extra: &[&str]) -> std::process::Output {
-    tokio::process::Command::new(crate::server::BinaryServer::binary())
-        .args(["projections", "verify"])
-        .args(extra)
+/// `boxoffice projections {action}` on `db`, ready to run without blocking the test's
+/// runtime (an in-process server may share it).
+pub fn projections(db: &TestDatabase, action: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(crate::server::BinaryServer::binary());
+    command
+        .args(["projections", action])
         .env("DATABASE_URL", &db.url)
         .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// `boxoffice projections verify` with `extra` arguments on `db`: every read model rebuilt
+/// from the log at its live checkpoint and compared row by row.
+pub async fn projections_verify(db: &TestDatabase, extra: &[&str]) -> std::process::Output {
+    projections(db, "verify")
+        .args(extra)
         .output()
         .await
         .expect("boxoffice projections verify runs")

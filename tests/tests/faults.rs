@@ -4,7 +4,9 @@
 //! read model equals a fresh rebuild.
 
 use boxoffice_tests::load::{check_log, retry_unsettled, Kind, Load};
-use boxoffice_tests::read_models::{assert_read_models_equal_a_rebuild, wait_for_projections};
+use boxoffice_tests::read_models::{
+    assert_read_models_equal_a_rebuild, projections, wait_for_projections,
+};
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
 use boxoffice_tests::wait::{eventually, PATIENCE};
 use boxoffice_tests::{fixtures, TestDatabase};
@@ -107,16 +109,6 @@ async fn shadow_tables(db: &TestDatabase) -> i64 {
         .get(0)
 }
 
-fn projections_rebuild(db: &TestDatabase) -> tokio::process::Command {
-    let mut command = tokio::process::Command::new(BinaryServer::binary());
-    command
-        .args(["projections", "rebuild"])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn");
-    command
-}
-
 /// A rebuild killed with SIGKILL once it has loaded every shadow table and waits to swap the
 /// seat map in (a reader keeps the live seat-map table in use), and the server killed and
 /// restarted: the old read models serve as they were, and a new rebuild completes.
@@ -137,7 +129,7 @@ async fn killing_a_rebuild_midway_leaves_the_old_read_models_serving() {
         .batch_execute("LOCK TABLE seat_map_shows IN ACCESS SHARE MODE")
         .await
         .unwrap();
-    let mut rebuild = projections_rebuild(&db)
+    let mut rebuild = projections(&db, "rebuild")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -181,7 +173,7 @@ async fn killing_a_rebuild_midway_leaves_the_old_read_models_serving() {
     );
 
     // A new rebuild, while the load goes on, clears what the killed one left and swaps in.
-    let rebuilt = projections_rebuild(&db).output().await.unwrap();
+    let rebuilt = projections(&db, "rebuild").output().await.unwrap();
     assert_eq!(rebuilt.status.code(), Some(0), "{rebuilt:?}");
     assert_eq!(shadow_tables(&db).await, 0, "shadow tables left behind");
     let now = live_tables(&db).await;

@@ -3,7 +3,9 @@
 //! empty or half-built one, and afterwards every read model equals a fresh rebuild.
 
 use boxoffice_tests::load::{check_log, Load};
-use boxoffice_tests::read_models::{assert_read_models_equal_a_rebuild, wait_for_projections};
+use boxoffice_tests::read_models::{
+    assert_read_models_equal_a_rebuild, projections, wait_for_projections,
+};
 use boxoffice_tests::server::{free_port, Api, BinaryServer};
 use boxoffice_tests::{fixtures, TestDatabase};
 use serde_json::Value;
@@ -138,11 +140,7 @@ async fn table_oid(db: &TestDatabase, table: &str) -> u32 {
 }
 
 async fn projections_rebuild(db: &TestDatabase) -> std::process::Output {
-    tokio::process::Command::new(BinaryServer::binary())
-        .args(["projections", "rebuild"])
-        .env("DATABASE_URL", &db.url)
-        .env_remove("EVENTSTORE_URL")
-        .env("RUST_LOG", "warn")
+    projections(db, "rebuild")
         .output()
         .await
         .expect("boxoffice projections rebuild runs")

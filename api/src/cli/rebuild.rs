@@ -8,22 +8,17 @@
 //! models serve as they were).
 
 use super::progress::Progress;
-use super::verify::chosen;
+use super::verify::{chosen, read_models};
 use super::{Failure, Target};
 use crate::server;
-use boxoffice_eventstore::postgres as pg;
 use boxoffice_projections::rebuild::{rebuild, Step};
 
 /// Rebuilds the read models named in `only` (all when empty).
 pub async fn run(cli: &Target, only: &[String]) -> Result<u8, Failure> {
     let projectors = chosen(only)?;
-    let config = server::prepare_database(&cli.database_url)
-        .await
-        .map_err(|e| Failure::could_not_run(e.to_string()))?;
+    let config = server::prepare_database(&cli.database_url).await;
     // The rebuild takes a session per read model out of the pool; the log's reads share it.
-    let pool = pg::pool(&config, 4);
-    let log = server::open_log(&pool, &config, cli.event_store.as_deref())
-        .map_err(|e| Failure::could_not_run(e.to_string()))?;
+    let (pool, log) = read_models(cli, config)?;
     let started = std::time::Instant::now();
     let mut loading: Option<Progress> = None;
     let mut read = 0;

@@ -13,16 +13,31 @@ use crate::server;
 use boxoffice_eventstore::postgres as pg;
 use boxoffice_projections::verify::{verify, Difference, ReadModelReport, SHOWN};
 
-/// Runs the verification of the read models named in `only` (all when empty).
-pub async fn run(cli: &Target, only: &[String]) -> Result<u8, Failure> {
-    let projectors = chosen(only)?;
-    let config = server::open_database(&cli.database_url)
-        .await
-        .map_err(|e| Failure::could_not_run(e.to_string()))?;
-    // The snapshot, the scratch session and the log's reads each take a connection.
+/// Four sessions on the read models' database (`config`, once opened) and the log `cli`
+/// names: for the commands that work on read models beside running servers.
+pub(super) fn read_models(
+    cli: &Target,
+    config: Result<tokio_postgres::Config, server::StartError>,
+) -> Result<
+    (
+        deadpool_postgres::Pool,
+        std::sync::Arc<dyn boxoffice_eventstore::EventLog>,
+    ),
+    Failure,
+> {
+    let config = config.map_err(|e| Failure::could_not_run(e.to_string()))?;
     let pool = pg::pool(&config, 4);
     let log = server::open_log(&pool, &config, cli.event_store.as_deref())
         .map_err(|e| Failure::could_not_run(e.to_string()))?;
+    Ok((pool, log))
+}
+
+/// Runs the verification of the read models named in `only` (all when empty).
+pub async fn run(cli: &Target, only: &[String]) -> Result<u8, Failure> {
+    let projectors = chosen(only)?;
+    let config = server::open_database(&cli.database_url).await;
+    // The snapshot, the scratch session and the log's reads each take a connection.
+    let (pool, log) = read_models(cli, config)?;
     let started = std::time::Instant::now();
     let mut progress = Progress::new("events", None);
     let verified = verify(log.as_ref(), &pool, &projectors, |done| progress.set(done)).await;

@@ -82,12 +82,8 @@ async fn etag(
     if super::etag_matches(headers, &tag) {
         return Ok(Known::Answered(super::not_modified(tag)));
     }
-    let fresh = headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|v| v.trim().eq_ignore_ascii_case("no-cache"));
+    let fresh = super::header_items(headers, header::CACHE_CONTROL)
+        .any(|v| v.eq_ignore_ascii_case("no-cache"));
     if !fresh {
         if let Some(body) = state.answers.get(&generation, &tag) {
             return Ok(Known::Answered(tagged(tag, body)));

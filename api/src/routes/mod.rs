@@ -309,15 +309,23 @@ async fn read_position(
     }
 }
 
-/// Whether the client's `If-None-Match` names `tag` (weak or strong).
-fn etag_matches(headers: &HeaderMap, tag: &str) -> bool {
+/// The comma-separated items of every `name` header, trimmed (`If-None-Match`,
+/// `Cache-Control`, `Accept`).
+fn header_items<'a>(
+    headers: &'a HeaderMap,
+    name: header::HeaderName,
+) -> impl Iterator<Item = &'a str> + 'a {
     headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
+        .get_all(name)
+        .into_iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|v| v.trim().trim_start_matches("W/"))
-        .any(|v| v == tag)
+        .map(str::trim)
+}
+
+/// Whether the client's `If-None-Match` names `tag` (weak or strong).
+fn etag_matches(headers: &HeaderMap, tag: &str) -> bool {
+    header_items(headers, header::IF_NONE_MATCH).any(|v| v.trim_start_matches("W/") == tag)
 }
 
 /// 304 Not Modified with the ETag the client has.

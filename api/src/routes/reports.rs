@@ -58,12 +58,8 @@ fn format_of(format: Option<&str>, headers: &HeaderMap) -> Result<Format, ApiErr
             format!("format `{other}` is neither json nor csv"),
         )),
         None => {
-            let accepts_csv = headers
-                .get_all(header::ACCEPT)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .any(|v| v.trim().starts_with("text/csv"));
+            let accepts_csv =
+                super::header_items(headers, header::ACCEPT).any(|v| v.starts_with("text/csv"));
             Ok(if accepts_csv {
                 Format::Csv
             } else {
