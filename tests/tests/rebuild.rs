@@ -1,16 +1,19 @@
 //! `boxoffice projections rebuild` while a server serves a steady load of commands and
 //! queries: the rebuilt read models are swapped in without a moment in which a query sees an
-//! empty or half-built one, and afterwards every read model equals a fresh rebuild.
+//! empty or half-built one, and afterwards every read model equals a fresh rebuild; held off
+//! by a long reader, the swap waits for it and then misses nothing.
 
 use boxoffice_tests::load::{check_log, Load};
 use boxoffice_tests::read_models::{
     assert_read_models_equal_a_rebuild, projections, wait_for_projections,
 };
 use boxoffice_tests::server::{free_port, Api, BinaryServer};
+use boxoffice_tests::wait::PATIENCE;
 use boxoffice_tests::{fixtures, TestDatabase};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
 const ROWS: u8 = 10;
@@ -253,4 +256,76 @@ async fn a_rebuild_under_load_swaps_in_read_models_no_query_sees_missing() {
         "{rebuilds} rebuilds ({overlapped} while commands and queries were answered): \
          {asked} rounds of queries saw nothing missing; {successes} commands succeeded"
     );
+}
+
+/// A reader keeps the live seat-map table in use while customers keep buying: the rebuild
+/// tries to swap again and again (letting go each time, and catching up with the log between
+/// tries), and once the reader ends it swaps in a model that misses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rebuild_held_off_by_a_long_reader_swaps_in_everything_once_it_ends() {
+    let db = TestDatabase::create().await;
+    let server = BinaryServer::start(&db, free_port()).await;
+    let api = &server.api;
+    let show = api
+        .scheduled_show(&fixtures::show(ROWS.into(), PER_ROW))
+        .await;
+    let customers = (0..8)
+        .map(|n| {
+            (
+                format!("customer-{n}"),
+                api.customer(&format!("customer-{n}")),
+            )
+        })
+        .collect();
+    let load = Load::start(
+        &api.base,
+        customers,
+        ("box-office-1".to_owned(), api.staff()),
+        &show,
+        ROWS,
+        PER_ROW,
+    );
+    load.until_more_settled(20).await;
+
+    let mut reader = db.client().await;
+    let reading = reader.transaction().await.unwrap();
+    reading
+        .batch_execute("LOCK TABLE seat_map_shows IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let mut rebuild = projections(&db, "rebuild")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("boxoffice projections rebuild starts");
+    let mut lines = BufReader::new(rebuild.stderr.take().unwrap()).lines();
+    // Three tries given up, with commands answered (and applied live) between them.
+    for _ in 0..3 {
+        let waited = tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.expect("the rebuild's output") {
+                if line.starts_with("seat_map:") && line.ends_with("trying again") {
+                    return;
+                }
+            }
+            panic!("the rebuild ended without waiting for the seat map's reader");
+        });
+        waited
+            .await
+            .expect("the rebuild waits to swap the seat map in");
+        load.until_more_settled(10).await;
+    }
+    reading.commit().await.unwrap();
+    let rebuilt = rebuild.wait_with_output().await.unwrap();
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    let swapped = String::from_utf8_lossy(&rebuilt.stdout)
+        .lines()
+        .filter(|line| line.ends_with("and swapped in"))
+        .count();
+    assert_eq!(swapped, boxoffice_projections::all().len(), "{rebuilt:?}");
+    load.until_more_settled(20).await;
+    let attempts = load.stop().await;
+    check_log(&db, &attempts).await;
+    wait_for_projections(&db).await;
+    assert_read_models_equal_a_rebuild(&db).await;
 }

@@ -218,10 +218,13 @@ impl Loader {
         let tx = self.session.transaction().await?;
         tx.query_one(SET_PATH_SQL, &[&self.live_path]).await?;
         let live = checkpoints::lock(&tx, name).await?;
-        if live > self.position {
+        // What the shadow will have folded if this transaction commits; a try that gives up
+        // rolls the events folded here back, so the loader's own count moves only then.
+        let (mut position, mut events) = (self.position, self.events);
+        if live > position {
             tx.query_one(SET_PATH_SQL, &[&self.shadow_path]).await?;
-            while self.position < live {
-                let mut batch = FeedBatch::read(log, self.position, REBUILD_BATCH).await?;
+            while position < live {
+                let mut batch = FeedBatch::read(log, position, REBUILD_BATCH).await?;
                 batch.end_at(live);
                 if batch.events.is_empty() {
                     return Err(ProjectionError::Unrebuildable {
@@ -229,8 +232,8 @@ impl Loader {
                         reason: format!("the log ends before the live checkpoint {live}"),
                     });
                 }
-                self.events += fold(&*self.projector, &tx, &batch, self.position).await?;
-                self.position = batch.last();
+                events += fold(&*self.projector, &tx, &batch, position).await?;
+                position = batch.last();
             }
             tx.query_one(SET_PATH_SQL, &[&self.live_path]).await?;
         }
@@ -262,8 +265,9 @@ impl Loader {
                 .get("statement");
             tx.batch_execute(&statement).await?;
         }
-        checkpoints::swapped(&tx, name, self.position, self.events).await?;
+        checkpoints::swapped(&tx, name, position, events).await?;
         tx.commit().await?;
+        (self.position, self.events) = (position, events);
         Ok(Swap::Done)
     }
 
