@@ -161,20 +161,18 @@ impl Loader {
         Ok(())
     }
 
-    /// Makes the indexes kept for later, makes each loaded table durable, and vacuums and
-    /// analyses it.
+    /// Makes the indexes kept for later, and vacuums and analyses each loaded table.
     pub async fn settle(&mut self) -> Result<(), ProjectionError> {
         for table in &self.tables {
             for statement in &table.later {
                 self.session.batch_execute(statement).await?;
             }
-            let settle = self
+            let settle: String = self
                 .session
                 .query_one(SETTLE_TABLE_SQL, &[&table.name])
-                .await?;
-            for step in ["logged", "vacuum"] {
-                self.session.batch_execute(settle.get(step)).await?;
-            }
+                .await?
+                .get("statement");
+            self.session.batch_execute(&settle).await?;
         }
         Ok(())
     }

@@ -1,7 +1,6 @@
 -- The statements that make an empty shadow copy of the live read-model table $1 in the
 -- rebuild's schema, under the same name, in steps:
---   0  the table: columns, defaults, checks, storage, comments (no index yet), unlogged
---      while it loads (see settle_table.sql);
+--   0  the table: columns, defaults, checks, storage, comments (no index yet);
 --   1  its keys, unique constraints and unique indexes, which its projector's upserts need
 --      while it loads;
 --   2  its other indexes, made once it is loaded (one sort each instead of one insertion
@@ -16,7 +15,7 @@ WITH live AS (
     WHERE c.oid = to_regclass(quote_ident($1)) AND c.relpersistence = 'p' AND c.relkind = 'r'
 )
 SELECT 0 AS step, live.nspname AS live_schema,
-    format('CREATE UNLOGGED TABLE boxoffice_rebuild.%I (LIKE %I.%I INCLUDING ALL EXCLUDING INDEXES)',
+    format('CREATE TABLE boxoffice_rebuild.%I (LIKE %I.%I INCLUDING ALL EXCLUDING INDEXES)',
         live.relname, live.nspname, live.relname) AS statement
 FROM live
 UNION ALL
