@@ -83,9 +83,16 @@ async fn run(
     progress: &mut impl FnMut(Step),
 ) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
     let total = log.lag(Position::START).await?.events;
-    load(log, loaders, |done| progress(Step::Loading { done, total })).await?;
+    load(log, loaders, Position::START, |done| {
+        progress(Step::Loading { done, total })
+    })
+    .await?;
     progress(Step::Settling);
     try_join_all(loaders.iter_mut().map(Loader::settle)).await?;
+    // What the log gained meanwhile, read once for all of them.
+    if let Some(reached) = loaders.iter().map(|l| l.position).min() {
+        load(log, loaders, reached, |_| {}).await?;
+    }
     let mut rebuilt = Vec::with_capacity(loaders.len());
     for loader in loaders.iter_mut() {
         loader.catch_up(log, None).await?;
@@ -97,16 +104,17 @@ async fn run(
     Ok(rebuilt)
 }
 
-/// Reads the log from its start to its readable end once for every loader, the next batch
+/// Reads the log from `from` to its readable end once for every loader, the next batch
 /// read and decoded while the loaders apply the one before, each on its own session.
 async fn load(
     log: &dyn EventLog,
     loaders: &mut [Loader],
+    from: Position,
     mut done: impl FnMut(u64),
 ) -> Result<(), ProjectionError> {
     let (batches, mut next) = tokio::sync::mpsc::channel(1);
     let reading = async move {
-        let mut after = Position::START;
+        let mut after = from;
         loop {
             let batch = FeedBatch::read(log, after, REBUILD_BATCH).await;
             let end = match &batch {
