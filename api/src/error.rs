@@ -215,6 +215,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A live stream or long-poll past the process's cap (`BOXOFFICE_LIVE_STREAMS_MAX`).
+impl From<boxoffice_projections::watchers::TooManyWatchers> for ApiError {
+    fn from(full: boxoffice_projections::watchers::TooManyWatchers) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            "Too many live streams",
+        )
+        .detail(full.to_string())
+        .retry_after(5)
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         let detail = error.to_string();

@@ -52,7 +52,8 @@ pub struct ApiSettings {
     /// Bytes of discovery answers kept to answer other clients asking the same while the
     /// ETag is the same (0: none kept).
     pub answer_cache_bytes: usize,
-    /// Live seat-map streams open at once; past it a new one is refused (503).
+    /// Live seat-map streams open at once, and waiting-list long-polls waiting at once;
+    /// past it a new one is refused (503).
     pub live_streams_max: usize,
     pub limits: Limits,
     pub payments: PaymentSettings,
@@ -217,7 +218,9 @@ pub struct AppState {
     pub settings: Arc<ApiSettings>,
     pub seat_maps: Arc<boxoffice_projections::seat_map::SeatMapCache>,
     /// Who watches which show's live seat map; woken by the seat-map projector.
-    pub watchers: Arc<boxoffice_projections::seat_map::ShowWatchers>,
+    pub watchers: Arc<boxoffice_projections::watchers::ShowWatchers>,
+    /// Who long-polls which show's waiting-list entries; woken by the waiting-list projector.
+    pub waiting: Arc<boxoffice_projections::watchers::ShowWatchers>,
     /// Discovery answers shared between clients.
     pub answers: Arc<answers::Answers>,
     pub login_limiter: Arc<accounts::LoginLimiter>,

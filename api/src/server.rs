@@ -20,7 +20,8 @@ use boxoffice_domain::StreamName;
 use boxoffice_eventstore::esdb::EsdbEventLog;
 use boxoffice_eventstore::postgres::{self, PgEventLog};
 use boxoffice_eventstore::{migrations, EventLog};
-use boxoffice_projections::seat_map::{SeatMapCache, ShowWatchers};
+use boxoffice_projections::seat_map::SeatMapCache;
+use boxoffice_projections::watchers::ShowWatchers;
 use boxoffice_projections::Projections;
 use boxoffice_webhooks::{Deliverer, WebhookDeliveries};
 use deadpool_postgres::Pool;
@@ -205,6 +206,7 @@ pub struct Backend {
     /// Seat maps kept in memory, which this process's seat-map projector keeps current.
     pub seat_maps: Arc<SeatMapCache>,
     pub watchers: Arc<ShowWatchers>,
+    pub waiting: Arc<ShowWatchers>,
     pub expiry: ExpiryScheduler,
     pub sandbox: Arc<Sandbox>,
     pub payments: Payments,
@@ -272,7 +274,9 @@ impl Backend {
         let wake = Arc::new(tokio::sync::Notify::new());
         let seat_maps = Arc::new(SeatMapCache::default());
         let watchers = Arc::new(ShowWatchers::new(config.settings.live_streams_max));
-        let mut projectors = boxoffice_projections::serving(seat_maps.clone(), watchers.clone());
+        let waiting = Arc::new(ShowWatchers::new(config.settings.live_streams_max));
+        let mut projectors =
+            boxoffice_projections::serving(seat_maps.clone(), watchers.clone(), waiting.clone());
         projectors.push(Arc::new(PaymentsProcess { wake: wake.clone() }));
         let deliveries = Arc::new(tokio::sync::Notify::new());
         projectors.push(Arc::new(WebhookDeliveries {
@@ -318,6 +322,7 @@ impl Backend {
             projections,
             seat_maps,
             watchers,
+            waiting,
             expiry,
             sandbox,
             payments,
@@ -379,6 +384,7 @@ pub async fn start_with_clock(
         settings: Arc::new(config.settings.clone()),
         seat_maps: backend.seat_maps.clone(),
         watchers: backend.watchers.clone(),
+        waiting: backend.waiting.clone(),
         answers: Arc::new(crate::answers::Answers::new(
             config.settings.answer_cache_bytes,
         )),

@@ -28,6 +28,7 @@ pub mod seat_map;
 pub mod tickets;
 pub mod verify;
 pub mod waitlist;
+pub mod watchers;
 
 pub use money::MoneyView;
 pub use projector::{Applying, Event, Projector};
@@ -64,24 +65,29 @@ pub const MIGRATIONS: &[&str] = &[
 /// Every projector, in a fixed order (for rebuilds and verifications: nothing kept in
 /// memory).
 pub fn all() -> Vec<Arc<dyn Projector>> {
-    with_seat_map(seat_map::SeatMap::default())
+    with(seat_map::SeatMap::default(), waitlist::Waitlist::default())
 }
 
-/// Every projector of a server, in the same order, its seat-map projector keeping the
-/// server's in-memory seat maps current and waking its live streams.
+/// Every projector of a server, in the same order: its seat-map projector keeping the
+/// server's in-memory seat maps current and waking its live streams (`live`), its waiting
+/// list waking the long-polls of entries (`waiting`).
 pub fn serving(
     seat_maps: Arc<seat_map::SeatMapCache>,
-    watchers: Arc<seat_map::ShowWatchers>,
+    live: Arc<watchers::ShowWatchers>,
+    waiting: Arc<watchers::ShowWatchers>,
 ) -> Vec<Arc<dyn Projector>> {
-    with_seat_map(seat_map::SeatMap::serving(seat_maps, watchers))
+    with(
+        seat_map::SeatMap::serving(seat_maps, live),
+        waitlist::Waitlist::serving(waiting),
+    )
 }
 
-fn with_seat_map(seat_map: seat_map::SeatMap) -> Vec<Arc<dyn Projector>> {
+fn with(seat_map: seat_map::SeatMap, waitlist: waitlist::Waitlist) -> Vec<Arc<dyn Projector>> {
     vec![
         Arc::new(seat_map),
         Arc::new(order_history::OrderHistory),
         Arc::new(sales::Sales),
-        Arc::new(waitlist::Waitlist),
+        Arc::new(waitlist),
         Arc::new(catalogue::Catalogue),
         Arc::new(actions::Actions),
         Arc::new(box_office::BoxOffice),

@@ -9,11 +9,11 @@ use crate::error::ApiError;
 use crate::extract::Path;
 use crate::AppState;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use boxoffice_domain::{SeatId, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::EventLog;
-use boxoffice_projections::seat_map::Watching;
+use boxoffice_projections::watchers::Watching;
 use futures_util::stream::{self, Stream};
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -84,15 +84,7 @@ pub async fn live(
                 })?,
         ),
     };
-    let watching = state.watchers.watch(show_id).map_err(|full| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_streams",
-            "Too many live streams",
-        )
-        .detail(full.to_string())
-        .retry_after(5)
-    })?;
+    let watching = state.watchers.watch(show_id)?;
     let client = state.pool.get().await?;
     let view = boxoffice_projections::seat_map::seat_map(&client, show_id)
         .await?

@@ -160,7 +160,8 @@ pub struct Followed {
     ),
     responses(
         (status = 200, description = "The entry.", body = Followed),
-        (status = 404, description = "Unknown entry, or someone else's (`waitlist_entry_not_found`).", body = Problem, content_type = "application/problem+json")
+        (status = 404, description = "Unknown entry, or someone else's (`waitlist_entry_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "As many long-polls are waiting as this server allows (`too_many_streams`); retry after `Retry-After` seconds.", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn follow(
@@ -180,7 +181,16 @@ pub async fn follow(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     let mut position = super::read_position(&state, "waitlist", params.min_position).await?;
+    // Woken by the waiting-list projector when it changes this show's entries.
+    let mut watching = match (wait, params.version) {
+        (1.., Some(_)) => Some(state.waiting.watch(show_id)?),
+        _ => None,
+    };
     loop {
+        if let Some(watching) = &mut watching {
+            // Wakes from now on are not missed while the entry is read.
+            watching.seen();
+        }
         let entry = {
             let client = state.pool.get().await?;
             waitlist_entry(&client, show_id, entry_id).await?
@@ -191,12 +201,10 @@ pub async fn follow(
         if params.version != Some(entry.version) || now >= deadline {
             return Ok(axum::Json(Followed { entry, position }));
         }
-        // Wake when the waiting-list read model moves past where it is now.
-        let next = Position::new(position.commit, position.prepare.saturating_add(1));
-        position = state
-            .projections
-            .wait_for("waitlist", next, deadline - now)
-            .await;
+        if let Some(watching) = &mut watching {
+            watching.changed(deadline - now).await;
+        }
+        position = position.max(state.projections.position("waitlist").unwrap_or_default());
     }
 }
 

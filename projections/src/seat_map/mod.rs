@@ -3,7 +3,7 @@
 //!
 //! It answers ticket clients' seat maps and seat statuses (kept in memory per show by
 //! [`SeatMapCache`], since the hot show's map is read after every refused hold; live streams
-//! of a show's seats are woken by the batches that change it, [`ShowWatchers`]), discovery's
+//! of a show's seats are woken by the batches that change it, `crate::watchers`), discovery's
 //! availability per seat category, the expiry scheduler's timetable (active holds past
 //! their expiry plus the show's grace), how many holds are active, and which movie a show
 //! is of (an exchange between shows stays with one movie).
@@ -17,9 +17,7 @@
 mod cache;
 mod projector;
 mod queries;
-mod watchers;
 
 pub use cache::SeatMapCache;
 pub use projector::SeatMap;
 pub use queries::*;
-pub use watchers::{ShowWatchers, TooManyWatchers, Watching};

@@ -3,9 +3,9 @@
 //! `unnest` statements however many events the batch holds.
 
 use super::cache::{Change, SeatMapCache};
-use super::watchers::ShowWatchers;
 use crate::projector::seat_list;
 use crate::runner::etag_moved;
+use crate::watchers::ShowWatchers;
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::show::{SeatsHeld, ShowScheduled};

@@ -2,9 +2,12 @@
 //! statement each) and versioned so that long-polling clients see every change.
 
 use crate::projector::seat_labels;
+use crate::watchers::ShowWatchers;
 use crate::{Applying, Event, Projector};
 use async_trait::async_trait;
 use boxoffice_domain::ShowEvent;
+use boxoffice_eventstore::Position;
+use std::sync::Arc;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
 
@@ -12,7 +15,22 @@ const JOIN_SQL: &str = include_str!("sql/join.sql");
 const OFFER_SQL: &str = include_str!("sql/offer.sql");
 const END_SQL: &str = include_str!("sql/end.sql");
 
-pub struct Waitlist;
+/// The waiting-list projector; a server's also wakes the long-polls of the shows each batch
+/// changed.
+#[derive(Default)]
+pub struct Waitlist {
+    watchers: Option<Arc<ShowWatchers>>,
+}
+
+impl Waitlist {
+    /// A projector that, after each batch it commits, wakes the long-polls in `watchers` of
+    /// the shows whose entries the batch changed.
+    pub fn serving(watchers: Arc<ShowWatchers>) -> Self {
+        Self {
+            watchers: Some(watchers),
+        }
+    }
+}
 
 #[async_trait]
 impl Projector for Waitlist {
@@ -46,6 +64,19 @@ impl Projector for Waitlist {
             apply_one(tx, applying).await?;
         }
         Ok(())
+    }
+
+    fn committed(&self, events: &[Applying<'_>], _from: Position, _to: Position) {
+        if let Some(watchers) = &self.watchers {
+            let shows = events.iter().filter(|e| self.cares_about(e.event));
+            watchers.wake(shows.map(|e| &e.stream_id));
+        }
+    }
+
+    fn passed(&self, _from: Position, _to: Position) {
+        if let Some(watchers) = &self.watchers {
+            watchers.wake_all();
+        }
     }
 }
 

@@ -1,13 +1,14 @@
-//! Who is watching which show's seats (the live seat-map streams of this process), so that a
-//! batch wakes only the streams of the shows it changed. Waking every stream whenever the
-//! seat-map projector moved made each of them read the log after every batch: with thousands
-//! of people watching hundreds of shows, thousands of reads per batch, nearly all finding
-//! nothing.
+//! Who is watching which show's read model in this process (live seat-map streams, waiting-
+//! list long-polls), so that a batch wakes only those of the shows it changed. Waking every
+//! watcher whenever the projector moved made each of them look again after every batch: with
+//! thousands of people watching hundreds of shows, thousands of reads per batch, nearly all
+//! finding nothing.
 //!
-//! The seat-map projector of this process wakes the shows of each batch it commits. A batch
-//! another process applied is not told here (that process's projector folded it), so when
-//! this process's projector finds its checkpoint moved past such batches, it wakes every
-//! stream. The number of open streams is capped: past the cap, a new stream is refused.
+//! The projector (seat map, waiting list) of this process wakes the shows of each batch it
+//! commits. A batch another process applied is not told here (that process's projector
+//! folded it), so when this process's projector finds its checkpoint moved past such
+//! batches, it wakes every watcher. The number of watchers is capped: past the cap, a new one
+//! is refused.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -23,9 +24,9 @@ pub struct ShowWatchers {
     everyone: watch::Sender<()>,
 }
 
-/// The cap on open streams is reached.
+/// The cap on watchers is reached.
 #[derive(Debug, thiserror::Error)]
-#[error("{0} live streams are open, as many as this server allows")]
+#[error("{0} are watching, as many as this server allows")]
 pub struct TooManyWatchers(pub usize);
 
 /// One stream's watch on one show; it stops watching when dropped.
