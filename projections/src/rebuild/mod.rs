@@ -18,11 +18,14 @@
 //! 4. The swap, per projector, in one transaction: the live checkpoint row is locked (a
 //!    server's runner holds it while it applies a batch, and waits for it before the next);
 //!    whatever the live model has applied and the shadow has not is applied to the shadow;
-//!    each live table is dropped and its shadow moved into its schema; the checkpoint moves
-//!    to where the shadow stands. No event is applied twice or skipped: servers' runners go on
-//!    from that checkpoint. The drop waits for the queries reading the live table, and new
-//!    queries wait behind it, so it gives up after a second (`lock_timeout`) when a long one
-//!    (a verification) holds the table, and is tried again after another catch-up.
+//!    the live tables are locked, each dropped and its shadow moved into its schema; the
+//!    checkpoint moves to where the shadow stands. No event is applied twice or skipped:
+//!    servers' runners go on from that checkpoint. The lock waits for the queries reading
+//!    the first table, and new queries wait behind it, so it gives up after a second
+//!    (`lock_timeout`) when a long one (a verification) holds the table; the projector's
+//!    other tables are locked at once or not at all (a query reading two of them could hold
+//!    one while waiting for the other: a circle PostgreSQL breaks by ending one). A try that
+//!    gives up rolls back everything it did and is tried again after another catch-up.
 //! 5. The schema, empty now, is dropped.
 //!
 //! A rebuild that dies (kill -9, a lost connection) leaves the live read models serving as
