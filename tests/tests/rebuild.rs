@@ -260,7 +260,8 @@ async fn a_rebuild_under_load_swaps_in_read_models_no_query_sees_missing() {
 
 /// A reader keeps the live seat-map table in use while customers keep buying: the rebuild
 /// tries to swap again and again (letting go each time, and catching up with the log between
-/// tries), and once the reader ends it swaps in a model that misses nothing.
+/// tries), a second rebuild started meanwhile is refused, and once the reader ends the first
+/// swaps in a model that misses nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_rebuild_held_off_by_a_long_reader_swaps_in_everything_once_it_ends() {
     let db = TestDatabase::create().await;
@@ -315,6 +316,13 @@ async fn a_rebuild_held_off_by_a_long_reader_swaps_in_everything_once_it_ends() 
             .expect("the rebuild waits to swap the seat map in");
         load.until_more_settled(10).await;
     }
+    // Meanwhile a second rebuild is refused: one at a time.
+    let second = projections(&db, "rebuild").output().await.unwrap();
+    assert_eq!(second.status.code(), Some(2), "{second:?}");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another rebuild"),
+        "{second:?}"
+    );
     reading.commit().await.unwrap();
     let rebuilt = rebuild.wait_with_output().await.unwrap();
     assert!(rebuilt.status.success(), "{rebuilt:?}");
