@@ -125,6 +125,26 @@ impl Load {
         }
     }
 
+    /// `clients` customers of `api` (`customer-0`, ...) on `show` (`rows` x `per_row`), and
+    /// the box office (`box-office-1`) selling their holds: [`Load::start`] with tokens.
+    pub fn customers_of(
+        api: &crate::server::Api,
+        clients: usize,
+        show: &str,
+        rows: u8,
+        per_row: u32,
+    ) -> Self {
+        let customers = (0..clients)
+            .map(|n| {
+                let name = format!("customer-{n}");
+                let token = api.customer(&name);
+                (name, token)
+            })
+            .collect();
+        let box_office = ("box-office-1".to_owned(), api.staff());
+        Self::start(&api.base, customers, box_office, show, rows, per_row)
+    }
+
     /// Waits until the clients have had `more` final answers (2xx or 4xx) beyond those they
     /// had when called: the load is running against the server as it is now.
     pub async fn until_more_settled(&self, more: usize) {

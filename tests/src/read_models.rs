@@ -4,8 +4,10 @@
 //! A read model that differs from a rebuild of the same log has lost, doubled or misfolded
 //! an event; `boxoffice projections verify` says so, table by table and row by row.
 
-use crate::wait::eventually;
+use crate::wait::{eventually, PATIENCE};
 use crate::TestDatabase;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStderr};
 
 /// Rebuilds every read model from the log in this process, as `boxoffice projections
 /// rebuild` does; how many events each projector folded.
@@ -87,4 +89,55 @@ pub async fn assert_read_models_equal_a_rebuild(db: &TestDatabase) {
         String::from_utf8_lossy(&verified.stdout),
         String::from_utf8_lossy(&verified.stderr)
     );
+}
+
+/// `boxoffice projections rebuild` running beside the test, its progress read as it comes.
+pub struct RunningRebuild {
+    /// The process (standard output piped, killed when dropped).
+    pub child: Child,
+    lines: Lines<BufReader<ChildStderr>>,
+}
+
+impl RunningRebuild {
+    pub fn start(db: &TestDatabase) -> Self {
+        let mut child = projections(db, "rebuild")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("boxoffice projections rebuild starts");
+        let lines = BufReader::new(child.stderr.take().expect("piped")).lines();
+        Self { child, lines }
+    }
+
+    /// Waits until the rebuild says it gave up a try to swap `projector`'s read model in
+    /// (its live tables were in use); fails if it ends first or says nothing of the kind
+    /// within [`PATIENCE`].
+    pub async fn gave_up_swapping(&mut self, projector: &str) {
+        let prefix = format!("{projector}:");
+        let lines = &mut self.lines;
+        let waited = tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await.expect("the rebuild's output") {
+                if line.starts_with(&prefix) && line.ends_with("trying again") {
+                    return;
+                }
+            }
+            panic!("the rebuild ended without waiting to swap {projector} in");
+        });
+        waited.await.expect("the rebuild waits to swap in");
+    }
+}
+
+/// A transaction on `client` that keeps the read-model table `table` in use (as a long query
+/// would) until it ends: a rebuild cannot swap that table in meanwhile.
+pub async fn keeping_in_use<'a>(
+    client: &'a mut tokio_postgres::Client,
+    table: &str,
+) -> tokio_postgres::Transaction<'a> {
+    let reading = client.transaction().await.expect("begin");
+    reading
+        .batch_execute(&format!("LOCK TABLE {table} IN ACCESS SHARE MODE"))
+        .await
+        .expect("lock the table");
+    reading
 }

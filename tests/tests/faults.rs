@@ -5,13 +5,13 @@
 
 use boxoffice_tests::load::{check_log, retry_unsettled, Kind, Load};
 use boxoffice_tests::read_models::{
-    assert_read_models_equal_a_rebuild, projections, wait_for_projections,
+    assert_read_models_equal_a_rebuild, keeping_in_use, projections, wait_for_projections,
+    RunningRebuild,
 };
 use boxoffice_tests::server::{free_port, Api, BinaryServer, TestServer};
-use boxoffice_tests::wait::{eventually, PATIENCE};
+use boxoffice_tests::wait::eventually;
 use boxoffice_tests::{fixtures, TestDatabase};
 use reqwest::{Method, StatusCode};
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 const ROWS: u8 = 12;
 const PER_ROW: u32 = 20;
@@ -29,15 +29,7 @@ async fn schedule(api: &Api) -> String {
 /// The load on `show`: `CLIENTS` customers holding and letting go, and the box office
 /// selling their holds at the counter.
 fn load_on(api: &Api, show: &str) -> Load {
-    let customers = (0..CLIENTS)
-        .map(|n| {
-            let name = format!("customer-{n}");
-            let token = api.customer(&name);
-            (name, token)
-        })
-        .collect();
-    let box_office = ("box-office-1".to_owned(), api.staff());
-    Load::start(&api.base, customers, box_office, show, ROWS, PER_ROW)
+    Load::customers_of(api, CLIENTS, show, ROWS, PER_ROW)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -124,32 +116,12 @@ async fn killing_a_rebuild_midway_leaves_the_old_read_models_serving() {
     let live = live_tables(&db).await;
 
     let mut reader = db.client().await;
-    let reading = reader.transaction().await.unwrap();
-    reading
-        .batch_execute("LOCK TABLE seat_map_shows IN ACCESS SHARE MODE")
-        .await
-        .unwrap();
-    let mut rebuild = projections(&db, "rebuild")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("boxoffice projections rebuild starts");
-    let mut lines = BufReader::new(rebuild.stderr.take().unwrap()).lines();
-    let waiting = tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = lines.next_line().await.expect("the rebuild's output") {
-            if line.starts_with("seat_map:") && line.ends_with("trying again") {
-                return;
-            }
-        }
-        panic!("the rebuild ended without waiting for the seat map's readers");
-    });
-    waiting
-        .await
-        .expect("the rebuild waits to swap the seat map in");
+    let reading = keeping_in_use(&mut reader, "seat_map_shows").await;
+    let mut rebuild = RunningRebuild::start(&db);
+    rebuild.gave_up_swapping("seat_map").await;
     assert!(shadow_tables(&db).await > 0, "no shadow table was loaded");
-    rebuild.start_kill().unwrap();
-    let killed = rebuild.wait().await.unwrap();
+    rebuild.child.start_kill().unwrap();
+    let killed = rebuild.child.wait().await.unwrap();
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&killed),
         Some(9)

@@ -5,15 +5,14 @@
 
 use boxoffice_tests::load::{check_log, Load};
 use boxoffice_tests::read_models::{
-    assert_read_models_equal_a_rebuild, projections, wait_for_projections,
+    assert_read_models_equal_a_rebuild, keeping_in_use, projections, wait_for_projections,
+    RunningRebuild,
 };
 use boxoffice_tests::server::{free_port, Api, BinaryServer};
-use boxoffice_tests::wait::PATIENCE;
 use boxoffice_tests::{fixtures, TestDatabase};
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::task::JoinHandle;
 
 const ROWS: u8 = 10;
@@ -132,6 +131,11 @@ impl Readers {
     }
 }
 
+/// Eight customers holding and letting go on `show`, and the box office selling their holds.
+fn load_on(api: &Api, show: &str) -> Load {
+    Load::customers_of(api, 8, show, ROWS, PER_ROW)
+}
+
 /// The live table's identity: a swap replaces it with another.
 async fn table_oid(db: &TestDatabase, table: &str) -> u32 {
     db.client()
@@ -186,22 +190,7 @@ async fn a_rebuild_under_load_swaps_in_read_models_no_query_sees_missing() {
     let missing = before.missing().await;
     assert!(missing.is_empty(), "before any rebuild: {missing:#?}");
 
-    let customers = (0..8)
-        .map(|n| {
-            (
-                format!("customer-{n}"),
-                api.customer(&format!("customer-{n}")),
-            )
-        })
-        .collect();
-    let load = Load::start(
-        &api.base,
-        customers,
-        ("box-office-1".to_owned(), staff),
-        &busy_show,
-        ROWS,
-        PER_ROW,
-    );
+    let load = load_on(api, &busy_show);
     let readers = Readers::start(&before, 4);
     load.until_more_settled(20).await;
 
@@ -270,50 +259,15 @@ async fn a_rebuild_held_off_by_a_long_reader_swaps_in_everything_once_it_ends() 
     let show = api
         .scheduled_show(&fixtures::show(ROWS.into(), PER_ROW))
         .await;
-    let customers = (0..8)
-        .map(|n| {
-            (
-                format!("customer-{n}"),
-                api.customer(&format!("customer-{n}")),
-            )
-        })
-        .collect();
-    let load = Load::start(
-        &api.base,
-        customers,
-        ("box-office-1".to_owned(), api.staff()),
-        &show,
-        ROWS,
-        PER_ROW,
-    );
+    let load = load_on(api, &show);
     load.until_more_settled(20).await;
 
     let mut reader = db.client().await;
-    let reading = reader.transaction().await.unwrap();
-    reading
-        .batch_execute("LOCK TABLE seat_map_shows IN ACCESS SHARE MODE")
-        .await
-        .unwrap();
-    let mut rebuild = projections(&db, "rebuild")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("boxoffice projections rebuild starts");
-    let mut lines = BufReader::new(rebuild.stderr.take().unwrap()).lines();
+    let reading = keeping_in_use(&mut reader, "seat_map_shows").await;
+    let mut rebuild = RunningRebuild::start(&db);
     // Three tries given up, with commands answered (and applied live) between them.
     for _ in 0..3 {
-        let waited = tokio::time::timeout(PATIENCE, async {
-            while let Some(line) = lines.next_line().await.expect("the rebuild's output") {
-                if line.starts_with("seat_map:") && line.ends_with("trying again") {
-                    return;
-                }
-            }
-            panic!("the rebuild ended without waiting for the seat map's reader");
-        });
-        waited
-            .await
-            .expect("the rebuild waits to swap the seat map in");
+        rebuild.gave_up_swapping("seat_map").await;
         load.until_more_settled(10).await;
     }
     // Meanwhile a second rebuild is refused: one at a time.
@@ -324,7 +278,7 @@ async fn a_rebuild_held_off_by_a_long_reader_swaps_in_everything_once_it_ends() 
         "{second:?}"
     );
     reading.commit().await.unwrap();
-    let rebuilt = rebuild.wait_with_output().await.unwrap();
+    let rebuilt = rebuild.child.wait_with_output().await.unwrap();
     assert!(rebuilt.status.success(), "{rebuilt:?}");
     let swapped = String::from_utf8_lossy(&rebuilt.stdout)
         .lines()
