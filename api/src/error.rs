@@ -67,6 +67,8 @@ pub const PROBLEM_CODES: &[&str] = &[
     "check_in_not_open",
     "show_ended",
     "seats_checked_in",
+    "seats_reserved",
+    "not_released_yet",
     // At the door, before the show is asked.
     "ticket_forged",
     "ticket_for_another_show",
@@ -350,6 +352,12 @@ impl From<DomainError> for ApiError {
             DomainError::ShowEnded => conflict("Show has ended"),
             DomainError::SeatsCheckedIn(seats) => {
                 conflict("Seats already let in").with("seats", seats)
+            }
+            DomainError::SeatsReserved(seats) => conflict("Seats kept for wheelchair users")
+                .with("reserved_seats", seats)
+                .with("reserved_for", "wheelchair"),
+            DomainError::NotReleasedYet { release_at } => {
+                conflict("Accessible seats not due for release").with("release_at", release_at)
             }
         }
     }

@@ -436,6 +436,9 @@ pub struct ShowState {
     pub title: Option<String>,
     pub starts_at: Option<DateTime<Utc>>,
     pub cancelled: bool,
+    /// Whether its wheelchair spaces and companion seats were still kept for wheelchair
+    /// users' parties then (false once released, or if it never kept any).
+    pub accessible_seats_kept: bool,
     pub counts: SeatCounts,
     pub seats: Vec<SeatState>,
     /// The holds active at that point (the ones that ended are in `holds_ended`, and each
@@ -606,6 +609,7 @@ impl ShowState {
             title: info.map(|i| i.title.clone()),
             starts_at: info.map(|i| i.starts_at),
             cancelled: show.is_cancelled(),
+            accessible_seats_kept: show.accessible_kept().is_some(),
             counts: show.counts(),
             seats,
             holds,

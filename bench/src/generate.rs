@@ -78,6 +78,7 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
         let holds = join_all((0..CUSTOMERS_PER_CYCLE).map(|k| {
             let customer = format!("replay-{n}-{cycle}-{k}");
             let command = ShowCommand::HoldSeats {
+                accessible: false,
                 ticket_types: Default::default(),
                 hold_id: HoldId(Uuid::new_v4()),
                 customer_id: CustomerId(customer.clone()),
@@ -254,6 +255,7 @@ pub fn schedule(
     prices: BTreeMap<String, boxoffice_domain::Money>,
 ) -> ShowCommand {
     ShowCommand::ScheduleShow {
+        accessible_seating: None,
         ticket_prices: Default::default(),
         show_id: show.0,
         movie_id: Uuid::new_v4(),

@@ -4,10 +4,12 @@
 //! (some holds let go, some orders refunded), then box-office reports asked by concurrent
 //! analysts against the release server, each kind on its own: by city and day, by movie, by
 //! cinema and hour, one movie's on-sale curve, one city's funnel. The target is p99 <= 100 ms
-//! for each.
+//! for each. Each step waits for every read model to catch up (the seed before the selling,
+//! the selling before the asking), so that the reports are timed on a server that only
+//! answers them.
 
 use crate::client::Http;
-use crate::server::{BenchDatabase, Server};
+use crate::server::{caught_up, BenchDatabase, Server, READ_MODELS};
 use crate::stats::{Latency, Summary};
 use boxoffice_api::auth::Role;
 use boxoffice_commands::{CommandContext, ShowWriters, SystemClock, WriterConfig};
@@ -77,7 +79,7 @@ pub async fn run(
         crate::search::seed_catalogue(binary, &db.url, scale.cities, scale.days, first_day)?;
     let server = Server::start(binary, &db.url, clients, &[]).await?;
     let client = db.client().await?;
-    caught_up(&client).await?;
+    caught_up(&client, &READ_MODELS, Duration::from_secs(3600)).await?;
     let shows: Vec<(Uuid, Vec<String>)> = client
         .query(
             "SELECT show_id, ARRAY(SELECT jsonb_array_elements_text(seat_ids)) FROM report_shows",
@@ -98,7 +100,7 @@ pub async fn run(
     let tickets_sold = sell(&db, &shows, scale.tickets, seed).await?;
     let sell_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    caught_up(&client).await?;
+    caught_up(&client, &READ_MODELS, Duration::from_secs(3600)).await?;
     let settle_seconds = started.elapsed().as_secs_f64();
     // As autovacuum would after a day's writes: statistics, and the visibility map that
     // lets index-only scans skip the heap.
@@ -229,6 +231,7 @@ async fn sell(
                     .execute(
                         show,
                         ShowCommand::HoldSeats {
+                            accessible: false,
                             ticket_types: Default::default(),
                             hold_id: HoldId(Uuid::new_v4()),
                             customer_id: CustomerId(customer.clone()),
@@ -277,34 +280,6 @@ async fn sell(
     }
     writers.shutdown(Duration::from_secs(10)).await;
     Ok(sold)
-}
-
-/// Waits until the box-office projector has applied the whole log. (The seat-map projector
-/// drew about 3 of the seed's 140,000 shows a second here, hours in all, so the reports are
-/// asked while it still works: a busy server; see docs/performance.md.)
-async fn caught_up(client: &tokio_postgres::Client) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(3600);
-    loop {
-        let behind: Option<bool> = client
-            .query_one(
-                "SELECT (c.commit_position, c.prepare_position) < (
-                        SELECT xid, position FROM events ORDER BY xid DESC, position DESC
-                        LIMIT 1)
-                 FROM projection_checkpoints c WHERE c.name = 'box_office'",
-                &[],
-            )
-            .await
-            .ok()
-            .and_then(|row| row.get(0));
-        if behind == Some(false) {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the box office did not catch up in an hour"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 impl Kind {

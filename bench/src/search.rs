@@ -5,7 +5,7 @@
 //! afresh), and near a point sorted by distance.
 
 use crate::client::Http;
-use crate::server::{BenchDatabase, Server};
+use crate::server::{caught_up, BenchDatabase, Server};
 use crate::stats::{Latency, Summary};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -72,7 +72,12 @@ pub async fn run(
     let server = Server::start(binary, &db.url, clients, &[]).await?;
     let started = Instant::now();
     let client = db.client().await?;
-    caught_up(&client).await?;
+    caught_up(
+        &client,
+        &["catalogue", "seat_map"],
+        Duration::from_secs(1800),
+    )
+    .await?;
     let settle_seconds = started.elapsed().as_secs_f64();
     // Table statistics, as autovacuum gathers them within a minute or so of a bulk load
     // (without them the planner takes 20,000 fresh rows for a handful).
@@ -185,41 +190,6 @@ pub fn seed_catalogue(
     );
     eprintln!("   {}", String::from_utf8_lossy(&seeded.stdout).trim());
     Ok(started.elapsed().as_secs_f64())
-}
-
-/// Waits until the catalogue and seat-map projectors have applied the whole log (read from
-/// the database: `/metrics` counts the lag by reading the log, slow while it is large).
-async fn caught_up(client: &tokio_postgres::Client) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(1800);
-    loop {
-        let behind: i64 = client
-            .query_one(
-                "SELECT count(*) FROM projection_checkpoints c
-                 WHERE c.name IN ('catalogue', 'seat_map')
-                    AND (c.commit_position, c.prepare_position) < (
-                        SELECT xid, position FROM events ORDER BY xid DESC, position DESC
-                        LIMIT 1)",
-                &[],
-            )
-            .await?
-            .get(0);
-        let known: i64 = client
-            .query_one(
-                "SELECT count(*) FROM projection_checkpoints
-                 WHERE name IN ('catalogue', 'seat_map')",
-                &[],
-            )
-            .await?
-            .get(0);
-        if behind == 0 && known == 2 {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the projections did not catch up in 30 minutes"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 fn urlencode(text: &str) -> String {

@@ -72,6 +72,51 @@ impl BenchDatabase {
     }
 }
 
+/// Every read model a server keeps (the names in `projection_checkpoints`).
+pub const READ_MODELS: [&str; 8] = [
+    "actions",
+    "box_office",
+    "catalogue",
+    "order_history",
+    "sales",
+    "seat_map",
+    "tickets",
+    "waitlist",
+];
+
+/// Waits until the projectors named `names` have each applied the whole log (read from the
+/// database: `/metrics` counts the lag by reading the log, slow while it is large); gives up
+/// after `within`.
+pub async fn caught_up(
+    client: &tokio_postgres::Client,
+    names: &[&str],
+    within: Duration,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = names.iter().map(|n| (*n).to_owned()).collect();
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (known, behind): (i64, i64) = client
+            .query_one(
+                "SELECT count(*), count(*) FILTER (WHERE (c.commit_position, c.prepare_position)
+                        < (SELECT xid, position FROM events ORDER BY xid DESC, position DESC
+                           LIMIT 1))
+                 FROM projection_checkpoints c WHERE c.name = ANY($1)",
+                &[&names],
+            )
+            .await
+            .map(|row| (row.get(0), row.get(1)))?;
+        if behind == 0 && known == names.len() as i64 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{behind} of the projectors {names:?} did not catch up in {} s",
+            within.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 pub async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await

@@ -197,6 +197,12 @@ impl Catalogue {
                 day_number: cinema.booking(&show.show_id).and_then(|b| b.day_number),
             }),
             refund_policy: cinema.info().and_then(|i| i.details.refund_policy),
+            accessible_seating: Some(
+                cinema
+                    .info()
+                    .and_then(|i| i.details.accessible_seating)
+                    .unwrap_or_default(),
+            ),
         };
         match writers
             .execute(show.show_id, command, context.clone())

@@ -74,6 +74,9 @@ impl Exchanges {
                     // types of the seats given up, and prices them so.
                     ticket_types: BTreeMap::new(),
                     promo: None,
+                    // A wheelchair user's party moves into the other show's kept seats
+                    // only once they are released there (or through a new booking).
+                    accessible: false,
                 },
                 step("hold"),
             )

@@ -1,13 +1,15 @@
 //! The expiry scheduler: sends `ExpireHold` for every hold whose expiry plus grace has passed,
-//! and `ExpireWaitlistEntry` for every waiting-list entry that has waited as long as its show
-//! allows.
+//! `ExpireWaitlistEntry` for every waiting-list entry that has waited as long as its show
+//! allows, and `ReleaseAccessibleSeats` for every show whose accessible seats' release time
+//! has come.
 //!
 //! Its timetable is the seat-map read model (active holds with their expiry, and each show's
 //! grace), read every [`POLL`]: it survives restarts by construction, and a hold that ran out
 //! while no server was running is expired at the first poll after start. Any number of
 //! processes may run it: each expiry is a command with the idempotency key
-//! `expire-{hold_id}` under the actor `system:expiry`, so the aggregate turns duplicates into
-//! replays, and a hold paid or released meanwhile into a logged refusal.
+//! `expire-{hold_id}` (`release-accessible-{show_id}` for a release) under the actor
+//! `system:expiry`, so the aggregate turns duplicates into replays, and a hold paid or
+//! released meanwhile into a logged refusal.
 
 use crate::{Cause, Clock, CommandContext, CommandError, ShowWriters};
 use boxoffice_domain::{HoldId, ShowCommand, ShowId, WaitlistEntryId};
@@ -56,7 +58,7 @@ async fn run(
     loop {
         sent.retain(|_, at| at.elapsed() < RESEND_AFTER);
         let now = clock.now();
-        for kind in [Kind::Hold, Kind::WaitlistEntry] {
+        for kind in [Kind::Hold, Kind::WaitlistEntry, Kind::AccessibleRelease] {
             match due(&pool, kind, now).await {
                 Ok(due) => {
                     for (show, id) in due {
@@ -81,9 +83,11 @@ async fn run(
 enum Kind {
     Hold,
     WaitlistEntry,
+    AccessibleRelease,
 }
 
-/// The shows and ids of the holds or entries whose time is up.
+/// The shows and ids of the holds or entries whose time is up (for a release, the show's id
+/// twice).
 async fn due(
     pool: &Pool,
     kind: Kind,
@@ -97,6 +101,9 @@ async fn due(
         Kind::WaitlistEntry => waitlist::overdue_entries(&client, now, PAGE)
             .await
             .map(|entries| entries.iter().map(|e| (e.show_id, e.entry_id)).collect()),
+        Kind::AccessibleRelease => seat_map::accessible_releases_due(&client, now, PAGE)
+            .await
+            .map(|shows| shows.into_iter().map(|show| (show, show)).collect()),
     }
     .map_err(|e| e.to_string())
 }
@@ -114,6 +121,10 @@ async fn expire(writers: &ShowWriters, kind: Kind, show: Uuid, id: Uuid) {
             ShowCommand::ExpireWaitlistEntry {
                 entry_id: WaitlistEntryId(id),
             },
+        ),
+        Kind::AccessibleRelease => (
+            format!("release-accessible-{id}"),
+            ShowCommand::ReleaseAccessibleSeats { by_staff: false },
         ),
     };
     // Time, not a request, causes an expiry: its correlation id is its own key.

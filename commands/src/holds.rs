@@ -24,6 +24,9 @@ pub enum SeatChoice {
     Seats {
         seats: Vec<SeatId>,
         ticket_types: BTreeMap<SeatId, String>,
+        /// For a wheelchair user's party: may take the wheelchair spaces and companion
+        /// seats the show keeps for them.
+        accessible: bool,
     },
     /// The best block of `count` adjacent seats, of `category` when given, with how many
     /// of each ticket type.
@@ -79,12 +82,14 @@ impl Holds {
             SeatChoice::Seats {
                 seats,
                 ticket_types,
+                accessible,
             } => ShowCommand::HoldSeats {
                 hold_id: hold.hold_id,
                 customer_id: hold.customer_id,
                 seats,
                 ticket_types,
                 promo,
+                accessible,
             },
             SeatChoice::Best {
                 count,

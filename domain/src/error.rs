@@ -126,6 +126,10 @@ pub enum DomainError {
     ShowEnded,
     #[error("these seats were already let in at the door: {}", join(.0))]
     SeatsCheckedIn(Vec<SeatId>),
+    #[error("these seats are kept for wheelchair users and their companions until they are released: {}; hold them as `accessible` if you need them", join(.0))]
+    SeatsReserved(Vec<SeatId>),
+    #[error("the accessible seats are not due for release yet{}", .release_at.map(|at| format!(" (due at {at})")).unwrap_or_default())]
+    NotReleasedYet { release_at: Option<Timestamp> },
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -173,6 +177,8 @@ impl DomainError {
             Self::PromoUsedUp => "promo_used_up",
             Self::PromoCustomerLimit { .. } => "promo_customer_limit",
             Self::PaymentNotFound => "payment_not_found",
+            Self::SeatsReserved(_) => "seats_reserved",
+            Self::NotReleasedYet { .. } => "not_released_yet",
             Self::TicketNotFound => "ticket_not_found",
             Self::TicketVoid => "ticket_void",
             Self::AlreadyCheckedIn { .. } => "already_checked_in",

@@ -184,6 +184,7 @@ pub(crate) fn seat(row: &str, number: u32, category: &str) -> SeatSpec {
 /// at 80 CNY; holds last 300 s with a 5 s grace, one at a time per customer.
 pub(crate) fn scheduled_with(layout: Vec<SeatSpec>) -> ShowEvent {
     ShowEvent::ShowScheduled(ShowScheduled {
+        accessible_seating: None,
         ticket_prices: Default::default(),
         refund_policy: None,
         show_id: Uuid::from_u128(1),
@@ -199,6 +200,21 @@ pub(crate) fn scheduled_with(layout: Vec<SeatSpec>) -> ShowEvent {
         waitlist_max_wait_seconds: 3600,
         venue: None,
     })
+}
+
+/// A show in a hall drawn as staff draw it: `(label, cells)` rows, the first nearest the
+/// screen (`R` regular, `P` premium, `W` wheelchair, `C` companion, `_` aisle or gap).
+pub(crate) fn drawn(rows: &[(&str, &str)]) -> ShowEvent {
+    let layout = crate::catalogue::HallLayout {
+        rows: rows
+            .iter()
+            .map(|(label, cells)| crate::catalogue::LayoutRow {
+                label: (*label).to_owned(),
+                cells: (*cells).to_owned(),
+            })
+            .collect(),
+    };
+    scheduled_with(layout.seats("layout").expect("a valid layout"))
 }
 
 /// A hall of two rows: A1-A5 regular (45 CNY), 贵宾1-贵宾3 premium (80 CNY).
@@ -263,13 +279,32 @@ pub(crate) fn refunded(
 
 /// `who` holds `labels` as hold `id`.
 pub(crate) fn hold(id: u128, who: &str, labels: &[&str]) -> ShowCommand {
+    holding(id, who, labels, false)
+}
+
+/// [`hold`], for a wheelchair user's party: it may take the kept accessible seats.
+pub(crate) fn hold_for_wheelchair(id: u128, who: &str, labels: &[&str]) -> ShowCommand {
+    holding(id, who, labels, true)
+}
+
+fn holding(id: u128, who: &str, labels: &[&str], accessible: bool) -> ShowCommand {
     ShowCommand::HoldSeats {
+        accessible,
         ticket_types: Default::default(),
         promo: None,
         hold_id: hold_id(id),
         customer_id: customer(who),
         seats: seats(labels),
     }
+}
+
+/// The seats best available offers for `count` (of `category`) at [`t0`], by id.
+pub(crate) fn best(show: &Show, count: usize, category: Option<&str>) -> Vec<String> {
+    crate::show::best::best_available(show, count, category, t0())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.0)
+        .collect()
 }
 
 /// `who` pays `amount` for hold `id` at the counter, making order `id`.

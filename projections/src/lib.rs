@@ -60,6 +60,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/015_ticket_types_and_attendance.sql"),
     include_str!("migrations/016_order_history_ticket_types.sql"),
     include_str!("migrations/017_catalogue_shows_by_movie_day.sql"),
+    include_str!("migrations/018_accessible_seating.sql"),
 ];
 
 /// Every projector, in a fixed order (for rebuilds and verifications: nothing kept in

@@ -266,6 +266,7 @@ pub async fn seed(
                     longitude: longitude + (rng.unit() - 0.5) * 0.15,
                     postal_code: format!("{:03}{:03}", 100 + c % 900, rng.between(0, 999)),
                     refund_policy: None,
+                    accessible_seating: None,
                     // Children half price, students and seniors less; morning shows cheaper.
                     ticket_types: vec![
                         TicketTypeRule {

@@ -485,11 +485,12 @@ async fn an_unchanged_answer_is_304_and_a_change_of_availability_is_not() {
         }
     }
 
-    // Someone holds both accessible seats of the comedy's show: its status changes.
+    // A wheelchair user's party holds both accessible seats of the comedy's show: its
+    // status changes.
     let show = &f.shows[4];
     let alice = f.api.customer("alice");
     f.api
-        .hold_seats(&alice, show, &["B1", "B2"])
+        .hold_for_wheelchair(&alice, show, &["B1", "B2"])
         .await
         .expect_created();
     // Seven of eight regular seats held: under 20% left.

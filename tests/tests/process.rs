@@ -127,6 +127,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::ScheduleShow {
+                accessible_seating: None,
                 ticket_prices: Default::default(),
                 show_id: show.0,
                 movie_id: Uuid::new_v4(),
@@ -160,6 +161,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::HoldSeats {
+                accessible: false,
                 ticket_types: Default::default(),
                 hold_id: hold,
                 customer_id: CustomerId("alice".into()),
@@ -227,6 +229,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::HoldSeats {
+                accessible: false,
                 ticket_types: Default::default(),
                 hold_id: HoldId(Uuid::new_v4()),
                 customer_id: CustomerId("bob".into()),

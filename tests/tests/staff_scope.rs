@@ -280,6 +280,12 @@ fn matrix(c: &Chain) -> Vec<(&'static str, Method, String, Option<Value>)> {
             Some(json!({"reason": "no"})),
         ),
         (
+            "POST /v1/shows/{show_id}/accessible-seats/release",
+            Method::POST,
+            format!("/v1/shows/{b}/accessible-seats/release"),
+            None,
+        ),
+        (
             "GET /v1/shows/{show_id}/check-ins",
             Method::GET,
             format!("/v1/shows/{b}/check-ins"),

@@ -170,6 +170,10 @@ pub struct NewCinema {
     /// Lower prices for shows starting before a local time of day
     /// (`{"before": "12:00", "percent": 80}`); absent: none.
     matinee: Option<boxoffice_domain::catalogue::Matinee>,
+    /// How wheelchair spaces and companion seats are kept for those who need them
+    /// (`{"release_hours_before": 2, "release_when_rest_sold": true,
+    /// "companions_per_wheelchair": 1}`, which is also the rule when absent).
+    accessible_seating: Option<boxoffice_domain::show::AccessibleSeating>,
 }
 
 /// Open a cinema in a city (staff).
@@ -205,6 +209,7 @@ pub async fn open_cinema(
             refund_policy: body.refund_policy,
             ticket_types: body.ticket_types,
             matinee: body.matinee,
+            accessible_seating: body.accessible_seating,
         },
     };
     let outcome = state.catalogue.cinema(cinema_id, command, &context).await?;

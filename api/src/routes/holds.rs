@@ -57,6 +57,11 @@ pub struct HoldSeats {
     /// A promo code: its discount is taken off the hold's total (one use of the code is
     /// reserved until the hold is paid, or given back if it expires or is released).
     promo_code: Option<String>,
+    /// With `seats`: the hold is for a wheelchair user and their companions, so it may take
+    /// the wheelchair spaces and companion seats the show keeps for them (each companion
+    /// seat with the wheelchair space beside it). With `count`, ask for
+    /// `category: accessible` instead.
+    accessible: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,7 +100,7 @@ pub struct Held {
                 ("Release" = (operation_id = "release", parameters(("show_id" = "$response.body#/show_id"), ("hold_id" = "$response.body#/hold_id"))))
             )),
         (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`; empty when no block of `count` exists), the customer already has an active hold on this show (`hold_exists`, with `hold_id`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`; empty when no block of `count` exists), the customer already has an active hold on this show (`hold_exists`, with `hold_id`), the seats are kept for wheelchair users and the hold is not `accessible` (`seats_reserved`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn hold(
@@ -124,6 +129,7 @@ pub async fn hold(
             SeatChoice::Seats {
                 seats,
                 ticket_types: body.ticket_types.unwrap_or_default(),
+                accessible: body.accessible.unwrap_or(false),
             }
         }
         (None, Some(count), category) => {
@@ -131,6 +137,12 @@ pub async fn hold(
                 return Err(ApiError::validation(
                     "ticket_types",
                     "goes with `seats`; with `count`, give `ticket_type_counts`",
+                ));
+            }
+            if body.accessible.is_some() {
+                return Err(ApiError::validation(
+                    "accessible",
+                    "goes with `seats`; with `count`, ask for `category: accessible`",
                 ));
             }
             SeatChoice::Best {

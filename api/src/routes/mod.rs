@@ -68,6 +68,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(command(schedule))
         .routes(command(routes!(shows::cancel)))
+        .routes(command(routes!(shows::release_accessible)))
         .routes(command(routes!(catalogue::add_city)))
         .routes(command(routes!(
             catalogue::update_city,

@@ -13,7 +13,8 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use boxoffice_commands::CatalogueShow;
 use boxoffice_domain::{
-    CinemaId, DomainError, FieldError, HallId, Money, MovieId, SeatSpec, ShowCommand, ShowId,
+    CinemaId, DomainError, FieldError, HallId, Money, MovieId, SeatSpec, ShowCommand, ShowEvent,
+    ShowId,
 };
 use boxoffice_eventstore::Position;
 use boxoffice_projections::catalogue;
@@ -59,6 +60,10 @@ pub struct ScheduleShow {
     /// Inline form: the refund policy (absent: a full refund until the start). The
     /// catalogue form takes the cinema's.
     refund_policy: Option<boxoffice_domain::show::RefundPolicy>,
+    /// Inline form: how wheelchair spaces and companion seats are kept for those who need
+    /// them (absent: kept until two hours before the start or until the rest is sold, one
+    /// companion per wheelchair space). The catalogue form takes the cinema's.
+    accessible_seating: Option<boxoffice_domain::show::AccessibleSeating>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -105,6 +110,7 @@ pub async fn schedule(
                 ("ends_at", body.ends_at.is_some()),
                 ("seats", body.seats.is_some()),
                 ("refund_policy", body.refund_policy.is_some()),
+                ("accessible_seating", body.accessible_seating.is_some()),
             ]
             .into_iter()
             .filter(|(_, given)| *given)
@@ -166,6 +172,7 @@ pub async fn schedule(
                 waitlist_max_wait_seconds: state.settings.waitlist_max_wait_seconds,
                 venue: None,
                 refund_policy: body.refund_policy,
+                accessible_seating: Some(body.accessible_seating.unwrap_or_default()),
             };
             state
                 .writers
@@ -244,6 +251,65 @@ pub async fn cancel(
         super::replayed_header(outcome.replayed),
         axum::Json(Scheduled {
             show_id,
+            position: outcome.position,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccessibleReleased {
+    show_id: Uuid,
+    /// Whether this request released them (false: they were not kept, or already released).
+    released: bool,
+    /// Why, when released now: `staff`, or `release_time` if that time had come anyway.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^(staff|release_time)$")]
+    reason: Option<&'static str>,
+    position: Position,
+}
+
+/// Release the wheelchair spaces and companion seats a show keeps for wheelchair users to
+/// everyone, now (staff). They are released anyway at the show's release time and once the
+/// rest of the hall is sold.
+#[utoipa::path(
+    post,
+    path = "/v1/shows/{show_id}/accessible-seats/release",
+    tag = "shows",
+    security(("bearer" = [])),
+    params(("show_id" = Uuid, Path, description = "The show."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the original answer.")),
+    responses(
+        (status = 200, description = "Released (or nothing was kept).", body = AccessibleReleased),
+        (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The show was cancelled (`show_cancelled`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn release_accessible(
+    State(state): State<AppState>,
+    caller: Identity,
+    headers: CommandHeaders,
+    Path(show_id): Path<Uuid>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(&[Role::Staff])?;
+    let context = headers.context(&caller);
+    let outcome = state
+        .writers
+        .execute(
+            ShowId(show_id),
+            ShowCommand::ReleaseAccessibleSeats { by_staff: true },
+            context,
+        )
+        .await?;
+    let reason = outcome.events.iter().find_map(|event| match event {
+        ShowEvent::AccessibleSeatsReleased(e) => Some(e.reason.as_str()),
+        _ => None,
+    });
+    Ok((
+        super::replayed_header(outcome.replayed),
+        axum::Json(AccessibleReleased {
+            show_id,
+            released: reason.is_some(),
+            reason,
             position: outcome.position,
         }),
     ))

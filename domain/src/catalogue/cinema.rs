@@ -53,12 +53,21 @@ pub struct CinemaDetails {
     /// afterwards at the hall's prices. Absent: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matinee: Option<super::Matinee>,
+    /// How wheelchair spaces and companion seats are kept for those who need them; copied
+    /// into each show scheduled afterwards in a hall that has them. Absent: the default
+    /// rule (kept until two hours before the start or until the rest is sold, one companion
+    /// seat per wheelchair space).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessible_seating: Option<crate::show::AccessibleSeating>,
 }
 
 impl CinemaDetails {
     fn validate(&self) -> Result<(), DomainError> {
         if let Some(policy) = &self.refund_policy {
             policy.validate("refund_policy")?;
+        }
+        if let Some(rule) = &self.accessible_seating {
+            rule.validate("accessible_seating")?;
         }
         let mut problems = Problems::default();
         check_text(&mut problems, "name", &self.name, MAX_NAME_CHARS);

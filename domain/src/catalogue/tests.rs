@@ -85,6 +85,7 @@ fn open_cinema() -> Cinema {
                 cinema_id: CinemaId(Uuid::from_u128(1)),
                 city_id: CityId(Uuid::from_u128(2)),
                 cinema: CinemaDetails {
+                    accessible_seating: None,
                     ticket_types: Default::default(),
                     matinee: Default::default(),
                     name: "影城".into(),

@@ -6,6 +6,9 @@
 //! on both sides of one); a layout given seat by seat has no columns, and there consecutive
 //! numbers are side by side. With no category asked for, wheelchair spaces and companion
 //! seats (category `accessible`) are never offered: they are for those who ask for them.
+//! Asked for, they are offered as parties, never broken up: at least one wheelchair space,
+//! each companion seat beside a wheelchair space of the block, and no more companions per
+//! space than the show's rule allows (see [`accessible`](super::accessible)).
 //! Candidates are ranked by, in order:
 //! 1. not leaving a single free seat between the block and a wall: a taken seat, an aisle
 //!    or gap, or the row's end (an orphan nobody can buy with a friend), when a block
@@ -16,7 +19,7 @@
 //! 3. the distance of the block's centre from the row's centre, where the layout draws them;
 //! 4. the lower seat number.
 
-use super::{SeatSpec, SeatStatus, Show};
+use super::{SeatKind, SeatSpec, SeatStatus, Show};
 use crate::{SeatId, Timestamp};
 use std::collections::BTreeMap;
 
@@ -28,6 +31,7 @@ struct Place<'a> {
     id: &'a SeatId,
     free: bool,
     wanted: bool,
+    kind: Option<SeatKind>,
 }
 
 /// Whether `b` stands right of `a`, with no aisle or gap between.
@@ -77,9 +81,13 @@ pub fn best_available(
             id: &spec.seat_id,
             free: is_free(show, &spec.seat_id, now),
             wanted: wanted(spec, category),
+            kind: spec.kind,
         });
     }
     let best_row = (row_order.len() * 2) / 3;
+    let companions = info
+        .accessible_seating
+        .map_or(u32::MAX, |rule| rule.companions_per_wheelchair);
     for seats in rows.values_mut() {
         seats.sort_by_key(|place| place.number);
     }
@@ -93,7 +101,10 @@ pub fn best_available(
         for start in 0..=seats.len() - count {
             let block = &seats[start..start + count];
             let adjacent = block.windows(2).all(|w| side_by_side(&w[0], &w[1]));
-            if !adjacent || !block.iter().all(|place| place.free && place.wanted) {
+            if !adjacent
+                || !block.iter().all(|place| place.free && place.wanted)
+                || !a_party(block, companions)
+            {
                 continue;
             }
             let rank = Rank {
@@ -111,6 +122,33 @@ pub fn best_available(
         }
     }
     best.map(|(_, block)| block.iter().map(|place| place.id.clone()).collect())
+}
+
+/// Whether a block with wheelchair spaces or companion seats keeps parties whole: at least
+/// one wheelchair space, each companion beside one, at most `companions` per space. A block
+/// of neither is one.
+fn a_party(block: &[Place], companions: u32) -> bool {
+    let is = |place: &Place, kind| place.kind == Some(kind);
+    if block.iter().all(|place| place.kind.is_none()) {
+        return true;
+    }
+    let spaces = block.iter().filter(|p| is(p, SeatKind::Wheelchair)).count() as u32;
+    let mut seated = 0u32;
+    for (at, place) in block.iter().enumerate() {
+        if !is(place, SeatKind::Companion) {
+            continue;
+        }
+        seated += 1;
+        let beside = |other: Option<&Place>| {
+            other.is_some_and(|o| {
+                is(o, SeatKind::Wheelchair) && o.column.abs_diff(place.column) == 1
+            })
+        };
+        if !beside(at.checked_sub(1).and_then(|i| block.get(i))) && !beside(block.get(at + 1)) {
+            return false;
+        }
+    }
+    spaces >= 1 && seated <= companions.saturating_mul(spaces)
 }
 
 /// Whether holding seats `from..=to` of a sorted row leaves exactly one free seat between the

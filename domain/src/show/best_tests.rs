@@ -24,14 +24,6 @@ fn hall(rows: u8, per_row: u32, premium_row: Option<u8>) -> ShowEvent {
     )
 }
 
-fn best(show: &Show, count: usize, category: Option<&str>) -> Vec<String> {
-    best_available(show, count, category, t0())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|s| s.0)
-        .collect()
-}
-
 fn sold(id: u128, who: &str, labels: &[&str]) -> Vec<ShowEvent> {
     let held = held(id, who, labels, 0);
     let ShowEvent::SeatsHeld(h) = &held else {
@@ -147,21 +139,6 @@ fn a_customer_has_one_active_hold_per_show_until_it_ends_or_lapses() {
         .then_accepted();
 }
 
-/// A show in a hall drawn as staff draw it: `(label, cells)` rows, the first nearest the
-/// screen (`R` regular, `P` premium, `W` wheelchair, `C` companion, `_` aisle or gap).
-fn drawn(rows: &[(&str, &str)]) -> ShowEvent {
-    let layout = crate::catalogue::HallLayout {
-        rows: rows
-            .iter()
-            .map(|(label, cells)| crate::catalogue::LayoutRow {
-                label: (*label).to_owned(),
-                cells: (*cells).to_owned(),
-            })
-            .collect(),
-    };
-    scheduled_with(layout.seats("layout").expect("a valid layout"))
-}
-
 #[test]
 fn best_available_never_places_a_group_on_both_sides_of_an_aisle() {
     // Row A: A1 A2 | A3 A4 (numbers run on across the aisle).
@@ -200,8 +177,10 @@ fn wheelchair_and_companion_seats_go_only_to_those_who_ask_for_them() {
 }
 
 /// Every block best-available may offer, found the plain way: per row, each run of `count`
-/// seats in consecutive columns, all free and all wanted; with whether it leaves a single
-/// free seat between itself and a wall (taken seat, aisle or gap, the row's end).
+/// seats in consecutive columns, all free and all wanted, and whole parties if accessible
+/// (a wheelchair space at least, each companion seat next to one in the block; the shows
+/// here have no rule, so no cap on companions); with whether it leaves a single free seat
+/// between itself and a wall (taken seat, aisle or gap, the row's end).
 fn blocks(show: &Show, count: usize, category: Option<&str>) -> Vec<(Vec<SeatId>, bool)> {
     use std::collections::BTreeMap;
     let info = show.info().unwrap();
@@ -227,6 +206,22 @@ fn blocks(show: &Show, count: usize, category: Option<&str>) -> Vec<(Vec<SeatId>
                 continue;
             };
             if !block.iter().all(|spec| free(spec) && wanted(spec)) {
+                continue;
+            }
+            let kind_at = |c: u32| {
+                columns
+                    .iter()
+                    .position(|x| *x == c)
+                    .and_then(|i| block[i].kind)
+            };
+            let accessible = block.iter().any(|spec| spec.kind.is_some());
+            let has_space = block.iter().any(|s| s.kind == Some(SeatKind::Wheelchair));
+            let companions_seated = columns.iter().all(|&c| {
+                kind_at(c) != Some(SeatKind::Companion)
+                    || kind_at(c + 1) == Some(SeatKind::Wheelchair)
+                    || c.checked_sub(1).and_then(kind_at) == Some(SeatKind::Wheelchair)
+            });
+            if accessible && !(has_space && companions_seated) {
                 continue;
             }
             let free_at = |c: i64| {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::{Door, Presented, RefundPolicy, SeatSpec, Venue};
+use super::{AccessibleSeating, Door, Presented, RefundPolicy, SeatSpec, Venue};
 use crate::payment::PaymentMethod;
 use crate::promo::PromoOffer;
 
@@ -49,6 +49,8 @@ pub enum ShowCommand {
         venue: Option<Venue>,
         /// The cinema's refund policy (absent: a full refund until the start).
         refund_policy: Option<RefundPolicy>,
+        /// How the accessible seats are kept for those who need them (absent: not kept).
+        accessible_seating: Option<AccessibleSeating>,
     },
     /// Staff call the show off: active holds are released, the waiting list closed, and
     /// nothing more can be held or paid.
@@ -63,6 +65,8 @@ pub enum ShowCommand {
         ticket_types: BTreeMap<SeatId, String>,
         /// A promo code use reserved for this hold.
         promo: Option<PromoOffer>,
+        /// For a wheelchair user: may take kept wheelchair spaces and companion seats.
+        accessible: bool,
     },
     /// Holds the best `count` adjacent seats in one row (of `category`, if given).
     HoldBestAvailable {
@@ -170,6 +174,11 @@ pub enum ShowCommand {
         presented: Presented,
         door: Door,
     },
+    /// Releases the kept accessible seats to everyone: asked by staff at any time, or by
+    /// the scheduler at the show's release time.
+    ReleaseAccessibleSeats {
+        by_staff: bool,
+    },
 }
 
 impl ShowCommand {
@@ -194,6 +203,7 @@ impl ShowCommand {
             Self::TransferIn { .. } => "TransferIn",
             Self::RevertTransferOut { .. } => "RevertTransferOut",
             Self::CheckIn { .. } => "CheckIn",
+            Self::ReleaseAccessibleSeats { .. } => "ReleaseAccessibleSeats",
         }
     }
 }

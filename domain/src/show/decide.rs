@@ -5,7 +5,9 @@
 //! cancelling, and the checks every command passes first), [`holds`](super::holds),
 //! [`payments`](super::payments), [`orders`](super::orders) and the
 //! [`waitlist`](super::waitlist). After a command's own rules, the waiting list draws the
-//! consequences of its events in the same decision (freed seats go to the next entry). This
+//! consequences of its events in the same decision (freed seats go to the next entry), and
+//! then [`accessible`](super::accessible) (selling the rest of the hall releases the kept
+//! accessible seats; a hold after their release time records the release first). This
 //! module must never hold a rule itself: a new command is one arm here and a function in the
 //! module of its concern.
 
@@ -13,7 +15,7 @@ use super::command::ShowCommand;
 use super::event::{ShowEvent, ShowScheduled};
 use super::holds::Wanted;
 use super::orders::Credit;
-use super::{holds, lifecycle, orders, payments, tickets, waitlist, Show};
+use super::{accessible, holds, lifecycle, orders, payments, tickets, waitlist, Show};
 use crate::{DomainError, Timestamp};
 
 /// Decides which events a command produces against the current state, at instant `now`.
@@ -23,6 +25,29 @@ pub fn decide(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     lifecycle::admit(show, command)?;
+    // A command that takes seats once the kept accessible seats are due for release records
+    // the release first, and is decided on the show with it applied.
+    let takes_seats = matches!(
+        command,
+        ShowCommand::HoldSeats { .. }
+            | ShowCommand::HoldBestAvailable { .. }
+            | ShowCommand::ExchangeSeats { .. }
+    );
+    if let Some(release) = accessible::due(show, now).filter(|_| takes_seats) {
+        let released = show.clone().evolve(&release);
+        let mut events = vec![release];
+        events.extend(decide_admitted(&released, command, now)?);
+        return Ok(events);
+    }
+    decide_admitted(show, command, now)
+}
+
+/// [`decide`] for a command [`lifecycle::admit`] let through.
+fn decide_admitted(
+    show: &Show,
+    command: &ShowCommand,
+    now: Timestamp,
+) -> Result<Vec<ShowEvent>, DomainError> {
     let events = match command {
         // Neither draws the waiting list's consequences: there is no list yet, or the show
         // is off.
@@ -41,6 +66,7 @@ pub fn decide(
             waitlist_max_wait_seconds,
             venue,
             refund_policy,
+            accessible_seating,
         } => {
             return lifecycle::schedule(
                 show,
@@ -59,6 +85,7 @@ pub fn decide(
                     waitlist_max_wait_seconds: *waitlist_max_wait_seconds,
                     venue: venue.clone(),
                     refund_policy: *refund_policy,
+                    accessible_seating: *accessible_seating,
                 },
                 now,
             )
@@ -70,6 +97,7 @@ pub fn decide(
             seats,
             ticket_types,
             promo,
+            accessible,
         } => holds::hold(
             show,
             *hold_id,
@@ -77,6 +105,7 @@ pub fn decide(
             Wanted::Seats {
                 seats,
                 ticket_types,
+                accessible: *accessible,
             },
             promo.as_ref(),
             now,
@@ -226,6 +255,12 @@ pub fn decide(
         ShowCommand::CheckIn { presented, door } => {
             return tickets::check_in(show, presented, door, now)
         }
+        // Nothing comes free for the waiting list (its entries never ask for these seats
+        // unless they asked for the accessible category, which they could hold already).
+        ShowCommand::ReleaseAccessibleSeats { by_staff } => {
+            return accessible::release(show, *by_staff, now)
+        }
     }?;
-    Ok(waitlist::follow_up(show, events, now))
+    let events = waitlist::follow_up(show, events, now);
+    Ok(accessible::follow_up(show, events, now))
 }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::SeatSpec;
+use super::{AccessibleSeating, SeatSpec};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +53,10 @@ pub struct ShowScheduled {
     /// show starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund_policy: Option<RefundPolicy>,
+    /// How its wheelchair spaces and companion seats are kept for those who need them
+    /// (absent: nothing kept back, as for every show scheduled before the rule existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accessible_seating: Option<AccessibleSeating>,
 }
 
 /// A cinema's refund policy, copied into each show when it is scheduled: a full refund
@@ -95,6 +99,39 @@ pub struct Venue {
     /// (absent for shows booked before numbers existed: 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day_number: Option<u32>,
+}
+
+/// The show's wheelchair spaces and companion seats, kept back until now for those who
+/// need them, may be sold to anyone from here on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessibleSeatsReleased {
+    pub show_id: Uuid,
+    pub reason: AccessibleRelease,
+    pub released_at: Timestamp,
+}
+
+/// Why kept accessible seats were released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AccessibleRelease {
+    /// The show's release time (so many hours before the start) came.
+    ReleaseTime,
+    /// Every other seat was sold.
+    RestSold,
+    /// Staff released them.
+    Staff,
+}
+
+impl AccessibleRelease {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ReleaseTime => "release_time",
+            Self::RestSold => "rest_sold",
+            Self::Staff => "staff",
+        }
+    }
 }
 
 /// Staff cancelled the show: its active holds were released, its waiting list closed and
@@ -531,6 +568,7 @@ pub enum ShowEvent {
     OrderTransferredIn(OrderTransferredIn),
     TransferReverted(TransferReverted),
     TicketsCheckedIn(TicketsCheckedIn),
+    AccessibleSeatsReleased(AccessibleSeatsReleased),
 }
 
 stored_events!(ShowEvent, "not a show event", {
@@ -552,4 +590,5 @@ stored_events!(ShowEvent, "not a show event", {
     OrderTransferredIn,
     TransferReverted,
     TicketsCheckedIn,
+    AccessibleSeatsReleased,
 });

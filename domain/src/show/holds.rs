@@ -7,6 +7,7 @@
 //! late expiry run never keeps seats from anyone. The checks on holds and seat lists that
 //! payments and orders share live here too.
 
+use super::accessible;
 use super::best::best_available;
 use super::command::Requester;
 use super::event::*;
@@ -26,6 +27,8 @@ pub(super) enum Wanted<'a> {
     Seats {
         seats: &'a [SeatId],
         ticket_types: &'a BTreeMap<SeatId, String>,
+        /// For a wheelchair user (see [`accessible`](super::accessible)).
+        accessible: bool,
     },
     Best {
         count: u32,
@@ -53,8 +56,10 @@ pub(super) fn hold(
         Wanted::Seats {
             seats,
             ticket_types,
+            accessible,
         } => {
             validate_seat_selection(show, "seats", seats)?;
+            accessible::check_hold(show, seats, accessible, &[])?;
             for (seat, ticket_type) in ticket_types {
                 let field = format!("ticket_types.{seat}");
                 if !seats.contains(seat) {
@@ -82,6 +87,7 @@ pub(super) fn hold(
         Wanted::Seats {
             seats,
             ticket_types,
+            ..
         } => (seats, standard_left_out(ticket_types)),
         Wanted::Best {
             count,

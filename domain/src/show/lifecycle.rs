@@ -44,7 +44,8 @@ pub(super) fn admit(show: &Show, command: &ShowCommand) -> Result<(), DomainErro
         | ShowCommand::ExchangeSeats { .. }
         | ShowCommand::TransferOut { .. }
         | ShowCommand::TransferIn { .. }
-        | ShowCommand::CheckIn { .. } => {
+        | ShowCommand::CheckIn { .. }
+        | ShowCommand::ReleaseAccessibleSeats { .. } => {
             if show.is_cancelled() {
                 return Err(DomainError::ShowCancelled);
             }
@@ -84,6 +85,9 @@ pub(super) fn schedule(
     if let Some(policy) = requested.refund_policy {
         policy.validate("refund_policy")?;
     }
+    if let Some(rule) = requested.accessible_seating {
+        rule.validate("accessible_seating")?;
+    }
     if !(1..=MAX_SEATS_PER_HOLD as u32).contains(&requested.max_holds_per_customer) {
         return Err(DomainError::invalid(
             "max_holds_per_customer",
@@ -91,8 +95,18 @@ pub(super) fn schedule(
         ));
     }
     let title = requested.title.trim().to_owned();
+    // A hall without wheelchair spaces or companion seats has nothing to keep back, and a
+    // show scheduled after its release time has nothing to keep them for.
+    let accessible_seating = requested
+        .accessible_seating
+        .filter(|_| requested.seats.iter().any(super::accessible::is_accessible))
+        .filter(|rule| {
+            rule.release_at(requested.starts_at)
+                .is_none_or(|release_at| now < release_at)
+        });
     Ok(vec![ShowEvent::ShowScheduled(ShowScheduled {
         title,
+        accessible_seating,
         ..requested
     })])
 }

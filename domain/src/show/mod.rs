@@ -10,6 +10,7 @@
 //! `payments`, `orders`, `tickets` (the door) and `waitlist`; [`best`] ranks seats for
 //! best-available holds.
 
+mod accessible;
 pub mod best;
 mod command;
 mod decide;
@@ -21,6 +22,8 @@ mod payments;
 mod tickets;
 mod waitlist;
 
+#[cfg(test)]
+mod accessible_tests;
 #[cfg(test)]
 mod best_tests;
 #[cfg(test)]
@@ -36,14 +39,16 @@ mod ticket_type_tests;
 #[cfg(test)]
 mod waitlist_tests;
 
+pub use accessible::AccessibleSeating;
 pub use command::{Requester, ShowCommand};
 pub use decide::decide;
 pub use event::{
-    AdmittedTicket, AppliedDiscount, CheckInMethod, HoldConfirmed, HoldExpired, HoldReleased,
-    OrderRefunded, OrderTransferredIn, OrderTransferredOut, PaymentRefusal, PaymentRefused,
-    PaymentRequested, RefundPolicy, RefundReason, SeatMove, SeatsExchanged, SeatsHeld,
-    ShowCancelled, ShowEvent, ShowScheduled, TicketsCheckedIn, TransferReverted, Venue,
-    WaitlistCloseReason, WaitlistClosed, WaitlistJoined, WaitlistLeft, WaitlistOffered,
+    AccessibleRelease, AccessibleSeatsReleased, AdmittedTicket, AppliedDiscount, CheckInMethod,
+    HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
+    OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
+    RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled,
+    TicketsCheckedIn, TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined,
+    WaitlistLeft, WaitlistOffered,
 };
 pub use holds::MAX_SEATS_PER_HOLD;
 pub use lifecycle::valid_ticket_type;
@@ -135,6 +140,8 @@ pub struct ShowInfo {
     pub max_holds_per_customer: u32,
     pub waitlist_max_wait_seconds: u32,
     pub refund_policy: Option<RefundPolicy>,
+    /// How the accessible seats are kept back (none: they are not).
+    pub accessible_seating: Option<AccessibleSeating>,
     pub venue: Option<Venue>,
 }
 
@@ -262,6 +269,11 @@ pub struct Show {
     /// The ticket history of every seat ever sold.
     tickets: BTreeMap<SeatId, tickets::SeatTickets>,
     cancelled: bool,
+    /// Whether the kept accessible seats were released (see [`accessible`]).
+    accessible_released: bool,
+    /// Seats other than wheelchair spaces and companion seats that are not sold: when none
+    /// is left, kept accessible seats may be released.
+    ordinary_unsold: usize,
 }
 
 /// How many holds ended, by how (a hold that expired and was then paid late counts as
@@ -481,8 +493,21 @@ impl Show {
 
     /// Sets seats' status; a seat sold gets its next ticket, any other loses its ticket.
     fn set_seats(&mut self, seats: &[SeatId], status: SeatStatus) {
+        let layout = self.info.as_ref().map(|i| &i.layout[..]).unwrap_or(&[]);
         for seat in seats {
-            if let Some((_, current)) = self.seats.get_mut(seat) {
+            if let Some((index, current)) = self.seats.get_mut(seat) {
+                let ordinary = layout
+                    .get(*index)
+                    .is_some_and(|spec| !accessible::is_accessible(spec));
+                let was_sold = matches!(current, SeatStatus::Sold(_));
+                let sold = matches!(status, SeatStatus::Sold(_));
+                if ordinary && was_sold != sold {
+                    self.ordinary_unsold = if sold {
+                        self.ordinary_unsold.saturating_sub(1)
+                    } else {
+                        self.ordinary_unsold + 1
+                    };
+                }
                 *current = status;
             }
             match status {
@@ -557,8 +582,14 @@ impl Show {
                     max_holds_per_customer: e.max_holds_per_customer,
                     waitlist_max_wait_seconds: e.waitlist_max_wait_seconds,
                     refund_policy: e.refund_policy,
+                    accessible_seating: e.accessible_seating,
                     venue: e.venue.clone(),
                 });
+                self.ordinary_unsold = e
+                    .seats
+                    .iter()
+                    .filter(|spec| !accessible::is_accessible(spec))
+                    .count();
             }
             ShowEvent::SeatsHeld(e) => {
                 self.set_seats(&e.seats, SeatStatus::Held(e.hold_id));
@@ -681,6 +712,7 @@ impl Show {
             ShowEvent::WaitlistLeft(e) => self.end_entry(&e.entry_id),
             ShowEvent::WaitlistClosed(e) => self.end_entry(&e.entry_id),
             ShowEvent::ShowCancelled(_) => self.cancelled = true,
+            ShowEvent::AccessibleSeatsReleased(_) => self.accessible_released = true,
             ShowEvent::TicketsCheckedIn(e) => {
                 for admitted in &e.tickets {
                     let ticket = self

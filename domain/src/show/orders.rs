@@ -10,7 +10,7 @@ use super::holds::{
     active_hold, expire_lapsed, lapsed_holds_on, unavailable, validate_seat_list,
     validate_seat_selection, MAX_SEATS_PER_HOLD,
 };
-use super::{tickets, Order, SeatStatus, Show, ADULT};
+use super::{accessible, tickets, Order, SeatStatus, Show, ADULT};
 use crate::{CustomerId, DomainError, HoldId, Money, OrderId, RefundId, SeatId, Timestamp};
 use chrono::Duration;
 use std::collections::BTreeMap;
@@ -124,6 +124,19 @@ pub(super) fn exchange(
     }
     in_order(order, give_back)?;
     tickets::not_checked_in(show, give_back)?;
+    // A wheelchair user's party (an order that owns a wheelchair space) may move among the
+    // kept accessible seats, as a party with the seats it keeps; nobody else may move in.
+    let wheelchair_party = order
+        .seats
+        .iter()
+        .any(|seat| show.seat_kind(seat) == Some(super::SeatKind::Wheelchair));
+    let kept: Vec<SeatId> = order
+        .seats
+        .iter()
+        .filter(|seat| !give_back.contains(seat))
+        .cloned()
+        .collect();
+    accessible::check_hold(show, take, wheelchair_party, &kept)?;
     let lapsed =
         lapsed_holds_on(show, take, None, now).map_err(|taken| unavailable(show, taken, now))?;
     let currency = order.total.currency.clone();

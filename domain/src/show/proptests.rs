@@ -1,6 +1,7 @@
 //! Properties that must hold after any sequence of commands from any number of customers, at
 //! any pace: no seat is ever held or sold twice, the seat counts always add up to capacity,
-//! and replaying the stored events rebuilds exactly the live state.
+//! kept accessible seats are released as soon as the rest of the hall is sold, and replaying
+//! the stored events rebuilds exactly the live state.
 
 use super::*;
 use crate::testkit::{cny, customer, hold_id, order_id, scheduled, t0};
@@ -13,6 +14,7 @@ enum Op {
     Hold {
         who: u8,
         seats: Vec<usize>,
+        accessible: bool,
     },
     Release {
         hold: usize,
@@ -48,12 +50,15 @@ enum Op {
     ExpireEntry {
         entry: usize,
     },
+    ReleaseAccessible {
+        by_staff: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        4 => (0u8..4, prop::collection::vec(0usize..9, 0..5))
-            .prop_map(|(who, seats)| Op::Hold { who, seats }),
+        4 => (0u8..4, prop::collection::vec(0usize..11, 0..5), prop::bool::weighted(0.3))
+            .prop_map(|(who, seats, accessible)| Op::Hold { who, seats, accessible }),
         1 => (0usize..64, 0u8..4).prop_map(|(hold, who)| Op::Release { hold, who }),
         1 => (0usize..64).prop_map(|hold| Op::Expire { hold }),
         3 => (0usize..64, 0u8..4, prop::bool::weighted(0.9))
@@ -65,13 +70,47 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0u8..6, 0u32..4).prop_map(|(who, count)| Op::Join { who, count }),
         1 => (0usize..16, 0u8..6).prop_map(|(entry, who)| Op::Leave { entry, who }),
         1 => (0usize..16).prop_map(|entry| Op::ExpireEntry { entry }),
+        1 => any::<bool>().prop_map(|by_staff| Op::ReleaseAccessible { by_staff }),
     ]
+}
+
+/// The example hall with a wheelchair space and its companion seat (无障碍1, 无障碍2) kept
+/// until the rest is sold or an hour after [`t0`].
+fn hall() -> ShowEvent {
+    let ShowEvent::ShowScheduled(mut e) = scheduled() else {
+        unreachable!()
+    };
+    let mut layout = e.seats.to_vec();
+    for (number, kind) in [(1, SeatKind::Wheelchair), (2, SeatKind::Companion)] {
+        layout.push(SeatSpec {
+            kind: Some(kind),
+            ..crate::testkit::seat("无障碍", number, "accessible")
+        });
+    }
+    e.seats = layout.into();
+    e.prices.insert("accessible".into(), cny(3000));
+    e.accessible_seating = Some(AccessibleSeating {
+        release_hours_before: Some(2),
+        release_when_rest_sold: true,
+        companions_per_wheelchair: 1,
+    });
+    ShowEvent::ShowScheduled(e)
 }
 
 /// Seat labels of the example hall, plus one label that is not in it.
 fn label(index: usize) -> SeatId {
-    const LABELS: [&str; 9] = [
-        "A1", "A2", "A3", "A4", "A5", "贵宾1", "贵宾2", "贵宾3", "Z9",
+    const LABELS: [&str; 11] = [
+        "A1",
+        "A2",
+        "A3",
+        "A4",
+        "A5",
+        "贵宾1",
+        "贵宾2",
+        "贵宾3",
+        "无障碍1",
+        "无障碍2",
+        "Z9",
     ];
     SeatId::new(LABELS[index % LABELS.len()])
 }
@@ -142,6 +181,19 @@ fn check_invariants(show: &Show) -> Result<(), TestCaseError> {
             prop_assert_eq!(show.seat_status(seat), Some(SeatStatus::Sold(*id)));
         }
     }
+    // The ordinary seats left unsold are counted as they are, and accessible seats are
+    // never kept once no ordinary seat is left.
+    let unsold = show
+        .seat_statuses()
+        .filter(|(spec, status)| spec.kind.is_none() && !matches!(status, SeatStatus::Sold(_)))
+        .count();
+    prop_assert_eq!(show.ordinary_unsold, unsold);
+    if show
+        .accessible_kept()
+        .is_some_and(|rule| rule.release_when_rest_sold)
+    {
+        prop_assert!(unsold > 0, "kept accessible seats after the rest was sold");
+    }
     Ok(())
 }
 
@@ -151,7 +203,7 @@ proptest! {
     #[test]
     fn seats_are_never_double_booked_and_replay_rebuilds_the_state(ops in prop::collection::vec(op(), 1..80)) {
         let mut now = t0();
-        let mut log = vec![scheduled()];
+        let mut log = vec![hall()];
         let mut show = Show::replay(&log);
         let mut holds = 0u128;
         let mut refunds = 0u128;
@@ -164,9 +216,9 @@ proptest! {
                     now += Duration::seconds(i64::from(seconds));
                     continue;
                 }
-                Op::Hold { who: w, seats } => {
+                Op::Hold { who: w, seats, accessible } => {
                     holds += 1;
-                    ShowCommand::HoldSeats { promo: None,
+                    ShowCommand::HoldSeats { accessible, promo: None,
                         ticket_types: Default::default(),
                         hold_id: hold_id(holds),
                         customer_id: who(w),
@@ -199,6 +251,9 @@ proptest! {
                 Op::ExpireEntry { entry: n } => ShowCommand::ExpireWaitlistEntry {
                     entry_id: entry(n as u128 % (entries + 1)),
                 },
+                Op::ReleaseAccessible { by_staff } => {
+                    ShowCommand::ReleaseAccessibleSeats { by_staff }
+                }
                 Op::Release { hold, who: w } => ShowCommand::ReleaseHold {
                     hold_id: hold_id(hold as u128 % (holds + 1)),
                     requester: Requester::Customer(who(w)),
@@ -232,7 +287,9 @@ proptest! {
             let before = show.counts();
             match decide(&show, &command, now) {
                 Ok(events) => {
-                    prop_assert!(!events.is_empty());
+                    // Releasing what is not kept (any more) is the one no-op.
+                    let release = matches!(command, ShowCommand::ReleaseAccessibleSeats { .. });
+                    prop_assert!(release || !events.is_empty());
                     for event in &events {
                         show = show.evolve(event);
                     }
@@ -255,7 +312,7 @@ proptest! {
     #[test]
     fn contested_seats_go_wholly_to_one_hold(a in prop::collection::vec(0usize..8, 1..5), b in prop::collection::vec(0usize..8, 1..5)) {
         let show = Show::replay(&[scheduled()]);
-        let command = |n: u128, seats: &[usize]| ShowCommand::HoldSeats { promo: None,
+        let command = |n: u128, seats: &[usize]| ShowCommand::HoldSeats { accessible: false, promo: None,
             ticket_types: Default::default(),
             hold_id: hold_id(n),
             customer_id: customer(&n.to_string()),

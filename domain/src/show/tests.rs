@@ -249,6 +249,7 @@ fn scheduling_rejects_bad_layouts_naming_every_field() {
         kind: None,
     });
     let command = ShowCommand::ScheduleShow {
+        accessible_seating: None,
         ticket_prices: Default::default(),
         refund_policy: None,
         show_id: good.show_id,
@@ -281,6 +282,7 @@ fn a_show_is_scheduled_once() {
     given(vec![scheduled()])
         .when(
             ShowCommand::ScheduleShow {
+                accessible_seating: None,
                 ticket_prices: Default::default(),
                 refund_policy: None,
                 show_id: e.show_id,

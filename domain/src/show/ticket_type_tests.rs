@@ -39,6 +39,7 @@ fn typed(pairs: &[(&str, &str)]) -> BTreeMap<SeatId, String> {
 
 fn hold_typed(id: u128, who: &str, labels: &[&str], types: &[(&str, &str)]) -> ShowCommand {
     ShowCommand::HoldSeats {
+        accessible: false,
         hold_id: hold_id(id),
         customer_id: customer(who),
         seats: seats(labels),
@@ -193,6 +194,7 @@ fn ticket_prices_must_name_the_shows_categories_in_its_currency() {
             unreachable!()
         };
         ShowCommand::ScheduleShow {
+            accessible_seating: None,
             show_id: e.show_id,
             movie_id: e.movie_id,
             title: e.title,

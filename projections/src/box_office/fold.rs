@@ -325,7 +325,8 @@ impl Fold {
             | ShowEvent::OrderTransferredIn(_)
             | ShowEvent::WaitlistLeft(_)
             | ShowEvent::WaitlistClosed(_)
-            | ShowEvent::ShowCancelled(_) => {}
+            | ShowEvent::ShowCancelled(_)
+            | ShowEvent::AccessibleSeatsReleased(_) => {}
             ShowEvent::TicketsCheckedIn(e) => {
                 for admitted in &e.tickets {
                     let category = self.place(show).map(|p| p.category(&admitted.seat_id.0));

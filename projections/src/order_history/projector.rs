@@ -485,7 +485,8 @@ async fn change_row(tx: &Transaction<'_>, event: &ShowEvent) -> Result<(), tokio
         | ShowEvent::WaitlistLeft(_)
         | ShowEvent::WaitlistClosed(_)
         | ShowEvent::ShowCancelled(_)
-        | ShowEvent::TicketsCheckedIn(_) => {}
+        | ShowEvent::TicketsCheckedIn(_)
+        | ShowEvent::AccessibleSeatsReleased(_) => {}
     }
     Ok(())
 }

@@ -201,7 +201,8 @@ fn show_step(event: &ShowEvent) -> Option<Said> {
         | ShowEvent::WaitlistOffered(_)
         | ShowEvent::WaitlistLeft(_)
         | ShowEvent::WaitlistClosed(_)
-        | ShowEvent::ShowCancelled(_) => return None,
+        | ShowEvent::ShowCancelled(_)
+        | ShowEvent::AccessibleSeatsReleased(_) => return None,
     })
 }
 

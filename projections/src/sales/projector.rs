@@ -77,7 +77,8 @@ impl Projector for Sales {
                 | ShowEvent::WaitlistLeft(_)
                 | ShowEvent::WaitlistClosed(_)
                 | ShowEvent::ShowCancelled(_)
-                | ShowEvent::TicketsCheckedIn(_) => {}
+                | ShowEvent::TicketsCheckedIn(_)
+                | ShowEvent::AccessibleSeatsReleased(_) => {}
             }
         }
         if !scheduled.show_ids.is_empty() {

@@ -338,6 +338,7 @@ mod tests {
             },
             column: None,
             kind: None,
+            reserved_for: None,
         };
         Arc::new(SeatMapView {
             show_id: show,
@@ -354,6 +355,7 @@ mod tests {
             },
             version,
             cancelled: false,
+            accessible_seats: None,
             seats: vec![seat; seats],
         })
     }

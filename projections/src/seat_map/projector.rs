@@ -24,6 +24,7 @@ const COUNT_SHOWS_SQL: &str = include_str!("sql/count_shows.sql");
 const SCHEDULE_SHOW_SQL: &str = include_str!("sql/schedule_show.sql");
 const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
 const SCHEDULE_CATEGORIES_SQL: &str = include_str!("sql/schedule_categories.sql");
+const RELEASE_ACCESSIBLE_SQL: &str = include_str!("sql/release_accessible.sql");
 
 /// The seat-map projector; a server's also keeps its in-memory seat maps current and wakes
 /// the live streams of the shows each batch changed.
@@ -130,6 +131,8 @@ struct Fold<'a> {
     seats: HashMap<(Uuid, &'a str), SeatNow>,
     /// Seats let in during the batch, and not changed hands after.
     checked_in: HashSet<(Uuid, &'a str)>,
+    /// Shows that released their kept accessible seats: why and when.
+    accessible_released: Vec<(Uuid, &'static str, Timestamp)>,
     shows: HashMap<Uuid, ShowChange>,
 }
 
@@ -282,6 +285,11 @@ impl<'a> Fold<'a> {
                     followable = false;
                     fold.shows.entry(show_id).or_default().cancelled = true
                 }
+                ShowEvent::AccessibleSeatsReleased(e) => {
+                    followable = false;
+                    fold.accessible_released
+                        .push((show_id, e.reason.as_str(), e.released_at));
+                }
             }
             let change = fold.shows.entry(show_id).or_default();
             change.first_version.get_or_insert(version);
@@ -329,6 +337,13 @@ impl<'a> Fold<'a> {
     /// `availability_band` in the schema), or a show was cancelled.
     async fn write(self, tx: &Transaction<'_>) -> Result<bool, tokio_postgres::Error> {
         let mut moved = false;
+        if !self.accessible_released.is_empty() {
+            let shows: Vec<Uuid> = self.accessible_released.iter().map(|r| r.0).collect();
+            let reasons: Vec<&str> = self.accessible_released.iter().map(|r| r.1).collect();
+            let at: Vec<Timestamp> = self.accessible_released.iter().map(|r| r.2).collect();
+            tx.execute(RELEASE_ACCESSIBLE_SQL, &[&shows, &reasons, &at])
+                .await?;
+        }
         if !self.new_holds.is_empty() {
             let holds = &self.new_holds;
             let ids: Vec<Uuid> = holds.iter().map(|h| h.hold_id.0).collect();
@@ -460,6 +475,10 @@ async fn schedule(
             &capacity,
             &version,
             &i32::try_from(e.expiry_grace_seconds).unwrap_or(i32::MAX),
+            &e.accessible_seating
+                .map(|rule| serde_json::to_value(rule).unwrap_or_default()),
+            &e.accessible_seating
+                .and_then(|rule| rule.release_at(e.starts_at)),
         ],
     )
     .await?;

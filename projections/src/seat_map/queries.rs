@@ -42,6 +42,34 @@ pub struct SeatView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(pattern = "^(wheelchair|companion)$"))]
     pub kind: Option<String>,
+    /// `wheelchair` while the show keeps this wheelchair space or companion seat for
+    /// wheelchair users and their companions (hold it as `accessible`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^wheelchair$"))]
+    pub reserved_for: Option<String>,
+}
+
+/// How a show keeps its wheelchair spaces and companion seats for those who need them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccessibleSeatsView {
+    /// Whether they are still kept (only holds marked `accessible` may take them).
+    pub kept: bool,
+    /// The rule, as the cinema set it when the show was scheduled.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub rule: serde_json::Value,
+    /// When they are released by time, if the rule says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release_at: Option<DateTime<Utc>>,
+    /// Why they were released: `release_time`, `rest_sold` or `staff`; absent while kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^(release_time|rest_sold|staff)$")
+    )]
+    pub released_because: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub released_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -58,6 +86,9 @@ pub struct SeatMapView {
     pub version: i64,
     /// Staff cancelled the show: nothing can be held or paid.
     pub cancelled: bool,
+    /// Absent when the show keeps no seats back for wheelchair users.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accessible_seats: Option<AccessibleSeatsView>,
     pub seats: Vec<SeatView>,
 }
 
@@ -93,6 +124,7 @@ const SEAT_MAP_SQL: &str = include_str!("sql/seat_map.sql");
 const LAPSED_HOLDS_SQL: &str = include_str!("sql/lapsed_holds.sql");
 const ACTIVE_HOLDS_SQL: &str = include_str!("sql/active_holds.sql");
 const MOVIES_OF_SHOWS_SQL: &str = include_str!("sql/movies_of_shows.sql");
+const ACCESSIBLE_RELEASES_DUE_SQL: &str = include_str!("sql/accessible_releases_due.sql");
 
 /// The version of the show's stream its seat map reflects; None for an unknown show.
 pub async fn seat_map_version(
@@ -131,6 +163,16 @@ pub async fn seat_map(
     let Some(show) = rows.first() else {
         return Ok(None);
     };
+    let accessible_seats = show
+        .get::<_, Option<serde_json::Value>>("accessible_seating")
+        .map(|rule| AccessibleSeatsView {
+            kept: show.get("accessible_kept"),
+            rule,
+            release_at: show.get("accessible_release_at"),
+            released_because: show.get("accessible_released_reason"),
+            released_at: show.get("accessible_released_at"),
+        });
+    let kept = accessible_seats.as_ref().is_some_and(|a| a.kept);
     let seats = rows
         .iter()
         .filter(|row| row.get::<_, Option<String>>("seat_id").is_some())
@@ -146,6 +188,10 @@ pub async fn seat_map(
                 currency: row.get("currency"),
             },
             column: row.get("grid_column"),
+            reserved_for: row
+                .get::<_, Option<String>>("kind")
+                .filter(|_| kept)
+                .map(|_| "wheelchair".to_owned()),
             kind: row.get("kind"),
         })
         .collect::<Vec<SeatView>>();
@@ -163,6 +209,7 @@ pub async fn seat_map(
         },
         version: show.get("version"),
         cancelled: show.get("cancelled"),
+        accessible_seats,
         seats,
     }))
 }
@@ -191,6 +238,19 @@ pub async fn lapsed_holds(
             hold_id: row.get("hold_id"),
         })
         .collect())
+}
+
+/// Up to `limit` shows still keeping accessible seats back whose release time is at or
+/// before `now`, the earliest first: the scheduler releases them.
+pub async fn accessible_releases_due(
+    client: &impl GenericClient,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
+    let rows = client
+        .query(ACCESSIBLE_RELEASES_DUE_SQL, &[&now, &limit])
+        .await?;
+    Ok(rows.iter().map(|row| row.get("show_id")).collect())
 }
 
 /// How many holds are active, in every show.

@@ -155,7 +155,8 @@ impl Fold {
             | ShowEvent::WaitlistOffered(_)
             | ShowEvent::WaitlistLeft(_)
             | ShowEvent::WaitlistClosed(_)
-            | ShowEvent::ShowCancelled(_) => {}
+            | ShowEvent::ShowCancelled(_)
+            | ShowEvent::AccessibleSeatsReleased(_) => {}
         }
     }
 

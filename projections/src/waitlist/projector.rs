@@ -139,7 +139,8 @@ async fn apply_one(
         | ShowEvent::OrderTransferredIn(_)
         | ShowEvent::TransferReverted(_)
         | ShowEvent::ShowCancelled(_)
-        | ShowEvent::TicketsCheckedIn(_) => {}
+        | ShowEvent::TicketsCheckedIn(_)
+        | ShowEvent::AccessibleSeatsReleased(_) => {}
     }
     Ok(())
 }

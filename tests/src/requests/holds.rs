@@ -12,6 +12,21 @@ impl Api {
         self.hold(token, show, &json!({ "seats": names(seats) }))
     }
 
+    /// `POST /v1/shows/{show}/holds` with `{"seats": [...], "accessible": true}`: a wheelchair
+    /// user's party, which may take the seats kept for it.
+    pub fn hold_for_wheelchair(
+        &self,
+        token: &str,
+        show: &str,
+        seats: &[impl AsRef<str>],
+    ) -> Request<'_> {
+        self.hold(
+            token,
+            show,
+            &json!({ "seats": names(seats), "accessible": true }),
+        )
+    }
+
     /// `POST /v1/shows/{show}/holds` with `{"seats": [...], "promo_code": code}`.
     pub fn hold_seats_with_code(
         &self,

@@ -30,6 +30,16 @@ impl Api {
         )
     }
 
+    /// `POST /v1/shows/{show}/accessible-seats/release`: staff release the kept wheelchair
+    /// spaces and companion seats to everyone.
+    pub fn release_accessible_seats(&self, staff: &str, show: &str) -> Request<'_> {
+        self.post_request(
+            format!("/v1/shows/{show}/accessible-seats/release"),
+            staff,
+            &json!({}),
+        )
+    }
+
     /// `GET /v1/shows/{show}/seats`: the full seat map.
     pub fn seat_map(&self, show: &str) -> Request<'_> {
         self.get_request(format!("/v1/shows/{show}/seats"))
