@@ -2,12 +2,17 @@
 //!
 //! Each projector used to follow the log on its own: nine readers woken by every commit, each
 //! reading and decoding the same new events. The feed reads them once, decodes them once and
-//! hands the same batch to every projector. A projector that is behind (it has just started,
-//! an operator rebuilt its read model, or it fell more batches behind the feed than the
-//! feed keeps) reads the log itself until it meets the feed's batches again: each batch says where
+//! hands the same batch to every projector. When the process starts, the feed first replays
+//! the log from the checkpoint of the projector furthest behind to the log's end, at the pace
+//! of the slowest projector (it reads a batch only once every projector has all but a few of
+//! the earlier ones), so that projectors catching up after a seed, an import or a long stop
+//! read and decode the log once between them; then it follows new commits, and no longer
+//! waits for anyone. A projector that is behind after that (an operator rebuilt its read
+//! model, it failed and started again, or it fell more batches behind the feed than the feed
+//! keeps) reads the log itself until it meets the feed's batches again: each batch says where
 //! it starts, so a projector always knows whether it has a gap to fill first.
 
-use super::ProjectionError;
+use super::{checkpoints, ProjectionError};
 use crate::{Applying, Event};
 use boxoffice_domain::access::AccessEvent;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
@@ -15,6 +20,7 @@ use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoEvent;
 use boxoffice_domain::{ShowEvent, StoredEvent, StreamName};
 use boxoffice_eventstore::{EventLog, Position, RecordedEvent};
+use deadpool_postgres::Pool;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
@@ -128,11 +134,26 @@ pub(crate) fn applying<'a>(
     })
 }
 
-/// Follows the log from its readable end at the start and sends every batch to every
-/// projector, until `stop`. A failed read is logged and tried again from where it failed.
+/// Batches the feed keeps unread by the slowest projector while it replays the log at the
+/// start (fewer if the feed keeps fewer): a seed's events are large, so this bounds the
+/// memory the replay holds as well as the projectors' spread.
+const REPLAY_AHEAD: usize = 4;
+
+/// What the feed serves: the projectors to wait for while replaying (their checkpoints are
+/// where the replay starts), and how many batches it keeps for them.
+pub(super) struct Audience {
+    pub pool: Pool,
+    pub projectors: Vec<&'static str>,
+    pub kept: usize,
+}
+
+/// Replays the log from the lowest checkpoint, then follows it from its readable end and
+/// sends every batch to every projector, until `stop`. A failed read is logged and tried
+/// again from where it failed.
 pub(super) async fn run(
     log: Arc<dyn EventLog>,
     sender: broadcast::Sender<Arc<FeedBatch>>,
+    audience: Audience,
     batch_size: usize,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -141,7 +162,16 @@ pub(super) async fn run(
     let mut backoff = FIRST_BACKOFF;
     let mut after: Option<Position> = None;
     loop {
-        match follow(&*log, &sender, batch_size, &mut after, &mut stop).await {
+        let followed = match after {
+            Some(_) => Ok(()),
+            None => replay(&*log, &sender, &audience, batch_size, &mut after, &mut stop).await,
+        };
+        let followed = match followed {
+            Ok(()) if *stop.borrow() => return,
+            Ok(()) => follow(&*log, &sender, batch_size, &mut after, &mut stop).await,
+            Err(error) => Err(error),
+        };
+        match followed {
             Ok(()) => return,
             Err(error) => tracing::warn!(%error, "the projectors' log reader stopped; retrying"),
         }
@@ -151,6 +181,47 @@ pub(super) async fn run(
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// Sends the log from the lowest checkpoint of `audience` to the log's end as it is now, a
+/// batch at a time once every projector has taken all but [`REPLAY_AHEAD`] of the batches
+/// before; sets `after` to where it ended. A projector that is further ahead skips what it
+/// has applied.
+async fn replay(
+    log: &dyn EventLog,
+    sender: &broadcast::Sender<Arc<FeedBatch>>,
+    audience: &Audience,
+    batch_size: usize,
+    after: &mut Option<Position>,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), ProjectionError> {
+    const PACE: Duration = Duration::from_millis(2);
+    let end = log.head().await?;
+    let mut at = end;
+    for name in &audience.projectors {
+        at = at.min(checkpoints::load(&audience.pool, name).await?);
+    }
+    if at < end {
+        tracing::info!(from = %at, to = %end, "projectors replay the log together");
+    }
+    // Every projector listens before the first batch, so that none has a gap to read alone.
+    let ahead = REPLAY_AHEAD.min(audience.kept).max(1);
+    while at < end {
+        while sender.receiver_count() < audience.projectors.len() || sender.len() >= ahead {
+            tokio::select! {
+                () = tokio::time::sleep(PACE) => {}
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+        let batch = FeedBatch::read(log, at, batch_size).await?;
+        if batch.events.is_empty() {
+            break;
+        }
+        at = batch.last();
+        let _ = sender.send(Arc::new(batch));
+    }
+    *after = Some(at.max(end));
+    Ok(())
 }
 
 async fn follow(

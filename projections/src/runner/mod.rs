@@ -91,6 +91,11 @@ impl Projections {
         let (feed, _) = broadcast::channel(feed_batches.max(1));
         let mut positions = HashMap::new();
         let mut tasks = Vec::new();
+        let audience = feed::Audience {
+            pool: pool.clone(),
+            projectors: projectors.iter().map(|p| p.name()).collect(),
+            kept: feed_batches.max(1),
+        };
         for projector in projectors {
             let (position, receiver) = watch::channel(Position::START);
             positions.insert(projector.name(), receiver);
@@ -103,7 +108,9 @@ impl Projections {
                 stopping.clone(),
             )));
         }
-        tasks.push(tokio::spawn(feed::run(log, feed, BATCH, stopping)));
+        tasks.push(tokio::spawn(feed::run(
+            log, feed, audience, BATCH, stopping,
+        )));
         Self {
             positions,
             stop,
@@ -156,6 +163,9 @@ async fn run(
     const FIRST_BACKOFF: Duration = Duration::from_millis(100);
     const MAX_BACKOFF: Duration = Duration::from_secs(1);
     let mut backoff = FIRST_BACKOFF;
+    // The first time, the feed replays the log from the lowest checkpoint; after a failure
+    // the runner catches up on its own.
+    let mut fed_from_checkpoint = true;
     loop {
         let before = *position.borrow();
         let mut runner = Runner {
@@ -165,7 +175,9 @@ async fn run(
             position: &position,
             checkpoint: before,
         };
-        match runner.follow(&feed, &mut stop).await {
+        let followed = runner.follow(&feed, fed_from_checkpoint, &mut stop).await;
+        fed_from_checkpoint = false;
+        match followed {
             Ok(()) => return,
             Err(error) => {
                 tracing::warn!(projector = projector.name(), %error, "projector stopped; retrying")
@@ -194,9 +206,13 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// Applies the feed's batches; `fed_from_checkpoint`: the feed's first batch starts at or
+    /// before this projector's checkpoint (the feed's replay at the process's start), else
+    /// the runner first reads the log itself to its end.
     async fn follow(
         &mut self,
         feed: &broadcast::Sender<Arc<FeedBatch>>,
+        fed_from_checkpoint: bool,
         stop: &mut watch::Receiver<bool>,
     ) -> Result<(), ProjectionError> {
         // Listening before catching up: every batch sent from now on reaches this runner,
@@ -204,7 +220,9 @@ impl Runner<'_> {
         let mut batches = feed.subscribe();
         self.checkpoint = checkpoints::load(self.pool, self.projector.name()).await?;
         self.position.send_replace(self.checkpoint);
-        self.catch_up(None, stop).await?;
+        if !fed_from_checkpoint {
+            self.catch_up(None, stop).await?;
+        }
         loop {
             if *stop.borrow() {
                 return Ok(());
