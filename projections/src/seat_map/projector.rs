@@ -72,9 +72,11 @@ impl Projector for SeatMap {
         events: &[Applying<'_>],
     ) -> Result<(), tokio_postgres::Error> {
         let (fold, scheduled) = Fold::of(events);
+        let mut scheduling = Scheduling::default();
         for (show_id, e, version) in &scheduled {
-            schedule(tx, *show_id, e, *version).await?;
+            scheduling.add(*show_id, e, *version);
         }
+        scheduling.write(tx).await?;
         let availability_moved = fold.write(tx).await?;
         if !scheduled.is_empty() || availability_moved {
             if let Some(last) = events.last() {
@@ -432,9 +434,33 @@ impl<'a> Fold<'a> {
     }
 }
 
-/// A new show's seats as the columns of `schedule_seats.sql`, in layout order.
+/// The batch's new shows as the columns of `schedule_show.sql`, `schedule_seats.sql` and
+/// `schedule_categories.sql`: one statement each however many shows the batch schedules (a
+/// seed schedules thousands, each with hundreds of seats).
+#[derive(Default)]
+struct Scheduling<'a> {
+    shows: ShowRows<'a>,
+    seats: LayoutColumns<'a>,
+    categories: CategoryColumns<'a>,
+}
+
+#[derive(Default)]
+struct ShowRows<'a> {
+    show_ids: Vec<Uuid>,
+    movie_ids: Vec<Uuid>,
+    titles: Vec<&'a str>,
+    starts_at: Vec<Timestamp>,
+    ends_at: Vec<Timestamp>,
+    capacities: Vec<i32>,
+    versions: Vec<i64>,
+    grace_seconds: Vec<i32>,
+    accessible_seating: Vec<Option<serde_json::Value>>,
+    accessible_release_at: Vec<Option<Timestamp>>,
+}
+
 #[derive(Default)]
 struct LayoutColumns<'a> {
+    show_ids: Vec<Uuid>,
     seat_ids: Vec<&'a str>,
     ordinals: Vec<i32>,
     rows: Vec<&'a str>,
@@ -446,9 +472,9 @@ struct LayoutColumns<'a> {
     kinds: Vec<Option<&'static str>>,
 }
 
-/// A new show's categories as the columns of `schedule_categories.sql`.
 #[derive(Default)]
 struct CategoryColumns<'a> {
+    show_ids: Vec<Uuid>,
     categories: Vec<&'a str>,
     capacities: Vec<i32>,
     prices: Vec<i64>,
@@ -456,99 +482,123 @@ struct CategoryColumns<'a> {
     ticket_prices: Vec<serde_json::Value>,
 }
 
-/// A new show: its row, one row per seat of its layout, and one per seat category.
-async fn schedule(
-    tx: &Transaction<'_>,
-    show_id: Uuid,
-    e: &ShowScheduled,
-    version: i64,
-) -> Result<(), tokio_postgres::Error> {
-    let capacity = e.seats.len() as i32;
-    tx.execute(
-        SCHEDULE_SHOW_SQL,
-        &[
-            &show_id,
-            &e.movie_id,
-            &e.title,
-            &e.starts_at,
-            &e.ends_at,
-            &capacity,
-            &version,
-            &i32::try_from(e.expiry_grace_seconds).unwrap_or(i32::MAX),
-            &e.accessible_seating
+impl<'a> Scheduling<'a> {
+    /// A new show: its row, one row per seat of its layout, and one per seat category.
+    fn add(&mut self, show_id: Uuid, e: &'a ShowScheduled, version: i64) {
+        let shows = &mut self.shows;
+        shows.show_ids.push(show_id);
+        shows.movie_ids.push(e.movie_id);
+        shows.titles.push(&e.title);
+        shows.starts_at.push(e.starts_at);
+        shows.ends_at.push(e.ends_at);
+        shows.capacities.push(e.seats.len() as i32);
+        shows.versions.push(version);
+        shows
+            .grace_seconds
+            .push(i32::try_from(e.expiry_grace_seconds).unwrap_or(i32::MAX));
+        shows.accessible_seating.push(
+            e.accessible_seating
                 .map(|rule| serde_json::to_value(rule).unwrap_or_default()),
-            &e.accessible_seating
+        );
+        shows.accessible_release_at.push(
+            e.accessible_seating
                 .and_then(|rule| rule.release_at(e.starts_at)),
-        ],
-    )
-    .await?;
-    let mut seats = LayoutColumns::default();
-    let mut by_category: std::collections::BTreeMap<&str, i32> = Default::default();
-    for (ordinal, seat) in e.seats.iter().enumerate() {
-        let price = e.prices.get(&seat.category);
-        *by_category.entry(seat.category.as_str()).or_default() += 1;
-        seats.seat_ids.push(seat.seat_id.as_str());
-        seats.ordinals.push(ordinal as i32);
-        seats.rows.push(seat.row.as_str());
-        seats
-            .numbers
-            .push(i32::try_from(seat.number).unwrap_or(i32::MAX));
-        seats.categories.push(seat.category.as_str());
-        seats.prices.push(price.map_or(0, |p| p.amount_minor));
-        seats
-            .currencies
-            .push(price.map_or("", |p| p.currency.as_str()));
-        seats
-            .grid_columns
-            .push(seat.column.map(|c| i32::try_from(c).unwrap_or(i32::MAX)));
-        seats.kinds.push(seat.kind.map(|k| k.as_str()));
+        );
+        let seats = &mut self.seats;
+        let mut by_category: std::collections::BTreeMap<&str, i32> = Default::default();
+        for (ordinal, seat) in e.seats.iter().enumerate() {
+            let price = e.prices.get(&seat.category);
+            *by_category.entry(seat.category.as_str()).or_default() += 1;
+            seats.show_ids.push(show_id);
+            seats.seat_ids.push(seat.seat_id.as_str());
+            seats.ordinals.push(ordinal as i32);
+            seats.rows.push(seat.row.as_str());
+            seats
+                .numbers
+                .push(i32::try_from(seat.number).unwrap_or(i32::MAX));
+            seats.categories.push(seat.category.as_str());
+            seats.prices.push(price.map_or(0, |p| p.amount_minor));
+            seats
+                .currencies
+                .push(price.map_or("", |p| p.currency.as_str()));
+            seats
+                .grid_columns
+                .push(seat.column.map(|c| i32::try_from(c).unwrap_or(i32::MAX)));
+            seats.kinds.push(seat.kind.map(|k| k.as_str()));
+        }
+        let categories = &mut self.categories;
+        for (category, capacity) in by_category {
+            let price = e.prices.get(category);
+            categories.show_ids.push(show_id);
+            categories.categories.push(category);
+            categories.capacities.push(capacity);
+            categories.prices.push(price.map_or(0, |p| p.amount_minor));
+            categories
+                .currencies
+                .push(price.map_or("", |p| p.currency.as_str()));
+            categories.ticket_prices.push(serde_json::Value::Object(
+                e.ticket_prices
+                    .iter()
+                    .filter_map(|(ticket_type, by_category)| {
+                        let price = by_category.get(category)?;
+                        Some((ticket_type.clone(), price.amount_minor.into()))
+                    })
+                    .collect(),
+            ));
+        }
     }
-    tx.execute(
-        SCHEDULE_SEATS_SQL,
-        &[
-            &show_id,
-            &seats.seat_ids,
-            &seats.ordinals,
-            &seats.rows,
-            &seats.numbers,
-            &seats.categories,
-            &seats.prices,
-            &seats.currencies,
-            &seats.grid_columns,
-            &seats.kinds,
-        ],
-    )
-    .await?;
-    let mut categories = CategoryColumns::default();
-    for (category, capacity) in by_category {
-        let price = e.prices.get(category);
-        categories.categories.push(category);
-        categories.capacities.push(capacity);
-        categories.prices.push(price.map_or(0, |p| p.amount_minor));
-        categories
-            .currencies
-            .push(price.map_or("", |p| p.currency.as_str()));
-        categories.ticket_prices.push(serde_json::Value::Object(
-            e.ticket_prices
-                .iter()
-                .filter_map(|(ticket_type, by_category)| {
-                    let price = by_category.get(category)?;
-                    Some((ticket_type.clone(), price.amount_minor.into()))
-                })
-                .collect(),
-        ));
+
+    async fn write(&self, tx: &Transaction<'_>) -> Result<(), tokio_postgres::Error> {
+        if self.shows.show_ids.is_empty() {
+            return Ok(());
+        }
+        let shows = &self.shows;
+        tx.execute(
+            SCHEDULE_SHOW_SQL,
+            &[
+                &shows.show_ids,
+                &shows.movie_ids,
+                &shows.titles,
+                &shows.starts_at,
+                &shows.ends_at,
+                &shows.capacities,
+                &shows.versions,
+                &shows.grace_seconds,
+                &shows.accessible_seating,
+                &shows.accessible_release_at,
+            ],
+        )
+        .await?;
+        let seats = &self.seats;
+        tx.execute(
+            SCHEDULE_SEATS_SQL,
+            &[
+                &seats.show_ids,
+                &seats.seat_ids,
+                &seats.ordinals,
+                &seats.rows,
+                &seats.numbers,
+                &seats.categories,
+                &seats.prices,
+                &seats.currencies,
+                &seats.grid_columns,
+                &seats.kinds,
+            ],
+        )
+        .await?;
+        let categories = &self.categories;
+        tx.execute(
+            SCHEDULE_CATEGORIES_SQL,
+            &[
+                &categories.show_ids,
+                &categories.categories,
+                &categories.capacities,
+                &categories.prices,
+                &categories.currencies,
+                &categories.ticket_prices,
+            ],
+        )
+        .await?;
+        Ok(())
     }
-    tx.execute(
-        SCHEDULE_CATEGORIES_SQL,
-        &[
-            &show_id,
-            &categories.categories,
-            &categories.capacities,
-            &categories.prices,
-            &categories.currencies,
-            &categories.ticket_prices,
-        ],
-    )
-    .await?;
-    Ok(())
 }

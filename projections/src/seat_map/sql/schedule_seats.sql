@@ -1,6 +1,6 @@
--- A new show's seats, in layout order, all available.
+-- The batch's new shows' seats, in layout order, all available.
 INSERT INTO seat_map_seats (show_id, seat_id, ordinal, row_label, number, category,
     price_minor, currency, grid_column, kind, status)
-SELECT $1, s.*, 'available'
-FROM unnest($2::text[], $3::int[], $4::text[], $5::int[], $6::text[], $7::bigint[],
-    $8::text[], $9::int[], $10::text[]) AS s
+SELECT s.*, 'available'
+FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::text[],
+    $7::bigint[], $8::text[], $9::int[], $10::text[]) AS s
