@@ -257,7 +257,8 @@ async fn sell(
                 let Some(ShowEvent::HoldConfirmed(paid)) = settled.events.into_iter().next() else {
                     return Some(0);
                 };
-                if order % REFUNDED_ONE_IN == 0 {
+                // Paid orders only (every RELEASED_ONE_IN-th order is let go unpaid).
+                if order % REFUNDED_ONE_IN == 1 {
                     writers
                         .execute(
                             show,
