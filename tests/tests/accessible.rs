@@ -7,7 +7,7 @@ use boxoffice_commands::{Clock, ManualClock, SystemClock};
 use boxoffice_tests::fixtures::cny;
 use boxoffice_tests::server::{Api, TestServer};
 use boxoffice_tests::wait::eventually;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, SubsecRound, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -99,7 +99,7 @@ async fn accessible_seats_are_kept_booked_with_companions_and_released_at_the_re
     });
     let hall = cinema_with_hall(api, &staff, Some(rule.clone())).await;
     let movie = movie(api, &staff).await;
-    let starts_at = (clock.now() + Duration::hours(4)).with_nanosecond_zero();
+    let starts_at = (clock.now() + Duration::hours(4)).trunc_subsecs(0);
     let (show, scheduled) = show_at(api, &staff, &movie, &hall, starts_at).await;
     let (alice, bob, carol) = (
         api.customer("alice"),
@@ -199,7 +199,7 @@ async fn staff_release_early_and_selling_the_rest_of_the_hall_releases_them() {
     let rule = json!({"release_when_rest_sold": true, "companions_per_wheelchair": 1});
     let hall = cinema_with_hall(api, &staff, Some(rule)).await;
     let movie = movie(api, &staff).await;
-    let tomorrow = (Utc::now() + Duration::days(1)).with_nanosecond_zero();
+    let tomorrow = (Utc::now() + Duration::days(1)).trunc_subsecs(0);
     let (first, scheduled) = show_at(api, &staff, &movie, &hall, tomorrow).await;
     let (second, _) = show_at(api, &staff, &movie, &hall, tomorrow + Duration::hours(4)).await;
     let map = seat_map(api, &first, &scheduled).await;
@@ -286,16 +286,4 @@ async fn a_bad_rule_is_refused_and_writes_nothing() {
     )
     .await
     .expect_problem(422, "validation_failed");
-}
-
-/// Whole seconds, as the catalogue takes start times.
-trait WholeSeconds {
-    fn with_nanosecond_zero(self) -> Self;
-}
-
-impl WholeSeconds for DateTime<Utc> {
-    fn with_nanosecond_zero(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(0).unwrap()
-    }
 }

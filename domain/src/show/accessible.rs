@@ -100,9 +100,13 @@ impl Show {
 /// The release a command decided at `now` must record before its own events: the release
 /// time has come and nobody has recorded it yet.
 pub(super) fn due(show: &Show, now: Timestamp) -> Option<ShowEvent> {
-    let rule = show.accessible_kept()?;
-    let release_at = rule.release_at(show.info()?.starts_at)?;
-    (now >= release_at).then(|| released(show, AccessibleRelease::ReleaseTime, now))
+    (now >= release_at(show)?).then(|| released(show, AccessibleRelease::ReleaseTime, now))
+}
+
+/// When the seats the show still keeps are released by time (none: nothing is kept, or not
+/// by time).
+fn release_at(show: &Show) -> Option<Timestamp> {
+    show.accessible_kept()?.release_at(show.info()?.starts_at)
 }
 
 fn released(show: &Show, reason: AccessibleRelease, now: Timestamp) -> ShowEvent {
@@ -128,11 +132,9 @@ pub(super) fn release(
         return Ok(vec![event]);
     }
     if !by_staff {
-        let release_at = show
-            .accessible_kept()
-            .zip(show.info())
-            .and_then(|(rule, info)| rule.release_at(info.starts_at));
-        return Err(DomainError::NotReleasedYet { release_at });
+        return Err(DomainError::NotReleasedYet {
+            release_at: release_at(show),
+        });
     }
     Ok(vec![released(show, AccessibleRelease::Staff, now)])
 }

@@ -33,7 +33,7 @@ pub fn decide(
             | ShowCommand::HoldBestAvailable { .. }
             | ShowCommand::ExchangeSeats { .. }
     );
-    if let Some(release) = accessible::due(show, now).filter(|_| takes_seats) {
+    if let Some(release) = takes_seats.then(|| accessible::due(show, now)).flatten() {
         let released = show.clone().evolve(&release);
         let mut events = vec![release];
         events.extend(decide_admitted(&released, command, now)?);
