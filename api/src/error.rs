@@ -69,6 +69,13 @@ pub const PROBLEM_CODES: &[&str] = &[
     "seats_checked_in",
     "seats_reserved",
     "not_released_yet",
+    "queue_required",
+    "onsale_conflict",
+    // The waiting room.
+    "onsale_not_found",
+    "onsale_ended",
+    "queue_ticket_not_found",
+    "unknown_shows",
     // At the door, before the show is asked.
     "ticket_forged",
     "ticket_for_another_show",
@@ -358,6 +365,17 @@ impl From<DomainError> for ApiError {
                 .with("reserved_for", "wheelchair"),
             DomainError::NotReleasedYet { release_at } => {
                 conflict("Accessible seats not due for release").with("release_at", release_at)
+            }
+            DomainError::QueueRequired {
+                onsale_id,
+                opens_at,
+                ..
+            } => ApiError::new(StatusCode::FORBIDDEN, code, "Queue required")
+                .detail(detail)
+                .with("onsale_id", onsale_id)
+                .with("opens_at", opens_at),
+            DomainError::OnSaleConflict { onsale_id } => {
+                conflict("Show already in a waiting room").with("onsale_id", onsale_id)
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod sandbox;
 pub mod server;
 pub mod tickets;
 pub mod verifications;
+pub mod waiting_room;
 
 use auth::JwtKeys;
 use boxoffice_commands::{Catalogue, ShowSettings, ShowWriters};
@@ -238,4 +239,6 @@ pub struct AppState {
     pub tickets: Arc<tickets::TicketKeys>,
     /// Verifications of the read models and the log that auditors start.
     pub verifications: Arc<verifications::Verifications>,
+    /// High-demand on-sales' lines.
+    pub waiting_room: Arc<waiting_room::WaitingRoom>,
 }

@@ -92,5 +92,19 @@ async fn read_gauges(state: &AppState) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     metrics::gauge!("boxoffice_active_holds").set(active as f64);
+    let now = state.waiting_room.clock.now();
+    let lines = crate::waiting_room::store::gauges(&client, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    for line in lines {
+        let onsale = line.onsale_id.to_string();
+        metrics::gauge!("boxoffice_onsale_queue_length", "onsale" => onsale.clone())
+            .set(line.waiting as f64);
+        metrics::gauge!("boxoffice_onsale_admitted_last_minute", "onsale" => onsale.clone())
+            .set(line.admitted_last_minute as f64);
+        if let Some(median) = line.median_wait_seconds {
+            metrics::gauge!("boxoffice_onsale_median_wait_seconds", "onsale" => onsale).set(median);
+        }
+    }
     Ok(())
 }

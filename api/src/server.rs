@@ -9,6 +9,7 @@ use crate::auth::JwtKeys;
 use crate::sandbox::Sandbox;
 use crate::tickets::TicketKeys;
 use crate::verifications::Verifications;
+use crate::waiting_room::{Admitter, WaitingRoom};
 use crate::{router, ApiSettings, AppState, AuditKeys};
 use boxoffice_audit::seal::SigningKey;
 use boxoffice_audit::sealer::Sealer;
@@ -97,7 +98,7 @@ pub fn open_log(
 
 /// Every component's migrations after the event log's, in the order they are applied.
 /// The sandbox's component kept its first name (`payments`): databases remember steps by it.
-fn components() -> [(&'static str, &'static [&'static str]); 6] {
+fn components() -> [(&'static str, &'static [&'static str]); 7] {
     [
         ("projections", boxoffice_projections::MIGRATIONS),
         ("accounts", crate::accounts::MIGRATIONS),
@@ -105,6 +106,7 @@ fn components() -> [(&'static str, &'static [&'static str]); 6] {
         ("payments", crate::sandbox::MIGRATIONS),
         ("verifications", crate::verifications::MIGRATIONS),
         ("webhooks", boxoffice_webhooks::MIGRATIONS),
+        ("waiting_room", crate::waiting_room::MIGRATIONS),
     ]
 }
 
@@ -220,6 +222,8 @@ pub struct Backend {
     pub audit: Arc<AuditKeys>,
     pub tickets: Arc<TicketKeys>,
     pub verifications: Arc<Verifications>,
+    pub waiting_room: Arc<WaitingRoom>,
+    pub admitter: Admitter,
 }
 
 impl Backend {
@@ -257,7 +261,14 @@ impl Backend {
         let writers = ShowWriters::new(log.clone(), clock.clone(), config.writer.clone());
         let streams = Streams::new(log.clone(), clock.clone());
         let catalogue = Catalogue::new(streams.clone());
-        let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock);
+        let expiry = ExpiryScheduler::start(pool.clone(), writers.clone(), clock.clone());
+        let waiting_room = Arc::new(WaitingRoom::new(
+            pool.clone(),
+            clock,
+            JwtKeys::new(&config.jwt_secret),
+            writers.clone(),
+        ));
+        let admitter = Admitter::start(waiting_room.clone());
         let sandbox = Arc::new(Sandbox::new(
             pool.clone(),
             config.settings.payments.sandbox_secret.clone(),
@@ -315,6 +326,8 @@ impl Backend {
             audit,
             tickets,
             verifications,
+            waiting_room,
+            admitter,
             pool,
             log,
             writers,
@@ -400,6 +413,7 @@ pub async fn start_with_clock(
         audit: backend.audit.clone(),
         tickets: backend.tickets.clone(),
         verifications: backend.verifications.clone(),
+        waiting_room: backend.waiting_room.clone(),
     };
     backend.sandbox.set_base_url(
         config
@@ -422,6 +436,7 @@ pub async fn start_with_clock(
             tracing::error!(%error, "the HTTP server failed");
         }
         backend.expiry.shutdown().await;
+        backend.admitter.shutdown().await;
         backend.tasks.stop().await;
         backend.deliverer.stop().await;
         backend.sealer.stop().await;

@@ -220,6 +220,7 @@ async fn long_history(log: Arc<PgEventLog>, events: usize) -> anyhow::Result<Sho
             writers.execute(
                 show,
                 ShowCommand::HoldSeats {
+                    admission: None,
                     accessible: false,
                     ticket_types: Default::default(),
                     hold_id: HoldId(Uuid::new_v4()),

@@ -78,6 +78,7 @@ async fn one_show(writers: &ShowWriters, n: usize) -> anyhow::Result<usize> {
         let holds = join_all((0..CUSTOMERS_PER_CYCLE).map(|k| {
             let customer = format!("replay-{n}-{cycle}-{k}");
             let command = ShowCommand::HoldSeats {
+                admission: None,
                 accessible: false,
                 ticket_types: Default::default(),
                 hold_id: HoldId(Uuid::new_v4()),

@@ -231,6 +231,7 @@ async fn sell(
                     .execute(
                         show,
                         ShowCommand::HoldSeats {
+                            admission: None,
                             accessible: false,
                             ticket_types: Default::default(),
                             hold_id: HoldId(Uuid::new_v4()),

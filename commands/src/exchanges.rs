@@ -67,6 +67,7 @@ impl Exchanges {
             .execute(
                 transfer.to_show,
                 ShowCommand::HoldSeats {
+                    admission: None,
                     hold_id: to_hold,
                     customer_id: transfer.customer_id.clone(),
                     seats: transfer.take.clone(),

@@ -14,6 +14,7 @@
 
 use crate::{CommandContext, CommandError, Outcome, Promos, ShowWriters};
 use boxoffice_domain::promo::PromoCode;
+use boxoffice_domain::show::Admission;
 use boxoffice_domain::{CustomerId, HoldId, SeatId, ShowCommand, ShowId};
 use std::collections::BTreeMap;
 
@@ -44,6 +45,8 @@ pub struct NewHold {
     pub customer_id: CustomerId,
     pub seats: SeatChoice,
     pub promo_code: Option<PromoCode>,
+    /// Why the hold may be made while the show sells through a waiting room.
+    pub admission: Option<Admission>,
 }
 
 #[derive(Clone)]
@@ -84,6 +87,7 @@ impl Holds {
                 ticket_types,
                 accessible,
             } => ShowCommand::HoldSeats {
+                admission: hold.admission,
                 hold_id: hold.hold_id,
                 customer_id: hold.customer_id,
                 seats,
@@ -96,6 +100,7 @@ impl Holds {
                 category,
                 ticket_types,
             } => ShowCommand::HoldBestAvailable {
+                admission: hold.admission,
                 hold_id: hold.hold_id,
                 customer_id: hold.customer_id,
                 count,

@@ -130,6 +130,14 @@ pub enum DomainError {
     SeatsReserved(Vec<SeatId>),
     #[error("the accessible seats are not due for release yet{}", .release_at.map(|at| format!(" (due at {at})")).unwrap_or_default())]
     NotReleasedYet { release_at: Option<Timestamp> },
+    #[error("{reason}")]
+    QueueRequired {
+        onsale_id: uuid::Uuid,
+        opens_at: Timestamp,
+        reason: &'static str,
+    },
+    #[error("the show is already under on-sale {onsale_id}'s waiting room")]
+    OnSaleConflict { onsale_id: uuid::Uuid },
 }
 
 fn join(seats: &[SeatId]) -> String {
@@ -179,6 +187,8 @@ impl DomainError {
             Self::PaymentNotFound => "payment_not_found",
             Self::SeatsReserved(_) => "seats_reserved",
             Self::NotReleasedYet { .. } => "not_released_yet",
+            Self::QueueRequired { .. } => "queue_required",
+            Self::OnSaleConflict { .. } => "onsale_conflict",
             Self::TicketNotFound => "ticket_not_found",
             Self::TicketVoid => "ticket_void",
             Self::AlreadyCheckedIn { .. } => "already_checked_in",

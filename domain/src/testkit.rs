@@ -227,6 +227,7 @@ pub(crate) fn scheduled() -> ShowEvent {
 /// Hold `id` of `who` on `labels`, made at [`t0`].
 pub(crate) fn held(id: u128, who: &str, labels: &[&str], total: i64) -> ShowEvent {
     ShowEvent::SeatsHeld(SeatsHeld {
+        admission: None,
         ticket_types: Default::default(),
         discount: None,
         hold_id: hold_id(id),
@@ -289,6 +290,7 @@ pub(crate) fn hold_for_wheelchair(id: u128, who: &str, labels: &[&str]) -> ShowC
 
 fn holding(id: u128, who: &str, labels: &[&str], accessible: bool) -> ShowCommand {
     ShowCommand::HoldSeats {
+        admission: None,
         accessible,
         ticket_types: Default::default(),
         promo: None,

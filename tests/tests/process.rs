@@ -161,6 +161,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::HoldSeats {
+                admission: None,
                 accessible: false,
                 ticket_types: Default::default(),
                 hold_id: hold,
@@ -229,6 +230,7 @@ async fn a_refund_held_at_the_provider_does_not_stall_projections_or_reads_of_ow
         .execute(
             show,
             ShowCommand::HoldSeats {
+                admission: None,
                 accessible: false,
                 ticket_types: Default::default(),
                 hold_id: HoldId(Uuid::new_v4()),

@@ -42,6 +42,10 @@ const NOT_STAFF: &[&str] = &[
     "GET /v1/me/orders",
     "GET /v1/me/orders/{order_id}",
     "GET /v1/me/payments/{payment_id}",
+    // An on-sale's line is the customers'; anyone signed in may read an on-sale.
+    "GET /v1/onsales/{onsale_id}",
+    "POST /v1/onsales/{onsale_id}/queue",
+    "GET /v1/onsales/{onsale_id}/queue/{ticket}",
 ];
 
 /// Cinema A (the limited staff's) and cinema B, each with a hall and a show of one movie;
@@ -261,6 +265,22 @@ fn matrix(c: &Chain) -> Vec<(&'static str, Method, String, Option<Value>)> {
             "GET /v1/reports/sales-timeline",
             Method::GET,
             format!("/v1/reports/sales-timeline?show_id={b}"),
+            None,
+        ),
+        (
+            "POST /v1/onsales",
+            Method::POST,
+            "/v1/onsales".into(),
+            Some(
+                json!({"title": "乙的首映", "show_ids": [b], "opens_at": now.to_rfc3339(),
+                "admitted_per_minute": 60}),
+            ),
+        ),
+        ("GET /v1/onsales", Method::GET, "/v1/onsales".into(), None),
+        (
+            "POST /v1/onsales/{onsale_id}/end",
+            Method::POST,
+            format!("/v1/onsales/{}/end", uuid::Uuid::new_v4()),
             None,
         ),
         (

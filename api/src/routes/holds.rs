@@ -62,6 +62,9 @@ pub struct HoldSeats {
     /// seat with the wheelchair space beside it). With `count`, ask for
     /// `category: accessible` instead.
     accessible: Option<bool>,
+    /// While the show sells through an on-sale's waiting room: the admission the room gave
+    /// (`admission.token` of the caller's place in line).
+    admission_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -100,7 +103,8 @@ pub struct Held {
                 ("Release" = (operation_id = "release", parameters(("show_id" = "$response.body#/show_id"), ("hold_id" = "$response.body#/hold_id"))))
             )),
         (status = 404, description = "Unknown show (`show_not_found`).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`; empty when no block of `count` exists), the customer already has an active hold on this show (`hold_exists`, with `hold_id`), the seats are kept for wheelchair users and the hold is not `accessible` (`seats_reserved`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json")
+        (status = 409, description = "Some seats are held or sold (`seats_unavailable`, with `unavailable_seats`; empty when no block of `count` exists), the customer already has an active hold on this show (`hold_exists`, with `hold_id`), the seats are kept for wheelchair users and the hold is not `accessible` (`seats_reserved`), or the show has started (`show_started`).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The show sells through an on-sale's waiting room and the hold carries no valid admission of the caller's (`queue_required`, with `onsale_id` and `opens_at`): join the queue.", body = Problem, content_type = "application/problem+json")
     )
 )]
 pub async fn hold(
@@ -169,6 +173,7 @@ pub async fn hold(
         customer_id: CustomerId(caller.sub.clone()),
         seats,
         promo_code,
+        admission: super::onsales::admission(&state, &caller, body.admission_token.as_deref()),
     };
     let outcome = state.holds.hold(ShowId(show_id), hold, &context).await?;
     let held = outcome.expect("SeatsHeld", |e| match e {

@@ -11,6 +11,7 @@ mod health;
 mod holds;
 mod live;
 mod meta;
+mod onsales;
 mod orders;
 mod payments;
 mod promos;
@@ -151,6 +152,15 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
             limits.request_timeout + Duration::from_secs(waitlist::MAX_WAIT_SECONDS),
         ))
         .routes(command(routes!(waitlist::leave)))
+        .routes(command(routes!(onsales::create, onsales::list)))
+        .routes(query(routes!(onsales::find)))
+        .routes(command(routes!(onsales::end)))
+        .routes(command(routes!(onsales::join)))
+        .routes(limited(
+            routes!(onsales::follow),
+            limits.queries_in_flight,
+            limits.request_timeout + Duration::from_secs(onsales::MAX_WAIT_SECONDS),
+        ))
         .routes(audit(routes!(audit::log::stream)))
         .routes(audit(routes!(audit::log::events)))
         .routes(audit(routes!(audit::log::export)))

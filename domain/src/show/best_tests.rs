@@ -96,6 +96,7 @@ fn best_available_keeps_to_the_category_and_to_adjacent_seats() {
 fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
     let show = given(vec![hall(2, 3, None)]);
     let command = |id: u128, who: &str, count: u32| ShowCommand::HoldBestAvailable {
+        admission: None,
         ticket_types: Default::default(),
         promo: None,
         hold_id: hold_id(id),
@@ -116,6 +117,7 @@ fn holding_the_best_available_holds_them_and_refuses_when_no_block_exists() {
     show.when(command(3, "bob", 0), t0())
         .then_code("validation_failed");
     let unknown = ShowCommand::HoldBestAvailable {
+        admission: None,
         ticket_types: Default::default(),
         promo: None,
         hold_id: hold_id(4),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::{AccessibleSeating, Door, Presented, RefundPolicy, SeatSpec, Venue};
+use super::{AccessibleSeating, Admission, Door, Presented, RefundPolicy, SeatSpec, Venue};
 use crate::payment::PaymentMethod;
 use crate::promo::PromoOffer;
 
@@ -67,6 +67,8 @@ pub enum ShowCommand {
         promo: Option<PromoOffer>,
         /// For a wheelchair user: may take kept wheelchair spaces and companion seats.
         accessible: bool,
+        /// Why the hold may be made while the show sells through a waiting room.
+        admission: Option<Admission>,
     },
     /// Holds the best `count` adjacent seats in one row (of `category`, if given).
     HoldBestAvailable {
@@ -78,6 +80,8 @@ pub enum ShowCommand {
         /// first seats get them, in the types' order; the rest are `adult`).
         ticket_types: BTreeMap<String, u32>,
         promo: Option<PromoOffer>,
+        /// Why the hold may be made while the show sells through a waiting room.
+        admission: Option<Admission>,
     },
     /// Queues for `count` seats (of `category`): offered first-come-first-served as seats
     /// come free.
@@ -179,6 +183,16 @@ pub enum ShowCommand {
     ReleaseAccessibleSeats {
         by_staff: bool,
     },
+    /// Staff put the show under an on-sale's waiting room: customers' holds need its
+    /// admission until the queue is lifted.
+    QueueOnSale {
+        onsale_id: Uuid,
+        opens_at: Timestamp,
+    },
+    /// Staff end the on-sale's waiting room for this show.
+    LiftOnSaleQueue {
+        onsale_id: Uuid,
+    },
 }
 
 impl ShowCommand {
@@ -204,6 +218,8 @@ impl ShowCommand {
             Self::RevertTransferOut { .. } => "RevertTransferOut",
             Self::CheckIn { .. } => "CheckIn",
             Self::ReleaseAccessibleSeats { .. } => "ReleaseAccessibleSeats",
+            Self::QueueOnSale { .. } => "QueueOnSale",
+            Self::LiftOnSaleQueue { .. } => "LiftOnSaleQueue",
         }
     }
 }

@@ -15,7 +15,7 @@ use super::command::ShowCommand;
 use super::event::{ShowEvent, ShowScheduled};
 use super::holds::Wanted;
 use super::orders::Credit;
-use super::{accessible, holds, lifecycle, orders, payments, tickets, waitlist, Show};
+use super::{accessible, holds, lifecycle, onsale, orders, payments, tickets, waitlist, Show};
 use crate::{DomainError, Timestamp};
 
 /// Decides which events a command produces against the current state, at instant `now`.
@@ -98,6 +98,7 @@ fn decide_admitted(
             ticket_types,
             promo,
             accessible,
+            admission,
         } => holds::hold(
             show,
             *hold_id,
@@ -107,7 +108,7 @@ fn decide_admitted(
                 ticket_types,
                 accessible: *accessible,
             },
-            promo.as_ref(),
+            (promo.as_ref(), admission.as_ref()),
             now,
         ),
         ShowCommand::HoldBestAvailable {
@@ -117,6 +118,7 @@ fn decide_admitted(
             category,
             ticket_types,
             promo,
+            admission,
         } => holds::hold(
             show,
             *hold_id,
@@ -126,7 +128,7 @@ fn decide_admitted(
                 category: category.as_deref(),
                 ticket_types,
             },
-            promo.as_ref(),
+            (promo.as_ref(), admission.as_ref()),
             now,
         ),
         ShowCommand::ReleaseHold { hold_id, requester } => {
@@ -260,6 +262,12 @@ fn decide_admitted(
         ShowCommand::ReleaseAccessibleSeats { by_staff } => {
             return accessible::release(show, *by_staff, now)
         }
+        // Neither frees nor takes a seat.
+        ShowCommand::QueueOnSale {
+            onsale_id,
+            opens_at,
+        } => return onsale::set(show, *onsale_id, *opens_at, now),
+        ShowCommand::LiftOnSaleQueue { onsale_id } => return onsale::lift(show, *onsale_id, now),
     }?;
     let events = waitlist::follow_up(show, events, now);
     Ok(accessible::follow_up(show, events, now))

@@ -111,6 +111,27 @@ pub struct AccessibleSeatsReleased {
     pub released_at: Timestamp,
 }
 
+/// Staff put the show under an on-sale's waiting room: from here on a customer's hold needs
+/// an admission from that on-sale's queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnSaleQueueSet {
+    pub show_id: Uuid,
+    pub onsale_id: Uuid,
+    /// When the on-sale opens (the queue admits nobody before).
+    pub opens_at: Timestamp,
+    pub set_at: Timestamp,
+}
+
+/// The show's waiting room was lifted: holds need no admission any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnSaleQueueLifted {
+    pub show_id: Uuid,
+    pub onsale_id: Uuid,
+    pub lifted_at: Timestamp,
+}
+
 /// Why kept accessible seats were released.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -169,6 +190,10 @@ pub struct SeatsHeld {
     /// The ticket type of each seat that is not `adult` (`{"A2": "child"}`), priced so.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ticket_types: BTreeMap<SeatId, String>,
+    /// While the show was under an on-sale's waiting room: what let the hold through (the
+    /// room's admission and until when it was valid, or staff at the counter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admission: Option<super::Admission>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -569,6 +594,8 @@ pub enum ShowEvent {
     TransferReverted(TransferReverted),
     TicketsCheckedIn(TicketsCheckedIn),
     AccessibleSeatsReleased(AccessibleSeatsReleased),
+    OnSaleQueueSet(OnSaleQueueSet),
+    OnSaleQueueLifted(OnSaleQueueLifted),
 }
 
 stored_events!(ShowEvent, "not a show event", {
@@ -591,4 +618,6 @@ stored_events!(ShowEvent, "not a show event", {
     TransferReverted,
     TicketsCheckedIn,
     AccessibleSeatsReleased,
+    OnSaleQueueSet,
+    OnSaleQueueLifted,
 });

@@ -11,6 +11,7 @@ use super::accessible;
 use super::best::best_available;
 use super::command::Requester;
 use super::event::*;
+use super::onsale::{self, Admission};
 use super::{Hold, HoldStatus, SeatStatus, Show, ShowInfo, ADULT};
 use crate::promo::{PromoCode, PromoOffer};
 use crate::{CustomerId, DomainError, HoldId, Money, SeatId, Timestamp, Unavailability};
@@ -43,11 +44,12 @@ pub(super) fn hold(
     hold_id: HoldId,
     customer_id: &CustomerId,
     wanted: Wanted<'_>,
-    promo: Option<&PromoOffer>,
+    (promo, admission): (Option<&PromoOffer>, Option<&Admission>),
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
     info.before_start(now)?;
+    onsale::check(show, admission, now)?;
     if show.hold(&hold_id).is_some() {
         return Err(DomainError::DuplicateId(format!("hold {hold_id}")));
     }
@@ -136,6 +138,7 @@ pub(super) fn hold(
         expires_at: now + ttl,
         discount,
         ticket_types,
+        admission: show.queued.and(admission.copied()),
     }));
     Ok(events)
 }

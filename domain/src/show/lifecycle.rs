@@ -45,7 +45,9 @@ pub(super) fn admit(show: &Show, command: &ShowCommand) -> Result<(), DomainErro
         | ShowCommand::TransferOut { .. }
         | ShowCommand::TransferIn { .. }
         | ShowCommand::CheckIn { .. }
-        | ShowCommand::ReleaseAccessibleSeats { .. } => {
+        | ShowCommand::ReleaseAccessibleSeats { .. }
+        | ShowCommand::QueueOnSale { .. }
+        | ShowCommand::LiftOnSaleQueue { .. } => {
             if show.is_cancelled() {
                 return Err(DomainError::ShowCancelled);
             }

@@ -17,6 +17,7 @@ mod decide;
 mod event;
 mod holds;
 mod lifecycle;
+mod onsale;
 mod orders;
 mod payments;
 mod tickets;
@@ -26,6 +27,8 @@ mod waitlist;
 mod accessible_tests;
 #[cfg(test)]
 mod best_tests;
+#[cfg(test)]
+mod onsale_tests;
 #[cfg(test)]
 mod payment_tests;
 #[cfg(test)]
@@ -44,14 +47,15 @@ pub use command::{Requester, ShowCommand};
 pub use decide::decide;
 pub use event::{
     AccessibleRelease, AccessibleSeatsReleased, AdmittedTicket, AppliedDiscount, CheckInMethod,
-    HoldConfirmed, HoldExpired, HoldReleased, OrderRefunded, OrderTransferredIn,
-    OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested, RefundPolicy,
-    RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent, ShowScheduled,
-    TicketsCheckedIn, TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed, WaitlistJoined,
-    WaitlistLeft, WaitlistOffered,
+    HoldConfirmed, HoldExpired, HoldReleased, OnSaleQueueLifted, OnSaleQueueSet, OrderRefunded,
+    OrderTransferredIn, OrderTransferredOut, PaymentRefusal, PaymentRefused, PaymentRequested,
+    RefundPolicy, RefundReason, SeatMove, SeatsExchanged, SeatsHeld, ShowCancelled, ShowEvent,
+    ShowScheduled, TicketsCheckedIn, TransferReverted, Venue, WaitlistCloseReason, WaitlistClosed,
+    WaitlistJoined, WaitlistLeft, WaitlistOffered,
 };
 pub use holds::MAX_SEATS_PER_HOLD;
 pub use lifecycle::valid_ticket_type;
+pub use onsale::Admission;
 pub use tickets::{pickup_code, ticket_id, CheckedIn, Door, Presented, Ticket};
 
 /// Shares `paid` out over items in proportion to their `prices` (rounded down, the
@@ -274,6 +278,9 @@ pub struct Show {
     /// Seats other than wheelchair spaces and companion seats that are not sold: when none
     /// is left, kept accessible seats may be released.
     ordinary_unsold: usize,
+    /// The on-sale whose waiting room a hold must come through, while there is one (see
+    /// [`onsale`]).
+    queued: Option<onsale::Queued>,
 }
 
 /// How many holds ended, by how (a hold that expired and was then paid late counts as
@@ -713,6 +720,13 @@ impl Show {
             ShowEvent::WaitlistClosed(e) => self.end_entry(&e.entry_id),
             ShowEvent::ShowCancelled(_) => self.cancelled = true,
             ShowEvent::AccessibleSeatsReleased(_) => self.accessible_released = true,
+            ShowEvent::OnSaleQueueSet(e) => {
+                self.queued = Some(onsale::Queued {
+                    onsale_id: e.onsale_id,
+                    opens_at: e.opens_at,
+                });
+            }
+            ShowEvent::OnSaleQueueLifted(_) => self.queued = None,
             ShowEvent::TicketsCheckedIn(e) => {
                 for admitted in &e.tickets {
                     let ticket = self

@@ -170,6 +170,7 @@ fn customers_pay_the_policys_fee_close_to_the_start_and_staff_refund_in_full() {
 #[test]
 fn a_discount_is_shared_over_the_seats_so_refunds_never_return_more_than_was_paid() {
     let held = ShowCommand::HoldSeats {
+        admission: None,
         accessible: false,
         ticket_types: Default::default(),
         hold_id: hold_id(1),
@@ -347,6 +348,7 @@ fn a_transfer_out_is_undone_with_the_seats_back_or_their_value_refunded() {
 fn a_discounted_hold_that_ends_unpaid_names_its_code_so_the_use_goes_back() {
     let offer = offer("spring", Discount::Percent(10));
     let hold = |n: u128, who: &str, seat: &str| ShowCommand::HoldSeats {
+        admission: None,
         accessible: false,
         ticket_types: Default::default(),
         hold_id: hold_id(n),

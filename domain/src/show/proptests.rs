@@ -218,7 +218,7 @@ proptest! {
                 }
                 Op::Hold { who: w, seats, accessible } => {
                     holds += 1;
-                    ShowCommand::HoldSeats { accessible, promo: None,
+                    ShowCommand::HoldSeats { admission: None, accessible, promo: None,
                         ticket_types: Default::default(),
                         hold_id: hold_id(holds),
                         customer_id: who(w),
@@ -227,7 +227,7 @@ proptest! {
                 }
                 Op::HoldBest { who: w, count } => {
                     holds += 1;
-                    ShowCommand::HoldBestAvailable { promo: None,
+                    ShowCommand::HoldBestAvailable { admission: None, promo: None,
                         ticket_types: Default::default(),
                         hold_id: hold_id(holds),
                         customer_id: who(w),
@@ -312,7 +312,7 @@ proptest! {
     #[test]
     fn contested_seats_go_wholly_to_one_hold(a in prop::collection::vec(0usize..8, 1..5), b in prop::collection::vec(0usize..8, 1..5)) {
         let show = Show::replay(&[scheduled()]);
-        let command = |n: u128, seats: &[usize]| ShowCommand::HoldSeats { accessible: false, promo: None,
+        let command = |n: u128, seats: &[usize]| ShowCommand::HoldSeats { admission: None, accessible: false, promo: None,
             ticket_types: Default::default(),
             hold_id: hold_id(n),
             customer_id: customer(&n.to_string()),

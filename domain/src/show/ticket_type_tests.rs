@@ -39,6 +39,7 @@ fn typed(pairs: &[(&str, &str)]) -> BTreeMap<SeatId, String> {
 
 fn hold_typed(id: u128, who: &str, labels: &[&str], types: &[(&str, &str)]) -> ShowCommand {
     ShowCommand::HoldSeats {
+        admission: None,
         accessible: false,
         hold_id: hold_id(id),
         customer_id: customer(who),
@@ -129,6 +130,7 @@ fn a_type_the_show_does_not_sell_on_a_seat_or_for_a_seat_not_held_is_refused() {
 #[test]
 fn best_available_gives_the_counted_types_to_the_first_seats_of_the_block() {
     let best = |counts: &[(&str, u32)], count: u32| ShowCommand::HoldBestAvailable {
+        admission: None,
         hold_id: hold_id(1),
         customer_id: customer("alice"),
         count,

@@ -234,6 +234,7 @@ pub(crate) fn follow_up(show: &Show, mut events: Vec<ShowEvent>, now: Timestamp)
             &mut state,
             &mut consequences,
             ShowEvent::SeatsHeld(SeatsHeld {
+                admission: None,
                 hold_id,
                 customer_id: entry.customer_id.clone(),
                 seats: seats.clone(),

@@ -326,7 +326,9 @@ impl Fold {
             | ShowEvent::WaitlistLeft(_)
             | ShowEvent::WaitlistClosed(_)
             | ShowEvent::ShowCancelled(_)
-            | ShowEvent::AccessibleSeatsReleased(_) => {}
+            | ShowEvent::AccessibleSeatsReleased(_)
+            | ShowEvent::OnSaleQueueSet(_)
+            | ShowEvent::OnSaleQueueLifted(_) => {}
             ShowEvent::TicketsCheckedIn(e) => {
                 for admitted in &e.tickets {
                     let category = self.place(show).map(|p| p.category(&admitted.seat_id.0));

@@ -486,7 +486,9 @@ async fn change_row(tx: &Transaction<'_>, event: &ShowEvent) -> Result<(), tokio
         | ShowEvent::WaitlistClosed(_)
         | ShowEvent::ShowCancelled(_)
         | ShowEvent::TicketsCheckedIn(_)
-        | ShowEvent::AccessibleSeatsReleased(_) => {}
+        | ShowEvent::AccessibleSeatsReleased(_)
+        | ShowEvent::OnSaleQueueSet(_)
+        | ShowEvent::OnSaleQueueLifted(_) => {}
     }
     Ok(())
 }

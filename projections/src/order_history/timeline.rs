@@ -202,7 +202,9 @@ fn show_step(event: &ShowEvent) -> Option<Said> {
         | ShowEvent::WaitlistLeft(_)
         | ShowEvent::WaitlistClosed(_)
         | ShowEvent::ShowCancelled(_)
-        | ShowEvent::AccessibleSeatsReleased(_) => return None,
+        | ShowEvent::AccessibleSeatsReleased(_)
+        | ShowEvent::OnSaleQueueSet(_)
+        | ShowEvent::OnSaleQueueLifted(_) => return None,
     })
 }
 

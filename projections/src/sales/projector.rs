@@ -78,7 +78,9 @@ impl Projector for Sales {
                 | ShowEvent::WaitlistClosed(_)
                 | ShowEvent::ShowCancelled(_)
                 | ShowEvent::TicketsCheckedIn(_)
-                | ShowEvent::AccessibleSeatsReleased(_) => {}
+                | ShowEvent::AccessibleSeatsReleased(_)
+                | ShowEvent::OnSaleQueueSet(_)
+                | ShowEvent::OnSaleQueueLifted(_) => {}
             }
         }
         if !scheduled.show_ids.is_empty() {

@@ -292,6 +292,8 @@ impl<'a> Fold<'a> {
                     fold.accessible_released
                         .push((show_id, e.reason.as_str(), e.released_at));
                 }
+                // The waiting room is the hold's business, not the seat map's.
+                ShowEvent::OnSaleQueueSet(_) | ShowEvent::OnSaleQueueLifted(_) => {}
             }
             let change = fold.shows.entry(show_id).or_default();
             change.first_version.get_or_insert(version);

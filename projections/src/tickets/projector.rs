@@ -156,7 +156,9 @@ impl Fold {
             | ShowEvent::WaitlistLeft(_)
             | ShowEvent::WaitlistClosed(_)
             | ShowEvent::ShowCancelled(_)
-            | ShowEvent::AccessibleSeatsReleased(_) => {}
+            | ShowEvent::AccessibleSeatsReleased(_)
+            | ShowEvent::OnSaleQueueSet(_)
+            | ShowEvent::OnSaleQueueLifted(_) => {}
         }
     }
 

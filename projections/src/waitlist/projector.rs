@@ -140,7 +140,9 @@ async fn apply_one(
         | ShowEvent::TransferReverted(_)
         | ShowEvent::ShowCancelled(_)
         | ShowEvent::TicketsCheckedIn(_)
-        | ShowEvent::AccessibleSeatsReleased(_) => {}
+        | ShowEvent::AccessibleSeatsReleased(_)
+        | ShowEvent::OnSaleQueueSet(_)
+        | ShowEvent::OnSaleQueueLifted(_) => {}
     }
     Ok(())
 }
