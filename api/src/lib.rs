@@ -157,6 +157,9 @@ pub struct Limits {
     pub commands_in_flight: usize,
     /// Requests in flight per query route (seat maps, orders, reports).
     pub queries_in_flight: usize,
+    /// Questions about places in on-sales' lines in flight (long-polls included): many
+    /// more than queries, as each waits on the line without working.
+    pub queue_follows_in_flight: usize,
     /// Requests in flight per audit route (they read pages of the log).
     pub audit_in_flight: usize,
 }
@@ -167,6 +170,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             commands_in_flight: 2048,
             queries_in_flight: 1024,
+            queue_follows_in_flight: 10_000,
             audit_in_flight: 16,
         }
     }

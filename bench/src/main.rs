@@ -13,13 +13,15 @@
 //!   and date, by keyword, and near a point;
 //! - audit: one show of 50,000 events, then auditors asking for its state at random points;
 //! - reports: a week of the product's catalogue (20,000 shows a day) with a million tickets
-//!   sold, then analysts asking for box-office reports.
+//!   sold, then analysts asking for box-office reports;
+//! - onsale: a 2,000-seat show sold through the waiting room to more customers than seats.
 
 mod audit;
 mod baseline;
 mod check;
 mod client;
 mod generate;
+mod onsale;
 mod report;
 mod reports;
 mod search;
@@ -83,6 +85,12 @@ struct Cli {
     /// Tickets the reports phase sells before asking.
     #[arg(long, default_value_t = 1_000_000)]
     report_tickets: usize,
+    /// Customers lining up in the on-sale phase.
+    #[arg(long, default_value_t = 3_000)]
+    onsale_customers: usize,
+    /// People the on-sale phase's waiting room lets in per minute.
+    #[arg(long, default_value_t = 6_000)]
+    onsale_rate: i32,
     /// Only these phases (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Phase>,
@@ -112,6 +120,8 @@ enum Phase {
     Audit,
     /// A week of shows with a million tickets sold: box-office reports, as analysts ask.
     Reports,
+    /// A hot show sold through the waiting room.
+    Onsale,
 }
 
 /// The hot show's hall: 40 rows of 50 seats.
@@ -136,6 +146,7 @@ async fn main() {
         cli.report_cities = cli.report_cities.min(search::SMOKE_CITIES);
         cli.report_days = cli.report_days.min(2);
         cli.report_tickets = cli.report_tickets.min(400);
+        cli.onsale_customers = cli.onsale_customers.min(60);
     }
     match run(&cli).await {
         Ok(report) => {
@@ -265,6 +276,22 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
                 scale,
                 clients,
                 duration,
+                cli.seed,
+            )
+            .await?,
+        );
+    }
+    if wanted(cli, Phase::Onsale) {
+        eprintln!(
+            "== on-sale: {} customers through the waiting room at {}/min",
+            cli.onsale_customers, cli.onsale_rate
+        );
+        report.onsale = Some(
+            onsale::run(
+                &cli.server,
+                &cli.database_url,
+                cli.onsale_customers,
+                cli.onsale_rate,
                 cli.seed,
             )
             .await?,

@@ -48,6 +48,7 @@ pub struct Report {
     pub search: Option<crate::search::SearchResult>,
     pub audit: Option<crate::audit::AuditResult>,
     pub reports: Option<crate::reports::ReportsResult>,
+    pub onsale: Option<crate::onsale::OnSaleResult>,
     pub targets: Vec<Target>,
 }
 
@@ -80,6 +81,7 @@ impl Report {
             search: None,
             audit: None,
             reports: None,
+            onsale: None,
             targets: Vec::new(),
         })
     }
@@ -208,6 +210,15 @@ impl Report {
                 );
             }
         }
+        if let Some(onsale) = &self.onsale {
+            let configured = f64::from(onsale.configured_per_minute);
+            target(
+                "on-sale: admitted per minute",
+                format!("{configured:.0} +-10%"),
+                format!("{:.0}", onsale.measured_per_minute),
+                (onsale.measured_per_minute - configured).abs() <= configured * 0.1,
+            );
+        }
         if let Some(audit) = &self.audit {
             target(
                 "audit: a show's state at any point p99",
@@ -275,6 +286,26 @@ impl Report {
             }
             if reports.tickets_sold == 0 {
                 failures.push("reports: no ticket was sold".into());
+            }
+        }
+        if let Some(onsale) = &self.onsale {
+            if !onsale.invariants.hold() {
+                failures.push(format!("on-sale: invariants broken: {:?}", onsale.invariants));
+            }
+            if onsale.errors > 0 {
+                failures.push(format!(
+                    "on-sale: {} unexpected answers, e.g. {:?}",
+                    onsale.errors, onsale.error_samples
+                ));
+            }
+            if onsale.held_without_admission > 0 {
+                failures.push(format!(
+                    "on-sale: {} holds went through without an admission",
+                    onsale.held_without_admission
+                ));
+            }
+            if smoke && onsale.holds_succeeded == 0 {
+                failures.push("on-sale: nobody held".into());
             }
         }
         if let Some(audit) = &self.audit {
@@ -463,6 +494,24 @@ impl Report {
                 audit.by_position.p99_ms,
                 audit.by_time.p99_ms,
                 audit.errors
+            );
+        }
+        if let Some(onsale) = &self.onsale {
+            println!(
+                "on-sale: {} customers through the waiting room at {}/min: {} admitted at {:.0}/min measured; holds inside the room p50 {:.1} ms, p99 {:.1} ms ({} held, {} found it sold out); {} held without admission; {} seats sold, {} oversold; {} place questions; {} errors",
+                onsale.customers,
+                onsale.configured_per_minute,
+                onsale.admitted,
+                onsale.measured_per_minute,
+                onsale.hold.p50_ms,
+                onsale.hold.p99_ms,
+                onsale.holds_succeeded,
+                onsale.holds_sold_out,
+                onsale.held_without_admission,
+                onsale.seats_sold,
+                onsale.invariants.oversold_seats,
+                onsale.follows,
+                onsale.errors
             );
         }
         if !self.targets.is_empty() {

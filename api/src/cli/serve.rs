@@ -50,6 +50,10 @@ pub struct ServeArgs {
     /// Requests in flight per query route before 503 `overloaded`.
     #[arg(long, env = "BOXOFFICE_QUERIES_IN_FLIGHT", default_value_t = 1024)]
     pub queries_in_flight: usize,
+    /// Questions about places in on-sales' lines in flight (long-polls included) before 503
+    /// `overloaded`.
+    #[arg(long, env = "BOXOFFICE_QUEUE_FOLLOWS_IN_FLIGHT", default_value_t = 10_000)]
+    pub queue_follows_in_flight: usize,
     /// Requests in flight per audit route before 503 `overloaded`.
     #[arg(long, env = "BOXOFFICE_AUDIT_IN_FLIGHT", default_value_t = 16)]
     pub audit_in_flight: usize,
@@ -133,6 +137,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         request_timeout_seconds,
         commands_in_flight,
         queries_in_flight,
+        queue_follows_in_flight,
         audit_in_flight,
         sandbox_secret,
         payment_window_seconds,
@@ -187,6 +192,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         || pool_size == 0
         || commands_in_flight == 0
         || queries_in_flight == 0
+        || queue_follows_in_flight == 0
         || audit_in_flight == 0
     {
         return Err(
@@ -221,6 +227,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                 request_timeout: Duration::from_secs(request_timeout_seconds),
                 commands_in_flight,
                 queries_in_flight,
+                queue_follows_in_flight,
                 audit_in_flight,
             },
             payments: crate::PaymentSettings {

@@ -158,7 +158,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(onsales::join)))
         .routes(limited(
             routes!(onsales::follow),
-            limits.queries_in_flight,
+            limits.queue_follows_in_flight,
             limits.request_timeout + Duration::from_secs(onsales::MAX_WAIT_SECONDS),
         ))
         .routes(audit(routes!(audit::log::stream)))
