@@ -125,7 +125,9 @@ pub async fn run(
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    eprintln!("   {customers} customers line up; the on-sale opens in {OPENS_IN} s at {per_minute}/min");
+    eprintln!(
+        "   {customers} customers line up; the on-sale opens in {OPENS_IN} s at {per_minute}/min"
+    );
     let tasks: Vec<_> = (0..customers)
         .map(|n| {
             let (http, onsale, staff) = (http.clone(), onsale.clone(), staff.clone());
@@ -190,7 +192,12 @@ async fn customer(
     let count = rng.random_range(1..=4);
     let holds = format!("/v1/shows/{show}/holds");
     match http
-        .send(Method::POST, &holds, Some(&token), Some(&json!({"count": count})))
+        .send(
+            Method::POST,
+            &holds,
+            Some(&token),
+            Some(&json!({"count": count})),
+        )
         .await
     {
         Ok(reply) if reply.status == StatusCode::FORBIDDEN => {}
@@ -199,7 +206,12 @@ async fn customer(
         Err(error) => tally.error(format!("hold without admission: {error}")),
     }
     let joined = match http
-        .send(Method::POST, &format!("/v1/onsales/{onsale}/queue"), Some(&token), None)
+        .send(
+            Method::POST,
+            &format!("/v1/onsales/{onsale}/queue"),
+            Some(&token),
+            None,
+        )
         .await
     {
         Ok(reply) if reply.status == StatusCode::CREATED => reply.json(),
@@ -279,7 +291,10 @@ async fn customer(
     let hold_id = held["hold_id"].as_str().unwrap_or_default();
     let path = format!("/v1/shows/{show}/holds/{hold_id}/confirm");
     let pay = json!({"payment_reference": format!("onsale-{hold_id}"), "amount": held["total"]});
-    match http.send(Method::POST, &path, Some(staff), Some(&pay)).await {
+    match http
+        .send(Method::POST, &path, Some(staff), Some(&pay))
+        .await
+    {
         Ok(reply) if reply.status == StatusCode::CREATED => {
             let seats = held["seats"].as_array().cloned().unwrap_or_default();
             tally.sold.extend(

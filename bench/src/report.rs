@@ -290,7 +290,10 @@ impl Report {
         }
         if let Some(onsale) = &self.onsale {
             if !onsale.invariants.hold() {
-                failures.push(format!("on-sale: invariants broken: {:?}", onsale.invariants));
+                failures.push(format!(
+                    "on-sale: invariants broken: {:?}",
+                    onsale.invariants
+                ));
             }
             if onsale.errors > 0 {
                 failures.push(format!(

@@ -52,7 +52,11 @@ pub struct ServeArgs {
     pub queries_in_flight: usize,
     /// Questions about places in on-sales' lines in flight (long-polls included) before 503
     /// `overloaded`.
-    #[arg(long, env = "BOXOFFICE_QUEUE_FOLLOWS_IN_FLIGHT", default_value_t = 10_000)]
+    #[arg(
+        long,
+        env = "BOXOFFICE_QUEUE_FOLLOWS_IN_FLIGHT",
+        default_value_t = 10_000
+    )]
     pub queue_follows_in_flight: usize,
     /// Requests in flight per audit route before 503 `overloaded`.
     #[arg(long, env = "BOXOFFICE_AUDIT_IN_FLIGHT", default_value_t = 16)]

@@ -109,20 +109,14 @@ pub async fn create(
         }
         (None, Some(movie)) => {
             let client = state.pool.get().await?;
-            let rows = client
-                .query(
-                    "SELECT show_id FROM catalogue_shows WHERE movie_id = $1 \
-                     AND starts_at > $2 AND NOT cancelled ORDER BY starts_at LIMIT $3",
-                    &[&movie, &now, &(MAX_SHOWS as i64)],
-                )
-                .await?;
-            if rows.is_empty() {
+            let shows = store::shows_to_come(&client, movie, now, MAX_SHOWS as i64).await?;
+            if shows.is_empty() {
                 return Err(ApiError::validation(
                     "movie_id",
                     "the movie has no show to come in the catalogue",
                 ));
             }
-            rows.iter().map(|row| row.get(0)).collect()
+            shows
         }
         _ => {
             return Err(ApiError::validation(

@@ -153,6 +153,24 @@ impl From<tokio_postgres::Error> for CreateError {
     }
 }
 
+/// A movie's shows not started yet, as the catalogue read model has them (the shows an
+/// on-sale for its opening covers).
+pub async fn shows_to_come(
+    client: &impl GenericClient,
+    movie_id: Uuid,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Uuid>, tokio_postgres::Error> {
+    let rows = client
+        .query(
+            "SELECT show_id FROM catalogue_shows WHERE movie_id = $1 \
+             AND starts_at > $2 AND NOT cancelled ORDER BY starts_at LIMIT $3",
+            &[&movie_id, &now, &limit],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
 /// Records a new on-sale, unless one of its shows is under another that has not ended
 /// (creations are serialised by a table lock, so two cannot both miss each other).
 pub async fn create(
@@ -556,11 +574,11 @@ pub async fn gauges(
                (SELECT count(*) FROM onsale_queue q WHERE q.onsale_id = o.onsale_id \
                   AND q.admission IS NULL AND q.left_at IS NULL), \
                (SELECT count(*) FROM onsale_queue q WHERE q.onsale_id = o.onsale_id \
-                  AND q.admitted_at > $1 - interval '1 minute'), \
+                  AND q.admitted_at > $1::timestamptz - interval '1 minute'), \
                (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY \
                   extract(epoch FROM q.admitted_at - greatest(q.arrived_at, o.opens_at))::float8) \
                 FROM onsale_queue q WHERE q.onsale_id = o.onsale_id \
-                  AND q.admitted_at > $1 - interval '10 minutes') \
+                  AND q.admitted_at > $1::timestamptz - interval '10 minutes') \
              FROM onsales o WHERE o.ended_at IS NULL",
             &[&now],
         )
