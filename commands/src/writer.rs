@@ -52,6 +52,7 @@ struct Envelope {
 }
 
 struct Registry {
+    capacity: Arc<Capacity>,
     log: Arc<dyn EventLog>,
     clock: Arc<dyn Clock>,
     config: WriterConfig,
@@ -72,6 +73,7 @@ impl ShowWriters {
     pub fn new(log: Arc<dyn EventLog>, clock: Arc<dyn Clock>, config: WriterConfig) -> Self {
         Self {
             registry: Arc::new(Registry {
+                capacity: Arc::default(),
                 log,
                 clock,
                 config,
@@ -121,6 +123,14 @@ impl ShowWriters {
         })
     }
 
+    /// Commands per second one show's writer has been getting through (a moving average
+    /// over its batches: commands decided over the time to decide and append them); `None`
+    /// before any batch. At light load it is one command over one append's time, a floor;
+    /// under load, batching raises it. The waiting room sets an automatic rate from it.
+    pub fn measured_capacity(&self) -> Option<f64> {
+        self.registry.capacity.per_second()
+    }
+
     pub fn active_writers(&self) -> usize {
         self.registry.active.load(Ordering::Relaxed)
     }
@@ -159,6 +169,7 @@ impl ShowWriters {
             clock: self.registry.clock.clone(),
             config: self.registry.config.clone(),
             registry: Arc::downgrade(&self.registry),
+            capacity: self.registry.capacity.clone(),
             state: None,
             contended_until: None,
         };
@@ -171,6 +182,35 @@ impl ShowWriters {
         if writers.get(&show).is_some_and(|(g, _)| *g == generation) {
             writers.remove(&show);
         }
+    }
+}
+
+/// A moving average of the commands per second a writer gets through, kept as an `f64`'s
+/// bits (0: nothing measured yet); writers update it without a lock (a lost update of a
+/// moving average loses nothing that matters).
+#[derive(Default)]
+struct Capacity(AtomicU64);
+
+impl Capacity {
+    /// How much one batch moves the average.
+    const WEIGHT: f64 = 0.05;
+
+    fn record(&self, commands: usize, took: Duration) {
+        let seconds = took.as_secs_f64();
+        if seconds <= 0.0 {
+            return;
+        }
+        let sample = commands as f64 / seconds;
+        let average = match self.per_second() {
+            None => sample,
+            Some(old) => old + Self::WEIGHT * (sample - old),
+        };
+        self.0.store(average.to_bits(), Ordering::Relaxed);
+    }
+
+    fn per_second(&self) -> Option<f64> {
+        let bits = self.0.load(Ordering::Relaxed);
+        (bits != 0).then(|| f64::from_bits(bits))
     }
 }
 
@@ -195,6 +235,7 @@ struct Writer {
     clock: Arc<dyn Clock>,
     config: WriterConfig,
     registry: Weak<Registry>,
+    capacity: Arc<Capacity>,
     /// `None` until loaded, and again whenever the log may hold something we did not see.
     state: Option<Loaded>,
     /// Until when another process is taken to be writing this show too (set by a conflict).
@@ -274,6 +315,7 @@ impl Writer {
 
     async fn process(&mut self, batch: Vec<Envelope>) {
         let mut attempt = 0;
+        let started = Instant::now();
         let answers = loop {
             attempt += 1;
             // While another process writes this show too, keep what we knew before deciding,
@@ -286,7 +328,10 @@ impl Writer {
                 _ => None,
             };
             match self.try_batch(&batch).await {
-                Ok(answers) => break answers,
+                Ok(answers) => {
+                    self.capacity.record(batch.len(), started.elapsed());
+                    break answers;
+                }
                 Err(error) => {
                     let retry = matches!(
                         error,

@@ -514,3 +514,71 @@ async fn a_place_is_kept_while_its_holder_asks_and_given_up_after_the_grace() {
     assert_eq!(back.expect_created()["status"], "waiting");
     assert_ne!(back.body["ticket_id"], gone["ticket_id"]);
 }
+
+#[tokio::test]
+async fn an_automatic_rate_is_set_at_the_opening_from_the_writers_measured_capacity() {
+    let clock = Arc::new(ManualClock::new(SystemClock.now().trunc_subsecs(0)));
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let api = &server.api;
+    let show = api.scheduled_show(&fixtures::show(4, 10)).await;
+    let opens_at = clock.now() + Duration::seconds(60);
+    let reply = api
+        .request(Method::POST, "/v1/onsales")
+        .token(&api.staff())
+        .json(&json!({
+            "title": "首映", "show_ids": [show],
+            "opens_at": opens_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "admitted_per_minute": "auto",
+        }))
+        .send()
+        .await;
+    let made = reply.expect_created();
+    assert_eq!(made["automatic_rate"], true);
+    assert!(made["admitted_per_minute"].is_null(), "{made}");
+    let id = made["onsale_id"].as_str().unwrap().to_owned();
+    for name in ["a1", "a2", "a3"] {
+        join(api, &id, name).await;
+    }
+    clock.advance(Duration::seconds(60));
+    // The opening sets the rate (at least the floor of 600 a minute) and admits the first.
+    let opened = eventually("the opening", async || {
+        let onsale = api
+            .request(Method::GET, format!("/v1/onsales/{id}"))
+            .token(&api.customer("a1"))
+            .send()
+            .await
+            .expect_ok()
+            .clone();
+        if onsale["admitted"].as_i64() >= Some(1) {
+            Ok(onsale)
+        } else {
+            Err(onsale.to_string())
+        }
+    })
+    .await;
+    assert!(
+        opened["admitted_per_minute"].as_i64().unwrap() >= 600,
+        "{opened}"
+    );
+    // At 600 a minute or more, the other two are due within 0.2 s.
+    clock.advance(Duration::milliseconds(200));
+    eventually("all three admitted", async || {
+        match admitted_count(&server.db).await {
+            3 => Ok(()),
+            n => Err(format!("{n} admitted")),
+        }
+    })
+    .await;
+    // Nonsense is refused and sets nothing up.
+    for bad in [json!("fast"), json!(0), json!(1.5)] {
+        api.request(Method::POST, "/v1/onsales")
+            .token(&api.staff())
+            .json(
+                &json!({"title": "x", "show_ids": [show], "opens_at": opens_at.to_rfc3339(),
+                "admitted_per_minute": bad}),
+            )
+            .send()
+            .await
+            .expect_problem(422, "validation_failed");
+    }
+}

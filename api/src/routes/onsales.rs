@@ -42,9 +42,9 @@ pub struct CreateOnSale {
     movie_id: Option<Uuid>,
     /// When the line starts moving; those who come before are shuffled then.
     opens_at: DateTime<Utc>,
-    /// People let in per minute (1 to 1,000,000).
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    admitted_per_minute: i32,
+    /// People let in per minute (1 to 1,000,000), or `"auto"`: set at the opening from
+    /// what the shows' writers have been measured to get through.
+    admitted_per_minute: Rate,
     /// How long an admission lets its customer hold (1 to 60, default 10).
     #[schema(minimum = 1, maximum = 60)]
     admission_minutes: Option<i32>,
@@ -52,6 +52,20 @@ pub struct CreateOnSale {
     /// default 120).
     #[schema(minimum = 10, maximum = 86_400)]
     grace_seconds: Option<i32>,
+}
+
+/// A rate: people per minute, or `"auto"`.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Rate {
+    PerMinute(i32),
+    Automatic(Automatic),
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Automatic {
+    Auto,
 }
 
 /// Set up a high-demand on-sale with a waiting room: from now on customers' holds on its
@@ -82,12 +96,16 @@ pub async fn create(
     if title.is_empty() || title.chars().count() > 200 {
         return Err(ApiError::validation("title", "1 to 200 characters"));
     }
-    if !(1..=1_000_000).contains(&body.admitted_per_minute) {
-        return Err(ApiError::validation(
-            "admitted_per_minute",
-            "1 to 1,000,000 people per minute",
-        ));
-    }
+    let admitted_per_minute = match body.admitted_per_minute {
+        Rate::PerMinute(rate) if (1..=1_000_000).contains(&rate) => Some(rate),
+        Rate::PerMinute(_) => {
+            return Err(ApiError::validation(
+                "admitted_per_minute",
+                "1 to 1,000,000 people per minute, or \"auto\"",
+            ))
+        }
+        Rate::Automatic(Automatic::Auto) => None,
+    };
     let admission_minutes = body.admission_minutes.unwrap_or(10);
     if !(1..=60).contains(&admission_minutes) {
         return Err(ApiError::validation("admission_minutes", "1 to 60"));
@@ -132,7 +150,7 @@ pub async fn create(
         movie_id: body.movie_id,
         show_ids,
         opens_at: body.opens_at,
-        admitted_per_minute: body.admitted_per_minute,
+        admitted_per_minute,
         admission_seconds: admission_minutes * 60,
         grace_seconds,
         created_by: caller.sub.clone(),
@@ -499,7 +517,12 @@ async fn place(
 ) -> Result<QueuePlace, ApiError> {
     let room = &state.waiting_room;
     let now = room.clock.now();
-    let rate = i64::from(onsale.admitted_per_minute.max(1));
+    let rate = i64::from(
+        onsale
+            .admitted_per_minute
+            .unwrap_or_else(|| room.automatic_rate())
+            .max(1),
+    );
     let until_open = (onsale.opens_at - now).num_seconds().max(0);
     let mut place = QueuePlace {
         onsale_id: onsale.onsale_id,

@@ -67,7 +67,7 @@ async fn pass(room: &WaitingRoom) -> Result<(), String> {
         }
         let mut shuffled = onsale.shuffled_at.is_some();
         if !shuffled && onsale.opens_at <= now {
-            if store::shuffle(&mut client, id, now)
+            if store::shuffle(&mut client, id, now, room.automatic_rate())
                 .await
                 .map_err(|e| e.to_string())?
             {
@@ -76,8 +76,9 @@ async fn pass(room: &WaitingRoom) -> Result<(), String> {
             shuffled = true;
         }
         let admitted = if shuffled {
-            // A fifth of a minute's admissions at most in one pass.
-            let burst = i64::from(onsale.admitted_per_minute / 5).max(1);
+            // A fifth of a minute's admissions at most in one pass (an automatic rate is
+            // set by the shuffle, so the first pass after it admits one).
+            let burst = i64::from(onsale.admitted_per_minute.unwrap_or(5) / 5).max(1);
             store::admit(&mut client, id, now, &room.process, burst)
                 .await
                 .map_err(|e| e.to_string())?

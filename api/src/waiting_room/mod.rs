@@ -38,6 +38,12 @@ pub const MIGRATIONS: &[&str] = &[include_str!("sql/001_onsales.sql")];
 /// Shows put under (or out of) a queue at once.
 const SHOWS_AT_ONCE: usize = 16;
 
+/// Commands an admitted customer sends to the show, as the automatic rate counts them:
+/// hold, pay, and one more (a release, a second try).
+const COMMANDS_PER_CUSTOMER: f64 = 3.0;
+/// An automatic rate's bounds, people per minute.
+const AUTOMATIC_RATE: (i32, i32) = (600, 1_000_000);
+
 /// What changes a place in line: the admissions so far, and whether the pre-queue was
 /// shuffled. Long-polls wait for it to move.
 pub type Progress = (i32, bool);
@@ -63,6 +69,21 @@ impl WaitingRoom {
             writers,
             process: format!("{}-{}", std::process::id(), &suffix[..8]),
             progress: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The rate an on-sale with an automatic rate gets at its opening: what one show's
+    /// writer in this process has been getting through, over the [`COMMANDS_PER_CUSTOMER`]
+    /// an admitted customer sends, within [`AUTOMATIC_RATE`] (its floor before anything was
+    /// measured).
+    pub fn automatic_rate(&self) -> i32 {
+        let (floor, ceiling) = AUTOMATIC_RATE;
+        match self.writers.measured_capacity() {
+            None => floor,
+            Some(per_second) => {
+                let per_minute = per_second * 60.0 / COMMANDS_PER_CUSTOMER;
+                per_minute.clamp(f64::from(floor), f64::from(ceiling)) as i32
+            }
         }
     }
 

@@ -25,7 +25,10 @@ pub struct OnSale {
     /// The shows whose holds need an admission from this on-sale's queue.
     pub show_ids: Vec<Uuid>,
     pub opens_at: DateTime<Utc>,
-    pub admitted_per_minute: i32,
+    /// People let in per minute; with an automatic rate, absent until the opening.
+    pub admitted_per_minute: Option<i32>,
+    /// The rate is set at the opening from the writers' measured capacity.
+    pub automatic_rate: bool,
     /// How long an admission lets its customer hold.
     pub admission_seconds: i32,
     /// How long someone who stops asking about their place keeps it.
@@ -54,6 +57,7 @@ impl OnSale {
             show_ids: row.get("show_ids"),
             opens_at: row.get("opens_at"),
             admitted_per_minute: row.get("rate_per_minute"),
+            automatic_rate: row.get("automatic_rate"),
             admission_seconds: row.get("admission_seconds"),
             grace_seconds: row.get("grace_seconds"),
             created_by: row.get("created_by"),
@@ -69,22 +73,20 @@ impl OnSale {
     }
 
     /// How many admissions are due by `now`: admission `k` is due at
-    /// `opens_at + k minutes / admitted_per_minute` (the first at the opening).
+    /// `opens_at + k minutes / admitted_per_minute` (the first at the opening); none while
+    /// the rate is not set.
     pub fn due_by(&self, now: DateTime<Utc>) -> i64 {
+        let Some(rate) = self.admitted_per_minute else {
+            return 0;
+        };
         let Some(elapsed) = (now - self.opens_at).num_microseconds() else {
             return if now > self.opens_at { i64::MAX } else { 0 };
         };
         if elapsed < 0 {
             return 0;
         }
-        let due = i128::from(elapsed) * i128::from(self.admitted_per_minute) / 60_000_000 + 1;
+        let due = i128::from(elapsed) * i128::from(rate) / 60_000_000 + 1;
         i64::try_from(due).unwrap_or(i64::MAX)
-    }
-
-    /// When admission `k` is due.
-    pub fn due_at(&self, k: i64) -> DateTime<Utc> {
-        let micros = i128::from(k) * 60_000_000 / i128::from(self.admitted_per_minute.max(1));
-        self.opens_at + Duration::microseconds(i64::try_from(micros).unwrap_or(i64::MAX / 2))
     }
 }
 
@@ -96,7 +98,8 @@ pub struct NewOnSale {
     pub movie_id: Option<Uuid>,
     pub show_ids: Vec<Uuid>,
     pub opens_at: DateTime<Utc>,
-    pub admitted_per_minute: i32,
+    /// `None`: set at the opening from the writers' measured capacity.
+    pub admitted_per_minute: Option<i32>,
     pub admission_seconds: i32,
     pub grace_seconds: i32,
     pub created_by: String,
@@ -195,8 +198,8 @@ pub async fn create(
     }
     tx.execute(
         "INSERT INTO onsales (onsale_id, title, movie_id, show_ids, opens_at, rate_per_minute, \
-         admission_seconds, grace_seconds, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         automatic_rate, admission_seconds, grace_seconds, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::integer, $6::integer IS NULL, $7, $8, $9, $10)",
         &[
             &new.onsale_id,
             &new.title,
@@ -439,12 +442,13 @@ pub async fn seen(
 }
 
 /// Draws the pre-queue's order, once, at the opening: a uniformly random permutation
-/// (ordered by random UUIDs, which PostgreSQL draws from a strong source). `false` if it was
-/// drawn already.
+/// (ordered by random UUIDs, which PostgreSQL draws from a strong source); an automatic
+/// rate is set to `automatic_rate` then. `false` if it was drawn already.
 pub async fn shuffle(
     client: &mut deadpool_postgres::Client,
     onsale_id: Uuid,
     now: DateTime<Utc>,
+    automatic_rate: i32,
 ) -> Result<bool, tokio_postgres::Error> {
     let tx = client.transaction().await?;
     let row = tx
@@ -469,11 +473,13 @@ pub async fn shuffle(
         )
         .await?;
     tx.execute(
-        "UPDATE onsales SET shuffled_at = $2, pre_queue = $3 WHERE onsale_id = $1",
+        "UPDATE onsales SET shuffled_at = $2, pre_queue = $3, \
+         rate_per_minute = COALESCE(rate_per_minute, $4) WHERE onsale_id = $1",
         &[
             &onsale_id,
             &now,
             &i32::try_from(shuffled).unwrap_or(i32::MAX),
+            &automatic_rate,
         ],
     )
     .await?;

@@ -11,8 +11,10 @@ CREATE TABLE onsales (
     -- The shows a hold needs an admission for.
     show_ids uuid[] NOT NULL,
     opens_at timestamptz NOT NULL,
-    -- People admitted per minute.
-    rate_per_minute integer NOT NULL CHECK (rate_per_minute > 0),
+    -- People admitted per minute; with an automatic rate, NULL until the opening sets it
+    -- from the writers' measured capacity.
+    rate_per_minute integer CHECK (rate_per_minute > 0),
+    automatic_rate boolean NOT NULL DEFAULT false,
     -- How long an admission lets its customer hold.
     admission_seconds integer NOT NULL CHECK (admission_seconds > 0),
     -- How long someone who stops asking about their place keeps it.
