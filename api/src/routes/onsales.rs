@@ -8,7 +8,7 @@ use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
 use crate::openapi::Problem;
 use crate::waiting_room::store::{self, CreateError, Entry, Joined, NewOnSale, OnSale};
-use crate::waiting_room::tokens;
+use crate::waiting_room::{tokens, Progress};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -425,7 +425,6 @@ pub async fn follow(
             .detail("not a queue ticket of this on-sale issued to this account")
         })?;
     let mut moves = room.follow(onsale_id);
-    moves.borrow_and_update();
     let mut waited = false;
     loop {
         let client = state.pool.get().await?;
@@ -440,7 +439,20 @@ pub async fn follow(
         }
         drop(client);
         waited = true;
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(wait), moves.changed()).await;
+        // Woken by what changes this answer: the draw (in the pre-queue), this place's turn,
+        // the end; else the position is answered afresh after `wait`.
+        let turn = |progress: &Progress| {
+            progress.ended
+                || match entry.place {
+                    Some(place) => progress.through >= place,
+                    None => progress.shuffled,
+                }
+        };
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(wait),
+            moves.wait_for(turn),
+        )
+        .await;
     }
 }
 

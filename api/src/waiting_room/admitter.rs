@@ -7,7 +7,7 @@
 //! [`store::admit`]), so it goes on while any process is up, and a process killed in the
 //! middle of an admission leaves nothing half written (each pass is one transaction).
 
-use super::{store, WaitingRoom};
+use super::{store, Progress, WaitingRoom};
 use boxoffice_commands::{Cause, CommandContext, CommandError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,6 +59,14 @@ async fn pass(room: &WaitingRoom) -> Result<(), String> {
         let now = room.clock.now();
         let id = onsale.onsale_id;
         if onsale.ended_at.is_some() {
+            room.publish(
+                id,
+                Progress {
+                    shuffled: onsale.shuffled_at.is_some(),
+                    through: onsale.admitted_through,
+                    ended: true,
+                },
+            );
             finish_shows(room, &onsale, true).await;
             continue;
         }
@@ -75,18 +83,26 @@ async fn pass(room: &WaitingRoom) -> Result<(), String> {
             }
             shuffled = true;
         }
-        let admitted = if shuffled {
+        let through = if shuffled {
             // A fifth of a minute's admissions at most in one pass (an automatic rate is
             // set by the shuffle, so the first pass after it admits one).
             let burst = i64::from(onsale.admitted_per_minute.unwrap_or(5) / 5).max(1);
             store::admit(&mut client, id, now, &room.process, burst)
                 .await
                 .map_err(|e| e.to_string())?
-                .unwrap_or(onsale.admitted)
+                // Another process admits now: its progress shows here next pass.
+                .map_or(onsale.admitted_through, |(_, through)| through)
         } else {
-            onsale.admitted
+            onsale.admitted_through
         };
-        room.publish(id, (admitted, shuffled));
+        room.publish(
+            id,
+            Progress {
+                shuffled,
+                through,
+                ended: false,
+            },
+        );
     }
     Ok(())
 }

@@ -44,9 +44,17 @@ const COMMANDS_PER_CUSTOMER: f64 = 3.0;
 /// An automatic rate's bounds, people per minute.
 const AUTOMATIC_RATE: (i32, i32) = (600, 1_000_000);
 
-/// What changes a place in line: the admissions so far, and whether the pre-queue was
-/// shuffled. Long-polls wait for it to move.
-pub type Progress = (i32, bool);
+/// How far an on-sale's line has moved, as long-polls wait on it: each waits for what
+/// changes its own answer (its turn, the draw, the end), not for every admission, so a
+/// line of thousands is not woken several times a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// The pre-queue was drawn: its places are known.
+    pub shuffled: bool,
+    /// The place of the last one admitted or given up (0: nobody yet).
+    pub through: i64,
+    pub ended: bool,
+}
 
 /// The waiting rooms, as this process serves them.
 pub struct WaitingRoom {
@@ -92,7 +100,7 @@ impl WaitingRoom {
         let mut progress = self.progress.lock().unwrap_or_else(|e| e.into_inner());
         progress
             .entry(onsale_id)
-            .or_insert_with(|| watch::channel((0, false)).0)
+            .or_insert_with(|| watch::channel(Progress::default()).0)
             .subscribe()
     }
 

@@ -42,6 +42,9 @@ pub struct OnSale {
     pub admitted: i32,
     pub ended_at: Option<DateTime<Utc>>,
     pub ended_by: Option<String>,
+    /// The place of the last one admitted or given up: everyone at or before it is done.
+    #[serde(skip)]
+    pub admitted_through: i64,
     #[serde(skip)]
     pub shows_queued: bool,
     #[serde(skip)]
@@ -65,6 +68,7 @@ impl OnSale {
             shuffled_at: row.get("shuffled_at"),
             pre_queue: row.get("pre_queue"),
             admitted: row.get("admitted"),
+            admitted_through: row.get("admitted_through"),
             ended_at: row.get("ended_at"),
             ended_by: row.get("ended_by"),
             shows_queued: row.get("shows_queued"),
@@ -490,14 +494,15 @@ pub async fn shuffle(
 /// Admits whoever is due by `now`, in the line's order, at most `burst` at once (after a
 /// pause, admissions catch up in steps instead of all together); places whose holders
 /// stopped asking for longer than the grace are given up on the way. `None` if another
-/// process is admitting for this on-sale right now; else the admissions so far.
+/// process is admitting for this on-sale right now; else the admissions so far and the place
+/// the line was let in through.
 pub async fn admit(
     client: &mut deadpool_postgres::Client,
     onsale_id: Uuid,
     now: DateTime<Utc>,
     process: &str,
     burst: i64,
-) -> Result<Option<i32>, tokio_postgres::Error> {
+) -> Result<Option<(i32, i64)>, tokio_postgres::Error> {
     let tx = client.transaction().await?;
     let row = tx
         .query_opt(
@@ -510,13 +515,14 @@ pub async fn admit(
         return Ok(None);
     };
     let mut admitted = onsale.admitted;
+    let mut through = onsale.admitted_through;
     let target = onsale.due_by(now).min(i64::from(admitted) + burst);
     let stale_before = now - Duration::seconds(onsale.grace_seconds.into());
     while i64::from(admitted) < target {
         let wanted = target - i64::from(admitted);
         let next = tx
             .query(
-                "SELECT ticket_id, last_seen_at FROM onsale_queue \
+                "SELECT ticket_id, last_seen_at, place FROM onsale_queue \
                  WHERE onsale_id = $1 AND admission IS NULL AND left_at IS NULL \
                  AND place IS NOT NULL ORDER BY place LIMIT $2",
                 &[&onsale_id, &wanted],
@@ -529,6 +535,7 @@ pub async fn admit(
         let mut numbers = Vec::new();
         for row in &next {
             let ticket: Uuid = row.get(0);
+            through = through.max(row.get(2));
             if row.get::<_, DateTime<Utc>>(1) < stale_before {
                 gone.push(ticket);
             } else {
@@ -552,12 +559,12 @@ pub async fn admit(
         .await?;
     }
     tx.execute(
-        "UPDATE onsales SET admitted = $2 WHERE onsale_id = $1",
-        &[&onsale_id, &admitted],
+        "UPDATE onsales SET admitted = $2, admitted_through = $3 WHERE onsale_id = $1",
+        &[&onsale_id, &admitted, &through],
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(admitted))
+    Ok(Some((admitted, through)))
 }
 
 /// An on-sale's line, for `/metrics`.

@@ -26,8 +26,10 @@ CREATE TABLE onsales (
     -- When the pre-queue was shuffled (at opening), and how many were in it.
     shuffled_at timestamptz,
     pre_queue integer,
-    -- Admissions so far: the next admission's number.
+    -- Admissions so far: the next admission's number; and the place of the last one
+    -- admitted or given up (the line is let in in place order).
     admitted integer NOT NULL DEFAULT 0,
+    admitted_through bigint NOT NULL DEFAULT 0,
     ended_at timestamptz,
     ended_by text,
     -- Every show's queue was lifted after the end.
