@@ -110,6 +110,12 @@ pub async fn create(
     if !(1..=60).contains(&admission_minutes) {
         return Err(ApiError::validation("admission_minutes", "1 to 60"));
     }
+    if body.opens_at < now - Duration::days(1) || body.opens_at > now + Duration::days(366) {
+        return Err(ApiError::validation(
+            "opens_at",
+            "from a day ago to a year ahead",
+        ));
+    }
     let grace_seconds = body.grace_seconds.unwrap_or(120);
     if !(10..=86_400).contains(&grace_seconds) {
         return Err(ApiError::validation("grace_seconds", "10 to 86,400"));
@@ -156,24 +162,35 @@ pub async fn create(
         created_by: caller.sub.clone(),
         created_at: now,
     };
-    // A retry with the same Idempotency-Key finds the on-sale it made.
-    if let Some(made) = store::get(&state.pool.get().await?, new.onsale_id).await? {
-        return Ok((StatusCode::CREATED, axum::Json(made)));
-    }
-    match store::create(&mut state.pool.get().await?, &new).await {
-        Ok(()) => {}
-        Err(CreateError::Overlaps { onsale_id, shows }) => {
-            return Err(ApiError::from(DomainError::OnSaleConflict { onsale_id })
-                .detail("some shows are under another on-sale's waiting room that has not ended")
-                .with("show_ids", shows))
+    // A retry with the same Idempotency-Key finds the on-sale it made, and finishes
+    // setting it up if the first try did not.
+    let made = store::get(&state.pool.get().await?, new.onsale_id).await?;
+    match made {
+        Some(made) if made.shows_queued || made.ended_at.is_some() => {
+            return Ok((StatusCode::CREATED, axum::Json(made)))
         }
-        Err(CreateError::Db(error)) => return Err(error.into()),
+        Some(_) => {}
+        None => {
+            match store::create(&mut state.pool.get().await?, &new).await {
+                Ok(()) => {}
+                Err(CreateError::Overlaps { onsale_id, shows }) => return Err(ApiError::from(
+                    DomainError::OnSaleConflict { onsale_id },
+                )
+                .detail("some shows are under another on-sale's waiting room that has not ended")
+                .with("show_ids", shows)),
+                Err(CreateError::Db(error)) => return Err(error.into()),
+            }
+        }
     }
     let refused = room
         .tell_shows(new.onsale_id, &new.show_ids, false, &context, new.opens_at)
         .await;
-    if let Some((_, first)) = refused.first() {
-        // Nothing half set up stays: the on-sale ends and the shows that took it are lifted.
+    let (rejected, failed): (Vec<_>, Vec<_>) = refused
+        .into_iter()
+        .partition(|(_, error)| matches!(error, CommandError::Rejected(_)));
+    if let Some((_, CommandError::Rejected(first))) = rejected.first() {
+        // A show said no: nothing half set up stays. The on-sale ends (as refused) and the
+        // shows that took it are lifted.
         let client = state.pool.get().await?;
         store::end(&client, new.onsale_id, "system:refused", now).await?;
         let lifted = room
@@ -182,7 +199,7 @@ pub async fn create(
         if lifted.is_empty() {
             store::mark_shows(&client, new.onsale_id, true).await?;
         }
-        let unknown: Vec<Uuid> = refused
+        let unknown: Vec<Uuid> = rejected
             .iter()
             .filter(|(_, e)| matches!(e, CommandError::Rejected(DomainError::ShowNotFound)))
             .map(|(show, _)| *show)
@@ -196,10 +213,16 @@ pub async fn create(
             .detail("these shows do not exist")
             .with("show_ids", unknown));
         }
-        return Err(match first {
-            CommandError::Rejected(domain) => ApiError::from(domain.clone()),
-            other => ApiError::internal(other),
-        });
+        return Err(ApiError::from(first.clone()));
+    }
+    if let Some((show, error)) = failed.first() {
+        // A show could not be reached: a retry with the same Idempotency-Key finishes the
+        // set-up (and the admitters do, after a while, if nobody retries).
+        tracing::warn!(onsale = %new.onsale_id, %show, %error,
+            "waiting room: a show could not be put under the queue yet");
+        return Err(ApiError::unavailable(
+            "not every show could be put under the queue yet; retry with the same Idempotency-Key",
+        ));
     }
     let client = state.pool.get().await?;
     store::mark_shows(&client, new.onsale_id, false).await?;
@@ -363,6 +386,11 @@ pub async fn join(
         }
         Joined::NoSuchOnSale => return Err(not_found()),
         Joined::Ended => return Err(ended()),
+        Joined::Raced => {
+            return Err(ApiError::unavailable(
+                "another request of this account lined up at the same moment; ask again",
+            ))
+        }
     };
     let client = state.pool.get().await?;
     let onsale = onsale(&client, onsale_id).await?;
@@ -416,14 +444,7 @@ pub async fn follow(
         .tokens
         .open_ticket(&ticket)
         .filter(|t| t.onsale_id == onsale_id && t.sub == caller.sub)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "queue_ticket_not_found",
-                "Queue ticket not found",
-            )
-            .detail("not a queue ticket of this on-sale issued to this account")
-        })?;
+        .ok_or_else(ticket_not_found)?;
     let mut moves = room.follow(onsale_id);
     let mut waited = false;
     loop {
@@ -431,7 +452,7 @@ pub async fn follow(
         let onsale = onsale(&client, onsale_id).await?;
         let entry = store::entry(&client, onsale_id, ticket.ticket_id)
             .await?
-            .ok_or_else(|| ApiError::internal("a signed ticket's place is missing"))?;
+            .ok_or_else(ticket_not_found)?;
         store::seen(&client, onsale_id, &entry, room.clock.now()).await?;
         let place = place(&state, &client, &onsale, &entry, &caller.sub).await?;
         if waited || wait == 0 || !matches!(place.status, "pre_queue" | "waiting") {
@@ -448,11 +469,8 @@ pub async fn follow(
                     None => progress.shuffled,
                 }
         };
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_secs(wait),
-            moves.wait_for(turn),
-        )
-        .await;
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(wait), moves.wait_for(turn)).await;
     }
 }
 
@@ -496,6 +514,15 @@ fn chain_staff(caller: &Identity) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+fn ticket_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "queue_ticket_not_found",
+        "Queue ticket not found",
+    )
+    .detail("not a queue ticket of this on-sale issued to this account")
 }
 
 fn not_found() -> ApiError {

@@ -3,7 +3,7 @@
 //! far the line moved. It also finishes what a crashed request left half done: shows not
 //! yet put under an on-sale's queue, or not yet taken off it after the end.
 //!
-//! Every server process runs one; the work is shared through the on-sale's row lock (see
+//! Every server process runs one; the work is shared through the on-sale's advisory lock (see
 //! [`store::admit`]), so it goes on while any process is up, and a process killed in the
 //! middle of an admission leaves nothing half written (each pass is one transaction).
 
@@ -56,54 +56,61 @@ async fn pass(room: &WaitingRoom) -> Result<(), String> {
     let ids: Vec<_> = onsales.iter().map(|o| o.onsale_id).collect();
     room.retain(&ids);
     for onsale in onsales {
-        let now = room.clock.now();
         let id = onsale.onsale_id;
-        if onsale.ended_at.is_some() {
-            room.publish(
-                id,
-                Progress {
-                    shuffled: onsale.shuffled_at.is_some(),
-                    through: onsale.admitted_through,
-                    ended: true,
-                },
-            );
-            finish_shows(room, &onsale, true).await;
-            continue;
+        // One on-sale's trouble does not hold up the others.
+        if let Err(error) = serve(room, &mut client, onsale).await {
+            tracing::warn!(onsale = %id, %error, "waiting room: pass failed; will retry");
         }
-        if !onsale.shows_queued && now - onsale.created_at > TAKE_OVER_AFTER {
-            finish_shows(room, &onsale, false).await;
-        }
-        let mut shuffled = onsale.shuffled_at.is_some();
-        if !shuffled && onsale.opens_at <= now {
-            if store::shuffle(&mut client, id, now, room.automatic_rate())
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                tracing::info!(onsale = %id, "waiting room: opened; pre-queue shuffled");
-            }
-            shuffled = true;
-        }
-        let through = if shuffled {
-            // A fifth of a minute's admissions at most in one pass (an automatic rate is
-            // set by the shuffle, so the first pass after it admits one).
-            let burst = i64::from(onsale.admitted_per_minute.unwrap_or(5) / 5).max(1);
-            store::admit(&mut client, id, now, &room.process, burst)
-                .await
-                .map_err(|e| e.to_string())?
-                // Another process admits now: its progress shows here next pass.
-                .map_or(onsale.admitted_through, |(_, through)| through)
-        } else {
-            onsale.admitted_through
-        };
+    }
+    Ok(())
+}
+
+/// One on-sale's pass: its shows, its draw, its admissions, its long-polls.
+async fn serve(
+    room: &WaitingRoom,
+    client: &mut deadpool_postgres::Client,
+    onsale: store::OnSale,
+) -> Result<(), tokio_postgres::Error> {
+    let now = room.clock.now();
+    let id = onsale.onsale_id;
+    if onsale.ended_at.is_some() {
         room.publish(
             id,
             Progress {
-                shuffled,
-                through,
-                ended: false,
+                shuffled: onsale.shuffled_at.is_some(),
+                through: onsale.admitted_through,
+                ended: true,
             },
         );
+        finish_shows(room, &onsale, true).await;
+        return Ok(());
     }
+    if !onsale.shows_queued && now - onsale.created_at > TAKE_OVER_AFTER {
+        finish_shows(room, &onsale, false).await;
+    }
+    let mut shuffled = onsale.shuffled_at.is_some();
+    if !shuffled && onsale.opens_at <= now {
+        if store::shuffle(client, id, now, room.automatic_rate()).await? {
+            tracing::info!(onsale = %id, "waiting room: opened; pre-queue shuffled");
+        }
+        shuffled = true;
+    }
+    let through = if shuffled {
+        store::admit(client, id, now, &room.process)
+            .await?
+            // Another process admits now: its progress shows here next pass.
+            .map_or(onsale.admitted_through, |(_, through)| through)
+    } else {
+        onsale.admitted_through
+    };
+    room.publish(
+        id,
+        Progress {
+            shuffled,
+            through,
+            ended: false,
+        },
+    );
     Ok(())
 }
 

@@ -6,12 +6,13 @@
 //! whose order is drawn once, at the opening, by a shuffle (so arriving early buys no
 //! advantage over arriving on time, and a bot that arrives first gains nothing); whoever
 //! arrives after joins at the back, first come first served. From the opening, admission
-//! number `k` is due at `opens_at + k / rate`: an admission lets its customer hold seats of
+//! number `k` is due at `opens_at + k / rate` (a schedule that never falls more than
+//! [`store::LAG`] behind the clock): an admission lets its customer hold seats of
 //! the on-sale's shows for a window, with a signed token only they can use.
 //!
 //! The line is kept in PostgreSQL ([`store`]): it survives a restart, and any number of
-//! server processes share it. Each runs an [`Admitter`]; the on-sale's row lock (taken with
-//! `SKIP LOCKED`) lets one admit at a time, and each admission's number is unique, so nobody
+//! server processes share it. Each runs an [`Admitter`]; the on-sale's advisory lock (tried,
+//! never waited for) lets one admit at a time, and each admission's number is unique, so nobody
 //! is admitted twice. The shows' streams say when a show was put under a queue and when it
 //! was lifted, and the show decides each hold against it (`boxoffice_domain::show::Admission`),
 //! so a hold without an admission is refused however many processes serve it.

@@ -1,6 +1,7 @@
 //! The waiting room's tables: on-sales and their lines, and the statements that move them
 //! (join, shuffle, admit, end). Every step that must happen once (the shuffle, each
-//! admission) happens under the on-sale's row lock, so any number of processes may try it.
+//! admission) happens under a lock of the on-sale's (the shuffle: its row; admissions: its
+//! advisory lock), so any number of processes may try it.
 
 use chrono::{DateTime, Duration, Utc};
 use deadpool_postgres::GenericClient;
@@ -11,6 +12,10 @@ use uuid::Uuid;
 
 /// Places of those who arrive after the opening start here, after every shuffled place.
 pub const LATE: i64 = 1 << 40;
+
+/// How far the admission schedule may fall behind the clock: after a pause, at most this
+/// much of the rate's admissions are made at once.
+pub const LAG: Duration = Duration::seconds(10);
 
 /// A place is refreshed (`last_seen_at`) at most this often by its holder's questions.
 const SEEN_EVERY_SECONDS: i64 = 5;
@@ -45,6 +50,9 @@ pub struct OnSale {
     /// The place of the last one admitted or given up: everyone at or before it is done.
     #[serde(skip)]
     pub admitted_through: i64,
+    /// When the next admission is due.
+    #[serde(skip)]
+    pub next_due_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub shows_queued: bool,
     #[serde(skip)]
@@ -69,6 +77,7 @@ impl OnSale {
             pre_queue: row.get("pre_queue"),
             admitted: row.get("admitted"),
             admitted_through: row.get("admitted_through"),
+            next_due_at: row.get("next_due_at"),
             ended_at: row.get("ended_at"),
             ended_by: row.get("ended_by"),
             shows_queued: row.get("shows_queued"),
@@ -76,21 +85,28 @@ impl OnSale {
         }
     }
 
-    /// How many admissions are due by `now`: admission `k` is due at
-    /// `opens_at + k minutes / admitted_per_minute` (the first at the opening); none while
-    /// the rate is not set.
-    pub fn due_by(&self, now: DateTime<Utc>) -> i64 {
-        let Some(rate) = self.admitted_per_minute else {
-            return 0;
+    /// The admissions due by `now` and when the one after them will be: admission after
+    /// admission is due a minute over the rate after the one before, from the opening; a
+    /// schedule more than [`LAG`] behind `now` (the line ran dry, or no process was up)
+    /// starts again from `now - LAG`, so admissions never come faster than the rate allows
+    /// beyond [`LAG`]'s worth at once.
+    pub fn due(&self, now: DateTime<Utc>) -> (i64, DateTime<Utc>) {
+        let (Some(rate), Some(next)) = (self.admitted_per_minute, self.next_due_at) else {
+            return (0, now);
         };
-        let Some(elapsed) = (now - self.opens_at).num_microseconds() else {
-            return if now > self.opens_at { i64::MAX } else { 0 };
+        let next = next.max(now - LAG);
+        let Some(ahead) = (now - next).num_microseconds().filter(|m| *m >= 0) else {
+            return (0, next);
         };
-        if elapsed < 0 {
-            return 0;
-        }
-        let due = i128::from(elapsed) * i128::from(rate) / 60_000_000 + 1;
-        i64::try_from(due).unwrap_or(i64::MAX)
+        let due = i128::from(ahead) * i128::from(rate) / 60_000_000 + 1;
+        (i64::try_from(due).unwrap_or(i64::MAX), next)
+    }
+
+    /// `from` moved on by `admissions` at the rate.
+    fn after(&self, from: DateTime<Utc>, admissions: i64) -> DateTime<Utc> {
+        let rate = i128::from(self.admitted_per_minute.unwrap_or(1).max(1));
+        let micros = i128::from(admissions) * 60_000_000 / rate;
+        from + Duration::microseconds(i64::try_from(micros).unwrap_or(i64::MAX / 2))
     }
 }
 
@@ -114,9 +130,7 @@ pub struct NewOnSale {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub ticket_id: Uuid,
-    pub customer_id: String,
     pub arrived_at: DateTime<Utc>,
-    pub early: bool,
     pub place: Option<i64>,
     pub last_seen_at: DateTime<Utc>,
     pub admission: Option<i32>,
@@ -128,9 +142,7 @@ impl Entry {
     fn from_row(row: &Row) -> Self {
         Self {
             ticket_id: row.get("ticket_id"),
-            customer_id: row.get("customer_id"),
             arrived_at: row.get("arrived_at"),
-            early: row.get("early"),
             place: row.get("place"),
             last_seen_at: row.get("last_seen_at"),
             admission: row.get("admission"),
@@ -140,8 +152,7 @@ impl Entry {
     }
 }
 
-const ENTRY: &str = "ticket_id, customer_id, arrived_at, early, place, last_seen_at, admission, \
-                     admitted_at, left_at";
+const ENTRY: &str = "ticket_id, arrived_at, place, last_seen_at, admission, admitted_at, left_at";
 
 /// Why an on-sale could not be set up.
 #[derive(Debug)]
@@ -301,6 +312,8 @@ pub enum Joined {
     Existing(Entry),
     NoSuchOnSale,
     Ended,
+    /// Another join of the same customer was in the way and could not be read back.
+    Raced,
 }
 
 /// Gives `customer` a place in the on-sale's line: in the pre-queue before the opening,
@@ -312,11 +325,12 @@ pub async fn join(
     now: DateTime<Utc>,
 ) -> Result<Joined, tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    // A share lock: joins go side by side, and the shuffle (which takes the row for update)
-    // waits for every early join in flight, so none is left out of it.
+    // A key-share lock: joins go side by side and beside the admitters (whose updates leave
+    // the key alone), while the shuffle, which takes the row for update, waits for every
+    // early join in flight, so none is left out of it.
     let Some(onsale) = tx
         .query_opt(
-            "SELECT * FROM onsales WHERE onsale_id = $1 FOR SHARE",
+            "SELECT * FROM onsales WHERE onsale_id = $1 FOR KEY SHARE",
             &[&onsale_id],
         )
         .await?
@@ -327,16 +341,8 @@ pub async fn join(
     if onsale.ended_at.is_some() {
         return Ok(Joined::Ended);
     }
-    let had = tx
-        .query(
-            &format!(
-                "SELECT {ENTRY} FROM onsale_queue WHERE onsale_id = $1 AND customer_id = $2 \
-                 ORDER BY arrival DESC LIMIT 1"
-            ),
-            &[&onsale_id, &customer],
-        )
-        .await?;
-    if let Some(entry) = had.first().map(Entry::from_row) {
+    let had = latest_place(&tx, onsale_id, customer).await?;
+    if let Some(entry) = had {
         let admission_valid = entry
             .admitted_at
             .is_some_and(|at| at + Duration::seconds(onsale.admission_seconds.into()) > now);
@@ -363,19 +369,32 @@ pub async fn join(
     let joined = match row {
         Some(row) => Joined::New(Entry::from_row(&row)),
         // The same customer's other join got there first: that place.
-        None => Joined::Existing(Entry::from_row(
-            &tx.query_one(
-                &format!(
-                    "SELECT {ENTRY} FROM onsale_queue WHERE onsale_id = $1 AND customer_id = $2 \
-                     ORDER BY arrival DESC LIMIT 1"
-                ),
-                &[&onsale_id, &customer],
-            )
-            .await?,
-        )),
+        None => match latest_place(&tx, onsale_id, customer).await? {
+            Some(entry) => Joined::Existing(entry),
+            // Only if that place vanished between the two statements: ask again.
+            None => Joined::Raced,
+        },
     };
     tx.commit().await?;
     Ok(joined)
+}
+
+/// The customer's latest place in the on-sale's line.
+async fn latest_place(
+    client: &impl GenericClient,
+    onsale_id: Uuid,
+    customer: &str,
+) -> Result<Option<Entry>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            &format!(
+                "SELECT {ENTRY} FROM onsale_queue WHERE onsale_id = $1 AND customer_id = $2 \
+                 ORDER BY arrival DESC LIMIT 1"
+            ),
+            &[&onsale_id, &customer],
+        )
+        .await?;
+    Ok(row.as_ref().map(Entry::from_row))
 }
 
 /// The place behind `ticket_id`.
@@ -478,12 +497,14 @@ pub async fn shuffle(
         .await?;
     tx.execute(
         "UPDATE onsales SET shuffled_at = $2, pre_queue = $3, \
-         rate_per_minute = COALESCE(rate_per_minute, $4) WHERE onsale_id = $1",
+         rate_per_minute = COALESCE(rate_per_minute, $4), \
+         next_due_at = greatest(opens_at, $5) WHERE onsale_id = $1",
         &[
             &onsale_id,
             &now,
             &i32::try_from(shuffled).unwrap_or(i32::MAX),
             &automatic_rate,
+            &(now - LAG),
         ],
     )
     .await?;
@@ -491,23 +512,30 @@ pub async fn shuffle(
     Ok(true)
 }
 
-/// Admits whoever is due by `now`, in the line's order, at most `burst` at once (after a
-/// pause, admissions catch up in steps instead of all together); places whose holders
-/// stopped asking for longer than the grace are given up on the way. `None` if another
-/// process is admitting for this on-sale right now; else the admissions so far and the place
-/// the line was let in through.
+/// Admits whoever is due by `now` (see [`OnSale::due`]), in the line's order; places whose
+/// holders stopped asking for longer than the grace are given up on the way. `None` if
+/// another process is admitting for this on-sale right now (an advisory lock: joins, which
+/// share the on-sale's row, never hold the admitters up); else the admissions so far and
+/// the place the line was let in through.
 pub async fn admit(
     client: &mut deadpool_postgres::Client,
     onsale_id: Uuid,
     now: DateTime<Utc>,
     process: &str,
-    burst: i64,
 ) -> Result<Option<(i32, i64)>, tokio_postgres::Error> {
     let tx = client.transaction().await?;
+    let key = (onsale_id.as_u128() >> 64) as i64;
+    let locked: bool = tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])
+        .await?
+        .get(0);
+    if !locked {
+        return Ok(None);
+    }
     let row = tx
         .query_opt(
             "SELECT * FROM onsales WHERE onsale_id = $1 AND ended_at IS NULL \
-             AND shuffled_at IS NOT NULL FOR UPDATE SKIP LOCKED",
+             AND shuffled_at IS NOT NULL FOR NO KEY UPDATE",
             &[&onsale_id],
         )
         .await?;
@@ -516,7 +544,8 @@ pub async fn admit(
     };
     let mut admitted = onsale.admitted;
     let mut through = onsale.admitted_through;
-    let target = onsale.due_by(now).min(i64::from(admitted) + burst);
+    let (due, from) = onsale.due(now);
+    let target = i64::from(admitted) + due;
     let stale_before = now - Duration::seconds(onsale.grace_seconds.into());
     while i64::from(admitted) < target {
         let wanted = target - i64::from(admitted);
@@ -559,8 +588,14 @@ pub async fn admit(
         .await?;
     }
     tx.execute(
-        "UPDATE onsales SET admitted = $2, admitted_through = $3 WHERE onsale_id = $1",
-        &[&onsale_id, &admitted, &through],
+        "UPDATE onsales SET admitted = $2, admitted_through = $3, next_due_at = $4 \
+         WHERE onsale_id = $1",
+        &[
+            &onsale_id,
+            &admitted,
+            &through,
+            &onsale.after(from, i64::from(admitted - onsale.admitted)),
+        ],
     )
     .await?;
     tx.commit().await?;

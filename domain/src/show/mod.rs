@@ -281,6 +281,8 @@ pub struct Show {
     /// The on-sale whose waiting room a hold must come through, while there is one (see
     /// [`onsale`]).
     queued: Option<onsale::Queued>,
+    /// On-sales whose queue was lifted here: never set again.
+    lifted: Vec<Uuid>,
 }
 
 /// How many holds ended, by how (a hold that expired and was then paid late counts as
@@ -726,7 +728,10 @@ impl Show {
                     opens_at: e.opens_at,
                 });
             }
-            ShowEvent::OnSaleQueueLifted(_) => self.queued = None,
+            ShowEvent::OnSaleQueueLifted(e) => {
+                self.queued = None;
+                self.lifted.push(e.onsale_id);
+            }
             ShowEvent::TicketsCheckedIn(e) => {
                 for admitted in &e.tickets {
                     let ticket = self

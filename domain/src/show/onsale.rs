@@ -7,8 +7,10 @@
 //! queue ([`OnSaleQueueSet`]) and lift it ([`OnSaleQueueLifted`]); in between a customer's
 //! hold must carry an admission to that on-sale that is still valid at the hold's instant,
 //! and is refused ([`DomainError::QueueRequired`]) otherwise. Staff selling at the counter
-//! have a line of their own and need none. Holds made by the waiting list's offers are the
-//! list's own queue and are not asked either.
+//! have a line of their own and need none. Joining the waiting list is refused too while
+//! the queue is set (its offers would skip the line); entries that joined before keep their
+//! place and their offers. An on-sale's queue once lifted is never set again on the show
+//! (a late retry of the setting must not undo the end).
 
 use super::event::{OnSaleQueueLifted, OnSaleQueueSet, ShowEvent};
 use super::Show;
@@ -42,6 +44,9 @@ pub(super) fn set(
     now: Timestamp,
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
+    if show.lifted.contains(&onsale_id) {
+        return Ok(Vec::new());
+    }
     match show.queued {
         Some(queued) if queued.onsale_id == onsale_id => Ok(Vec::new()),
         Some(queued) => Err(DomainError::OnSaleConflict {

@@ -154,27 +154,28 @@ fn the_queue_is_set_once_lifted_once_and_one_on_sale_at_a_time() {
 }
 
 #[test]
-fn a_queued_show_still_lets_the_waiting_list_offer_freed_seats() {
-    // The waiting list is a queue of its own: its offers are holds nobody asked the room
-    // for. ann holds A1-A5 with an admission, bo waits for two; ann's release offers bo.
-    let until = t0() + Duration::minutes(10);
+fn joining_the_waiting_list_is_refused_under_a_queue_and_earlier_entries_keep_their_offers() {
+    let join = |n: u128, who: &str| ShowCommand::JoinWaitlist {
+        entry_id: WaitlistEntryId(Uuid::from_u128(n)),
+        customer_id: customer(who),
+        count: 2,
+        category: Some("regular".into()),
+    };
+    // The list would offer free seats at once: under a queue, that is skipping the line.
     let show = given(vec![scheduled(), queued(1)]);
+    show.when(join(77, "cy"), t0()).then_code("queue_required");
+    // bo joined before the queue was set (ann held the regular seats); ann's release
+    // offers bo the seats, queue or not.
+    let show = given(vec![
+        scheduled(),
+        held(1, "ann", &["A1", "A2", "A3", "A4", "A5"], 22500),
+    ]);
+    let (show, _) = show.when(join(78, "bo"), t0()).then_accepted();
     let (show, _) = show
         .when(
-            with(
-                hold(1, "ann", &["A1", "A2", "A3", "A4", "A5"]),
-                admitted(1, until),
-            ),
-            t0(),
-        )
-        .then_accepted();
-    let (show, _) = show
-        .when(
-            ShowCommand::JoinWaitlist {
-                entry_id: WaitlistEntryId(Uuid::from_u128(77)),
-                customer_id: customer("bo"),
-                count: 2,
-                category: Some("regular".into()),
+            ShowCommand::QueueOnSale {
+                onsale_id: onsale(1),
+                opens_at: t0(),
             },
             t0(),
         )
@@ -186,4 +187,23 @@ fn a_queued_show_still_lets_the_waiting_list_offer_freed_seats() {
             .any(|e| matches!(e, ShowEvent::WaitlistOffered(_))),
         "{events:?}"
     );
+}
+
+#[test]
+fn a_lifted_queue_is_not_set_again_by_a_late_retry() {
+    let lifted = ShowEvent::OnSaleQueueLifted(OnSaleQueueLifted {
+        show_id: Uuid::from_u128(1),
+        onsale_id: onsale(1),
+        lifted_at: t0(),
+    });
+    let show = given(vec![scheduled(), queued(1), lifted]);
+    show.when(
+        ShowCommand::QueueOnSale {
+            onsale_id: onsale(1),
+            opens_at: t0(),
+        },
+        t0(),
+    )
+    .then_expect(vec![]);
+    show.when(hold(1, "ann", &["A1"]), t0()).then_accepted();
 }

@@ -29,6 +29,9 @@ pub(crate) fn join(
 ) -> Result<Vec<ShowEvent>, DomainError> {
     let info = show.info().ok_or(DomainError::ShowNotFound)?;
     info.before_start(now)?;
+    // The waiting room is the line while there is one: joining the list (which offers free
+    // seats at once) would skip it.
+    super::onsale::check(show, None, now)?;
     if show.waitlist_entry(&entry_id).is_some() {
         return Err(DomainError::DuplicateId(format!(
             "waitlist entry {entry_id}"

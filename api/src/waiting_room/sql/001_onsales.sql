@@ -30,6 +30,9 @@ CREATE TABLE onsales (
     -- admitted or given up (the line is let in in place order).
     admitted integer NOT NULL DEFAULT 0,
     admitted_through bigint NOT NULL DEFAULT 0,
+    -- When the next admission is due (set at the opening; each admission moves it on by
+    -- a minute over the rate).
+    next_due_at timestamptz,
     ended_at timestamptz,
     ended_by text,
     -- Every show's queue was lifted after the end.
