@@ -563,9 +563,33 @@ async fn an_automatic_rate_is_set_at_the_opening_from_the_writers_measured_capac
     assert_eq!(made["automatic_rate"], true);
     assert!(made["admitted_per_minute"].is_null(), "{made}");
     let id = made["onsale_id"].as_str().unwrap().to_owned();
+    let mut tickets = BTreeMap::new();
     for name in ["a1", "a2", "a3"] {
-        join(api, &id, name).await;
+        let joined = join(api, &id, name).await;
+        tickets.insert(name, joined["ticket"].as_str().unwrap().to_owned());
     }
+    // Nothing moves before the opening: a short long-poll answers the pre-queue unchanged.
+    let unchanged = api
+        .request(
+            Method::GET,
+            format!("/v1/onsales/{id}/queue/{}", tickets["a1"]),
+        )
+        .token(&api.customer("a1"))
+        .query("wait", 1)
+        .send()
+        .await;
+    assert_eq!(unchanged.expect_ok()["status"], "pre_queue");
+    // a1 follows its place by long-poll: answered once let in.
+    let follow = {
+        let (api, id, ticket) = (api.clone(), id.clone(), tickets["a1"].clone());
+        tokio::spawn(async move {
+            api.request(Method::GET, format!("/v1/onsales/{id}/queue/{ticket}"))
+                .token(&api.customer("a1"))
+                .query("wait", 60)
+                .send()
+                .await
+        })
+    };
     clock.advance(Duration::seconds(60));
     // The opening sets the rate (at least the floor of 600 a minute) and admits the first.
     let opened = eventually("the opening", async || {
@@ -596,6 +620,8 @@ async fn an_automatic_rate_is_set_at_the_opening_from_the_writers_measured_capac
         }
     })
     .await;
+    let followed = follow.await.unwrap();
+    assert_eq!(followed.expect_ok()["status"], "admitted", "{followed:?}");
     // Nonsense is refused and sets nothing up.
     for bad in [json!("fast"), json!(0), json!(1.5)] {
         api.request(Method::POST, "/v1/onsales")

@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 /// The longest a client may ask `GET .../queue/{ticket}` to wait for a change.
 pub const MAX_WAIT_SECONDS: u64 = 60;
+/// Over how long the pre-queue's long-polls are answered after the draw.
+const DRAW_SPREAD_MS: u64 = 5_000;
 /// The most shows one on-sale may cover.
 const MAX_SHOWS: usize = 10_000;
 
@@ -460,17 +462,48 @@ pub async fn follow(
         }
         drop(client);
         waited = true;
-        // Woken by what changes this answer: the draw (in the pre-queue), this place's turn,
-        // the end; else the position is answered afresh after `wait`.
+        wait_for_turn(&state, &mut moves, onsale_id, &entry, wait).await?;
+    }
+}
+
+/// Waits until something changes this place's answer: its turn (the line let in through
+/// its place), the end, or `wait` seconds. A pre-queue place learns where the draw put it
+/// (one lookup, spread over a few seconds after the draw, so a pre-queue of thousands does
+/// not ask all at once while the first admitted customers hold) and goes on waiting for its
+/// turn.
+async fn wait_for_turn(
+    state: &AppState,
+    moves: &mut tokio::sync::watch::Receiver<Progress>,
+    onsale_id: Uuid,
+    entry: &Entry,
+    wait: u64,
+) -> Result<(), ApiError> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(wait);
+    let mut drawn = entry.place;
+    loop {
         let turn = |progress: &Progress| {
             progress.ended
-                || match entry.place {
+                || match drawn {
                     Some(place) => progress.through >= place,
                     None => progress.shuffled,
                 }
         };
-        let _ =
-            tokio::time::timeout(std::time::Duration::from_secs(wait), moves.wait_for(turn)).await;
+        let woken = tokio::time::timeout_at(deadline, moves.wait_for(turn))
+            .await
+            .is_ok_and(|seen| seen.is_ok());
+        if !woken || drawn.is_some() || moves.borrow().ended {
+            return Ok(());
+        }
+        let spread = Uuid::new_v4().as_u128() % u128::from(DRAW_SPREAD_MS);
+        let at = tokio::time::Instant::now() + std::time::Duration::from_millis(spread as u64);
+        tokio::time::sleep_until(at.min(deadline)).await;
+        let client = state.pool.get().await?;
+        drawn = store::entry(&client, onsale_id, entry.ticket_id)
+            .await?
+            .and_then(|entry| entry.place);
+        if drawn.is_none() {
+            return Ok(());
+        }
     }
 }
 
