@@ -163,6 +163,12 @@ async fn two_thousand_customers_are_admitted_fairly_at_the_rate_by_two_servers()
     let opens_at = clock.now() + Duration::seconds(60);
     let id = onsale(api, &show, opens_at, RATE as i32, 86_400).await;
 
+    // The show says where its line is, to anyone.
+    let of_show = api
+        .request(Method::GET, format!("/v1/shows/{show}/onsale"))
+        .send()
+        .await;
+    assert_eq!(of_show.expect_ok()["onsale_id"], id.as_str());
     // Before the opening nobody holds, admitted or not.
     api.hold_seats(&api.customer("c0"), &show, &["B1"])
         .send()
@@ -349,6 +355,10 @@ async fn two_thousand_customers_are_admitted_fairly_at_the_rate_by_two_servers()
         .send()
         .await
         .expect_created();
+    api.request(Method::GET, format!("/v1/shows/{show}/onsale"))
+        .send()
+        .await
+        .expect_problem(404, "onsale_not_found");
     b.stop().await;
 }
 

@@ -154,6 +154,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(waitlist::leave)))
         .routes(command(routes!(onsales::create, onsales::list)))
         .routes(query(routes!(onsales::find)))
+        .routes(query(routes!(onsales::of_show)))
         .routes(command(routes!(onsales::end)))
         .routes(command(routes!(onsales::join)))
         .routes(limited(

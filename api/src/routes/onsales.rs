@@ -257,6 +257,29 @@ pub async fn list(
     Ok(axum::Json(store::list(&client, now).await?))
 }
 
+/// The on-sale whose waiting room the show sells through now, if any: a client asks before
+/// offering seats, and sends the customer to the queue instead.
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/onsale",
+    tag = "onsales",
+    params(("show_id" = Uuid, Path, description = "The show.")),
+    responses(
+        (status = 200, description = "The on-sale the show's holds need an admission from.", body = OnSale),
+        (status = 404, description = "The show sells without a queue now (`onsale_not_found`).", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn of_show(
+    State(state): State<AppState>,
+    Path(show_id): Path<Uuid>,
+) -> Result<impl IntoResponse, ApiError> {
+    let client = state.pool.get().await?;
+    store::of_show(&client, show_id)
+        .await?
+        .map(axum::Json)
+        .ok_or_else(not_found)
+}
+
 /// An on-sale: when it opens, its rate, how far its line has moved.
 #[utoipa::path(
     get,

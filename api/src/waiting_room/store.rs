@@ -243,6 +243,21 @@ pub async fn get(
     Ok(row.as_ref().map(OnSale::from_row))
 }
 
+/// The on-sale not ended that covers `show_id`, if any.
+pub async fn of_show(
+    client: &impl GenericClient,
+    show_id: Uuid,
+) -> Result<Option<OnSale>, tokio_postgres::Error> {
+    let row = client
+        .query_opt(
+            "SELECT * FROM onsales WHERE show_ids @> ARRAY[$1::uuid] AND ended_at IS NULL \
+             LIMIT 1",
+            &[&show_id],
+        )
+        .await?;
+    Ok(row.as_ref().map(OnSale::from_row))
+}
+
 /// On-sales that have not ended, and those ended in the last week, soonest opening first.
 pub async fn list(
     client: &impl GenericClient,

@@ -39,6 +39,9 @@ CREATE TABLE onsales (
     shows_lifted boolean NOT NULL DEFAULT false
 );
 
+-- Which on-sale a show is under (and the check for overlaps when one is set up).
+CREATE INDEX onsales_shows ON onsales USING gin (show_ids) WHERE ended_at IS NULL;
+
 CREATE SEQUENCE onsale_arrivals;
 
 CREATE TABLE onsale_queue (
