@@ -21,6 +21,7 @@ pub const PROBLEM_CODES: &[&str] = &[
     "unsupported_media_type",
     "method_not_allowed",
     "not_found",
+    "web_app_not_built",
     // Who is asking.
     "unauthorized",
     "forbidden",

@@ -19,6 +19,7 @@ pub mod server;
 pub mod tickets;
 pub mod verifications;
 pub mod waiting_room;
+mod web;
 
 use auth::JwtKeys;
 use boxoffice_commands::{Catalogue, ShowSettings, ShowWriters};
@@ -62,6 +63,9 @@ pub struct ApiSettings {
     pub tickets: TicketSettings,
     /// How webhook deliveries are sent and retried.
     pub webhooks: boxoffice_webhooks::DelivererConfig,
+    /// The built web front end (`web/dist`: `index.html`, `admin.html`, `assets/`), served
+    /// at `/` and `/admin`; see `web`.
+    pub web_dir: std::path::PathBuf,
 }
 
 /// Tickets and the doors.
@@ -207,6 +211,7 @@ impl Default for ApiSettings {
             audit: AuditSettings::default(),
             tickets: TicketSettings::default(),
             webhooks: boxoffice_webhooks::DelivererConfig::default(),
+            web_dir: std::path::PathBuf::from("web/dist"),
         }
     }
 }
@@ -245,4 +250,7 @@ pub struct AppState {
     pub verifications: Arc<verifications::Verifications>,
     /// High-demand on-sales' lines.
     pub waiting_room: Arc<waiting_room::WaitingRoom>,
+    /// Turns true when the server begins to stop: endless answers (live seat maps) end
+    /// then, or a graceful shutdown would wait for their clients to leave.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }

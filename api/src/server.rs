@@ -387,6 +387,7 @@ pub async fn start_with_clock(
     let addr = listener
         .local_addr()
         .map_err(|e| StartError::Listen(config.listen, e))?;
+    let (begin_stopping, stopping) = tokio::sync::watch::channel(false);
     let state = AppState {
         writers: backend.writers.clone(),
         catalogue: backend.catalogue.clone(),
@@ -414,6 +415,7 @@ pub async fn start_with_clock(
         tickets: backend.tickets.clone(),
         verifications: backend.verifications.clone(),
         waiting_room: backend.waiting_room.clone(),
+        stopping,
     };
     backend.sandbox.set_base_url(
         config
@@ -428,8 +430,9 @@ pub async fn start_with_clock(
     let task = tokio::spawn(async move {
         let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = stopped.await;
+                let _ = begin_stopping.send(true);
             })
             .await;
         if let Err(error) = served {

@@ -147,6 +147,27 @@ impl States {
         show_id: ShowId,
         point: Point,
     ) -> Result<ShowState, StateError> {
+        let (show, at) = self.aggregate(log, show_id, point).await?;
+        Ok(ShowState::of(show_id, &show, at))
+    }
+
+    /// The show aggregate itself at `point`, as the domain folds it: what a question
+    /// decided by the domain without a command (a refund's quote) is asked of.
+    pub async fn show_aggregate(
+        &self,
+        log: &dyn EventLog,
+        show_id: ShowId,
+        point: Point,
+    ) -> Result<Show, StateError> {
+        Ok(self.aggregate(log, show_id, point).await?.0)
+    }
+
+    async fn aggregate(
+        &self,
+        log: &dyn EventLog,
+        show_id: ShowId,
+        point: Point,
+    ) -> Result<(Show, At), StateError> {
         let start = self.nearest(show_id, point);
         let stream = show_id.stream();
         let mut taken: Vec<(Show, At)> = Vec::new();
@@ -163,8 +184,7 @@ impl States {
             other => other,
         };
         self.keep(show_id, taken);
-        let (show, at) = folded.map_err(FoldError::into_state)?;
-        Ok(ShowState::of(show_id, &show, at))
+        folded.map_err(FoldError::into_state)
     }
 
     /// Any stream at `point`, its state as the aggregate serialises it (a show as

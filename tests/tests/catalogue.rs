@@ -617,6 +617,89 @@ async fn cities_movies_and_shows_by_cinema_are_browsable_without_a_token() {
     }
 }
 
+/// The titles of a `GET /v1/movies` answer, in its order.
+fn titles(reply: &Reply) -> Vec<&str> {
+    reply
+        .expect_ok()
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {reply}"))
+        .iter()
+        .map(|m| m["title"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_movie_list_is_every_movie_not_retired_by_title_and_a_keyword_narrows_it() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let staff = api.staff();
+    let movie = |title: &str, original: Option<&str>, description: &str| {
+        fixtures::movie(title, original, description, &["sci-fi"], "zh")
+    };
+    let earth = api
+        .create_movie(
+            &staff,
+            &movie("流浪地球3", Some("The Wandering Earth 3"), "地球流浪。"),
+        )
+        .await
+        .created("id");
+    api.create_movie(&staff, &movie("Avatar 4", None, "Pandora, again."))
+        .await
+        .expect_created();
+    api.create_movie(
+        &staff,
+        &movie("Ne Zha 3", Some("哪吒之魔童闹海3"), "三太子。"),
+    )
+    .await
+    .expect_created();
+    let cats = api
+        .create_movie(&staff, &movie("Cats 2", None, "Jellicle cats."))
+        .await
+        .created("id");
+    let retired = api.retire_movie(&staff, &cats).await;
+    retired.expect_ok();
+    let all = || api.movies().min_position(retired.position());
+
+    // No token; by title; the retired movie left out (yet still readable by its id).
+    let listed = all().await;
+    assert_eq!(titles(&listed), ["Avatar 4", "Ne Zha 3", "流浪地球3"]);
+    assert_eq!(
+        listed.body[2],
+        api.movie(&earth).await.expect_ok().clone(),
+        "the same view as GET /v1/movies/{{movie_id}}"
+    );
+    assert_eq!(listed.body[1]["original_title"], "哪吒之魔童闹海3");
+    assert_eq!(api.movie(&cats).await.body["retired"], true);
+    assert!(listed.header("etag").is_some(), "{listed}");
+
+    // A keyword is a part of the title or the original title, case ignored, Chinese too;
+    // never of the description, and never a pattern (`%25` is `%`).
+    for (keyword, expected) in [
+        ("earth", vec!["流浪地球3"]),
+        ("WANDERING", vec!["流浪地球3"]),
+        ("地球", vec!["流浪地球3"]),
+        ("哪吒", vec!["Ne Zha 3"]),
+        ("3", vec!["Ne Zha 3", "流浪地球3"]),
+        ("pandora", vec![]),
+        ("cats", vec![]),
+        ("%25", vec![]),
+        ("_", vec![]),
+    ] {
+        let found = all().query("keyword", keyword).await;
+        assert_eq!(titles(&found), expected, "keyword {keyword:?}");
+    }
+    for bad in ["", &"长".repeat(101)] {
+        all()
+            .query("keyword", bad)
+            .await
+            .expect_problem(400, "invalid_query");
+    }
+    all()
+        .query("sort", "title")
+        .await
+        .expect_problem(400, "invalid_query");
+}
+
 #[tokio::test]
 async fn one_show_and_a_cinemas_day_are_readable_without_a_token() {
     let server = TestServer::start().await;

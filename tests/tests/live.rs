@@ -226,3 +226,33 @@ async fn streams_past_the_cap_are_refused_and_each_hears_its_own_show() {
     assert_eq!(changes(&first.next().await), [pair("A5", "held")]);
     assert_eq!(changes(&third.next().await), [pair("A5", "held")]);
 }
+
+/// A server stops on request even while clients follow live seat maps: their streams end
+/// (they reconnect elsewhere with Last-Event-ID) instead of holding the shutdown open for as
+/// long as the clients stay (a browser tab left open kept a stopping server up for good).
+#[tokio::test]
+async fn stopping_the_server_ends_live_streams_instead_of_waiting_for_their_clients() {
+    let mut server = TestServer::start().await;
+    let api = server.api.clone();
+    let staff = api.staff();
+    let scheduled = api.schedule_show(&staff, &fixtures::show(2, 5)).await;
+    let show = scheduled.created("show_id");
+    api.seat_map(&show)
+        .min_position(scheduled.position())
+        .await
+        .expect_ok();
+    let mut live = Reader::open(&api, &show, None).await;
+    assert_eq!(live.next().await.event, "snapshot");
+
+    // The stop returns (a generous bound turns a hang into a failure), and the stream ended.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(120), server.stop()).await;
+    assert!(
+        stopped.is_ok(),
+        "the server did not stop while a live stream was open"
+    );
+    let rest = live.response.chunk().await;
+    assert!(
+        matches!(rest, Ok(None) | Err(_)),
+        "the stream ended with the server: {rest:?}"
+    );
+}

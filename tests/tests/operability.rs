@@ -169,6 +169,110 @@ async fn metrics_cover_requests_commands_writers_projections_and_the_pool() {
     }
 }
 
+/// A log position as the API writes it (`commit-prepare`), in log order.
+fn position(text: &str) -> (u64, u64) {
+    let (commit, prepare) = text
+        .split_once('-')
+        .unwrap_or_else(|| panic!("not a position: {text}"));
+    (commit.parse().unwrap(), prepare.parse().unwrap())
+}
+
+#[tokio::test]
+async fn operators_read_every_projectors_progress_and_customers_do_not() {
+    let server = TestServer::start().await;
+    let api = &server.api;
+    let created = api
+        .create_movie(
+            &api.staff(),
+            &fixtures::movie("流浪地球3", None, "地球流浪。", &["sci-fi"], "zh"),
+        )
+        .await;
+    created.expect_created();
+    let movie_at = position(created.position());
+
+    // The catalogue's projector reaches the new movie and says it has nothing left to apply.
+    let analyst = api.analyst();
+    let progress = eventually("the catalogue projector past the new movie", async || {
+        let reply = api
+            .request(Method::GET, "/v1/projections")
+            .token(&analyst)
+            .await;
+        let catalogue = reply.expect_ok()["projectors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no projectors: {reply}"))
+            .iter()
+            .find(|p| p["projector"] == "catalogue")
+            .cloned();
+        match catalogue {
+            Some(c)
+                if position(c["position"].as_str().unwrap()) >= movie_at
+                    && c["lag_events"] == 0 =>
+            {
+                Ok(reply)
+            }
+            _ => Err(reply),
+        }
+    })
+    .await;
+    let projectors = progress.body["projectors"].as_array().unwrap();
+    let names: Vec<&str> = projectors
+        .iter()
+        .map(|p| p["projector"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "by name");
+    for known in [
+        "actions",
+        "box_office",
+        "catalogue",
+        "order_history",
+        "sales",
+        "seat_map",
+        "tickets",
+        "waitlist",
+    ] {
+        assert!(names.contains(&known), "{known} missing from {progress}");
+    }
+    for p in projectors {
+        position(p["position"].as_str().unwrap());
+        assert!(p["events_applied"].as_i64().unwrap() >= 0, "{p}");
+        assert!(p["lag_events"].as_u64().is_some(), "{p}");
+        assert!(p["lag_seconds"].as_f64().unwrap() >= 0.0, "{p}");
+        chrono::DateTime::parse_from_rfc3339(p["updated_at"].as_str().unwrap())
+            .unwrap_or_else(|e| panic!("updated_at is not a time ({e}): {p}"));
+    }
+    let catalogue = projectors
+        .iter()
+        .find(|p| p["projector"] == "catalogue")
+        .unwrap();
+    assert!(
+        catalogue["events_applied"].as_i64().unwrap() >= 1,
+        "{catalogue}"
+    );
+    assert_eq!(catalogue["lag_seconds"], 0.0, "{catalogue}");
+
+    // Staff (of every cinema), auditors and admins read it too; nobody else does.
+    for token in [api.staff(), api.auditor(), api.admin()] {
+        api.request(Method::GET, "/v1/projections")
+            .token(&token)
+            .await
+            .expect_ok();
+    }
+    api.request(Method::GET, "/v1/projections")
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+    api.request(Method::GET, "/v1/projections")
+        .token(&api.customer("alice"))
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+    let one_cinema = api.token_named("staff-of-one", &[format!("staff:{}", uuid::Uuid::new_v4())]);
+    api.request(Method::GET, "/v1/projections")
+        .token(&one_cinema)
+        .await
+        .expect_problem(StatusCode::FORBIDDEN, "forbidden");
+}
+
 /// A show whose statuses are projected but whose full seat map was never read (so a seat-map
 /// request must query the database), and a transaction holding a lock that query needs.
 async fn seat_map_query_blocked(server: &TestServer) -> (String, tokio_postgres::Client) {

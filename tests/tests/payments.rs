@@ -149,6 +149,52 @@ async fn a_customer_registers_pays_through_the_sandbox_refunds_part_and_exchange
     let again = api.press_in_sandbox(pay_url, "succeed").await;
     assert_eq!(again.status, StatusCode::CONFLICT, "a payment is paid once");
 
+    // Before refunding, the customer asks what a refund of B3 would pay back: the show's own
+    // rule decides it (45.00 paid, 4.50 kept), and asking writes nothing.
+    let quote_path = format!("/v1/shows/{show}/orders/{order_id}/refunds/quote");
+    let quote = api
+        .request(reqwest::Method::GET, &quote_path)
+        .token(&customer)
+        .query("seats", "B3")
+        .send()
+        .await;
+    assert_eq!(quote.status, StatusCode::OK, "{:?}", quote.body);
+    assert_eq!(quote.body["seats"], json!(["B3"]));
+    assert_eq!(quote.body["paid"], json!(cny(4500)));
+    assert_eq!(quote.body["fee"], json!(cny(450)));
+    assert_eq!(quote.body["amount"], json!(cny(4050)));
+    let whole = api
+        .request(reqwest::Method::GET, &quote_path)
+        .token(&customer)
+        .send()
+        .await;
+    assert_eq!(
+        whole.body["amount"]["amount_minor"],
+        3 * 4050,
+        "no seats: the whole order"
+    );
+    let not_in_order = api
+        .request(reqwest::Method::GET, &quote_path)
+        .token(&customer)
+        .query("seats", "A9")
+        .send()
+        .await;
+    assert_eq!(not_in_order.status, StatusCode::CONFLICT);
+    assert_eq!(not_in_order.code(), "seats_not_in_order");
+    let stranger = crate::customer(api, "stranger@example.cn").await;
+    let theirs = api
+        .request(reqwest::Method::GET, &quote_path)
+        .token(&stranger)
+        .query("seats", "B3")
+        .send()
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "someone else's order");
+    let history = history_until(api, &customer, |o| o["status"] == "paid").await;
+    assert_eq!(
+        history["orders"][0]["refunded"]["amount_minor"], 0,
+        "a quote refunds nothing"
+    );
+
     // A partial refund, under the policy: 45.00 less the 10% fee.
     let refund = api.refund_seats(&customer, &show, &order_id, &["B3"]).await;
     assert_eq!(refund.expect_created()["amount"]["amount_minor"], 4050);

@@ -268,6 +268,12 @@ fn matrix(c: &Chain) -> Vec<(&'static str, Method, String, Option<Value>)> {
             None,
         ),
         (
+            "GET /v1/projections",
+            Method::GET,
+            "/v1/projections".into(),
+            None,
+        ),
+        (
             "POST /v1/onsales",
             Method::POST,
             "/v1/onsales".into(),
@@ -351,6 +357,12 @@ fn matrix(c: &Chain) -> Vec<(&'static str, Method, String, Option<Value>)> {
             "POST /v1/shows/{show_id}/orders/{order_id}/refunds",
             Method::POST,
             format!("/v1/shows/{b}/orders/{}/refunds", c.order_b),
+            None,
+        ),
+        (
+            "GET /v1/shows/{show_id}/orders/{order_id}/refunds/quote",
+            Method::GET,
+            format!("/v1/shows/{b}/orders/{}/refunds/quote", c.order_b),
             None,
         ),
         (

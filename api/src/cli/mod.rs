@@ -54,7 +54,7 @@ pub enum LogFormat {
 #[derive(Subcommand)]
 pub enum Command {
     /// Migrate the database, then serve the HTTP API until SIGTERM or Ctrl-C.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Create the database if needed and apply every migration.
     Migrate,
     /// Print the OpenAPI document (the one served at /openapi.json).
@@ -262,7 +262,7 @@ async fn run_command(cli: Target, command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Audit { .. } => Err("audit commands run on their own".into()),
-        Command::Serve(args) => serve::serve(&cli, args).await,
+        Command::Serve(args) => serve::serve(&cli, *args).await,
         Command::Seed(args) => seed::seed(&cli, args).await,
         Command::Report { action } => report::run(&cli, action).await,
         Command::Events {

@@ -125,6 +125,10 @@ pub struct ServeArgs {
     /// ...or this many seconds after the first event not sealed yet.
     #[arg(long, env = "BOXOFFICE_SEAL_EVERY_SECONDS", default_value_t = 60)]
     pub seal_every_seconds: u64,
+    /// The built web app (`npm --prefix web run build` makes it; scripts/run does), served
+    /// at `/` (booking) and `/admin` (dashboard).
+    #[arg(long, env = "BOXOFFICE_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: std::path::PathBuf,
 }
 
 /// Serves until SIGTERM or Ctrl-C.
@@ -158,6 +162,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
         live_streams_max,
         seal_every_events,
         seal_every_seconds,
+        web_dir,
     } = args;
     if !(1..=1024).contains(&projection_feed_batches) {
         return Err("--projection-feed-batches must be 1 to 1024".into());
@@ -257,6 +262,7 @@ pub async fn serve(cli: &Target, args: ServeArgs) -> Result<(), String> {
                 timeout: Duration::from_secs(webhook_timeout_seconds),
                 max_retry_delay: Duration::from_secs(webhook_max_retry_seconds),
             },
+            web_dir,
             feed_batches: projection_feed_batches,
             answer_cache_bytes: answer_cache_mib << 20,
             live_streams_max,

@@ -1,9 +1,9 @@
-//! What ticket clients browse, without a token: cities, what is showing, movies and their
-//! shows, one show, a cinema's schedule for a day, and search. Answers carry an ETag derived from the positions at which the
-//! catalogue and the seat categories' availability last changed (and the minute, since
-//! shows drop out as they start); a matching `If-None-Match` gets 304 without a search, and
-//! an answer computed for one client is reused for others while its ETag is the same
-//! (`crate::answers`).
+//! What ticket clients browse, without a token: cities, what is showing, the catalogue's
+//! movies, a movie and its shows, one show, a cinema's schedule for a day, and search.
+//! Answers carry an ETag derived from the positions at which the catalogue and the seat
+//! categories' availability last changed (and the minute, since shows drop out as they
+//! start); a matching `If-None-Match` gets 304 without a search, and an answer computed for
+//! one client is reused for others while its ETag is the same (`crate::answers`).
 
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
@@ -32,6 +32,8 @@ const MAX_WORDS: usize = 5;
 const MAX_KEYWORD_CHARS: usize = 100;
 const NEXT_SHOWS: i64 = 5;
 const MOVIE_SHOWS_LIMIT: i64 = 500;
+/// `GET /v1/movies` lists this many at most: a catalogue, not a search (a keyword narrows it).
+const MOVIES_LIMIT: i64 = 1_000;
 
 /// What is known of `uri`'s answer before computing it.
 enum Known {
@@ -154,6 +156,50 @@ pub async fn city_movies(
         .ok_or(DomainError::CityNotFound)?;
     let showing = catalogue::now_showing(&client, city_id, Utc::now(), NEXT_SHOWS).await?;
     tagged.answer(&state, showing)
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MoviesParams {
+    /// Only movies whose title or original title contains this (any part of a word;
+    /// Chinese text too; case does not matter), 1 to 100 characters.
+    keyword: Option<String>,
+    /// Wait (up to 5 s) until the catalogue has reached this position.
+    min_position: Option<Position>,
+}
+
+/// The catalogue's movies that are not retired, by title (the first 1,000), showing or not
+/// (anyone).
+#[utoipa::path(get, path = "/v1/movies", tag = "discovery", params(MoviesParams),
+    responses(
+        (status = 200, description = "The movies.", body = [MovieView], headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+        (status = 400, description = "A keyword that is empty or too long (`invalid_query`).", body = Problem, content_type = "application/problem+json")
+    ))]
+pub async fn movies(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Query(params): Query<MoviesParams>,
+) -> Result<Response, ApiError> {
+    let keyword = match params.keyword.as_deref().map(str::trim) {
+        None => None,
+        Some(keyword) if text_ok(keyword, MAX_KEYWORD_CHARS) => Some(keyword),
+        Some(_) => {
+            return Err(invalid(format!(
+                "keyword must be 1 to {MAX_KEYWORD_CHARS} characters"
+            )))
+        }
+    };
+    super::read_position(&state, "catalogue", params.min_position).await?;
+    let client = state.pool.get().await?;
+    let tagged = match etag(&state, &client, &uri.to_string(), &headers).await? {
+        Known::Answered(response) => return Ok(response),
+        Known::Compute(tagged) => tagged,
+    };
+    let movies = catalogue::movies(&client, keyword, MOVIES_LIMIT).await?;
+    tagged.answer(&state, movies)
 }
 
 /// What the catalogue says about a movie (anyone).

@@ -14,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use boxoffice_domain::{SeatId, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::EventLog;
 use boxoffice_projections::watchers::Watching;
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -105,6 +105,7 @@ pub async fn live(
             version + 1
         }
     };
+    let mut stopping = state.stopping.clone();
     let follower = Follower {
         state,
         stream: ShowId(show_id).stream(),
@@ -112,9 +113,15 @@ pub async fn live(
         pending: first,
         watching,
     };
+    // Endless until the client leaves, or the server stops: a graceful shutdown waits for
+    // every connection, so the stream ends when it begins (the client reconnects elsewhere
+    // with Last-Event-ID).
     let events = stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await;
         Some((Ok(event), follower))
+    })
+    .take_until(async move {
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }

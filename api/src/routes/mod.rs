@@ -14,6 +14,7 @@ mod meta;
 mod onsales;
 mod orders;
 mod payments;
+mod projections;
 mod promos;
 mod reports;
 mod sandbox;
@@ -43,7 +44,8 @@ use utoipa_axum::routes;
 /// Bodies of ordinary commands are small; a show's layout may list thousands of seats.
 const BODY_LIMIT: usize = 64 * 1024;
 const LAYOUT_BODY_LIMIT: usize = 4 * 1024 * 1024;
-/// Scrapes read the projection checkpoints and the log; a few at once is plenty.
+/// Scrapes (and `GET /v1/projections`) read the projection checkpoints and the log; a few at
+/// once is plenty.
 const METRICS_IN_FLIGHT: usize = 4;
 
 /// Every route with its description, before state and the outer layers are added.
@@ -64,6 +66,11 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(meta::docs))
         .routes(limited(
             routes!(meta::metrics),
+            METRICS_IN_FLIGHT,
+            limits.request_timeout,
+        ))
+        .routes(limited(
+            routes!(projections::projections),
             METRICS_IN_FLIGHT,
             limits.request_timeout,
         ))
@@ -111,6 +118,9 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(webhooks::find, webhooks::disable)))
         .routes(query(routes!(webhooks::deliveries)))
         .routes(query(routes!(discovery::cities)))
+        // GET beside `catalogue::add_movie`'s POST on `/v1/movies`: axum and the document
+        // merge the two methods of the one path.
+        .routes(query(routes!(discovery::movies)))
         .routes(query(routes!(discovery::city_movies)))
         .routes(query(routes!(discovery::search)))
         .routes(query(routes!(discovery::movie)))
@@ -124,6 +134,7 @@ pub fn described(limits: &Limits) -> OpenApiRouter<AppState> {
         .routes(command(routes!(holds::release)))
         .routes(command(routes!(holds::confirm)))
         .routes(command(routes!(orders::refund)))
+        .routes(query(routes!(orders::quote)))
         .routes(command(routes!(payments::start)))
         .routes(command(routes!(payments::notify)))
         .routes(command(routes!(exchanges::exchange)))
@@ -183,7 +194,11 @@ pub fn router(state: AppState) -> Router {
     let (router, api) = described(&state.settings.limits).split_for_parts();
     let api = Arc::new(crate::openapi::complete(api));
     let keys = axum::middleware::from_fn_with_state(state.clone(), crate::api_keys::enforce);
+    let limits = state.settings.limits.clone();
     router
+        .merge(crate::web::router(&state.settings.web_dir, move |r| {
+            limit_method(r, limits.queries_in_flight, limits.request_timeout)
+        }))
         .fallback(not_found)
         .layer(keys)
         .method_not_allowed_fallback(method_not_allowed)
@@ -197,6 +212,7 @@ pub fn router(state: AppState) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .with_state(state)
 }
 
@@ -223,14 +239,21 @@ fn limited(
     in_flight: usize,
     timeout: Duration,
 ) -> UtoipaMethodRouter<AppState> {
-    let router: MethodRouter<AppState> = router.layer(
+    (schemas, paths, limit_method(router, in_flight, timeout))
+}
+
+fn limit_method(
+    router: MethodRouter<AppState>,
+    in_flight: usize,
+    timeout: Duration,
+) -> MethodRouter<AppState> {
+    router.layer(
         ServiceBuilder::new()
             .layer(HandleErrorLayer::new(limit_problem))
             .load_shed()
             .concurrency_limit(in_flight)
             .timeout(timeout),
-    );
-    (schemas, paths, router)
+    )
 }
 
 async fn limit_problem(error: BoxError) -> ApiError {

@@ -101,6 +101,109 @@ pub async fn refund(
     ))
 }
 
+/// Which seats a quote is for.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteParams {
+    /// Seat ids of the order, comma separated (`A1,A2`); absent for every seat it still has.
+    seats: Option<String>,
+}
+
+/// What a refund of those seats would pay back now, as the show would decide it.
+#[derive(Serialize, ToSchema)]
+pub struct RefundQuote {
+    order_id: OrderId,
+    show_id: Uuid,
+    seats: Vec<SeatId>,
+    /// What was paid for the seats.
+    paid: Money,
+    /// What the cinema's refund policy keeps (zero in full-refund time, or for staff).
+    fee: Money,
+    /// What would be paid back: `paid` less `fee`.
+    amount: Money,
+    /// The instant the quote was decided at; a refund later may keep more.
+    decided_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What refunding some seats of an order (or all it still has) would pay back now and what
+/// the cinema's refund policy would keep: decided by the show's own refund rule on its state
+/// folded from the log, without writing anything. The refund itself is decided again when
+/// made, so a quote near a policy's cut-off can change.
+#[utoipa::path(
+    get,
+    path = "/v1/shows/{show_id}/orders/{order_id}/refunds/quote",
+    tag = "orders",
+    security(("bearer" = [])),
+    params(
+        ("show_id" = Uuid, Path, description = "The show."),
+        ("order_id" = Uuid, Path, description = "The order."),
+        QuoteParams
+    ),
+    responses(
+        (status = 200, description = "The quote.", body = RefundQuote),
+        (status = 404, description = "Unknown show or order, or someone else's order.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "As a refund would be refused: `seats_not_in_order`, `order_fully_refunded`, `show_started`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A seat list that is not one.", body = Problem, content_type = "application/problem+json")
+    )
+)]
+pub async fn quote(
+    State(state): State<AppState>,
+    caller: Identity,
+    Path((show_id, order_id)): Path<(Uuid, Uuid)>,
+    Query(params): Query<QuoteParams>,
+) -> Result<axum::Json<RefundQuote>, ApiError> {
+    let requester = super::holds::requester(&caller)?;
+    super::require_show_cinema(&state, &caller, show_id).await?;
+    let seats = params.seats.map(|list| {
+        list.split(',')
+            .map(|s| SeatId(s.trim().to_owned()))
+            .collect()
+    });
+    let show = state
+        .states
+        .show_aggregate(
+            state.log.as_ref(),
+            ShowId(show_id),
+            boxoffice_audit::state::Point::Latest,
+        )
+        .await
+        .map_err(|e| match e {
+            boxoffice_audit::state::StateError::NotFound => DomainError::ShowNotFound.into(),
+            other => ApiError::unavailable(other.to_string()),
+        })?;
+    let now = chrono::Utc::now();
+    let command = ShowCommand::RefundOrder {
+        order_id: OrderId(order_id),
+        refund_id: RefundId(Uuid::nil()),
+        requester,
+        seats,
+    };
+    let refunded = boxoffice_domain::show::decide(&show, &command, now)?
+        .into_iter()
+        .find_map(|e| match e {
+            ShowEvent::OrderRefunded(e) => Some(e),
+            _ => None,
+        })
+        .ok_or_else(|| ApiError::internal("a refund decided no OrderRefunded"))?;
+    let fee = refunded
+        .fee
+        .clone()
+        .unwrap_or_else(|| Money::new(0, refunded.amount.currency.clone()));
+    Ok(axum::Json(RefundQuote {
+        order_id: refunded.order_id,
+        show_id,
+        paid: Money::new(
+            refunded.amount.amount_minor + fee.amount_minor,
+            refunded.amount.currency.clone(),
+        ),
+        seats: refunded.seats,
+        fee,
+        amount: refunded.amount,
+        decided_at: now,
+    }))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]

@@ -15,6 +15,7 @@ use uuid::Uuid;
 const CITIES_SQL: &str = include_str!("sql/cities.sql");
 const CITY_SQL: &str = include_str!("sql/city.sql");
 const MOVIE_SQL: &str = include_str!("sql/movie.sql");
+const MOVIES_SQL: &str = include_str!("sql/movies.sql");
 const MOVIE_TITLES_SQL: &str = include_str!("sql/movie_titles.sql");
 const CINEMAS_SQL: &str = include_str!("sql/cinemas.sql");
 const CINEMA_SQL: &str = include_str!("sql/cinema.sql");
@@ -142,6 +143,17 @@ pub async fn movie(
 ) -> Result<Option<MovieView>, tokio_postgres::Error> {
     let row = client.query_opt(MOVIE_SQL, &[&movie_id]).await?;
     Ok(row.as_ref().map(movie_of))
+}
+
+/// The movies not retired, by title (then id), at most `limit`; with a `keyword`, only those
+/// whose title or original title contains it, case ignored.
+pub async fn movies(
+    client: &impl GenericClient,
+    keyword: Option<&str>,
+    limit: i64,
+) -> Result<Vec<MovieView>, tokio_postgres::Error> {
+    let rows = client.query(MOVIES_SQL, &[&keyword, &limit]).await?;
+    Ok(rows.iter().map(movie_of).collect())
 }
 
 /// A movie's titles, for lists that name movies.

@@ -57,6 +57,17 @@ impl Api {
             .json(movie)
     }
 
+    /// `DELETE /v1/movies/{movie_id}`: retires it.
+    pub fn retire_movie(&self, staff: &str, movie_id: &str) -> Request<'_> {
+        self.delete_request(format!("/v1/movies/{movie_id}"), staff)
+    }
+
+    /// `GET /v1/movies`: the catalogue's movies not retired, by title (add `keyword` as a
+    /// query).
+    pub fn movies(&self) -> Request<'_> {
+        self.get_request("/v1/movies")
+    }
+
     /// `GET /v1/movies/search?{query}` (`query` as written: percent-encode it first).
     pub fn search_movies(&self, query: &str) -> Request<'_> {
         if query.is_empty() {
