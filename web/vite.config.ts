@@ -1,5 +1,6 @@
 // Builds the booking app (index.html) and the dashboard (admin.html) into dist/, and writes a
 // Brotli and a gzip copy beside each file, which the server sends to browsers that take them.
+/* global process */
 import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
@@ -31,9 +32,13 @@ const precompress: Plugin = {
   },
 };
 
+// `npx vite` (development, with reloading) sends API calls on to a running server.
+const api = process.env.BOXOFFICE_API ?? 'http://127.0.0.1:8080';
+
 export default defineConfig({
   root,
   base: '/',
+  server: { proxy: { '/v1': api, '/sandbox': api } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
