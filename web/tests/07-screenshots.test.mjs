@@ -20,7 +20,7 @@ export default async function ({ browser }) {
       ['movie', `/#/movie/${scene.movie.movie_id}?date=${scene.date}`, '[data-testid="showtime"]'],
       ['seats', `/#/show/${scene.show.show_id}`, '[data-seat="A1"]'],
       ['orders', '/#/orders', '[data-testid="order"]'],
-      ['order', `/#/orders/${payment.order_id}`, '[data-testid="order-status"]'],
+      ['order', `/#/orders/${payment.order_id}`, '[data-testid="pickup-code"]'],
       ['login', '/#/login', '[data-testid="login-form"]'],
       ['hall-2000', `/#/show/${big.show.show_id}`, '[data-seat="AN50"], [data-seat="A1"]'],
     ];

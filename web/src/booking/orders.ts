@@ -33,13 +33,30 @@ export type Order = {
 type Quote = { seats: string[]; paid: Money; fee: Money; amount: Money };
 type Tickets = { pickup_code: string | null; tickets: Array<{ ticket_id: string; seat_id: string; status: string; qr: { png_base64: string } }> };
 
-/** The time zone of a cinema's city: show times are read in it. */
-function useCinemaZone(cinemaId: string | null, cities: City[]): string | undefined {
-  const [cityId, setCityId] = useState<string | undefined>();
+const cinemaCities = new Map<string, Promise<string | undefined>>();
+function cityOfCinema(cinemaId: string): Promise<string | undefined> {
+  if (!cinemaCities.has(cinemaId)) {
+    cinemaCities.set(cinemaId, api.get<{ city_id: string }>(`/v1/cinemas/${cinemaId}`).then((c) => c.city_id, () => undefined));
+  }
+  return cinemaCities.get(cinemaId)!;
+}
+
+/** The time zones of cinemas' cities (show times are read in them), by cinema id. */
+function useCinemaZones(cinemaIds: Array<string | null>, cities: City[]): Map<string, string | undefined> {
+  const [cityIds, setCityIds] = useState(new Map<string, string | undefined>());
+  const wanted = [...new Set(cinemaIds.filter((id): id is string => !!id))].sort();
   useEffect(() => {
-    if (cinemaId) api.get<{ city_id: string }>(`/v1/cinemas/${cinemaId}`).then((c) => setCityId(c.city_id), () => undefined);
-  }, [cinemaId]);
-  return zoneOf(cities, cityId);
+    Promise.all(wanted.map(async (id) => [id, await cityOfCinema(id)] as const)).then((pairs) => setCityIds(new Map(pairs)));
+  }, [wanted.join()]);
+  return new Map([...cityIds].map(([cinema, city]) => [cinema, zoneOf(cities, city)]));
+}
+
+/** A show's start in its cinema's zone, once that is known (nothing rather than a wrong time). */
+function startText(order: Order, zones: Map<string, string | undefined>): string {
+  if (!order.starts_at) return '';
+  if (!order.cinema_id) return dateTime(order.starts_at, undefined, locale());
+  const zone = zones.get(order.cinema_id);
+  return zone ? dateTime(order.starts_at, zone, locale()) : '';
 }
 
 function needsSignIn() {
@@ -63,6 +80,7 @@ export function OrdersPage({ cities }: { cities: City[] }) {
   useEffect(() => {
     if (api.account) load(null);
   }, [api.account?.account_id]);
+  const zones = useCinemaZones((orders ?? []).map((o) => o.cinema_id), cities);
   if (!api.account) return needsSignIn();
   return html`
     <h1>${t('orders.title')}</h1>
@@ -72,7 +90,7 @@ export function OrdersPage({ cities }: { cities: City[] }) {
     ${orders?.map(
       (o) => html`<a class="card movie" data-testid="order" href=${o.order_id ? `#/orders/${o.order_id}` : `#/show/${o.show_id}`}>
         <h3>${o.show_title ?? ''}</h3>
-        <div class="muted">${o.cinema_name ?? ''} · ${o.hall_name ?? ''} · ${o.starts_at ? dateTime(o.starts_at, cities[0]?.time_zone, locale()) : ''}</div>
+        <div class="muted">${o.cinema_name ?? ''} · ${o.hall_name ?? ''} · ${startText(o, zones)}</div>
         <div>${t('orders.seats')}: ${o.seats.join(', ')}${o.refunded_seats.length ? html` <s class="muted">${o.refunded_seats.join(', ')}</s>` : null}</div>
         <div><span class="badge" data-testid="order-status">${statusName(o.status)}</span> · ${money(o.total)}</div>
       </a>`,
@@ -87,15 +105,30 @@ export function OrderPage({ orderId, cities }: { orderId: string; cities: City[]
   const [error, setError] = useState('');
   const [done, setDone] = useState('');
   const [mode, setMode] = useState<'view' | 'refund' | 'exchange'>('view');
-  const load = (position?: string) => {
+  const load = async (position?: string) => {
     const q = position ? `?min_position=${encodeURIComponent(position)}` : '';
-    api.get<Order>(`/v1/me/orders/${orderId}${q}`).then(setOrder, (e) => setError(describe(e)));
-    api.get<Tickets>(`/v1/me/orders/${orderId}/tickets${q}`).then(setTickets, () => setTickets(null));
+    try {
+      const loaded = await api.get<Order>(`/v1/me/orders/${orderId}${q}`);
+      setOrder(loaded);
+      // Tickets are issued by their own read model, a moment after the payment: asked again
+      // until they are there (a refunded order has none left).
+      for (let attempt = 0; attempt < 30 && loaded.seats.length > 0; attempt += 1) {
+        try {
+          setTickets(await api.get<Tickets>(`/v1/me/orders/${orderId}/tickets${q}`));
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    } catch (e) {
+      setError(describe(e));
+    }
   };
   useEffect(() => {
     if (api.account) load();
   }, [orderId, api.account?.account_id]);
-  const zone = useCinemaZone(order?.cinema_id ?? null, cities);
+  const zones = useCinemaZones([order?.cinema_id ?? null], cities);
+  const zone = order?.cinema_id ? zones.get(order.cinema_id) : undefined;
   if (!api.account) return needsSignIn();
   if (error && !order) return html`<p class="error" role="alert">${error}</p>`;
   if (!order) return html`<p class="muted">${t('loading')}</p>`;
@@ -109,7 +142,7 @@ export function OrderPage({ orderId, cities }: { orderId: string; cities: City[]
     <p><a href="#/orders">← ${t('orders.title')}</a></p>
     <section class="card" data-testid="order-detail">
       <h1>${order.show_title ?? ''}</h1>
-      <p class="muted">${order.cinema_name ?? ''} · ${order.hall_name ?? ''} · ${order.starts_at ? dateTime(order.starts_at, zone, locale()) : ''}</p>
+      <p class="muted">${order.cinema_name ?? ''} · ${order.hall_name ?? ''} · <span data-testid="order-starts">${startText(order, zones)}</span></p>
       <p><span class="badge" data-testid="order-status">${statusName(order.status)}</span></p>
       <table>
         <tbody>

@@ -154,8 +154,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
           const next = await api.get<Entry>(`/v1/shows/${showId}/waitlist/${entry.entry_id}?${params}`, { signal: controller.signal });
           version = next.version;
           if (next.status !== 'waiting') {
-            setEntry(next);
-            if (next.status === 'offered' && next.offer) takeHold({ hold_id: next.offer.hold_id, show_id: showId, seats: next.offer.seats, total: next.offer.total, expires_at: next.offer.expires_at });
+            follow(next);
             return;
           }
         } catch (e) {
@@ -176,6 +175,13 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
   const soldOut = map !== null && map.counts.available === 0 && !hold;
   const signedIn = api.account !== null;
 
+  /** A waiting-list entry's news: an offer is a hold made for us, paid like any other. */
+  const follow = (next: Entry) => {
+    setEntry(next);
+    if (next.status === 'offered' && next.offer) {
+      takeHold({ hold_id: next.offer.hold_id, show_id: showId, seats: next.offer.seats, total: next.offer.total, expires_at: next.offer.expires_at });
+    }
+  };
   const takeHold = (h: Hold) => {
     keepHold(showId, h);
     setHold(h);
@@ -254,7 +260,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
     }
     setError('');
     try {
-      setEntry(await api.post<Entry>(`/v1/shows/${showId}/waitlist`, { count: wanted }));
+      follow(await api.post<Entry>(`/v1/shows/${showId}/waitlist`, { count: wanted }));
     } catch (e) {
       setError(describe(e));
     }
