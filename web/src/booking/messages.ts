@@ -58,7 +58,6 @@ register({
   'show.sign_in_first': ['Sign in to hold seats.', '请先登录再锁定座位。'],
   'show.cancelled': ['This show was cancelled.', '本场次已取消。'],
   'show.not_on_sale': ['This show is no longer on sale.', '本场次已停止售票。'],
-  'show.onsale': ['Tickets for this show sell through a waiting room right now ({title}).', '本场次正在排队开售（{title}）。'],
   'show.live': ['Live', '实时'],
   'show.reconnecting': ['Reconnecting…', '重新连接中…'],
   'show.counts': ['{available} of {capacity} seats left', '剩余 {available} / {capacity} 座'],
@@ -152,4 +151,15 @@ register({
   'timeline.refund_paid_out': ['Refund paid out', '退款已到账'],
   'timeline.exchanged': ['Seats changed', '换座'],
   'timeline.charge_collected': ['Difference charged', '补差价'],
+});
+
+register({
+  'queue.title': ['Waiting room', '排队购票'],
+  'queue.explain': ['{title}: tickets go on sale at {opens} through a waiting room, in a fair order. Keep this page open.', '{title}：{opens} 开售，需排队购票，按公平顺序入场。请保持页面打开。'],
+  'queue.join': ['Join the line', '开始排队'],
+  'queue.pre_queue': ['You are in the waiting room ({n} so far). At {opens} everyone here gets a place in a random order.', '您已进入等候室（目前 {n} 人）。{opens} 开售时将随机排定顺序。'],
+  'queue.waiting': ['{ahead} people ahead of you; about {wait} to wait.', '您前面还有 {ahead} 人，预计等待 {wait}。'],
+  'queue.admitted': ['It is your turn: choose your seats.', '轮到您了，请选座。'],
+  'queue.admission_expired': ['Your turn to choose seats has run out. Join the line again.', '您的选座时间已过，请重新排队。'],
+  'queue.left': ['You left the line (the page was closed too long). Join again.', '您已离开队列（页面关闭过久），请重新排队。'],
 });

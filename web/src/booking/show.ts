@@ -8,6 +8,7 @@ import { describe, locale, t } from '../i18n';
 import { countdown, dateTime, money, sum } from '../format';
 import { api, City, Hold, keepHold, keptHold, zoneOf } from './state';
 import { Legend, Seat, SeatGrid } from './seatmap';
+import { OnSale, useWaitingRoom } from './queue';
 
 const MAX_SEATS = 10;
 
@@ -88,7 +89,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
   const [promo, setPromo] = useState('');
   const [bestCount, setBestCount] = useState(2);
   const [bestCategory, setBestCategory] = useState('');
-  const [onsale, setOnsale] = useState<string | null>(null);
+  const [onsale, setOnsale] = useState<OnSale | null>(null);
   const [entry, setEntry] = useState<Entry | null>(null);
   const [wanted, setWanted] = useState(2);
 
@@ -104,9 +105,10 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
   });
   useEffect(() => {
     api.get<ShowInfo>(`/v1/shows/${showId}`).then(setInfo, (e) => setError(describe(e)));
-    api.get<{ title: string }>(`/v1/shows/${showId}/onsale`).then((o) => setOnsale(o.title), () => setOnsale(null));
+    api.get<OnSale>(`/v1/shows/${showId}/onsale`).then(setOnsale, () => setOnsale(null));
   }, [showId]);
 
+  const room = useWaitingRoom(onsale);
   const now = useNow(hold !== null && ended === null);
   const expiresAt = hold ? Date.parse(hold.expires_at) : 0;
   const lapsed = hold !== null && ended === null && now >= expiresAt;
@@ -209,7 +211,11 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
     setNotice('');
     holding.current = true;
     try {
-      const made = await api.post<Hold>(`/v1/shows/${showId}/holds`, { ...body, ...(promo.trim() ? { promo_code: promo.trim() } : {}) });
+      const made = await api.post<Hold>(`/v1/shows/${showId}/holds`, {
+        ...body,
+        ...(promo.trim() ? { promo_code: promo.trim() } : {}),
+        ...(room.admission ? { admission_token: room.admission } : {}),
+      });
       takeHold(made);
     } catch (e) {
       setError(describe(e));
@@ -291,6 +297,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
         <button type="button" class="primary" onClick=${startAgain}>${t('hold.again')}</button>
       </section>`;
     }
+    if (!room.open) return room.panel();
     if (soldOut) {
       return html`<section class="card" data-testid="waitlist">
         <h2>${t('waitlist.title')}</h2>
@@ -342,7 +349,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
         </header>`
       : null}
     ${info?.cancelled ? html`<p class="error">${t('show.cancelled')}</p>` : info && !info.on_sale ? html`<p class="error">${t('show.not_on_sale')}</p>` : null}
-    ${onsale ? html`<p class="notice">${t('show.onsale', { title: onsale })}</p>` : null}
+    ${onsale && room.admission ? html`<p class="success" data-testid="admitted">${t('queue.admitted')}</p>` : null}
     ${error ? html`<p class="error" role="alert" data-testid="error">${error}</p>` : null}
     ${notice ? html`<p class="notice" role="status" data-testid="notice">${notice}</p>` : null}
     <div class="layout">
