@@ -42,7 +42,7 @@ pub fn router(
         .route("/admin/", page("admin.html"))
         .route(
             "/assets/{*file}",
-            limit(get_service(assets).layer(axum::middleware::map_response(immutable))),
+            limit(get_service(assets).layer(axum::middleware::map_response(asset_answer))),
         )
         .layer(axum::middleware::map_response(page_policy))
 }
@@ -52,11 +52,10 @@ pub fn router(
 async fn serve_page(path: std::path::PathBuf, request: Request) -> Response {
     if !path.is_file() {
         return ApiError::new(StatusCode::NOT_FOUND, "web_app_not_built", "Web app not built")
-            .detail(format!(
-                "{} is missing: build the web app with `npm --prefix web ci && npm --prefix web run build` \
-                 (scripts/run does) or point BOXOFFICE_WEB_DIR at a built one",
-                path.display()
-            ))
+            .detail(
+                "the web app's files are not on this server: build them with `npm --prefix web ci && \
+                 npm --prefix web run build` (scripts/run does) or point BOXOFFICE_WEB_DIR at a built one",
+            )
             .into_response();
     }
     match ServeFile::new(&path)
@@ -75,9 +74,13 @@ async fn serve_page(path: std::path::PathBuf, request: Request) -> Response {
     }
 }
 
-/// Assets are named by their content's hash: a browser may keep them for good.
-async fn immutable(mut response: Response) -> Response {
-    if response.status().is_success() {
+/// Assets are named by their content's hash: a browser (or a cache between) may keep them
+/// for good. A missing one is a problem answer like any other 404.
+async fn asset_answer(mut response: Response) -> Response {
+    if response.status() == StatusCode::NOT_FOUND {
+        return ApiError::not_found("this file").into_response();
+    }
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
@@ -86,11 +89,15 @@ async fn immutable(mut response: Response) -> Response {
     response
 }
 
+/// The pages' policy, and `Vary`: the same path answers Brotli, gzip or plain bytes by the
+/// request's `Accept-Encoding`, which a cache between must keep apart.
 async fn page_policy(mut response: Response) -> Response {
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_POLICY),
     );
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
 }
 

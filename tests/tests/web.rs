@@ -142,11 +142,28 @@ async fn the_built_web_app_is_served_from_the_web_dir_with_its_policy_and_cachin
     assert_eq!(status, StatusCode::OK, "{headers:?}");
     assert_eq!(header(&headers, "content-encoding"), "gzip");
     assert_eq!(body, gzip(SCRIPT.as_bytes()));
+    // One path, several encodings: a cache between must keep them apart.
+    assert_eq!(header(&headers, "vary"), "accept-encoding");
     assert!(header(&headers, "content-type").contains("javascript"));
     assert!(header(&headers, "cache-control").contains("immutable"));
 
-    let (status, headers, _) = get(&server, "/assets/missing.js", &[]).await;
+    let (status, headers, body) = get(&server, "/assets/missing.js", &[]).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{headers:?}");
+    let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(problem["code"], "not_found");
+    // Nothing outside the assets folder is reachable through it.
+    for path in [
+        "/assets/..%2findex.html",
+        "/assets/%2e%2e/index.html",
+        "/assets/../../Cargo.toml",
+    ] {
+        let (status, _, body) = get(&server, path, &[]).await;
+        assert_ne!(status, StatusCode::OK, "{path}");
+        assert!(
+            !String::from_utf8_lossy(&body).contains("<!doctype"),
+            "{path}"
+        );
+    }
 
     // The API's answers are never sniffed into something else either.
     let cities = server.api.cities().await;

@@ -42,6 +42,13 @@ export class Api {
 
   constructor(private readonly storageKey: string) {
     this.session = readSession(storageKey);
+    // Another tab signed in, out, or refreshed the session: follow it (a refresh token is
+    // single-use, and reusing a spent one ends every session of the account).
+    window.addEventListener('storage', (e) => {
+      if (e.key !== storageKey) return;
+      this.session = readSession(storageKey);
+      for (const listener of this.listeners) listener();
+    });
   }
 
   get account(): Account | null {
@@ -115,6 +122,8 @@ export class Api {
       if ((error as Error).name === 'AbortError') throw error;
       throw new Problem(0, 'network', 'Network', String(error));
     }
+    const date = Date.parse(response.headers.get('date') ?? '');
+    if (!Number.isNaN(date)) clockOffset = date - Date.now();
     if (response.status === 401 && retry && this.session && (await this.refresh())) {
       return this.send<T>(method, path, options, false);
     }
@@ -139,8 +148,15 @@ export class Api {
     return body as T;
   }
 
-  /** Trades the refresh token for a new session, once for any number of callers. */
+  /** Trades the refresh token for a new session, once for any number of callers; a session
+   * another tab refreshed meanwhile is taken as it is. Signs out only when the server refuses
+   * the refresh token, not when it cannot be reached. */
   private refresh(): Promise<boolean> {
+    const stored = readSession(this.storageKey);
+    if (stored && stored.access_token !== this.session?.access_token) {
+      this.session = stored;
+      return Promise.resolve(true);
+    }
     const refresh_token = this.session?.refresh_token;
     if (!refresh_token) return Promise.resolve(false);
     this.refreshing ??= this.send<Session>('POST', '/v1/auth/refresh', { body: { refresh_token } }, false)
@@ -148,8 +164,8 @@ export class Api {
         this.keep(session);
         return true;
       })
-      .catch(() => {
-        this.keep(null);
+      .catch((error) => {
+        if (error instanceof Problem && (error.status === 401 || error.code === 'invalid_refresh_token')) this.keep(null);
         return false;
       })
       .finally(() => {
@@ -157,6 +173,15 @@ export class Api {
       });
     return this.refreshing;
   }
+}
+
+/** Server clock minus this device's, from the last answer's `Date` (whole seconds): hold and
+ * admission deadlines are the server's, and a phone's clock may be minutes off. */
+export let clockOffset = 0;
+
+/** Now, by the server's clock. */
+export function serverNow(): number {
+  return Date.now() + clockOffset;
 }
 
 function readSession(key: string): Session | null {

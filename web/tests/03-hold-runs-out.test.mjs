@@ -1,9 +1,9 @@
-// A hold left to run out (holds of 8 s on this server): the countdown ends, the seats are
-// shown released, and the server agrees.
+// A hold left to run out (holds of 20 s on this server, so the test does not wait
+// minutes): the countdown ends, the seats are shown released, and the server agrees.
 import { account, api, assert, catalogue, eventually, seatState, signedIn, startServer } from './harness.mjs';
 
 export default async function ({ browser }) {
-  const server = await startServer('expiry', { BOXOFFICE_HOLD_TTL_SECONDS: '8', BOXOFFICE_EXPIRY_GRACE_SECONDS: '1' });
+  const server = await startServer('expiry', { BOXOFFICE_HOLD_TTL_SECONDS: '20', BOXOFFICE_EXPIRY_GRACE_SECONDS: '1' });
   try {
     const scene = await catalogue(server);
     const who = await account(server, ['customer'], 'Cai');
@@ -14,7 +14,7 @@ export default async function ({ browser }) {
     await page.getByTestId('hold-seats').click();
     await page.getByTestId('countdown').waitFor();
     const first = await page.getByTestId('countdown').textContent();
-    assert(/^00:0[0-9]$/.test(first), `a countdown of seconds: ${first}`);
+    assert(/^\d\d:\d\d$/.test(first), `a countdown in minutes and seconds: ${first}`);
 
     await page.getByTestId('hold-ended-message').waitFor();
     assert(/released/.test(await page.getByTestId('hold-ended-message').textContent()), 'the page says the seats were released');

@@ -73,6 +73,7 @@ export async function startServer(name, env = {}) {
     admin: token('web-test-admin', 'admin'),
     staff: token('web-test-staff', 'staff'),
     async stop() {
+      await Promise.all([...contexts].map((c) => c.close().catch(() => undefined)));
       // A server stops on SIGTERM even with pages still following live seat maps; one that
       // does not within the deadline is a failure (and is killed so the run goes on).
       const exited = new Promise((r) => (child.exitCode !== null ? r(true) : child.once('exit', () => r(true))));
@@ -141,7 +142,7 @@ export async function catalogue(server, { tag = 'a', rows, hour = 19, city = '�
     city_id: cityRow.city_id, name: cinema, address: '上海市杨浦区淞沪路77号', latitude: 31.3, longitude: 121.51, postal_code: '200433',
     refund_policy: policy,
   })).id;
-  const layout = { rows: (rows ?? ['RRRR_RRRRRR_RRRR', 'RRRR_RRRRRR_RRRR', 'RRRR_PPPPPP_RRRR', 'RRRR_PPPPPP_RRRR', 'WC__RRRRRR__CW']).map((cells, i) => ({ label: String.fromCharCode(65 + i), cells })) };
+  const layout = { rows: (rows ?? ['RRRR_RRRRRR_RRRR', 'RRRR_RRRRRR_RRRR', 'RRRR_PPPPPP_RRRR', 'RRRR_PPPPPP_RRRR', 'WC__RRRRRR__CW']).map((cells, i) => ({ label: rowLabel(i), cells })) };
   const hall = { hall_id: '' };
   hall.hall_id = (await staff('POST', `/v1/cinemas/${cinemaRow.cinema_id}/halls`, {
     name: '1号厅 IMAX', layout,
@@ -167,6 +168,12 @@ export async function catalogue(server, { tag = 'a', rows, hour = 19, city = '�
   return { city: cityRow, cinema: cinemaRow, hall, movie: movieRow, show, date };
 }
 
+/** A, B, ... Z, AA, AB, ...: row labels as halls write them. */
+function rowLabel(i) {
+  const letter = (n) => String.fromCharCode(65 + n);
+  return i < 26 ? letter(i) : letter(Math.floor(i / 26) - 1) + letter(i % 26);
+}
+
 let accounts = 0;
 /** A registered account with `roles` (an admin sets them), and its password. */
 export async function account(server, roles = ['customer'], name = 'Test') {
@@ -182,8 +189,14 @@ export async function account(server, roles = ['customer'], name = 'Test') {
 }
 
 /** A browser context whose booking app is already signed in as `who` (from `account`). */
+const contexts = new Set();
+
 export async function signedIn(browser, who, options = {}) {
   const context = await browser.newContext({ locale: 'en-GB', ...options });
+  // Closed when the test's server stops: no page of one test follows streams or polls
+  // into the next (whose server may get the same port).
+  contexts.add(context);
+  context.on('close', () => contexts.delete(context));
   if (who) {
     await context.addInitScript(
       ([session]) => {

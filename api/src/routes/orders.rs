@@ -155,11 +155,20 @@ pub async fn quote(
 ) -> Result<axum::Json<RefundQuote>, ApiError> {
     let requester = super::holds::requester(&caller)?;
     super::require_show_cinema(&state, &caller, show_id).await?;
-    let seats = params.seats.map(|list| {
+    let seats: Option<Vec<SeatId>> = params.seats.map(|list| {
         list.split(',')
             .map(|s| SeatId(s.trim().to_owned()))
             .collect()
     });
+    if seats
+        .as_ref()
+        .is_some_and(|seats| seats.iter().any(|s| s.0.is_empty()))
+    {
+        return Err(ApiError::validation(
+            "seats",
+            "comma-separated seat ids, none of them empty (absent for every seat)",
+        ));
+    }
     let show = state
         .states
         .show_aggregate(

@@ -25,11 +25,19 @@ function App() {
     window.addEventListener('hashchange', follow);
     onLang(() => redraw((n) => n + 1));
     api.onChange(() => redraw((n) => n + 1));
-    loadCities().then((list) => {
-      setCities(list);
-      if (!list.some((c) => c.city_id === city) && list.length > 0) choose(list[0].city_id);
-    });
-    return () => window.removeEventListener('hashchange', follow);
+    // Asked again, less and less often, until the server answers with some.
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const ask = (delay: number) =>
+      loadCities().then((list) => {
+        setCities(list);
+        if (list.length === 0) retry = setTimeout(() => ask(Math.min(delay * 2, 30_000)), delay);
+        else if (!list.some((c) => c.city_id === city)) choose(list[0].city_id);
+      });
+    ask(1000);
+    return () => {
+      clearTimeout(retry);
+      window.removeEventListener('hashchange', follow);
+    };
   }, []);
   const choose = (id: string) => {
     setCityChoice(id);
@@ -38,9 +46,9 @@ function App() {
   const zone = cities.find((c) => c.city_id === city)?.time_zone;
   const [page, ...rest] = current.path;
   let body;
-  if (page === 'movie') body = html`<${MoviePage} movieId=${rest[0]} city=${city} zone=${zone} query=${current.query} />`;
-  else if (page === 'show') body = html`<${ShowPage} showId=${rest[0]} cities=${cities} />`;
-  else if (page === 'orders' && rest[0]) body = html`<${OrderPage} orderId=${rest[0]} cities=${cities} />`;
+  if (page === 'movie') body = html`<${MoviePage} key=${rest[0]} movieId=${rest[0]} city=${city} zone=${zone} query=${current.query} />`;
+  else if (page === 'show') body = html`<${ShowPage} key=${rest[0]} showId=${rest[0]} cities=${cities} />`;
+  else if (page === 'orders' && rest[0]) body = html`<${OrderPage} key=${rest[0]} orderId=${rest[0]} cities=${cities} />`;
   else if (page === 'orders') body = html`<${OrdersPage} cities=${cities} />`;
   else if (page === 'login') body = html`<${LoginPage} next=${current.query.get('next') ?? ''} />`;
   else if (page === 'favorites') body = html`<${FavoritesPage} />`;

@@ -163,3 +163,29 @@ register({
   'queue.admission_expired': ['Your turn to choose seats has run out. Join the line again.', '您的选座时间已过，请重新排队。'],
   'queue.left': ['You left the line (the page was closed too long). Join again.', '您已离开队列（页面关闭过久），请重新排队。'],
 });
+
+register({
+  'waitlist.status.waiting': ['waiting', '等待中'],
+  'waitlist.status.offered': ['seats offered', '已分配座位'],
+  'waitlist.status.left': ['you left', '已退出'],
+  'waitlist.status.fulfilled': ['your offer was paid', '已支付'],
+  'waitlist.status.offer_expired': ['the offer ran out unpaid', '分配的座位超时未支付'],
+  'waitlist.status.offer_declined': ['you released the offer', '您已放弃分配的座位'],
+  'waitlist.status.timed_out': ['no seats came free in time', '等待超时，未能分配座位'],
+  'waitlist.status.cannot_be_met': ['not enough seats are left for you', '剩余座位不足'],
+  'timeline.checked_in': ['Checked in at the door', '已检票入场'],
+  'timeline.exchanged_to_show': ['Moved to another show', '已改签至其他场次'],
+  'timeline.exchanged_from_show': ['Moved here from another show', '由其他场次改签而来'],
+  'timeline.exchange_undone': ['Exchange undone', '改签已撤销'],
+  'timeline.payment_notification_ignored': ['A late payment notice, ignored', '已忽略的支付通知'],
+  'paid.pending': ['The payment provider has not confirmed yet. This page keeps checking; do not pay again.', '支付结果尚未确认，本页会继续查询，请勿重复支付。'],
+  'paid.no_payment': ['There is no payment to check here.', '没有需要确认的支付。'],
+  'payment.status.failed': ['failed', '失败'],
+  'payment.status.refused': ['paid, but the seats were gone: the money goes back', '已付款但座位已售出，款项将退回'],
+  'payment.status.pending': ['not confirmed yet', '尚未确认'],
+});
+
+register({
+  'ticket.status.valid': ['valid', '有效'],
+  'ticket.status.checked_in': ['checked in', '已入场'],
+});

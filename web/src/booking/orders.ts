@@ -36,7 +36,16 @@ type Tickets = { pickup_code: string | null; tickets: Array<{ ticket_id: string;
 const cinemaCities = new Map<string, Promise<string | undefined>>();
 function cityOfCinema(cinemaId: string): Promise<string | undefined> {
   if (!cinemaCities.has(cinemaId)) {
-    cinemaCities.set(cinemaId, api.get<{ city_id: string }>(`/v1/cinemas/${cinemaId}`).then((c) => c.city_id, () => undefined));
+    cinemaCities.set(
+      cinemaId,
+      api.get<{ city_id: string }>(`/v1/cinemas/${cinemaId}`).then(
+        (c) => c.city_id,
+        () => {
+          cinemaCities.delete(cinemaId); // asked again next time
+          return undefined;
+        },
+      ),
+    );
   }
   return cinemaCities.get(cinemaId)!;
 }
@@ -110,6 +119,7 @@ export function OrderPage({ orderId, cities }: { orderId: string; cities: City[]
     try {
       const loaded = await api.get<Order>(`/v1/me/orders/${orderId}${q}`);
       setOrder(loaded);
+      if (loaded.seats.length === 0) setTickets(null);
       // Tickets are issued by their own read model, a moment after the payment: asked again
       // until they are there (a refunded order has none left).
       for (let attempt = 0; attempt < 30 && loaded.seats.length > 0; attempt += 1) {
@@ -171,7 +181,7 @@ export function OrderPage({ orderId, cities }: { orderId: string; cities: City[]
           <div class="movies">
             ${tickets.tickets.map((k) => html`<figure style=${{ margin: 0 }}>
               <img src=${`data:image/png;base64,${k.qr.png_base64}`} alt=${`QR ${k.seat_id}`} width="160" height="160" />
-              <figcaption>${t('orders.ticket_seat', { seat: k.seat_id })} · ${k.status}</figcaption>
+              <figcaption>${t('orders.ticket_seat', { seat: k.seat_id })} · ${t(`ticket.status.${k.status}`)}</figcaption>
             </figure>`)}
           </div>
         </section>`
@@ -195,8 +205,17 @@ function Refund({ order, onDone, onCancel }: { order: Order; onDone: (message: s
     setQuote(null);
     setError('');
     if (chosen.length === 0) return;
-    api.get<Quote>(`${base}/quote?seats=${chosen.map(encodeURIComponent).join(',')}`).then(setQuote, (e) => setError(describe(e)));
+    // Only the answer for the seats ticked now counts (an earlier question may answer later).
+    let current = true;
+    api.get<Quote>(`${base}/quote?seats=${chosen.map(encodeURIComponent).join(',')}`).then(
+      (q) => current && setQuote(q),
+      (e) => current && setError(describe(e)),
+    );
+    return () => {
+      current = false;
+    };
   }, [chosen.join()]);
+  const quoted = quote !== null && [...quote.seats].sort().join() === [...chosen].sort().join();
   const confirm = async () => {
     setBusy(true);
     try {
@@ -213,10 +232,10 @@ function Refund({ order, onDone, onCancel }: { order: Order; onDone: (message: s
     <h2>${t('orders.refund_choose')}</h2>
     ${order.seats.map((s) => html`<label><input type="checkbox" data-testid=${`refund-seat-${s}`} checked=${chosen.includes(s)} onChange=${() => flip(s)} /> ${s}</label>`)}
     ${chosen.length > 0 && !quote && !error ? html`<p class="muted">${t('orders.quote_loading')}</p>` : null}
-    ${quote ? html`<p class="notice" data-testid="refund-quote">${t('orders.refund_quote', { amount: money(quote.amount), fee: money(quote.fee) })}</p>` : null}
+    ${quoted ? html`<p class="notice" data-testid="refund-quote">${t('orders.refund_quote', { amount: money(quote.amount), fee: money(quote.fee) })}</p>` : null}
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
     <div class="row">
-      <button type="button" class="primary" data-testid="refund-confirm" disabled=${busy || !quote} onClick=${confirm}>${t('orders.refund_confirm', { n: chosen.length })}</button>
+      <button type="button" class="primary" data-testid="refund-confirm" disabled=${busy || !quoted} onClick=${confirm}>${t('orders.refund_confirm', { n: chosen.length })}</button>
       <button type="button" onClick=${onCancel}>${t('back')}</button>
     </div>
   </section>`;
@@ -250,7 +269,7 @@ function Exchange({ order, onDone, onCancel }: { order: Order; onDone: (message:
     <h2>${t('orders.exchange')}</h2>
     <p class="muted">${t('orders.exchange_hint')}</p>
     ${order.seats.map((s) => html`<label><input type="checkbox" checked=${giveBack.includes(s)} onChange=${() => flip(s)} /> ${s}</label>`)}
-    ${map && giveBack.length > 0 ? html`<${SeatGrid} seats=${map.seats} selected=${take} mine=${order.seats} categoryName=${categoryName} onToggle=${pick} />` : null}
+    ${map && giveBack.length > 0 ? html`<${SeatGrid} seats=${map.seats} selected=${take} mine=${order.seats} categoryName=${categoryName} onToggle=${pick} label=${order.hall_name ?? t('show.screen')} />` : null}
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
     <div class="row">
       <button type="button" class="primary" disabled=${busy || giveBack.length === 0 || take.length !== giveBack.length} onClick=${confirm}>${t('orders.exchange_confirm', { n: giveBack.length })}</button>

@@ -5,6 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html } from '../ui';
 import { describe, locale, t } from '../i18n';
 import { countdown, dateTime } from '../format';
+import { serverNow } from '../api';
 import { api } from './state';
 
 export type OnSale = { onsale_id: string; title: string; opens_at: string };
@@ -61,7 +62,17 @@ export function useWaitingRoom(onsale: OnSale | null) {
     }
   };
 
-  const admitted = place?.status === 'admitted' && place.admission && Date.parse(place.admission.until) > Date.now() ? place.admission : null;
+  // An admission runs out at its `until`: then the customer lines up again.
+  const until = place?.status === 'admitted' && place.admission ? Date.parse(place.admission.until) : null;
+  useEffect(() => {
+    if (until === null || !onsale) return;
+    const timer = setTimeout(() => {
+      localStorage.removeItem(ticketKey(onsale.onsale_id));
+      setPlace((p) => (p ? { ...p, status: 'admission_expired', admission: null } : p));
+    }, Math.max(0, until - serverNow()));
+    return () => clearTimeout(timer);
+  }, [until]);
+  const admitted = until !== null && until > serverNow() ? place!.admission : null;
   const open = !onsale || place?.status === 'ended' || admitted !== null;
   return { admission: admitted?.token ?? null, open, panel: () => (open ? null : Panel({ onsale: onsale!, place, error, join })) };
 }

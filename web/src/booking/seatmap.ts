@@ -25,6 +25,8 @@ type Props = {
   mine: string[];
   categoryName: (category: string) => string;
   onToggle: (seat: Seat) => void;
+  /** What the hall is called to a screen reader. */
+  label: string;
 };
 
 /** Row labels in the order the map lists them, and each seat's place in the drawing. */
@@ -42,7 +44,7 @@ function arrange(seats: Seat[]) {
   return { rows, rowIndex, columns };
 }
 
-export function SeatGrid({ seats, selected, mine, categoryName, onToggle }: Props) {
+export function SeatGrid({ seats, selected, mine, categoryName, onToggle, label }: Props) {
   const { rows, rowIndex, columns } = arrange(seats);
   const [active, setActive] = useState<string | null>(null);
   const grid = useRef<HTMLDivElement>(null);
@@ -88,7 +90,7 @@ export function SeatGrid({ seats, selected, mine, categoryName, onToggle }: Prop
         class="seats"
         ref=${grid}
         role="group"
-        aria-label=${t('show.selected')}
+        aria-label=${label}
         onKeyDown=${onKey}
         style=${{ gridTemplateColumns: `1.6em repeat(${columns}, var(--seat)) 1.6em` }}
       >

@@ -7,6 +7,7 @@ import { html } from '../ui';
 import { describe, locale, t } from '../i18n';
 import { countdown, dateTime, money, sum } from '../format';
 import { api, City, Hold, keepHold, keptHold, zoneOf } from './state';
+import { Problem, serverNow } from '../api';
 import { Legend, Seat, SeatGrid } from './seatmap';
 import { OnSale, useWaitingRoom } from './queue';
 
@@ -44,10 +45,27 @@ export function useLiveSeats(showId: string, onTaken: (ids: string[]) => void) {
   const [map, setMap] = useState<SeatMap | null>(null);
   const [connected, setConnected] = useState(false);
   useEffect(() => {
-    const source = new EventSource(`/v1/shows/${showId}/seats/live`);
+    let source: EventSource;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let delay = 1000;
+    const open = () => {
+      source = new EventSource(`/v1/shows/${showId}/seats/live`);
+      follow(source);
+    };
+    const follow = (source: EventSource) => {
     source.addEventListener('open', () => setConnected(true));
-    source.addEventListener('error', () => setConnected(false));
+    source.addEventListener('error', () => {
+      setConnected(false);
+      // The browser reconnects by itself (with Last-Event-ID) after a dropped connection,
+      // but gives up for good on an HTTP error (503 too_many_streams, a proxy's 502): then
+      // a new stream, which starts with a fresh snapshot, after a growing pause.
+      if (source.readyState === EventSource.CLOSED) {
+        retry = setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30_000);
+      }
+    });
     source.addEventListener('snapshot', (e) => {
+      delay = 1000;
       setConnected(true);
       setMap(JSON.parse((e as MessageEvent).data) as SeatMap);
     });
@@ -61,20 +79,29 @@ export function useLiveSeats(showId: string, onTaken: (ids: string[]) => void) {
         return { ...m, version: change.version, seats, counts: counted(seats) };
       });
     });
-    return () => source.close();
+    };
+    open();
+    return () => {
+      clearTimeout(retry);
+      source.close();
+    };
   }, [showId]);
   return { map, connected };
 }
 
-/** A clock that ticks every second while `on`. */
-function useNow(on: boolean) {
-  const [now, setNow] = useState(Date.now());
+/** Time left until `until` (the server's clock), ticking on its own so that only it is
+ * drawn again each second, not the hall; `onLapse` once it reaches zero. */
+export function Countdown({ until, onLapse }: { until: number; onLapse: () => void }) {
+  const [now, setNow] = useState(serverNow());
   useEffect(() => {
-    if (!on) return;
-    const timer = setInterval(() => setNow(Date.now()), 250);
+    const timer = setInterval(() => setNow(serverNow()), 250);
     return () => clearInterval(timer);
-  }, [on]);
-  return now;
+  }, []);
+  const lapsed = now >= until;
+  useEffect(() => {
+    if (lapsed) onLapse();
+  }, [lapsed]);
+  return html`<div class="countdown" data-testid="countdown" role="timer">${countdown(until, now)}</div>`;
 }
 
 export function ShowPage({ showId, cities }: { showId: string; cities: City[] }) {
@@ -94,9 +121,9 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
   const [wanted, setWanted] = useState(2);
 
   // While our own hold is being made its seats turn held on the stream: not someone else's.
-  const holding = useRef(false);
-  const { map, connected } = useLiveSeats(showId, (taken) => {
-    if (holding.current) return;
+  const holding = useRef<string[]>([]);
+  const { map, connected } = useLiveSeats(showId, (changed) => {
+    const taken = changed.filter((id) => !holding.current.includes(id));
     setSelected((current) => {
       const lost = current.filter((id) => taken.includes(id));
       if (lost.length > 0) setNotice(t('show.taken_now', { seats: lost.join(', ') }));
@@ -108,13 +135,27 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
     api.get<OnSale>(`/v1/shows/${showId}/onsale`).then(setOnsale, () => setOnsale(null));
   }, [showId]);
 
+  const latestMap = useRef(map);
+  latestMap.current = map;
   const room = useWaitingRoom(onsale);
-  const now = useNow(hold !== null && ended === null);
   const expiresAt = hold ? Date.parse(hold.expires_at) : 0;
-  const lapsed = hold !== null && ended === null && now >= expiresAt;
+  // A hold kept from an earlier visit counts only if the server still has it held for us.
   useEffect(() => {
-    if (lapsed) setEnded('expired');
-  }, [lapsed]);
+    const kept = keptHold(showId);
+    if (!kept) return;
+    api.get<{ status: string }>(`/v1/me/holds/${kept.hold_id}`).then(
+      (h) => {
+        if (h.status !== 'held') {
+          keepHold(showId, null);
+          setHold(null);
+        }
+      },
+      () => {
+        keepHold(showId, null);
+        setHold(null);
+      },
+    );
+  }, [showId, api.account?.account_id]);
   // After the countdown, ask the server until it has ended the hold too, and say so.
   useEffect(() => {
     if (ended !== 'expired' || !hold) return;
@@ -132,8 +173,11 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
             keepHold(showId, null);
             return;
           }
-        } catch {
-          /* asked again below */
+        } catch (e) {
+          if (e instanceof Problem && e.status === 404) {
+            keepHold(showId, null);
+            return;
+          }
         }
         await new Promise((r) => setTimeout(r, 1000));
       }
@@ -177,6 +221,18 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
   const soldOut = map !== null && map.counts.available === 0 && !hold;
   const signedIn = api.account !== null;
 
+  // An entry joined on an earlier visit is followed again.
+  const entryKey = `boxoffice.waitlist.${showId}`;
+  useEffect(() => {
+    const kept = localStorage.getItem(entryKey);
+    if (kept && api.account) {
+      api.get<Entry>(`/v1/shows/${showId}/waitlist/${kept}`).then(
+        (e) => (e.status === 'waiting' || e.status === 'offered' ? follow(e) : localStorage.removeItem(entryKey)),
+        () => localStorage.removeItem(entryKey),
+      );
+    }
+  }, [showId, api.account?.account_id]);
+
   /** A waiting-list entry's news: an offer is a hold made for us, paid like any other. */
   const follow = (next: Entry) => {
     setEntry(next);
@@ -209,7 +265,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
     setBusy(true);
     setError('');
     setNotice('');
-    holding.current = true;
+    holding.current = Array.isArray(body.seats) ? (body.seats as string[]) : [];
     try {
       const made = await api.post<Hold>(`/v1/shows/${showId}/holds`, {
         ...body,
@@ -219,8 +275,11 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
       takeHold(made);
     } catch (e) {
       setError(describe(e));
+      // Seats taken meanwhile leave the choice (the stream's news of them was held back).
+      const free = new Set((latestMap.current?.seats ?? []).filter((s) => s.status === 'available').map((s) => s.seat_id));
+      setSelected((current) => current.filter((id) => free.has(id)));
     } finally {
-      holding.current = false;
+      holding.current = [];
       setBusy(false);
     }
   };
@@ -266,9 +325,17 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
     }
     setError('');
     try {
-      follow(await api.post<Entry>(`/v1/shows/${showId}/waitlist`, { count: wanted }));
+      const joined = await api.post<Entry>(`/v1/shows/${showId}/waitlist`, { count: wanted });
+      localStorage.setItem(entryKey, joined.entry_id);
+      follow(joined);
     } catch (e) {
-      setError(describe(e));
+      // Already on the list (from another visit): follow that entry.
+      if (e instanceof Problem && e.code === 'waitlist_entry_exists' && typeof e.body.entry_id === 'string') {
+        localStorage.setItem(entryKey, e.body.entry_id);
+        api.get<Entry>(`/v1/shows/${showId}/waitlist/${e.body.entry_id}`).then(follow, (err) => setError(describe(err)));
+      } else {
+        setError(describe(e));
+      }
     }
   };
 
@@ -280,7 +347,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
         <p>${t('show.total')}: <strong data-testid="hold-total">${money(hold.total)}</strong>
           ${hold.discount && hold.discount.amount_minor > 0 ? html` <span class="muted">(${t('hold.discount')} ${money(hold.discount)})</span>` : null}</p>
         <div class="muted">${t('hold.left')}</div>
-        <div class="countdown" data-testid="countdown" role="timer">${countdown(expiresAt, now)}</div>
+        <${Countdown} until=${expiresAt} onLapse=${() => setEnded('expired')} />
         <div class="muted" style=${{ marginTop: '.6em' }}>${t('hold.pay_with')}</div>
         <div class="row">
           ${['alipay', 'wechat_pay', 'card'].map(
@@ -293,7 +360,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
     if (hold && ended) {
       return html`<section class="card" data-testid="hold-ended" aria-live="polite">
         <p class="notice" data-testid="hold-ended-message">${ended === 'expired' ? t('hold.expired') : t('hold.released')}</p>
-        ${confirmed ? html`<p class="muted" data-testid="hold-ended-confirmed">${t('hold.expired_confirmed', { status: confirmed })}</p>` : null}
+        ${confirmed ? html`<p class="muted" data-testid="hold-ended-confirmed">${t('hold.expired_confirmed', { status: t(`order.status.${confirmed}`) })}</p>` : null}
         <button type="button" class="primary" onClick=${startAgain}>${t('hold.again')}</button>
       </section>`;
     }
@@ -310,7 +377,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
               <button type="button" class="primary" data-testid="join-waitlist" onClick=${joinWaitlist}>${t('waitlist.join')}</button>`
           : entry.status === 'waiting'
             ? html`<p class="notice" data-testid="waitlist-waiting">${t('waitlist.waiting', { place: entry.place ?? '?' })}</p>`
-            : html`<p class="notice">${t('waitlist.ended', { status: entry.status })}</p>`}
+            : html`<p class="notice">${t('waitlist.ended', { status: t(`waitlist.status.${entry.status}`) })}</p>`}
       </section>`;
     }
     return html`<section class="card" data-testid="selection">
@@ -358,7 +425,7 @@ export function ShowPage({ showId, cities }: { showId: string; cities: City[] })
         ${map
           ? html`<p class="muted" data-testid="counts">${t('show.counts', { available: map.counts.available, capacity: map.seats.length })}
               · <span data-testid="live">${connected ? t('show.live') : t('show.reconnecting')}</span></p>
-              <${SeatGrid} seats=${seats} selected=${selected} mine=${mine} categoryName=${categoryName} onToggle=${toggle} />`
+              <${SeatGrid} seats=${seats} selected=${selected} mine=${mine} categoryName=${categoryName} onToggle=${toggle} label=${info?.hall?.name ?? t('show.screen')} />`
           : html`<p class="muted">${t('loading')}</p>`}
       </section>
       <aside>${panel()}</aside>
