@@ -155,6 +155,17 @@ pub async fn quote(
 ) -> Result<axum::Json<RefundQuote>, ApiError> {
     let requester = super::holds::requester(&caller)?;
     super::require_show_cinema(&state, &caller, show_id).await?;
+    // A customer's own order is known to the order history before the show is folded: asking
+    // about someone else's (or a made-up) order costs no replay of a show's log.
+    if let boxoffice_domain::Requester::Customer(customer) = &requester {
+        let client = state.pool.get().await?;
+        let known = order_of(&client, &customer.0, OrderKey::Order(order_id))
+            .await?
+            .is_some_and(|order| order.show_id == show_id);
+        if !known {
+            return Err(DomainError::OrderNotFound.into());
+        }
+    }
     let seats: Option<Vec<SeatId>> = params.seats.map(|list| {
         list.split(',')
             .map(|s| SeatId(s.trim().to_owned()))
