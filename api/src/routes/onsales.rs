@@ -511,9 +511,14 @@ async fn wait_for_turn(
                     None => progress.shuffled,
                 }
         };
-        let woken = tokio::time::timeout_at(deadline, moves.wait_for(turn))
-            .await
-            .is_ok_and(|seen| seen.is_ok());
+        // A stopping server answers at once: the client asks again, of another server.
+        let mut stopping = state.stopping.clone();
+        let woken = tokio::select! {
+            woken = tokio::time::timeout_at(deadline, moves.wait_for(turn)) => {
+                woken.is_ok_and(|seen| seen.is_ok())
+            }
+            _ = stopping.wait_for(|stopping| *stopping) => false,
+        };
         if !woken || drawn.is_some() || moves.borrow().ended {
             return Ok(());
         }

@@ -198,11 +198,17 @@ pub async fn follow(
         .filter(|e| caller.has(Role::Staff) || e.customer_id == caller.sub)
         .ok_or_else(|| ApiError::from(boxoffice_domain::DomainError::WaitlistEntryNotFound))?;
         let now = tokio::time::Instant::now();
-        if params.version != Some(entry.version) || now >= deadline {
+        // A stopping server answers at once: the client asks again, of another server.
+        let stopping = *state.stopping.borrow();
+        if params.version != Some(entry.version) || now >= deadline || stopping {
             return Ok(axum::Json(Followed { entry, position }));
         }
         if let Some(watching) = &mut watching {
-            watching.changed(deadline - now).await;
+            let mut stopping = state.stopping.clone();
+            tokio::select! {
+                () = watching.changed(deadline - now) => {}
+                _ = stopping.wait_for(|stopping| *stopping) => {}
+            }
         }
         position = position.max(state.projections.position("waitlist").unwrap_or_default());
     }
