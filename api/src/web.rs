@@ -50,7 +50,10 @@ pub fn router(
 /// A page: always asked again (it names the current assets), 404 with how to build it when
 /// the build is missing.
 async fn serve_page(path: std::path::PathBuf, request: Request) -> Response {
-    if !path.is_file() {
+    let built = tokio::fs::metadata(&path)
+        .await
+        .is_ok_and(|meta| meta.is_file());
+    if !built {
         return ApiError::new(StatusCode::NOT_FOUND, "web_app_not_built", "Web app not built")
             .detail(
                 "the web app's files are not on this server: build them with `npm --prefix web ci && \
