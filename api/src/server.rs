@@ -70,6 +70,8 @@ pub enum StartError {
     TicketKey,
     #[error("{0}")]
     TicketFont(String),
+    #[error("cannot make the projectors' checkpoints: {0}")]
+    Projections(boxoffice_projections::ProjectionError),
 }
 
 /// The event log: EventStoreDB when a connection string is given, else the PostgreSQL log in
@@ -293,6 +295,9 @@ impl Backend {
         projectors.push(Arc::new(WebhookDeliveries {
             wake: deliveries.clone(),
         }));
+        Projections::register(&pool, &projectors)
+            .await
+            .map_err(StartError::Projections)?;
         let projections = Arc::new(Projections::start(
             log.clone(),
             pool.clone(),

@@ -79,6 +79,19 @@ pub struct Projections {
 }
 
 impl Projections {
+    /// Makes every projector's checkpoint (at the start of the log) that does not exist yet,
+    /// before anything reads them: otherwise a server's first answers (its metrics, ETags,
+    /// `GET /v1/projections`) depend on which projector tasks have begun.
+    pub async fn register(
+        pool: &Pool,
+        projectors: &[Arc<dyn Projector>],
+    ) -> Result<(), ProjectionError> {
+        for projector in projectors {
+            checkpoints::load(pool, projector.name()).await?;
+        }
+        Ok(())
+    }
+
     /// Starts every projector, fed by one reader of the log that keeps up to `feed_batches`
     /// batches for a projector that has not taken them yet ([`DEFAULT_FEED_BATCHES`]).
     pub fn start(
