@@ -430,6 +430,7 @@ pub async fn start_with_clock(
             .clone()
             .unwrap_or_else(|| format!("http://{addr}")),
     );
+    let streams = state.watchers.clone();
     let app = router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -438,6 +439,8 @@ pub async fn start_with_clock(
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
                 let _ = begin_stopping.send(true);
+                // Live streams see it when woken: all of them, now.
+                streams.wake_all();
             })
             .await;
         if let Err(error) = served {

@@ -83,8 +83,9 @@ impl ShowWatchers {
         }
     }
 
-    /// Wakes every stream (the projector moved over batches it was not told about).
-    pub(crate) fn wake_all(&self) {
+    /// Wakes every stream (the projector moved over batches it was not told about, or the
+    /// server is stopping).
+    pub fn wake_all(&self) {
         self.everyone.send_replace(());
     }
 

@@ -14,7 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use boxoffice_domain::{SeatId, ShowEvent, ShowId, StoredEvent};
 use boxoffice_eventstore::EventLog;
 use boxoffice_projections::watchers::Watching;
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, Stream};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -105,7 +105,6 @@ pub async fn live(
             version + 1
         }
     };
-    let mut stopping = state.stopping.clone();
     let follower = Follower {
         state,
         stream: ShowId(show_id).stream(),
@@ -113,15 +112,9 @@ pub async fn live(
         pending: first,
         watching,
     };
-    // Endless until the client leaves, or the server stops: a graceful shutdown waits for
-    // every connection, so the stream ends when it begins (the client reconnects elsewhere
-    // with Last-Event-ID).
     let events = stream::unfold(follower, |mut follower| async move {
-        let event = follower.next().await;
+        let event = follower.next().await?;
         Some((Ok(event), follower))
-    })
-    .take_until(async move {
-        let _ = stopping.wait_for(|stopping| *stopping).await;
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
@@ -135,11 +128,17 @@ struct Follower {
 }
 
 impl Follower {
-    /// The next message: pending ones first, else whatever the log gains next.
-    async fn next(&mut self) -> Event {
+    /// The next message: pending ones first, else whatever the log gains next. None once
+    /// the server begins to stop: a stream is endless until the client leaves, and a
+    /// graceful shutdown waits for every connection, so it ends then (woken with every other
+    /// stream; the client reconnects elsewhere with Last-Event-ID).
+    async fn next(&mut self) -> Option<Event> {
         loop {
+            if *self.state.stopping.borrow() {
+                return None;
+            }
             if let Some(event) = self.pending.pop_front() {
-                return event;
+                return Some(event);
             }
             // Wakes from now on are not missed while the log is read.
             self.watching.seen();
