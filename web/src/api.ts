@@ -194,7 +194,7 @@ function readSession(key: string): Session | null {
 }
 
 /** A random UUID (crypto.randomUUID exists only on secure origins; the page may not be one). */
-export function newId(): string {
+function newId(): string {
   const b = crypto.getRandomValues(new Uint8Array(16));
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;

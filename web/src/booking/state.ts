@@ -14,10 +14,6 @@ export function route(): Route {
   return { path: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) };
 }
 
-export function go(hash: string): void {
-  location.hash = hash;
-}
-
 let cities: Promise<City[]> | null = null;
 export function loadCities(): Promise<City[]> {
   cities ??= api.get<City[]>('/v1/cities').catch(() => {
