@@ -16,6 +16,10 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 /// Commands per writer batch.
 const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+/// Shows' batches per group commit.
+const GROUP_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
 
 /// The recorder, installed on first use (once per process; servers in one test process
 /// share it).
@@ -26,6 +30,12 @@ pub fn handle() -> &'static PrometheusHandle {
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .and_then(|b| {
                 b.set_buckets_for_metric(Matcher::Suffix("_batch_size".into()), BATCH_BUCKETS)
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("boxoffice_group_commit_streams".into()),
+                    GROUP_BUCKETS,
+                )
             })
             .expect("bucket lists are not empty");
         match builder.install_recorder() {

@@ -7,6 +7,11 @@
 //! INSERT a booking and UPDATE the seats, COMMIT (else ROLLBACK). A successful booking is
 //! then paid (70%, a second transaction), released (20%) or abandoned (10%), the mix our
 //! customers follow. When the show sells out, the next of the prepared shows goes on sale.
+//!
+//! Its spread form (baseline 2) draws each attempt's show from the same Zipf popularity over
+//! the same number of shows as our spread phase (pgbench's `random_zipfian` wants an exponent
+//! above 1: 1.001 against our 1.0); a show that sells out is replaced in its slot by the next
+//! prepared one, as our spread customers replace theirs.
 
 use crate::server::{pg_program, BenchDatabase};
 use crate::stats::{Latency, Summary};
@@ -16,13 +21,27 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+/// Which show an attempt is for, and what happens when it is sold out.
+#[derive(Debug, Clone, Copy)]
+pub enum Shape {
+    /// One show at a time on sale; the next when it sells out.
+    Hot,
+    /// This many shows at once, of Zipf popularity.
+    Spread(usize),
+}
+
+const HOT_PICK: &str = r"\set slot 1
+";
+const SPREAD_PICK: &str = r"\set slot random_zipfian(1, :shows, 1.001)
+";
+
 const SCRIPT: &str = r"\set n random(1, 4)
 \set r random(1, 2000)
 \set mix random(1, 100)
-SELECT show_id AS show FROM bench_current \gset
+{pick}SELECT show_id AS show FROM bench_board WHERE slot = :slot \gset
 SELECT coalesce((SELECT seat_no FROM bench_seats WHERE show_id = :show AND status = 'free' AND seat_no >= :r ORDER BY seat_no LIMIT 1), (SELECT min(seat_no) FROM bench_seats WHERE show_id = :show AND status = 'free'), 0) AS first \gset
 \if :first = 0
-UPDATE bench_current SET show_id = show_id + 1 WHERE show_id = :show;
+UPDATE bench_board SET show_id = nextval('bench_next_show') WHERE slot = :slot AND show_id = :show;
 \else
 \set last :first + :n - 1
 BEGIN;
@@ -52,6 +71,8 @@ ROLLBACK;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct BaselineResult {
+    /// Shows on sale at once.
+    pub shows_on_sale: usize,
     pub clients: usize,
     pub seconds: f64,
     /// Booking attempts (pgbench transactions) per second.
@@ -66,6 +87,7 @@ pub struct BaselineResult {
 
 pub async fn run(
     admin_url: &str,
+    shape: Shape,
     clients: usize,
     duration: Duration,
     out: &Path,
@@ -79,14 +101,21 @@ pub async fn run(
         "pgbench needs {clients} connections but the server allows {max}: use a cluster with \
          a higher max_connections (scripts/bench does) or fewer --clients"
     );
-    let db = BenchDatabase::create(admin_url, "baseline").await?;
-    // Enough shows that the run never runs out: one sells out after ~800 bookings.
-    let shows = 40 + duration.as_secs() as i64 * 40;
+    let (name, on_sale, pick) = match shape {
+        Shape::Hot => ("baseline", 1, HOT_PICK),
+        Shape::Spread(shows) => ("spread_baseline", shows.max(1), SPREAD_PICK),
+    };
+    // Enough shows that the run never runs out: one sells out after ~800 bookings, which at
+    // the machines' rates is at most a few dozen a second.
+    let shows = on_sale as i64 + 40 + duration.as_secs() as i64 * 40;
+    let next = on_sale + 1;
+    let db = BenchDatabase::create(admin_url, name).await?;
     let client = db.client().await?;
     client
         .batch_execute(&format!(
-            "CREATE TABLE bench_current (show_id bigint NOT NULL);
-             INSERT INTO bench_current VALUES (1);
+            "CREATE TABLE bench_board (slot bigint PRIMARY KEY, show_id bigint NOT NULL);
+             INSERT INTO bench_board SELECT n, n FROM generate_series(1, {on_sale}) n;
+             CREATE SEQUENCE bench_next_show START {next};
              CREATE TABLE bench_seats (
                  show_id bigint NOT NULL, seat_no int NOT NULL, status text NOT NULL,
                  booking_id bigint, PRIMARY KEY (show_id, seat_no));
@@ -101,8 +130,8 @@ pub async fn run(
         ))
         .await?;
     client.batch_execute("VACUUM ANALYZE").await?;
-    let script = out.join("baseline-booking.sql");
-    std::fs::write(&script, SCRIPT)?;
+    let script = out.join(format!("{name}-booking.sql"));
+    std::fs::write(&script, SCRIPT.replace("{pick}", pick))?;
     let config = db.config();
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
@@ -120,6 +149,7 @@ pub async fn run(
         .args(["-h", &host, "-p", &port.to_string(), "-U", &user])
         .args(["-c", &clients.to_string(), "-j", "2"])
         .args(["-T", &duration.as_secs().max(1).to_string()])
+        .args(["-D", &format!("shows={on_sale}")])
         .arg("-f")
         .arg(&script)
         .arg(&db.name)
@@ -147,26 +177,30 @@ pub async fn run(
     }
     let row = client
         .query_one(
-            "SELECT (SELECT count(*) FROM bench_bookings),
+            &format!(
+                "SELECT (SELECT count(*) FROM bench_bookings),
                     (SELECT count(*) FROM bench_bookings WHERE status = 'paid'),
-                    (SELECT show_id FROM bench_current) - 1,
+                    (SELECT last_value FROM bench_next_show) - {on_sale}
+                        - (SELECT CASE WHEN is_called THEN 0 ELSE 1 END FROM bench_next_show),
                     (SELECT count(*) FROM (
                         SELECT s.show_id, s.seat_no FROM bench_bookings b
                         JOIN bench_seats s ON s.show_id = b.show_id
                             AND s.seat_no BETWEEN b.first_seat AND b.first_seat + b.seat_count - 1
                         WHERE b.status = 'paid'
-                        GROUP BY 1, 2 HAVING count(*) > 1) twice)",
+                        GROUP BY 1, 2 HAVING count(*) > 1) twice)"
+            ),
             &[],
         )
         .await?;
     let (bookings, paid, sold_out, oversold): (i64, i64, i64, i64) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
-    if sold_out >= shows {
+    if sold_out + on_sale as i64 >= shows {
         bail!("the baseline ran out of prepared shows ({shows}); raise the count");
     }
     drop(client);
     db.drop_now().await?;
     Ok(BaselineResult {
+        shows_on_sale: on_sale,
         clients,
         seconds,
         attempts_per_s: attempts as f64 / seconds,

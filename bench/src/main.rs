@@ -6,7 +6,9 @@
 //!   clients on the same server (the HTTP stack's ceiling);
 //! - baseline: the row-locking booking transaction under pgbench, same client count;
 //! - spread: the same customers over many shows of Zipf-distributed popularity;
+//! - spread-baseline: the row-locking transaction over as many shows, same Zipf draw;
 //! - two-process: two servers on one database, both selling the same hot show;
+//! - two-spread: two servers on one database, the spread workload;
 //! - memory: resident memory with many shows active in the writers;
 //! - rebuild: a log of a million events, then `boxoffice projections rebuild` timed;
 //! - search: a catalogue of 20,000 shows seeded by `boxoffice seed`, then searches by city
@@ -112,7 +114,11 @@ enum Phase {
     Light,
     Baseline,
     Spread,
+    /// The row-locking transaction over the spread phase's shows, same Zipf popularity.
+    SpreadBaseline,
     TwoProcess,
+    /// Two servers on one database, the spread workload.
+    TwoSpread,
     Memory,
     Rebuild,
     Search,
@@ -193,8 +199,16 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
             "== baseline: row-locking transactions under pgbench, {} clients",
             cli.clients
         );
-        report.baseline =
-            Some(baseline::run(&cli.database_url, cli.clients, duration, &cli.out).await?);
+        report.baseline = Some(
+            baseline::run(
+                &cli.database_url,
+                baseline::Shape::Hot,
+                cli.clients,
+                duration,
+                &cli.out,
+            )
+            .await?,
+        );
     }
     if wanted(cli, Phase::Spread) {
         eprintln!("== spread: {} shows, Zipf popularity", cli.shows);
@@ -209,10 +223,42 @@ async fn run(cli: &Cli) -> anyhow::Result<Report> {
         );
         report.spread = Some(spread.await?);
     }
+    if wanted(cli, Phase::SpreadBaseline) {
+        eprintln!(
+            "== spread baseline: row-locking transactions over {} shows, Zipf popularity",
+            cli.shows
+        );
+        report.spread_baseline = Some(
+            baseline::run(
+                &cli.database_url,
+                baseline::Shape::Spread(cli.shows),
+                cli.clients,
+                duration,
+                &cli.out,
+            )
+            .await?,
+        );
+    }
     if wanted(cli, Phase::TwoProcess) {
         eprintln!("== two processes on one database, one hot show");
         let two = booking_run(cli, "two", cli.clients, 2, 1, Popularity::Hot, duration);
         report.two_process = Some(two.await?);
+    }
+    if wanted(cli, Phase::TwoSpread) {
+        eprintln!(
+            "== two processes on one database, {} shows, Zipf popularity",
+            cli.shows
+        );
+        let two = booking_run(
+            cli,
+            "two_spread",
+            cli.clients,
+            2,
+            cli.shows,
+            Popularity::Zipf,
+            duration,
+        );
+        report.two_spread = Some(two.await?);
     }
     if wanted(cli, Phase::Memory) {
         eprintln!("== memory: {} shows active", cli.memory_shows);

@@ -6,20 +6,37 @@
 //! hot on-sale fast. Callers are answered only after the append is durable; rejections too,
 //! since a rejection may rest on an earlier command of the same batch.
 //!
-//! If the append finds the stream moved (another process wrote, or an earlier append of ours
-//! committed although its answer was lost), the writer reloads the stream and decides the
-//! batch again; commands already in the log are then recognised by their idempotency key and
-//! answered with their original outcome. A writer idle for `idle_after` retires.
+//! The append goes through the process's group committer ([`crate::appender`]), so batches
+//! of many shows share one commit.
+//!
+//! The writer does not read the stream before each batch: it decides on the state it holds
+//! and lets the append's expected version prove that state current. If the append finds the
+//! stream moved (another process wrote, or an earlier append of ours committed although its
+//! answer was lost), the writer reads what it missed and decides the batch again; commands
+//! already in the log are then recognised by their idempotency key and answered with their
+//! original outcome. A batch that appends nothing (only refusals and replays) has no append
+//! to prove it, so before answering a refusal that rests on the show's state the writer reads
+//! the stream's tail, and decides again if another process moved it. Either way every answer
+//! rests on a state that includes whatever was in the log when it was given: a command sent
+//! to another process right after this one answered sees this one's events.
+//!
+//! For ten seconds after a conflict (or after finding the other's events in a turn) the show counts as contended: another process writes it
+//! too. The writer then takes the show's turn from the log ([`EventLog::turn`], a lock
+//! across processes) for each batch, reads the tail in it, decides and appends, so two
+//! processes selling one hot show alternate batch by batch instead of racing and deciding
+//! again (where one that is always busy can keep winning). A writer idle for `idle_after`
+//! retires.
 
+use crate::appender::{Appender, AppenderConfig};
 use crate::idempotency::{digest, Ledger};
 use crate::{Clock, CommandContext, CommandError, Outcome};
 use boxoffice_domain::{decide, Show, ShowCommand, ShowEvent, ShowId, StoredEvent};
-use boxoffice_eventstore::{EventLog, EventLogError, ExpectedVersion, NewEvent};
+use boxoffice_eventstore::{EventLog, EventLogError, ExpectedVersion, NewEvent, StreamTurn};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
@@ -31,6 +48,8 @@ pub struct WriterConfig {
     pub queue: usize,
     /// Tries at one batch when the stream keeps moving under it.
     pub max_attempts: usize,
+    /// How the writers' batches are grouped into commits.
+    pub group_commit: AppenderConfig,
 }
 
 impl Default for WriterConfig {
@@ -40,9 +59,17 @@ impl Default for WriterConfig {
             idle_after: Duration::from_secs(60),
             queue: 4096,
             max_attempts: 16,
+            group_commit: AppenderConfig::default(),
         }
     }
 }
+
+/// How long a show counts as written by another process too after the last sign of it (a
+/// conflict, or its events found at the tail in a turn).
+const CONTENDED_FOR: Duration = Duration::from_secs(10);
+
+/// Most writers of one process taking turns at once (see `Registry::turns`).
+const TURNS_AT_ONCE: usize = 8;
 
 struct Envelope {
     command: ShowCommand,
@@ -54,6 +81,7 @@ struct Envelope {
 struct Registry {
     capacity: Arc<Capacity>,
     log: Arc<dyn EventLog>,
+    appender: Appender,
     clock: Arc<dyn Clock>,
     config: WriterConfig,
     writers: Mutex<HashMap<ShowId, (u64, mpsc::Sender<Envelope>)>>,
@@ -61,6 +89,9 @@ struct Registry {
     active: AtomicUsize,
     stopped: Notify,
     closing: AtomicBool,
+    /// Turns being taken at once: each holds a database connection while it waits for the
+    /// show's lock, so they are kept to a share of the pool.
+    turns: Arc<Semaphore>,
 }
 
 /// The writers of this process, spawned on demand per show.
@@ -70,10 +101,12 @@ pub struct ShowWriters {
 }
 
 impl ShowWriters {
+    /// Writers over `log`, and their group committer (spawned on the current runtime).
     pub fn new(log: Arc<dyn EventLog>, clock: Arc<dyn Clock>, config: WriterConfig) -> Self {
         Self {
             registry: Arc::new(Registry {
                 capacity: Arc::default(),
+                appender: Appender::spawn(log.clone(), config.group_commit.clone()),
                 log,
                 clock,
                 config,
@@ -82,6 +115,7 @@ impl ShowWriters {
                 active: AtomicUsize::new(0),
                 stopped: Notify::new(),
                 closing: AtomicBool::new(false),
+                turns: Arc::new(Semaphore::new(TURNS_AT_ONCE)),
             }),
         }
     }
@@ -166,11 +200,14 @@ impl ShowWriters {
             stream: show.stream(),
             generation,
             log: self.registry.log.clone(),
+            appender: self.registry.appender.clone(),
             clock: self.registry.clock.clone(),
             config: self.registry.config.clone(),
             registry: Arc::downgrade(&self.registry),
             capacity: self.registry.capacity.clone(),
+            turns: self.registry.turns.clone(),
             state: None,
+            stale: false,
             contended_until: None,
         };
         tokio::spawn(writer.run(receiver));
@@ -232,12 +269,17 @@ struct Writer {
     stream: String,
     generation: u64,
     log: Arc<dyn EventLog>,
+    appender: Appender,
     clock: Arc<dyn Clock>,
     config: WriterConfig,
     registry: Weak<Registry>,
     capacity: Arc<Capacity>,
-    /// `None` until loaded, and again whenever the log may hold something we did not see.
+    turns: Arc<Semaphore>,
+    /// `None` until loaded, and again whenever the log may hold something we cannot read
+    /// from the tail on (an append of ours whose fate is unknown).
     state: Option<Loaded>,
+    /// The stream is known to have moved past `state`: read its tail before deciding.
+    stale: bool,
     /// Until when another process is taken to be writing this show too (set by a conflict).
     contended_until: Option<Instant>,
 }
@@ -347,12 +389,13 @@ impl Writer {
                         ) => {
                             state.show = show;
                             state.version = version;
+                            self.stale = true;
                         }
                         // The log may hold what we did not see: reload before the next try.
                         _ => self.state = None,
                     }
                     if retry {
-                        self.contended_until = Some(Instant::now() + Duration::from_secs(10));
+                        self.contended_until = Some(Instant::now() + CONTENDED_FOR);
                     }
                     if retry && attempt < self.config.max_attempts {
                         metrics::counter!("boxoffice_append_conflicts_total").increment(1);
@@ -390,82 +433,71 @@ impl Writer {
         &mut self,
         batch: &[Envelope],
     ) -> Result<Vec<Result<Outcome, CommandError>>, EventLogError> {
-        // Another process may have written this show since our last batch: every decision,
-        // including a refusal or a replay, is made against the stream as it is now.
-        let loaded = match self.state.take() {
-            None => self.load().await?,
-            Some(mut loaded) => {
-                self.catch_up(&mut loaded).await?;
+        // Whether the state is known to hold everything in the log now; if not, an append
+        // proves it (its expected version), and a batch without one reads the tail.
+        let mut checked = true;
+        // While another process writes this show too, the writers take turns: each holds
+        // the show's turn (a lock across processes) while it reads the tail, decides and
+        // appends, so neither decides on a state the other is about to outdate.
+        let contended = self
+            .contended_until
+            .is_some_and(|until| Instant::now() < until);
+        let (_permit, mut turn) = match contended {
+            true => {
+                let permit = self.turns.clone().acquire_owned().await.ok();
+                (permit, self.log.turn(&self.stream).await?)
+            }
+            false => (None, None),
+        };
+        let mut state = match self.state.take() {
+            None => self.load(turn.as_mut()).await?,
+            Some(mut loaded) if self.stale || contended => {
+                let seen = loaded.version;
+                self.catch_up(&mut loaded, turn.as_mut()).await?;
+                if contended && loaded.version != seen {
+                    // The other process is still writing: keep taking turns.
+                    self.contended_until = Some(Instant::now() + CONTENDED_FOR);
+                }
+                loaded
+            }
+            Some(loaded) => {
+                checked = false;
                 loaded
             }
         };
-        self.state = Some(loaded);
-        let state = self.state.as_mut().expect("loaded just above");
+        self.stale = false;
         let now = self.clock.now();
-        let mut decisions = Vec::with_capacity(batch.len());
-        let mut events: Vec<ShowEvent> = Vec::new();
-        let mut new_events: Vec<NewEvent> = Vec::new();
-        let mut in_batch: HashMap<(&str, &str), usize> = HashMap::new();
-        for (index, envelope) in batch.iter().enumerate() {
-            let context = &envelope.context;
-            let key = (context.actor.as_str(), context.idempotency_key.as_str());
-            if let Some(remembered) = state.ledger.get(key.0, key.1) {
-                decisions.push(if remembered.digest == envelope.digest {
-                    Decision::Replay(remembered.outcome.clone())
-                } else {
-                    Decision::Rejected(CommandError::KeyReused)
-                });
-                continue;
-            }
-            if let Some(&earlier) = in_batch.get(&key) {
-                decisions.push(if batch[earlier].digest == envelope.digest {
-                    Decision::SameAs(earlier)
-                } else {
-                    Decision::Rejected(CommandError::KeyReused)
-                });
-                continue;
-            }
-            if let Err(refused) = context.may_act_on(cinema_of(&state.show, &envelope.command)) {
-                decisions.push(Decision::Rejected(refused));
-                continue;
-            }
-            match decide(&state.show, &envelope.command, now) {
-                Ok(decided) => {
-                    in_batch.insert(key, index);
-                    let from = events.len();
-                    let metadata = context.metadata(envelope.command.name(), &envelope.digest);
-                    for (n, event) in decided.into_iter().enumerate() {
-                        state.show = std::mem::take(&mut state.show).evolve(&event);
-                        new_events.push(NewEvent {
-                            event_id: context.event_id(&self.stream, n),
-                            event_type: event.event_type().to_owned(),
-                            schema_version: event.schema_version(),
-                            data: event.to_json(),
-                            metadata: metadata.clone(),
-                            recorded_at: None,
-                        });
-                        events.push(event);
-                    }
-                    decisions.push(Decision::Appended {
-                        from,
-                        to: events.len(),
-                    });
+        let Decided {
+            decisions,
+            events,
+            new_events,
+        } = loop {
+            let decided = decide_batch(&mut state, batch, &self.stream, now);
+            if !checked && decided.new_events.is_empty() && decided.rests_on_state() {
+                let seen = state.version;
+                self.catch_up(&mut state, None).await?;
+                checked = true;
+                if state.version != seen {
+                    continue;
                 }
-                Err(rejection) => decisions.push(Decision::Rejected(rejection.into())),
             }
-        }
+            break decided;
+        };
+        self.state = Some(state);
+        let state = self.state.as_mut().expect("set just above");
 
         let mut appended_at = None;
         if !new_events.is_empty() {
             let started = Instant::now();
-            let result = self
-                .log
-                .append(
-                    &self.stream,
-                    ExpectedVersion::after(state.version),
-                    new_events,
-                )
-                .await?;
+            let expected = ExpectedVersion::after(state.version);
+            let result = match turn {
+                Some(turn) => turn.append(expected, new_events).await?,
+                None => {
+                    self.appender
+                        .append(self.stream.clone(), expected, new_events)
+                        .await?
+                }
+            };
             metrics::histogram!("boxoffice_append_duration_seconds")
                 .record(started.elapsed().as_secs_f64());
             metrics::histogram!("boxoffice_writer_batch_size").record(batch.len() as f64);
@@ -503,24 +535,33 @@ impl Writer {
         Ok(answers)
     }
 
-    /// Reads the whole stream: the show's state, its version, and the commands it holds.
-    async fn load(&self) -> Result<Loaded, EventLogError> {
+    /// Reads the whole stream (in `turn` when given): the show's state, its version, and
+    /// the commands it holds.
+    async fn load(&self, turn: Option<&mut Box<dyn StreamTurn>>) -> Result<Loaded, EventLogError> {
         let mut loaded = Loaded {
             show: Show::default(),
             version: None,
             ledger: Ledger::default(),
         };
-        self.catch_up(&mut loaded).await?;
+        self.catch_up(&mut loaded, turn).await?;
         Ok(loaded)
     }
 
-    /// Applies whatever the stream holds after `loaded.version`: events another process
-    /// appended. Appends are atomic, so this always starts at the boundary of one.
-    async fn catch_up(&self, loaded: &mut Loaded) -> Result<(), EventLogError> {
+    /// Applies whatever the stream holds after `loaded.version` (read in `turn` when given):
+    /// events another process appended. Appends are atomic, so this always starts at the
+    /// boundary of one.
+    async fn catch_up(
+        &self,
+        loaded: &mut Loaded,
+        mut turn: Option<&mut Box<dyn StreamTurn>>,
+    ) -> Result<(), EventLogError> {
         const PAGE: usize = 1000;
         let mut from = loaded.version.map_or(0, |v| v + 1);
         loop {
-            let page = self.log.read_stream(&self.stream, from, PAGE).await?;
+            let page = match turn.as_mut() {
+                Some(turn) => turn.read_stream(from, PAGE).await?,
+                None => self.log.read_stream(&self.stream, from, PAGE).await?,
+            };
             for stored in &page {
                 let event =
                     ShowEvent::from_stored(&stored.event_type, stored.schema_version, &stored.data)
@@ -536,6 +577,89 @@ impl Writer {
         }
         loaded.ledger.finish();
         Ok(())
+    }
+}
+
+/// A batch decided, before its append.
+struct Decided {
+    decisions: Vec<Decision>,
+    events: Vec<ShowEvent>,
+    new_events: Vec<NewEvent>,
+}
+
+impl Decided {
+    /// Whether an answer rests on the show's state (a refusal by its rules or its venue)
+    /// rather than on the batch or the ledger alone.
+    fn rests_on_state(&self) -> bool {
+        self.decisions
+            .iter()
+            .any(|d| matches!(d, Decision::Rejected(e) if !matches!(e, CommandError::KeyReused)))
+    }
+}
+
+/// Decides `batch` in order against `state`, evolving it by each accepted command's events.
+fn decide_batch(
+    state: &mut Loaded,
+    batch: &[Envelope],
+    stream: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Decided {
+    let mut decisions = Vec::with_capacity(batch.len());
+    let mut events: Vec<ShowEvent> = Vec::new();
+    let mut new_events: Vec<NewEvent> = Vec::new();
+    let mut in_batch: HashMap<(&str, &str), usize> = HashMap::new();
+    for (index, envelope) in batch.iter().enumerate() {
+        let context = &envelope.context;
+        let key = (context.actor.as_str(), context.idempotency_key.as_str());
+        if let Some(remembered) = state.ledger.get(key.0, key.1) {
+            decisions.push(if remembered.digest == envelope.digest {
+                Decision::Replay(remembered.outcome.clone())
+            } else {
+                Decision::Rejected(CommandError::KeyReused)
+            });
+            continue;
+        }
+        if let Some(&earlier) = in_batch.get(&key) {
+            decisions.push(if batch[earlier].digest == envelope.digest {
+                Decision::SameAs(earlier)
+            } else {
+                Decision::Rejected(CommandError::KeyReused)
+            });
+            continue;
+        }
+        if let Err(refused) = context.may_act_on(cinema_of(&state.show, &envelope.command)) {
+            decisions.push(Decision::Rejected(refused));
+            continue;
+        }
+        match decide(&state.show, &envelope.command, now) {
+            Ok(decided) => {
+                in_batch.insert(key, index);
+                let from = events.len();
+                let metadata = context.metadata(envelope.command.name(), &envelope.digest);
+                for (n, event) in decided.into_iter().enumerate() {
+                    state.show = std::mem::take(&mut state.show).evolve(&event);
+                    new_events.push(NewEvent {
+                        event_id: context.event_id(stream, n),
+                        event_type: event.event_type().to_owned(),
+                        schema_version: event.schema_version(),
+                        data: event.to_json(),
+                        metadata: metadata.clone(),
+                        recorded_at: None,
+                    });
+                    events.push(event);
+                }
+                decisions.push(Decision::Appended {
+                    from,
+                    to: events.len(),
+                });
+            }
+            Err(rejection) => decisions.push(Decision::Rejected(rejection.into())),
+        }
+    }
+    Decided {
+        decisions,
+        events,
+        new_events,
     }
 }
 

@@ -5,7 +5,9 @@
 //! suite can run against a log that already holds other events. A failed check panics with
 //! what was expected.
 
-use crate::{EventHash, EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position};
+use crate::{
+    EventHash, EventLog, EventLogError, ExpectedVersion, Metadata, NewEvent, Position, StreamAppend,
+};
 use std::collections::HashSet;
 use std::time::Duration;
 use uuid::Uuid;
@@ -23,6 +25,11 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
     knows_which_positions_it_handed_out(log).await;
     chains_each_stream_with_hashes_and_keeps_a_copied_time(log).await;
     tells_how_far_a_reader_is_behind(log).await;
+    a_group_append_fails_only_the_batch_that_conflicts(log).await;
+    a_group_of_many_streams_goes_in_whole_and_chained(log).await;
+    a_retried_batch_in_a_group_fails_only_itself(log).await;
+    concurrent_groups_over_the_same_streams_never_double_a_version(log).await;
+    turns_let_one_writer_at_a_time_read_and_append(log).await;
     vec![
         "appends_and_reads_back_in_order",
         "guards_the_expected_version",
@@ -35,6 +42,11 @@ pub async fn run_all(log: &dyn EventLog) -> Vec<&'static str> {
         "knows_which_positions_it_handed_out",
         "chains_each_stream_with_hashes_and_keeps_a_copied_time",
         "tells_how_far_a_reader_is_behind",
+        "a_group_append_fails_only_the_batch_that_conflicts",
+        "a_group_of_many_streams_goes_in_whole_and_chained",
+        "a_retried_batch_in_a_group_fails_only_itself",
+        "concurrent_groups_over_the_same_streams_never_double_a_version",
+        "turns_let_one_writer_at_a_time_read_and_append",
     ]
 }
 
@@ -389,4 +401,279 @@ async fn chains_each_stream_with_hashes_and_keeps_a_copied_time(log: &dyn EventL
         );
         assert_eq!(copied.hash, Some(expected));
     }
+}
+
+fn batch(stream: &str, expected: ExpectedVersion, events: Vec<NewEvent>) -> StreamAppend {
+    StreamAppend {
+        stream: stream.to_owned(),
+        expected,
+        events,
+    }
+}
+
+/// One group: a stream moving on, one whose batch expects a version it is not at, a new
+/// stream, one expected new that exists, a stream named twice, an empty batch and one at
+/// `Any`. Each is answered on its own, in order; only the right ones are written.
+async fn a_group_append_fails_only_the_batch_that_conflicts(log: &dyn EventLog) {
+    let (on, behind, new, exists, twice, empty, any) = (
+        stream(),
+        stream(),
+        stream(),
+        stream(),
+        stream(),
+        stream(),
+        stream(),
+    );
+    for s in [&on, &behind, &exists, &any] {
+        log.append(s, ExpectedVersion::NoStream, vec![event(0), event(1)])
+            .await
+            .expect("set up");
+    }
+    let answers = log
+        .append_many(vec![
+            batch(&on, ExpectedVersion::Exact(1), vec![event(2), event(3)]),
+            batch(&behind, ExpectedVersion::Exact(0), vec![event(2)]),
+            batch(&new, ExpectedVersion::NoStream, vec![event(0)]),
+            batch(&exists, ExpectedVersion::NoStream, vec![event(2)]),
+            batch(&twice, ExpectedVersion::NoStream, vec![event(0)]),
+            batch(&twice, ExpectedVersion::Exact(0), vec![event(1)]),
+            batch(&empty, ExpectedVersion::NoStream, vec![]),
+            batch(&any, ExpectedVersion::Any, vec![event(2)]),
+        ])
+        .await;
+    assert_eq!(answers.len(), 8, "{answers:?}");
+    assert_eq!(answers[0].as_ref().expect("on").last_version, 3);
+    match &answers[1] {
+        Err(EventLogError::WrongExpectedVersion {
+            stream,
+            expected,
+            actual,
+        }) => {
+            assert_eq!(stream, &behind);
+            assert_eq!(*expected, ExpectedVersion::Exact(0));
+            assert_eq!(*actual, ExpectedVersion::Exact(1));
+        }
+        other => panic!("a batch behind its stream must conflict, got {other:?}"),
+    }
+    assert_eq!(answers[2].as_ref().expect("new").last_version, 0);
+    match &answers[3] {
+        Err(EventLogError::WrongExpectedVersion { actual, .. }) => {
+            assert_eq!(*actual, ExpectedVersion::Exact(1))
+        }
+        other => panic!("a stream that exists is not new, got {other:?}"),
+    }
+    assert_eq!(answers[4].as_ref().expect("first of twice").last_version, 0);
+    assert!(
+        matches!(answers[5], Err(EventLogError::Failed(_))),
+        "a stream twice in one group: {:?}",
+        answers[5]
+    );
+    assert!(matches!(answers[6], Err(EventLogError::EmptyAppend)));
+    assert_eq!(answers[7].as_ref().expect("any").last_version, 2);
+    for (s, len) in [
+        (&on, 4),
+        (&behind, 2),
+        (&new, 1),
+        (&exists, 2),
+        (&twice, 1),
+        (&empty, 0),
+        (&any, 3),
+    ] {
+        assert_eq!(log.read_stream(s, 0, 100).await.unwrap().len(), len, "{s}");
+    }
+    // The positions handed back are where the batches' last events are.
+    for answer in [&answers[0], &answers[2], &answers[7]] {
+        let position = answer.as_ref().unwrap().position;
+        assert!(log.is_recorded(position).await.unwrap(), "{position}");
+    }
+}
+
+/// 300 streams, new and existing, in one group: every batch goes in whole, each stream's
+/// hash chain runs on across the group, and a subscriber sees every event once.
+async fn a_group_of_many_streams_goes_in_whole_and_chained(log: &dyn EventLog) {
+    let after = log.head().await.expect("head");
+    let streams: Vec<String> = (0..300).map(|_| stream()).collect();
+    for s in streams.iter().step_by(2) {
+        log.append(s, ExpectedVersion::NoStream, vec![event(0)])
+            .await
+            .expect("set up");
+    }
+    let group = streams
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let expected = if i % 2 == 0 {
+                ExpectedVersion::Exact(0)
+            } else {
+                ExpectedVersion::NoStream
+            };
+            batch(s, expected, (1..=3).map(event).collect())
+        })
+        .collect();
+    let answers = log.append_many(group).await;
+    for (i, answer) in answers.iter().enumerate() {
+        let expected_last = if i % 2 == 0 { 3 } else { 2 };
+        assert_eq!(
+            answer.as_ref().map(|a| a.last_version).ok(),
+            Some(expected_last),
+            "batch {i}: {answer:?}"
+        );
+    }
+    for s in &streams {
+        let stored = log.read_stream(s, 0, 100).await.expect("read");
+        let mut previous = EventHash::GENESIS;
+        for (version, e) in stored.iter().enumerate() {
+            assert_eq!(e.version, version as u64);
+            let hash = e.hash.expect("hash");
+            assert_eq!(e.chained().hash(&previous), hash, "{s} v{version}");
+            previous = hash;
+        }
+    }
+    let mut subscription = log.subscribe(after).await.expect("subscribe");
+    let mut seen = HashSet::new();
+    let mine: HashSet<&str> = streams.iter().map(String::as_str).collect();
+    let wanted = 150 + 300 * 3;
+    while seen.len() < wanted {
+        let batch = tokio::time::timeout(Duration::from_secs(60), subscription.next_batch(500))
+            .await
+            .expect("the subscriber sees every event of the group")
+            .expect("next batch");
+        for e in batch {
+            if mine.contains(e.stream.as_str()) {
+                assert!(seen.insert(e.event_id), "{} delivered twice", e.event_id);
+            }
+        }
+    }
+}
+
+/// A batch whose events are already in the log (a retry whose first answer was lost) is
+/// refused as a duplicate; the rest of its group goes in.
+async fn a_retried_batch_in_a_group_fails_only_itself(log: &dyn EventLog) {
+    let (first, other, more) = (stream(), stream(), stream());
+    let written = vec![event(0)];
+    log.append(&first, ExpectedVersion::NoStream, written.clone())
+        .await
+        .expect("first append");
+    let answers = log
+        .append_many(vec![
+            batch(&other, ExpectedVersion::NoStream, written.clone()),
+            batch(&more, ExpectedVersion::NoStream, vec![event(1)]),
+        ])
+        .await;
+    match &answers[0] {
+        Err(EventLogError::DuplicateEvent(id)) => assert_eq!(*id, written[0].event_id),
+        other => panic!("events already in the log must be refused, got {other:?}"),
+    }
+    assert_eq!(answers[1].as_ref().expect("more").last_version, 0);
+    assert!(log.read_stream(&other, 0, 10).await.unwrap().is_empty());
+    assert_eq!(log.read_stream(&more, 0, 10).await.unwrap().len(), 1);
+}
+
+/// Eight groups at once over the same ten streams, each batch expecting the version it
+/// was set up at, listed in a different order by each group: each stream takes exactly one
+/// batch, and no group waits on another for ever.
+async fn concurrent_groups_over_the_same_streams_never_double_a_version(log: &dyn EventLog) {
+    let streams: Vec<String> = (0..10).map(|_| stream()).collect();
+    for s in &streams {
+        log.append(s, ExpectedVersion::NoStream, vec![event(0)])
+            .await
+            .expect("set up");
+    }
+    let groups = (0..8).map(|g| {
+        let mut order: Vec<&String> = streams.iter().collect();
+        order.rotate_left(g);
+        if g % 2 == 1 {
+            order.reverse();
+        }
+        let group = order
+            .into_iter()
+            .map(|s| batch(s, ExpectedVersion::Exact(0), vec![event(g as u64)]))
+            .collect();
+        log.append_many(group)
+    });
+    let answers = tokio::time::timeout(
+        Duration::from_secs(120),
+        futures_util::future::join_all(groups),
+    )
+    .await
+    .expect("groups over the same streams must not wait on each other for ever");
+    let won = answers.iter().flatten().filter(|a| a.is_ok()).count();
+    assert_eq!(won, streams.len(), "{answers:?}");
+    for answer in answers.iter().flatten() {
+        assert!(
+            matches!(
+                answer,
+                Ok(_) | Err(EventLogError::WrongExpectedVersion { .. })
+            ),
+            "{answer:?}"
+        );
+    }
+    for s in &streams {
+        assert_eq!(log.read_stream(s, 0, 10).await.unwrap().len(), 2, "{s}");
+    }
+}
+
+/// A stream's turn is one writer's at a time: a second waits until the first has appended,
+/// then reads what it appended; a turn given up writes nothing and lets the next one in; a
+/// turn whose append conflicts writes nothing either. (A backend without turns skips this.)
+async fn turns_let_one_writer_at_a_time_read_and_append(log: &dyn EventLog) {
+    let s = stream();
+    log.append(&s, ExpectedVersion::NoStream, vec![event(0)])
+        .await
+        .expect("set up");
+    let Some(mut first) = log.turn(&s).await.expect("a turn") else {
+        return;
+    };
+    assert_eq!(first.read_stream(0, 10).await.expect("read").len(), 1);
+    let waiting = log.turn(&s);
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut waiting)
+            .await
+            .is_err(),
+        "a second turn began while the first lasted"
+    );
+    let appended = first
+        .append(ExpectedVersion::Exact(0), vec![event(1)])
+        .await
+        .expect("the first turn appends");
+    assert_eq!(appended.last_version, 1);
+    let mut second = tokio::time::timeout(Duration::from_secs(60), waiting)
+        .await
+        .expect("the second turn begins once the first has appended")
+        .expect("turn")
+        .expect("the backend has turns");
+    let tail = second.read_stream(1, 10).await.expect("read");
+    assert_eq!(
+        tail.iter().map(|e| e.version).collect::<Vec<_>>(),
+        [1],
+        "the second turn reads what the first appended"
+    );
+    drop(second);
+    let third = tokio::time::timeout(Duration::from_secs(60), log.turn(&s))
+        .await
+        .expect("a turn given up lets the next one in")
+        .expect("turn")
+        .expect("the backend has turns");
+    match third
+        .append(ExpectedVersion::Exact(0), vec![event(2)])
+        .await
+    {
+        Err(EventLogError::WrongExpectedVersion { actual, .. }) => {
+            assert_eq!(actual, ExpectedVersion::Exact(1))
+        }
+        other => panic!("a turn appending behind its stream must conflict, got {other:?}"),
+    }
+    let fourth = tokio::time::timeout(Duration::from_secs(60), log.turn(&s))
+        .await
+        .expect("a turn that conflicted lets the next one in")
+        .expect("turn")
+        .expect("the backend has turns");
+    fourth
+        .append(ExpectedVersion::Exact(1), vec![event(3)])
+        .await
+        .expect("append in a turn");
+    let stored = log.read_stream(&s, 0, 10).await.expect("read");
+    assert_eq!(stored.len(), 3, "only the two turns that appended wrote");
+    assert_eq!(stored[2].data["n"], 3);
 }

@@ -37,6 +37,44 @@ pub trait EventLog: Send + Sync + 'static {
         events: Vec<NewEvent>,
     ) -> Result<AppendResult, EventLogError>;
 
+    /// Appends several streams' batches at once, each atomically and guarded by its own
+    /// expected version, in as few commits as the backend can: the group commit that lets
+    /// one commit carry many shows' batches. Answers come in the order of `appends`, one per
+    /// batch; a conflict or a duplicate in one batch fails that batch only, and the others
+    /// go in. A stream may appear once per call (a second batch of it is refused).
+    ///
+    /// This default appends the batches concurrently, one append each (what a backend
+    /// without a multi-stream append can do); an adapter that can commit them together
+    /// does so.
+    async fn append_many(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Vec<Result<AppendResult, EventLogError>> {
+        let repeated = repeated_streams(&appends);
+        let answers = appends.into_iter().enumerate().map(|(i, append)| {
+            let refused = repeated.contains(&i);
+            async move {
+                if refused {
+                    return Err(repeated_stream(&append.stream));
+                }
+                self.append(&append.stream, append.expected, append.events)
+                    .await
+            }
+        });
+        futures_util::future::join_all(answers).await
+    }
+
+    /// Takes `stream`'s write turn: a lock across every process writing to this log, held
+    /// until the turn appends (and commits) or is dropped. Two writers that both take turns
+    /// before reading and appending never lose a race to each other: each reads what the
+    /// other appended and goes on from there, where without turns the loser reads, decides
+    /// and tries again, and a writer that is always busy can keep winning. `None`: the
+    /// backend has no such lock (writers then rely on expected versions alone).
+    async fn turn(&self, stream: &str) -> Result<Option<Box<dyn StreamTurn>>, EventLogError> {
+        let _ = stream;
+        Ok(None)
+    }
+
     /// Up to `limit` events of one stream with version >= `from_version`, in version order.
     /// A stream that does not exist reads as empty.
     async fn read_stream(
@@ -92,8 +130,47 @@ pub trait EventLog: Send + Sync + 'static {
     }
 }
 
+/// The indexes of the batches of a group append whose stream an earlier batch of the same
+/// group already names: the port takes one batch per stream and call, so they are refused.
+pub fn repeated_streams(appends: &[StreamAppend]) -> std::collections::HashSet<usize> {
+    let mut seen = std::collections::HashSet::new();
+    appends
+        .iter()
+        .enumerate()
+        .filter(|(_, append)| !seen.insert(append.stream.as_str()))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The answer to a batch refused by [`repeated_streams`].
+pub fn repeated_stream(stream: &str) -> EventLogError {
+    EventLogError::Failed(format!(
+        "{stream} appears more than once in one group append; append its batches one after \
+         the other"
+    ))
+}
+
 /// Most events [`EventLog::lag`]'s default counts by reading them.
 pub const LAG_COUNT_LIMIT: u64 = 100_000;
+
+/// One writer's turn at a stream ([`EventLog::turn`]): read what is new, then append once.
+/// Dropping it without appending gives the turn up and writes nothing.
+#[async_trait]
+pub trait StreamTurn: Send {
+    /// As [`EventLog::read_stream`], for the stream of the turn.
+    async fn read_stream(
+        &mut self,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError>;
+
+    /// As [`EventLog::append`], for the stream of the turn; ends the turn.
+    async fn append(
+        self: Box<Self>,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError>;
+}
 
 /// A live reader of the log.
 #[async_trait]
@@ -119,4 +196,33 @@ pub async fn readable(log: &dyn EventLog) -> Result<Position, EventLogError> {
         pause = (pause * 2).min(std::time::Duration::from_millis(100));
     }
     Ok(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn append(stream: &str) -> StreamAppend {
+        StreamAppend {
+            stream: stream.into(),
+            expected: ExpectedVersion::Any,
+            events: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_group_refuses_the_second_batch_of_a_stream_and_only_that() {
+        let group = [
+            append("a"),
+            append("b"),
+            append("a"),
+            append("c"),
+            append("a"),
+        ];
+        let mut repeated: Vec<usize> = repeated_streams(&group).into_iter().collect();
+        repeated.sort_unstable();
+        assert_eq!(repeated, [2, 4]);
+        assert!(repeated_streams(&[append("x"), append("y")]).is_empty());
+        assert!(matches!(repeated_stream("a"), EventLogError::Failed(m) if m.contains('a')));
+    }
 }

@@ -251,6 +251,15 @@ impl RecordedEvent {
     }
 }
 
+/// One stream's batch in a group append ([`crate::EventLog::append_many`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamAppend {
+    pub stream: String,
+    /// The state the stream must be in for this batch to go in.
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendResult {
     /// Version of the last event appended: the next append expects this.

@@ -1,10 +1,11 @@
 //! The PostgreSQL event log against the port's contract, its ordering guarantee under
-//! transactions that commit in reverse order, and a whole-log walk's wait for the events
+//! transactions that commit in reverse order (one stream's appends and group appends), and a whole-log walk's wait for the events
 //! an older open transaction holds back.
 
 use boxoffice_eventstore::postgres::{self, PgEventLog, MIGRATIONS};
 use boxoffice_eventstore::{
     contract, migrations, readable, EventLog, ExpectedVersion, Metadata, NewEvent, Position,
+    StreamAppend,
 };
 use boxoffice_tests::wait::PATIENCE;
 use boxoffice_tests::TestDatabase;
@@ -95,6 +96,71 @@ async fn a_subscriber_never_skips_an_append_that_commits_out_of_order() {
     );
 
     // A fresh reader, from the start, sees the same order.
+    let replay = log.read_all(Position::START, 10).await.unwrap();
+    assert_eq!(
+        replay.iter().map(|e| e.event_id).collect::<Vec<_>>(),
+        seen.iter().map(|e| e.event_id).collect::<Vec<_>>()
+    );
+}
+
+/// A group append of many streams is one transaction (every batch's events share its
+/// commit), and the ordering guarantee holds for it as for one stream's append: a group that
+/// commits while an older append is still open is held back until that one ends, and then
+/// read behind it, each event once, in the order every later reader sees.
+#[tokio::test]
+async fn a_group_append_is_one_commit_and_waits_behind_an_older_open_append() {
+    let db = TestDatabase::create().await;
+    let log = log(&db).await;
+    let mut subscription = log.subscribe(Position::START).await.unwrap();
+
+    let mut client_a = db.client().await;
+    let tx_a = client_a.transaction().await.unwrap();
+    let a = PgEventLog::append_in(&tx_a, "show-a", ExpectedVersion::NoStream, vec![event("A")])
+        .await
+        .unwrap();
+    let group = ["show-b", "show-c", "show-d"]
+        .into_iter()
+        .map(|stream| StreamAppend {
+            stream: stream.into(),
+            expected: ExpectedVersion::NoStream,
+            events: vec![event(stream), event(stream)],
+        })
+        .collect();
+    let answers: Vec<_> = log
+        .append_many(group)
+        .await
+        .into_iter()
+        .map(|answer| answer.expect("each batch of the group goes in"))
+        .collect();
+    assert!(
+        answers
+            .iter()
+            .all(|b| b.position.commit == answers[0].position.commit),
+        "one commit for the whole group: {answers:?}"
+    );
+    assert!(answers[0].position.commit > a.position.commit);
+
+    let early = tokio::time::timeout(Duration::from_millis(500), subscription.next_batch(10)).await;
+    assert!(
+        early.is_err(),
+        "the group was delivered before A ended: {early:?}"
+    );
+
+    tx_a.commit().await.unwrap();
+    let mut seen = Vec::new();
+    while seen.len() < 7 {
+        let batch = tokio::time::timeout(PATIENCE, subscription.next_batch(10))
+            .await
+            .expect("every event in time")
+            .unwrap();
+        seen.extend(batch);
+    }
+    let streams: Vec<&str> = seen.iter().map(|e| e.stream.as_str()).collect();
+    assert_eq!(
+        streams,
+        ["show-a", "show-b", "show-b", "show-c", "show-c", "show-d", "show-d"],
+        "A first, then the group in its order, each event once"
+    );
     let replay = log.read_all(Position::START, 10).await.unwrap();
     assert_eq!(
         replay.iter().map(|e| e.event_id).collect::<Vec<_>>(),

@@ -1,5 +1,8 @@
 //! Two server processes on one database, as behind a load balancer without show routing:
 //! each answers against the stream as it is, not as it last saw it, and no seat is sold twice.
+//! Writers do not read the stream before every batch (the append's expected version proves
+//! what they knew), so the second test asks what that could break: an answer from one process
+//! right after the other changed the show, while both are busy with other customers.
 
 use boxoffice_tests::server::{free_port, BinaryServer};
 use boxoffice_tests::{fixtures, TestDatabase};
@@ -84,6 +87,85 @@ async fn two_processes_on_one_database_never_hold_a_seat_twice_and_replay_each_o
         );
     }
     assert!(taken_seats.len() >= 6, "only {taken_seats:?} held");
+    a.terminate();
+    b.terminate();
+}
+
+/// One customer alternates between the processes with a hold, its release and the hold
+/// again, each sent as soon as the other process answered, while 24 others keep both
+/// processes' writers busy on other seats of the same show. A process deciding on what it
+/// last saw would refuse the second hold (the seat still held) or the release (a hold it
+/// never saw); every answer must rest on the other process's last answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_command_sent_right_after_the_other_process_answered_sees_its_events_under_load() {
+    let db = TestDatabase::create().await;
+    let a = BinaryServer::start(&db, free_port()).await;
+    let b = BinaryServer::start(&db, free_port()).await;
+    let show = a.api.scheduled_show(&fixtures::show(6, 10)).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut load = Vec::new();
+    for n in 0..24 {
+        let api = if n % 2 == 0 {
+            a.api.clone()
+        } else {
+            b.api.clone()
+        };
+        let (show, stop) = (show.clone(), stop.clone());
+        load.push(tokio::spawn(async move {
+            let token = api.customer(&format!("busy-{n}"));
+            let mut answered = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Rows B to F; row A is the test's own.
+                let seat = format!(
+                    "{}{}",
+                    ["B", "C", "D", "E", "F"][n % 5],
+                    1 + (answered % 10)
+                );
+                let reply = api.hold_seats(&token, &show, &[seat]).await;
+                if reply.status == StatusCode::CREATED {
+                    api.release_hold(&token, &show, &reply.created("hold_id"))
+                        .await
+                        .expect_ok();
+                } else {
+                    reply.expect_problem(409, "seats_unavailable");
+                }
+                answered += 1;
+            }
+            answered
+        }));
+    }
+    let carol = a.api.customer("carol");
+    let dave = a.api.customer("dave");
+    for round in 0..30 {
+        let (first, second) = if round % 2 == 0 {
+            (&a.api, &b.api)
+        } else {
+            (&b.api, &a.api)
+        };
+        let seat = [format!("A{}", 1 + round % 10)];
+        let held = first.hold_seats(&carol, &show, &seat).await;
+        held.expect_created();
+        second
+            .release_hold(&carol, &show, &held.created("hold_id"))
+            .await
+            .expect_ok();
+        let again = first.hold_seats(&carol, &show, &seat).await;
+        again.expect_created();
+        second
+            .hold_seats(&dave, &show, &seat)
+            .await
+            .expect_problem(409, "seats_unavailable");
+        second
+            .release_hold(&carol, &show, &again.created("hold_id"))
+            .await
+            .expect_ok();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut busy = 0;
+    for task in load {
+        busy += task.await.unwrap();
+    }
+    assert!(busy > 0, "the other customers sent nothing");
     a.terminate();
     b.terminate();
 }

@@ -6,6 +6,21 @@
 //! wait for each other. A head that is not where the append expected means zero rows: a
 //! typed [`EventLogError::WrongExpectedVersion`], never a partial write.
 //!
+//! # Group commit
+//!
+//! [`EventLog::append_many`] writes many streams' batches in one statement and one commit
+//! (`sql/append_group.sql`): the head rows of the streams are locked in stream order, each is
+//! moved only if it is where its batch expects, and only the events of the streams that moved
+//! are inserted, so a stream that conflicts is left out and the others commit. A group that
+//! fails as a whole (an event id already in the log: a retried batch) is split up and each
+//! batch appended alone, so that only the culprit fails.
+//!
+//! # Turns
+//!
+//! [`EventLog::turn`] is a transaction holding the stream's advisory lock: writers of several
+//! processes that contend for one show take turns (read the tail, decide, append, commit)
+//! instead of racing and deciding again.
+//!
 //! # Ordering guarantee
 //!
 //! Sequence numbers (`position`) are handed out at insert time, not commit time, so a
@@ -31,11 +46,12 @@ mod listener;
 
 use crate::chain::{self, EventHash, Heads};
 use crate::{
-    AppendResult, EventLog, EventLogError, ExpectedVersion, Lag, Metadata, NewEvent, Position,
-    RecordedEvent, Subscription,
+    repeated_stream, repeated_streams, AppendResult, EventLog, EventLogError, ExpectedVersion, Lag,
+    Metadata, NewEvent, Position, RecordedEvent, StreamAppend, StreamTurn, Subscription,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -52,6 +68,10 @@ const EXACT_SQL: &str = concat!(
     include_str!("sql/head_exact.sql"),
     include_str!("sql/append_events.sql")
 );
+const GROUP_SQL: &str = include_str!("sql/append_group.sql");
+/// A stream's write turn: its advisory lock, for the rest of the transaction (the lock's key
+/// is a 64-bit hash of the stream's name; two streams sharing one only take turns together).
+const TURN_SQL: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 const READ_STREAM_SQL: &str = include_str!("sql/read_stream.sql");
 const READ_ALL_SQL: &str = include_str!("sql/read_all.sql");
 const HEAD_SQL: &str = include_str!("sql/head.sql");
@@ -185,18 +205,18 @@ impl PgEventLog {
     }
 }
 
-#[async_trait]
-impl EventLog for PgEventLog {
-    async fn append(
+impl PgEventLog {
+    /// One stream's append on `client` (in a transaction of the caller's, or alone).
+    async fn append_on(
         &self,
+        client: &deadpool_postgres::ClientWrapper,
         stream: &str,
         expected: ExpectedVersion,
-        events: Vec<NewEvent>,
+        events: &[NewEvent],
     ) -> Result<AppendResult, EventLogError> {
-        let client = self.client().await?;
         loop {
             let (at, previous) = self.chain_point(&**client, stream, expected).await?;
-            let batch = Batch::new(stream, at, previous, &events)?;
+            let batch = Batch::new(stream, at, previous, events)?;
             let statement = client.prepare_cached(batch.sql()).await.map_err(db_error)?;
             let rows = client
                 .query(&statement, &batch.params())
@@ -216,6 +236,163 @@ impl EventLog for PgEventLog {
                 }
             }
         }
+    }
+
+    /// The batches `which` of `appends` (each `NoStream` or `Exact`, each stream once) in one
+    /// statement: an answer per batch in that order, or an error for the whole statement.
+    async fn append_group(
+        &self,
+        appends: &[StreamAppend],
+        which: &[usize],
+    ) -> Result<Option<Vec<Result<AppendResult, EventLogError>>>, EventLogError> {
+        let client = self.client().await?;
+        let mut group = Group::default();
+        for &i in which {
+            let append = &appends[i];
+            let (at, previous) = self
+                .chain_point(&**client, &append.stream, append.expected)
+                .await?;
+            group.add(&append.stream, at, previous, &append.events)?;
+        }
+        let statement = client.prepare_cached(GROUP_SQL).await.map_err(db_error)?;
+        let rows = match client.query(&statement, &group.params()).await {
+            Ok(rows) => rows,
+            Err(error) => return Group::error(error).map_or(Ok(None), Err),
+        };
+        let mut written: HashMap<String, AppendResult> = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let (Some(version), Some(xid), Some(position)) = (
+                row.get::<_, Option<i64>>(1),
+                row.get::<_, Option<i64>>(2),
+                row.get::<_, Option<i64>>(3),
+            ) else {
+                continue;
+            };
+            written.insert(
+                row.get(0),
+                AppendResult {
+                    last_version: from_i64(version),
+                    position: Position::new(from_i64(xid), from_i64(position)),
+                },
+            );
+        }
+        let missed: Vec<&str> = group
+            .streams
+            .iter()
+            .copied()
+            .filter(|stream| !written.contains_key(*stream))
+            .collect();
+        let actual = if missed.is_empty() {
+            HashMap::new()
+        } else {
+            current_versions(&**client, &missed).await?
+        };
+        Ok(Some(
+            group
+                .streams
+                .iter()
+                .zip(&group.expected)
+                .zip(&group.last_hashes)
+                .map(
+                    |((stream, expected), last_hash)| match written.get(*stream) {
+                        Some(result) => {
+                            self.heads.remember(stream, result.last_version, *last_hash);
+                            Ok(*result)
+                        }
+                        None => Err(EventLogError::WrongExpectedVersion {
+                            stream: (*stream).to_owned(),
+                            expected: *expected,
+                            actual: ExpectedVersion::after(actual.get(*stream).copied()),
+                        }),
+                    },
+                )
+                .collect(),
+        ))
+    }
+}
+
+#[async_trait]
+impl EventLog for PgEventLog {
+    async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError> {
+        let client = self.client().await?;
+        self.append_on(&client, stream, expected, &events).await
+    }
+
+    async fn turn(&self, stream: &str) -> Result<Option<Box<dyn StreamTurn>>, EventLogError> {
+        let client = self.client().await?;
+        client.batch_execute("BEGIN").await.map_err(db_error)?;
+        let turn = PgTurn {
+            log: self.clone(),
+            stream: stream.to_owned(),
+            client: Some(client),
+        };
+        let client = turn.client();
+        let statement = client.prepare_cached(TURN_SQL).await.map_err(db_error)?;
+        client
+            .execute(&statement, &[&stream])
+            .await
+            .map_err(db_error)?;
+        Ok(Some(Box::new(turn)))
+    }
+
+    async fn append_many(
+        &self,
+        appends: Vec<StreamAppend>,
+    ) -> Vec<Result<AppendResult, EventLogError>> {
+        let mut answers: Vec<Option<Result<AppendResult, EventLogError>>> =
+            appends.iter().map(|_| None).collect();
+        let repeated = repeated_streams(&appends);
+        // Batches appending at whatever the head is, and lone batches, take the one-stream
+        // path (which follows a moving head); the rest go in together.
+        let mut group = Vec::new();
+        for (i, append) in appends.iter().enumerate() {
+            if repeated.contains(&i) {
+                answers[i] = Some(Err(repeated_stream(&append.stream)));
+            } else if append.events.is_empty() {
+                answers[i] = Some(Err(EventLogError::EmptyAppend));
+            } else if append.expected != ExpectedVersion::Any {
+                group.push(i);
+            }
+        }
+        if group.len() > 1 {
+            match self.append_group(&appends, &group).await {
+                Ok(Some(results)) => {
+                    for (i, result) in group.iter().zip(results) {
+                        answers[*i] = Some(result);
+                    }
+                }
+                // Split up: each batch alone below.
+                Ok(None) => {}
+                Err(error) => {
+                    for i in &group {
+                        answers[*i] = Some(Err(error.clone()));
+                    }
+                }
+            }
+        }
+        let alone = answers
+            .iter()
+            .enumerate()
+            .filter(|(_, answer)| answer.is_none())
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>();
+        let singles = alone.iter().map(|&i| {
+            let append = &appends[i];
+            self.append(&append.stream, append.expected, append.events.clone())
+        });
+        let results = futures_util::future::join_all(singles).await;
+        for (i, result) in alone.into_iter().zip(results) {
+            answers[i] = Some(result);
+        }
+        answers
+            .into_iter()
+            .map(|answer| answer.expect("every batch is answered above"))
+            .collect()
     }
 
     async fn read_stream(
@@ -342,6 +519,92 @@ impl EventLog for PgEventLog {
             events: from_i64(row.get("events")),
             oldest: Some(row.get("recorded_at")),
         }))
+    }
+}
+
+/// A stream's write turn: a transaction holding the stream's advisory lock
+/// (`pg_advisory_xact_lock`), on a connection of its own until it commits or rolls back.
+struct PgTurn {
+    log: PgEventLog,
+    stream: String,
+    /// `None` once the turn is over.
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl PgTurn {
+    fn client(&self) -> &deadpool_postgres::Object {
+        self.client
+            .as_ref()
+            .expect("a turn is used only while it lasts")
+    }
+}
+
+#[async_trait]
+impl StreamTurn for PgTurn {
+    async fn read_stream(
+        &mut self,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let client = self.client();
+        let statement = client
+            .prepare_cached(READ_STREAM_SQL)
+            .await
+            .map_err(db_error)?;
+        let rows = client
+            .query(
+                &statement,
+                &[&self.stream, &to_i64(from_version), &to_i64(limit as u64)],
+            )
+            .await
+            .map_err(db_error)?;
+        let events: Vec<RecordedEvent> = rows.iter().map(recorded).collect::<Result<_, _>>()?;
+        self.log.heads.remember_read(&events);
+        Ok(events)
+    }
+
+    async fn append(
+        mut self: Box<Self>,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendResult, EventLogError> {
+        let client = self.client.take().expect("a turn appends once");
+        let appended = self
+            .log
+            .append_on(&client, &self.stream, expected, &events)
+            .await;
+        let ended = match appended {
+            Ok(_) => client.batch_execute("COMMIT").await,
+            Err(_) => client.batch_execute("ROLLBACK").await,
+        };
+        match ended {
+            Ok(()) => appended,
+            // The connection's state is unknown: keep it out of the pool.
+            Err(error) => {
+                drop(deadpool_postgres::Object::take(client));
+                Err(db_error(error))
+            }
+        }
+    }
+}
+
+impl Drop for PgTurn {
+    /// A turn given up (or failed) rolls back before its connection goes back to the pool;
+    /// a connection that cannot roll back is closed instead.
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(deadpool_postgres::Object::take(client));
+                    }
+                });
+            }
+            Err(_) => drop(deadpool_postgres::Object::take(client)),
+        }
     }
 }
 
@@ -517,6 +780,102 @@ impl<'a> Batch<'a> {
         }
         db_error(error)
     }
+}
+
+/// A group append's statement parameters: one element per stream in the first three
+/// arrays, one per event in the rest.
+#[derive(Default)]
+struct Group<'a> {
+    streams: Vec<&'a str>,
+    expected: Vec<ExpectedVersion>,
+    expected_versions: Vec<i64>,
+    counts: Vec<i64>,
+    last_hashes: Vec<EventHash>,
+    event_streams: Vec<&'a str>,
+    event_versions: Vec<i64>,
+    ids: Vec<Uuid>,
+    types: Vec<&'a str>,
+    versions: Vec<i32>,
+    data: Vec<&'a serde_json::Value>,
+    metadata: Vec<serde_json::Value>,
+    recorded_at: Vec<chrono::DateTime<chrono::Utc>>,
+    hashes: Vec<Vec<u8>>,
+}
+
+impl<'a> Group<'a> {
+    /// Adds one stream's batch, numbered from `expected` (`NoStream` or `Exact`) and chained
+    /// to `previous`.
+    fn add(
+        &mut self,
+        stream: &'a str,
+        expected: ExpectedVersion,
+        previous: EventHash,
+        events: &'a [NewEvent],
+    ) -> Result<(), EventLogError> {
+        let batch = Batch::new(stream, expected, previous, events)?;
+        let first_version = batch.expected_version + 1;
+        self.streams.push(stream);
+        self.expected.push(expected);
+        self.expected_versions.push(batch.expected_version);
+        self.counts.push(batch.count);
+        self.last_hashes.push(batch.last_hash);
+        self.event_streams
+            .extend(std::iter::repeat_n(stream, events.len()));
+        self.event_versions
+            .extend((0..batch.count).map(|n| first_version + n));
+        self.ids.extend(batch.ids);
+        self.types.extend(batch.types);
+        self.versions.extend(batch.versions);
+        self.data.extend(batch.data);
+        self.metadata.extend(batch.metadata);
+        self.recorded_at.extend(batch.recorded_at);
+        self.hashes.extend(batch.hashes);
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        vec![
+            &self.streams,
+            &self.expected_versions,
+            &self.counts,
+            &self.event_streams,
+            &self.event_versions,
+            &self.ids,
+            &self.types,
+            &self.versions,
+            &self.data,
+            &self.metadata,
+            &self.recorded_at,
+            &self.hashes,
+        ]
+    }
+
+    /// What failed the whole statement: `None` for a unique violation (an event id already
+    /// in the log, or a version a racing append took), which appending each batch alone
+    /// pins on the batch that caused it.
+    fn error(error: tokio_postgres::Error) -> Option<EventLogError> {
+        let unique = error
+            .as_db_error()
+            .is_some_and(|db| db.code() == &SqlState::UNIQUE_VIOLATION);
+        (!unique).then(|| db_error(error))
+    }
+}
+
+async fn current_versions<C: tokio_postgres::GenericClient>(
+    client: &C,
+    streams: &[&str],
+) -> Result<HashMap<String, u64>, EventLogError> {
+    let rows = client
+        .query(
+            "SELECT stream, version FROM streams WHERE stream = ANY($1)",
+            &[&streams],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get(0), from_i64(row.get(1))))
+        .collect())
 }
 
 async fn current_version<C: tokio_postgres::GenericClient>(
