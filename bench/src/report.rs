@@ -588,10 +588,10 @@ impl Report {
             );
         }
         if !self.targets.is_empty() {
-            println!("\n{:<52} {:>22} {:>14}  ", "target", "wanted", "measured");
+            println!("\n{:<60} {:>24} {:>30}  ", "target", "wanted", "measured");
             for t in &self.targets {
                 println!(
-                    "{:<52} {:>22} {:>14}  {}",
+                    "{:<60} {:>24} {:>30}  {}",
                     t.name,
                     t.wanted,
                     t.measured,

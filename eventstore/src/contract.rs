@@ -613,8 +613,8 @@ async fn concurrent_groups_over_the_same_streams_never_double_a_version(log: &dy
     }
 }
 
-/// A stream's turn is one writer's at a time: a second waits until the first has appended,
-/// then reads what it appended; a turn given up writes nothing and lets the next one in; a
+/// A stream's turn is one writer's at a time: a second (and an append taking no turn) waits
+/// until the first has appended, then reads what it appended; a turn given up writes nothing and lets the next one in; a
 /// turn whose append conflicts writes nothing either. (A backend without turns skips this.)
 async fn turns_let_one_writer_at_a_time_read_and_append(log: &dyn EventLog) {
     let s = stream();
@@ -633,6 +633,15 @@ async fn turns_let_one_writer_at_a_time_read_and_append(log: &dyn EventLog) {
             .is_err(),
         "a second turn began while the first lasted"
     );
+    // An append that takes no turn waits for the one taken, then finds the stream moved.
+    let plain = log.append(&s, ExpectedVersion::Exact(0), vec![event(9)]);
+    tokio::pin!(plain);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut plain)
+            .await
+            .is_err(),
+        "an append went in while a turn lasted"
+    );
     let appended = first
         .append(ExpectedVersion::Exact(0), vec![event(1)])
         .await
@@ -650,6 +659,15 @@ async fn turns_let_one_writer_at_a_time_read_and_append(log: &dyn EventLog) {
         "the second turn reads what the first appended"
     );
     drop(second);
+    match tokio::time::timeout(Duration::from_secs(60), plain)
+        .await
+        .expect("the append goes on once the turns are over")
+    {
+        Err(EventLogError::WrongExpectedVersion { actual, .. }) => {
+            assert_eq!(actual, ExpectedVersion::Exact(1))
+        }
+        other => panic!("an append behind the turn's must conflict, got {other:?}"),
+    }
     let third = tokio::time::timeout(Duration::from_secs(60), log.turn(&s))
         .await
         .expect("a turn given up lets the next one in")

@@ -19,7 +19,11 @@
 //!
 //! [`EventLog::turn`] is a transaction holding the stream's advisory lock: writers of several
 //! processes that contend for one show take turns (read the tail, decide, append, commit)
-//! instead of racing and deciding again.
+//! instead of racing and deciding again. Every append takes the turns of its streams too
+//! (first, in the order of the locks' keys), so an append that does not take turns waits
+//! for one that does and then finds the head moved: otherwise a process that never lost a
+//! race (and so never took turns) could keep winning against one that always waits for its
+//! turn.
 //!
 //! # Ordering guarantee
 //!

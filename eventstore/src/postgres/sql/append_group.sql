@@ -1,20 +1,31 @@
 -- A group append: many streams' batches in one statement (postgres/mod.rs, "Group commit").
 --
 -- $1..$3 name each stream once, with the version it must be at (-1: it must not exist) and
--- how many events it gets. Each existing stream's head row is locked in stream order (so two
+-- how many events it gets. First every stream's turn is taken (its advisory lock, in the
+-- order of the locks' keys), so a group waits for a writer holding one of them (postgres/
+-- mod.rs, "Turns"). Then each existing stream's head row is locked in stream order (so two
 -- processes committing overlapping groups never wait for each other in a circle), moved when
 -- it is where its batch expects, and left alone otherwise; a new stream's row is created
 -- unless it exists. Only the events of streams whose head moved or was created are written
 -- ($4..$12, one element per event, versions numbered by the caller from the expectation): a
 -- stream that is not where its batch expected gets no row back and nothing written, and the
 -- others commit.
-WITH req AS (
+WITH turns AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(k.key)
+    FROM (
+        SELECT DISTINCT hashtextextended(s, 0) AS key FROM unnest($1::text[]) AS s ORDER BY 1
+    ) AS k
+),
+taken AS MATERIALIZED (
+    SELECT count(*) AS n FROM turns
+),
+req AS (
     SELECT r.stream, r.expected, r.n
     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS r(stream, expected, n)
 ),
 locked AS MATERIALIZED (
     SELECT s.stream, s.version
-    FROM streams s
+    FROM streams s, taken
     WHERE s.stream = ANY($1::text[])
     ORDER BY s.stream
     FOR UPDATE
@@ -28,7 +39,7 @@ moved AS (
 ),
 created AS (
     INSERT INTO streams (stream, version)
-    SELECT r.stream, r.n - 1 FROM req r WHERE r.expected < 0 ORDER BY r.stream
+    SELECT r.stream, r.n - 1 FROM req r, taken WHERE r.expected < 0 ORDER BY r.stream
     ON CONFLICT (stream) DO NOTHING
     RETURNING stream
 ),
