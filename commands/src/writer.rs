@@ -588,12 +588,14 @@ struct Decided {
 }
 
 impl Decided {
-    /// Whether an answer rests on the show's state (a refusal by its rules or its venue)
-    /// rather than on the batch or the ledger alone.
+    /// Whether an answer rests on the show's state (a refusal by its rules or its venue, or
+    /// an acceptance that changes nothing) rather than on the batch or the ledger alone.
     fn rests_on_state(&self) -> bool {
-        self.decisions
-            .iter()
-            .any(|d| matches!(d, Decision::Rejected(e) if !matches!(e, CommandError::KeyReused)))
+        self.decisions.iter().any(|d| match d {
+            Decision::Rejected(e) => !matches!(e, CommandError::KeyReused),
+            Decision::Appended { from, to } => from == to,
+            Decision::Replay(_) | Decision::SameAs(_) => false,
+        })
     }
 }
 

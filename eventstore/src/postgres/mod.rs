@@ -210,6 +210,30 @@ impl PgEventLog {
 }
 
 impl PgEventLog {
+    /// One stream's events from `from_version` on `client` (in a turn, or alone).
+    async fn read_stream_on(
+        &self,
+        client: &deadpool_postgres::ClientWrapper,
+        stream: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, EventLogError> {
+        let statement = client
+            .prepare_cached(READ_STREAM_SQL)
+            .await
+            .map_err(db_error)?;
+        let rows = client
+            .query(
+                &statement,
+                &[&stream, &to_i64(from_version), &to_i64(limit as u64)],
+            )
+            .await
+            .map_err(db_error)?;
+        let events: Vec<RecordedEvent> = rows.iter().map(recorded).collect::<Result<_, _>>()?;
+        self.heads.remember_read(&events);
+        Ok(events)
+    }
+
     /// One stream's append on `client` (in a transaction of the caller's, or alone).
     async fn append_on(
         &self,
@@ -406,20 +430,8 @@ impl EventLog for PgEventLog {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, EventLogError> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached(READ_STREAM_SQL)
+        self.read_stream_on(&client, stream, from_version, limit)
             .await
-            .map_err(db_error)?;
-        let rows = client
-            .query(
-                &statement,
-                &[&stream, &to_i64(from_version), &to_i64(limit as u64)],
-            )
-            .await
-            .map_err(db_error)?;
-        let events: Vec<RecordedEvent> = rows.iter().map(recorded).collect::<Result<_, _>>()?;
-        self.heads.remember_read(&events);
-        Ok(events)
     }
 
     async fn read_all(
@@ -550,21 +562,9 @@ impl StreamTurn for PgTurn {
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, EventLogError> {
-        let client = self.client();
-        let statement = client
-            .prepare_cached(READ_STREAM_SQL)
+        self.log
+            .read_stream_on(self.client(), &self.stream, from_version, limit)
             .await
-            .map_err(db_error)?;
-        let rows = client
-            .query(
-                &statement,
-                &[&self.stream, &to_i64(from_version), &to_i64(limit as u64)],
-            )
-            .await
-            .map_err(db_error)?;
-        let events: Vec<RecordedEvent> = rows.iter().map(recorded).collect::<Result<_, _>>()?;
-        self.log.heads.remember_read(&events);
-        Ok(events)
     }
 
     async fn append(
