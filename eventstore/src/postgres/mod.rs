@@ -409,9 +409,15 @@ impl EventLog for PgEventLog {
             .filter(|(_, answer)| answer.is_none())
             .map(|(i, _)| i)
             .collect::<Vec<_>>();
+        // Appended from the group's own events: a lone batch (a hot show's, every time) is
+        // not copied.
         let singles = alone.iter().map(|&i| {
             let append = &appends[i];
-            self.append(&append.stream, append.expected, append.events.clone())
+            async move {
+                let client = self.client().await?;
+                self.append_on(&client, &append.stream, append.expected, &append.events)
+                    .await
+            }
         });
         let results = futures_util::future::join_all(singles).await;
         for (i, result) in alone.into_iter().zip(results) {
