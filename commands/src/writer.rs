@@ -71,6 +71,8 @@ const CONTENDED_FOR: Duration = Duration::from_secs(10);
 /// Most writers of one process taking turns at once (see `Registry::turns`).
 const TURNS_AT_ONCE: usize = 8;
 
+/// A command waiting for its show's writer. Queued boxed: a writer's queue allocates room for
+/// 32 at a time when it starts, and every active show has one.
 struct Envelope {
     command: ShowCommand,
     context: CommandContext,
@@ -78,13 +80,16 @@ struct Envelope {
     reply: oneshot::Sender<Result<Outcome, CommandError>>,
 }
 
+/// Where commands for one show's writer wait.
+type Queue = mpsc::Sender<Box<Envelope>>;
+
 struct Registry {
     capacity: Arc<Capacity>,
     log: Arc<dyn EventLog>,
     appender: Appender,
     clock: Arc<dyn Clock>,
     config: WriterConfig,
-    writers: Mutex<HashMap<ShowId, (u64, mpsc::Sender<Envelope>)>>,
+    writers: Mutex<HashMap<ShowId, (u64, Queue)>>,
     generation: AtomicU64,
     active: AtomicUsize,
     stopped: Notify,
@@ -128,12 +133,12 @@ impl ShowWriters {
         context: CommandContext,
     ) -> Result<Outcome, CommandError> {
         let (reply, answer) = oneshot::channel();
-        let mut envelope = Envelope {
+        let mut envelope = Box::new(Envelope {
             digest: digest(&command),
             command,
             context,
             reply,
-        };
+        });
         loop {
             if self.registry.closing.load(Ordering::Acquire) {
                 return Err(CommandError::Unavailable(
@@ -186,7 +191,7 @@ impl ShowWriters {
         tokio::time::timeout(timeout, all_stopped).await.is_ok()
     }
 
-    fn sender(&self, show: ShowId) -> (u64, mpsc::Sender<Envelope>) {
+    fn sender(&self, show: ShowId) -> (u64, Queue) {
         let mut writers = lock(&self.registry.writers);
         if let Some((generation, sender)) = writers.get(&show) {
             return (*generation, sender.clone());
@@ -298,7 +303,7 @@ enum Decision {
 }
 
 impl Writer {
-    async fn run(mut self, mut queue: mpsc::Receiver<Envelope>) {
+    async fn run(mut self, mut queue: mpsc::Receiver<Box<Envelope>>) {
         tracing::debug!(show = %self.show, "show writer started");
         loop {
             let first = match tokio::time::timeout(self.config.idle_after, queue.recv()).await {
@@ -310,7 +315,7 @@ impl Writer {
                         queue.close();
                         let mut rest = Vec::new();
                         while let Ok(envelope) = queue.try_recv() {
-                            rest.push(envelope);
+                            rest.push(*envelope);
                         }
                         if !rest.is_empty() {
                             self.process(rest).await;
@@ -320,10 +325,10 @@ impl Writer {
                     continue;
                 }
             };
-            let mut batch = vec![first];
+            let mut batch = vec![*first];
             while batch.len() < self.config.max_batch {
                 match queue.try_recv() {
-                    Ok(envelope) => batch.push(envelope),
+                    Ok(envelope) => batch.push(*envelope),
                     Err(_) => break,
                 }
             }
@@ -338,7 +343,7 @@ impl Writer {
 
     /// Leaves the registry if nothing is queued. Holding the registry lock while checking
     /// means no caller can pick up our sender in between.
-    fn retire(&self, queue: &mpsc::Receiver<Envelope>) -> bool {
+    fn retire(&self, queue: &mpsc::Receiver<Box<Envelope>>) -> bool {
         let Some(registry) = self.registry.upgrade() else {
             return true;
         };

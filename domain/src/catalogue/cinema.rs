@@ -6,11 +6,11 @@ use super::layout::{categories_of, HallLayout};
 use super::{check_text, text_ok, unique_name};
 use crate::aggregate::{stored_events, Aggregate};
 use crate::error::Problems;
+use crate::show::Layout;
 use crate::{CinemaId, CityId, DomainError, HallId, Money, MovieId, SeatSpec, ShowId, Timestamp};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 const MAX_NAME_CHARS: usize = 100;
 const MAX_ADDRESS_CHARS: usize = 300;
@@ -319,7 +319,7 @@ pub struct CinemaInfo {
 pub struct Hall {
     pub details: HallDetails,
     /// The layout's seats, as a show scheduled now would copy them.
-    pub seats: Arc<[SeatSpec]>,
+    pub seats: Layout,
     pub retired: bool,
 }
 

@@ -83,8 +83,7 @@ impl Show {
     /// Whether a seat is a wheelchair space or a companion seat (none: an ordinary seat, or
     /// no seat of this show).
     pub fn seat_kind(&self, seat: &SeatId) -> Option<SeatKind> {
-        let (index, _) = self.seats.get(seat)?;
-        self.info()?.layout.get(*index)?.kind
+        self.info()?.layout.spec(seat)?.kind
     }
 
     /// The rule keeping the show's accessible seats back, while it does (none once released,
@@ -152,7 +151,7 @@ pub(super) fn check_hold(
     let (Some(rule), Some(info)) = (show.accessible_kept(), show.info()) else {
         return Ok(());
     };
-    let spec = |seat: &SeatId| info.layout.get(show.seats.get(seat)?.0);
+    let spec = |seat: &SeatId| info.layout.spec(seat);
     let taken: Vec<&SeatSpec> = seats
         .iter()
         .filter_map(spec)

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-use super::{AccessibleSeating, SeatSpec};
+use super::{AccessibleSeating, Layout};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,8 +27,9 @@ pub struct ShowScheduled {
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
     /// The hall's layout at scheduling time: later hall edits never change this show.
-    /// Shared with the aggregate built from it (a layout never changes once scheduled).
-    pub seats: std::sync::Arc<[SeatSpec]>,
+    /// Shared with the aggregate built from it and with every show of an equal layout (a
+    /// layout never changes once scheduled).
+    pub seats: Layout,
     /// Price per seat category: the standard (`adult`) ticket's.
     pub prices: BTreeMap<String, Money>,
     /// The other ticket types' prices (`child`, `student`, ...): type, then category. A type

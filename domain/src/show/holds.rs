@@ -325,11 +325,7 @@ pub(super) fn active_hold<'a>(
 /// only at the active holds.
 pub(super) fn unavailable(show: &Show, seats: Vec<SeatId>, now: Timestamp) -> DomainError {
     let grace = show.grace();
-    let reason = if show
-        .seats
-        .values()
-        .any(|(_, status)| matches!(status, SeatStatus::Available))
-    {
+    let reason = if show.any_seat_available() {
         Unavailability::SeatsTaken
     } else {
         let (mut lapsed, mut active) = (false, false);

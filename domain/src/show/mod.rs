@@ -16,6 +16,7 @@ mod command;
 mod decide;
 mod event;
 mod holds;
+mod layout;
 mod lifecycle;
 mod onsale;
 mod orders;
@@ -54,6 +55,7 @@ pub use event::{
     WaitlistJoined, WaitlistLeft, WaitlistOffered,
 };
 pub use holds::MAX_SEATS_PER_HOLD;
+pub use layout::Layout;
 pub use lifecycle::valid_ticket_type;
 pub use onsale::Admission;
 pub use tickets::{pickup_code, ticket_id, CheckedIn, Door, Presented, Ticket};
@@ -89,7 +91,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 /// One seat of the hall's layout as the show was scheduled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeatSpec {
@@ -107,7 +109,7 @@ pub struct SeatSpec {
 }
 
 /// Seats that are more than a place to sit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SeatKind {
@@ -134,8 +136,9 @@ pub struct ShowInfo {
     pub title: String,
     pub starts_at: Timestamp,
     pub ends_at: Timestamp,
-    /// The layout as scheduled, shared with the `ShowScheduled` event it came from.
-    pub layout: std::sync::Arc<[SeatSpec]>,
+    /// The layout as scheduled, shared with the `ShowScheduled` event it came from and with
+    /// every other show of an equal layout.
+    pub layout: Layout,
     pub prices: BTreeMap<String, Money>,
     /// The other ticket types' prices: type, then category.
     pub ticket_prices: BTreeMap<String, BTreeMap<String, Money>>,
@@ -249,7 +252,11 @@ pub struct WaitlistEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Show {
     info: Option<ShowInfo>,
-    seats: BTreeMap<SeatId, (usize, SeatStatus)>,
+    /// Each seat's status, by its ordinal in the layout: an index into `statuses`.
+    seats: Vec<u32>,
+    /// The statuses seats are in, each kept once for all the seats one fact gave it (so a
+    /// seat costs four bytes, not a copy of a hold or order id): `Available` first.
+    statuses: Vec<SeatStatus>,
     /// Every hold ever made here (ended ones stay, to answer late commands about them),
     /// shared: a copy of the show (an auditor's snapshot, a writer's state kept across a
     /// retry) copies the map, not the holds.
@@ -336,24 +343,26 @@ impl Show {
     /// The status of every seat, in layout order.
     pub fn seat_statuses(&self) -> impl Iterator<Item = (&SeatSpec, SeatStatus)> {
         let layout = self.info.as_ref().map(|i| &i.layout[..]).unwrap_or(&[]);
-        layout.iter().map(|spec| {
-            let status = self
-                .seats
-                .get(&spec.seat_id)
-                .map(|(_, s)| *s)
-                .unwrap_or(SeatStatus::Available);
-            (spec, status)
-        })
+        layout
+            .iter()
+            .zip(&self.seats)
+            .map(|(spec, &status)| (spec, self.statuses[status as usize]))
     }
 
     pub fn seat_status(&self, seat: &SeatId) -> Option<SeatStatus> {
-        self.seats.get(seat).map(|(_, status)| *status)
+        let ordinal = self.info.as_ref()?.layout.ordinal(seat)?;
+        Some(self.statuses[self.seats[ordinal] as usize])
+    }
+
+    /// Whether any seat is free (slot 0 of `statuses` is `Available`).
+    pub(crate) fn any_seat_available(&self) -> bool {
+        self.seats.contains(&0)
     }
 
     pub fn counts(&self) -> SeatCounts {
         let mut counts = SeatCounts::default();
-        for (_, status) in self.seats.values() {
-            match status {
+        for &status in &self.seats {
+            match self.statuses[status as usize] {
                 SeatStatus::Available => counts.available += 1,
                 SeatStatus::Held(_) => counts.held += 1,
                 SeatStatus::Sold(_) => counts.sold += 1,
@@ -474,8 +483,7 @@ impl Show {
     /// The price of a ticket of `ticket_type` on `seat`, if the show sells that type there.
     pub(crate) fn price_of(&self, seat: &SeatId, ticket_type: &str) -> Option<&Money> {
         let info = self.info.as_ref()?;
-        let (index, _) = self.seats.get(seat)?;
-        info.price(&info.layout.get(*index)?.category, ticket_type)
+        info.price(&info.layout.spec(seat)?.category, ticket_type)
     }
 
     /// Shares `paid` out over `seats` in proportion to their prices as `ticket_types` (the
@@ -502,13 +510,27 @@ impl Show {
 
     /// Sets seats' status; a seat sold gets its next ticket, any other loses its ticket.
     fn set_seats(&mut self, seats: &[SeatId], status: SeatStatus) {
-        let layout = self.info.as_ref().map(|i| &i.layout[..]).unwrap_or(&[]);
+        let Some(info) = self.info.as_ref() else {
+            return;
+        };
+        // Only the newest statuses are looked for: a fact's seats that are already in this
+        // status got it from a fact just before (a hold's seats, then its order's).
+        let recent = self.statuses.len().saturating_sub(8).max(1);
+        let slot = match self.statuses[recent..].iter().rposition(|s| *s == status) {
+            _ if status == SeatStatus::Available => 0,
+            Some(slot) => recent + slot,
+            None => {
+                self.statuses.push(status);
+                self.statuses.len() - 1
+            }
+        } as u32;
         for seat in seats {
-            if let Some((index, current)) = self.seats.get_mut(seat) {
-                let ordinary = layout
-                    .get(*index)
-                    .is_some_and(|spec| !accessible::is_accessible(spec));
-                let was_sold = matches!(current, SeatStatus::Sold(_));
+            if let Some(ordinal) = info.layout.ordinal(seat) {
+                let ordinary = !accessible::is_accessible(&info.layout[ordinal]);
+                let was_sold = matches!(
+                    self.statuses[self.seats[ordinal] as usize],
+                    SeatStatus::Sold(_)
+                );
                 let sold = matches!(status, SeatStatus::Sold(_));
                 if ordinary && was_sold != sold {
                     self.ordinary_unsold = if sold {
@@ -517,7 +539,7 @@ impl Show {
                         self.ordinary_unsold + 1
                     };
                 }
-                *current = status;
+                self.seats[ordinal] = slot;
             }
             match status {
                 SeatStatus::Sold(order_id) => {
@@ -571,12 +593,8 @@ impl Show {
     pub fn evolve(mut self, event: &ShowEvent) -> Self {
         match event {
             ShowEvent::ShowScheduled(e) => {
-                self.seats = e
-                    .seats
-                    .iter()
-                    .enumerate()
-                    .map(|(index, spec)| (spec.seat_id.clone(), (index, SeatStatus::Available)))
-                    .collect();
+                self.seats = vec![0; e.seats.len()];
+                self.statuses = vec![SeatStatus::Available];
                 self.info = Some(ShowInfo {
                     show_id: e.show_id,
                     movie_id: e.movie_id,
