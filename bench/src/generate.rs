@@ -172,6 +172,9 @@ pub struct MemoryResult {
     /// How long `/metrics` took to answer with the shows active (None: no answer).
     pub metrics_ms: Option<f64>,
     pub rss_before_mib: f64,
+    /// Right after the last show was held, with the projectors still catching up.
+    pub rss_scheduled_mib: f64,
+    /// Once the projectors caught up (the shows still active in their writers).
     pub rss_mib: f64,
     pub peak_rss_mib: f64,
     pub kib_per_show: f64,

@@ -468,6 +468,11 @@ async fn memory(cli: &Cli) -> anyhow::Result<generate::MemoryResult> {
     let (rss_before_mib, _) = server.memory_mib().context("reading /proc")?;
     let started = Instant::now();
     let seats = generate::many_shows(&server.http, cli.memory_shows).await?;
+    // Right after the burst the projectors are still writing the shows' seat maps; what
+    // the active shows themselves hold is measured once they have caught up.
+    let (rss_scheduled_mib, _) = server.memory_mib().context("reading /proc")?;
+    settle(&server.http).await?;
+    let rss_mib = settled_rss(&server).await?;
     // The slowest of five scrapes (each reads the gauges from the database).
     let mut active_writers = None;
     let mut metrics_ms: Option<f64> = Some(0.0);
@@ -477,7 +482,7 @@ async fn memory(cli: &Cli) -> anyhow::Result<generate::MemoryResult> {
         let took = active_writers.map(|_| asked.elapsed().as_secs_f64() * 1000.0);
         metrics_ms = metrics_ms.zip(took).map(|(a, b)| a.max(b));
     }
-    let (rss_mib, peak_rss_mib) = server.memory_mib().context("reading /proc")?;
+    let (_, peak_rss_mib) = server.memory_mib().context("reading /proc")?;
     eprintln!(
         "   {} shows ({seats} seats) scheduled and held in {:.1} s",
         cli.memory_shows,
@@ -491,10 +496,27 @@ async fn memory(cli: &Cli) -> anyhow::Result<generate::MemoryResult> {
         active_writers,
         metrics_ms,
         rss_before_mib,
+        rss_scheduled_mib,
         rss_mib,
         peak_rss_mib,
         kib_per_show: (rss_mib - rss_before_mib) * 1024.0 / cli.memory_shows.max(1) as f64,
     })
+}
+
+/// The server's resident memory once it stops falling: the allocator hands pages freed by
+/// the projectors' catching up back to the system over some seconds (read every second,
+/// done when no lower than three seconds before, or after a minute).
+async fn settled_rss(server: &Server) -> anyhow::Result<f64> {
+    let mut readings = Vec::new();
+    for _ in 0..60 {
+        let (rss, _) = server.memory_mib().context("reading /proc")?;
+        readings.push(rss);
+        if readings.len() > 3 && rss >= readings[readings.len() - 4] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(readings.into_iter().fold(f64::INFINITY, f64::min))
 }
 
 async fn rebuild(cli: &Cli) -> anyhow::Result<generate::RebuildResult> {

@@ -501,11 +501,12 @@ impl Report {
                 .active_writers
                 .map_or("? (no answer from /metrics)".to_owned(), |n| n.to_string());
             println!(
-                "memory: {} shows ({} seats) active in {writers} writers: RSS {:.0} MiB (idle {:.0} MiB, peak {:.0} MiB), {:.1} KiB per show",
+                "memory: {} shows ({} seats) active in {writers} writers: RSS {:.0} MiB once the projectors caught up (idle {:.0} MiB; {:.0} MiB right after the shows were scheduled, peak {:.0} MiB), {:.1} KiB per show",
                 memory.shows,
                 memory.seats,
                 memory.rss_mib,
                 memory.rss_before_mib,
+                memory.rss_scheduled_mib,
                 memory.peak_rss_mib,
                 memory.kib_per_show
             );

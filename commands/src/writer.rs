@@ -318,7 +318,7 @@ impl Writer {
                             rest.push(*envelope);
                         }
                         if !rest.is_empty() {
-                            self.process(rest).await;
+                            Box::pin(self.process(rest)).await;
                         }
                         break;
                     }
@@ -332,7 +332,9 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.process(batch).await;
+            // Boxed: a waiting writer's task then holds only what waiting needs, not room
+            // for every state of deciding and appending (kilobytes, times every active show).
+            Box::pin(self.process(batch)).await;
         }
         tracing::debug!(show = %self.show, "show writer stopped");
         if let Some(registry) = self.registry.upgrade() {

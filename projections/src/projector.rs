@@ -8,7 +8,7 @@ use boxoffice_domain::access::AccessEvent;
 use boxoffice_domain::catalogue::{CinemaEvent, CitiesEvent, MovieEvent};
 use boxoffice_domain::payment::PaymentEvent;
 use boxoffice_domain::promo::PromoEvent;
-use boxoffice_domain::ShowEvent;
+use boxoffice_domain::{ShowEvent, StoredEvent};
 use boxoffice_eventstore::{Position, RecordedEvent};
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -54,6 +54,25 @@ pub enum Event {
     Access(AccessEvent),
 }
 
+impl Event {
+    /// Its type name, schema version and body as this code stores it (what
+    /// [`RecordedEvent::data`] held: the feed does not keep that once decoded).
+    pub fn stored(&self) -> (&'static str, i32, serde_json::Value) {
+        fn parts<E: StoredEvent>(event: &E) -> (&'static str, i32, serde_json::Value) {
+            (event.event_type(), event.schema_version(), event.to_json())
+        }
+        match self {
+            Self::Show(e) => parts(e),
+            Self::Cities(e) => parts(e),
+            Self::Cinema(e) => parts(e),
+            Self::Movie(e) => parts(e),
+            Self::Payment(e) => parts(e),
+            Self::Promo(e) => parts(e),
+            Self::Access(e) => parts(e),
+        }
+    }
+}
+
 /// One event, read and ready to fold. The decoded event is shared: the log is read and
 /// decoded once for every projector of the process.
 pub struct Applying<'a> {
@@ -61,6 +80,8 @@ pub struct Applying<'a> {
     /// `payment-{id}`, `promo-{id}`; nil for `cities` and `access`).
     pub stream_id: Uuid,
     pub event: &'a Event,
+    /// Where and when it was recorded; its body (`data`) may be gone: `event` is it,
+    /// decoded (see [`Event::stored`]).
     pub recorded: &'a RecordedEvent,
 }
 

@@ -291,3 +291,31 @@ async fn a_rebuild_held_off_by_a_long_reader_swaps_in_everything_once_it_ends() 
     wait_for_projections(&db).await;
     assert_read_models_equal_a_rebuild(&db).await;
 }
+
+/// Shows whose seats together outnumber what the seat map writes in one statement (it
+/// writes a batch's new seats a few thousand rows at a time) are projected whole, as the
+/// live projector takes them and as a rebuild does, all in one batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shows_with_more_seats_than_one_statement_writes_are_projected_whole() {
+    let db = TestDatabase::create().await;
+    let server = BinaryServer::start(&db, free_port()).await;
+    let api = &server.api;
+    let mut shows = Vec::new();
+    for _ in 0..3 {
+        shows.push(api.scheduled_show(&fixtures::show(20, 100)).await);
+    }
+    wait_for_projections(&db).await;
+    let whole = async || {
+        for show in &shows {
+            let map = api.seat_map(show).await;
+            assert_eq!(map.expect_ok()["counts"]["available"], 2000, "show {show}");
+            assert_eq!(map.seat("T100")["status"], "available");
+            assert_eq!(map.seat("A1")["category"], "premium");
+        }
+    };
+    whole().await;
+    let rebuilt = projections_rebuild(&db).await;
+    assert_eq!(rebuilt.status.code(), Some(0), "{rebuilt:?}");
+    whole().await;
+    assert_read_models_equal_a_rebuild(&db).await;
+}

@@ -48,6 +48,7 @@ pub fn of(event: &Event) -> Option<&'static str> {
 /// `timestamp`, `data`).
 pub fn body(kind: &str, applying: &Applying<'_>) -> String {
     let recorded = applying.recorded;
+    let (event_type, schema_version, data) = applying.event.stored();
     json!({
         "type": kind,
         "timestamp": recorded.recorded_at,
@@ -57,9 +58,9 @@ pub fn body(kind: &str, applying: &Applying<'_>) -> String {
                 "event_id": recorded.event_id,
                 "stream": recorded.stream,
                 "version": recorded.version,
-                "type": recorded.event_type,
-                "schema_version": recorded.schema_version,
-                "data": recorded.data,
+                "type": event_type,
+                "schema_version": schema_version,
+                "data": data,
             },
         },
     })

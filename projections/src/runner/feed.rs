@@ -34,16 +34,28 @@ pub(crate) struct FeedBatch {
 }
 
 impl FeedBatch {
-    /// Up to `max` events of the log after `after`, decoded on a blocking thread: a large
-    /// batch (a rebuild's) would otherwise hold a worker of the runtime for as long.
+    /// Up to `max` events of the log after `after`, decoded.
     pub async fn read(
         log: &dyn EventLog,
         after: Position,
         max: usize,
     ) -> Result<Self, ProjectionError> {
         let events = log.read_all(after, max).await?;
+        Self::decode(after, events).await
+    }
+
+    /// `events`, read after `after`, decoded on a blocking thread (a large batch, a
+    /// rebuild's, would otherwise hold a worker of the runtime for as long), keeping only
+    /// the decoded form of each body (see [`shed_bodies`]).
+    async fn decode(
+        after: Position,
+        mut events: Vec<RecordedEvent>,
+    ) -> Result<Self, ProjectionError> {
         let decoding = tokio::task::spawn_blocking(move || {
             let decoded = decode(&events);
+            if let Ok(decoded) = &decoded {
+                shed_bodies(&mut events, decoded);
+            }
             (events, decoded)
         });
         let (events, decoded) = match decoding.await {
@@ -120,6 +132,15 @@ pub(crate) fn decode(batch: &[RecordedEvent]) -> Result<Vec<Decoded>, Projection
             )
         })
         .collect()
+}
+
+/// Lets go of the stored bodies of the events that were decoded: the batch is kept until
+/// the slowest projector has it, and a body as JSON is several times its decoded form (a
+/// show's layout: thousands of small maps, where the decoded layout is one shared copy).
+fn shed_bodies(batch: &mut [RecordedEvent], decoded: &[Decoded]) {
+    for d in decoded {
+        batch[d.index].data = serde_json::Value::Null;
+    }
 }
 
 /// The decoded events of `batch` as projectors take them.
@@ -245,12 +266,7 @@ async fn follow(
             events = subscription.next_batch(batch_size) => events?,
             _ = stop.changed() => return Ok(()),
         };
-        let decoded = decode(&events)?;
-        let batch = FeedBatch {
-            after: at,
-            events,
-            decoded,
-        };
+        let batch = FeedBatch::decode(at, events).await?;
         at = batch.last();
         *after = Some(at);
         // No projector listening (all are catching up on their own) is not an error.

@@ -26,6 +26,11 @@ const SCHEDULE_SEATS_SQL: &str = include_str!("sql/schedule_seats.sql");
 const SCHEDULE_CATEGORIES_SQL: &str = include_str!("sql/schedule_categories.sql");
 const RELEASE_ACCESSIBLE_SQL: &str = include_str!("sql/release_accessible.sql");
 
+/// Seat rows written by one statement when shows are scheduled: a batch of a hundred
+/// 2,000-seat shows in one statement is a message of tens of MB, and a pooled connection
+/// keeps a buffer as large as the largest message it ever sent.
+const SEAT_ROWS_PER_STATEMENT: usize = 4096;
+
 /// The seat-map projector; a server's also keeps its in-memory seat maps current and wakes
 /// the live streams of the shows each batch changed.
 #[derive(Default)]
@@ -572,22 +577,25 @@ impl<'a> Scheduling<'a> {
         )
         .await?;
         let seats = &self.seats;
-        tx.execute(
-            SCHEDULE_SEATS_SQL,
-            &[
-                &seats.show_ids,
-                &seats.seat_ids,
-                &seats.ordinals,
-                &seats.rows,
-                &seats.numbers,
-                &seats.categories,
-                &seats.prices,
-                &seats.currencies,
-                &seats.grid_columns,
-                &seats.kinds,
-            ],
-        )
-        .await?;
+        for from in (0..seats.show_ids.len()).step_by(SEAT_ROWS_PER_STATEMENT) {
+            let rows = from..(from + SEAT_ROWS_PER_STATEMENT).min(seats.show_ids.len());
+            tx.execute(
+                SCHEDULE_SEATS_SQL,
+                &[
+                    &&seats.show_ids[rows.clone()],
+                    &&seats.seat_ids[rows.clone()],
+                    &&seats.ordinals[rows.clone()],
+                    &&seats.rows[rows.clone()],
+                    &&seats.numbers[rows.clone()],
+                    &&seats.categories[rows.clone()],
+                    &&seats.prices[rows.clone()],
+                    &&seats.currencies[rows.clone()],
+                    &&seats.grid_columns[rows.clone()],
+                    &&seats.kinds[rows],
+                ],
+            )
+            .await?;
+        }
         let categories = &self.categories;
         tx.execute(
             SCHEDULE_CATEGORIES_SQL,
