@@ -45,27 +45,24 @@ impl FeedBatch {
     }
 
     /// `events`, read after `after`, decoded on a blocking thread (a large batch, a
-    /// rebuild's, would otherwise hold a worker of the runtime for as long), keeping only
-    /// the decoded form of each body (see [`shed_bodies`]).
-    async fn decode(
-        after: Position,
-        mut events: Vec<RecordedEvent>,
-    ) -> Result<Self, ProjectionError> {
-        let decoding = tokio::task::spawn_blocking(move || {
-            let decoded = decode(&events);
-            if let Ok(decoded) = &decoded {
-                shed_bodies(&mut events, decoded);
-            }
-            (events, decoded)
-        });
-        let (events, decoded) = match decoding.await {
+    /// rebuild's, would otherwise hold a worker of the runtime for as long).
+    async fn decode(after: Position, events: Vec<RecordedEvent>) -> Result<Self, ProjectionError> {
+        let decoding = tokio::task::spawn_blocking(move || Self::decoded(after, events));
+        match decoding.await {
             Ok(done) => done,
             Err(failed) => std::panic::resume_unwind(failed.into_panic()),
-        };
+        }
+    }
+
+    /// `events`, read after `after`, decoded here, keeping only the decoded form of each
+    /// body (see [`shed_bodies`]).
+    fn decoded(after: Position, mut events: Vec<RecordedEvent>) -> Result<Self, ProjectionError> {
+        let decoded = decode(&events)?;
+        shed_bodies(&mut events, &decoded);
         Ok(Self {
             after,
             events,
-            decoded: decoded?,
+            decoded,
         })
     }
 
@@ -266,7 +263,8 @@ async fn follow(
             events = subscription.next_batch(batch_size) => events?,
             _ = stop.changed() => return Ok(()),
         };
-        let batch = FeedBatch::decode(at, events).await?;
+        // Decoded here: following, a batch is what one commit added.
+        let batch = FeedBatch::decoded(at, events)?;
         at = batch.last();
         *after = Some(at);
         // No projector listening (all are catching up on their own) is not an error.
