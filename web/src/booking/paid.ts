@@ -1,6 +1,7 @@
 // Back from the payment provider: its redirect says what happened, but only the server's
-// word counts, so the payment is asked for until it is no longer pending (as long as it
-// takes: the page says it is still checking, and not to pay again).
+// word counts, so the payment is asked for until it is no longer pending, and once it
+// succeeded until its order is made (as long as it takes: the page says it is still
+// checking, and not to pay again).
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../ui';
 import { describe, t } from '../i18n';
@@ -23,7 +24,10 @@ export function PaidPage() {
         try {
           const p = await api.get<Payment>(`/v1/me/payments/${paymentId}`);
           setPayment(p);
-          if (p.status !== 'pending') {
+          // A payment that succeeded becomes an order a moment later (the server confirms the
+          // hold once it has the provider's word): wait for the order to take the customer to.
+          const settled = p.status !== 'pending' && !(p.status === 'succeeded' && !p.order_id);
+          if (settled) {
             if (p.status === 'succeeded') keepHold(p.show_id, null);
             // The provider's query is spent: keep the address clean for a reload or a share.
             history.replaceState(null, '', `/${location.hash}`);
