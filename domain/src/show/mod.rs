@@ -516,14 +516,14 @@ impl Show {
         // Only the newest statuses are looked for: a fact's seats that are already in this
         // status got it from a fact just before (a hold's seats, then its order's).
         let recent = self.statuses.len().saturating_sub(8).max(1);
-        let slot = match self.statuses[recent..].iter().rposition(|s| *s == status) {
-            _ if status == SeatStatus::Available => 0,
-            Some(slot) => recent + slot,
-            None => {
-                self.statuses.push(status);
-                self.statuses.len() - 1
-            }
-        } as u32;
+        let slot = if status == SeatStatus::Available {
+            0
+        } else if let Some(slot) = self.statuses[recent..].iter().rposition(|s| *s == status) {
+            (recent + slot) as u32
+        } else {
+            self.statuses.push(status);
+            (self.statuses.len() - 1) as u32
+        };
         for seat in seats {
             if let Some(ordinal) = info.layout.ordinal(seat) {
                 let ordinary = !accessible::is_accessible(&info.layout[ordinal]);

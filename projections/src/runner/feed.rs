@@ -41,12 +41,15 @@ impl FeedBatch {
         max: usize,
     ) -> Result<Self, ProjectionError> {
         let events = log.read_all(after, max).await?;
-        Self::decode(after, events).await
+        Self::decode_blocking(after, events).await
     }
 
     /// `events`, read after `after`, decoded on a blocking thread (a large batch, a
     /// rebuild's, would otherwise hold a worker of the runtime for as long).
-    async fn decode(after: Position, events: Vec<RecordedEvent>) -> Result<Self, ProjectionError> {
+    async fn decode_blocking(
+        after: Position,
+        events: Vec<RecordedEvent>,
+    ) -> Result<Self, ProjectionError> {
         let decoding = tokio::task::spawn_blocking(move || Self::decoded(after, events));
         match decoding.await {
             Ok(done) => done,
